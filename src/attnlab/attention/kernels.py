@@ -64,8 +64,13 @@ def reference_attention(
     """
     n_heads = q.shape[1]
     k, v = _expand_kv(k, n_heads), _expand_kv(v, n_heads)
-    logits = _apply_scale(score(q, k), scale)  # (B, H, Tq, Tk)
+    logits = score(q, k)  # (B, H, Tq, Tk)
     m = mask.materialize(q.device)
+    # a buffer of our own (a built-in score just made it, nothing else holds it): safe to work in place
+    own_buffer = type(score).__module__ == Score.__module__ and logits._base is None and logits.is_contiguous()
+    if own_buffer and not logits.requires_grad:
+        return _reference_inplace(logits, v, scale, m, dropout_p)
+    logits = _apply_scale(logits, scale)
     if m is None:
         weights = torch.softmax(logits, dim=-1)
     else:
@@ -77,6 +82,28 @@ def reference_attention(
         empty = ~ok.any(dim=-1, keepdim=True)
         logits = logits.masked_fill(~ok, float("-inf")).masked_fill(empty, 0.0)
         weights = torch.softmax(logits, dim=-1).masked_fill(empty, 0.0)
+    dropped = F.dropout(weights, p=dropout_p) if dropout_p > 0 else weights
+    return dropped @ v, weights
+
+
+def _reference_inplace(
+    logits: Tensor, v: Tensor, scale: ScaleLike, m: Tensor | None, dropout_p: float
+) -> tuple[Tensor, Tensor]:
+    """:func:`reference_attention` after the scores, when no gradient is needed: the same math, done in
+    place on the one (B, H, Tq, Tk) buffer. On CPU every fresh buffer of that size costs page faults
+    (about as much as the softmax itself), so this halves the time of ``need_weights`` inference."""
+    if isinstance(scale, Tensor) or scale != 1.0:
+        logits.mul_(scale)
+    empty = None
+    if m is not None:
+        ok = allowed(m)
+        if m.dtype != torch.bool:
+            logits.add_(m.to(logits.dtype))
+        empty = ~ok.any(dim=-1, keepdim=True)  # rows with nothing to attend to: finite logits, zeroed after
+        logits.masked_fill_(~ok, float("-inf")).masked_fill_(empty, 0.0)
+    weights = torch.ops.aten._softmax.out(logits, -1, False, out=logits)  # in place (as torch's native MHA)
+    if empty is not None:
+        weights.masked_fill_(empty, 0.0)
     dropped = F.dropout(weights, p=dropout_p) if dropout_p > 0 else weights
     return dropped @ v, weights
 
@@ -130,15 +157,22 @@ def sdpa_attention(
 # chunked: exact online softmax in linear memory, forward and backward
 # --------------------------------------------------------------------------------------------------
 
-_BLOCK_BYTES = 32 * 2**20  # target size of one block's pairwise intermediate
+_BLOCK_BYTES = 4 * 2**20  # target size of one block's pairwise intermediate
 
 
 def _block_sizes(batch: int, heads: int, tq: int, tk: int, pair_width: int, itemsize: int) -> tuple[int, int]:
     """Query and key block sizes such that one block's (B, H, bq, bk, pair_width) intermediate stays near
-    ``_BLOCK_BYTES``: large enough to amortise Python overhead, small enough to stay in cache/memory."""
-    bk = min(tk, 512)
+    ``_BLOCK_BYTES``: large enough to amortise Python overhead, small enough to stay in cache.
+
+    Measured on CPU (additive, B=1, H=8, T=512, A=64, fwd+bwd, one thread): 16 MiB blocks 1.13 s, 4 MiB
+    0.80 s. Besides cache reuse, blocks under glibc's 32 MiB mmap threshold are recycled by malloc instead
+    of being mapped afresh, and fresh pages cost a fault each (about as much as the arithmetic).
+    """
+    bk = min(tk, 512 if pair_width == 1 else 128)
+    while bk > 32 and batch * heads * 4 * bk * pair_width * itemsize > _BLOCK_BYTES:
+        bk //= 2
     per_query = max(1, batch * heads * bk * pair_width * itemsize)
-    bq = max(16, min(tq, _BLOCK_BYTES // per_query))
+    bq = max(4, min(tq, _BLOCK_BYTES // per_query))
     return bq, bk
 
 

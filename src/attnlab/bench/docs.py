@@ -1,0 +1,88 @@
+"""Write ``docs/benchmarks.md`` from a benchmark run (the page is produced, never typed in)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from attnlab.bench.cases import CASES, CaseResult
+
+REGENERATE = "python -m attnlab.bench --docs docs/benchmarks.md"
+
+
+def _md_escape(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(payload: dict) -> str:
+    """The Markdown page for one run's payload (as written to JSON by :func:`attnlab.bench.run_bench`)."""
+    from attnlab.bench import COLUMNS, table_rows
+
+    quick = bool(payload.get("quick"))
+    results = [CaseResult(**r) for r in payload["results"]]
+    m = payload["machine"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Produced by `{payload.get('command') or REGENERATE}` on {payload['started_utc']} "
+        f"in {payload['seconds'] / 60:.1f} min; do not edit by hand. Regenerate with:",
+        "",
+        "```",
+        REGENERATE,
+        "```",
+        "",
+        "Every ratio is attnlab / peer measured in the same run: the median of several timed calls after "
+        "warm-up, attnlab and the peer alternated. Times: lower is better; tokens/s and FLOP/s: higher is "
+        "better. Peak memory is the resident high-water mark read from the OS in a fresh process per "
+        "workload, minus that process's baseline after imports and inputs (on CUDA: "
+        "`torch.cuda.max_memory_allocated`).",
+        "",
+    ]
+    if quick:
+        lines += ["**Quick run** (tiny shapes, a smoke test): the targets are not evaluated.", ""]
+    lines += [
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| CPU | {_md_escape(m.get('cpu'))} |",
+        f"| cores / torch threads | {m.get('cores')} / {m.get('torch_threads')} |",
+        f"| memory | {m.get('memory_gib')} GiB |",
+        f"| device | {m.get('device')}{' (' + m['gpu'] + ')' if m.get('gpu') else ''} |",
+        f"| torch / transformers / Python | {m.get('torch')} / {m.get('transformers')} / {m.get('python')} |",
+        f"| platform | {_md_escape(m.get('platform'))} |",
+        f"| load average at start / end | {m.get('load_average')} / {m.get('load_average_end')} |",
+        "",
+        "## Results",
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "|".join(["---"] + ["---:"] * 3 + ["---", "---"]) + "|",
+    ]
+    for row in table_rows(results, quick):
+        lines.append("| " + " | ".join(_md_escape(c) for c in row) + " |")
+    lines += ["", "## Cases", ""]
+    for r in results:
+        desc = CASES[r.name].title if r.name in CASES else r.title
+        lines.append(f"- **{r.name}** — {_md_escape(desc)}. Peer: {_md_escape(r.peer_name)}.")
+        if r.notes:
+            lines.append(f"  {_md_escape(r.notes)}.")
+        if r.error:
+            lines.append(f"  Failed: `{_md_escape(r.error)}`.")
+        lines.append(f"  Took {r.seconds:.1f} s.")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write_docs(payload: dict, path: Path) -> None:
+    """Render ``payload`` and write it to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(render_markdown(payload))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

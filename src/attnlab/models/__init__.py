@@ -1,0 +1,71 @@
+"""Models built from attnlab's attention: Transformer encoder / decoder / LM / classifier and baselines.
+
+Every model is built from keyword arguments or from its frozen config dataclass
+(``Model.from_config(cfg_or_dict)``) and keeps it in ``model.config``.
+"""
+
+from attnlab.models.baselines import CNNEncoder, RNNClassifier, RNNEncoder, RNNSeq2Seq, Seq2SeqOutput
+from attnlab.models.blocks import AttentionPooling, DecoderBlock, Embeddings, EncoderBlock, FeedForward
+from attnlab.models.configs import (
+    ClassifierConfig,
+    CNNEncoderConfig,
+    DecoderConfig,
+    EncoderConfig,
+    EncoderDecoderConfig,
+    LMConfig,
+    RNNClassifierConfig,
+    RNNEncoderConfig,
+    RNNSeq2SeqConfig,
+    TransformerConfig,
+)
+from attnlab.models.generation import GenerationOutput, beam_search, greedy_search
+from attnlab.models.positions import LearnedPositions, SinusoidalPositions, sinusoidal_table
+from attnlab.models.transformer import (
+    ClassifierOutput,
+    DecoderOutput,
+    EncoderDecoder,
+    EncoderOutput,
+    LMOutput,
+    SequenceClassifier,
+    TransformerDecoder,
+    TransformerEncoder,
+    TransformerLM,
+)
+
+__all__ = [
+    "AttentionPooling",
+    "CNNEncoder",
+    "CNNEncoderConfig",
+    "ClassifierConfig",
+    "ClassifierOutput",
+    "DecoderBlock",
+    "DecoderConfig",
+    "DecoderOutput",
+    "Embeddings",
+    "EncoderBlock",
+    "EncoderConfig",
+    "EncoderDecoder",
+    "EncoderDecoderConfig",
+    "EncoderOutput",
+    "FeedForward",
+    "GenerationOutput",
+    "LMConfig",
+    "LMOutput",
+    "LearnedPositions",
+    "RNNClassifier",
+    "RNNClassifierConfig",
+    "RNNEncoder",
+    "RNNEncoderConfig",
+    "RNNSeq2Seq",
+    "RNNSeq2SeqConfig",
+    "Seq2SeqOutput",
+    "SequenceClassifier",
+    "SinusoidalPositions",
+    "TransformerConfig",
+    "TransformerDecoder",
+    "TransformerEncoder",
+    "TransformerLM",
+    "beam_search",
+    "greedy_search",
+    "sinusoidal_table",
+]

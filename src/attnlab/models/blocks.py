@@ -1,0 +1,299 @@
+"""Transformer building blocks: feed-forward, pre-/post-LN encoder and decoder blocks, embeddings, pooling.
+
+Shape legend: B batch, H heads, T (Tq, Tk) sequence length, D head dim, C model dim.
+Mask convention (as everywhere in attnlab): boolean ``True`` means "may attend"; ``key_mask`` (B, Tk) is
+``True`` on real tokens and ``False`` on padding.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from attnlab.attention import KVCache, MultiHeadAttention, attention, make_score
+from attnlab.models.configs import ACTIVATIONS, _check_choice
+from attnlab.models.positions import make_positions
+
+
+def _activation(name: str) -> nn.Module:
+    _check_choice("activation", name, ACTIVATIONS)
+    if name == "relu":
+        return nn.ReLU()
+    if name == "gelu_tanh":
+        return nn.GELU(approximate="tanh")
+    return nn.GELU()
+
+
+def _dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    # Skips the call entirely when it is a no-op (keeps per-token generation overhead low).
+    return F.dropout(x, p, True) if training and p > 0.0 else x
+
+
+class FeedForward(nn.Module):
+    r"""Position-wise feed-forward network :math:`\mathrm{fc2}(\mathrm{drop}(\sigma(\mathrm{fc1}(x))))`.
+
+    Args:
+        d_model: input and output width C.
+        d_ff: hidden width.
+        activation: "gelu" (exact), "relu" or "gelu_tanh" (the tanh approximation used by GPT-2).
+        dropout: dropout after the activation.
+        bias: biases in ``fc1`` and ``fc2``.
+
+    Shape:
+        (..., C) -> (..., C)
+    """
+
+    def __init__(self, d_model: int, d_ff: int, *, activation: str = "gelu", dropout: float = 0.0,
+                 bias: bool = True) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(d_model, d_ff, bias=bias)
+        self.act = _activation(activation)
+        self.fc2 = nn.Linear(d_ff, d_model, bias=bias)
+        self.dropout = dropout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(_dropout(self.act(self.fc1(x)), self.dropout, self.training))
+
+
+class EncoderBlock(nn.Module):
+    r"""A Transformer block: self-attention and a feed-forward network, each in a residual branch.
+
+    Pre-LN (``norm_first=True``; GPT-2, most modern models)::
+
+        x = x + drop(attn(norm1(x)));   x = x + drop(ff(norm2(x)))
+
+    Post-LN (``norm_first=False``; Vaswani et al. 2017, BERT; equals ``torch.nn.TransformerEncoderLayer``)::
+
+        x = norm1(x + drop(attn(x)));   x = norm2(x + drop(ff(x)))
+
+    With ``is_causal=True`` it is also the block of a decoder-only language model.
+
+    Args:
+        d_model: width C.
+        n_heads: attention heads H.
+        d_ff: feed-forward hidden width.
+        dropout: on attention weights, after the feed-forward activation and on both residual branches.
+        activation: "gelu", "relu" or "gelu_tanh".
+        norm_first: pre-LN (True) or post-LN (False).
+        norm_eps: LayerNorm epsilon.
+        bias: biases in projections, feed-forward and LayerNorms.
+        score, shared_qk, scale, n_kv_heads, attn_impl: passed to
+            :class:`attnlab.attention.MultiHeadAttention` (``attn_impl`` as its ``impl``).
+
+    Attributes:
+        attn (MultiHeadAttention), norm1, norm2 (LayerNorm), ff (FeedForward with ``fc1``, ``fc2``).
+
+    Shape:
+        x (B, T, C) -> (x (B, T, C), weights (B, H, T, Tk) or None)
+    """
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, *, dropout: float = 0.0,
+                 activation: str = "gelu", norm_first: bool = True, norm_eps: float = 1e-5, bias: bool = True,
+                 score: str = "scaled_dot", shared_qk: bool = False, scale: Any = None,
+                 n_kv_heads: int | None = None, attn_impl: str = "auto") -> None:
+        super().__init__()
+        self.norm_first = norm_first
+        self.dropout = dropout
+        self.attn = MultiHeadAttention(d_model, n_heads, score=score, shared_qk=shared_qk, scale=scale,
+                                       n_kv_heads=n_kv_heads, bias=bias, dropout=dropout, impl=attn_impl)
+        self.norm1 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
+        self.ff = FeedForward(d_model, d_ff, activation=activation, dropout=dropout, bias=bias)
+        self.norm2 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
+
+    def forward(self, x: torch.Tensor, *, key_mask: torch.Tensor | None = None,
+                attn_mask: torch.Tensor | None = None, is_causal: bool = False,
+                head_mask: torch.Tensor | None = None, need_weights: bool = False,
+                cache: KVCache | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        p, training = self.dropout, self.training
+        if self.norm_first:
+            a, w = self.attn(self.norm1(x), key_mask=key_mask, attn_mask=attn_mask, is_causal=is_causal,
+                             head_mask=head_mask, need_weights=need_weights, cache=cache)
+            x = x + _dropout(a, p, training)
+            x = x + _dropout(self.ff(self.norm2(x)), p, training)
+        else:
+            a, w = self.attn(x, key_mask=key_mask, attn_mask=attn_mask, is_causal=is_causal,
+                             head_mask=head_mask, need_weights=need_weights, cache=cache)
+            x = self.norm1(x + _dropout(a, p, training))
+            x = self.norm2(x + _dropout(self.ff(x), p, training))
+        return x, w
+
+
+class DecoderBlock(nn.Module):
+    r"""Transformer decoder block: causal self-attention, cross-attention to a memory, feed-forward.
+
+    Pre-LN::
+
+        x = x + drop(attn(norm1(x)));  x = x + drop(cross_attn(norm2(x), memory));  x = x + drop(ff(norm3(x)))
+
+    Post-LN (``torch.nn.TransformerDecoderLayer`` layout)::
+
+        x = norm1(x + drop(attn(x)));  x = norm2(x + drop(cross_attn(x, memory)));  x = norm3(x + drop(ff(x)))
+
+    Arguments as :class:`EncoderBlock`; ``shared_qk`` applies to the self-attention only (the
+    cross-attention's queries and keys come from different sequences).
+
+    Attributes:
+        attn, cross_attn (MultiHeadAttention), norm1, norm2, norm3 (LayerNorm), ff (FeedForward).
+
+    Shape:
+        x (B, T, C), memory (B, S, C) -> (x (B, T, C), self weights (B, H, T, Tk) | None,
+        cross weights (B, H, T, S) | None)
+    """
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, *, dropout: float = 0.0,
+                 activation: str = "gelu", norm_first: bool = True, norm_eps: float = 1e-5, bias: bool = True,
+                 score: str = "scaled_dot", shared_qk: bool = False, scale: Any = None,
+                 n_kv_heads: int | None = None, attn_impl: str = "auto") -> None:
+        super().__init__()
+        self.norm_first = norm_first
+        self.dropout = dropout
+        kw = dict(score=score, scale=scale, n_kv_heads=n_kv_heads, bias=bias, dropout=dropout, impl=attn_impl)
+        self.attn = MultiHeadAttention(d_model, n_heads, shared_qk=shared_qk, **kw)
+        self.norm1 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
+        self.cross_attn = MultiHeadAttention(d_model, n_heads, **kw)
+        self.norm2 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
+        self.ff = FeedForward(d_model, d_ff, activation=activation, dropout=dropout, bias=bias)
+        self.norm3 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
+
+    def forward(self, x: torch.Tensor, memory: torch.Tensor, *, memory_key_mask: torch.Tensor | None = None,
+                key_mask: torch.Tensor | None = None, attn_mask: torch.Tensor | None = None,
+                is_causal: bool = True, head_mask: torch.Tensor | None = None,
+                cross_head_mask: torch.Tensor | None = None, need_weights: bool = False,
+                cache: KVCache | None = None, cross_cache: KVCache | None = None,
+                ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        p, training = self.dropout, self.training
+        if self.norm_first:
+            a, w_self = self.attn(self.norm1(x), key_mask=key_mask, attn_mask=attn_mask, is_causal=is_causal,
+                                  head_mask=head_mask, need_weights=need_weights, cache=cache)
+            x = x + _dropout(a, p, training)
+            a, w_cross = self.cross_attn(self.norm2(x), memory, memory, key_mask=memory_key_mask,
+                                         head_mask=cross_head_mask, need_weights=need_weights,
+                                         cache=cross_cache)
+            x = x + _dropout(a, p, training)
+            x = x + _dropout(self.ff(self.norm3(x)), p, training)
+        else:
+            a, w_self = self.attn(x, key_mask=key_mask, attn_mask=attn_mask, is_causal=is_causal,
+                                  head_mask=head_mask, need_weights=need_weights, cache=cache)
+            x = self.norm1(x + _dropout(a, p, training))
+            a, w_cross = self.cross_attn(x, memory, memory, key_mask=memory_key_mask,
+                                         head_mask=cross_head_mask, need_weights=need_weights,
+                                         cache=cross_cache)
+            x = self.norm2(x + _dropout(a, p, training))
+            x = self.norm3(x + _dropout(self.ff(x), p, training))
+        return x, w_self, w_cross
+
+
+class Embeddings(nn.Module):
+    r"""Token embedding plus position encoding: :math:`\mathrm{drop}(s \cdot E[x_t] + P[t + \mathrm{offset}])`.
+
+    ``s = sqrt(C)`` when ``scale_embeddings`` (Vaswani et al. 2017, section 3.4; the table is then
+    initialised with std ``C**-0.5`` so that ``s * E`` has unit variance), else 1 (table std ``init_std``).
+
+    Args:
+        vocab_size: vocabulary, or None for a model that only takes ``inputs_embeds``.
+        d_model: width C.
+        max_len: positions available.
+        positions: "sinusoidal", "learned" or "none".
+        scale_embeddings: multiply token embeddings by sqrt(C).
+        init_std: init std of the (unscaled) token table and the learned positions.
+        dropout: dropout on the sum.
+
+    Attributes:
+        tok (nn.Embedding or None), pos (SinusoidalPositions, LearnedPositions or None).
+
+    Shape:
+        input_ids (B, T) long or inputs_embeds (B, T, C) -> (B, T, C)
+    """
+
+    def __init__(self, vocab_size: int | None, d_model: int, max_len: int, *, positions: str = "sinusoidal",
+                 scale_embeddings: bool = False, init_std: float = 0.02, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.d_model = d_model
+        self.tok = nn.Embedding(vocab_size, d_model) if vocab_size is not None else None
+        if self.tok is not None:
+            nn.init.normal_(self.tok.weight, std=d_model**-0.5 if scale_embeddings else init_std)
+        self.pos = make_positions(positions, max_len, d_model, init_std)
+        self.scale = math.sqrt(d_model) if scale_embeddings else 1.0
+        self.dropout = dropout
+
+    def forward(self, input_ids: torch.Tensor | None = None, inputs_embeds: torch.Tensor | None = None,
+                offset: int = 0) -> torch.Tensor:
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("input_ids / inputs_embeds: expected exactly one of them, got "
+                             f"{'both' if input_ids is not None else 'neither'}")
+        if input_ids is not None:
+            if self.tok is None:
+                raise ValueError("input_ids: expected inputs_embeds for a model built with vocab_size=None, "
+                                 "got input_ids")
+            x = self.tok(input_ids)  # (B, T, C)
+        else:
+            if inputs_embeds.dim() != 3 or inputs_embeds.shape[-1] != self.d_model:
+                raise ValueError(f"inputs_embeds: expected shape (B, T, {self.d_model}), "
+                                 f"got {tuple(inputs_embeds.shape)}")
+            x = inputs_embeds
+        if self.scale != 1.0:
+            x = x * self.scale
+        if self.pos is not None:
+            x = x + self.pos(x.shape[1], offset)  # (T, C) broadcast over B
+        return _dropout(x, self.dropout, self.training)
+
+
+class AttentionPooling(nn.Module):
+    r"""Pool a sequence into one vector with a learned query :math:`u` and a registered attention score.
+
+    .. math::  \alpha = \mathrm{softmax}_t(\mathrm{score}(u, h_t)),\qquad \mathrm{out} = \sum_t \alpha_t h_t
+
+    (Yang et al. 2016's attention pooling when the score is "additive", the default). Padding
+    (``key_mask`` False) gets zero weight.
+
+    Args:
+        d_model: width C of the pooled states.
+        score: a registered score name (``attnlab.attention.list_scores()``).
+
+    Shape:
+        h (B, T, C), key_mask (B, T) bool or None -> (pooled (B, C), weights (B, T))
+    """
+
+    def __init__(self, d_model: int, score: str = "additive") -> None:
+        super().__init__()
+        self.query = nn.Parameter(torch.randn(d_model) * d_model**-0.5)
+        self.score = make_score(score, head_dim=d_model, n_heads=1)
+
+    def forward(self, h: torch.Tensor, key_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        b, _, c = h.shape
+        q = self.query.to(h.dtype).expand(b, 1, 1, c)  # (B, 1, 1, C): one head, one query
+        kv = h.unsqueeze(1)  # (B, 1, T, C)
+        mask = key_mask[:, None, None, :] if key_mask is not None else None  # (B, 1, 1, T)
+        out, w = attention(q, kv, kv, score=self.score, attn_mask=mask, return_weights=True)
+        return out[:, 0, 0], w[:, 0, 0]  # (B, C), (B, T)
+
+
+def masked_mean(h: torch.Tensor, key_mask: torch.Tensor | None) -> torch.Tensor:
+    """Mean over real positions: h (B, T, C), key_mask (B, T) -> (B, C)."""
+    if key_mask is None:
+        return h.mean(1)
+    m = key_mask.to(h.dtype).unsqueeze(-1)  # (B, T, 1)
+    return (h * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+
+def masked_max(h: torch.Tensor, key_mask: torch.Tensor | None) -> torch.Tensor:
+    """Max over real positions (zeros for an all-padding row): h (B, T, C) -> (B, C)."""
+    if key_mask is None:
+        return h.amax(1)
+    filled = h.masked_fill(~key_mask.unsqueeze(-1), float("-inf")).amax(1)
+    return torch.where(key_mask.any(1, keepdim=True), filled, torch.zeros_like(filled))
+
+
+def check_key_mask(key_mask: torch.Tensor | None, batch: int, length: int, name: str = "key_mask") -> None:
+    """Raise if ``key_mask`` is not a (B, T) boolean tensor (True = real token)."""
+    if key_mask is None:
+        return
+    if not isinstance(key_mask, torch.Tensor) or key_mask.dtype != torch.bool:
+        got = key_mask.dtype if isinstance(key_mask, torch.Tensor) else type(key_mask).__name__
+        raise TypeError(f"{name}: expected a bool tensor (True = real token), got {got}")
+    if tuple(key_mask.shape) != (batch, length):
+        raise ValueError(f"{name}: expected shape ({batch}, {length}), got {tuple(key_mask.shape)}")

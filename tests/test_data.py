@@ -1,0 +1,346 @@
+"""Tests for attnlab.data: synthetic tasks (shapes, semantics, determinism, chance) and text loaders."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from attnlab.data import (
+    IGNORE_INDEX,
+    Batch,
+    CharTokenizer,
+    CopyTask,
+    LongRangeTask,
+    MatchTask,
+    MultiRelationTask,
+    NeedleSentimentTask,
+    SortTask,
+    TextClassificationDataset,
+    WordTokenizer,
+    list_tasks,
+    load_hf_text_dataset,
+    make_task,
+    read_text_file,
+)
+
+ALL_TASKS = [
+    "assoc_recall",
+    "copy",
+    "follow",
+    "long_range",
+    "match",
+    "multi_relation",
+    "needle",
+    "reverse",
+    "sort",
+]
+
+
+def test_registry_lists_every_task():
+    assert set(ALL_TASKS) <= set(list_tasks())
+    assert list_tasks() == sorted(list_tasks())
+
+
+def test_make_task_errors():
+    with pytest.raises(ValueError, match="task: expected one of"):
+        make_task("nope")
+    with pytest.raises(TypeError, match="accepted arguments"):
+        make_task("copy", size=3)
+
+
+@pytest.mark.parametrize("name", ALL_TASKS)
+def test_task_interface(name):
+    task = make_task(name)
+    batch = task.sample(64, torch.Generator().manual_seed(0))
+    assert isinstance(batch, Batch) and len(batch) == 64
+    assert batch.inputs.dtype == torch.long and batch.targets.dtype == torch.long
+    assert batch.inputs.shape == (64, task.seq_len)
+    assert int(batch.inputs.min()) >= 0 and int(batch.inputs.max()) < task.vocab_size
+    if task.kind == "tagging":
+        assert batch.targets.shape == batch.inputs.shape
+        valid = batch.targets != IGNORE_INDEX
+        assert valid.any(dim=1).all()  # every sequence has something to predict
+        t = batch.targets[valid]
+    else:
+        assert task.kind == "classification" and batch.targets.shape == (64,)
+        t = batch.targets
+    assert int(t.min()) >= 0 and int(t.max()) < task.n_classes
+    assert 0.0 < task.chance_accuracy < 1.0
+    json.dumps(task.config())  # JSON-able for result files
+    assert task.config()["name"] == name
+    # determinism: same seed, same batch; int seeds work too; another seed differs
+    again = task.sample(64, 0)
+    assert torch.equal(again.inputs, batch.inputs) and torch.equal(again.targets, batch.targets)
+    other = task.sample(64, 1)
+    assert not torch.equal(other.inputs, batch.inputs)
+
+
+def test_copy_reverse_sort_targets():
+    for name, f in (
+        ("copy", lambda x: x),
+        ("reverse", lambda x: x.flip(1)),
+        ("sort", lambda x: x.sort(1).values),
+    ):
+        task = make_task(name, length=5, n_symbols=7)
+        b = task.sample(32, 3)
+        assert task.seq_len == 11 and task.vocab_size == 10 and task.n_classes == 7
+        x = b.inputs[:, :5] - 3
+        assert (b.inputs[:, 5] == task.SEP).all() and (b.inputs[:, 6:] == task.BLANK).all()
+        assert (b.targets[:, :6] == IGNORE_INDEX).all()
+        assert torch.equal(b.targets[:, 6:], f(x))
+
+
+def test_sort_chance_is_exact():
+    assert SortTask(length=2, n_symbols=2).chance_accuracy == pytest.approx(0.75)  # min/max of two coins
+    task = SortTask(length=4, n_symbols=3)
+    b = task.sample(20000, 0)
+    t = b.targets[:, task.length + 1 :]
+    best = sum(torch.bincount(t[:, j], minlength=3).max().item() for j in range(task.length)) / t.numel()
+    assert best == pytest.approx(task.chance_accuracy, abs=0.01)
+    assert CopyTask(n_symbols=8).chance_accuracy == pytest.approx(1 / 8)
+
+
+def test_associative_recall_answers():
+    task = make_task("assoc_recall", n_pairs=3, n_keys=5, n_values=4, n_queries=2)
+    b = task.sample(50, 0)
+    assert task.seq_len == 9 and task.vocab_size == 11
+    for row in range(50):
+        ids = b.inputs[row].tolist()
+        pairs = dict(zip(ids[0:6:2], ids[1:6:2], strict=True))
+        assert len(pairs) == 3  # distinct keys
+        assert ids[6] == task.SEP
+        for q_pos in (7, 8):
+            assert b.targets[row, q_pos] == pairs[ids[q_pos]] - 2 - task.n_keys
+        assert (b.targets[row, :7] == IGNORE_INDEX).all()
+    assert b.extra["query_pos"].tolist()[0] == [7, 8]
+
+
+def test_follow_target_is_the_next_symbol():
+    task = make_task("follow", length=10, n_symbols=6)
+    b = task.sample(100, 0)
+    mark = b.extra["mark_pos"]
+    rows = torch.arange(100)
+    assert (b.inputs[rows, mark] == task.MARK).all()
+    assert ((b.inputs == task.MARK).sum(1) == 1).all()
+    assert torch.equal(b.targets[rows, mark], b.inputs[rows, mark + 1] - 2)
+    assert ((b.targets != IGNORE_INDEX).sum(1) == 1).all()
+    assert int(mark.min()) >= 1 and int(mark.max()) <= 8
+
+
+def test_match_label_is_presence():
+    task = make_task("match", length=6, n_symbols=10)
+    b = task.sample(400, 0)
+    body, query = b.inputs[:, :6], b.inputs[:, -1]
+    present = (body == query[:, None]).any(1).long()
+    assert torch.equal(b.targets[:, -1], present)
+    assert (b.targets[:, :-1] == IGNORE_INDEX).all()
+    assert 0.4 < present.float().mean() < 0.6
+    assert (torch.sort(body, 1).values.diff(dim=1) != 0).all()  # distinct body
+    pos = b.extra["match_pos"]
+    hit = pos >= 0
+    assert torch.equal(body[hit, pos[hit]], query[hit]) and torch.equal(hit.long(), present)
+    with pytest.raises(ValueError, match="n_symbols: expected an int > length"):
+        MatchTask(length=6, n_symbols=6)
+
+
+def test_long_range_distance():
+    task = LongRangeTask(length=12, distance=5, n_symbols=4)
+    b = task.sample(20, 0)
+    assert (b.targets[:, :5] == IGNORE_INDEX).all()
+    assert torch.equal(b.targets[:, 5:], b.inputs[:, :7] - 1)
+    last = LongRangeTask(length=12, distance=5, n_symbols=4, targets="last").sample(20, 0)
+    assert (last.targets[:, :-1] == IGNORE_INDEX).all()
+    assert torch.equal(last.targets[:, -1], last.inputs[:, 12 - 1 - 5] - 1)
+    with pytest.raises(ValueError, match="distance: expected an int in"):
+        LongRangeTask(length=8, distance=8)
+    with pytest.raises(ValueError, match="targets: expected"):
+        LongRangeTask(targets="first")
+
+
+def test_multi_relation_encodes_every_relation():
+    task = MultiRelationTask(length=10, n_symbols=3, offsets=[-1, 2], include_first=True)
+    assert task.offsets == (-1, 2) and task.n_classes == 27 and task.chance_accuracy == pytest.approx(1 / 27)
+    b = task.sample(30, 0)
+    x = b.inputs - 1
+    for i in range(10):
+        if i - 1 < 0 or i + 2 >= 10:
+            assert (b.targets[:, i] == IGNORE_INDEX).all()
+        else:
+            assert torch.equal(b.targets[:, i], x[:, i - 1] * 9 + x[:, i + 2] * 3 + x[:, 0])
+    with pytest.raises(ValueError, match="n_symbols: expected"):
+        MultiRelationTask(n_symbols=32, offsets=(-1, 1, 2))
+    with pytest.raises(ValueError, match="offsets"):
+        MultiRelationTask(offsets=(), include_first=False)
+
+
+def test_needle_sentiment():
+    task = NeedleSentimentTask(length=20, min_len=8)
+    b = task.sample(300, 0)
+    words = task.words
+    assert words[0] == "<pad>" and len(words) == task.vocab_size and len(set(words)) == len(words)
+    neg, pos = set(task.polar_ids["negative"]), set(task.polar_ids["positive"])
+    assert {words[i] for i in neg} >= {"hate"} and {words[i] for i in pos} >= {"love"}
+    polar = torch.tensor(sorted(neg | pos))
+    is_polar = torch.isin(b.inputs, polar)
+    assert (is_polar.sum(1) == 1).all()  # exactly one needle
+    rows = torch.arange(300)
+    needle = b.inputs[rows, b.extra["needle_pos"]]
+    assert torch.isin(needle, polar).all()
+    assert torch.equal(torch.isin(needle, torch.tensor(sorted(pos))).long(), b.targets)
+    lengths = b.extra["lengths"]
+    assert int(lengths.min()) >= 8 and int(lengths.max()) <= 20 and (b.extra["needle_pos"] < lengths).all()
+    assert torch.equal(b.key_mask, torch.arange(20)[None] < lengths[:, None])
+    assert (b.inputs[~b.key_mask] == 0).all() and (b.inputs[b.key_mask] != 0).all()
+    assert 0.4 < b.targets.float().mean() < 0.6
+    text = task.decode(b.inputs[0])
+    assert len(text) == int(lengths[0]) and text[int(b.extra["needle_pos"][0])] in {
+        words[i] for i in neg | pos
+    }
+    assert NeedleSentimentTask(length=10).sample(4, 0).key_mask is None
+    with pytest.raises(ValueError, match="min_len"):
+        NeedleSentimentTask(length=10, min_len=11)
+
+
+def test_batch_slicing_and_validation():
+    b = make_task("needle", length=8, min_len=4).sample(6, 0)
+    part = b[2:4]
+    assert len(part) == 2 and torch.equal(part.inputs, b.inputs[2:4])
+    assert torch.equal(part.extra["needle_pos"], b.extra["needle_pos"][2:4])
+    assert torch.equal(part.key_mask, b.key_mask[2:4])
+    assert b.to("cpu").inputs.device.type == "cpu"
+    with pytest.raises(ValueError, match="key_mask"):
+        Batch(b.inputs, b.targets, key_mask=b.key_mask.long())
+    with pytest.raises(ValueError, match="inputs: expected shape"):
+        Batch(b.inputs[0], b.targets)
+
+
+def test_task_validation_messages():
+    with pytest.raises(ValueError, match="length: expected an int >= 1, got 0"):
+        CopyTask(length=0)
+    with pytest.raises(ValueError, match="n_keys: expected >= n_pairs"):
+        make_task("assoc_recall", n_pairs=5, n_keys=4)
+    with pytest.raises(ValueError, match="n: expected a positive int"):
+        CopyTask().sample(0)
+    with pytest.raises(TypeError, match="generator"):
+        CopyTask().sample(2, generator="seed")
+
+
+# ------------------------------------------------------------------------------------------------- text
+def _write_csv(path, rows):
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "text", "label"])
+        for i, (text, label) in enumerate(rows):
+            w.writerow([i, text, label])
+
+
+ROWS = [
+    ("I hate this movie", "neg"),
+    ("what a wonderful film, I love it", "pos"),
+    ("boring and too long", "neg"),
+    ("great acting, great music!", "pos"),
+    ("the plot was awful", "neg"),
+    ("brilliant", "pos"),
+]
+
+
+def test_word_and_char_tokenizers():
+    tok = WordTokenizer.fit(["Great film, great cast", "a film"])
+    assert (
+        tok.vocab[:2] == ["<pad>", "<unk>"] and tok.vocab[2] == "film"
+    )  # tie (2 each) broken alphabetically
+    assert tok.split("Great, FILM!") == ["great", ",", "film", "!"]
+    ids = tok.encode("great unknownword film")
+    assert ids[1] == 1 and tok.decode(ids) == ["great", "<unk>", "film"]
+    assert WordTokenizer.from_dict(json.loads(json.dumps(tok.to_dict()))).vocab == tok.vocab
+    small = WordTokenizer.fit(["a a a b b c"], max_size=4)
+    assert small.vocab == ["<pad>", "<unk>", "a", "b"]
+    assert WordTokenizer.fit(["a a b"], min_freq=2).vocab == ["<pad>", "<unk>", "a"]
+    chars = CharTokenizer.fit(["ab a"])
+    assert chars.split("Ab") == ["a", "b"] and isinstance(
+        WordTokenizer.from_dict(chars.to_dict()), CharTokenizer
+    )
+    with pytest.raises(ValueError, match="vocab: expected to start with"):
+        WordTokenizer(["a", "b"])
+
+
+def test_read_csv_and_jsonl(tmp_path):
+    csv_path = tmp_path / "train.csv"
+    _write_csv(csv_path, ROWS)
+    texts, labels = read_text_file(csv_path)
+    assert texts[0] == "I hate this movie" and labels[:2] == ["neg", "pos"]
+    jsonl = tmp_path / "train.jsonl"
+    jsonl.write_text(
+        "\n".join(json.dumps({"sentence": t, "y": i % 3}) for i, (t, _) in enumerate(ROWS)) + "\n\n"
+    )
+    texts, labels = read_text_file(jsonl, text_column="sentence", label_column="y")
+    assert len(texts) == 6 and labels[:3] == ["0", "1", "2"]
+    with pytest.raises(ValueError, match="expected a column 'text'"):
+        read_text_file(jsonl)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok", "label": 1}\n{broken\n')
+    with pytest.raises(ValueError, match="line 2: expected a JSON object"):
+        read_text_file(bad)
+    with pytest.raises(ValueError, match="format: expected"):
+        read_text_file(tmp_path / "bad.jsonl", format="xml")
+    with pytest.raises(ValueError, match="path: expected an existing file"):
+        read_text_file(tmp_path / "missing.csv")
+
+
+def test_text_classification_dataset(tmp_path):
+    csv_path = tmp_path / "train.csv"
+    _write_csv(csv_path, ROWS)
+    ds = TextClassificationDataset.from_file(csv_path, max_len=5)
+    assert ds.kind == "classification" and ds.label_names == ["neg", "pos"] and ds.n_classes == 2
+    assert len(ds) == 6 and ds.chance_accuracy == pytest.approx(0.5)
+    b = ds.batch([0, 5])
+    assert b.inputs.shape == (2, 4) and b.key_mask.tolist() == [[True] * 4, [True, False, False, False]]
+    assert ds.tokenizer.decode(b.inputs[0]) == ["i", "hate", "this", "movie"] and b.targets.tolist() == [0, 1]
+    assert int(ds.batch([1]).extra["lengths"][0]) == 5  # truncated to max_len
+    s1, s2 = ds.sample(16, 0), ds.sample(16, 0)
+    assert torch.equal(s1.inputs, s2.inputs) and s1.inputs.shape[0] == 16 and s1.inputs.shape[1] <= ds.seq_len
+    assert sum(len(x) for x in ds.batches(4)) == 6
+    train, dev = ds.split(0.34, seed=0)
+    assert len(train) + len(dev) == 6 and dev.tokenizer is ds.tokenizer and dev.label_names == ds.label_names
+    numeric = TextClassificationDataset(["a", "b", "c"], [10, 2, 1])
+    assert numeric.label_names == ["1", "2", "10"]
+    with pytest.raises(ValueError, match="labels: expected values among label_names"):
+        ds.with_texts(["x"], ["neutral"])
+    with pytest.raises(ValueError, match="labels: expected one per text"):
+        TextClassificationDataset(["a"], [0, 1])
+
+
+def test_hf_datasets_loader(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")  # local files only, never the network
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    datasets = pytest.importorskip("datasets")
+    csv_path = tmp_path / "train.csv"
+    _write_csv(csv_path, ROWS)
+    ds = load_hf_text_dataset(
+        "csv", data_files=str(csv_path), split="train", cache_dir=str(tmp_path / "cache")
+    )
+    assert len(ds) == 6 and ds.label_names == ["neg", "pos"]
+    ref = TextClassificationDataset.from_file(csv_path)
+    assert ds.tokenizer.vocab == ref.tokenizer.vocab and torch.equal(ds.labels, ref.labels)
+    features = datasets.Features(
+        {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["negative", "positive"])}
+    )
+    hf = datasets.Dataset.from_dict(
+        {"text": [t for t, _ in ROWS], "label": [0, 1, 0, 1, 0, 1]}, features=features
+    )
+    from_hf = TextClassificationDataset.from_hf(hf, max_len=3)
+    assert from_hf.label_names == ["negative", "positive"] and from_hf.labels.tolist() == [0, 1, 0, 1, 0, 1]
+    assert from_hf.seq_len == 3
+    with pytest.raises(ValueError, match="dataset: expected columns"):
+        TextClassificationDataset.from_hf(hf, text_column="sentence")
+
+
+def test_chance_accuracies_are_probabilities():
+    for name in ALL_TASKS:
+        c = make_task(name).chance_accuracy
+        assert 0 < c < 1 and not math.isnan(c)
