@@ -64,7 +64,12 @@ def reference_attention(
     """
     n_heads = q.shape[1]
     k, v = _expand_kv(k, n_heads), _expand_kv(v, n_heads)
-    logits = score(q, k)  # (B, H, Tq, Tk)
+    qp, kp = score.prepare(q, k)
+    if score.bilinear:
+        # scale the (B, H, Tq, D) queries rather than the (B, H, Tq, Tk) logits: D/Tk as much work, and the
+        # multiply also makes the strided head view contiguous for the matmul
+        qp, scale = _apply_scale(qp, scale), 1.0
+    logits = score.pairwise(qp, kp)  # (B, H, Tq, Tk)
     m = mask.materialize(q.device)
     # a buffer of our own (a built-in score just made it, nothing else holds it): safe to work in place
     own_buffer = type(score).__module__ == Score.__module__ and logits._base is None and logits.is_contiguous()

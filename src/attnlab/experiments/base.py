@@ -70,6 +70,7 @@ __all__ = [
     "seed_everything",
     "stopwatch",
     "t_quantile",
+    "single_thread",
     "torch_threads",
     "versions",
     "write_result",
@@ -434,6 +435,15 @@ def torch_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(old)
+
+
+def single_thread(ctx: RunContext) -> contextlib.AbstractContextManager[None]:
+    """One intra-op thread on CPU (restored afterwards), nothing changed on other devices.
+
+    The experiments' models are small: splitting their matmuls across threads costs more in
+    synchronisation than it gains, and on a shared machine it makes timings erratic.
+    """
+    return torch_threads(1 if str(ctx.device).startswith("cpu") else None)
 
 
 def versions() -> dict[str, str]:

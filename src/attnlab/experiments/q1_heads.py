@@ -34,9 +34,7 @@ Verdict rule (:func:`verdict_q1`), with ``tol_more = 0.01`` and ``tol_one = 0.02
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -51,9 +49,10 @@ from attnlab.experiments.base import (
     mean_ci,
     real_model_evidence,
     register,
+    single_thread,
 )
 
-__all__ = ["Q1Heads", "attention_stats", "head_role", "prunable_fraction", "single_thread", "verdict_q1"]
+__all__ = ["Q1Heads", "attention_stats", "head_role", "prunable_fraction", "verdict_q1"]
 
 TOL_MORE = 0.01  # claim A: h_max may beat the best smaller h by at most this much (accuracy)
 TOL_ONE = 0.02  # claim C: h=1 within this of the best head count
@@ -68,7 +67,7 @@ MICHEL_ANCHOR = ("Michel et al. 2019: ~20% of WMT (Transformer-large) heads and 
 _PROFILES: dict[str, dict[str, Any]] = {
     "tiny": dict(heads=[1, 2, 4], prune_heads=4, d_model=16, n_layers=2, steps=12, batch_size=32, lr=3e-3,
                  length=8, n_symbols=3, eval_batches=1, imp_batches=1, n_random=2),
-    "quick": dict(heads=[1, 2, 4, 8, 16], prune_heads=8, d_model=64, n_layers=2, steps=220, batch_size=64,
+    "quick": dict(heads=[1, 2, 4, 8, 16], prune_heads=8, d_model=64, n_layers=2, steps=500, batch_size=64,
                   lr=3e-3, length=16, n_symbols=4, eval_batches=4, imp_batches=4, n_random=3),
     "full": dict(heads=[1, 2, 4, 8, 16, 32], prune_heads=8, d_model=128, n_layers=2, steps=2000, batch_size=128,
                  lr=2e-3, length=24, n_symbols=4, eval_batches=16, imp_batches=16, n_random=10),
@@ -78,25 +77,6 @@ _PROFILES: dict[str, dict[str, Any]] = {
 # ----------------------------------------------------------------------------------------------------
 # Analysis helpers
 # ----------------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def single_thread(ctx: RunContext) -> Iterator[None]:
-    """Run the block with one intra-op thread on CPU (restored afterwards).
-
-    The models here are tiny (d_model <= 128, T <= 32): splitting their matmuls across threads costs more
-    in synchronisation than it gains, and on a shared machine it makes the timings erratic.
-    """
-    if not str(ctx.device).startswith("cpu"):
-        yield
-        return
-    prev = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(prev)
-
 
 
 def attention_stats(weights: torch.Tensor) -> dict[str, torch.Tensor]:

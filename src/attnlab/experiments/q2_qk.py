@@ -43,8 +43,8 @@ from attnlab.experiments.base import (
     mean_ci,
     real_model_evidence,
     register,
+    single_thread,
 )
-from attnlab.experiments.q1_heads import single_thread
 
 __all__ = ["Q2QK", "VARIANTS", "build_model", "score_symmetry", "verdict_q2"]
 

@@ -41,8 +41,8 @@ from attnlab.experiments.base import (
     mean_ci,
     real_model_evidence,
     register,
+    single_thread,
 )
-from attnlab.experiments.q1_heads import single_thread
 
 __all__ = ["POOLINGS", "Q7Why", "permutation_test", "verdict_q7"]
 

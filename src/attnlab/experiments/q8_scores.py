@@ -45,8 +45,8 @@ from attnlab.experiments.base import (
     fmt_ci,
     mean_ci,
     register,
+    single_thread,
 )
-from attnlab.experiments.q1_heads import single_thread
 
 __all__ = ["Q8Scores", "Seq2SeqReverseTask", "TeacherForcedSeq2Seq", "saved_activation_bytes", "verdict_q8"]
 
