@@ -286,3 +286,16 @@ def test_dropout_only_in_training_and_deterministic_with_seed():
     torch.testing.assert_close(a, b)
     m.eval()
     torch.testing.assert_close(m(x)[0], m(x)[0])
+
+
+def test_cache_with_multi_token_steps_matches_full_causal_pass():
+    """Steps of 2 queries over a longer cache exercise the bottom-right causal mask with Tq < Tk."""
+    torch.manual_seed(0)
+    m = MultiHeadAttention(C, H).eval()
+    x = _x(t=7)
+    with torch.no_grad():
+        full, _ = m(x, is_causal=True)
+        cache = KVCache(max_len=7)
+        steps = [m(x[:, t : t + 2], is_causal=True, cache=cache)[0] for t in range(0, 6, 2)]
+        steps.append(m(x[:, 6:], is_causal=True, cache=cache)[0])
+    torch.testing.assert_close(torch.cat(steps, 1), full, atol=1e-5, rtol=1e-5)

@@ -146,7 +146,13 @@ def sdpa_attention(
         return F.scaled_dot_product_attention(
             qp, kp, v, dropout_p=dropout_p, is_causal=True, scale=sdpa_scale, enable_gqa=gqa
         )
+    if mask.explicit is None and mask.tq == 1:  # one decoding step: bottom-right causal masks nothing
+        return F.scaled_dot_product_attention(qp, kp, v, dropout_p=dropout_p, scale=sdpa_scale, enable_gqa=gqa)
     m = mask.materialize(q.device)
+    if mask.explicit is None and mask.tq <= mask.tk:  # bottom-right causal alone leaves no row empty
+        return F.scaled_dot_product_attention(
+            qp, kp, v, attn_mask=m, dropout_p=dropout_p, scale=sdpa_scale, enable_gqa=gqa
+        )
     ok = allowed(m)
     empty = ~ok.any(dim=-1, keepdim=True)  # (B|1, H|1, Tq, 1): rows with nothing to attend to
     has_empty = bool(empty.any())
