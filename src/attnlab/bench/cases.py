@@ -152,6 +152,15 @@ def _timing_details(timings) -> dict:
     return {name: t.to_dict() for name, t in timings.items()}
 
 
+def _timed_ms_result(name: str, title: str, peer_name: str, timings, **details) -> CaseResult:
+    """A case whose figure is the median time of attnlab vs its peer, in ms (ratio < 1: attnlab faster)."""
+    ta, tp, ratio = _time_ratio(timings)
+    return CaseResult(
+        name=name, title=title, peer_name=peer_name, unit="ms", attnlab=ta * 1e3, peer=tp * 1e3, ratio=ratio,
+        details={**details, "timings": _timing_details(timings)},
+    )
+
+
 def _clear_grads(*modules_or_tensors) -> None:
     for m in modules_or_tensors:
         params = m.parameters() if isinstance(m, nn.Module) else [m]
@@ -201,16 +210,13 @@ def mha_fwd_bwd(ctx: CaseContext) -> CaseResult:
 
     timings = compare({"attnlab": run_ours, "peer": run_peer}, warmup=ctx.warmup, repeats=ctx.repeats,
                       device=ctx.device)
-    ta, tp, ratio = _time_ratio(timings)
-    return CaseResult(
-        name="mha.fwd_bwd",
-        title=f"MHA fwd+bwd B={s['B']} T={s['T']} C={s['C']} H={s['H']}",
-        peer_name="torch.nn.MultiheadAttention (need_weights=False)",
-        unit="ms",
-        attnlab=ta * 1e3,
-        peer=tp * 1e3,
-        ratio=ratio,
-        details={"shapes": s, "timings": _timing_details(timings), "aim": "<= 0.9"},
+    return _timed_ms_result(
+        "mha.fwd_bwd",
+        f"MHA fwd+bwd B={s['B']} T={s['T']} C={s['C']} H={s['H']}",
+        "torch.nn.MultiheadAttention (need_weights=False)",
+        timings,
+        shapes=s,
+        aim="<= 0.9",
     )
 
 
@@ -237,22 +243,15 @@ def mha_inference(ctx: CaseContext) -> CaseResult:
         diff = (ours(x)[0] - peer(x, x, x, need_weights=False)[0]).abs().max().item()
     timings = compare({"attnlab": run_ours, "peer": run_peer}, warmup=ctx.warmup, repeats=ctx.repeats,
                       device=ctx.device)
-    ta, tp, ratio = _time_ratio(timings)
     fast = getattr(torch.backends, "mha", None)
-    return CaseResult(
-        name="mha.inference",
-        title=f"MHA inference B={s['B']} T={s['T']} C={s['C']} H={s['H']}",
-        peer_name="torch.nn.MultiheadAttention fast path",
-        unit="ms",
-        attnlab=ta * 1e3,
-        peer=tp * 1e3,
-        ratio=ratio,
-        details={
-            "shapes": s,
-            "timings": _timing_details(timings),
-            "max_abs_diff": diff,
-            "torch_fastpath_enabled": bool(fast.get_fastpath_enabled()) if fast is not None else None,
-        },
+    return _timed_ms_result(
+        "mha.inference",
+        f"MHA inference B={s['B']} T={s['T']} C={s['C']} H={s['H']}",
+        "torch.nn.MultiheadAttention fast path",
+        timings,
+        shapes=s,
+        max_abs_diff=diff,
+        torch_fastpath_enabled=bool(fast.get_fastpath_enabled()) if fast is not None else None,
     )
 
 
@@ -281,16 +280,13 @@ def mha_need_weights(ctx: CaseContext) -> CaseResult:
         diff = (wa - wp).abs().max().item()
     timings = compare({"attnlab": run_ours, "peer": run_peer}, warmup=ctx.warmup, repeats=ctx.repeats,
                       device=ctx.device)
-    ta, tp, ratio = _time_ratio(timings)
-    return CaseResult(
-        name="mha.need_weights",
-        title=f"MHA need_weights (B,H,T,T) B={s['B']} T={s['T']} C={s['C']} H={s['H']}",
-        peer_name="nn.MultiheadAttention(need_weights=True, average_attn_weights=False)",
-        unit="ms",
-        attnlab=ta * 1e3,
-        peer=tp * 1e3,
-        ratio=ratio,
-        details={"shapes": s, "timings": _timing_details(timings), "weights_max_abs_diff": diff},
+    return _timed_ms_result(
+        "mha.need_weights",
+        f"MHA need_weights (B,H,T,T) B={s['B']} T={s['T']} C={s['C']} H={s['H']}",
+        "nn.MultiheadAttention(need_weights=True, average_attn_weights=False)",
+        timings,
+        shapes=s,
+        weights_max_abs_diff=diff,
     )
 
 
@@ -317,16 +313,12 @@ def _score_vs_scaled_dot(ctx: CaseContext, score: str) -> CaseResult:
 
     timings = compare({"attnlab": step(ours), "peer": step(base)}, warmup=ctx.warmup, repeats=ctx.repeats,
                       device=ctx.device)
-    ta, tp, ratio = _time_ratio(timings)
-    return CaseResult(
-        name=f"scores.{score}",
-        title=f"score={score} MHA fwd+bwd B={s['B']} T={s['T']} C={s['C']} H={s['H']}",
-        peer_name="attnlab score=scaled_dot (fused SDPA)",
-        unit="ms",
-        attnlab=ta * 1e3,
-        peer=tp * 1e3,
-        ratio=ratio,
-        details={"shapes": s, "timings": _timing_details(timings)},
+    return _timed_ms_result(
+        f"scores.{score}",
+        f"score={score} MHA fwd+bwd B={s['B']} T={s['T']} C={s['C']} H={s['H']}",
+        "attnlab score=scaled_dot (fused SDPA)",
+        timings,
+        shapes=s,
     )
 
 
@@ -395,16 +387,12 @@ def scores_additive_time(ctx: CaseContext) -> CaseResult:
         repeats=ctx.pick(3, 3),
         device=ctx.device,
     )
-    ta, tp, ratio = _time_ratio(timings)
-    return CaseResult(
-        name="scores.additive.time",
-        title=f"additive fwd+bwd time B={s['B']} H={s['H']} T={s['T']} D={s['D']}",
-        peer_name='additive materialized (impl="reference")',
-        unit="ms",
-        attnlab=ta * 1e3,
-        peer=tp * 1e3,
-        ratio=ratio,
-        details={"shapes": s, "timings": _timing_details(timings)},
+    return _timed_ms_result(
+        "scores.additive.time",
+        f"additive fwd+bwd time B={s['B']} H={s['H']} T={s['T']} D={s['D']}",
+        'additive materialized (impl="reference")',
+        timings,
+        shapes=s,
     )
 
 

@@ -133,9 +133,12 @@ class Task(ABC):
         """Maximum sequence length T."""
 
     @property
-    @abstractmethod
     def chance_accuracy(self) -> float:
-        """Accuracy of the best predictor that ignores the inputs (averaged over target positions)."""
+        """Accuracy of the best predictor that ignores the inputs (averaged over target positions).
+
+        Uniform classes by default; a task whose targets are not uniform (sort) overrides it.
+        """
+        return 1.0 / self.n_classes
 
     @abstractmethod
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
@@ -249,10 +252,6 @@ class _SequenceTransductionTask(Task):
     @property
     def seq_len(self) -> int:
         return 2 * self.length + 1
-
-    @property
-    def chance_accuracy(self) -> float:
-        return 1.0 / self.n_symbols
 
     def _transform(self, x: Tensor) -> Tensor:
         raise NotImplementedError
@@ -368,10 +367,6 @@ class AssociativeRecallTask(Task):
     def seq_len(self) -> int:
         return 2 * self.n_pairs + 1 + self.n_queries
 
-    @property
-    def chance_accuracy(self) -> float:
-        return 1.0 / self.n_values
-
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         _check_n(n)
         g = _generator(generator)
@@ -430,10 +425,6 @@ class FollowTask(Task):
     def seq_len(self) -> int:
         return self.length
 
-    @property
-    def chance_accuracy(self) -> float:
-        return 1.0 / self.n_symbols
-
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         _check_n(n)
         g = _generator(generator)
@@ -480,10 +471,6 @@ class MatchTask(Task):
     @property
     def seq_len(self) -> int:
         return self.length + 2
-
-    @property
-    def chance_accuracy(self) -> float:
-        return 0.5
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         _check_n(n)
@@ -542,10 +529,6 @@ class LongRangeTask(Task):
     @property
     def seq_len(self) -> int:
         return self.length
-
-    @property
-    def chance_accuracy(self) -> float:
-        return 1.0 / self.n_symbols
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         _check_n(n)
@@ -638,10 +621,6 @@ class NeedleSentimentTask(Task):
     def seq_len(self) -> int:
         return self.length
 
-    @property
-    def chance_accuracy(self) -> float:
-        return 0.5
-
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         _check_n(n)
         g = _generator(generator)
@@ -730,10 +709,6 @@ class MultiRelationTask(Task):
     @property
     def seq_len(self) -> int:
         return self.length
-
-    @property
-    def chance_accuracy(self) -> float:
-        return 1.0 / self.n_classes
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         _check_n(n)
