@@ -11,7 +11,8 @@ import torch
 from attnlab.bench import CASES, run_bench
 from attnlab.bench.cases import CaseContext, CaseResult, Target, read_report_seconds, run_case, select_cases
 from attnlab.bench.docs import REGENERATE, render_markdown
-from attnlab.bench.harness import MIB, compare, machine_info, measure_memory
+from attnlab.bench.harness import MIB, machine_info, measure_memory
+from attnlab.timing import compare
 
 TINY = ["mha.inference", "scores.general", "attention.matmul_fraction", "report.quick_wall_time"]
 

@@ -2,22 +2,23 @@
 
 Commands::
 
-    attnlab list                                   the eight questions
-    attnlab run q3 [--profile quick] [--seeds 3] [--out DIR]
-    attnlab report [--profile quick] [--out DIR] [--only q1,q3]
-    attnlab ask q3 [--out DIR]                     question, claim, verdict and key numbers of the last run
-    attnlab inspect "some text" [--layer L] [--head H] [--out DIR]
-    attnlab bench [--quick] [--json FILE] [--device cpu|cuda]
-    attnlab train CONFIG
+    attnlab list                                   the questions
+    attnlab run q3 [q4 ...] [--profile quick] [--seeds 5] [--out DIR] [--jobs N] [--executor local|ray]
+    attnlab report [--profile quick] [--out DIR] [--only q1,q3] [--jobs N] [--executor ...] [--redraw]
+    attnlab ask q3 [--out DIR]                     the verdict and the deciding numbers of the last run
+    attnlab inspect "some text" [--out DIR]        attention of a real pretrained model
+    attnlab bench [--quick] [--json FILE]          the performance suite
+    attnlab train CONFIG                           train from a JSON/TOML config (also under torchrun)
 
-Heavy modules (torch models, experiments, the pretrained loader) are imported inside the commands, so
-``attnlab list`` stays fast. Bad input is reported as one line on stderr, without a traceback, and the
-command exits with status 1.
+Runs resume: every finished trial is cached in ``OUT/<qid>/trials/`` and reused by the next run with the
+same settings. Heavy modules are imported inside the commands. Bad input is reported as one line on
+stderr, without a traceback, and the command exits with status 1; an interrupted run exits with 130.
 """
 
 from __future__ import annotations
 
 import functools
+import signal
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
@@ -28,15 +29,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from attnlab.experiments.base import ExperimentError, get_info, list_experiments, read_result
-
 __all__ = ["app", "main"]
 
 DEFAULT_OUT = Path("attnlab-report")
 
 app = typer.Typer(
     name="attnlab",
-    help="attnlab: attention and the Transformer, with the seed's eight questions measured.",
+    help="attnlab: attention and the Transformer, with the seed's questions measured.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -53,171 +52,218 @@ class Profile(str, Enum):
     full = "full"
 
 
+class ExecutorName(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 class Device(str, Enum):
     cpu = "cpu"
     cuda = "cuda"
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [ValueError, TypeError, FileNotFoundError, ExperimentError]
-    try:
-        from attnlab.pretrained import PretrainedUnavailable
+JobsOpt = Annotated[int | None, typer.Option(
+    min=1, help="trials run at once (default: the usable cores); 1 runs them in this process")]
+ExecutorOpt = Annotated[ExecutorName, typer.Option(
+    help="local: a process pool on this machine; ray: Ray tasks (pip install 'attnlab[ray]')")]
+AddressOpt = Annotated[str | None, typer.Option(
+    help="Ray cluster address (with --executor ray; default: start a local Ray instance)")]
+SeedsOpt = Annotated[int | None, typer.Option(min=1, help="number of seeds (default: per question)")]
+OutOpt = Annotated[Path, typer.Option(help="output folder (results, trial cache, figures, index.html)")]
+ProgressOpt = Annotated[bool, typer.Option(help="show the progress bar")]
 
-        errors.append(PretrainedUnavailable)
-    except ImportError:
-        pass
-    return tuple(errors)
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from attnlab.pretrained.errors import PretrainedUnavailable
+    from attnlab.results import ResultError
+
+    return (ValueError, TypeError, FileNotFoundError, ResultError, PretrainedUnavailable)
 
 
 def _handle_errors(fn: F) -> F:
-    """Print user errors as one line (no traceback) and exit with status 1."""
+    """Print user errors as one line (no traceback) and exit 1; an interruption exits 130."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # SIGTERM (e.g. a scheduler stopping the job) ends a run like Ctrl-C: finished trials stay cached.
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             return fn(*args, **kwargs)
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted[/yellow]: finished trials are cached; run the same command "
+                              "again to resume", highlight=False)
+            raise typer.Exit(130) from None
         except _user_errors() as exc:
-            err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, markup=True)
+            err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
     return wrapper  # type: ignore[return-value]
 
 
-def _parse_only(only: str | None) -> list[str] | None:
-    if only is None:
+def _questions() -> list[Any]:
+    from attnlab.experiments import list_questions
+
+    return list_questions()
+
+
+def _parse_qids(text: str | None, what: str) -> list[str] | None:
+    if text is None:
         return None
-    known = {i.qid for i in list_experiments()}
-    qids = [q.strip().lower() for q in only.split(",") if q.strip()]
+    known = [q.qid for q in _questions()]
+    qids = [q.strip().lower() for q in text.split(",") if q.strip()]
     bad = [q for q in qids if q not in known]
     if bad or not qids:
-        raise ValueError(f"--only: expected a comma-separated list of {sorted(known)}, got {only!r}")
-    order = [i.qid for i in list_experiments()]
-    return [q for q in order if q in qids]
-
-
-def _check_qid(qid: str) -> str:
-    qid = qid.strip().lower()
-    get_info(qid)  # raises ValueError naming the known ids
-    return qid
+        raise ValueError(f"{what}: expected a comma-separated list of {known}, got {text!r}")
+    return [q for q in known if q in qids]
 
 
 @app.command("list")
 def list_cmd() -> None:
-    """List the eight questions."""
+    """List the questions."""
     table = Table(title="attnlab questions")
-    table.add_column("id")
-    table.add_column("question")
-    table.add_column("title")
-    for info in list_experiments():
-        table.add_row(info.qid, info.question_zh, info.title)
+    for col in ("id", "question", "title"):
+        table.add_column(col)
+    for q in _questions():
+        table.add_row(q.qid, q.question_zh, q.title)
     console.print(table)
+
+
+def _run(qids: list[str], profile: Profile, seeds: int | None, out: Path, jobs: int | None,
+         executor: ExecutorName, address: str | None, progress: bool) -> Any:
+    from attnlab.experiments import run_questions
+    from attnlab.experiments.context import ensure_writable
+    from attnlab.report.figures import draw_result
+
+    ensure_writable(out)  # fail in well under a second, before loading any experiment
+    report = run_questions(qids, profile=profile.value, seeds=seeds, out=out, jobs=jobs,
+                           executor=executor.value, address=address, progress=progress, console=err_console)
+    for result in report.results.values():
+        draw_result(result, out)
+    return report
 
 
 @app.command("run")
 @_handle_errors
 def run_cmd(
-    qid: Annotated[str, typer.Argument(help="question id, q1 ... q8")],
+    qids: Annotated[list[str], typer.Argument(help="question ids, e.g. q1 q4")],
     profile: Annotated[Profile, typer.Option(help="run size")] = Profile.quick,
-    seeds: Annotated[int | None, typer.Option(min=1, help="number of seeds (default: per experiment)")] = None,
-    out: Annotated[Path, typer.Option(help="output folder")] = DEFAULT_OUT,
-    progress: Annotated[bool, typer.Option(help="show progress bars")] = True,
+    seeds: SeedsOpt = None,
+    out: OutOpt = DEFAULT_OUT,
+    jobs: JobsOpt = None,
+    executor: ExecutorOpt = ExecutorName.local,
+    address: AddressOpt = None,
+    progress: ProgressOpt = True,
 ) -> None:
-    """Run one question's experiment and write OUT/<qid>/result.json."""
-    from attnlab.experiments.base import run_experiment
-
-    qid = _check_qid(qid)
-    result = run_experiment(qid, profile=profile.value, seeds=seeds, out=out, progress=progress)
-    _print_result(result)
-    console.print(f"wrote {out / qid / 'result.json'} in {result.seconds:.1f} s")
+    """Run questions (reusing cached trials) and write OUT/<qid>/result.json and its figures."""
+    wanted = _parse_qids(",".join(qids), "QIDS") or []
+    report = _run(wanted, profile, seeds, out, jobs, executor, address, progress)
+    for qid in wanted:
+        if qid in report.results:
+            _print_result(report.results[qid])
+    console.print(f"{report.trials_run} trials run, {report.trials_reused} reused, "
+                  f"{report.wall_seconds:.1f} s ({report.executor})", highlight=False)
+    if report.errors:
+        raise typer.Exit(1)
 
 
 @app.command("report")
 @_handle_errors
 def report_cmd(
     profile: Annotated[Profile, typer.Option(help="run size")] = Profile.quick,
-    out: Annotated[Path, typer.Option(help="output folder")] = DEFAULT_OUT,
+    out: OutOpt = DEFAULT_OUT,
     only: Annotated[str | None, typer.Option(help="comma-separated question ids, e.g. q1,q3")] = None,
-    seeds: Annotated[int | None, typer.Option(min=1, help="number of seeds (default: per experiment)")] = None,
-    progress: Annotated[bool, typer.Option(help="show progress bars")] = True,
+    seeds: SeedsOpt = None,
+    jobs: JobsOpt = None,
+    executor: ExecutorOpt = ExecutorName.local,
+    address: AddressOpt = None,
+    redraw: Annotated[bool, typer.Option(help="only redraw figures and HTML from the results in OUT")] = False,
+    progress: ProgressOpt = True,
 ) -> None:
-    """Run what is missing (resuming a half-done run), then write OUT/index.html."""
-    from attnlab.experiments.base import run_experiment
+    """Run what is missing (resuming trial by trial), draw the figures and write OUT/index.html."""
+    from attnlab.report.figures import draw_result
     from attnlab.report.html import write_report
+    from attnlab.results import ResultError, read_result
 
-    qids = _parse_only(only) or [i.qid for i in list_experiments()]
-    status: dict[str, str] = {}
+    questions = _questions()
+    qids = _parse_qids(only, "--only") or [q.qid for q in questions]
+    questions = [q for q in questions if q.qid in qids]
     errors: dict[str, str] = {}
-    seconds: dict[str, float] = {}
-    verdicts: dict[str, str] = {}
-    for qid in qids:
-        try:
-            existing = read_result(out, qid)
-        except ExperimentError:
-            existing = None  # unreadable: run again
-        if existing is not None and existing.profile == profile.value and (
-            seeds is None or len(existing.seeds) == seeds
-        ):
-            status[qid], seconds[qid], verdicts[qid] = "resumed", existing.seconds, existing.verdict
-            continue
-        console.print(f"[bold]{qid}[/bold] {get_info(qid).title} ({profile.value})")
-        try:
-            result = run_experiment(qid, profile=profile.value, seeds=seeds, out=out, progress=progress)
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:  # noqa: BLE001 - one failing question must not lose the others
-            errors[qid] = f"{type(exc).__name__}: {exc}"
-            status[qid], seconds[qid], verdicts[qid] = "failed", 0.0, "failed"
-            err_console.print(f"[red]{qid} failed:[/red] {errors[qid]}", highlight=False)
-            continue
-        status[qid], seconds[qid], verdicts[qid] = "ran", result.seconds, result.verdict
-    path = write_report(out, only=_parse_only(only), errors=errors, command_out=str(out))
-
-    table = Table(title=f"attnlab report ({profile.value})")
-    for col in ("id", "status", "verdict", "wall time (s)"):
-        table.add_column(col, justify="right" if col.startswith("wall") else "left")
-    for qid in qids:
-        table.add_row(qid, status[qid], verdicts[qid], f"{seconds[qid]:.1f}")
-    ran = sum(s for q, s in seconds.items() if status[q] == "ran")
-    table.add_row("total", "", "", f"{sum(seconds.values()):.1f}", end_section=True)
-    console.print(table)
-    console.print(f"ran now: {ran:.1f} s · report: {path}")
+    wall = None
+    if redraw:
+        for qid in qids:
+            try:
+                result = read_result(out, qid)
+            except ResultError as exc:
+                errors[qid] = str(exc)
+                continue
+            if result is not None:
+                draw_result(result, out)
+    else:
+        run = _run(qids, profile, seeds, out, jobs, executor, address, progress)
+        errors, wall = run.errors, run.wall_seconds
+    path = write_report(out, questions=questions, errors=errors, command_out=str(out), wall_seconds=wall)
+    _print_summary(out, qids)
+    console.print(f"report: {path}" + (f" · {wall:.1f} s" if wall is not None else ""), highlight=False)
     if errors:
         raise typer.Exit(1)
+
+
+def _print_summary(out: Path, qids: list[str]) -> None:
+    from attnlab.results import ResultError, read_result
+
+    table = Table(title="attnlab report")
+    for col in ("id", "verdict", "trials (reused)", "compute (s)"):
+        table.add_column(col)
+    for qid in qids:
+        try:
+            r = read_result(out, qid)
+        except ResultError:
+            r = None
+        if r is None:
+            table.add_row(qid, "missing", "", "")
+        else:
+            table.add_row(qid, r.verdict, f"{r.trials.get('total', 0)} ({r.trials.get('reused', 0)})",
+                          f"{r.seconds:.1f}")
+    console.print(table)
 
 
 @app.command("ask")
 @_handle_errors
 def ask_cmd(
-    qid: Annotated[str, typer.Argument(help="question id, q1 ... q8")],
+    qid: Annotated[str, typer.Argument(help="question id, e.g. q3")],
     out: Annotated[Path, typer.Option(help="output folder of the run")] = DEFAULT_OUT,
 ) -> None:
-    """Show the question, the seed's claim, the verdict and the key numbers of the last run."""
-    qid = _check_qid(qid)
+    """Show the question, the verdict and the deciding numbers of the last run."""
+    from attnlab.results import read_result
+
+    qid = (_parse_qids(qid, "QID") or [qid])[0]
     result = read_result(out, qid)
     if result is None:
-        raise FileNotFoundError(
-            f"no result for {qid} in {out}; run `attnlab run {qid} --out {out}` first"
-        )
+        raise FileNotFoundError(f"no result for {qid} in {out}; run `attnlab run {qid} --out {out}` first")
     _print_result(result)
 
 
 def _print_result(result: Any) -> None:
     from attnlab.report.html import format_value
 
-    info = get_info(result.qid)
-    console.print(f"[bold]{result.qid}[/bold] {result.question_zh or info.question_zh}", highlight=False)
-    console.print(result.question or info.question_en, highlight=False, markup=False)
-    console.print(f"[dim]claim:[/dim] {result.claim}", highlight=False)
+    console.print(f"[bold]{result.qid}[/bold] {escape(result.question_zh)}", highlight=False)
+    console.print(result.question, highlight=False, markup=False)
+    console.print(f"[dim]claim:[/dim] {escape(result.claim)}", highlight=False)
     console.print(f"[bold]verdict: {result.verdict}[/bold]", highlight=False)
     console.print(result.rule, highlight=False, markup=False)
-    console.print(result.summary, highlight=False, markup=False)
+    for c in result.checks:
+        mark = "[green]✓[/green]" if c.passed else "[red]✗[/red]"
+        console.print(f"{mark} {escape(c.name)}: {escape(c.detail)}", highlight=False)
     table = Table(show_lines=False)
     table.add_column("evidence", overflow="fold")
-    table.add_column("value [95% CI]")
+    table.add_column("value [interval]")
     table.add_column("unit")
-    table.add_column("published")
     for e in result.evidence:
-        table.add_row(e.name, format_value(e.value, e.ci, max_items=6), e.unit, e.anchor or "")
+        if isinstance(e.value, list):
+            continue
+        table.add_row(e.label or e.name, format_value(e.value, e.ci), e.unit)
     console.print(table)
 
 
@@ -242,7 +288,7 @@ def bench_cmd(
     json_path: Annotated[Path | None, typer.Option("--json", help="write the results as JSON here")] = None,
     device: Annotated[Device, typer.Option(help="device to benchmark on")] = Device.cpu,
 ) -> None:
-    """The performance suite (attention kernels, models, generation)."""
+    """The performance suite (attention kernels, models, generation, the runner)."""
     from attnlab.bench import run_bench
 
     run_bench(quick=quick, json_path=json_path, device=device.value)  # prints its own table
@@ -251,12 +297,12 @@ def bench_cmd(
 @app.command("train")
 @_handle_errors
 def train_cmd(
-    config: Annotated[Path, typer.Argument(help="training config file")],
+    config: Annotated[Path, typer.Argument(help="training config file (.json or .toml)")],
 ) -> None:
     """Train a model from a config file (also under torchrun)."""
     if not config.is_file():
         raise FileNotFoundError(f"CONFIG: no such file: {config}")
-    from attnlab.train import main as train_main
+    from attnlab.run_config import main as train_main
 
     train_main(config)  # prints the final metrics
 

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from attnlab.bench.harness import GIB, MIB, compare, measure_memory, time_call
+from attnlab.bench.harness import GIB, MIB, measure_memory
+from attnlab.timing import compare, time_call
 
 # ----------------------------------------------------------------------------------------------------
 # result and target types

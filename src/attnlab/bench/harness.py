@@ -1,8 +1,8 @@
-"""Timing, memory and machine description for the benchmark suite.
+"""Memory and machine description for the benchmark suite (timing lives in :mod:`attnlab.timing`).
 
-Timing: :func:`compare` runs the functions it is given in alternation (attnlab, peer, attnlab, peer, ...,
-with the order rotated each round) after warm-up calls, and keeps the median of each. Alternating
-keeps a slow phase of a shared machine from landing on one side of a ratio only.
+Timing: :func:`attnlab.timing.compare` runs the functions it is given in alternation (attnlab, peer,
+attnlab, peer, ..., with the order rotated each round) after warm-up calls, and keeps the median of each.
+Alternating keeps a slow phase of a shared machine from landing on one side of a ratio only.
 
 Memory: :func:`measure_memory` runs one memory workload (registered in :mod:`attnlab.bench.cases`) in a
 fresh Python process. The child builds its inputs, then resets the kernel's resident high-water mark
@@ -19,11 +19,9 @@ import json
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,65 +30,6 @@ import torch
 GIB = 1024**3
 MIB = 1024**2
 _MEMORY_MARK = "ATTNLAB_BENCH_MEMORY "
-
-
-@dataclass(frozen=True)
-class Timing:
-    """Wall-clock timings of one function, in seconds."""
-
-    median: float  # median over the timed calls
-    minimum: float  # fastest timed call
-    times: tuple[float, ...]  # every timed call, in order
-
-    def to_dict(self) -> dict:
-        return {"median_s": self.median, "min_s": self.minimum, "times_s": list(self.times)}
-
-
-def synchronize(device: str) -> None:
-    """Wait for queued work on ``device`` (a no-op on CPU)."""
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
-def time_call(fn: Callable[[], object], device: str = "cpu") -> float:
-    """Seconds taken by one call of ``fn``, device work included."""
-    synchronize(device)
-    start = time.perf_counter()
-    fn()
-    synchronize(device)
-    return time.perf_counter() - start
-
-
-def compare(
-    fns: dict[str, Callable[[], object]],
-    *,
-    warmup: int = 2,
-    repeats: int = 5,
-    device: str = "cpu",
-) -> dict[str, Timing]:
-    """Time several functions in alternation and return the median of each.
-
-    Args:
-        fns: name -> zero-argument callable doing one unit of work.
-        warmup: untimed calls of each function first (allocator, caches, lazy init).
-        repeats: timed calls of each function.
-        device: ``"cpu"`` or ``"cuda..."``; CUDA work is synchronised around each call.
-    """
-    if repeats < 1:
-        raise ValueError(f"repeats: expected >= 1, got {repeats}")
-    names = list(fns)
-    for _ in range(warmup):
-        for name in names:
-            fns[name]()
-    synchronize(device)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(repeats):
-        order = names[r % len(names) :] + names[: r % len(names)]  # rotate so no function always goes first
-        for name in order:
-            times[name].append(time_call(fns[name], device))
-    return {
-        name: Timing(statistics.median(ts), min(ts), tuple(ts)) for name, ts in times.items()
-    }
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from attnlab.data.tasks import (
     make_task,
     register_task,
 )
+from attnlab.data.retrieval import CycleTask, LookupTask
 from attnlab.data.text import (
     CharTokenizer,
     TextClassificationDataset,
@@ -34,8 +35,10 @@ __all__ = [
     "Batch",
     "CharTokenizer",
     "CopyTask",
+    "CycleTask",
     "FollowTask",
     "LongRangeTask",
+    "LookupTask",
     "MatchTask",
     "MultiRelationTask",
     "NeedleSentimentTask",

@@ -140,6 +140,10 @@ class Task(ABC):
         """
         return 1.0 / self.n_classes
 
+    def baselines(self) -> dict[str, float]:
+        """Exact accuracies of trivial predictors (at least ``"chance"``); a model must beat the best of them."""
+        return {"chance": self.chance_accuracy}
+
     @abstractmethod
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         """Draw ``n`` examples; ``generator``: a ``torch.Generator``, an int seed or None (global RNG)."""

@@ -3,53 +3,71 @@
 :func:`write_report` reads ``OUT/<qid>/result.json`` for every question and writes ``OUT/index.html``:
 one file, CSS inline, figures inlined as base64 ``data:`` images, no external resources (it works
 offline). The template is rendered by Jinja2 with autoescaping on, so every string that came from a
-result (summary, rule, evidence names, anchors, config...) is HTML-escaped.
+result (summary, rule, labels, anchors, config ...) is HTML-escaped.
+
+The report reads results only (:mod:`attnlab.results`); the questions' metadata for sections that have
+no result yet is passed in by the caller (the command line takes it from the experiments' registry).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as _dt
+import json
 import math
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from attnlab.experiments.base import (
-    ExperimentError,
-    ExperimentInfo,
-    Result,
-    atomic_write_text,
-    get_info,
-    list_experiments,
-    read_result,
-)
-from attnlab.report.plots import VERDICT_COLORS
+from attnlab.results import Evidence, Result, ResultError, atomic_write_text, read_result
 
-__all__ = ["format_value", "render_report", "reproduce_command", "write_report"]
+__all__ = ["QuestionMeta", "VERDICT_COLORS", "format_number", "format_value", "render_report",
+           "reproduce_command", "write_report"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
-_MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+_MIME = {".png": "image/png", ".svg": "image/svg+xml"}
+
+VERDICT_COLORS = {
+    "confirmed": "#1a7f37",
+    "qualified": "#b35900",
+    "refuted": "#c62828",
+    "inconclusive": "#57606a",
+    "not run": "#8c959f",
+    "failed": "#6f42c1",
+}
 
 
-def _num(x: float) -> str:
-    if isinstance(x, bool):
-        return str(x)
-    if isinstance(x, int):
+class QuestionMeta(Protocol):
+    """What the report needs to know of a question that has no result yet."""
+
+    qid: str
+    title: str
+    question: str
+    question_zh: str
+    claim: str
+    claim_zh: str
+
+
+def format_number(x: Any) -> str:
+    """A number for people: integers as such, 3-4 significant digits otherwise, ``n/a`` for missing."""
+    if isinstance(x, bool) or isinstance(x, int):
         return str(x)
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "n/a"
-    if x.is_integer() and abs(x) < 1e12:  # counts (parameters, FLOPs) stored as floats
+    if not isinstance(x, float):
+        return str(x)
+    if x.is_integer() and abs(x) < 1e12:  # counts (parameters, steps) stored as floats
         return str(int(x))
     ax = abs(x)
     if ax != 0 and (ax >= 1e5 or ax < 1e-3):
         return f"{x:.3g}"
-    return f"{x:.4g}"
+    return f"{x:.3f}" if ax < 10 else f"{x:.4g}"
 
 
-def format_value(value: Any, ci: tuple[float, float] | list[float] | None = None, *, max_items: int = 10) -> str:
-    """Human-readable evidence value: ``"0.912 [0.901, 0.923]"``, a short list, or the text itself."""
+def format_value(value: Any, ci: Sequence[float] | None = None, *, max_items: int = 8) -> str:
+    """``"0.912 [0.901, 0.923]"``, a short list, or the text itself."""
     if isinstance(value, list):
         items = [format_value(v, max_items=max_items) for v in value[:max_items]]
         more = f", … ({len(value)} items)" if len(value) > max_items else ""
@@ -57,18 +75,18 @@ def format_value(value: Any, ci: tuple[float, float] | list[float] | None = None
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {format_value(v)}" for k, v in list(value.items())[:max_items]) + "}"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        s = _num(value)
+        s = format_number(float(value) if isinstance(value, int) else value)
         if ci is not None:
-            s += f" [{_num(ci[0])}, {_num(ci[1])}]"
+            s += f" [{format_number(ci[0])}, {format_number(ci[1])}]"
         return s
-    return str(value)
+    return "n/a" if value is None else str(value)
 
 
 def reproduce_command(result: Result, out_dir: str | Path | None = None) -> str:
-    """The exact command that reproduces ``result``."""
+    """The command that reproduces ``result``."""
     parts = ["attnlab", "run", result.qid, "--profile", result.profile or "quick"]
     seeds = list(result.seeds)
-    if seeds == list(range(len(seeds))) and seeds:
+    if seeds and seeds == list(range(len(seeds))):
         parts += ["--seeds", str(len(seeds))]
     if out_dir is not None:
         parts += ["--out", str(out_dir)]
@@ -78,14 +96,28 @@ def reproduce_command(result: Result, out_dir: str | Path | None = None) -> str:
 @dataclass
 class _Figure:
     name: str
+    title: str
+    caption: str
     src: str  # data: URI
+    headline: bool
+
+
+@dataclass
+class _Row:
+    label: str
+    name: str
+    value: str
+    method: str
+    unit: str
+    anchor: Any
+    details: str
 
 
 @dataclass
 class _Section:
     qid: str
     title: str
-    question_en: str
+    question: str
     question_zh: str
     claim: str
     claim_zh: str
@@ -93,7 +125,7 @@ class _Section:
     result: Result | None = None
     error: str = ""
     figures: list[_Figure] = field(default_factory=list)
-    rows: list[dict[str, str]] = field(default_factory=list)
+    rows: list[_Row] = field(default_factory=list)
     command: str = ""
     config: str = ""
 
@@ -106,139 +138,131 @@ def _data_uri(path: Path) -> str | None:
 
 
 def _figures(result: Result, qdir: Path) -> list[_Figure]:
-    """One image per figure stem, preferring PNG over SVG (both are saved by ``save_figure``)."""
-    by_stem: dict[str, list[str]] = {}
-    for rel in result.figures:
-        by_stem.setdefault(str(Path(rel).with_suffix("")), []).append(rel)
+    """One image per plot (PNG preferred), the headline first; never read outside the question's folder."""
     out = []
-    for stem, rels in by_stem.items():
-        rels = sorted(rels, key=lambda r: (Path(r).suffix.lower() != ".png", r))
-        for rel in rels:
-            # never read outside the question's folder
+    for plot in sorted(result.plots, key=lambda p: not p.headline):
+        for rel in (f"{plot.name}.png", f"{plot.name}.svg"):
             path = (qdir / rel).resolve()
             if qdir.resolve() not in path.parents:
                 continue
             uri = _data_uri(path)
             if uri is not None:
-                out.append(_Figure(name=Path(stem).name, src=uri))
+                out.append(_Figure(plot.name, plot.title, plot.caption, uri, plot.headline))
                 break
     return out
 
 
-def _section(qid: str, result: Result | None, error: str, out_dir: Path, command_out: str | None) -> _Section:
-    try:
-        info = get_info(qid)
-    except ValueError:  # a result for a question this version does not know
-        info = ExperimentInfo(qid, "", qid, "", "", "", "")
-    if result is None:
-        return _Section(
-            qid=qid, title=info.title, question_en=info.question_en, question_zh=info.question_zh,
-            claim=info.claim, claim_zh=info.claim_zh, status="failed" if error else "not run", error=error,
-            command=shlex.join(["attnlab", "run", qid, "--profile", "quick"]
-                               + (["--out", command_out] if command_out else [])),
-        )
-    import json
+def _row(e: Evidence) -> _Row:
+    details = ""
+    if e.per_seed is not None:
+        details = "per seed: " + format_value(e.per_seed, max_items=12)
+    elif isinstance(e.value, list):
+        details = format_value(e.value, max_items=64)
+    value = format_value(e.value, e.ci) if not isinstance(e.value, list) else f"list of {len(e.value)}"
+    return _Row(label=e.label or e.name, name=e.name, value=value, method=e.ci_method, unit=e.unit,
+                anchor=e.anchor, details=details)
 
-    rows = [
-        {
-            "name": e.name,
-            "value": format_value(e.value, e.ci),
-            "unit": e.unit,
-            "anchor": e.anchor or "",
-        }
-        for e in result.evidence
-    ]
-    return _Section(
-        qid=qid,
-        title=result.title or info.title,
-        question_en=result.question or info.question_en,
-        question_zh=result.question_zh or info.question_zh,
-        claim=result.claim or info.claim,
-        claim_zh=info.claim_zh,
-        status=result.verdict,
-        result=result,
-        figures=_figures(result, out_dir / qid),
-        rows=rows,
-        command=reproduce_command(result, command_out),
-        config=json.dumps(result.config, ensure_ascii=False, sort_keys=True),
-    )
+
+def _section(meta: Any, result: Result | None, error: str, out_dir: Path, command_out: str | None) -> _Section:
+    qid = meta.qid if meta is not None else result.qid  # type: ignore[union-attr]
+    src = result if result is not None else meta
+    sec = _Section(qid=qid, title=getattr(src, "title", "") or qid, question=getattr(src, "question", ""),
+                   question_zh=getattr(src, "question_zh", ""), claim=getattr(src, "claim", ""),
+                   claim_zh=getattr(src, "claim_zh", ""), status="failed" if error else "not run", error=error)
+    if result is None:
+        sec.command = shlex.join(["attnlab", "run", qid, "--profile", "quick"]
+                                 + (["--out", command_out] if command_out else []))
+        return sec
+    sec.status = result.verdict
+    sec.result = result
+    sec.figures = _figures(result, out_dir / qid)
+    sec.rows = [_row(e) for e in result.evidence]
+    sec.command = reproduce_command(result, command_out)
+    sec.config = json.dumps(result.config, ensure_ascii=False, sort_keys=True, indent=1)
+    return sec
 
 
 def render_report(
     results: dict[str, Result | None],
     out_dir: str | Path,
     *,
+    questions: Sequence[QuestionMeta] = (),
     errors: dict[str, str] | None = None,
     command_out: str | None = None,
-    qids: list[str] | None = None,
+    wall_seconds: float | None = None,
 ) -> str:
-    """Render the report HTML for ``results`` (qid -> Result, or None for "not run").
+    """Render the report HTML.
 
     Args:
-        results: results by question id; every known question gets a section, missing ones "not run".
+        results: qid -> Result, or None for a question not run; sections follow ``questions``' order,
+            then any other result.
         out_dir: the output root (figures are read from ``out_dir/<qid>/``).
+        questions: metadata of the questions to show (for sections without a result).
         errors: qid -> error message for questions whose run failed.
         command_out: the ``--out`` value to show in the reproduce commands (omitted when ``None``).
-        qids: the questions to show, in order (default: every known question, then any extra in
-            ``results``).
+        wall_seconds: the wall time of the run that produced the results, if known.
     """
     import jinja2
 
     out_dir = Path(out_dir)
     errors = errors or {}
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    if qids is None:
-        qids = [i.qid for i in list_experiments()]
-        qids += [q for q in results if q not in qids]
-    sections = [_section(q, results.get(q), errors.get(q, ""), out_dir, command_out) for q in qids]
-    total = sum(s.result.seconds for s in sections if s.result is not None)
-    profiles = sorted({s.result.profile for s in sections if s.result is not None and s.result.profile})
-    versions = next((s.result.versions for s in sections if s.result is not None), {})
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    metas = {q.qid: q for q in questions}
+    qids = [q.qid for q in questions] + [q for q in results if q not in metas]
+    sections = [_section(metas.get(q), results.get(q), errors.get(q, ""), out_dir, command_out) for q in qids]
+    done = [s.result for s in sections if s.result is not None]
+    trials = sum(r.trials.get("total", 0) for r in done)
+    profiles = sorted({r.profile for r in done if r.profile})
+    versions = done[0].versions if done else {}
     return env.get_template("report.html").render(
         sections=sections,
         colors=VERDICT_COLORS,
-        total_seconds=total,
+        compute_seconds=sum(r.seconds for r in done),
+        wall_seconds=wall_seconds,
+        trials=trials,
         profiles=", ".join(profiles) or "none",
         versions=versions,
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        fmt_seconds=lambda s: f"{s:.1f}",
+        fmt_seconds=lambda s: f"{s:.0f}" if s >= 10 else f"{s:.1f}",
     )
 
 
 def write_report(
     out_dir: str | Path,
     *,
-    only: list[str] | None = None,
+    questions: Sequence[QuestionMeta] = (),
+    only: Sequence[str] | None = None,
     errors: dict[str, str] | None = None,
     command_out: str | None = None,
+    wall_seconds: float | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` from the results found in ``out_dir`` (atomically).
 
     Args:
         out_dir: output root holding ``<qid>/result.json``.
-        only: restrict the report to these question ids (others are left out entirely).
+        questions: the questions to show, in order (default: every result found in ``out_dir``).
+        only: restrict the report to these question ids.
         errors: qid -> error message, shown for questions whose run failed.
         command_out: the ``--out`` value to print in the reproduce commands.
+        wall_seconds: the wall time of the run, shown in the header.
 
     Returns:
         The path of ``index.html``.
     """
     out_dir = Path(out_dir)
-    results: dict[str, Result | None] = {}
     errors = dict(errors or {})
-    for info in list_experiments():
-        if only is not None and info.qid not in only:
-            continue
+    qids = [q.qid for q in questions] or sorted(p.parent.name for p in out_dir.glob("*/result.json"))
+    if only is not None:
+        qids = [q for q in qids if q in only]
+        questions = [q for q in questions if q.qid in only]
+    results: dict[str, Result | None] = {}
+    for qid in qids:
         try:
-            results[info.qid] = read_result(out_dir, info.qid)
-        except ExperimentError as exc:
-            results[info.qid] = None
-            errors.setdefault(info.qid, str(exc))
-    html = render_report(results, out_dir, errors=errors, command_out=command_out, qids=list(results))
+            results[qid] = read_result(out_dir, qid)
+        except ResultError as exc:
+            results[qid] = None
+            errors.setdefault(qid, str(exc))
+    html = render_report(results, out_dir, questions=questions, errors=errors, command_out=command_out,
+                         wall_seconds=wall_seconds)
     return atomic_write_text(out_dir / "index.html", html)

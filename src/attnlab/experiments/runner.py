@@ -1,0 +1,238 @@
+"""The runner: plan every question's trials, reuse what is cached, run the rest, and write the results.
+
+:func:`run_questions` is what ``attnlab run`` and ``attnlab report`` call. For each question it asks the
+experiment for its trials, looks each one up in the trial cache (``OUT/<qid>/trials``), runs the missing
+ones on the chosen executor (trials that measure wall time run afterwards, alone), stores each as soon as
+it finishes, and, once a question's trials are all there, aggregates them, decides the verdict and writes
+``OUT/<qid>/result.json``. A rich progress bar counts trials across all questions. The result's evidence
+depends only on the trials' outcomes, in the order the experiment declared them, so it is the same with
+any executor and any number of workers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from attnlab.experiments.cache import TrialCache
+from attnlab.experiments.context import ensure_writable, versions
+from attnlab.experiments.execute import TrialError
+from attnlab.experiments.executors import InProcessExecutor, Job, make_executor, usable_cores
+from attnlab.experiments.registry import get_experiment
+from attnlab.experiments.spec import Experiment, Outcomes, Trial, TrialOutcome
+from attnlab.results import Result, write_result
+
+__all__ = ["RunReport", "build_result", "decide", "run_questions"]
+
+
+def decide(qid: str, evidence: Sequence[Any]):
+    """The pure rule of question ``qid`` applied to ``evidence`` (e.g. a stored result's own evidence)."""
+    return get_experiment(qid).decide(list(evidence))
+
+
+def build_result(exp: Experiment, outcomes: Sequence[TrialOutcome], *, profile: str, seeds: list[int]) -> Result:
+    """Aggregate a question's outcomes, decide and explain, and assemble its :class:`Result`."""
+    agg = exp.aggregate(Outcomes(outcomes))
+    decision = exp.decide(agg.evidence)
+    text = exp.explain(agg.evidence, decision)
+    q = exp.question
+    return Result(
+        qid=q.qid, title=q.title, question=q.question, question_zh=q.question_zh, claim=q.claim,
+        claim_zh=q.claim_zh, verdict=decision.verdict, rule=decision.rule, summary=text.summary,
+        answer={"en": text.answer_en, "zh": text.answer_zh}, checks=list(decision.checks),
+        claims=list(decision.claims), evidence=agg.evidence, literature=agg.literature, plots=agg.plots,
+        figures=[f for p in agg.plots for f in p.files()], config=agg.config, seeds=list(seeds),
+        versions=versions(), seconds=round(sum(o.seconds for o in outcomes), 3), profile=profile,
+        trials={"total": len(outcomes), "run": sum(not o.reused for o in outcomes),
+                "reused": sum(o.reused for o in outcomes)},
+    )
+
+
+@dataclass
+class RunReport(Mapping[str, Result]):
+    """What :func:`run_questions` did: the results by question id, errors, trial counts and wall time."""
+
+    results: dict[str, Result] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    trials_total: int = 0
+    trials_run: int = 0
+    trials_reused: int = 0
+    wall_seconds: float = 0.0
+    executor: str = ""
+
+    def __getitem__(self, qid: str) -> Result:
+        return self.results[qid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+
+@dataclass
+class _Plan:
+    exp: Experiment
+    seeds: list[int]
+    trials: list[Trial]
+    cache: TrialCache
+    outcomes: list[TrialOutcome | None]
+    errors: list[str] = field(default_factory=list)
+    pending: int = 0  # trials submitted and not yet returned
+
+    @property
+    def qid(self) -> str:
+        return self.exp.qid
+
+
+class _Progress:
+    """Counts trials across the run: done (run now) / cached / running / failed / total."""
+
+    def __init__(self, enabled: bool, console: Any, total: int, cached: int, workers: int) -> None:
+        self.total, self.cached, self.done, self.failed, self.outstanding = total, cached, 0, 0, total - cached
+        self.workers = workers
+        self.console = console
+        self._bar = None
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(TextColumn("trials"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console,
+                                 transient=False)
+            self._task = self._bar.add_task("trials", total=total, completed=cached, detail=self._detail())
+
+    def _detail(self) -> str:
+        running = min(self.workers, self.outstanding)
+        text = f"done {self.done} · cached {self.cached} · running {running} · total {self.total}"
+        return text + (f" · failed {self.failed}" if self.failed else "")
+
+    def __enter__(self) -> _Progress:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def advance(self, ok: bool) -> None:
+        self.outstanding -= 1
+        if ok:
+            self.done += 1
+        else:
+            self.failed += 1
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, detail=self._detail())
+
+    def print(self, message: str) -> None:
+        if self.console is not None:
+            self.console.print(message, highlight=False)
+
+
+def run_questions(
+    qids: Sequence[str],
+    *,
+    profile: str = "quick",
+    seeds: int | Sequence[int] | None = None,
+    out: str | Path = "attnlab-report",
+    jobs: int | None = None,
+    executor: str = "local",
+    address: str | None = None,
+    progress: bool = True,
+    console: Any = None,
+) -> RunReport:
+    """Run the questions ``qids`` (resuming from the trial cache) and write their results.
+
+    Args:
+        qids: question ids, e.g. ``["q1", "q4"]``.
+        profile: ``"tiny"``, ``"quick"`` or ``"full"``.
+        seeds: a number of seeds (``0 .. n-1``), an explicit list, or ``None`` for each question's default.
+        out: output root; question ``q`` writes ``out/q/result.json`` and caches trials in ``out/q/trials``.
+        jobs: worker processes (default: the usable cores); ``1`` runs in this process.
+        executor: ``"local"`` (process pool) or ``"ray"``.
+        address: the Ray cluster's address (``--executor ray`` only; default: a local instance).
+        progress: show the progress bar and one line per finished question.
+        console: a ``rich.console.Console`` (default: a new one on stderr).
+
+    Returns:
+        :class:`RunReport`; a question whose trials or aggregation failed is in ``errors``, not ``results``.
+    """
+    start = time.perf_counter()
+    out = ensure_writable(out)
+    jobs = usable_cores() if jobs is None else jobs
+    pool = make_executor(executor, jobs, address)
+    if console is None and progress:
+        from rich.console import Console
+
+        console = Console(stderr=True)
+    say = (lambda m: console.print(m, highlight=False)) if console is not None else (lambda m: None)
+
+    plans = []
+    for qid in qids:
+        exp = get_experiment(qid)
+        seed_list = exp.seeds(profile, seeds) if seeds is None or isinstance(seeds, int) else [int(s) for s in seeds]
+        trials = exp.trials(profile, seed_list)
+        cache = TrialCache(out, qid, warn=lambda m: say(f"[yellow]warning:[/yellow] {m}"))
+        plans.append(_Plan(exp, seed_list, trials, cache, [cache.load(t) for t in trials]))
+
+    report = RunReport(executor=pool.describe())
+    parallel: list[Job] = []
+    exclusive: list[Job] = []
+    where: dict[int, tuple[_Plan, int]] = {}
+    for plan in plans:
+        for i, (trial, outcome) in enumerate(zip(plan.trials, plan.outcomes, strict=True)):
+            report.trials_total += 1
+            if outcome is not None:
+                report.trials_reused += 1
+                continue
+            job = Job(len(where), trial.fn, trial.ref, trial.config, trial.threads if trial.exclusive else 1)
+            where[job.index] = (plan, i)
+            plan.pending += 1
+            (exclusive if trial.exclusive else parallel).append(job)
+
+    def finish(plan: _Plan) -> None:
+        if plan.errors:
+            report.errors[plan.qid] = plan.errors[0] + (f" (and {len(plan.errors) - 1} more failed trials)"
+                                                       if len(plan.errors) > 1 else "")
+            say(f"[red]{plan.qid} failed:[/red] {report.errors[plan.qid]}")
+            return
+        try:
+            result = build_result(plan.exp, plan.outcomes, profile=profile, seeds=plan.seeds)  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001 - one broken question must not lose the others
+            report.errors[plan.qid] = f"aggregating the trials failed: {type(exc).__name__}: {exc}"
+            say(f"[red]{plan.qid} failed:[/red] {report.errors[plan.qid]}")
+            return
+        write_result(result, out)
+        report.results[plan.qid] = result
+        t = result.trials
+        say(f"{plan.qid} [bold]{result.verdict}[/bold] · {t['run']} trials run, {t['reused']} reused · "
+            f"{out / plan.qid / 'result.json'}")
+
+    for plan in plans:  # everything cached: finish at once
+        if plan.pending == 0:
+            finish(plan)
+
+    bar = _Progress(progress and console is not None, console, report.trials_total, report.trials_reused, jobs)
+    with bar:
+        for executor_, batch in ((pool, parallel), (InProcessExecutor(), exclusive)):
+            for index, outcome in executor_.run(batch):
+                plan, i = where[index]
+                trial = plan.trials[i]
+                if isinstance(outcome, BaseException):
+                    if not isinstance(outcome, TrialError):  # e.g. a worker process that died
+                        outcome = TrialError(f"trial {trial.ref} failed: {type(outcome).__name__}: {outcome}")
+                    plan.errors.append(str(outcome))
+                    bar.advance(ok=False)
+                else:
+                    plan.cache.store(trial, outcome["measurements"], outcome["seconds"])
+                    plan.outcomes[i] = TrialOutcome(trial.config, outcome["measurements"], outcome["seconds"])
+                    report.trials_run += 1
+                    bar.advance(ok=True)
+                plan.pending -= 1
+                if plan.pending == 0:
+                    finish(plan)
+    report.wall_seconds = time.perf_counter() - start
+    return report
