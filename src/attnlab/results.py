@@ -9,7 +9,7 @@ Schema (``SCHEMA_VERSION`` 2)::
     {"schema", "qid", "title", "question", "question_zh", "claim", "claim_zh",
      "verdict", "rule", "summary", "answer": {"en", "zh"},
      "checks":   [{"name", "passed", "detail"}],                 # preconditions of the verdict
-     "claims":   [{"name", "statement", "verdict", "rule", "checks", "evidence"}],   # sub-claims
+     "claims":   [{"name", "statement", "verdict", "rule", "checks", "evidence", "basis"}],  # sub-claims
      "evidence": [{"name", "label", "value", "ci", "ci_method", "n", "unit", "bounds", "anchor",
                    "per_seed", "timing"}],
      "literature": [{"source", "url", "finding", "regime", "stance"}],
@@ -244,6 +244,9 @@ class Claim:
         rule: the rule applied, with its numbers.
         checks: the preconditions this verdict stands on.
         evidence: names of the evidence it rests on.
+        basis: ``"measured"`` (the rule could give another answer on other data) or ``"derivation"``
+            (the answer follows from counting or algebra, e.g. parameters as a function of d and k; shown as
+            such, and an overall verdict should not rest on it alone).
     """
 
     name: str
@@ -252,10 +255,13 @@ class Claim:
     rule: str
     checks: tuple[Check, ...] = ()
     evidence: tuple[str, ...] = ()
+    basis: str = "measured"
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"Claim.verdict: expected one of {VERDICTS}, got {self.verdict!r}")
+        if self.basis not in ("measured", "derivation"):
+            raise ValueError(f"Claim.basis: expected 'measured' or 'derivation', got {self.basis!r}")
         object.__setattr__(self, "checks", tuple(self.checks))
         object.__setattr__(self, "evidence", tuple(self.evidence))
         failed = [c.name for c in self.checks if not c.passed]
@@ -267,13 +273,13 @@ class Claim:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "statement": self.statement, "verdict": self.verdict, "rule": self.rule,
-                "checks": [c.to_dict() for c in self.checks], "evidence": list(self.evidence)}
+                "checks": [c.to_dict() for c in self.checks], "evidence": list(self.evidence), "basis": self.basis}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Claim:
         return cls(name=d["name"], statement=d.get("statement", ""), verdict=d["verdict"], rule=d.get("rule", ""),
                    checks=tuple(Check.from_dict(c) for c in d.get("checks", [])),
-                   evidence=tuple(d.get("evidence", [])))
+                   evidence=tuple(d.get("evidence", [])), basis=d.get("basis", "measured"))
 
 
 # ----------------------------------------------------------------------------------------------------

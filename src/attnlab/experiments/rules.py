@@ -48,14 +48,16 @@ def claim(
     checks: Sequence[Check],
     evidence: Sequence[str],
     rule: Callable[[], tuple[str, str]],
+    *,
+    basis: str = "measured",
 ) -> Claim:
     """A sub-claim: ``rule()`` gives ``(verdict, rule text)`` when every check passed; else inconclusive."""
     failed = [c for c in checks if not c.passed]
     if failed:
         text = "inconclusive: " + "; ".join(f"{c.name} failed ({c.detail})" for c in failed)
-        return Claim(name, statement, "inconclusive", text, tuple(checks), tuple(evidence))
+        return Claim(name, statement, "inconclusive", text, tuple(checks), tuple(evidence), basis)
     verdict, text = rule()
-    return Claim(name, statement, verdict, text, tuple(checks), tuple(evidence))
+    return Claim(name, statement, verdict, text, tuple(checks), tuple(evidence), basis)
 
 
 _ORDER = {"refuted": 0, "inconclusive": 1, "qualified": 2, "confirmed": 3}
