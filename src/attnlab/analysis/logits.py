@@ -44,6 +44,10 @@ class LogitStats:
         max_weight_scaled, max_weight_unscaled: (L, H) mean of the largest attention weight.
         uniform_entropy: mean log(number of keys), the entropy of uniform attention.
         n_pairs: number of (query, key) pairs per head.
+        independent_std: (L, H) the std z would have if q and k were independent vectors with
+            independent components of the measured means and variances,
+            sqrt(sum_i Var q_i Var k_i + Var q_i (E k_i)² + (E q_i)² Var k_i): the premise of the
+            1/√d_k argument, with the scale of q and k taken from the data.
     """
 
     head_dim: int
@@ -59,6 +63,7 @@ class LogitStats:
     max_weight_unscaled: torch.Tensor
     uniform_entropy: float
     n_pairs: int
+    independent_std: torch.Tensor
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (v.tolist() if isinstance(v, torch.Tensor) else v) for k, v in self.__dict__.items()}
@@ -87,6 +92,8 @@ class _Accumulator:
         self.log_keys = 0.0
         self.q_s = self.q_s2 = self.q_n = 0.0
         self.k_s = self.k_s2 = self.k_n = 0.0
+        self.qc_s = self.qc_s2 = self.kc_s = self.kc_s2 = None  # per head and component: (H, D) sums
+        self.c_n = 0.0
 
 
 def logit_statistics(model: nn.Module, run: Callable[[], Any]) -> LogitStats:
@@ -142,6 +149,11 @@ def logit_statistics(model: nn.Module, run: Callable[[], Any]) -> LogitStats:
     layer_std = torch.tensor([
         math.sqrt(max(float(a.s2.sum() / a.n.sum() - (a.s.sum() / a.n.sum()) ** 2), 0.0)) for a in accs
     ])
+    def independent(a: _Accumulator) -> torch.Tensor:
+        mq, mk = a.qc_s / a.c_n, a.kc_s / a.c_n  # (H, D) component means
+        vq, vk = (a.qc_s2 / a.c_n - mq**2).clamp_min(0), (a.kc_s2 / a.c_n - mk**2).clamp_min(0)
+        return (vq * vk + vq * mk**2 + mq**2 * vk).sum(-1).sqrt()  # (H,)
+
     q_std = torch.tensor([math.sqrt(max(a.q_s2 / a.q_n - (a.q_s / a.q_n) ** 2, 0.0)) for a in accs])
     k_std = torch.tensor([math.sqrt(max(a.k_s2 / a.k_n - (a.k_s / a.k_n) ** 2, 0.0)) for a in accs])
     return LogitStats(
@@ -158,6 +170,7 @@ def logit_statistics(model: nn.Module, run: Callable[[], Any]) -> LogitStats:
         max_weight_unscaled=stack(lambda a: a.max_u / a.rows),
         uniform_entropy=accs[0].log_keys / accs[0].rows,
         n_pairs=int(accs[0].n[0]),
+        independent_std=stack(independent),
     )
 
 
@@ -199,3 +212,10 @@ def _accumulate(m: nn.Module, x: torch.Tensor, key_mask: torch.Tensor | None, is
     acc.k_s += float(rk.sum())
     acc.k_s2 += float((rk * rk).sum())
     acc.k_n += rk.numel()
+    sums = (rq.sum(0).cpu(), (rq * rq).sum(0).cpu(), rk.sum(0).cpu(), (rk * rk).sum(0).cpu())  # (H, D) each
+    if acc.qc_s is None:
+        acc.qc_s, acc.qc_s2, acc.kc_s, acc.kc_s2 = sums
+    else:
+        acc.qc_s, acc.qc_s2, acc.kc_s, acc.kc_s2 = (a + b for a, b in zip(
+            (acc.qc_s, acc.qc_s2, acc.kc_s, acc.kc_s2), sums, strict=True))
+    acc.c_n += rq.shape[0]

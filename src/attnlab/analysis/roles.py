@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["AttentionSample", "HeadRoles", "collect_attention_samples", "head_roles", "token_counts"]
+__all__ = ["AttentionSample", "HeadRoles", "collect_attention_samples", "head_roles", "offset_mass", "token_counts"]
 
 
 @dataclass
@@ -212,3 +212,23 @@ def collect_attention_samples(encoder: Any, texts: Sequence[str], *, batch_size:
             samples.append(AttentionSample(weights=stacked[i, :, :, :n, :n].clone(),
                                            token_ids=batch.input_ids[i, :n].clone()))
     return samples
+
+
+def offset_mass(weights: torch.Tensor) -> torch.Tensor:
+    """Mean attention a query puts on the key at each relative offset j - i.
+
+    Args:
+        weights: (B, H, T, T) attention weights of one layer (rows sum to 1).
+
+    Returns:
+        (H, 2T - 1) tensor: entry ``[h, T - 1 + o]`` is head h's mean weight on key ``i + o`` over batch and
+        query positions (offsets that fall outside the sequence contribute nothing).
+    """
+    if weights.dim() != 4 or weights.shape[-1] != weights.shape[-2]:
+        raise ValueError(f"weights: expected (B, H, T, T), got {tuple(weights.shape)}")
+    b, h, t, _ = weights.shape
+    pos = torch.arange(t)
+    idx = (pos[None, :] - pos[:, None] + (t - 1)).flatten()  # (T*T,) offset j - i shifted to [0, 2T-2]
+    mean_map = weights.double().mean(0).reshape(h, t * t)  # (H, T*T)
+    mass = torch.zeros(h, 2 * t - 1, dtype=torch.float64).index_add_(1, idx, mean_map)
+    return (mass / t).float()

@@ -1,5 +1,6 @@
 """Data: synthetic tasks generated from a seed, and loaders for users' own labelled text."""
 
+from attnlab.data.retrieval import CycleTask, LookupTask
 from attnlab.data.tasks import (
     IGNORE_INDEX,
     PAD_ID,
@@ -19,7 +20,6 @@ from attnlab.data.tasks import (
     make_task,
     register_task,
 )
-from attnlab.data.retrieval import CycleTask, LookupTask
 from attnlab.data.text import (
     CharTokenizer,
     TextClassificationDataset,

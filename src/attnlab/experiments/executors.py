@@ -19,6 +19,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -163,11 +164,15 @@ class RayExecutor(Executor):
             return
         started = not ray.is_initialized()
         if started:
+            # no usage report: on a machine without internet access it waits for a time-out at start-up
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
             if self.address:
                 ray.init(address=self.address, logging_level=logging.ERROR, log_to_driver=False)
             else:
+                # a local instance: its workers import trials by name, as this process does
+                path = os.pathsep.join(p for p in sys.path if p)
                 ray.init(num_cpus=self.workers, include_dashboard=False, logging_level=logging.ERROR,
-                         log_to_driver=False, configure_logging=True)
+                         log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": path}})
         remote = ray.remote(max_retries=0)(execute_trial)
         refs: dict[Any, int] = {}
         try:

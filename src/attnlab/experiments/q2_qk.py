@@ -180,10 +180,10 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     try:
         model = load("all-MiniLM-L6-v2")
     except PretrainedUnavailable as exc:
-        return {"available": False, "reason": str(exc)}
+        return {"unavailable": str(exc)}
     shares = model_qk_symmetry(model)  # (L, H)
     rnd_mean, rnd_std = random_qk_share(model.d_model, model.head_dim, n=64, seed=config["seed"])
-    return {"available": True, "shares": shares.tolist(), "random_mean": rnd_mean, "random_std": rnd_std}
+    return {"shares": shares.tolist(), "random_mean": rnd_mean, "random_std": rnd_std}
 
 
 def trials(profile: str, seeds: list[int]) -> list[Trial]:
@@ -238,7 +238,7 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                     label=f"accuracy gain of separate over {v}, {t} task, {r} readout", unit="accuracy",
                     bounds=DIFF))
     mini = outcomes.one(kind="minilm").measurements
-    if mini.get("available"):
+    if "unavailable" not in mini:
         flat = [x for row in mini["shares"] for x in row]
         ev.append(stats.evidence_from("minilm_qk_symmetric_share", flat, label="all-MiniLM-L6-v2: symmetric share "
                                       "of W_Q W_Kᵀ, mean over its 72 heads", unit="share", bounds=(0.0, 1.0),

@@ -69,7 +69,10 @@ __all__ = [
 ]
 
 BUILTIN_MODULES: tuple[str, ...] = (
+    "attnlab.experiments.q1_heads",
     "attnlab.experiments.q2_qk",
+    "attnlab.experiments.q3_scaling",
+    "attnlab.experiments.q4_variance",
 )
 ENTRY_POINT_GROUP = "attnlab.experiments"
 

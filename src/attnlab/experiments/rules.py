@@ -21,6 +21,10 @@ def interval(e: Evidence) -> tuple[float, float]:
 
 def fmt(e: Evidence, digits: int = 3) -> str:
     """``"0.912 [0.901, 0.923]"`` or ``"1.000 (all 5 seeds equal)"``; text values as they are."""
+    if e.unit == "steps" and e.per_seed is not None:  # a censored median: say how many seeds reached it
+        k, n = reached_count(e)
+        value = e.value if isinstance(e.value, str) else f"{e.number:.0f}"
+        return f"{value} ({k}/{n} seeds reached it)"
     if isinstance(e.value, str):
         return e.value
     if e.ci is None:

@@ -227,7 +227,8 @@ def run_questions(
                     plan.errors.append(str(outcome))
                     bar.advance(ok=False)
                 else:
-                    plan.cache.store(trial, outcome["measurements"], outcome["seconds"])
+                    if "unavailable" not in outcome["measurements"]:  # e.g. no weights: try again next run
+                        plan.cache.store(trial, outcome["measurements"], outcome["seconds"])
                     plan.outcomes[i] = TrialOutcome(trial.config, outcome["measurements"], outcome["seconds"])
                     report.trials_run += 1
                     bar.advance(ok=True)

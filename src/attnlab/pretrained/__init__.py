@@ -8,6 +8,7 @@ GPT-2 into attnlab's ``TransformerLM``.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from attnlab.pretrained.errors import CheckpointError, PretrainedError, PretrainedUnavailable
@@ -26,8 +27,17 @@ __all__ = [
 ]
 
 
+DISABLE_ENV = "ATTNLAB_NO_PRETRAINED"
+
+
 def load(name_or_path: Any, **kwargs: Any) -> BertEncoder:
-    """Load a BERT-family sentence encoder; see :func:`attnlab.pretrained.bert.load`."""
+    """Load a BERT-family sentence encoder; see :func:`attnlab.pretrained.bert.load`.
+
+    Setting the environment variable ``ATTNLAB_NO_PRETRAINED=1`` makes every call raise
+    :class:`PretrainedUnavailable`, so runs (and tests) can leave the real-model evidence out.
+    """
+    if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
+        raise PretrainedUnavailable(f"pretrained models are switched off ({DISABLE_ENV}=1)")
     from attnlab.pretrained.bert import load as _load
 
     return _load(name_or_path, **kwargs)

@@ -52,7 +52,7 @@ class QuestionMeta(Protocol):
 
 def format_number(x: Any) -> str:
     """A number for people: integers as such, 3-4 significant digits otherwise, ``n/a`` for missing."""
-    if isinstance(x, bool) or isinstance(x, int):
+    if isinstance(x, int):  # bools are ints
         return str(x)
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "n/a"

