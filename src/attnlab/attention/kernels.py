@@ -393,6 +393,8 @@ class _ChunkedAttention(torch.autograd.Function):
         batch, heads, tq, _ = qp.shape
         tk = kp.shape[2]
         bq, bk = _block_sizes(batch, heads, tq, tk, score.pair_width, qp.element_size())
+        if mask.window is not None:  # blocks near the window's width: each query block then reads ~2W keys
+            bq, bk = min(bq, max(32, mask.window)), min(bk, max(32, mask.window))
         acc_dtype = torch.promote_types(qp.dtype, torch.float32)  # half inputs accumulate in float32
         out = torch.empty(*qp.shape[:3], v.shape[-1], dtype=v.dtype, device=v.device)
         lse = torch.empty(batch, heads, tq, 1, dtype=acc_dtype, device=qp.device)

@@ -185,7 +185,7 @@ class MultiHeadAttention(nn.Module):
             reference and chunked paths.
         gate: "sigmoid": each head's output is multiplied by sigmoid(x W_G + b_G), one scalar per head and
             query token computed from the query input (the head-wise gate of Qiu et al. 2025, "Gated
-            Attention for LLMs"; their element-wise gate has D times the parameters for a similar gain).
+            Attention for LLMs"; their element-wise gate would need D times the parameters).
         positions: position scheme inside self-attention: "rope" (rotary, applied to q and k before the
             kernel), "alibi" (linear bias per head) or "t5" (learned bucketed bias per head); None: none
             here (the models add sinusoidal or learned positions to the embeddings instead). Query i is at

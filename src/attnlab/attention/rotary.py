@@ -95,10 +95,42 @@ def rotate(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
     """The rotation itself, for cos/sin from :func:`rotary_cos_sin` (computed once for q and k).
 
     x (B, H, T, D); cos, sin (T, r) or (B, 1, T, r) with r <= D: the first r features turn.
+    Equals ``x * cos + rotate_half(x) * sin`` on those features.
     """
     cos, sin = cos.to(x.dtype), sin.to(x.dtype)
     r = cos.shape[-1]
+    half = r // 2
+    cos, sin = cos[..., :half], sin[..., :half]  # both halves of a pair share their angle
     if r == x.shape[-1]:
-        return x * cos + rotate_half(x) * sin
-    x_rot, x_pass = x[..., :r], x[..., r:]
-    return torch.cat((x_rot * cos + rotate_half(x_rot) * sin, x_pass), dim=-1)
+        return _Rotate.apply(x, cos, sin)
+    return torch.cat((_Rotate.apply(x[..., :r], cos, sin), x[..., r:]), dim=-1)
+
+
+def _turn(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    """(x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin) on the halves of the last dim, into one new tensor.
+
+    The same as ``x * cos + rotate_half(x) * sin`` with both halves of cos/sin equal, in four fused passes
+    over half of x and no intermediate (``rotate_half`` alone would copy x twice)."""
+    out = torch.empty(x.shape, dtype=x.dtype, device=x.device)  # contiguous, for the kernel that follows
+    x1, x2 = x.chunk(2, dim=-1)
+    y1, y2 = out.chunk(2, dim=-1)
+    torch.mul(x1, cos, out=y1)
+    y1.addcmul_(x2, sin, value=-1.0)
+    torch.mul(x2, cos, out=y2)
+    y2.addcmul_(x1, sin)
+    return out
+
+
+class _Rotate(torch.autograd.Function):
+    """The rotation with its backward written out: the transpose of a rotation by θ is the rotation by -θ,
+    so the gradient is the incoming gradient turned back (and nothing but cos/sin is saved)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+        ctx.save_for_backward(cos, sin)
+        return _turn(x, cos, sin)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        cos, sin = ctx.saved_tensors
+        return _turn(grad, cos, -sin), None, None
