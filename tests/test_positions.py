@@ -59,6 +59,13 @@ def test_partial_rotary_turns_the_first_features_and_passes_the_rest():
     assert torch.equal(y[..., 4:], x[..., 4:])
 
 
+@pytest.mark.parametrize("rotary_dim", [None, 4])
+def test_apply_rotary_gradcheck_float64(rotary_dim):
+    x = torch.randn(2, 2, 5, 8, dtype=torch.float64, requires_grad=True)
+    rows = torch.tensor([[0, 1, 2, 3, 4], [7, 8, 9, 10, 11]])
+    assert torch.autograd.gradcheck(lambda x: apply_rotary(x, rows, rotary_dim=rotary_dim), (x,))
+
+
 def test_rotary_logits_depend_on_relative_position_only():
     g = torch.Generator().manual_seed(2)
     q, k = (torch.randn(1, 1, 1, 8, dtype=torch.float64, generator=g) for _ in range(2))

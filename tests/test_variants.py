@@ -250,6 +250,17 @@ def test_mha_paths_agree_with_reference_forward_and_gradients(variant):
                 torch.testing.assert_close(p.grad, p_ref.grad, atol=1e-4, rtol=1e-4, msg=f"{score} {impl} {name}")
 
 
+@pytest.mark.parametrize("impl", ["reference", "sdpa", "chunked"])
+def test_mha_gradcheck_float64_rope_gate_sink(impl):
+    """Finite differences through the module's own switches: rotary positions, the gate and a learned sink."""
+    torch.manual_seed(0)
+    m = MultiHeadAttention(8, 2, positions="rope", rotary_fraction=0.5, gate="sigmoid", sink="learned", window=3,
+                           impl=impl).double()
+    x = torch.randn(1, 5, 8, dtype=torch.float64, requires_grad=True)
+    inputs = [x, m.sink_logits, m.gate_proj.weight, m.q_proj.weight]
+    assert torch.autograd.gradcheck(lambda *_: m(x, is_causal=True)[0], inputs, eps=1e-6, atol=1e-6, fast_mode=True)
+
+
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_mha_kv_cache_equals_the_full_pass_and_weights_match(variant):
     m = _mha(variant, n_kv_heads=2).eval()
@@ -366,7 +377,7 @@ def test_models_route_positions_and_switches():
     cfg = LMConfig(vocab_size=11, d_model=C, n_heads=H, n_layers=1, positions="rope", rotary_fraction=0.5,
                    softcap=30.0)
     assert LMConfig.from_dict(cfg.to_dict()) == cfg
-    assert TransformerLM(cfg).layers[0].attn.rotary_dim == 2
+    assert TransformerLM(cfg).layers[0].attn.rotary_dim == 2  # half of head_dim 4
 
 
 # ------------------------------------------------------------------------------- errors

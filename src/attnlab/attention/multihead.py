@@ -25,7 +25,7 @@ from attnlab.attention.alibi import ALiBi
 from attnlab.attention.cache import KVCache
 from attnlab.attention.kernels import IMPLS, SOFTCAP_ON_SDPA, attend, check_softcap, resolve_scale
 from attnlab.attention.masks import build_mask_spec, check_window
-from attnlab.attention.relative_bias import RelativePositionBias, _check_buckets
+from attnlab.attention.relative_bias import RelativePositionBias, check_buckets
 from attnlab.attention.rotary import rotary_cos_sin, rotate
 from attnlab.attention.scores import Score, get_score, make_score
 
@@ -137,13 +137,12 @@ class AttentionConfig:
                     raise ValueError(f"{name}: applies to positions={kind!r} only, got {name}={getattr(self, name)!r}; "
                                      f"set positions={kind!r} or leave {name} at its default {default!r}")
         if self.positions == "rope":
-            self.rotary_dim  # noqa: B018 - validates rotary_base and rotary_fraction
+            self.rotary_dim()  # raises on a bad base or fraction
         if self.positions == "t5":
-            _check_buckets(self.relative_buckets, self.relative_max_distance, self.relative_bidirectional)
+            check_buckets(self.relative_buckets, self.relative_max_distance, self.relative_bidirectional)
 
-    @property
     def rotary_dim(self) -> int:
-        """Features of each head that RoPE turns: ``rotary_fraction · D``, even."""
+        """Features of each head that RoPE turns: ``rotary_fraction · D``, even (validates both RoPE fields)."""
         base, fraction, d = self.rotary_base, self.rotary_fraction, self.head_dim
         if isinstance(base, bool) or not isinstance(base, (int, float)) or not base > 1:
             raise ValueError(f"rotary_base: expected a float > 1, got {base!r}")
@@ -278,7 +277,7 @@ class MultiHeadAttention(nn.Module):
         self.sink_logits = nn.Parameter(torch.zeros(n_heads)) if sink == "learned" else None
         self.gate_proj = nn.Linear(d_model, n_heads, bias=bias) if gate == "sigmoid" else None
         self.positions = positions
-        self.rotary_dim = config.rotary_dim if positions == "rope" else None
+        self.rotary_dim = config.rotary_dim() if positions == "rope" else None
         self.rotary_base = rotary_base
         self.position_bias: nn.Module | None = None
         if positions == "alibi":
@@ -450,7 +449,9 @@ class MultiHeadAttention(nn.Module):
         )
         head_scale = self._check_head_mask(head_mask, batch) if head_mask is not None else None
         scale = self.learned_scale if self.learned_scale is not None else self.fixed_scale
-        sink = self.sink_logits if self.sink == "learned" else q.new_zeros(self.n_heads) if self.sink else None
+        sink = self.sink_logits  # (H,) when learned, else None
+        if self.sink == "zero":
+            sink = q.new_zeros(self.n_heads)  # softmax off-by-one: logit 0 for every head
         out, weights = attend(
             q, k, v,
             score=self.score,

@@ -44,7 +44,7 @@ def relative_position_bucket(
     if not isinstance(relative_position, Tensor) or relative_position.is_floating_point():
         got = relative_position.dtype if isinstance(relative_position, Tensor) else type(relative_position).__name__
         raise TypeError(f"relative_position: expected an integer tensor, got {got}")
-    _check_buckets(num_buckets, max_distance, bidirectional)
+    check_buckets(num_buckets, max_distance, bidirectional)
     rel = relative_position.long()
     buckets = torch.zeros_like(rel)
     if bidirectional:
@@ -62,7 +62,8 @@ def relative_position_bucket(
     return buckets + torch.where(is_small, distance, large)
 
 
-def _check_buckets(num_buckets: int, max_distance: int, bidirectional: bool) -> None:
+def check_buckets(num_buckets: int, max_distance: int, bidirectional: bool) -> None:
+    """Raise unless the bucket settings describe T5's buckets (an exact half and a log half per direction)."""
     if not isinstance(bidirectional, bool):
         raise TypeError(f"bidirectional: expected a bool, got {type(bidirectional).__name__}")
     least = 4 if bidirectional else 2  # each direction needs an exact half and a log half
@@ -103,7 +104,7 @@ class RelativePositionBias(nn.Module):
         init_std: float = 0.02,
     ) -> None:
         super().__init__()
-        _check_buckets(num_buckets, max_distance, bidirectional)
+        check_buckets(num_buckets, max_distance, bidirectional)
         self.num_buckets = num_buckets
         self.max_distance = max_distance
         self.bidirectional = bidirectional
