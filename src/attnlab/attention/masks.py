@@ -23,7 +23,15 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-__all__ = ["MaskSpec", "build_mask_spec", "causal_mask", "check_key_mask", "window_mask"]
+__all__ = [
+    "MaskSpec",
+    "build_mask_spec",
+    "causal_mask",
+    "check_key_mask",
+    "check_window",
+    "relative_positions",
+    "window_mask",
+]
 
 
 def causal_mask(tq: int, tk: int, device: torch.device | str | None = None) -> Tensor:
