@@ -1,11 +1,14 @@
 """Multi-head attention with every design choice of the attention questions as a switch.
 
 .. math::
-    \\mathrm{head}_h = \\mathrm{softmax}\\big(\\mathrm{scale}\\cdot s(x W^Q_h, y W^K_h) + M\\big)\\, y W^V_h,
+    \\mathrm{head}_h = g_h \\cdot \\mathrm{softmax}\\big(\\mathrm{cap}(\\mathrm{scale}\\cdot s(R_i x W^Q_h,
+    R_j y W^K_h)) + b_h(j - i) + M\\big)\\, y W^V_h,
     \\qquad \\mathrm{out} = [\\mathrm{head}_1; \\dots; \\mathrm{head}_H]\\, W^O
 
-The projections live here; the kernel that turns (q, k, v) into outputs lives in ``kernels.py`` (the
-split of x-transformers' ``Attend``).
+with the optional modern switches: rotary positions R (RoPE), a position bias b (ALiBi, T5), a logit
+soft-cap, a sliding window and a sink inside M and the softmax, and a sigmoid output gate g. The
+projections live here; the kernel that turns (q, k, v) into outputs lives in ``kernels.py`` (the split of
+x-transformers' ``Attend``); the positions live in ``rotary.py``, ``alibi.py`` and ``relative_bias.py``.
 """
 
 from __future__ import annotations
@@ -18,12 +21,21 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import Tensor, nn
 
+from attnlab.attention.alibi import ALiBi
 from attnlab.attention.cache import KVCache
-from attnlab.attention.kernels import IMPLS, attend, resolve_scale
-from attnlab.attention.masks import build_mask_spec
+from attnlab.attention.kernels import IMPLS, SOFTCAP_ON_SDPA, attend, check_softcap, resolve_scale
+from attnlab.attention.masks import build_mask_spec, check_window
+from attnlab.attention.relative_bias import RelativePositionBias, check_buckets
+from attnlab.attention.rotary import rotary_cos_sin, rotate
 from attnlab.attention.scores import Score, get_score, make_score
 
-__all__ = ["AttentionConfig", "MultiHeadAttention"]
+__all__ = ["ATTENTION_POSITIONS", "AttentionConfig", "MultiHeadAttention"]
+
+ATTENTION_POSITIONS = (None, "rope", "alibi", "t5")  # position schemes that act inside self-attention
+SINKS = (None, "zero", "learned")
+GATES = (None, "sigmoid")
+_ROTARY_DEFAULTS = {"rotary_base": 10000.0, "rotary_fraction": 1.0}
+_RELATIVE_DEFAULTS = {"relative_buckets": 32, "relative_max_distance": 128, "relative_bidirectional": True}
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,17 @@ class AttentionConfig:
     dropout: float = 0.0  # dropout on the attention weights (training only)
     kdim: int | None = None  # width of the key input (cross-attention); None = d_model
     vdim: int | None = None  # width of the value input; None = d_model
-    impl: str = "auto"  # kernel: "auto", "reference", "sdpa" (bilinear scores) or "chunked"
+    impl: str = "auto"  # kernel: "auto", "reference", "sdpa" (bilinear scores, no softcap) or "chunked"
+    window: int | None = None  # sliding window W: each query sees W keys (itself included when causal)
+    sink: str | None = None  # None, "zero" (softmax off-by-one) or "learned" (a learned sink logit per head)
+    softcap: float | None = None  # c: logits c·tanh(x / c) before the masks (Gemma 2); None = off
+    gate: str | None = None  # None or "sigmoid": a head-wise gate sigmoid(x W_G) on each head's output
+    positions: str | None = None  # inside self-attention: None, "rope", "alibi" or "t5"
+    rotary_base: float = 10000.0  # RoPE: base of the frequencies (positions="rope")
+    rotary_fraction: float = 1.0  # RoPE: share of each head's dims that turn, the rest pass (partial rotary)
+    relative_buckets: int = 32  # T5 bias: relative-position buckets (positions="t5")
+    relative_max_distance: int = 128  # T5 bias: distances from here on share the last bucket
+    relative_bidirectional: bool = True  # T5 bias: False for causal self-attention (decoders)
 
     def __post_init__(self) -> None:
         for name in ("d_model", "n_heads"):
@@ -88,6 +110,51 @@ class AttentionConfig:
         # conflicting scale switches fail here, not at the first forward
         probe = self.score if isinstance(self.score, Score) else score_cls(self.d_model // self.n_heads, 1)
         resolve_scale(probe, self.scale)
+        self._check_variants()
+
+    def _check_variants(self) -> None:
+        check_window(self.window)
+        check_softcap(self.softcap)
+        if self.softcap is not None and self.impl == "sdpa":
+            raise ValueError(SOFTCAP_ON_SDPA)
+        if self.sink not in SINKS:
+            raise ValueError(f"sink: expected one of {list(SINKS)}, got {self.sink!r}")
+        if self.gate not in GATES:
+            raise ValueError(f"gate: expected one of {list(GATES)}, got {self.gate!r}")
+        if self.positions not in ATTENTION_POSITIONS:
+            hint = " (sinusoidal and learned positions are added to the embeddings: see attnlab.models)"
+            raise ValueError(f"positions: expected one of {list(ATTENTION_POSITIONS)}, got {self.positions!r}"
+                             + (hint if self.positions in ("sinusoidal", "learned") else ""))
+        cross = self.kdim not in (None, self.d_model) or self.vdim not in (None, self.d_model)
+        if self.positions is not None and cross:
+            raise ValueError(
+                f"positions={self.positions!r} acts in self-attention, where keys and values come from the query "
+                f"input; got kdim={self.kdim}, vdim={self.vdim}: set positions=None for cross-attention"
+            )
+        for defaults, kind in ((_ROTARY_DEFAULTS, "rope"), (_RELATIVE_DEFAULTS, "t5")):
+            for name, default in defaults.items():
+                if getattr(self, name) != default and self.positions != kind:
+                    raise ValueError(f"{name}: applies to positions={kind!r} only, got {name}={getattr(self, name)!r}; "
+                                     f"set positions={kind!r} or leave {name} at its default {default!r}")
+        if self.positions == "rope":
+            self.rotary_dim()  # raises on a bad base or fraction
+        if self.positions == "t5":
+            check_buckets(self.relative_buckets, self.relative_max_distance, self.relative_bidirectional)
+
+    def rotary_dim(self) -> int:
+        """Features of each head that RoPE turns: ``rotary_fraction · D``, even (validates both RoPE fields)."""
+        base, fraction, d = self.rotary_base, self.rotary_fraction, self.head_dim
+        if isinstance(base, bool) or not isinstance(base, (int, float)) or not base > 1:
+            raise ValueError(f"rotary_base: expected a float > 1, got {base!r}")
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+            raise ValueError(f"rotary_fraction: expected a float in (0, 1], got {fraction!r}")
+        dim = int(fraction * d)  # as GPT-NeoX's rotary_pct
+        if dim < 2 or dim % 2:
+            raise ValueError(
+                f"rotary_fraction: expected rotary_fraction * head_dim to be an even number >= 2 (features turn "
+                f"in pairs), got {fraction} * {d} = {fraction * d:g}"
+            )
+        return dim
 
     @property
     def head_dim(self) -> int:
@@ -109,6 +176,22 @@ class MultiHeadAttention(nn.Module):
         dropout: dropout on the attention weights.
         kdim, vdim: widths of the key and value inputs (default C).
         impl: kernel path, "auto" (default), "reference", "sdpa" or "chunked".
+        window: sliding-window attention: causal, query i sees the W keys i - W < j <= i; otherwise
+            |i - j| < W (aligned bottom-right like ``is_causal``, so it holds with a KV cache).
+        sink: "zero" adds a key with logit 0 and value 0 (softmax off-by-one), "learned" one with a learned
+            logit per head (``sink_logits``, init 0): a head can put its weight on nothing.
+        softcap: c > 0: logits become c·tanh(x / c) before the position bias and masks (Gemma 2). Runs on the
+            reference and chunked paths.
+        gate: "sigmoid": each head's output is multiplied by sigmoid(x W_G + b_G), one scalar per head and
+            query token computed from the query input (the head-wise gate of Qiu et al. 2025, "Gated
+            Attention for LLMs"; their element-wise gate would need D times the parameters).
+        positions: position scheme inside self-attention: "rope" (rotary, applied to q and k before the
+            kernel), "alibi" (linear bias per head) or "t5" (learned bucketed bias per head); None: none
+            here (the models add sinusoidal or learned positions to the embeddings instead). Query i is at
+            position i + Tk - Tq (bottom-right, as ``is_causal``): with a cache, after the cached keys.
+        rotary_base, rotary_fraction: RoPE's base and the share of each head's dims that turn.
+        relative_buckets, relative_max_distance, relative_bidirectional: T5 bias buckets (32, 128; False
+            for causal self-attention).
 
     Shapes:
         query (B, Tq, C); key (B, Tk, kdim); value (B, Tk, vdim); output (B, Tq, C);
@@ -120,6 +203,10 @@ class MultiHeadAttention(nn.Module):
             out_proj.
         score: the score module (may hold per-head parameters).
         learned_scale: the learned logit multiplier, when ``scale="learned"`` (or cosine's default).
+        sink_logits: (H,) learned sink logits (``sink="learned"``), else None.
+        gate_proj: ``nn.Linear(C, H)`` of the output gate (``gate="sigmoid"``), else None.
+        position_bias: :class:`~attnlab.attention.alibi.ALiBi` or
+            :class:`~attnlab.attention.relative_bias.RelativePositionBias`, else None.
     """
 
     def __init__(
@@ -136,10 +223,23 @@ class MultiHeadAttention(nn.Module):
         kdim: int | None = None,
         vdim: int | None = None,
         impl: str = "auto",
+        window: int | None = None,
+        sink: str | None = None,
+        softcap: float | None = None,
+        gate: str | None = None,
+        positions: str | None = None,
+        rotary_base: float = 10000.0,
+        rotary_fraction: float = 1.0,
+        relative_buckets: int = 32,
+        relative_max_distance: int = 128,
+        relative_bidirectional: bool = True,
     ) -> None:
         config = AttentionConfig(
             d_model=d_model, n_heads=n_heads, score=score, shared_qk=shared_qk, scale=scale,
             n_kv_heads=n_kv_heads, bias=bias, dropout=dropout, kdim=kdim, vdim=vdim, impl=impl,
+            window=window, sink=sink, softcap=softcap, gate=gate, positions=positions, rotary_base=rotary_base,
+            rotary_fraction=rotary_fraction, relative_buckets=relative_buckets,
+            relative_max_distance=relative_max_distance, relative_bidirectional=relative_bidirectional,
         )
         super().__init__()
         self.config = config
@@ -171,6 +271,21 @@ class MultiHeadAttention(nn.Module):
         else:
             self.learned_scale = None
             self.fixed_scale = float(resolved)
+        self.window = window
+        self.softcap = softcap
+        self.sink = sink
+        self.sink_logits = nn.Parameter(torch.zeros(n_heads)) if sink == "learned" else None
+        self.gate_proj = nn.Linear(d_model, n_heads, bias=bias) if gate == "sigmoid" else None
+        self.positions = positions
+        self.rotary_dim = config.rotary_dim() if positions == "rope" else None
+        self.rotary_base = rotary_base
+        self.position_bias: nn.Module | None = None
+        if positions == "alibi":
+            self.position_bias = ALiBi(n_heads)
+        elif positions == "t5":
+            self.position_bias = RelativePositionBias(
+                n_heads, relative_buckets, relative_max_distance, relative_bidirectional
+            )
         # original indices of the heads still here (prune_heads removes entries)
         self.head_ids: list[int] = list(range(n_heads))
 
@@ -179,11 +294,14 @@ class MultiHeadAttention(nn.Module):
         return cls(**{f: getattr(config, f) for f in config.__dataclass_fields__})
 
     def extra_repr(self) -> str:
-        return (
+        text = (
             f"d_model={self.d_model}, n_heads={self.n_heads}, n_kv_heads={self.n_kv_heads}, "
             f"head_dim={self.head_dim}, shared_qk={self.shared_qk}, "
             f"scale={'learned' if self.learned_scale is not None else self.fixed_scale}, impl={self.impl!r}"
         )
+        switches = {"positions": self.positions, "window": self.window, "sink": self.sink,
+                    "softcap": self.softcap, "gate": self.config.gate}
+        return text + "".join(f", {name}={value!r}" for name, value in switches.items() if value is not None)
 
     # ------------------------------------------------------------------------------------------------
     # forward
@@ -287,6 +405,11 @@ class MultiHeadAttention(nn.Module):
         batch, tq, _ = query.shape
         d = self.head_dim
         self_attention = key is None
+        if self.positions is not None and not self_attention:
+            raise ValueError(
+                f"key: positions={self.positions!r} acts in self-attention, so expected key=None (keys from the "
+                "query input), got a key tensor; build cross-attention with positions=None"
+            )
         if value is None:
             value = query if self_attention else key
         cached_cross = cache is not None and not self_attention and cache.length > 0
@@ -305,6 +428,12 @@ class MultiHeadAttention(nn.Module):
         if k is not None:
             k = rearrange(k, "b t (h d) -> b h t d", d=d)  # (B, Hkv, Tk, D)
             v = rearrange(v, "b t (h d) -> b h t d", d=d)  # (B, Hkv, Tk, D)
+        if self.rotary_dim is not None:
+            # the new tokens sit after the cached ones; keys are cached already turned
+            start = cache.length if cache is not None else 0
+            positions = torch.arange(start, start + tq, device=q.device)
+            cos, sin = rotary_cos_sin(positions, self.rotary_dim, self.rotary_base)  # (Tq, r) each
+            q, k = rotate(q, cos, sin), rotate(k, cos, sin)
         if cache is not None:
             if self_attention:
                 k, v = cache.append(k, v)
@@ -316,10 +445,13 @@ class MultiHeadAttention(nn.Module):
         tk = k.shape[2]
         mask = build_mask_spec(
             attn_mask=attn_mask, key_mask=key_mask, is_causal=is_causal,
-            batch=batch, heads=self.n_heads, tq=tq, tk=tk, dtype=q.dtype,
+            batch=batch, heads=self.n_heads, tq=tq, tk=tk, dtype=q.dtype, window=self.window,
         )
         head_scale = self._check_head_mask(head_mask, batch) if head_mask is not None else None
         scale = self.learned_scale if self.learned_scale is not None else self.fixed_scale
+        sink = self.sink_logits  # (H,) when learned, else None
+        if self.sink == "zero":
+            sink = q.new_zeros(self.n_heads)  # softmax off-by-one: logit 0 for every head
         out, weights = attend(
             q, k, v,
             score=self.score,
@@ -328,7 +460,13 @@ class MultiHeadAttention(nn.Module):
             dropout_p=self.dropout if self.training else 0.0,
             need_weights=need_weights,
             impl=self.impl,
+            bias=self.position_bias,
+            softcap=self.softcap,
+            sink=sink,
         )  # out (B, H, Tq, D)
+        if self.gate_proj is not None:
+            gate = torch.sigmoid(self.gate_proj(query))  # (B, Tq, H): one scalar per head and query token
+            out = out * rearrange(gate, "b t h -> b h t 1")
         if head_scale is not None:
             out = out * head_scale.to(out.dtype)
         out = rearrange(out, "b h t d -> b t (h d)")  # (B, Tq, H*D)
@@ -368,8 +506,9 @@ class MultiHeadAttention(nn.Module):
 
     @torch.no_grad()
     def prune_heads(self, heads) -> None:
-        """Remove heads for real: their rows of the Q/K/V projections, their columns of W_O and their score
-        parameters. The output equals running with ``head_mask`` zero on those heads.
+        """Remove heads for real: their rows of the Q/K/V projections, their columns of W_O, their score
+        parameters, and their sink logit, gate row, ALiBi slope or T5 bias column. The output equals running
+        with ``head_mask`` zero on those heads.
 
         Args:
             heads: indices of current heads (0 <= h < n_heads) to remove.
@@ -417,7 +556,14 @@ class MultiHeadAttention(nn.Module):
             self.k_proj = slice_linear(self.k_proj, rows(keep_kv), 0)
         self.v_proj = slice_linear(self.v_proj, rows(keep_kv), 0)
         self.out_proj = slice_linear(self.out_proj, rows(keep_q), 1)
-        self.score.prune_heads(torch.tensor(keep_q, dtype=torch.long))
+        keep = torch.tensor(keep_q, dtype=torch.long)
+        self.score.prune_heads(keep)
+        if self.gate_proj is not None:
+            self.gate_proj = slice_linear(self.gate_proj, keep, 0)  # one row per head
+        if self.sink_logits is not None:
+            self.sink_logits = nn.Parameter(self.sink_logits.detach().index_select(0, keep.to(self.sink_logits.device)))
+        if self.position_bias is not None:
+            self.position_bias.prune_heads(keep)
         self.head_ids = [self.head_ids[h] for h in keep_q]
         self.n_heads = len(keep_q)
         self.n_kv_heads = len(keep_kv)

@@ -295,32 +295,40 @@ def mha_need_weights(ctx: CaseContext) -> CaseResult:
 # 3. score functions
 
 
-def _score_vs_scaled_dot(ctx: CaseContext, score: str) -> CaseResult:
+def _mha_fwd_bwd_vs(ctx: CaseContext, name: str, label: str, peer_name: str, switches: dict, peer_switches: dict,
+                    is_causal: bool = False) -> CaseResult:
+    """MultiHeadAttention fwd+bwd with ``switches`` vs the same module with ``peer_switches``, same shapes."""
     from attnlab.attention import MultiHeadAttention
 
     s = _mha_shapes(ctx)
     torch.manual_seed(0)
-    ours = MultiHeadAttention(s["C"], s["H"], score=score).to(ctx.device).train()
-    base = MultiHeadAttention(s["C"], s["H"], score="scaled_dot").to(ctx.device).train()
+    ours = MultiHeadAttention(s["C"], s["H"], **switches).to(ctx.device).train()
+    base = MultiHeadAttention(s["C"], s["H"], **peer_switches).to(ctx.device).train()
     x = torch.randn(s["B"], s["T"], s["C"], device=ctx.device).requires_grad_()  # (B, T, C)
 
     def step(m):
         def run():
             _clear_grads(m, x)
-            out, _ = m(x)
+            out, _ = m(x, is_causal=is_causal)
             out.sum().backward()
 
         return run
 
     timings = compare({"attnlab": step(ours), "peer": step(base)}, warmup=ctx.warmup, repeats=ctx.repeats,
                       device=ctx.device)
+    causal = " causal" if is_causal else ""
     return _timed_ms_result(
-        f"scores.{score}",
-        f"score={score} MHA fwd+bwd B={s['B']} T={s['T']} C={s['C']} H={s['H']}",
-        "attnlab score=scaled_dot (fused SDPA)",
+        name,
+        f"{label} MHA{causal} fwd+bwd B={s['B']} T={s['T']} C={s['C']} H={s['H']}",
+        peer_name,
         timings,
         shapes=s,
     )
+
+
+def _score_vs_scaled_dot(ctx: CaseContext, score: str) -> CaseResult:
+    return _mha_fwd_bwd_vs(ctx, f"scores.{score}", f"score={score}", "attnlab score=scaled_dot (fused SDPA)",
+                           dict(score=score), dict(score="scaled_dot"))
 
 
 @case("scores.general", "general (bilinear) score vs scaled_dot", target=Target("<=", 1.15))
@@ -491,6 +499,117 @@ def scores_additive_long(ctx: CaseContext) -> CaseResult:
         ratio=ours.peak_gib / peer_gib,
         notes=notes + f"; chunked run took {ours.seconds:.1f} s",
         details=details,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------
+# 3b. positions inside attention and the sliding window
+
+
+def _positions_vs_none(ctx: CaseContext, positions: str) -> CaseResult:
+    return _mha_fwd_bwd_vs(ctx, f"positions.{positions}", f"positions={positions}",
+                           "the same MultiHeadAttention without positions", dict(positions=positions), {},
+                           is_causal=True)
+
+
+@case("positions.rope", "RoPE vs no positions, MHA fwd+bwd", target=Target("<=", 1.15))
+def positions_rope(ctx: CaseContext) -> CaseResult:
+    return _positions_vs_none(ctx, "rope")
+
+
+@case("positions.alibi", "ALiBi vs no positions, MHA fwd+bwd", target=Target("<=", 1.3))
+def positions_alibi(ctx: CaseContext) -> CaseResult:
+    return _positions_vs_none(ctx, "alibi")
+
+
+@case("positions.t5", "T5 relative bias vs no positions, MHA fwd+bwd")
+def positions_t5(ctx: CaseContext) -> CaseResult:
+    result = _positions_vs_none(ctx, "t5")
+    result.notes = "the learned bias needs its gradient, so SDPA receives a float mask that requires grad"
+    return result
+
+
+def _window_shapes(ctx: CaseContext, double: bool = False) -> dict:
+    s = ctx.pick(dict(B=1, H=8, T=8192, D=64, W=256), dict(B=1, H=2, T=512, D=16, W=32))
+    return {**s, "T": 2 * s["T"]} if double else s
+
+
+def _window_step(ctx: CaseContext, s: dict, window: int | None) -> Callable[[], None]:
+    """One causal fwd+bwd of ``attnlab.attention`` with the given window (None: full causal attention)."""
+    from attnlab.attention import attention
+
+    torch.manual_seed(0)
+    q, k, v = (
+        torch.randn(s["B"], s["H"], s["T"], s["D"], device=ctx.device, requires_grad=True) for _ in range(3)
+    )  # each (B, H, T, D)
+
+    def run():
+        _clear_grads(q, k, v)
+        attention(q, k, v, is_causal=True, window=window).sum().backward()
+
+    return run
+
+
+@case(
+    "window.time",
+    "sliding-window attention fwd+bwd vs full causal attention",
+    target=Target("<=", 0.2),
+)
+def window_time(ctx: CaseContext) -> CaseResult:
+    s = _window_shapes(ctx)
+    timings = compare(
+        {"attnlab": _window_step(ctx, s, s["W"]), "peer": _window_step(ctx, s, None)},
+        warmup=1,
+        repeats=3,
+        device=ctx.device,
+    )
+    return _timed_ms_result(
+        "window.time",
+        f"attention() causal fwd+bwd window={s['W']} B={s['B']} H={s['H']} T={s['T']} D={s['D']}",
+        "attnlab full causal attention (fused SDPA, is_causal)",
+        timings,
+        shapes=s,
+    )
+
+
+def _window_memory_op(double: bool):
+    def setup(ctx: CaseContext):
+        s = _window_shapes(ctx, double)
+        step = _window_step(ctx, s, s["W"])
+
+        def op():
+            step()
+            return {"shapes": s}
+
+        return op
+
+    return setup
+
+
+memory_workload("window_T")(_window_memory_op(False))
+memory_workload("window_2T")(_window_memory_op(True))
+
+
+@case(
+    "window.memory",
+    "sliding-window fwd+bwd peak memory at 2T vs at T (linear in T: 2; quadratic: 4)",
+    target=Target("<=", 2.2),
+)
+def window_memory(ctx: CaseContext) -> CaseResult:
+    s, s2 = _window_shapes(ctx), _window_shapes(ctx, double=True)
+    ours = measure_memory("window_2T", device=ctx.device, quick=ctx.quick)
+    peer = measure_memory("window_T", device=ctx.device, quick=ctx.quick)
+    return CaseResult(
+        name="window.memory",
+        title=f"window={s['W']} causal fwd+bwd peak memory at T={s2['T']} vs T={s['T']} (B={s['B']} H={s['H']} "
+        f"D={s['D']})",
+        peer_name=f"the same at T={s['T']}",
+        unit="MiB",
+        attnlab=ours.peak_bytes / MIB,
+        peer=peer.peak_bytes / MIB,
+        ratio=ours.peak_bytes / peer.peak_bytes if peer.peak_bytes else None,
+        notes="peak over baseline, each in a fresh process",
+        details={"shapes": s, "shapes_2t": s2, "attnlab": ours.to_dict(), "peer": peer.to_dict()},
     )
 
 

@@ -18,6 +18,8 @@ from attnlab.attention import KVCache, MultiHeadAttention, attention, make_score
 from attnlab.models.configs import ACTIVATIONS, _check_choice
 from attnlab.models.positions import make_positions
 
+CROSS_SWITCHES = ("sink", "softcap", "gate")  # the attention switches that cross-attention takes too
+
 
 def _activation(name: str) -> nn.Module:
     _check_choice("activation", name, ACTIVATIONS)
@@ -83,6 +85,10 @@ class EncoderBlock(nn.Module):
         bias: biases in projections, feed-forward and LayerNorms.
         score, shared_qk, scale, n_kv_heads, attn_impl: passed to
             :class:`attnlab.attention.MultiHeadAttention` (``attn_impl`` as its ``impl``).
+        **attention_switches: further :class:`~attnlab.attention.MultiHeadAttention` switches, passed
+            through: ``window``, ``sink``, ``softcap``, ``gate``, ``positions`` ("rope", "alibi", "t5" or
+            None), ``rotary_base``, ``rotary_fraction``, ``relative_buckets``, ``relative_max_distance``,
+            ``relative_bidirectional``.
 
     Attributes:
         attn (MultiHeadAttention), norm1, norm2 (LayerNorm), ff (FeedForward with ``fc1``, ``fc2``).
@@ -94,12 +100,13 @@ class EncoderBlock(nn.Module):
     def __init__(self, d_model: int, n_heads: int, d_ff: int, *, dropout: float = 0.0,
                  activation: str = "gelu", norm_first: bool = True, norm_eps: float = 1e-5, bias: bool = True,
                  score: str = "scaled_dot", shared_qk: bool = False, scale: Any = None,
-                 n_kv_heads: int | None = None, attn_impl: str = "auto") -> None:
+                 n_kv_heads: int | None = None, attn_impl: str = "auto", **attention_switches: Any) -> None:
         super().__init__()
         self.norm_first = norm_first
         self.dropout = dropout
         self.attn = MultiHeadAttention(d_model, n_heads, score=score, shared_qk=shared_qk, scale=scale,
-                                       n_kv_heads=n_kv_heads, bias=bias, dropout=dropout, impl=attn_impl)
+                                       n_kv_heads=n_kv_heads, bias=bias, dropout=dropout, impl=attn_impl,
+                                       **attention_switches)
         self.norm1 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
         self.ff = FeedForward(d_model, d_ff, activation=activation, dropout=dropout, bias=bias)
         self.norm2 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
@@ -133,8 +140,10 @@ class DecoderBlock(nn.Module):
 
         x = norm1(x + drop(attn(x)));  x = norm2(x + drop(cross_attn(x, memory)));  x = norm3(x + drop(ff(x)))
 
-    Arguments as :class:`EncoderBlock`; ``shared_qk`` applies to the self-attention only (the
-    cross-attention's queries and keys come from different sequences).
+    Arguments as :class:`EncoderBlock`; ``shared_qk``, ``window`` and the positions (``positions``,
+    ``rotary_*``, ``relative_*``) apply to the self-attention only (the cross-attention's queries and keys
+    come from different sequences, so neither their distance nor a shared projection means anything);
+    ``sink``, ``softcap`` and ``gate`` apply to both.
 
     Attributes:
         attn, cross_attn (MultiHeadAttention), norm1, norm2, norm3 (LayerNorm), ff (FeedForward).
@@ -147,14 +156,15 @@ class DecoderBlock(nn.Module):
     def __init__(self, d_model: int, n_heads: int, d_ff: int, *, dropout: float = 0.0,
                  activation: str = "gelu", norm_first: bool = True, norm_eps: float = 1e-5, bias: bool = True,
                  score: str = "scaled_dot", shared_qk: bool = False, scale: Any = None,
-                 n_kv_heads: int | None = None, attn_impl: str = "auto") -> None:
+                 n_kv_heads: int | None = None, attn_impl: str = "auto", **attention_switches: Any) -> None:
         super().__init__()
         self.norm_first = norm_first
         self.dropout = dropout
         kw = dict(score=score, scale=scale, n_kv_heads=n_kv_heads, bias=bias, dropout=dropout, impl=attn_impl)
-        self.attn = MultiHeadAttention(d_model, n_heads, shared_qk=shared_qk, **kw)
+        cross_switches = {name: attention_switches[name] for name in CROSS_SWITCHES if name in attention_switches}
+        self.attn = MultiHeadAttention(d_model, n_heads, shared_qk=shared_qk, **kw, **attention_switches)
         self.norm1 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
-        self.cross_attn = MultiHeadAttention(d_model, n_heads, **kw)
+        self.cross_attn = MultiHeadAttention(d_model, n_heads, **kw, **cross_switches)
         self.norm2 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
         self.ff = FeedForward(d_model, d_ff, activation=activation, dropout=dropout, bias=bias)
         self.norm3 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)

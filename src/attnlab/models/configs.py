@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 ACTIVATIONS = ("gelu", "relu", "gelu_tanh")
-POSITIONS = ("sinusoidal", "learned", "none")
+POSITIONS = ("sinusoidal", "learned", "rope", "alibi", "t5", "none")
+EMBEDDING_POSITIONS = ("sinusoidal", "learned")  # added to the token embeddings; the others act in attention
 ATTN_IMPLS = ("auto", "reference", "sdpa", "chunked")
 SEQ_POOLINGS = ("first", "mean", "max", "attention")
 RNN_POOLINGS = ("last", "mean", "max", "attention")
@@ -78,6 +79,8 @@ class _ConfigMixin:
 class TransformerConfig(_ConfigMixin):
     """Hyperparameters shared by the Transformer stacks (blocks and attention switches)."""
 
+    causal_self_attention: ClassVar[bool] = False  # the model's self-attention is causal (T5 buckets one-sided)
+
     d_model: int  # model width C
     n_heads: int  # attention heads H (d_model must be divisible by it)
     n_layers: int  # number of blocks
@@ -88,7 +91,7 @@ class TransformerConfig(_ConfigMixin):
     norm_first: bool = True  # True: pre-LN blocks; False: post-LN blocks (original Transformer, BERT)
     norm_eps: float = 1e-5  # LayerNorm epsilon
     bias: bool = True  # biases in attention projections, feed-forward layers and LayerNorms
-    positions: str = "sinusoidal"  # position encoding: sinusoidal, learned or none
+    positions: str = "sinusoidal"  # sinusoidal or learned (embeddings), rope, alibi or t5 (self-attention), none
     scale_embeddings: bool | None = None  # multiply token embeddings by sqrt(d_model); None -> sinusoidal
     final_norm: bool | None = None  # LayerNorm after the last block; None -> norm_first
     init_std: float = 0.02  # std of the normal init of token (unscaled) and learned position embeddings
@@ -97,6 +100,14 @@ class TransformerConfig(_ConfigMixin):
     scale: bool | float | str | None = None  # score scale: None (score default), True, False, float, "learned"
     n_kv_heads: int | None = None  # key/value heads for grouped-/multi-query attention; None -> n_heads
     attn_impl: str = "auto"  # attention kernel: auto, reference, sdpa or chunked
+    window: int | None = None  # sliding-window self-attention: each query sees W keys; None = all
+    sink: str | None = None  # attention sink: None, "zero" (softmax off-by-one) or "learned" (a logit per head)
+    softcap: float | None = None  # attention logits c·tanh(x / c) (Gemma 2); None = off
+    gate: str | None = None  # None or "sigmoid": head-wise sigmoid gate on each attention head's output
+    rotary_base: float = 10000.0  # RoPE base (positions="rope")
+    rotary_fraction: float = 1.0  # share of each head's dims that RoPE turns (positions="rope")
+    relative_buckets: int = 32  # T5 relative-position buckets (positions="t5")
+    relative_max_distance: int = 128  # T5: distances from here on share the last bucket (positions="t5")
 
     def __post_init__(self) -> None:
         _check_int("d_model", self.d_model)
@@ -134,12 +145,36 @@ class TransformerConfig(_ConfigMixin):
                 f"got {self.n_kv_heads}"
             )
         _check_choice("attn_impl", self.attn_impl, ATTN_IMPLS)
+        from attnlab.attention.multihead import AttentionConfig
+
+        # the attention switches and their combinations, checked where MultiHeadAttention checks them
+        AttentionConfig(d_model=self.d_model, n_heads=self.n_heads, score=self.score, shared_qk=self.shared_qk,
+                        scale=self.scale, n_kv_heads=self.n_kv_heads, dropout=self.dropout, impl=self.attn_impl,
+                        **self.attention_switches())
+
+    @property
+    def embedding_positions(self) -> str:
+        """The position encoding added to the token embeddings: sinusoidal, learned or none."""
+        return self.positions if self.positions in EMBEDDING_POSITIONS else "none"
+
+    def attention_switches(self) -> dict[str, Any]:
+        """The modern switches of :class:`~attnlab.attention.MultiHeadAttention`, with ``positions`` the
+        scheme that acts inside self-attention (rope, alibi, t5) or None; T5 buckets are one-sided when the
+        model's self-attention is causal."""
+        inside = self.positions if self.positions in ("rope", "alibi", "t5") else None
+        switches = dict(window=self.window, sink=self.sink, softcap=self.softcap, gate=self.gate, positions=inside,
+                        rotary_base=self.rotary_base, rotary_fraction=self.rotary_fraction,
+                        relative_buckets=self.relative_buckets, relative_max_distance=self.relative_max_distance)
+        if inside == "t5":
+            switches["relative_bidirectional"] = not self.causal_self_attention
+        return switches
 
     def block_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :class:`EncoderBlock` / :class:`DecoderBlock` (after d_model, n_heads, d_ff)."""
         return dict(dropout=self.dropout, activation=self.activation, norm_first=self.norm_first,
                     norm_eps=self.norm_eps, bias=self.bias, score=self.score, shared_qk=self.shared_qk,
-                    scale=self.scale, n_kv_heads=self.n_kv_heads, attn_impl=self.attn_impl)
+                    scale=self.scale, n_kv_heads=self.n_kv_heads, attn_impl=self.attn_impl,
+                    **self.attention_switches())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,6 +194,8 @@ class EncoderConfig(TransformerConfig):
 class DecoderConfig(TransformerConfig):
     """:class:`TransformerDecoder`: causal self-attention plus cross-attention to a memory."""
 
+    causal_self_attention: ClassVar[bool] = True
+
     vocab_size: int  # target vocabulary (input and output)
     tie_embeddings: bool = True  # output projection shares the input embedding matrix
 
@@ -171,8 +208,10 @@ class DecoderConfig(TransformerConfig):
 class LMConfig(TransformerConfig):
     """:class:`TransformerLM`: decoder-only causal language model."""
 
+    causal_self_attention: ClassVar[bool] = True
+
     vocab_size: int  # vocabulary size V
-    positions: str = "learned"  # position encoding: sinusoidal, learned or none
+    positions: str = "learned"  # sinusoidal or learned (embeddings), rope, alibi or t5 (self-attention), none
     tie_embeddings: bool = True  # lm_head shares the token embedding matrix
 
     def __post_init__(self) -> None:
@@ -183,6 +222,8 @@ class LMConfig(TransformerConfig):
 @dataclass(frozen=True, kw_only=True)
 class EncoderDecoderConfig(TransformerConfig):
     """:class:`EncoderDecoder`: Transformer encoder + decoder (Vaswani et al. 2017)."""
+
+    causal_self_attention: ClassVar[bool] = True
 
     src_vocab_size: int  # source vocabulary
     tgt_vocab_size: int  # target vocabulary

@@ -172,7 +172,7 @@ class TransformerEncoder(ConfiguredModel):
     def __init__(self, config: EncoderConfig | dict | None = None, /, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         c = self.config
-        self.embed = Embeddings(c.vocab_size, c.d_model, c.max_len, positions=c.positions,
+        self.embed = Embeddings(c.vocab_size, c.d_model, c.max_len, positions=c.embedding_positions,
                                 scale_embeddings=c.scale_embeddings, init_std=c.init_std, dropout=c.dropout)
         self.layers = nn.ModuleList(EncoderBlock(c.d_model, c.n_heads, c.d_ff, **c.block_kwargs())
                                     for _ in range(c.n_layers))
@@ -220,7 +220,7 @@ class TransformerDecoder(ConfiguredModel):
     def __init__(self, config: DecoderConfig | dict | None = None, /, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         c = self.config
-        self.embed = Embeddings(c.vocab_size, c.d_model, c.max_len, positions=c.positions,
+        self.embed = Embeddings(c.vocab_size, c.d_model, c.max_len, positions=c.embedding_positions,
                                 scale_embeddings=c.scale_embeddings, init_std=c.init_std, dropout=c.dropout)
         self.layers = nn.ModuleList(DecoderBlock(c.d_model, c.n_heads, c.d_ff, **c.block_kwargs())
                                     for _ in range(c.n_layers))
@@ -364,7 +364,7 @@ class TransformerLM(ConfiguredModel):
     def __init__(self, config: LMConfig | dict | None = None, /, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         c = self.config
-        self.embed = Embeddings(c.vocab_size, c.d_model, c.max_len, positions=c.positions,
+        self.embed = Embeddings(c.vocab_size, c.d_model, c.max_len, positions=c.embedding_positions,
                                 scale_embeddings=c.scale_embeddings, init_std=c.init_std, dropout=c.dropout)
         self.layers = nn.ModuleList(EncoderBlock(c.d_model, c.n_heads, c.d_ff, **c.block_kwargs())
                                     for _ in range(c.n_layers))
