@@ -100,6 +100,8 @@ def validate_inputs(tokens: Any, attentions: Any, *, atol: float = 1e-2) -> tupl
         ValueError: a bad shape (expected vs got), T ≠ len(tokens), a NaN or infinite weight, a
             negative weight, or a row that does not sum to 1 within ``atol`` (the message says where).
     """
+    if not atol >= 0:
+        raise ValueError(f"atol: expected a tolerance >= 0, got {atol}")
     if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Sequence):
         raise TypeError(f"tokens: expected a sequence of str, got {type(tokens).__name__}")
     bad = [i for i, t in enumerate(tokens) if not isinstance(t, str)]

@@ -68,13 +68,17 @@
       var b = bytes[p++];
       q[k++] = b < 128 ? b : ((b & 0x7f) << 7) | bytes[p++];
     }
-    if (k !== n || p !== bytes.length) throw new Error('weights: expected ' + n + ' values, the data holds a different number');
+    if (k !== n || p !== bytes.length) {
+      throw new Error('weights: expected ' + n + ' values, the data holds a different number');
+    }
     return q;
   }
 
   function loadModel(raw) {
     var L = raw.shape[0], H = raw.shape[1], T = raw.shape[2], n = L * H * T * T;
-    if (raw.codec !== 'q1000' && raw.codec !== 'q1000+zlib') return Promise.reject(new Error('unknown codec ' + raw.codec));
+    if (raw.codec !== 'q1000' && raw.codec !== 'q1000+zlib') {
+      return Promise.reject(new Error('unknown codec ' + raw.codec));
+    }
     var bytes = base64Bytes(raw.weights);
     var ready = raw.codec === 'q1000+zlib' ? inflate(bytes) : Promise.resolve(bytes);
     return ready.then(function (b) {
@@ -107,6 +111,22 @@
     var d = el('details', 'ax-help');
     d.append(el('summary', null, 'how to use'), el('p', null, text));
     return d;
+  }
+
+  /* A row of buttons that is one tab stop: Tab enters at the button last used, arrows move along. */
+  function rovingRow(container) {
+    var items = Array.prototype.slice.call(container.querySelectorAll('button'));
+    items.forEach(function (b, k) { b.tabIndex = k === 0 ? 0 : -1; });
+    container.addEventListener('keydown', function (ev) {
+      var k = items.indexOf(document.activeElement);
+      var step = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1}[ev.key];
+      if (k < 0 || !step) return;
+      ev.preventDefault();
+      var next = items[clamp(k + step, 0, items.length - 1)];
+      items[k].tabIndex = -1;
+      next.tabIndex = 0;
+      next.focus();
+    });
   }
 
   function clamp(x, lo, hi) { return Math.max(lo, Math.min(hi, x)); }
@@ -218,18 +238,72 @@
     return out;
   };
 
+  /* The explorer's elements: toolbar, head-view controls, model-view controls, then a body with the
+     head view, the model view and the readout side by side (wrapping on narrow screens). */
   Explorer.prototype.build = function () {
-    var self = this, m = this.m, root = this.root;
+    var self = this, root = this.root;
     root.style.setProperty('--ax-row', ROW + 'px');
+    var bar = this.buildToolbar();
+    this.buildHeadControls();
+    this.buildModelControls();
+    this.body = el('div', 'ax-body');
+    this.buildHeadView();
+    this.modelArea = el('div', 'ax-modelarea');
+    this.modelArea.hidden = true;
+    this.gridWrap = el('div', 'ax-gridwrap');
+    this.grid = attrs(el('div', 'ax-grid'), {role: 'group', 'aria-label': 'attention maps, layers by heads'});
+    this.gridWrap.appendChild(this.grid);
+    this.detail = el('div', 'ax-detail');
+    this.detail.hidden = true;
+    this.modelArea.append(this.gridWrap, this.detail);
+    this.readout = attrs(el('div', 'ax-readout'), {'aria-live': 'polite'});
+    this.body.append(this.scroll, this.modelArea, this.readout);
+    root.append(bar, this.headPanel, this.modelPanel, this.body);
+    // Escape anywhere in the explorer closes a map opened large (tokens use it to clear the selection)
+    root.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Escape' && self.s.detail) {
+        ev.preventDefault();
+        self.closeDetail();
+      }
+    });
+    this.updateLegend();
 
-    // toolbar
+    if (typeof ResizeObserver !== 'undefined') {
+      var lastW = -1, pending = false;
+      new ResizeObserver(function () {
+        if (pending) return;
+        pending = true;
+        requestAnimationFrame(function () {
+          pending = false;
+          var w = self.body.clientWidth;
+          if (w === lastW) return;
+          lastW = w;
+          self.layoutHead();
+          self.renderHead();
+          if (self.gridBuilt && !self.modelArea.hidden) self.sizeGrid();
+        });
+      }).observe(this.body);
+    }
+  };
+
+  /* View tabs, layer, PNG export. */
+  Explorer.prototype.buildToolbar = function () {
+    var self = this, m = this.m;
     var bar = el('div', 'ax-toolbar');
     var tabs = attrs(el('div', 'ax-tabs'), {role: 'tablist', 'aria-label': 'view'});
     this.tabHead = attrs(el('button', 'ax-tab', 'Head view'), {type: 'button', role: 'tab', 'aria-selected': 'true'});
-    this.tabModel = attrs(el('button', 'ax-tab', 'Model view'), {type: 'button', role: 'tab', 'aria-selected': 'false'});
+    this.tabModel = attrs(el('button', 'ax-tab', 'Model view'), {type: 'button', role: 'tab', 'aria-selected': 'false',
+      tabindex: '-1'});
     tabs.append(this.tabHead, this.tabModel);
     this.tabHead.addEventListener('click', function () { self.setView('head'); });
     this.tabModel.addEventListener('click', function () { self.setView('model'); });
+    tabs.addEventListener('keydown', function (ev) {  // the tab pattern: arrows move between the two views
+      if (ev.key !== 'ArrowLeft' && ev.key !== 'ArrowRight') return;
+      ev.preventDefault();
+      var next = self.s.view === 'head' ? 'model' : 'head';
+      self.setView(next);
+      (next === 'head' ? self.tabHead : self.tabModel).focus();
+    });
     this.layerLabel = el('label', null, 'layer ');
     this.layerSel = attrs(el('select', 'ax-layer'), {'aria-label': 'layer'});
     for (var l = 0; l < m.L; l++) {
@@ -240,13 +314,19 @@
     this.layerSel.value = String(this.s.layer);
     this.layerSel.addEventListener('change', function () { self.setLayer(+self.layerSel.value); });
     this.layerLabel.appendChild(this.layerSel);
-    var png = attrs(el('button', 'ax-btn ax-png', 'Download PNG'), {type: 'button', title: 'save the current view as a PNG image'});
+    var png = attrs(el('button', 'ax-btn ax-png', 'Download PNG'), {type: 'button',
+      title: 'save the current view as a PNG image'});
     png.addEventListener('click', function () { self.exportPNG(); });
     bar.append(tabs, this.layerLabel, png);
 
-    // head view controls: heads legend, direction, thresholds
+    return bar;
+  };
+
+  /* The heads' legend (a toggle per head in its colour, with its role), direction and thresholds. */
+  Explorer.prototype.buildHeadControls = function () {
+    var self = this, m = this.m;
     this.headPanel = el('div', 'ax-headpanel');
-    this.legend = attrs(el('div', 'ax-heads'), {role: 'group', 'aria-label': 'heads shown'});
+    this.legend = attrs(el('div', 'ax-heads'), {role: 'toolbar', 'aria-label': 'heads shown'});
     this.headBtns = [];
     for (var h = 0; h < m.H; h++) {
       var b = attrs(el('button', 'ax-headbtn'), {type: 'button', 'data-h': String(h)});
@@ -270,6 +350,7 @@
     all.addEventListener('click', function () { self.setVisible(function () { return true; }); });
     none.addEventListener('click', function () { self.setVisible(function () { return false; }); });
     this.legend.append(all, none);
+    rovingRow(this.legend);
 
     var controls = el('div', 'ax-toolbar');
     this.dirBtn = attrs(el('button', 'ax-btn ax-dir', '⇄ swap direction'), {type: 'button',
@@ -282,7 +363,8 @@
       if (isFinite(v)) { self.s.minW = clamp(v, 0, 1); self.renderHead(); }
     });
     minLabel.appendChild(this.minInput);
-    var topLabel = attrs(el('label', null, 'lines per token '), {title: 'when no token is selected: the strongest k keys of each query'});
+    var topLabel = attrs(el('label', null, 'lines per token '), {
+      title: 'when no token is selected: the strongest k keys of each query'});
     this.topSel = attrs(el('select', 'ax-topk'), {'aria-label': 'lines per token when no token is selected'});
     [0, 1, 2, 3, 5, 10].forEach(function (k) {
       if (k >= m.T) return;
@@ -300,11 +382,14 @@
     var help = helpNote('Hover, tap or focus a token: on the left, where it attends; on the right, what ' +
       'attends to it (line and bar opacity = weight). Click or Enter pins it; then hover the other column for ' +
       'exact weights. Arrow keys move between tokens (left / right: to the other column), Esc clears. Click a ' +
-      'head to hide it, shift-click or double-click to show it alone. With long inputs and no token selected, ' +
-      'only the strongest lines of each token are drawn (lines per token).');
+      'head to hide it, shift-click or double-click to show it alone (arrow keys move along the heads). With ' +
+      'long inputs and no token selected, only the strongest lines of each token are drawn (lines per token).');
     this.headPanel.append(this.legend, controls, help);
 
-    // model view controls
+  };
+
+  /* The colour scale of the maps and how to use them. */
+  Explorer.prototype.buildModelControls = function () {
     this.modelPanel = el('div', 'ax-modelpanel');
     this.modelPanel.hidden = true;
     var legendRamp = el('div', 'ax-legend');
@@ -322,8 +407,11 @@
       'to open it large with its tokens; hover it or use the arrow keys there for the weights; Esc goes back. ' +
       'Arrow keys move between the small maps.'));
 
-    // head view
-    this.body = el('div', 'ax-body');
+  };
+
+  /* Query tokens | bars | line canvas | bars | key tokens; each token a button, each bar one head. */
+  Explorer.prototype.buildHeadView = function () {
+    var self = this, m = this.m;
     this.scroll = el('div', 'ax-scroll');
     this.hv = el('div', 'ax-hv');
     this.cols = {q: el('div', 'ax-col ax-left'), k: el('div', 'ax-col ax-right')};
@@ -361,46 +449,6 @@
     this.scroll.appendChild(this.hv);
     this.bindTokens();
 
-    // model view
-    this.modelArea = el('div', 'ax-modelarea');
-    this.modelArea.hidden = true;
-    this.gridWrap = el('div', 'ax-gridwrap');
-    this.grid = attrs(el('div', 'ax-grid'), {role: 'group', 'aria-label': 'attention maps, layers by heads'});
-    this.gridWrap.appendChild(this.grid);
-    this.detail = el('div', 'ax-detail');
-    this.detail.hidden = true;
-    this.modelArea.append(this.gridWrap, this.detail);
-
-    // the numbers
-    this.readout = attrs(el('div', 'ax-readout'), {'aria-live': 'polite'});
-    this.body.append(this.scroll, this.modelArea, this.readout);
-
-    root.append(bar, this.headPanel, this.modelPanel, this.body);
-    // Escape anywhere in the explorer closes a map opened large (tokens use it to clear the selection)
-    root.addEventListener('keydown', function (ev) {
-      if (ev.key === 'Escape' && self.s.detail) {
-        ev.preventDefault();
-        self.closeDetail();
-      }
-    });
-    this.updateLegend();
-
-    if (typeof ResizeObserver !== 'undefined') {
-      var lastW = -1, pending = false;
-      new ResizeObserver(function () {
-        if (pending) return;
-        pending = true;
-        requestAnimationFrame(function () {
-          pending = false;
-          var w = self.body.clientWidth;
-          if (w === lastW) return;
-          lastW = w;
-          self.layoutHead();
-          self.renderHead();
-          if (self.gridBuilt && !self.modelArea.hidden) self.sizeGrid();
-        });
-      }).observe(this.body);
-    }
   };
 
   // ---------------------------------------------------------------- head view
@@ -416,7 +464,10 @@
       if (t) self.setHover(t);
     });
     this.hv.addEventListener('mouseleave', function () {
-      if (!self.hv.contains(document.activeElement)) self.setHover(null);
+      // back to the keyboard's token, if a token has the focus, else to the pinned one (or none)
+      var f = document.activeElement;
+      self.setHover(f && self.hv.contains(f) && f.classList.contains('ax-tok') ?
+        {side: f.getAttribute('data-side'), i: +f.getAttribute('data-i')} : null);
     });
     this.hv.addEventListener('click', function (ev) {
       var t = target(ev);
@@ -718,6 +769,8 @@
     var head = v === 'head';
     this.tabHead.setAttribute('aria-selected', String(head));
     this.tabModel.setAttribute('aria-selected', String(!head));
+    this.tabHead.tabIndex = head ? 0 : -1;
+    this.tabModel.tabIndex = head ? -1 : 0;
     this.headPanel.hidden = !head;
     this.scroll.hidden = !head;
     this.layerLabel.hidden = !head;
@@ -740,18 +793,22 @@
     }
     this.cells = [];
     var cellNote = function () {
-      self.showNote(+this.getAttribute('data-l'), +this.getAttribute('data-h'), ' Click or press Enter to open the map.');
+      self.showNote(+this.getAttribute('data-l'), +this.getAttribute('data-h'),
+        ' Click or press Enter to open the map.');
     };
     for (var l = 0; l < m.L; l++) {
       grid.appendChild(el('span', 'ax-glabel', 'L' + l));
       for (h = 0; h < m.H; h++) {
         var role = m.roles[l][h];
         var cell = attrs(el('button', 'ax-cell'), {type: 'button', 'data-l': String(l), 'data-h': String(h),
+          tabindex: l === 0 && h === 0 ? '0' : '-1',
           'aria-label': 'layer ' + l + ' head ' + h + (role ? ', ' + role : '') + ': open large',
           title: 'layer ' + l + ' head ' + h + (role ? ' (' + role + ')' : '') + ': ' + m.notes[l][h]});
         var c = document.createElement('canvas');
         cell.append(c, el('span', 'ax-role', role || ' '));
-        cell.addEventListener('click', function () { self.openDetail(+this.getAttribute('data-l'), +this.getAttribute('data-h')); });
+        cell.addEventListener('click', function () {
+          self.openDetail(+this.getAttribute('data-l'), +this.getAttribute('data-h'));
+        });
         cell.addEventListener('keydown', function (ev) { self.gridKey(ev, this); });
         cell.addEventListener('mouseenter', cellNote);
         cell.addEventListener('focus', cellNote);
@@ -770,14 +827,17 @@
     var d = moves[ev.key];
     if (!d) return;
     ev.preventDefault();
-    var nl = clamp(l + d[0], 0, m.L - 1), nh = clamp(h + d[1], 0, m.H - 1);
-    this.cells[nl * m.H + nh].focus();
+    var nl = clamp(l + d[0], 0, m.L - 1), nh = clamp(h + d[1], 0, m.H - 1), next = this.cells[nl * m.H + nh];
+    cell.tabIndex = -1;  // the grid is one tab stop: the arrows move inside it
+    next.tabIndex = 0;
+    next.focus();
   };
 
   Explorer.prototype.sizeGrid = function () {
     var m = this.m;
-    var avail = (this.body.clientWidth || 800) - 40;
-    var cs = Math.floor(clamp(avail / m.H - 10, 36, 84));
+    // row labels, then per head the map, its padding and border, and the grid gap
+    var avail = (this.body.clientWidth || 800) - 28;
+    var cs = Math.floor(clamp(avail / m.H - 9, 28, 84));
     if (cs === this.cellSize) return;
     this.cellSize = cs;
     this.grid.style.gridTemplateColumns = 'auto repeat(' + m.H + ', ' + (cs + 6) + 'px)';
@@ -786,7 +846,9 @@
         var cell = this.cells[l * m.H + h], c = cell.querySelector('canvas');
         var ctx = sizeCanvas(c, cs, cs);
         drawHeat(ctx, heatImage(m, l, h), 0, 0, cs);
-        cell.querySelector('.ax-role').style.width = cs + 'px';
+        var role = cell.querySelector('.ax-role');
+        role.style.width = cs + 'px';
+        role.hidden = cs < 40;  // too small to read: the label stays in the cell's tooltip and the readout
       }
     }
   };
@@ -800,6 +862,7 @@
     var m = this.m, self = this, d = this.detail;
     this.s.detail = {l: l, h: h};
     this.s.cursor = null;
+    this.cells.forEach(function (c, k) { c.tabIndex = k === l * m.H + h ? 0 : -1; });  // back here after Esc
     d.textContent = '';
     var bar = el('div', 'ax-detail-bar');
     var back = attrs(el('button', 'ax-btn ax-back', '← all maps'), {type: 'button'});
@@ -862,7 +925,7 @@
   Explorer.prototype.drawDetailBase = function (l, h, scale) {
     var m = this.m, T = m.T;
     var cell = Math.floor(clamp(560 / T, 12, 44));
-    var font = clamp(cell - 2, 10, 12) + 'px ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace';
+    var font = TOKEN_FONT.replace('13px', clamp(cell - 2, 10, 12) + 'px');
     var longest = 0;
     for (var i = 0; i < T; i++) longest = Math.max(longest, textWidth(m.tokens[i], font));
     var lab = Math.ceil(Math.min(longest, 150)) + 10;
@@ -942,7 +1005,8 @@
       return;
     }
     var q = m.at(d.l, d.h, cur.i, cur.j), list = el('ul');
-    var li = attrs(el('li'), {'data-h': String(d.h), 'data-i': String(cur.i), 'data-j': String(cur.j), 'data-w': fmt(q)});
+    var li = attrs(el('li'), {'data-h': String(d.h), 'data-i': String(cur.i), 'data-j': String(cur.j),
+      'data-w': fmt(q)});
     li.append(document.createTextNode('layer ' + d.l + ' head ' + d.h + ': ' + quote(m.tokens[cur.i]) + ' → ' +
       quote(m.tokens[cur.j]) + ' '), el('span', 'ax-w', fmt(q)));
     list.appendChild(li);
@@ -1062,7 +1126,8 @@
   Explorer.prototype.gridImage = function (scale) {
     var m = this.m, cs = 72, gap = 6, labW = 28, headH = 18, roleH = 14;
     var w = labW + m.H * (cs + gap), h = headH + m.L * (cs + roleH + gap);
-    var sub = m.L + ' layers × ' + m.H + ' heads · ' + m.T + ' tokens · rows: queries, columns: keys · colour: √weight';
+    var sub = m.L + ' layers × ' + m.H + ' heads · ' + m.T + ' tokens · rows: queries, columns: keys · ' +
+      'colour: √weight';
     return framed(scale, m.title || 'attention', sub, w, h, function (ctx, x0, y0) {
       ctx.textBaseline = 'middle';
       ctx.font = '11px ' + UI_FONT;
@@ -1096,8 +1161,8 @@
   Explorer.prototype.detailImage = function (scale) {
     var m = this.m, d = this.s.detail, g = this.drawDetailBase(d.l, d.h, scale);
     var role = m.roles[d.l][d.h];
-    var sub = 'layer ' + d.l + ' head ' + d.h + (role ? ' (' + role + ')' : '') + ' · rows: queries, columns: keys · ' +
-      'colour: √weight';
+    var sub = 'layer ' + d.l + ' head ' + d.h + (role ? ' (' + role + ')' : '') +
+      ' · rows: queries, columns: keys · colour: √weight';
     return framed(scale, m.title || 'attention', sub, g.W, g.H, function (ctx, x0, y0) {
       ctx.drawImage(g.base, x0, y0, g.W, g.H);
     });

@@ -50,11 +50,12 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def content_security_policy() -> str:
-    """The page's policy: no network at all; only the explorer's own inline style and script run."""
-    return ("default-src 'none'; "
-            f"script-src {_csp_hash(_asset('explorer.js'))}; "
-            f"style-src {_csp_hash(_asset('explorer.css'))} {_csp_hash(_PAGE_CSS)}; "
+def content_security_policy(*, styles: Iterable[str] = (), scripts: Iterable[str] = ()) -> str:
+    """A policy for a page holding explorers: no network at all, and only the explorer's inline style
+    and script run (by hash), plus the page's own inline ``styles`` and ``scripts`` (their texts)."""
+    script_hashes = " ".join(_csp_hash(t) for t in (_asset("explorer.js"), *scripts))
+    style_hashes = " ".join(_csp_hash(t) for t in (_asset("explorer.css"), *styles))
+    return (f"default-src 'none'; script-src {script_hashes}; style-src {style_hashes}; "
             "base-uri 'none'; form-action 'none'")
 
 
@@ -187,7 +188,7 @@ def explorer_page(tokens: Sequence[str], attentions: Any, *, title: str | None =
     page_title = html.escape(f"attention explorer: {title}" if title else "attention explorer")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy()}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(styles=[_PAGE_CSS])}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{page_title}</title>\n<style>{_PAGE_CSS}</style>\n"
         f"<style>{_asset('explorer.css')}</style>\n</head>\n<body>\n<main>\n{fragment}"
