@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import attnlab.report
 import test_browser
 from attnlab.report.explorer import explorer_fragment, write_explorer
 
@@ -284,9 +285,12 @@ def test_two_fragments_in_one_page_work_independently(browser, tmp_path):
     wb = rng.dirichlet(np.ones(5) * 0.3, size=(3, 4, 5))
     ta = ["[CLS]", EVIL, "<img src=x onerror=window.__pwned=2>", "a&amp;b", "movie", "[SEP]"]
     tb = ["[CLS]", "second", "explorer", "here", "[SEP]"]
-    # both fragments bring the script: the second copy must only start what is not running yet
-    page_html = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>two explorers</title></head>"
-                 "<body><main style='max-width:1100px;margin:auto'><h1>Two explorers</h1>"
+    # inside the report's own styles, as the report embeds them; both fragments bring the script: the
+    # second copy must only start what is not running yet
+    template = (Path(attnlab.report.__file__).parent / "templates" / "report.html").read_text(encoding="utf-8")
+    host_css = "".join(re.findall(r"<style>(.*?)</style>", template, re.S))
+    page_html = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>two explorers</title>"
+                 f"<style>{host_css}</style></head><body><main><h1>Two explorers</h1>"
                  + explorer_fragment(ta, wa, title="first " + EVIL, element_id="q1-explorer")
                  + "<p>Between the explorers.</p>"
                  + explorer_fragment(tb, wb, title="second", element_id="q2-explorer")

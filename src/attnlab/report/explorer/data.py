@@ -75,7 +75,7 @@ def _stack_layers(attentions: Any) -> np.ndarray:
     return arr
 
 
-def _where(w: np.ndarray, bad: np.ndarray) -> str:
+def _where(bad: np.ndarray) -> str:
     """'layer l head h query i' of the first True in ``bad`` (L, H, T[, T])."""
     l, h, i = (int(v) for v in np.argwhere(bad)[0][:3])
     return f"layer {l} head {h} query {i}"
@@ -122,18 +122,18 @@ def validate_inputs(tokens: Any, attentions: Any, *, atol: float = 1e-2) -> tupl
     if not finite.all():
         pos = np.argwhere(~finite)[0]
         raise ValueError(f"attentions: expected finite weights, got {w[tuple(pos)]} at "
-                         f"{_where(w, ~finite)} key {int(pos[3])}")
+                         f"{_where(~finite)} key {int(pos[3])}")
     if (w < -atol).any():
         neg = w < -atol
         pos = np.argwhere(neg)[0]
         raise ValueError(f"attentions: expected weights >= 0 (softmax probabilities), got {w[tuple(pos)]:.4g} at "
-                         f"{_where(w, neg)} key {int(pos[3])}")
+                         f"{_where(neg)} key {int(pos[3])}")
     sums = w.sum(-1)  # (L, H, T)
     off = np.abs(sums - 1.0) > atol
     if off.any():
         pos = tuple(np.argwhere(off)[0])
         raise ValueError(f"attentions: expected every row (query) to sum to 1 within {atol:g}, got {sums[pos]:.4g} "
-                         f"at {_where(w, off)} (pass softmax probabilities, not scores, with padding removed)")
+                         f"at {_where(off)} (pass softmax probabilities, not scores, with padding removed)")
     return list(tokens), w
 
 
