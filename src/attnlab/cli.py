@@ -273,7 +273,8 @@ def inspect_cmd(
     text: Annotated[str, typer.Argument(help="text to run through the pretrained model")],
     layer: Annotated[int | None, typer.Option(help="layer to show (default: all)")] = None,
     head: Annotated[int | None, typer.Option(help="head to show (default: all)")] = None,
-    out: Annotated[Path, typer.Option(help="output folder for the attention maps")] = Path("attnlab-inspect"),
+    out: Annotated[Path, typer.Option(
+        help="output folder: index.html (the attention explorer) and the figures")] = Path("attnlab-inspect"),
 ) -> None:
     """Attention maps of a real pretrained model on TEXT."""
     from attnlab.pretrained.inspect import run_inspect

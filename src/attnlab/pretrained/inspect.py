@@ -7,14 +7,14 @@ layer), and writes into ``out_dir``:
 - ``attention_grid.png`` / ``.svg``: one heatmap per selected head;
 - ``attention_mean.png`` / ``.svg``: the mean over the selected heads, sized so that token labels stay
   legible up to the model's 256 tokens;
-- ``head_view.html``: a self-contained head view (inline data and script, no network): pick a layer and
-  head, hover a token to see where it attends.
+- ``index.html``: the attention explorer (:mod:`attnlab.report.explorer`) on all layers and heads: a
+  head view, a model view, the weights behind them, head roles and PNG export, in one self-contained
+  page whose Content-Security-Policy forbids network access. ``layer`` and ``head`` choose what it
+  opens on.
 """
 
 from __future__ import annotations
 
-import html
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,8 +100,7 @@ def run_inspect(
         _print_tables(result, console)
     result.files += _draw_grid(result, out_dir)
     result.files += _draw_mean(result, out_dir)
-    (out_dir / "head_view.html").write_text(_head_view_html(text, result), encoding="utf-8")
-    result.files.append("head_view.html")
+    result.files.append(_write_explorer(text, result, model, layer, head, out_dir))
     if show_table:
         from rich.console import Console
 
@@ -227,84 +226,13 @@ def _big_axes(tokens: list[str]) -> tuple[Any, Any]:
     return fig, ax
 
 
-def _json_for_script(obj: Any) -> str:
-    """JSON that is safe inside a <script> element (no '<', '>' or '&' characters)."""
-    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    return s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+def _write_explorer(text: str, result: InspectResult, model: Any, layer: int | None, head: int | None,
+                    out_dir: Path) -> str:
+    """``index.html``: the explorer on every layer and head, opening on the selected layer / head."""
+    from attnlab.report.explorer import write_explorer
 
-
-def _head_view_html(text: str, result: InspectResult) -> str:
-    T = len(result.tokens)
-    k = T if T <= 64 else 8  # strongest keys kept per query
-    heads = []
-    for l, h in result.heads:
-        w = result.weights[l, h]
-        top = w.topk(k, dim=-1)
-        rows = [[[int(j), round(float(v), 4)] for j, v in zip(idx.tolist(), val.tolist(), strict=False)]
-                for idx, val in zip(top.indices, top.values, strict=False)]
-        heads.append({"layer": l, "head": h, "rows": rows})
-    data = {"tokens": result.tokens, "heads": heads, "top_k": k}
-    return _HTML.replace("__TITLE__", html.escape(text[:200])).replace("__DATA__", _json_for_script(data))
-
-
-_HTML = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy"
- content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<title>attnlab head view</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:1em;color:#222}
-#view{position:relative;display:flex;gap:0}
-.col{display:flex;flex-direction:column}
-.tok{height:18px;line-height:18px;font-size:13px;padding:0 6px;white-space:pre;cursor:default}
-.left .tok{text-align:right}.tok.on{background:#ffe08a}
-svg{display:block}
-small{color:#666}
-</style></head><body>
-<h3>attnlab head view: <span id="title">__TITLE__</span></h3>
-<p><label>head <select id="pick"></select></label>
-<small> hover a token on the left to see where it attends (line opacity = weight)</small></p>
-<div id="view"><div class="col left" id="left"></div><svg id="lines" width="220"></svg>
-<div class="col right" id="right"></div></div>
-<p><small id="note"></small></p>
-<script type="application/json" id="data">__DATA__</script>
-<script>
-(function(){
-  var D = JSON.parse(document.getElementById('data').textContent);
-  var toks = D.tokens, H = D.heads, T = toks.length, ROW = 18;
-  var pick = document.getElementById('pick'), svg = document.getElementById('lines');
-  var left = document.getElementById('left'), right = document.getElementById('right');
-  H.forEach(function(h, i){ var o = document.createElement('option'); o.value = i;
-    o.textContent = 'layer ' + h.layer + ' head ' + h.head; pick.appendChild(o); });
-  toks.forEach(function(t, i){
-    var a = document.createElement('div'); a.className = 'tok'; a.textContent = t; a.dataset.i = i; left.appendChild(a);
-    var b = document.createElement('div'); b.className = 'tok'; b.textContent = t; right.appendChild(b);
-    a.addEventListener('mouseenter', function(){ draw(i); });
-  });
-  left.addEventListener('mouseleave', function(){ draw(-1); });
-  svg.setAttribute('height', T * ROW);
-  document.getElementById('note').textContent = T + ' tokens; ' +
-    (D.top_k < T ? 'strongest ' + D.top_k + ' keys kept per token' : 'all weights kept');
-  var NS = 'http://www.w3.org/2000/svg';
-  function draw(only){
-    while (svg.firstChild) svg.removeChild(svg.firstChild);
-    var rows = H[+pick.value].rows;
-    Array.prototype.forEach.call(left.children, function(el, i){ el.classList.toggle('on', i === only); });
-    rows.forEach(function(r, i){
-      if (only >= 0 && i !== only) return;
-      r.forEach(function(p){
-        if (p[1] < 0.02) return;
-        var l = document.createElementNS(NS, 'line');
-        l.setAttribute('x1', 0); l.setAttribute('y1', i * ROW + ROW / 2);
-        l.setAttribute('x2', 220); l.setAttribute('y2', p[0] * ROW + ROW / 2);
-        l.setAttribute('stroke', '#1f63c6'); l.setAttribute('stroke-width', 2);
-        l.setAttribute('stroke-opacity', Math.min(1, p[1] * (only >= 0 ? 1 : 0.8)).toFixed(3));
-        svg.appendChild(l);
-      });
-    });
-  }
-  pick.addEventListener('change', function(){ draw(-1); });
-  draw(-1);
-})();
-</script></body></html>
-"""
+    short = text if len(text) <= 200 else text[:199] + "…"
+    name = model if isinstance(model, str) else Path(model).name if isinstance(model, Path) else None  # else loaded
+    write_explorer(out_dir / "index.html", result.tokens, result.weights, title=f"{name}: {short}" if name else short,
+                   element_id="explorer", layer=layer or 0, heads=None if head is None else [head])
+    return "index.html"

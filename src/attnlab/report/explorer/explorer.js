@@ -1,0 +1,1199 @@
+/* attnlab attention explorer: a head view and a model view of attention weights.
+ *
+ * Every element with class "attnlab-explorer" holds its own data in a child JSON script block of
+ * class "ax-data" (written by attnlab.report.explorer) and gets
+ * its own, independent explorer: nothing here uses ids or global state beyond the one
+ * window.attnlabExplorer entry point, so a page may embed many explorers and include this script once
+ * or several times (a second copy only initialises roots that are not ready yet).
+ *
+ * Data: tokens (T), shape [L, H, T], weights quantised to round(1000 * w) and packed one byte per
+ * value below 128, two bytes (0x80 | q >> 7, q & 0x7F) otherwise; optionally zlib-compressed
+ * (codec "q1000+zlib"), inflated with the browser's DecompressionStream. Nothing is fetched.
+ */
+(function () {
+  'use strict';
+  var VERSION = 1;
+  if (window.attnlabExplorer && window.attnlabExplorer.version >= VERSION) {
+    window.attnlabExplorer.initAll();
+    return;
+  }
+
+  var SCALE = 1000;
+  var ROW = 20;  // px per token row in the head view (the CSS reads it from --ax-row)
+  var TOKEN_FONT = '13px ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace';
+  var UI_FONT = '-apple-system, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif';
+  // Categorical colours chosen to stay distinct on white and from each other; beyond 12 heads,
+  // hues are spread by the golden angle.
+  var PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f',
+    '#bcbd22', '#17becf', '#222222', '#e6ab02'];
+  // Sequential ramp for the maps (white to dark blue), indexed by sqrt(weight) so that the many
+  // small weights of long inputs stay visible; the legend says so.
+  var RAMP = [[255, 255, 255], [222, 235, 247], [158, 202, 225], [66, 146, 198], [8, 81, 156], [8, 38, 84]];
+
+  function headColor(h) {
+    if (h < PALETTE.length) return PALETTE[h];
+    return 'hsl(' + Math.round((h * 137.508) % 360) + ', 62%, 42%)';
+  }
+
+  function rampRGB(x) {
+    x = Math.max(0, Math.min(1, x)) * (RAMP.length - 1);
+    var k = Math.min(RAMP.length - 2, Math.floor(x)), f = x - k, a = RAMP[k], b = RAMP[k + 1];
+    return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
+  }
+
+  function fmt(q) { return (q / SCALE).toFixed(3); }
+
+  function quote(t) { return "'" + t + "'"; }
+
+  // ---------------------------------------------------------------- data
+
+  function base64Bytes(text) {
+    var bin = atob(text), out = new Uint8Array(bin.length);
+    for (var k = 0; k < bin.length; k++) out[k] = bin.charCodeAt(k);
+    return out;
+  }
+
+  function inflate(bytes) {
+    if (typeof DecompressionStream === 'undefined') {
+      return Promise.reject(new Error('this explorer\'s data is compressed and this browser cannot inflate it ' +
+        '(it needs DecompressionStream: Chrome 80+, Firefox 113+, Safari 16.4+)'));
+    }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
+    return new Response(stream).arrayBuffer().then(function (buf) { return new Uint8Array(buf); });
+  }
+
+  function unpack(bytes, n) {
+    var q = new Uint16Array(n), p = 0, k = 0;
+    while (k < n && p < bytes.length) {
+      var b = bytes[p++];
+      q[k++] = b < 128 ? b : ((b & 0x7f) << 7) | bytes[p++];
+    }
+    if (k !== n || p !== bytes.length) {
+      throw new Error('weights: expected ' + n + ' values, the data holds a different number');
+    }
+    return q;
+  }
+
+  function loadModel(raw) {
+    var L = raw.shape[0], H = raw.shape[1], T = raw.shape[2], n = L * H * T * T;
+    if (raw.codec !== 'q1000' && raw.codec !== 'q1000+zlib') {
+      return Promise.reject(new Error('unknown codec ' + raw.codec));
+    }
+    var bytes = base64Bytes(raw.weights);
+    var ready = raw.codec === 'q1000+zlib' ? inflate(bytes) : Promise.resolve(bytes);
+    return ready.then(function (b) {
+      var q = unpack(b, n);
+      return {
+        title: raw.title, tokens: raw.tokens, L: L, H: H, T: T, q: q,
+        roles: raw.roles, notes: raw.notes, initial: raw.initial || {},
+        // quantised weight of query i -> key j in layer l, head h
+        at: function (l, h, i, j) { return q[((l * H + h) * T + i) * T + j]; }
+      };
+    });
+  }
+
+  // ---------------------------------------------------------------- small helpers
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+
+  function attrs(e, a) {
+    for (var k in a) if (Object.prototype.hasOwnProperty.call(a, k)) e.setAttribute(k, a[k]);
+    return e;
+  }
+
+  /* A folded "how to use" note: open it once, and it stays out of the way. */
+  function helpNote(text) {
+    var d = el('details', 'ax-help');
+    d.append(el('summary', null, 'how to use'), el('p', null, text));
+    return d;
+  }
+
+  /* A row of buttons that is one tab stop: Tab enters at the button last used, arrows move along. */
+  function rovingRow(container) {
+    var items = Array.prototype.slice.call(container.querySelectorAll('button'));
+    items.forEach(function (b, k) { b.tabIndex = k === 0 ? 0 : -1; });
+    container.addEventListener('keydown', function (ev) {
+      var k = items.indexOf(document.activeElement);
+      var step = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1}[ev.key];
+      if (k < 0 || !step) return;
+      ev.preventDefault();
+      var next = items[clamp(k + step, 0, items.length - 1)];
+      items[k].tabIndex = -1;
+      next.tabIndex = 0;
+      next.focus();
+    });
+  }
+
+  function clamp(x, lo, hi) { return Math.max(lo, Math.min(hi, x)); }
+
+  /* A canvas whose backing store has ratio device pixels per CSS pixel, capped so that no side
+     exceeds maxSide (browsers refuse very large canvases; a 256-token map stays within limits). */
+  function sizeCanvas(c, w, h, maxSide) {
+    var ratio = Math.min(window.devicePixelRatio || 1, 2, (maxSide || 8192) / Math.max(w, h, 1));
+    c.width = Math.max(1, Math.round(w * ratio));
+    c.height = Math.max(1, Math.round(h * ratio));
+    c.style.width = w + 'px';
+    c.style.height = h + 'px';
+    var ctx = c.getContext('2d');
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    return ctx;
+  }
+
+  /* The text cut with an ellipsis to fit maxW pixels in the context's current font. */
+  function fitText(ctx, text, maxW) {
+    if (ctx.measureText(text).width <= maxW) return text;
+    var lo = 0, hi = text.length;
+    while (lo < hi) {
+      var mid = (lo + hi + 1) >> 1;
+      if (ctx.measureText(text.slice(0, mid) + '…').width <= maxW) lo = mid; else hi = mid - 1;
+    }
+    return text.slice(0, lo) + '…';
+  }
+
+  function download(canvas, name) {
+    canvas.toBlob(function (blob) {
+      var url = URL.createObjectURL(blob), a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 2000);
+    }, 'image/png');
+  }
+
+  /* Words of `text` in lines no wider than maxW pixels. */
+  function wrapText(text, font, maxW) {
+    var lines = [], line = '';
+    text.split(' ').forEach(function (word) {
+      var next = line ? line + ' ' + word : word;
+      if (line && textWidth(next, font) > maxW) { lines.push(line); line = word; } else line = next;
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  var measureCtx = null;
+  function textWidth(text, font) {
+    measureCtx = measureCtx || document.createElement('canvas').getContext('2d');
+    measureCtx.font = font;
+    return measureCtx.measureText(text).width;
+  }
+
+  /* One head's map as a T x T image (one pixel per weight), to be scaled onto thumbnails, the large
+     map and exported images. */
+  function heatImage(m, l, h) {
+    var c = document.createElement('canvas');
+    c.width = m.T;
+    c.height = m.T;
+    var ctx = c.getContext('2d'), img = ctx.createImageData(m.T, m.T), d = img.data;
+    var base = (l * m.H + h) * m.T * m.T;
+    for (var k = 0; k < m.T * m.T; k++) {
+      var rgb = rampRGB(Math.sqrt(m.q[base + k] / SCALE));
+      d[4 * k] = rgb[0]; d[4 * k + 1] = rgb[1]; d[4 * k + 2] = rgb[2]; d[4 * k + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+    return c;
+  }
+
+  /* Draw a T x T heat image into a box, crisp when enlarged and averaged when reduced. */
+  function drawHeat(ctx, img, x, y, size) {
+    ctx.imageSmoothingEnabled = size < img.width;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(img, x, y, size, size);
+  }
+
+  // ---------------------------------------------------------------- the explorer
+
+  function Explorer(root, m) {
+    this.root = root;
+    this.m = m;
+    var init = m.initial;
+    this.s = {
+      view: 'head',
+      layer: clamp(init.layer | 0, 0, m.L - 1),
+      visible: [],
+      pin: null,      // {side: 'q' | 'k', i}: a clicked / Enter-ed token (query side or key side)
+      hover: null,    // the token under the pointer or keyboard focus
+      minW: 0.01,     // lines and bars below this weight are not drawn
+      topK: m.T <= 32 ? 0 : 3,  // lines per token when none is selected (0: all)
+      detail: null,   // {l, h}: the map opened large in the model view
+      cursor: null    // {i, j}: the cell under the pointer / keyboard cursor in the large map
+    };
+    for (var h = 0; h < m.H; h++) this.s.visible.push(!init.heads || init.heads.indexOf(h) >= 0);
+    if (typeof init.token === 'number') this.s.pin = {side: 'q', i: clamp(init.token, 0, m.T - 1)};
+    this.build();
+    this.layoutHead();
+    this.renderHead();
+  }
+
+  Explorer.prototype.activeHeads = function () {
+    var out = [];
+    for (var h = 0; h < this.m.H; h++) if (this.s.visible[h]) out.push(h);
+    return out;
+  };
+
+  /* The explorer's elements: toolbar, head-view controls, model-view controls, then a body with the
+     head view, the model view and the readout side by side (wrapping on narrow screens). */
+  Explorer.prototype.build = function () {
+    var self = this, root = this.root;
+    root.style.setProperty('--ax-row', ROW + 'px');
+    var bar = this.buildToolbar();
+    this.buildHeadControls();
+    this.buildModelControls();
+    this.body = el('div', 'ax-body');
+    this.buildHeadView();
+    this.modelArea = el('div', 'ax-modelarea');
+    this.modelArea.hidden = true;
+    this.gridWrap = el('div', 'ax-gridwrap');
+    this.grid = attrs(el('div', 'ax-grid'), {role: 'group', 'aria-label': 'attention maps, layers by heads'});
+    this.gridWrap.appendChild(this.grid);
+    this.detail = el('div', 'ax-detail');
+    this.detail.hidden = true;
+    this.modelArea.append(this.gridWrap, this.detail);
+    this.readout = attrs(el('div', 'ax-readout'), {'aria-live': 'polite'});
+    this.body.append(this.scroll, this.modelArea, this.readout);
+    root.append(bar, this.headPanel, this.modelPanel, this.body);
+    // Escape anywhere in the explorer closes a map opened large (tokens use it to clear the selection)
+    root.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Escape' && self.s.detail) {
+        ev.preventDefault();
+        self.closeDetail();
+      }
+    });
+    this.updateLegend();
+
+    if (typeof ResizeObserver !== 'undefined') {
+      var lastW = -1, pending = false;
+      new ResizeObserver(function () {
+        if (pending) return;
+        pending = true;
+        requestAnimationFrame(function () {
+          pending = false;
+          var w = self.body.clientWidth;
+          if (w === lastW) return;
+          lastW = w;
+          self.layoutHead();
+          self.renderHead();
+          if (self.gridBuilt && !self.modelArea.hidden) self.sizeGrid();
+        });
+      }).observe(this.body);
+    }
+  };
+
+  /* View tabs, layer, PNG export. */
+  Explorer.prototype.buildToolbar = function () {
+    var self = this, m = this.m;
+    var bar = el('div', 'ax-toolbar');
+    var tabs = attrs(el('div', 'ax-tabs'), {role: 'tablist', 'aria-label': 'view'});
+    this.tabHead = attrs(el('button', 'ax-tab', 'Head view'), {type: 'button', role: 'tab', 'aria-selected': 'true'});
+    this.tabModel = attrs(el('button', 'ax-tab', 'Model view'), {type: 'button', role: 'tab', 'aria-selected': 'false',
+      tabindex: '-1'});
+    tabs.append(this.tabHead, this.tabModel);
+    this.tabHead.addEventListener('click', function () { self.setView('head'); });
+    this.tabModel.addEventListener('click', function () { self.setView('model'); });
+    tabs.addEventListener('keydown', function (ev) {  // the tab pattern: arrows move between the two views
+      if (ev.key !== 'ArrowLeft' && ev.key !== 'ArrowRight') return;
+      ev.preventDefault();
+      var next = self.s.view === 'head' ? 'model' : 'head';
+      self.setView(next);
+      (next === 'head' ? self.tabHead : self.tabModel).focus();
+    });
+    this.layerLabel = el('label', null, 'layer ');
+    this.layerSel = attrs(el('select', 'ax-layer'), {'aria-label': 'layer'});
+    for (var l = 0; l < m.L; l++) {
+      var o = el('option', null, String(l));
+      o.value = String(l);
+      this.layerSel.appendChild(o);
+    }
+    this.layerSel.value = String(this.s.layer);
+    this.layerSel.addEventListener('change', function () { self.setLayer(+self.layerSel.value); });
+    this.layerLabel.appendChild(this.layerSel);
+    var png = attrs(el('button', 'ax-btn ax-png', 'Download PNG'), {type: 'button',
+      title: 'save the current view as a PNG image'});
+    png.addEventListener('click', function () { self.exportPNG(); });
+    bar.append(tabs, this.layerLabel, png);
+
+    return bar;
+  };
+
+  /* The heads' legend (a toggle per head in its colour, with its role), direction and thresholds. */
+  Explorer.prototype.buildHeadControls = function () {
+    var self = this, m = this.m;
+    this.headPanel = el('div', 'ax-headpanel');
+    this.legend = attrs(el('div', 'ax-heads'), {role: 'toolbar', 'aria-label': 'heads shown'});
+    this.headBtns = [];
+    for (var h = 0; h < m.H; h++) {
+      var b = attrs(el('button', 'ax-headbtn'), {type: 'button', 'data-h': String(h)});
+      var sw = el('span', 'ax-sw');
+      sw.style.background = headColor(h);
+      sw.style.borderColor = headColor(h);
+      b.append(sw, el('span', 'ax-hname', 'H' + h), el('span', 'ax-role'));
+      b.setAttribute('aria-label', 'head ' + h);
+      b.addEventListener('click', function (ev) {
+        var hh = +this.getAttribute('data-h');
+        if (ev.shiftKey || ev.altKey) self.soloHead(hh); else self.toggleHead(hh);
+      });
+      b.addEventListener('dblclick', function () { self.soloHead(+this.getAttribute('data-h')); });
+      b.addEventListener('mouseenter', function () { self.showHeadNote(+this.getAttribute('data-h')); });
+      b.addEventListener('focus', function () { self.showHeadNote(+this.getAttribute('data-h')); });
+      this.headBtns.push(b);
+      this.legend.appendChild(b);
+    }
+    var all = attrs(el('button', 'ax-btn', 'all'), {type: 'button', title: 'show every head'});
+    var none = attrs(el('button', 'ax-btn', 'none'), {type: 'button', title: 'hide every head'});
+    all.addEventListener('click', function () { self.setVisible(function () { return true; }); });
+    none.addEventListener('click', function () { self.setVisible(function () { return false; }); });
+    this.legend.append(all, none);
+    rovingRow(this.legend);
+
+    var controls = el('div', 'ax-toolbar');
+    this.dirBtn = attrs(el('button', 'ax-btn ax-dir', '⇄ swap direction'), {type: 'button',
+      title: 'show what attends to the selected token instead of where it attends, or back'});
+    this.dirBtn.addEventListener('click', function () { self.swapDirection(); });
+    var minLabel = el('label', null, 'min weight ');
+    this.minInput = attrs(el('input'), {type: 'number', min: '0', max: '1', step: '0.01', value: String(this.s.minW)});
+    this.minInput.addEventListener('input', function () {
+      var v = parseFloat(self.minInput.value);
+      if (isFinite(v)) { self.s.minW = clamp(v, 0, 1); self.renderHead(); }
+    });
+    minLabel.appendChild(this.minInput);
+    var topLabel = attrs(el('label', null, 'lines per token '), {
+      title: 'when no token is selected: the strongest k keys of each query'});
+    this.topSel = attrs(el('select', 'ax-topk'), {'aria-label': 'lines per token when no token is selected'});
+    [0, 1, 2, 3, 5, 10].forEach(function (k) {
+      if (k >= m.T) return;
+      var o = el('option', null, k ? String(k) : 'all');
+      o.value = String(k);
+      self.topSel.appendChild(o);
+    });
+    this.topSel.value = String(this.s.topK);
+    this.topSel.addEventListener('change', function () {
+      self.s.topK = +self.topSel.value;
+      self.renderHead();
+    });
+    topLabel.appendChild(this.topSel);
+    controls.append(this.dirBtn, minLabel, topLabel);
+    var help = helpNote('Hover, tap or focus a token: on the left, where it attends; on the right, what ' +
+      'attends to it (line and bar opacity = weight). Click or Enter pins it; then hover the other column for ' +
+      'exact weights. Arrow keys move between tokens (left / right: to the other column), Esc clears. Click a ' +
+      'head to hide it, shift-click or double-click to show it alone (arrow keys move along the heads). With ' +
+      'long inputs and no token selected, only the strongest lines of each token are drawn (lines per token).');
+    this.headPanel.append(this.legend, controls, help);
+
+  };
+
+  /* The colour scale of the maps and how to use them. */
+  Explorer.prototype.buildModelControls = function () {
+    this.modelPanel = el('div', 'ax-modelpanel');
+    this.modelPanel.hidden = true;
+    var legendRamp = el('div', 'ax-legend');
+    var rampCanvas = document.createElement('canvas');
+    var rctx = sizeCanvas(rampCanvas, 120, 10);
+    for (var x = 0; x < 120; x++) {
+      var rgb = rampRGB(x / 119);
+      rctx.fillStyle = 'rgb(' + rgb.map(Math.round).join(',') + ')';
+      rctx.fillRect(x, 0, 1.5, 10);
+    }
+    rampCanvas.style.border = '1px solid #d1d9e0';
+    legendRamp.append(el('span', null, '0'), rampCanvas, el('span', null, '1'),
+      el('span', null, '(colour: √weight; rows: queries, columns: keys)'));
+    this.modelPanel.append(legendRamp, helpNote('All layers × heads. Click a map (or focus it and press Enter) ' +
+      'to open it large with its tokens; hover it or use the arrow keys there for the weights; Esc goes back. ' +
+      'Arrow keys move between the small maps.'));
+
+  };
+
+  /* Query tokens | bars | line canvas | bars | key tokens; each token a button, each bar one head. */
+  Explorer.prototype.buildHeadView = function () {
+    var self = this, m = this.m;
+    this.scroll = el('div', 'ax-scroll');
+    this.hv = el('div', 'ax-hv');
+    this.cols = {q: el('div', 'ax-col ax-left'), k: el('div', 'ax-col ax-right')};
+    this.cols.q.appendChild(el('div', 'ax-colhead ax-left', 'query (attends →)'));
+    this.cols.k.appendChild(el('div', 'ax-colhead', '→ key (attended)'));
+    this.toks = {q: [], k: []};
+    this.bars = {q: [], k: []};
+    var specials = /^(\[[A-Z]+\]|<\/?[a-z|]+>|<\|[a-z]+\|>)$/;
+    ['q', 'k'].forEach(function (side) {
+      for (var i = 0; i < m.T; i++) {
+        var row = attrs(el('div', 'ax-rowline'), {'data-side': side, 'data-i': String(i)});
+        var t = m.tokens[i];
+        var tok = attrs(el('button', 'ax-tok', t === '' ? ' ' : t), {type: 'button', tabindex: i === 0 ? '0' : '-1',
+          'data-side': side, 'data-i': String(i), title: t + ' (token ' + i + ')',
+          'aria-label': (side === 'q' ? 'query ' : 'key ') + i + ': ' + t});
+        if (specials.test(t)) tok.classList.add('ax-special');
+        var bars = el('div', 'ax-bars'), list = [];
+        for (var h = 0; h < m.H; h++) {
+          var b = attrs(el('span', 'ax-bar'), {'data-h': String(h)});
+          b.style.background = headColor(h);
+          bars.appendChild(b);
+          list.push(b);
+        }
+        if (side === 'q') row.append(tok, bars); else row.append(bars, tok);
+        self.cols[side].appendChild(row);
+        self.toks[side].push(tok);
+        self.bars[side].push(list);
+      }
+    });
+    this.linesWrap = el('div', 'ax-lines');
+    this.linesWrap.appendChild(el('div', 'ax-lines-head'));
+    this.canvas = attrs(document.createElement('canvas'), {'aria-hidden': 'true'});
+    this.linesWrap.appendChild(this.canvas);
+    this.hv.append(this.cols.q, this.linesWrap, this.cols.k);
+    this.scroll.appendChild(this.hv);
+    this.bindTokens();
+
+  };
+
+  // ---------------------------------------------------------------- head view
+
+  Explorer.prototype.bindTokens = function () {
+    var self = this;
+    function target(ev) {
+      var row = ev.target.closest ? ev.target.closest('.ax-rowline') : null;
+      return row ? {side: row.getAttribute('data-side'), i: +row.getAttribute('data-i')} : null;
+    }
+    this.hv.addEventListener('mouseover', function (ev) {
+      var t = target(ev);
+      if (t) self.setHover(t);
+    });
+    this.hv.addEventListener('mouseleave', function () {
+      // back to the keyboard's token, if a token has the focus, else to the pinned one (or none)
+      var f = document.activeElement;
+      self.setHover(f && self.hv.contains(f) && f.classList.contains('ax-tok') ?
+        {side: f.getAttribute('data-side'), i: +f.getAttribute('data-i')} : null);
+    });
+    this.hv.addEventListener('click', function (ev) {
+      var t = target(ev);
+      if (t) self.togglePin(t);
+    });
+    this.hv.addEventListener('focusin', function (ev) {
+      var t = target(ev);
+      if (!t) return;
+      // roving tab stop: Tab enters a column at the token last focused there
+      self.toks[t.side].forEach(function (b, i) { b.tabIndex = i === t.i ? 0 : -1; });
+      self.setHover(t);
+    });
+    this.hv.addEventListener('focusout', function (ev) {
+      if (!ev.relatedTarget || !self.hv.contains(ev.relatedTarget)) self.setHover(null);
+    });
+    this.hv.addEventListener('keydown', function (ev) {
+      var t = target(ev);
+      if (!t) return;
+      var T = self.m.T, i = t.i, side = t.side;
+      switch (ev.key) {
+        case 'ArrowDown': i = Math.min(T - 1, i + 1); break;
+        case 'ArrowUp': i = Math.max(0, i - 1); break;
+        case 'PageDown': i = Math.min(T - 1, i + 10); break;
+        case 'PageUp': i = Math.max(0, i - 10); break;
+        case 'Home': i = 0; break;
+        case 'End': i = T - 1; break;
+        case 'ArrowLeft': side = 'q'; break;
+        case 'ArrowRight': side = 'k'; break;
+        case 'Escape': self.s.pin = null; self.renderHead(); ev.preventDefault(); return;
+        default: return;
+      }
+      ev.preventDefault();
+      self.toks[side][i].focus();
+    });
+  };
+
+  Explorer.prototype.setHover = function (t) {
+    var h = this.s.hover;
+    if ((h === null && t === null) || (h && t && h.side === t.side && h.i === t.i)) return;
+    this.s.hover = t;
+    this.renderHead();
+  };
+
+  Explorer.prototype.togglePin = function (t) {
+    var p = this.s.pin;
+    this.s.pin = p && p.side === t.side && p.i === t.i ? null : t;
+    this.renderHead();
+  };
+
+  Explorer.prototype.swapDirection = function () {
+    var p = this.s.pin;
+    if (!p) return;
+    this.s.pin = {side: p.side === 'q' ? 'k' : 'q', i: p.i};
+    this.s.hover = null;
+    this.renderHead();
+  };
+
+  Explorer.prototype.setLayer = function (l) {
+    this.s.layer = clamp(l, 0, this.m.L - 1);
+    this.layerSel.value = String(this.s.layer);
+    this.updateLegend();
+    this.renderHead();
+    if (this.gridBuilt) this.markLayer();
+  };
+
+  Explorer.prototype.toggleHead = function (h) {
+    this.s.visible[h] = !this.s.visible[h];
+    this.updateLegend();
+    this.renderHead();
+  };
+
+  Explorer.prototype.soloHead = function (h) {
+    var alone = this.activeHeads().length === 1 && this.s.visible[h];
+    this.setVisible(function (k) { return alone || k === h; });
+  };
+
+  Explorer.prototype.setVisible = function (f) {
+    for (var h = 0; h < this.m.H; h++) this.s.visible[h] = !!f(h);
+    this.updateLegend();
+    this.renderHead();
+  };
+
+  Explorer.prototype.updateLegend = function () {
+    var s = this.s, m = this.m, self = this;
+    this.headBtns.forEach(function (b, h) {
+      var role = m.roles[s.layer][h];
+      b.setAttribute('aria-pressed', s.visible[h] ? 'true' : 'false');
+      b.querySelector('.ax-role').textContent = role;
+      b.title = 'layer ' + s.layer + ' head ' + h + (role ? ' (' + role + ')' : '') + ': ' + m.notes[s.layer][h] +
+        '. Click to ' + (s.visible[h] ? 'hide' : 'show') + ', shift-click to show only this head.';
+    });
+    ['q', 'k'].forEach(function (side) {
+      self.bars[side].forEach(function (list) {
+        list.forEach(function (b, h) { b.classList.toggle('ax-off', !s.visible[h]); });
+      });
+    });
+  };
+
+  Explorer.prototype.barWidth = function () {
+    return this.body.clientWidth < 560 ? 3 : 5;
+  };
+
+  /* Column, bar and line widths from the space available, so that the head view fits a narrow page. */
+  Explorer.prototype.layoutHead = function () {
+    var m = this.m, bodyW = this.body.clientWidth || 800;
+    var longest = 0;
+    for (var i = 0; i < m.T; i++) longest = Math.max(longest, textWidth(m.tokens[i], TOKEN_FONT));
+    var colW = Math.ceil(clamp(longest + 14, 40, Math.max(60, Math.min(170, bodyW * 0.22))));
+    var bw = this.barWidth(), barsW = m.H * (bw + 1) + 4;
+    var self = this;
+    ['q', 'k'].forEach(function (side) {
+      self.toks[side].forEach(function (t) { t.style.width = colW + 'px'; t.style.flex = 'none'; });
+      self.bars[side].forEach(function (list) {
+        list.forEach(function (b) { b.style.width = bw + 'px'; });
+        list[0].parentNode.style.width = barsW + 'px';
+      });
+    });
+    this.linesW = clamp(bodyW - 2 * (colW + barsW) - 14, 60, 320);
+    sizeCanvas(this.canvas, this.linesW, m.T * ROW, 16000);
+  };
+
+  /* What the head view shows now: the source token (pinned, or hovered / focused), and the token
+     hovered in the other column while one is pinned (a pair whose weights the readout lists). */
+  Explorer.prototype.focusState = function () {
+    var p = this.s.pin, h = this.s.hover;
+    if (p && h && h.side !== p.side) return {src: p, target: h.i};
+    return {src: h || p, target: null};
+  };
+
+  /* Weight (quantised) between the source token and token r of the other column. */
+  Explorer.prototype.weight = function (l, h, src, r) {
+    return src.side === 'q' ? this.m.at(l, h, src.i, r) : this.m.at(l, h, r, src.i);
+  };
+
+  /* Lines of the head view, shared by the page and the PNG export: x0 / x1 are the left and right
+     ends, yOf(i) the middle of row i. Opacity is the weight itself. With a token selected, the lines
+     of the shown heads leave it together and fan out over the height of each row they reach, so
+     that heads pointing at the same token stay side by side instead of hiding one another. */
+  Explorer.prototype.drawLines = function (ctx, x0, x1, yOf) {
+    var m = this.m, s = this.s, l = s.layer, heads = this.activeHeads(), fs = this.focusState(), T = m.T;
+    var minQ = s.minW * SCALE, step = heads.length > 1 ? Math.min(2, (ROW - 6) / (heads.length - 1)) : 0;
+    ctx.lineCap = 'round';
+    heads.forEach(function (h, n) {
+      ctx.strokeStyle = headColor(h);
+      if (fs.src) {
+        var fan = (n - (heads.length - 1) / 2) * step;
+        for (var r = 0; r < T; r++) {
+          var q = this.weight(l, h, fs.src, r);
+          if (q <= 0 || q < minQ) continue;
+          var fromQ = fs.src.side === 'q';
+          ctx.globalAlpha = Math.min(1, q / SCALE);
+          ctx.lineWidth = fs.target === r ? 3.5 : 2;
+          ctx.beginPath();
+          ctx.moveTo(x0, fromQ ? yOf(fs.src.i) : yOf(r) + fan);
+          ctx.lineTo(x1, fromQ ? yOf(r) + fan : yOf(fs.src.i));
+          ctx.stroke();
+        }
+        return;
+      }
+      var k = s.topK > 0 && s.topK < T ? s.topK : T;
+      for (var i = 0; i < T; i++) {
+        var keys = topKeys(m, l, h, i, k);
+        for (var n = 0; n < keys.length; n++) {
+          var w = m.at(l, h, i, keys[n]);
+          if (w <= 0 || w < minQ) continue;
+          ctx.globalAlpha = Math.min(1, w / SCALE);
+          ctx.lineWidth = 2;
+          ctx.beginPath();
+          ctx.moveTo(x0, yOf(i));
+          ctx.lineTo(x1, yOf(keys[n]));
+          ctx.stroke();
+        }
+      }
+    }, this);
+    ctx.globalAlpha = 1;
+  };
+
+  /* Indices of the k largest weights of query i (all keys when k >= T). */
+  function topKeys(m, l, h, i, k) {
+    var T = m.T, out = [];
+    if (k >= T) { for (var j = 0; j < T; j++) out.push(j); return out; }
+    for (var jj = 0; jj < T; jj++) {
+      var w = m.at(l, h, i, jj);
+      if (out.length < k || w > m.at(l, h, i, out[out.length - 1])) {
+        var p = Math.min(out.length, k - 1);
+        while (p > 0 && m.at(l, h, i, out[p - 1]) < w) p--;
+        out.splice(p, 0, jj);
+        if (out.length > k) out.pop();
+      }
+    }
+    return out;
+  }
+
+  Explorer.prototype.renderHead = function () {
+    var m = this.m, s = this.s, fs = this.focusState(), l = s.layer, self = this;
+    var pin = s.pin;
+    ['q', 'k'].forEach(function (side) {
+      self.toks[side].forEach(function (t, i) {
+        t.classList.toggle('ax-src', !!(fs.src && fs.src.side === side && fs.src.i === i));
+        t.classList.toggle('ax-pinned', !!(pin && pin.side === side && pin.i === i));
+        t.classList.toggle('ax-target', fs.target === i && fs.src && fs.src.side !== side);
+        t.setAttribute('aria-pressed', pin && pin.side === side && pin.i === i ? 'true' : 'false');
+      });
+    });
+    // bars beside the tokens of the other column: one per shown head, opacity = weight
+    var other = fs.src ? (fs.src.side === 'q' ? 'k' : 'q') : null;
+    ['q', 'k'].forEach(function (side) {
+      self.bars[side].forEach(function (list, r) {
+        list.forEach(function (b, h) {
+          if (side === other && s.visible[h]) {
+            var q = self.weight(l, h, fs.src, r);
+            b.style.opacity = String(Math.min(1, q / SCALE));
+            b.setAttribute('data-w', fmt(q));
+          } else if (b.hasAttribute('data-w')) {
+            b.style.opacity = '0';
+            b.removeAttribute('data-w');
+          }
+        });
+      });
+    });
+    var ctx = this.canvas.getContext('2d');
+    ctx.clearRect(0, 0, this.linesW, m.T * ROW);
+    this.drawLines(ctx, 2, this.linesW - 2, function (i) { return i * ROW + ROW / 2; });
+    this.dirBtn.disabled = !pin;
+    this.dirBtn.setAttribute('aria-pressed', pin && pin.side === 'k' ? 'true' : 'false');
+    this.renderReadout();
+  };
+
+  /* The numbers: per shown head, the strongest weights of the source token, or the exact weight of
+     each head for the pair under the pointer. */
+  Explorer.prototype.renderReadout = function () {
+    var m = this.m, s = this.s, l = s.layer, ro = this.readout, self = this;
+    ro.textContent = '';
+    if (s.view === 'model') return this.renderDetailReadout();
+    var fs = this.focusState(), heads = this.activeHeads();
+    if (!fs.src) {
+      ro.append(el('div', 'ax-rtitle', 'layer ' + l), el('div', 'ax-hint', heads.length ?
+        'Hover or focus a token to see its weights.' : 'All heads are hidden: click a head above to show it.'));
+      return;
+    }
+    var tok = m.tokens, src = fs.src, list = el('ul');
+    if (fs.target !== null) {
+      var qi = src.side === 'q' ? src.i : fs.target, kj = src.side === 'q' ? fs.target : src.i;
+      ro.appendChild(el('div', 'ax-rtitle', 'layer ' + l + ': ' + quote(tok[qi]) + ' → ' + quote(tok[kj])));
+      heads.forEach(function (h) {
+        var q = m.at(l, h, qi, kj);
+        var li = attrs(el('li'), {'data-h': String(h), 'data-i': String(qi), 'data-j': String(kj), 'data-w': fmt(q)});
+        var sw = el('span', 'ax-sw');
+        sw.style.background = headColor(h);
+        li.append(sw, document.createTextNode('layer ' + l + ' head ' + h + ': ' + quote(tok[qi]) + ' → ' +
+          quote(tok[kj]) + ' '), el('span', 'ax-w', fmt(q)));
+        list.appendChild(li);
+      });
+    } else {
+      ro.appendChild(el('div', 'ax-rtitle', 'layer ' + l + ': ' + (src.side === 'q' ?
+        quote(tok[src.i]) + ' attends to' : 'what attends to ' + quote(tok[src.i]))));
+      heads.forEach(function (h) {
+        var li = attrs(el('li'), {'data-h': String(h)}), sw = el('span', 'ax-sw');
+        sw.style.background = headColor(h);
+        var role = m.roles[l][h];
+        li.append(sw, document.createTextNode('head ' + h + (role ? ' (' + role + ')' : '') + ': '));
+        var best = [];
+        for (var r = 0; r < m.T; r++) best.push(r);
+        best.sort(function (a, b) { return self.weight(l, h, src, b) - self.weight(l, h, src, a); });
+        best.slice(0, 3).forEach(function (r, n) {
+          var q = self.weight(l, h, src, r);
+          var qi = src.side === 'q' ? src.i : r, kj = src.side === 'q' ? r : src.i;
+          var span = attrs(el('span', 'ax-pair'), {'data-i': String(qi), 'data-j': String(kj), 'data-w': fmt(q)});
+          span.append(document.createTextNode((n ? ' · ' : '') + tok[r] + ' '), el('span', 'ax-w', fmt(q)));
+          li.appendChild(span);
+        });
+        list.appendChild(li);
+      });
+    }
+    ro.appendChild(list);
+    if (!heads.length) ro.appendChild(el('div', 'ax-hint', 'All heads are hidden.'));
+  };
+
+  Explorer.prototype.showHeadNote = function (h) {
+    if (this.focusState().src) return;  // token weights take precedence
+    this.showNote(this.s.layer, h, '');
+  };
+
+  /* A head's role label and the statistics behind it. */
+  Explorer.prototype.showNote = function (l, h, extra) {
+    var m = this.m, ro = this.readout, role = m.roles[l][h];
+    ro.textContent = '';
+    ro.append(el('div', 'ax-rtitle', 'layer ' + l + ' head ' + h + (role ? ': ' + role : ': no role label')),
+      el('div', null, m.notes[l][h]),
+      el('div', 'ax-hint', 'mean weight on the previous / next / same token and on special tokens; entropy ' +
+        'normalised to 1 = uniform.' + extra));
+  };
+
+  // ---------------------------------------------------------------- model view
+
+  Explorer.prototype.setView = function (v) {
+    var s = this.s;
+    s.view = v;
+    var head = v === 'head';
+    this.tabHead.setAttribute('aria-selected', String(head));
+    this.tabModel.setAttribute('aria-selected', String(!head));
+    this.tabHead.tabIndex = head ? 0 : -1;
+    this.tabModel.tabIndex = head ? -1 : 0;
+    this.headPanel.hidden = !head;
+    this.scroll.hidden = !head;
+    this.layerLabel.hidden = !head;
+    this.modelPanel.hidden = head;
+    this.modelArea.hidden = head;
+    if (!head && !this.gridBuilt) this.buildGrid();
+    else if (!head) this.sizeGrid();
+    this.renderReadout();
+  };
+
+  Explorer.prototype.buildGrid = function () {
+    var m = this.m, self = this, grid = this.grid;
+    grid.textContent = '';
+    grid.appendChild(el('span', 'ax-glabel', ''));
+    for (var h = 0; h < m.H; h++) {
+      var gh = el('span', 'ax-ghead'), sw = el('span', 'ax-sw');
+      sw.style.background = headColor(h);
+      gh.append(sw, el('span', null, 'H' + h));
+      grid.appendChild(gh);
+    }
+    this.cells = [];
+    var cellNote = function () {
+      self.showNote(+this.getAttribute('data-l'), +this.getAttribute('data-h'),
+        ' Click or press Enter to open the map.');
+    };
+    for (var l = 0; l < m.L; l++) {
+      grid.appendChild(el('span', 'ax-glabel', 'L' + l));
+      for (h = 0; h < m.H; h++) {
+        var role = m.roles[l][h];
+        var cell = attrs(el('button', 'ax-cell'), {type: 'button', 'data-l': String(l), 'data-h': String(h),
+          tabindex: l === 0 && h === 0 ? '0' : '-1',
+          'aria-label': 'layer ' + l + ' head ' + h + (role ? ', ' + role : '') + ': open large',
+          title: 'layer ' + l + ' head ' + h + (role ? ' (' + role + ')' : '') + ': ' + m.notes[l][h]});
+        var c = document.createElement('canvas');
+        cell.append(c, el('span', 'ax-role', role || ' '));
+        cell.addEventListener('click', function () {
+          self.openDetail(+this.getAttribute('data-l'), +this.getAttribute('data-h'));
+        });
+        cell.addEventListener('keydown', function (ev) { self.gridKey(ev, this); });
+        cell.addEventListener('mouseenter', cellNote);
+        cell.addEventListener('focus', cellNote);
+        grid.appendChild(cell);
+        this.cells.push(cell);
+      }
+    }
+    this.gridBuilt = true;
+    this.sizeGrid();
+    this.markLayer();
+  };
+
+  Explorer.prototype.gridKey = function (ev, cell) {
+    var l = +cell.getAttribute('data-l'), h = +cell.getAttribute('data-h'), m = this.m;
+    var moves = {ArrowRight: [0, 1], ArrowLeft: [0, -1], ArrowDown: [1, 0], ArrowUp: [-1, 0]};
+    var d = moves[ev.key];
+    if (!d) return;
+    ev.preventDefault();
+    var nl = clamp(l + d[0], 0, m.L - 1), nh = clamp(h + d[1], 0, m.H - 1), next = this.cells[nl * m.H + nh];
+    cell.tabIndex = -1;  // the grid is one tab stop: the arrows move inside it
+    next.tabIndex = 0;
+    next.focus();
+  };
+
+  Explorer.prototype.sizeGrid = function () {
+    var m = this.m;
+    // row labels, then per head the map, its padding and border, and the grid gap
+    var avail = (this.body.clientWidth || 800) - 28;
+    var cs = Math.floor(clamp(avail / m.H - 9, 28, 84));
+    if (cs === this.cellSize) return;
+    this.cellSize = cs;
+    this.grid.style.gridTemplateColumns = 'auto repeat(' + m.H + ', ' + (cs + 6) + 'px)';
+    for (var l = 0; l < m.L; l++) {
+      for (var h = 0; h < m.H; h++) {
+        var cell = this.cells[l * m.H + h], c = cell.querySelector('canvas');
+        var ctx = sizeCanvas(c, cs, cs);
+        drawHeat(ctx, heatImage(m, l, h), 0, 0, cs);
+        var role = cell.querySelector('.ax-role');
+        role.style.width = cs + 'px';
+        role.hidden = cs < 40;  // too small to read: the label stays in the cell's tooltip and the readout
+      }
+    }
+  };
+
+  Explorer.prototype.markLayer = function () {
+    var l = this.s.layer;
+    this.cells.forEach(function (c) { c.classList.toggle('ax-curlayer', +c.getAttribute('data-l') === l); });
+  };
+
+  Explorer.prototype.openDetail = function (l, h) {
+    var m = this.m, self = this, d = this.detail;
+    this.s.detail = {l: l, h: h};
+    this.s.cursor = null;
+    this.cells.forEach(function (c, k) { c.tabIndex = k === l * m.H + h ? 0 : -1; });  // back here after Esc
+    d.textContent = '';
+    var bar = el('div', 'ax-detail-bar');
+    var back = attrs(el('button', 'ax-btn ax-back', '← all maps'), {type: 'button'});
+    back.addEventListener('click', function () { self.closeDetail(); });
+    var toHead = attrs(el('button', 'ax-btn', 'show in head view'), {type: 'button',
+      title: 'open the head view on this layer with only this head shown'});
+    toHead.addEventListener('click', function () {
+      self.closeDetail(true);
+      self.setLayer(l);
+      self.setVisible(function (k) { return k === h; });
+      self.setView('head');
+    });
+    var role = m.roles[l][h];
+    bar.append(back, el('span', 'ax-detail-title', 'layer ' + l + ' head ' + h + (role ? ' (' + role + ')' : '')),
+      el('span', 'ax-meta', m.notes[l][h]), toHead);
+    var sc = el('div', 'ax-detail-scroll');
+    var c = attrs(document.createElement('canvas'), {tabindex: '0', role: 'img',
+      'aria-label': 'attention map of layer ' + l + ' head ' + h + '; arrow keys move a cursor, Escape goes back'});
+    sc.appendChild(c);
+    d.append(bar, sc);
+    this.detailCanvas = c;
+    this.detailGeom = this.drawDetailBase(l, h);
+    this.paintDetail();
+    c.addEventListener('mousemove', function (ev) {
+      var r = c.getBoundingClientRect(), g = self.detailGeom;
+      var j = Math.floor((ev.clientX - r.left - g.x0) / g.cell), i = Math.floor((ev.clientY - r.top - g.y0) / g.cell);
+      var inside = i >= 0 && j >= 0 && i < m.T && j < m.T;
+      var cur = self.s.cursor;
+      if (inside && cur && cur.i === i && cur.j === j) return;
+      self.s.cursor = inside ? {i: i, j: j} : null;
+      self.paintDetail();
+    });
+    c.addEventListener('keydown', function (ev) {
+      var cur = self.s.cursor || {i: 0, j: 0}, T = m.T;
+      var moves = {ArrowRight: [0, 1], ArrowLeft: [0, -1], ArrowDown: [1, 0], ArrowUp: [-1, 0]};
+      var mv = moves[ev.key];
+      if (!mv) return;
+      ev.preventDefault();
+      self.s.cursor = self.s.cursor ? {i: clamp(cur.i + mv[0], 0, T - 1), j: clamp(cur.j + mv[1], 0, T - 1)} : cur;
+      self.paintDetail();
+    });
+    this.gridWrap.hidden = true;
+    d.hidden = false;
+    c.focus();
+  };
+
+  Explorer.prototype.closeDetail = function (quiet) {
+    var dl = this.s.detail;
+    this.s.detail = null;
+    this.s.cursor = null;
+    this.detail.hidden = true;
+    this.detail.textContent = '';
+    this.gridWrap.hidden = false;
+    if (dl && !quiet) this.cells[dl.l * this.m.H + dl.h].focus();
+    this.renderReadout();
+  };
+
+  /* The large map with token labels, drawn once into an offscreen canvas; the cursor is painted over a
+     copy of it so that moving the pointer over a 256-token map stays cheap. */
+  Explorer.prototype.drawDetailBase = function (l, h, scale) {
+    var m = this.m, T = m.T;
+    var cell = Math.floor(clamp(560 / T, 12, 44));
+    var font = TOKEN_FONT.replace('13px', clamp(cell - 2, 10, 12) + 'px');
+    var longest = 0;
+    for (var i = 0; i < T; i++) longest = Math.max(longest, textWidth(m.tokens[i], font));
+    var lab = Math.ceil(Math.min(longest, 150)) + 10;
+    var W = lab + T * cell + 6, H = W;
+    var base = document.createElement('canvas');
+    var ctx = sizeCanvas(base, W, H, scale ? 16000 : 6000);
+    if (scale) {  // export: a fixed resolution
+      base.width = Math.round(W * scale);
+      base.height = Math.round(H * scale);
+      ctx.setTransform(scale, 0, 0, scale, 0, 0);
+    }
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, W, H);
+    drawHeat(ctx, heatImage(m, l, h), lab, lab, T * cell);
+    if (cell >= 14) {  // cell borders help reading short inputs
+      ctx.strokeStyle = 'rgba(255,255,255,0.7)';
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (var k = 0; k <= T; k++) {
+        ctx.moveTo(lab + k * cell, lab); ctx.lineTo(lab + k * cell, lab + T * cell);
+        ctx.moveTo(lab, lab + k * cell); ctx.lineTo(lab + T * cell, lab + k * cell);
+      }
+      ctx.stroke();
+    }
+    if (cell >= 30) {  // room for the numbers themselves
+      ctx.font = '10px ' + UI_FONT;
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      for (i = 0; i < T; i++) {
+        for (var j = 0; j < T; j++) {
+          var q = m.at(l, h, i, j);
+          ctx.fillStyle = Math.sqrt(q / SCALE) > 0.55 ? '#fff' : '#1f2328';
+          ctx.fillText((q / SCALE).toFixed(2), lab + j * cell + cell / 2, lab + i * cell + cell / 2);
+        }
+      }
+    }
+    ctx.font = font;
+    ctx.fillStyle = '#1f2328';
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'right';
+    for (i = 0; i < T; i++) ctx.fillText(fitText(ctx, m.tokens[i], lab - 8), lab - 5, lab + i * cell + cell / 2);
+    ctx.save();
+    ctx.rotate(-Math.PI / 2);  // key labels read bottom to top above the columns
+    ctx.textAlign = 'left';
+    for (j = 0; j < T; j++) ctx.fillText(fitText(ctx, m.tokens[j], lab - 8), -lab + 5, lab + j * cell + cell / 2);
+    ctx.restore();
+    return {base: base, W: W, H: H, x0: lab, y0: lab, cell: cell, l: l, h: h};
+  };
+
+  Explorer.prototype.paintDetail = function () {
+    var g = this.detailGeom, c = this.detailCanvas, cur = this.s.cursor;
+    var ctx = sizeCanvas(c, g.W, g.H, 6000);
+    ctx.drawImage(g.base, 0, 0, g.W, g.H);
+    if (cur) {
+      ctx.strokeStyle = '#d62728';
+      ctx.lineWidth = 2;
+      ctx.strokeRect(g.x0 + cur.j * g.cell, g.y0 + cur.i * g.cell, g.cell, g.cell);
+      ctx.strokeStyle = 'rgba(214,39,40,0.35)';
+      ctx.lineWidth = 1;
+      ctx.strokeRect(0.5, g.y0 + cur.i * g.cell, g.x0 + (cur.j + 1) * g.cell, g.cell);
+      ctx.strokeRect(g.x0 + cur.j * g.cell, 0.5, g.cell, g.y0 + (cur.i + 1) * g.cell);
+    }
+    this.renderReadout();
+  };
+
+  Explorer.prototype.renderDetailReadout = function () {
+    var m = this.m, ro = this.readout, d = this.s.detail, cur = this.s.cursor;
+    if (!d) {
+      ro.append(el('div', 'ax-rtitle', 'model view'), el('div', 'ax-hint', m.L + ' layers × ' + m.H + ' heads, ' +
+        m.T + ' tokens. Open a map to read its weights.'));
+      return;
+    }
+    var role = m.roles[d.l][d.h];
+    ro.appendChild(el('div', 'ax-rtitle', 'layer ' + d.l + ' head ' + d.h + (role ? ' (' + role + ')' : '')));
+    if (!cur) {
+      ro.appendChild(el('div', 'ax-hint', 'Hover a cell, or press an arrow key, to read its weight.'));
+      return;
+    }
+    var q = m.at(d.l, d.h, cur.i, cur.j), list = el('ul');
+    var li = attrs(el('li'), {'data-h': String(d.h), 'data-i': String(cur.i), 'data-j': String(cur.j),
+      'data-w': fmt(q)});
+    li.append(document.createTextNode('layer ' + d.l + ' head ' + d.h + ': ' + quote(m.tokens[cur.i]) + ' → ' +
+      quote(m.tokens[cur.j]) + ' '), el('span', 'ax-w', fmt(q)));
+    list.appendChild(li);
+    ro.appendChild(list);
+  };
+
+  // ---------------------------------------------------------------- PNG export
+
+  Explorer.prototype.exportPNG = function () {
+    var name = (this.root.id || 'attention') + '-';
+    var s = this.s;
+    if (s.view === 'head') download(this.headImage(2), name + 'layer' + s.layer + '.png');
+    else if (s.detail) download(this.detailImage(2), name + 'layer' + s.detail.l + '-head' + s.detail.h + '.png');
+    else download(this.gridImage(2), name + 'all-heads.png');
+  };
+
+  /* A title and, below it, `draw(ctx, y)` of a `w` x `h` picture, on a white image `scale` times its
+     CSS size. */
+  function framed(scale, title, sub, w, h, draw) {
+    var pad = 16, titleH = title ? 24 : 0, subFont = '12px ' + UI_FONT;
+    var subLines = sub ? wrapText(sub, subFont, w) : [], subH = subLines.length * 16 + (sub ? 2 : 0);
+    var W = Math.ceil(w + 2 * pad), H = Math.ceil(h + 2 * pad + titleH + subH);
+    var c = document.createElement('canvas');
+    c.width = W * scale;
+    c.height = H * scale;
+    var ctx = c.getContext('2d');
+    ctx.scale(scale, scale);
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, W, H);
+    ctx.fillStyle = '#1f2328';
+    ctx.textBaseline = 'top';
+    if (title) {
+      ctx.font = '600 15px ' + UI_FONT;
+      ctx.fillText(fitText(ctx, title, W - 2 * pad), pad, pad);
+    }
+    ctx.font = subFont;
+    ctx.fillStyle = '#59636e';
+    subLines.forEach(function (line, k) { ctx.fillText(line, pad, pad + titleH + 16 * k); });
+    draw(ctx, pad, pad + titleH + subH);
+    return c;
+  }
+
+  Explorer.prototype.headImage = function (scale) {
+    var m = this.m, s = this.s, self = this, heads = this.activeHeads(), fs = this.focusState(), T = m.T;
+    var longest = 0;
+    for (var i = 0; i < T; i++) longest = Math.max(longest, textWidth(m.tokens[i], TOKEN_FONT));
+    var other = fs.src ? (fs.src.side === 'q' ? 'k' : 'q') : null;  // the column that gets bars
+    var colW = Math.ceil(Math.min(longest, 180)) + 12, bw = 5, barsW = heads.length * (bw + 1) + 4, linesW = 260;
+    var leftBars = other === 'q' ? barsW : 0, rightBars = other === 'k' ? barsW : 0;
+    var width = 2 * colW + leftBars + rightBars + linesW;
+    // legend rows: a swatch, the head and its role, wrapped to the picture's width
+    var items = heads.map(function (h) {
+      var role = m.roles[s.layer][h];
+      return {h: h, text: 'head ' + h + (role ? ' ' + role : '')};
+    });
+    var legendFont = '12px ' + UI_FONT, rows = [[]], x = 0;
+    items.forEach(function (it) {
+      it.w = 18 + textWidth(it.text, legendFont) + 12;
+      if (x + it.w > width && rows[rows.length - 1].length) { rows.push([]); x = 0; }
+      rows[rows.length - 1].push(it);
+      x += it.w;
+    });
+    var legendH = rows.length * 18 + 8;
+    var what = fs.src ? (fs.src.side === 'q' ? 'where ' + quote(m.tokens[fs.src.i]) + ' attends' :
+      'what attends to ' + quote(m.tokens[fs.src.i])) : (s.topK > 0 && s.topK < T ? 'strongest ' + s.topK +
+      ' keys of each query' : 'all weights');
+    var sub = 'layer ' + s.layer + ' · ' + what + ' · opacity = weight' + (s.minW > 0 ? ' (≥ ' + s.minW + ')' : '');
+    return framed(scale, m.title || 'attention', sub, width, legendH + 18 + T * ROW, function (ctx, x0, y0) {
+      ctx.textBaseline = 'middle';
+      ctx.font = legendFont;
+      rows.forEach(function (row, r) {
+        var xx = x0;
+        row.forEach(function (it) {
+          ctx.fillStyle = headColor(it.h);
+          ctx.fillRect(xx, y0 + r * 18 + 3, 12, 12);
+          ctx.fillStyle = '#1f2328';
+          ctx.fillText(it.text, xx + 17, y0 + r * 18 + 9);
+          xx += it.w;
+        });
+      });
+      var top = y0 + legendH;
+      ctx.font = '11px ' + UI_FONT;
+      ctx.fillStyle = '#59636e';
+      ctx.textAlign = 'right';
+      ctx.fillText('query', x0 + colW - 6, top + 8);
+      ctx.textAlign = 'left';
+      ctx.fillText('key', x0 + width - colW + 6, top + 8);
+      top += 18;
+      var yOf = function (k) { return top + k * ROW + ROW / 2; };
+      ctx.font = TOKEN_FONT;
+      for (var k = 0; k < T; k++) {
+        ['q', 'k'].forEach(function (side) {
+          var left = side === 'q', tx = left ? x0 : x0 + width - colW;
+          var isSrc = fs.src && fs.src.side === side && fs.src.i === k;
+          if (isSrc) {
+            ctx.fillStyle = '#fff1b8';
+            ctx.fillRect(tx, top + k * ROW + 1, colW, ROW - 2);
+          }
+          ctx.fillStyle = isSrc ? '#000' : '#1f2328';
+          ctx.textAlign = left ? 'right' : 'left';
+          ctx.fillText(fitText(ctx, m.tokens[k], colW - 10), left ? tx + colW - 6 : tx + 6, yOf(k));
+          if (side === other) {
+            var bx = left ? x0 + colW + 2 : x0 + width - colW - rightBars + 2;
+            heads.forEach(function (h, n) {
+              ctx.globalAlpha = Math.min(1, self.weight(s.layer, h, fs.src, k) / SCALE);
+              ctx.fillStyle = headColor(h);
+              ctx.fillRect(bx + n * (bw + 1), top + k * ROW + 3, bw, ROW - 6);
+            });
+            ctx.globalAlpha = 1;
+          }
+        });
+      }
+      self.drawLines(ctx, x0 + colW + leftBars + 2, x0 + width - colW - rightBars - 2, yOf);
+    });
+  };
+
+  Explorer.prototype.gridImage = function (scale) {
+    var m = this.m, cs = 72, gap = 6, labW = 28, headH = 18, roleH = 14;
+    var w = labW + m.H * (cs + gap), h = headH + m.L * (cs + roleH + gap);
+    var sub = m.L + ' layers × ' + m.H + ' heads · ' + m.T + ' tokens · rows: queries, columns: keys · ' +
+      'colour: √weight';
+    return framed(scale, m.title || 'attention', sub, w, h, function (ctx, x0, y0) {
+      ctx.textBaseline = 'middle';
+      ctx.font = '11px ' + UI_FONT;
+      for (var hh = 0; hh < m.H; hh++) {
+        var x = x0 + labW + hh * (cs + gap);
+        ctx.fillStyle = headColor(hh);
+        ctx.fillRect(x, y0 + 4, 9, 9);
+        ctx.fillStyle = '#59636e';
+        ctx.textAlign = 'left';
+        ctx.fillText('H' + hh, x + 13, y0 + 9);
+      }
+      for (var l = 0; l < m.L; l++) {
+        var y = y0 + headH + l * (cs + roleH + gap);
+        ctx.fillStyle = '#59636e';
+        ctx.textAlign = 'left';
+        ctx.fillText('L' + l, x0, y + cs / 2);
+        for (hh = 0; hh < m.H; hh++) {
+          var xx = x0 + labW + hh * (cs + gap);
+          drawHeat(ctx, heatImage(m, l, hh), xx, y, cs);
+          ctx.strokeStyle = '#d1d9e0';
+          ctx.lineWidth = 1;
+          ctx.strokeRect(xx - 0.5, y - 0.5, cs + 1, cs + 1);
+          ctx.fillStyle = '#59636e';
+          ctx.textAlign = 'center';
+          ctx.fillText(fitText(ctx, m.roles[l][hh], cs), xx + cs / 2, y + cs + roleH / 2 + 1);
+        }
+      }
+    });
+  };
+
+  Explorer.prototype.detailImage = function (scale) {
+    var m = this.m, d = this.s.detail, g = this.drawDetailBase(d.l, d.h, scale);
+    var role = m.roles[d.l][d.h];
+    var sub = 'layer ' + d.l + ' head ' + d.h + (role ? ' (' + role + ')' : '') +
+      ' · rows: queries, columns: keys · colour: √weight';
+    return framed(scale, m.title || 'attention', sub, g.W, g.H, function (ctx, x0, y0) {
+      ctx.drawImage(g.base, x0, y0, g.W, g.H);
+    });
+  };
+
+  // ---------------------------------------------------------------- start
+
+  function init(root) {
+    if (root.getAttribute('data-ax-ready')) return;
+    root.setAttribute('data-ax-ready', 'loading');
+    var block = root.querySelector('script.ax-data');
+    var fail = function (err) {
+      root.setAttribute('data-ax-ready', 'error');
+      var p = el('p', 'ax-hint', 'The attention explorer could not start: ' + (err && err.message ? err.message : err));
+      root.appendChild(p);
+      if (window.console) console.warn('attnlab explorer:', err);
+    };
+    var raw;
+    try { raw = JSON.parse(block.textContent); } catch (err) { fail(err); return; }
+    loadModel(raw).then(function (m) {
+      root.explorer = new Explorer(root, m);
+      root.setAttribute('data-ax-ready', '1');
+    }).catch(fail);
+  }
+
+  function initAll() {
+    var roots = document.querySelectorAll('.attnlab-explorer');
+    for (var k = 0; k < roots.length; k++) init(roots[k]);
+  }
+
+  window.attnlabExplorer = {version: VERSION, init: init, initAll: initAll};
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', initAll);
+  initAll();
+})();

