@@ -125,7 +125,7 @@ def minilm():
 
 
 def test_inspect_page_shows_the_model_weights(browser, minilm, tmp_path):
-    from attnlab.pretrained.inspect import run_inspect
+    from attnlab.report.inspect import run_inspect
 
     shots = Shots(tmp_path, "inspect")
     r = run_inspect(SENTENCE, out_dir=tmp_path / "inspect", model=minilm, show_table=False)

@@ -1,4 +1,4 @@
-"""attnlab.pretrained.inspect.run_inspect: table, heatmaps and the self-contained attention explorer."""
+"""attnlab.report.inspect.run_inspect: table, heatmaps and the self-contained attention explorer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import torch  # noqa: E402
 from rich.console import Console  # noqa: E402
 
 from attnlab.pretrained import load  # noqa: E402
-from attnlab.pretrained.inspect import run_inspect  # noqa: E402
+from attnlab.report.inspect import run_inspect  # noqa: E402
 from attnlab.report.explorer import read_explorer  # noqa: E402
 
 

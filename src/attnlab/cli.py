@@ -277,7 +277,7 @@ def inspect_cmd(
         help="output folder: index.html (the attention explorer) and the figures")] = Path("attnlab-inspect"),
 ) -> None:
     """Attention maps of a real pretrained model on TEXT."""
-    from attnlab.pretrained.inspect import run_inspect
+    from attnlab.report.inspect import run_inspect
 
     run_inspect(text, layer=layer, head=head, out_dir=out)  # prints its table and writes the figures
 

@@ -297,6 +297,7 @@ class Series:
     lo: list | None = None
     hi: list | None = None
     style: str = "solid"  # "solid", "dashed", "dotted" or "points"
+    notes: list | None = None  # a short text per point, written beside it (e.g. "0/5 reached"), or None
 
 
 @dataclass

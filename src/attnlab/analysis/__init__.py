@@ -5,7 +5,10 @@
 - :mod:`~attnlab.analysis.roles`: positional / special-token / rare-token heads, entropy, distance;
 - :mod:`~attnlab.analysis.geometry`: symmetric share of W_Q W_Kᵀ per head;
 - :mod:`~attnlab.analysis.logits`: attention-logit statistics with and without 1/√d_k;
-- :mod:`~attnlab.analysis.real_model`: all of it on all-MiniLM-L6-v2, as evidence for the experiments.
+- :mod:`~attnlab.analysis.softmax`: saturation of each head's softmax and the gradient through it.
+
+Every function returns numbers (no question ids, no evidence, no figures); the experiments turn them into
+evidence.
 """
 
 from attnlab.analysis.corpus import builtin_sentences, load_corpus, split_sentences

@@ -10,7 +10,6 @@ Shape legend: B batch, H heads, T sequence length, D head dim, C model dim.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -848,7 +847,47 @@ def attention_matmul_fraction(ctx: CaseContext) -> CaseResult:
 
 
 # ----------------------------------------------------------------------------------------------------
-# 7. wall time of `attnlab report --profile quick`, read from an earlier run
+# 7. the experiment runner: --jobs 2 against --jobs 1 on the same trials, and a finished quick report
+
+
+RUNNER_QIDS = ("q2",)  # a question whose quick profile is a grid of many short training trials
+
+
+@case("runner.jobs", "`attnlab run q2 --profile quick`: wall time with --jobs 2 vs --jobs 1 (serial)",
+      target=Target("<=", 0.6))
+def runner_jobs(ctx: CaseContext) -> CaseResult:
+    """The command as a user runs it, in a fresh process and a fresh folder each time (nothing cached)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from attnlab.results import read_result
+
+    profile = "tiny" if ctx.quick else "quick"
+    walls, evidence = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for jobs in (1, 2):
+            out = Path(tmp) / f"jobs{jobs}"
+            cmd = [sys.executable, "-m", "attnlab", "run", *RUNNER_QIDS, "--profile", profile, "--jobs", str(jobs),
+                   "--out", str(out), "--no-progress"]
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            walls[jobs] = time.perf_counter() - start
+            evidence[jobs] = [[e.to_dict() for e in read_result(out, q).evidence if not e.timing]
+                              for q in RUNNER_QIDS]
+    same = evidence[1] == evidence[2]
+    return CaseResult(
+        name="runner.jobs",
+        title=f"`attnlab run {' '.join(RUNNER_QIDS)} --profile {profile}`: --jobs 2 vs --jobs 1",
+        peer_name="the serial runner (--jobs 1)",
+        unit="s",
+        attnlab=walls[2],
+        peer=walls[1],
+        ratio=walls[2] / walls[1],
+        notes=f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} usable "
+              f"cores; the same evidence with both: {'yes' if same else 'NO'}",
+        details={"profile": profile, "questions": list(RUNNER_QIDS), "same_evidence": same, "walls_s": walls},
+    )
 
 
 REPORT_DIRS_ENV = "ATTNLAB_REPORT_DIR"
@@ -859,57 +898,46 @@ def _report_dirs() -> list[Path]:
     if os.environ.get(REPORT_DIRS_ENV):
         dirs.append(Path(os.environ[REPORT_DIRS_ENV]))
     cwd = Path.cwd()
-    dirs += [cwd / "attnlab-report", cwd / "out", cwd / "runs", cwd / "report"]
+    dirs += [cwd / "attnlab-report", cwd / "docs" / "report-quick"]
     return dirs
 
 
 def read_report_seconds(dirs: list[Path] | None = None) -> tuple[float, list[str], Path] | None:
-    """Sum of ``seconds`` over ``<dir>/<qid>/result.json`` of the first directory that has any.
+    """Summed trial seconds of the quick-profile results in the first directory that has any.
 
-    Results whose ``config`` names a profile other than "quick" are skipped.
-    Returns (total seconds, qids, directory) or None when no earlier report is found.
+    Only results whose ``profile`` is "quick" count (a full or tiny run beside them is skipped). Returns
+    (total seconds, qids, directory) or None when no quick result is found.
     """
+    from attnlab.results import ResultError, read_result
+
     for d in dirs if dirs is not None else _report_dirs():
-        files = sorted(d.glob("*/result.json")) if d.is_dir() else []
         total, qids = 0.0, []
-        for f in files:
+        for path in sorted(d.glob("*/result.json")) if d.is_dir() else []:
             try:
-                data = json.loads(f.read_text())
-            except (OSError, ValueError):
+                result = read_result(d, path.parent.name)
+            except ResultError:
                 continue
-            profile = (data.get("config") or {}).get("profile")
-            if profile not in (None, "quick") or not isinstance(data.get("seconds"), (int, float)):
+            if result is None or result.profile != "quick":
                 continue
-            total += float(data["seconds"])
-            qids.append(data.get("qid", f.parent.name))
+            total += result.seconds
+            qids.append(result.qid)
         if qids:
             return total, qids, d
     return None
 
 
-@case("report.quick_wall_time", "`attnlab report --profile quick` wall time (recorded)")
-def report_quick_wall_time(ctx: CaseContext) -> CaseResult:
+@case("report.quick_compute", "`attnlab report --profile quick`: trial compute time (recorded)")
+def report_quick_compute(ctx: CaseContext) -> CaseResult:
     found = read_report_seconds()
+    title = "attnlab report --profile quick, sum of trial seconds over the results"
     if found is None:
-        return CaseResult(
-            name="report.quick_wall_time",
-            title="attnlab report --profile quick, total of result.json seconds",
-            peer_name="-",
-            unit="s",
-            notes="no earlier report found (looked in "
-            + ", ".join(str(d) for d in _report_dirs())
-            + f"; set {REPORT_DIRS_ENV})",
-        )
+        return CaseResult(name="report.quick_compute", title=title, peer_name="-", unit="s",
+                          notes="no quick-profile result found (looked in "
+                          + ", ".join(str(d) for d in _report_dirs()) + f"; set {REPORT_DIRS_ENV})")
     total, qids, d = found
-    return CaseResult(
-        name="report.quick_wall_time",
-        title="attnlab report --profile quick, total of result.json seconds",
-        peer_name="-",
-        unit="s",
-        attnlab=total,
-        notes=f"{len(qids)} questions ({', '.join(qids)}) from {d}",
-        details={"qids": qids, "dir": str(d)},
-    )
+    return CaseResult(name="report.quick_compute", title=title, peer_name="-", unit="s", attnlab=total,
+                      notes=f"{len(qids)} questions ({', '.join(qids)}) from {d}",
+                      details={"qids": qids, "dir": str(d)})
 
 
 # ----------------------------------------------------------------------------------------------------

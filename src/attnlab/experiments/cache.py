@@ -1,10 +1,12 @@
 """The trial cache, which is also how a run resumes: ``OUT/<qid>/trials/<key>.json``.
 
-The key hashes the question id, the trial function, its config (seed included), the attnlab version and
-a digest of the source file that defines the trial, so a changed config or changed trial code never
-reuses a stale result. Each file is written atomically as soon as its trial finishes; a killed run
-loses at most the trials in flight. A file that is truncated, unreadable, edited or written for another
-trial is reported in one line and recomputed; it never crashes the run or poisons a result.
+The key hashes the question id, the trial function's name, its config (seed included), the attnlab
+version and a digest of the trial function's source, so a changed config or a changed trial never
+reuses a stale result, while editing how a question aggregates, decides or draws reuses every trial.
+(Code a trial calls is covered by the version, not by the digest.) Each file is written atomically as
+soon as its trial finishes; a killed run loses at most the trials in flight. A file that is truncated,
+unreadable, edited or written for another trial is reported in one line and recomputed; it never
+crashes the run or poisons a result.
 """
 
 from __future__ import annotations
@@ -33,12 +35,12 @@ def attnlab_version() -> str:
 
 
 @functools.cache
-def code_digest(module: str) -> str:
-    """First 16 hex digits of the SHA-256 of the source file of ``module`` (``""`` if it has none)."""
+def code_digest(ref: str) -> str:
+    """First 16 hex digits of the SHA-256 of the source of the function ``"module:qualname"`` (``""`` if unknown)."""
+    module, _, name = ref.partition(":")
     try:
-        path = inspect.getsourcefile(importlib.import_module(module))
-        data = Path(path).read_bytes() if path else b""
-    except (TypeError, OSError):
+        data = inspect.getsource(getattr(importlib.import_module(module), name)).encode("utf-8")
+    except (AttributeError, TypeError, OSError):
         data = b""
     return hashlib.sha256(data).hexdigest()[:16] if data else ""
 
@@ -66,9 +68,8 @@ class TrialCache:
         self._warn = warn or (lambda message: None)
 
     def _identity(self, trial: Trial) -> dict[str, Any]:
-        module = trial.ref.partition(":")[0]
         return {"qid": self.qid, "fn": trial.ref, "config": trial.config, "version": attnlab_version(),
-                "code": code_digest(module)}
+                "code": code_digest(trial.ref)}
 
     def key(self, trial: Trial) -> str:
         """The trial's cache key: 24 hex digits of a hash of its identity."""

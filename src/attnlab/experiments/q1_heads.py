@@ -301,26 +301,30 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
 
 def _plots(es: EvidenceSet, outcomes: Outcomes, heads: list[int], ph: int) -> list[Plot]:
     panels = []
+    budget = es["budget_steps"].number
     for t in TASKS:
         steps = [es[f"steps_{t}_h{h}"] for h in heads]
         per_seed = [[s for s in e.per_seed or [] if s is not None] for e in steps]
-        means = [sum(p) / len(p) if p else math.nan for p in per_seed]
-        panels.append(Panel(kind="bar", title=f"{t} task: steps to {THRESHOLD}", xlabel="heads h", ylabel="steps",
-                            series=[Series("mean over seeds that reached it", [str(h) for h in heads], means,
-                                           [min(p) if p else math.nan for p in per_seed],
-                                           [max(p) if p else math.nan for p in per_seed])],
-                            lines=[RefLine(es["budget_steps"].number, "budget (not reached)")]))
+        panels.append(Panel(kind="bar", title=f"{t} task: steps to {THRESHOLD} accuracy", xlabel="heads h",
+                            ylabel="steps", ylim=(0, budget * 1.12),
+                            series=[Series("median (bar: fastest to slowest seed)", [str(h) for h in heads],
+                                           [budget if isinstance(e.value, str) else e.number for e in steps],
+                                           [min(p) if p else budget for p in per_seed],
+                                           [max(p) if p else budget for p in per_seed],
+                                           notes=[f"{len(p)}/{len(e.per_seed or [])} reached" for p, e in
+                                                  zip(per_seed, steps, strict=True)])],
+                            lines=[RefLine(budget, "budget")]))
     for t in TASKS:
-        acc = [es[f"acc_fixed_{t}_h{h}"] for h in heads]
-        panels.append(Panel(kind="bar", title=f"{t} task: accuracy at step {FIXED_STEP}", xlabel="heads h",
-                            ylabel="accuracy", ylim=(0, 1.05),
+        acc = [es[f"acc_{t}_h{h}"] for h in heads]
+        panels.append(Panel(kind="bar", title=f"{t} task: accuracy when training stopped", xlabel="heads h",
+                            ylabel="accuracy", ylim=(0, 1.1),
                             series=[Series("mean, 95% interval", [str(h) for h in heads], [e.number for e in acc],
                                            [rules.interval(e)[0] for e in acc], [rules.interval(e)[1] for e in acc])],
                             lines=[RefLine(max(v.number for k, v in es.items() if k.startswith(f"baseline_{t}_")),
                                            "best trivial baseline")]))
     headline = Plot("heads_compared", "One encoder layer, d_model fixed: how many heads?", panels, ncols=2,
-                    caption="Steps bars span the fastest and slowest seed that reached the threshold; a bar at the "
-                    "budget line means no seed reached it.", headline=True)
+                    caption=f"Training stops at {THRESHOLD} accuracy or at the budget. A bar at the budget line with "
+                    "0/5 reached means no seed got there.", headline=True)
     fracs = [k / ph for k in range(ph)]
     prune = [Panel(title=f"{t} task, h={ph}", xlabel="fraction of heads removed", ylabel="accuracy", ylim=(0, 1.02),
                    series=[Series("importance order (Michel et al.)", fracs, es[f"prune_curve_{t}"].value),
@@ -430,18 +434,19 @@ def decide(evidence: list[Evidence]) -> Decision:
     c4 = rules.claim("heads_removable", "Many heads can be removed and the model still works.", checks,
                      ["prunable_multi", "prunable_single", "minilm_prunable"], removable)
     claims = (c1, c2, c3, c4)
-    verdicts = [c.verdict for c in claims]
-    if any(not c.passed for c in checks) or "inconclusive" in verdicts:
+    decided = [c.verdict for c in claims if c.verdict != "inconclusive"]
+    if any(not c.passed for c in checks) or not decided:
         verdict = "inconclusive"
-    elif all(v == "confirmed" for v in verdicts):
+    elif len(decided) == len(claims) and all(v == "confirmed" for v in decided):
         verdict = "confirmed"
-    elif all(v == "refuted" for v in verdicts):
+    elif all(v == "refuted" for v in decided):
         verdict = "refuted"
     else:
         verdict = "qualified"
     rule = (f"{verdict}: heads specialise {c1.verdict}; more heads not always better {c2.verdict}; one head enough "
-            f"{c3.verdict}; many removable {c4.verdict}. Rule: inconclusive if a check failed or a sub-claim is "
-            "inconclusive; confirmed if all four are confirmed, refuted if all are refuted, qualified otherwise.")
+            f"{c3.verdict}; many removable {c4.verdict}. Rule: inconclusive if a check failed or no sub-claim is "
+            "decided; confirmed if all four are confirmed; refuted if every decided one is refuted; qualified "
+            "otherwise (the sub-claims say which parts hold).")
     return Decision(verdict, rule, checks, claims)
 
 

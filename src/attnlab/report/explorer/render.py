@@ -199,6 +199,6 @@ def explorer_page(tokens: Sequence[str], attentions: Any, *, title: str | None =
 
 def write_explorer(path: str | Path, tokens: Sequence[str], attentions: Any, **kwargs: Any) -> Path:
     """Write :func:`explorer_page` to ``path`` atomically (folders created); returns the path."""
-    from attnlab.experiments.base import atomic_write_text
+    from attnlab.results import atomic_write_text
 
     return atomic_write_text(Path(path), explorer_page(tokens, attentions, **kwargs))

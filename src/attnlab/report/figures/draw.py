@@ -39,6 +39,14 @@ def _line(ax: Any, s: Series, color: str) -> None:
     ax.plot(s.x, y, linestyle=style, marker=marker, markersize=4, color=color, label=s.label)
     if s.lo is not None and s.hi is not None:
         ax.fill_between(s.x, _finite(s.lo), _finite(s.hi), color=color, alpha=0.18, linewidth=0)
+    _notes(ax, s.x, y, s.notes, color)
+
+
+def _notes(ax: Any, xs: list, ys: list[float], notes: list | None, color: str) -> None:
+    for x, y, note in zip(xs, ys, notes or [], strict=False):
+        if note and not math.isnan(y):
+            ax.annotate(str(note), (x, y), textcoords="offset points", xytext=(0, 4), ha="center", va="bottom",
+                        fontsize=7.5, color=color)
 
 
 def _bars(ax: Any, panel: Panel) -> None:
@@ -57,6 +65,8 @@ def _bars(ax: Any, panel: Panel) -> None:
                    [max(0.0, b - v) for v, b in zip(y, hi, strict=True)]]
         ax.bar(pos, y, width=width * 0.92, color=PALETTE[i % len(PALETTE)], label=s.label, yerr=err,
                capsize=3, error_kw={"elinewidth": 1, "ecolor": "#333"})
+        tops = [v + up for v, up in zip(y, err[1], strict=True)] if err is not None else y  # above the error bar
+        _notes(ax, pos, tops, s.notes, "#333")
     ax.set_xticks(range(len(categories)))
     ax.set_xticklabels([str(c) for c in categories], rotation=0 if len(categories) <= 6 else 30,
                        ha="center" if len(categories) <= 6 else "right")
@@ -107,7 +117,7 @@ def _panel(fig: Figure, ax: Any, panel: Panel) -> None:
     ax.set_xlabel(panel.xlabel)
     ax.set_ylabel(panel.ylabel)
     if panel.kind != "heatmap" and (panel.series or panel.lines):
-        ax.legend(frameon=False)
+        ax.legend(frameon=True, framealpha=0.85, edgecolor="none", loc="best")
 
 
 def draw_plot(plot: Plot) -> Figure:

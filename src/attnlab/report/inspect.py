@@ -21,6 +21,8 @@ from typing import Any
 
 import torch
 
+from attnlab.report.figures.attention import draw_attention_grid, draw_attention_mean
+
 __all__ = ["InspectResult", "run_inspect"]
 
 
@@ -98,8 +100,8 @@ def run_inspect(
         result.most_attended[(l, h)] = weights[l, h].argmax(-1).tolist()
     if show_table:
         _print_tables(result, console)
-    result.files += _draw_grid(result, out_dir)
-    result.files += _draw_mean(result, out_dir)
+    result.files += draw_attention_grid(result.weights, result.tokens, result.heads, out_dir)
+    result.files += draw_attention_mean(result.weights, result.tokens, result.heads, out_dir)
     result.files.append(_write_explorer(text, result, model, layer, head, out_dir))
     if show_table:
         from rich.console import Console
@@ -136,94 +138,6 @@ def _print_tables(result: InspectResult, console: Any) -> None:
                 pairs.append(f"{_short(tokens[i])}->{_short(tokens[j])} {float(w[i, j]):.2f}")
             table.add_row(Text(str(h)), Text(f"{entropy:.2f}"), Text("  ".join(pairs)))
         console.print(table)
-
-
-def _mosaic(result: InspectResult, max_cell: int = 64) -> tuple[torch.Tensor, int, int]:
-    """All selected heads tiled into one image (rows: layers, columns: heads), NaN gaps between.
-
-    Maps longer than ``max_cell`` tokens are average-pooled to ``max_cell`` x ``max_cell`` (an overview;
-    the per-token view is ``attention_mean`` and the HTML head view). Returns (image, cell, gap).
-    """
-    layers = sorted({l for l, _ in result.heads})
-    heads = sorted({h for _, h in result.heads})
-    T = len(result.tokens)
-    cell = min(T, max_cell)
-    gap = max(1, cell // 8)
-    img = torch.full((len(layers) * (cell + gap) - gap, len(heads) * (cell + gap) - gap), float("nan"))
-    for r, l in enumerate(layers):
-        for c, h in enumerate(heads):
-            w = result.weights[l, h]  # (T, T)
-            if cell < T:
-                w = torch.nn.functional.adaptive_avg_pool2d(w[None, None], cell)[0, 0]  # (cell, cell)
-            img[r * (cell + gap): r * (cell + gap) + cell, c * (cell + gap): c * (cell + gap) + cell] = (
-                w / w.max().clamp_min(1e-9))
-    return img, cell, gap
-
-
-def _dpi(width_in: float, height_in: float, max_pixels: int = 2400) -> float:
-    return max(40.0, min(110.0, max_pixels / max(width_in, height_in)))
-
-
-def _draw_grid(result: InspectResult, out_dir: Path) -> list[str]:
-    import matplotlib.pyplot as plt
-
-    from attnlab.analysis.plots import attention_heatmap, save_figure
-
-    T = len(result.tokens)
-    if len(result.heads) == 1:
-        l, h = result.heads[0]
-        fig, ax = _big_axes(result.tokens)
-        attention_heatmap(ax, result.weights[l, h], result.tokens, title=f"layer {l} head {h}", label_limit=256,
-                          fontsize=_label_size(T))
-        return save_figure(fig, out_dir, "attention_grid", dpi=_dpi(*fig.get_size_inches()), tight=False)
-    img, cell, gap = _mosaic(result)
-    layers = sorted({l for l, _ in result.heads})
-    heads = sorted({h for _, h in result.heads})
-    width = min(1.1 * len(heads) + 1.0, 20.0)
-    height = max(width * img.shape[0] / img.shape[1], 1.5)
-    fig, ax = plt.subplots(figsize=(width, height + 0.6))
-    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
-    ax.imshow(img.numpy(), cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest", aspect="equal")
-    ax.set_xticks([c * (cell + gap) + (cell - 1) / 2 for c in range(len(heads))])
-    ax.set_xticklabels([f"H{h}" for h in heads], fontsize=8)
-    ax.set_yticks([r * (cell + gap) + (cell - 1) / 2 for r in range(len(layers))])
-    ax.set_yticklabels([f"L{l}" for l in layers], fontsize=8)
-    pooled = f", pooled to {cell}x{cell}" if cell < T else ""
-    ax.set_title(f"attention per head ({T} tokens{pooled}; rows: queries, columns: keys; each head scaled to "
-                 "its max)", fontsize=9)
-    return save_figure(fig, out_dir, "attention_grid", dpi=_dpi(width, height))
-
-
-def _draw_mean(result: InspectResult, out_dir: Path) -> list[str]:
-    from attnlab.analysis.plots import attention_heatmap, save_figure
-
-    T = len(result.tokens)
-    idx_l = torch.tensor([l for l, _ in result.heads])
-    idx_h = torch.tensor([h for _, h in result.heads])
-    mean = result.weights[idx_l, idx_h].mean(0)  # (T, T)
-    fig, ax = _big_axes(result.tokens)
-    attention_heatmap(ax, mean, result.tokens, label_limit=256, fontsize=_label_size(T))
-    what = "all heads" if len(result.heads) > 1 else f"layer {result.heads[0][0]} head {result.heads[0][1]}"
-    ax.set_title(f"mean attention, {what}", fontsize=10)
-    return save_figure(fig, out_dir, "attention_mean", dpi=_dpi(*fig.get_size_inches()), tight=False)
-
-
-def _label_size(T: int) -> float:
-    return max(3.5, min(9.0, 260.0 / max(T, 1)))
-
-
-def _big_axes(tokens: list[str]) -> tuple[Any, Any]:
-    """A square heatmap axes sized for T token labels, with margins computed from the longest label
-    (no tight-bbox pass: laying out hundreds of labels twice is slow)."""
-    import matplotlib.pyplot as plt
-
-    T = len(tokens)
-    side = min(3.0 + 0.11 * T, 30.0)
-    margin = 0.4 + max((len(t) for t in tokens), default=1) * _label_size(T) * 0.62 / 72  # inches
-    fig = plt.figure(figsize=(side + margin + 0.3, side + margin + 0.6))
-    w, h = fig.get_size_inches()
-    ax = fig.add_axes((margin / w, margin / h, side / w, side / h))
-    return fig, ax
 
 
 def _write_explorer(text: str, result: InspectResult, model: Any, layer: int | None, head: int | None,

@@ -1,0 +1,90 @@
+"""Statistics across seeds: intervals that respect bounds and say how they were made, paired differences."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from scipy import stats as scipy_stats
+
+from attnlab.experiments import rules, stats
+from attnlab.results import Evidence
+
+
+def test_t_quantile_is_scipys():
+    for df in (1, 2, 4, 9, 30):
+        assert stats.t_quantile(0.975, df) == pytest.approx(scipy_stats.t.ppf(0.975, df))
+    assert stats.t_quantile(0.975, 4) == pytest.approx(2.776, abs=1e-3)
+    with pytest.raises(ValueError, match="p:"):
+        stats.t_quantile(1.0, 3)
+    with pytest.raises(ValueError, match="df:"):
+        stats.t_quantile(0.9, 0)
+
+
+def test_mean_interval_is_clipped_to_bounds_and_says_so():
+    est = stats.estimate([1.0, 0.5, 1.0], bounds=(0.0, 1.0))
+    assert est.ci is not None and est.ci[1] == 1.0 and 0.0 <= est.ci[0] < est.mean
+    assert "clipped to [0, 1]" in est.method and "3 seeds" in est.method
+    free = stats.estimate([1.0, 0.5, 1.0])
+    assert free.ci[1] > 1.0 and "clipped" not in free.method
+    half = stats.t_quantile(0.975, 2) * math.sqrt(((1 - 5 / 6) ** 2 * 2 + (0.5 - 5 / 6) ** 2) / 2) / math.sqrt(3)
+    assert free.ci == pytest.approx((5 / 6 - half, 5 / 6 + half))
+
+
+def test_equal_seeds_give_no_interval_rather_than_a_point_interval():
+    est = stats.estimate([1.0] * 5, bounds=(0, 1))
+    assert est.ci is None and est.method == "all 5 seeds equal"
+    assert stats.fmt_estimate(est) == "1.000 (all 5 seeds equal)"
+    assert stats.estimate([0.3]).ci is None
+    with pytest.raises(ValueError, match="values"):
+        stats.estimate([])
+    with pytest.raises(ValueError, match="finite"):
+        stats.estimate([1.0, math.nan])
+
+
+def test_paired_difference_uses_the_per_seed_differences():
+    a, b = [0.9, 0.8, 0.95, 0.85, 0.9], [0.5, 0.45, 0.6, 0.5, 0.55]
+    est = stats.paired_difference(a, b, bounds=(-1, 1))
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
+    assert est.mean == pytest.approx(sum(diffs) / 5) and est.excludes(0.0)
+    assert "paired differences" in est.method
+    with pytest.raises(ValueError, match="one value per seed"):
+        stats.paired_difference([1, 2], [1])
+    e = stats.paired_evidence("gain", a, b, label="gain", unit="accuracy", bounds=(-1, 1))
+    assert e.per_seed == pytest.approx(diffs) and e.n == 5
+
+
+def test_paired_ratio_leaves_out_seeds_without_both_values():
+    e = stats.paired_ratio_evidence("r", [200, None, 400, 300], [100, 100, 200, 150], label="r")
+    assert e.number == pytest.approx(2.0) and e.ci is None and "1 of 4 seeds left out" in e.ci_method
+    assert stats.paired_ratio_evidence("r", [None, None], [1, 2], label="r").value == "undefined"
+
+
+def test_wilson_interval_stays_in_bounds():
+    lo, hi = stats.wilson_interval(5, 5)
+    assert hi == 1.0 and 0.5 < lo < 0.6
+    assert stats.wilson_interval(0, 5)[0] == 0.0
+    with pytest.raises(ValueError):
+        stats.wilson_interval(6, 5)
+
+
+def test_censored_steps():
+    assert stats.median_steps([100, 200, None]) == 200
+    assert stats.median_steps([100, None, None]) is None
+    e = stats.steps_evidence("s", [100, None, 300, None, None], 500, label="steps")
+    assert e.value == "> 500" and "2 of 5 reached" in e.ci_method
+    assert rules.reached_count(e) == (2, 5)
+    assert not rules.reached_check("c", e, what="x").passed
+    assert rules.reached_check("c", stats.steps_evidence("s", [1, 2, 3, 4, None], 9, label="s"), what="x").passed
+    assert rules.fmt(e) == "> 500 (2/5 seeds reached it)"
+
+
+def test_claims_fall_back_to_inconclusive_on_a_failed_check():
+    from attnlab.results import Check
+
+    ok, bad = Check("a", True, "fine"), Check("b", False, "0 of 5")
+    assert rules.claim("c", "s", [ok], ["x"], lambda: ("confirmed", "rule")).verdict == "confirmed"
+    c = rules.claim("c", "s", [ok, bad], ["x"], lambda: ("confirmed", "rule"))
+    assert c.verdict == "inconclusive" and "b failed (0 of 5)" in c.rule
+    assert rules.worst_verdict(["confirmed", "refuted", "qualified"]) == "refuted"
+    assert rules.interval(Evidence("x", 0.5)) == (0.5, 0.5)
