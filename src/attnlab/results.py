@@ -37,6 +37,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "VERDICTS",
     "Anchor",
+    "AttentionMap",
     "Check",
     "Claim",
     "Evidence",
@@ -144,6 +145,7 @@ class Evidence:
             for an open end.
         per_seed: the value of each seed, in the order of ``Result.seeds`` (for the details).
         timing: a wall-clock measurement, which varies from run to run (excluded when runs are compared).
+        label_zh: the human name in Chinese (the report shows it when the reader picks 中文).
     """
 
     name: str
@@ -157,6 +159,7 @@ class Evidence:
     bounds: tuple[float | None, float | None] | None = None
     per_seed: list | None = None
     timing: bool = False
+    label_zh: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -197,6 +200,7 @@ class Evidence:
             "anchor": self.anchor.to_dict() if self.anchor is not None else None,
             "per_seed": self.per_seed,
             "timing": self.timing,
+            "label_zh": self.label_zh,
         }
 
     @classmethod
@@ -214,6 +218,7 @@ class Evidence:
             bounds=tuple(bounds) if bounds is not None else None,
             per_seed=d.get("per_seed"),
             timing=bool(d.get("timing", False)),
+            label_zh=d.get("label_zh", ""),
         )
 
 
@@ -224,13 +229,15 @@ class Check:
     name: str
     passed: bool
     detail: str = ""
+    detail_zh: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "passed": bool(self.passed), "detail": self.detail}
+        return {"name": self.name, "passed": bool(self.passed), "detail": self.detail, "detail_zh": self.detail_zh}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Check:
-        return cls(name=d["name"], passed=bool(d["passed"]), detail=d.get("detail", ""))
+        return cls(name=d["name"], passed=bool(d["passed"]), detail=d.get("detail", ""),
+                   detail_zh=d.get("detail_zh", ""))
 
 
 @dataclass(frozen=True)
@@ -247,6 +254,9 @@ class Claim:
         basis: ``"measured"`` (the rule could give another answer on other data) or ``"derivation"``
             (the answer follows from counting or algebra, e.g. parameters as a function of d and k; shown as
             such, and an overall verdict should not rest on it alone).
+        statement_zh: the sub-claim in Chinese.
+        because, because_zh: one plain sentence with the deciding numbers (English, Chinese).
+        would_change, would_change_zh: what measurement would change this verdict.
     """
 
     name: str
@@ -256,6 +266,11 @@ class Claim:
     checks: tuple[Check, ...] = ()
     evidence: tuple[str, ...] = ()
     basis: str = "measured"
+    statement_zh: str = ""
+    because: str = ""
+    because_zh: str = ""
+    would_change: str = ""
+    would_change_zh: str = ""
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -272,14 +287,17 @@ class Claim:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "statement": self.statement, "verdict": self.verdict, "rule": self.rule,
-                "checks": [c.to_dict() for c in self.checks], "evidence": list(self.evidence), "basis": self.basis}
+        d = dataclasses.asdict(self)
+        d["checks"] = [c.to_dict() for c in self.checks]
+        d["evidence"] = list(self.evidence)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Claim:
-        return cls(name=d["name"], statement=d.get("statement", ""), verdict=d["verdict"], rule=d.get("rule", ""),
-                   checks=tuple(Check.from_dict(c) for c in d.get("checks", [])),
-                   evidence=tuple(d.get("evidence", [])), basis=d.get("basis", "measured"))
+        texts = {k: d.get(k, "") for k in ("statement", "rule", "statement_zh", "because", "because_zh",
+                                           "would_change", "would_change_zh")}
+        return cls(name=d["name"], verdict=d["verdict"], checks=tuple(Check.from_dict(c) for c in d.get("checks", [])),
+                   evidence=tuple(d.get("evidence", [])), basis=d.get("basis", "measured"), **texts)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -355,6 +373,7 @@ class Plot:
         caption: one or two sentences saying what to look at.
         headline: the question's headline figure (one per question).
         ncols: panels per row (default: all in one row).
+        title_zh, caption_zh: the title and caption in Chinese (the figure's own text stays English).
     """
 
     name: str
@@ -363,6 +382,8 @@ class Plot:
     caption: str = ""
     headline: bool = False
     ncols: int | None = None
+    title_zh: str = ""
+    caption_zh: str = ""
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name or "\\" in self.name or self.name.startswith("."):
@@ -388,7 +409,35 @@ class Plot:
                 p["ylim"] = tuple(p["ylim"])
             panels.append(Panel(**p))
         return cls(name=d["name"], title=d.get("title", ""), panels=panels, caption=d.get("caption", ""),
-                   headline=bool(d.get("headline", False)), ncols=d.get("ncols"))
+                   headline=bool(d.get("headline", False)), ncols=d.get("ncols"), title_zh=d.get("title_zh", ""),
+                   caption_zh=d.get("caption_zh", ""))
+
+
+@dataclass
+class AttentionMap:
+    """A model's attention on one input, for the report's interactive explorer.
+
+    Args:
+        title: what it shows, e.g. ``"all-MiniLM-L6-v2 on 'I hate this movie.'"``; ``title_zh`` in Chinese.
+        tokens: the T tokens.
+        weights: (L, H, T, T) nested lists, each row summing to 1 (rounded to 3 decimals when stored).
+    """
+
+    title: str
+    tokens: list[str]
+    weights: list
+    title_zh: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        rounded = jsonable(self.weights)
+        return {"title": self.title, "title_zh": self.title_zh, "tokens": list(self.tokens),
+                "weights": _round(rounded, 3)}
+
+
+def _round(x: Any, digits: int) -> Any:
+    if isinstance(x, list):
+        return [_round(v, digits) for v in x]
+    return round(x, digits) if isinstance(x, float) else x
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -416,6 +465,8 @@ class Result:
         config: the settings of the run; ``seeds``, ``profile``, ``versions`` as run.
         seconds: wall time of the question's trials (summed over trials run now and reused).
         trials: ``{"total", "run", "reused"}`` counts.
+        attention_maps: attention of a real model on a few inputs, explored interactively in the report.
+        group: ``"seed"`` (the seed's questions) or ``"beyond"``.
     """
 
     qid: str
@@ -440,6 +491,8 @@ class Result:
     claim_zh: str = ""
     title: str = ""
     trials: dict[str, int] = field(default_factory=dict)
+    attention_maps: list[AttentionMap] = field(default_factory=list)
+    group: str = "seed"
     schema: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
@@ -450,6 +503,7 @@ class Result:
         self.claims = [c if isinstance(c, Claim) else Claim.from_dict(c) for c in self.claims]
         self.literature = [r if isinstance(r, Reference) else Reference(**r) for r in self.literature]
         self.plots = [p if isinstance(p, Plot) else Plot.from_dict(p) for p in self.plots]
+        self.attention_maps = [m if isinstance(m, AttentionMap) else AttentionMap(**m) for m in self.attention_maps]
         failed = [c.name for c in self.checks if not c.passed]
         if failed and self.verdict != "inconclusive":
             raise ValueError(f"Result {self.qid}: verdict {self.verdict!r} stands on failed checks {failed}; "
@@ -469,6 +523,7 @@ class Result:
         d["claims"] = [c.to_dict() for c in self.claims]
         d["literature"] = [r.to_dict() for r in self.literature]
         d["plots"] = [p.to_dict() for p in self.plots]
+        d["attention_maps"] = [m.to_dict() for m in self.attention_maps]
         return jsonable(d)
 
     def to_json(self, indent: int | None = 2) -> str:

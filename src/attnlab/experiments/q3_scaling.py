@@ -146,6 +146,7 @@ def trials(profile: str, seeds: list[int]) -> list[Trial]:
 # ----------------------------------------------------------------------------------------------------
 
 ACC = (0.0, 1.0)
+BASELINE_ZH = {"chance": "随机猜测", "no_lookup": "不查找(猜上下文中最常见的值)"}
 EARLY = ("25", "50", "100")  # probes of early training, before any model here reaches the threshold
 
 
@@ -164,33 +165,41 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     dks = sorted({o.config["d_k"] for o in outcomes})
     task = make_task("lookup", **TASK)
     ev: list[Evidence] = [Evidence(f"baseline_{k}", v, unit="accuracy", bounds=ACC,
-                                   label=f"{k.replace('_', '-')} baseline (exact)")
+                                   label=f"{k.replace('_', '-')} baseline (exact)",
+                                   label_zh=f"{BASELINE_ZH[k]}基线(精确值)")
                           for k, v in task.baselines().items()]
-    ev.append(Evidence("d_ks", dks, unit="d_k", label="head widths compared (d_model fixed)"))
+    ev.append(Evidence("d_ks", dks, unit="d_k", label="head widths compared (d_model fixed)",
+                       label_zh="比较的每头维度(d_model 固定)"))
     ev.append(Evidence("budget_steps", first["steps"], unit="steps",
-                       label="training budget per run (early stop at the threshold)"))
+                       label="training budget per run (early stop at the threshold)",
+                       label_zh="每次训练的步数预算(达到阈值即停)"))
     ev.append(Evidence("softmax_1_2_10_max", float(torch.softmax(torch.tensor([1.0, 2.0, 10.0],
                                                                                dtype=torch.float64), 0)[-1]),
                        unit="weight", label="softmax([1, 2, 10]): weight on the largest (the seed's example)",
-                       ci_method="exact"))
+                       label_zh="softmax([1, 2, 10]) 中最大项的权重(原文的例子)", ci_method="exact"))
     early = "in early training (steps 25-100)"
+    early_zh = "训练初期(第 25-100 步)"
     for dk in dks:
         for t in TEMPERATURES:
             k, what = _key(dk, t), f"d_k={dk}, logits × {t}"
+            what_zh = f"d_k={dk},logits 乘以 {t}"
             runs = [o.measurements for o in outcomes.where(d_k=dk, temperature=t)]
             ev.append(stats.evidence_from(f"acc_{k}", [m["accuracy"] for m in runs],
-                                          label=f"accuracy: {what}", unit="accuracy", bounds=ACC))
+                                          label=f"accuracy: {what}", unit="accuracy", bounds=ACC,
+                                          label_zh=f"准确率:{what_zh}"))
             ev.append(stats.steps_evidence(f"steps_{k}", [m["steps_to_threshold"] for m in runs],
-                                           first["steps"], label=f"steps to {THRESHOLD}: {what}"))
+                                           first["steps"], label=f"steps to {THRESHOLD}: {what}",
+                                           label_zh=f"达到 {THRESHOLD} 所需步数:{what_zh}"))
             ev.append(stats.evidence_from(f"init_max_weight_{k}", [m["probes"]["0"]["max_weight"] for m in runs],
                                           label=f"largest weight of a query row at initialisation: {what}",
-                                          unit="weight", bounds=ACC))
+                                          unit="weight", bounds=ACC, label_zh=f"初始化时查询行的最大权重:{what_zh}"))
             ev.append(stats.evidence_from(f"sat_wrong_{k}", [_early(m, "saturated_wrong") for m in runs],
                                           label=f"query rows saturated (> {SATURATED_AT}) on a wrong key {early}: "
-                                                f"{what}", unit="fraction", bounds=ACC))
+                                                f"{what}", unit="fraction", bounds=ACC,
+                                          label_zh=f"{early_zh}饱和(> {SATURATED_AT})在错误键上的查询行比例:{what_zh}"))
             ev.append(stats.evidence_from(f"grad_{k}", [_early(m, "grad_scores") for m in runs],
                                           label=f"mean ‖∂L/∂s‖ of a query row {early}: {what}", unit="norm",
-                                          bounds=(0, None)))
+                                          bounds=(0, None), label_zh=f"{early_zh}查询行 ‖∂L/∂s‖ 的平均值:{what_zh}"))
         ref = [o.measurements for o in outcomes.where(d_k=dk, temperature=REFERENCE)]
         for t in ("1", "1/d_k"):
             other = [o.measurements for o in outcomes.where(d_k=dk, temperature=t)]
@@ -198,15 +207,17 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
             ev.append(stats.paired_ratio_evidence(
                 f"steps_ratio_{k}", [m["steps_to_threshold"] for m in other], [m["steps_to_threshold"] for m in ref],
                 label=f"steps to {THRESHOLD}, logits × {t} over × 1/√d_k, d_k={dk} (seeds where both reached it)",
-                unit="x"))
+                unit="x", label_zh=f"达到 {THRESHOLD} 的步数之比:乘 {t} 比乘 1/√d_k,d_k={dk}(仅计两者都达到的种子)"))
             ev.append(stats.paired_ratio_evidence(
                 f"grad_ratio_{k}", [_early(m, "grad_scores") for m in other], [_early(m, "grad_scores") for m in ref],
-                label=f"‖∂L/∂s‖ {early}, logits × {t} over × 1/√d_k, d_k={dk}", unit="x"))
+                label=f"‖∂L/∂s‖ {early}, logits × {t} over × 1/√d_k, d_k={dk}", unit="x",
+                label_zh=f"{early_zh}的 ‖∂L/∂s‖ 之比:乘 {t} 比乘 1/√d_k,d_k={dk}"))
             ev.append(stats.paired_evidence(
                 f"sat_wrong_gain_{k}", [_early(m, "saturated_wrong") for m in other],
                 [_early(m, "saturated_wrong") for m in ref],
                 label=f"rows saturated on a wrong key {early}, logits × {t} minus × 1/√d_k, d_k={dk}",
-                unit="fraction", bounds=(-1.0, 1.0)))
+                unit="fraction", bounds=(-1.0, 1.0),
+                label_zh=f"{early_zh}饱和在错误键上的行比例之差:乘 {t} 减去乘 1/√d_k,d_k={dk}"))
     config = {"task": {"name": "lookup", **TASK}, "d_ks": dks, "temperatures": list(TEMPERATURES),
               "threshold": THRESHOLD, "saturated_at": SATURATED_AT, "probe_steps": list(PROBE_STEPS),
               **{k: first[k] for k in ("d_model", "steps", "batch_size", "lr", "eval_every")}}
@@ -228,7 +239,10 @@ def _plots(ev: list[Evidence], outcomes: Outcomes, dks: list[int]) -> list[Plot]
                                    RefLine(es["baseline_no_lookup"].number, "no-lookup baseline")]))
     headline = Plot("learning_curves", "Key-value lookup: learning curves by logit temperature", panels,
                     caption="Mean held-out accuracy over seeds (a run that reached the threshold keeps its last "
-                    "value). Only the logit temperature differs between the lines of a panel.", headline=True)
+                    "value). Only the logit temperature differs between the lines of a panel.", headline=True,
+                    title_zh="键值查找:不同 logit 温度下的学习曲线",
+                    caption_zh="各种子在留出数据上的平均准确率(达到阈值后保持最后的值)。"
+                               "同一子图中只有 logit 的缩放不同。")
     large = dks[-1]
     sat, grad = [], []
     for t in TEMPERATURES:
@@ -244,7 +258,9 @@ def _plots(ev: list[Evidence], outcomes: Outcomes, dks: list[int]) -> list[Plot]
               ylabel="fraction", ylim=(0, 1), series=sat),
         Panel(title="mean ‖∂L/∂s‖ of a query row", xlabel="training step", ylabel="norm", yscale="log",
               series=grad)],
-        caption="Means over seeds at the probe steps every run reached, on 256 fixed held-out sequences.")
+        caption="Means over seeds at the probe steps every run reached, on 256 fixed held-out sequences.",
+        title_zh=f"d_k = {large}:训练过程中 softmax 的状态",
+        caption_zh="在 256 条固定留出序列上测得,各种子平均,只取所有运行都到达的测量步。")
     return [headline, during]
 
 
@@ -277,62 +293,90 @@ def decide(evidence: list[Evidence]) -> Decision:
     checks: list[Check] = []
     for dk in dks:
         ref = ev[f"steps_{_key(dk, REFERENCE)}"]
-        checks.append(rules.reached_check(f"learned_dk{dk}_sqrt", ref, what=f"logits × 1/√d_k, d_k={dk}"))
+        checks.append(rules.reached_check(f"learned_dk{dk}_sqrt", ref, what=f"logits × 1/√d_k, d_k={dk}",
+                                          what_zh=f"logits 乘 1/√d_k,d_k={dk}"))
         med = ref.value if not isinstance(ref.value, str) else math.inf
         checks.append(Check(f"budget_dk{dk}", med * 3 <= budget, f"the budget ({budget} steps) is at least 3x the "
-                            f"reference's median steps ({ref.value}) at d_k={dk}"))
+                            f"reference's median steps ({ref.value}) at d_k={dk}",
+                            f"步数预算({budget})至少是 d_k={dk} 时参照条件中位步数({ref.value})的 3 倍"))
     large_key = _key(large, "1")
 
-    def saturates() -> tuple[str, str]:
-        gain = ev[f"sat_wrong_gain_{large_key}"]
+    def saturates() -> rules.Ruling:
+        gain, sat = ev[f"sat_wrong_gain_{large_key}"], ev[f"sat_wrong_{large_key}"]
+        init, init_ref = ev[f"init_max_weight_{large_key}"], ev[f"init_max_weight_{_key(large, REFERENCE)}"]
         lo, hi = rules.interval(gain)
         verdict = ("confirmed" if lo > MIN_SATURATION_GAIN else "refuted" if hi < MIN_SATURATION_GAIN
                    else "inconclusive")
-        return verdict, (f"{verdict}: at d_k={large}, in early training {rules.fmt(ev[f'sat_wrong_{large_key}'])} of "
-                         f"unscaled query rows are saturated on a wrong key, {rules.fmt(gain)} more than with "
-                         f"1/√d_k (paired); at initialisation the largest weight is already "
-                         f"{rules.fmt(ev[f'init_max_weight_{large_key}'])} against "
-                         f"{rules.fmt(ev[f'init_max_weight_{_key(large, REFERENCE)}'])}. Rule: confirmed if the "
-                         f"paired difference's interval lies above {MIN_SATURATION_GAIN}, refuted if below, else "
-                         "inconclusive.")
+        return rules.Ruling(
+            verdict,
+            f"{verdict}: at d_k={large}, in early training {rules.fmt(sat)} of unscaled query rows are saturated on "
+            f"a wrong key, {rules.fmt(gain)} more than with 1/√d_k (paired); at initialisation the largest weight "
+            f"is already {rules.fmt(init)} against {rules.fmt(init_ref)}. Rule: confirmed if the paired "
+            f"difference's interval lies above {MIN_SATURATION_GAIN}, refuted if below, else inconclusive.",
+            f"Without scaling (d_k={large}), {sat.number:.0%} of query rows put over {SATURATED_AT:.0%} of their "
+            f"attention on a wrong key early in training ({rules.fmt(gain, 2)} more than with 1/√d_k).",
+            f"不缩放时(d_k={large}),训练初期有 {sat.number:.0%} 的查询行把超过 {SATURATED_AT:.0%} 的注意力放在"
+            f"错误的键上(比 1/√d_k 多 {rules.fmt(gain, 2)})。",
+            f"A paired difference whose interval lies below {MIN_SATURATION_GAIN}.",
+            f"配对差的区间落到 {MIN_SATURATION_GAIN} 以下。")
 
-    def vanishes() -> tuple[str, str]:
+    def vanishes() -> rules.Ruling:
         ratio = ev[f"grad_ratio_{large_key}"]
         if isinstance(ratio.value, str):
-            return "inconclusive", "inconclusive: the gradient ratio is undefined"
+            return rules.Ruling("inconclusive", "inconclusive: the gradient ratio is undefined")
         lo, hi = rules.interval(ratio)
         verdict = "confirmed" if hi < MAX_GRAD_RATIO else "refuted" if lo > 1.0 else "inconclusive"
-        return verdict, (f"{verdict}: at d_k={large}, in early training the gradient at the softmax input of a query "
-                         f"row is {rules.fmt(ratio)} times the scaled model's (paired, geometric mean). Rule: "
-                         f"confirmed if the ratio's interval lies below {MAX_GRAD_RATIO}, refuted if above 1, else "
-                         "inconclusive.")
+        return rules.Ruling(
+            verdict,
+            f"{verdict}: at d_k={large}, in early training the gradient at the softmax input of a query row is "
+            f"{rules.fmt(ratio)} times the scaled model's (paired, geometric mean). Rule: confirmed if the ratio's "
+            f"interval lies below {MAX_GRAD_RATIO}, refuted if above 1, else inconclusive.",
+            f"The gradient reaching the scores through the softmax is {rules.fmt(ratio, 2)} times the scaled "
+            "model's in early training.",
+            f"训练初期经 softmax 传到打分上的梯度只有缩放模型的 {rules.fmt(ratio, 2)} 倍。",
+            f"A gradient ratio whose interval lies above {MAX_GRAD_RATIO}.",
+            f"梯度之比的区间高于 {MAX_GRAD_RATIO}。")
 
-    def hard(dk: int) -> tuple[str, str]:
+    def hard(dk: int) -> rules.Ruling:
         steps, ratio = ev[f"steps_{_key(dk, '1')}"], ev[f"steps_ratio_{_key(dk, '1')}"]
         k, n = rules.reached_count(steps)
         if k < n / 2:
             verdict = "confirmed"
             how = f"unscaled reached {THRESHOLD} in only {k} of {n} seeds within {budget} steps"
+            how_zh = f"不缩放时 {n} 个种子中只有 {k} 个在 {budget} 步内达到 {THRESHOLD}"
         elif isinstance(ratio.value, str):
-            verdict, how = "inconclusive", "the step ratio is undefined"
+            verdict, how, how_zh = "inconclusive", "the step ratio is undefined", "步数比无定义"
         else:
             lo, hi = rules.interval(ratio)
             verdict = ("confirmed" if lo > MIN_RATIO else "refuted" if SIMILAR[0] < lo and hi < SIMILAR[1]
                        else "inconclusive")
-            how = f"unscaled needs {rules.fmt(ratio)} times the steps of scaled (paired)"
-        return verdict, (f"{verdict}: d_k={dk}: {how}. Rule: confirmed if fewer than half of the unscaled seeds "
-                         f"reach the threshold or the step ratio's interval lies above {MIN_RATIO}; refuted if it "
-                         f"lies inside [{SIMILAR[0]:.2f}, {SIMILAR[1]}]; else inconclusive.")
+            how = f"unscaled needs {rules.fmt(ratio, 2)} times the steps of scaled (paired)"
+            how_zh = f"不缩放需要缩放版本 {rules.fmt(ratio, 2)} 倍的步数(配对)"
+        return rules.Ruling(
+            verdict,
+            f"{verdict}: d_k={dk}: {how}. Rule: confirmed if fewer than half of the unscaled seeds reach the "
+            f"threshold or the step ratio's interval lies above {MIN_RATIO}; refuted if it lies inside "
+            f"[{SIMILAR[0]:.2f}, {SIMILAR[1]}]; else inconclusive.",
+            f"At d_k={dk}, {how}.", f"d_k={dk} 时,{how_zh}。",
+            f"Unscaled runs reaching the threshold with a step ratio inside [{SIMILAR[0]:.2f}, {SIMILAR[1]}]"
+            if verdict == "confirmed" else f"A step ratio whose interval lies above {MIN_RATIO}, or most unscaled "
+            "runs failing to reach the threshold.",
+            f"不缩放的运行达到阈值且步数比落在 [{SIMILAR[0]:.2f}, {SIMILAR[1]}] 内" if verdict == "confirmed"
+            else f"步数比的区间高于 {MIN_RATIO},或多数不缩放的运行达不到阈值。")
 
     c_sat = rules.claim("saturation", f"Without scaling, large logits saturate the softmax (d_k={large}).", [],
-                        [f"sat_wrong_gain_{large_key}", f"init_max_weight_{large_key}", "softmax_1_2_10_max"],
-                        saturates)
+                        [f"sat_wrong_gain_{large_key}", f"sat_wrong_{large_key}", f"init_max_weight_{large_key}",
+                         "softmax_1_2_10_max"], saturates,
+                        statement_zh=f"不缩放时,过大的 logits 会让 softmax 饱和(d_k={large})。")
     c_grad = rules.claim("gradients_vanish", f"A saturated softmax passes little gradient (d_k={large}).", [],
-                         [f"grad_ratio_{large_key}"], vanishes)
+                         [f"grad_ratio_{large_key}", f"grad_{large_key}"], vanishes,
+                         statement_zh=f"饱和的 softmax 几乎传不回梯度(d_k={large})。")
     c_large = rules.claim("training_hard_large_dk", f"Without scaling training is hard (d_k={large}).", checks,
-                          [f"steps_{large_key}", f"steps_ratio_{large_key}"], lambda: hard(large))
+                          [f"steps_{large_key}", f"steps_ratio_{large_key}", f"acc_{large_key}"], lambda: hard(large),
+                          statement_zh=f"不缩放时训练困难(d_k={large})。")
     c_small = rules.claim("training_hard_small_dk", f"Without scaling training is hard (d_k={small}).", checks,
-                          [f"steps_{_key(small, '1')}", f"steps_ratio_{_key(small, '1')}"], lambda: hard(small))
+                          [f"steps_{_key(small, '1')}", f"steps_ratio_{_key(small, '1')}"], lambda: hard(small),
+                          statement_zh=f"不缩放时训练困难(d_k={small})。")
     claims = (c_sat, c_grad, c_large, c_small)
     if any(not c.passed for c in checks) or "inconclusive" in (c_sat.verdict, c_grad.verdict, c_large.verdict):
         verdict = "inconclusive"
@@ -353,17 +397,43 @@ def decide(evidence: list[Evidence]) -> Decision:
 def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     ev = EvidenceSet(evidence)
     dks = _dks(ev)
+    small, large = dks[0], dks[-1]
     parts = []
     for dk in dks:
         steps = {t: rules.fmt(ev[f"steps_{_key(dk, t)}"]) for t in TEMPERATURES}
         parts.append(f"d_k={dk}: median steps to {THRESHOLD} {steps['1']} unscaled, {steps['1/sqrt(d_k)']} with "
                      f"1/√d_k, {steps['1/d_k']} with 1/d_k")
-    large = _key(dks[-1], "1")
+    lk = _key(large, "1")
     summary = ("One attention layer learning key-value lookup, only the logit temperature changed: " + "; ".join(parts)
-               + f". In early training at d_k={dks[-1]}, {rules.fmt(ev[f'sat_wrong_{large}'])} of unscaled query "
+               + f". In early training at d_k={large}, {rules.fmt(ev[f'sat_wrong_{lk}'])} of unscaled query "
                f"rows are saturated on a wrong key and the gradient at the softmax input is "
-               f"{rules.fmt(ev[f'grad_ratio_{large}'])} times the scaled model's. " + decision.rule)
-    return Explanation(summary=summary)
+               f"{rules.fmt(ev[f'grad_ratio_{lk}'])} times the scaled model's. " + decision.rule)
+    big_steps, big_ref = ev[f"steps_{lk}"], ev[f"steps_{_key(large, REFERENCE)}"]
+    k, n = rules.reached_count(big_steps)
+    small_ratio, big_ratio = ev[f"steps_ratio_{_key(small, '1')}"], ev[f"steps_ratio_{lk}"]
+    sr = small_ratio.value if isinstance(small_ratio.value, str) else f"{small_ratio.number:.2f}"
+    sat = ev[f"sat_wrong_{lk}"].number
+    grad = ev[f"grad_ratio_{lk}"]
+    gr = grad.value if isinstance(grad.value, str) else f"{grad.number:.2f}"
+    ref_steps = big_ref.value if isinstance(big_ref.value, str) else f"{big_ref.number:.0f}"
+    if k < n:
+        hard_en = f"{n - k} of {n} unscaled runs never learn the task that 1/√d_k learns in about {ref_steps} steps"
+        hard_zh = f"{n} 次不缩放的运行中有 {n - k} 次学不会 1/√d_k 约 {ref_steps} 步就能学会的任务"
+    else:
+        br = big_ratio.value if isinstance(big_ratio.value, str) else f"{big_ratio.number:.2f}"
+        hard_en = f"unscaled runs need {br} times the steps of scaled ones"
+        hard_zh = f"不缩放的运行需要缩放版本 {br} 倍的步数"
+    lead = {"refuted": ("In our runs the seed's mechanism did not show:", "在我们的运行中,原文所说的机制没有出现:"),
+            "inconclusive": ("Our runs could not settle it:", "我们的运行还不能下结论:")}.get(
+        decision.verdict, ("Because without it the logits grow with d_k:", "因为不缩放时 logits 会随 d_k 变大:"))
+    answer_en = (f"{lead[0]} at d_k={large}, {sat:.0%} of unscaled query rows put over {SATURATED_AT:.0%} of their "
+                 f"attention on a wrong key early in training, the gradient through the softmax is {gr} times the "
+                 f"scaled model's, and {hard_en}. At d_k={small} unscaled needs {sr} times the steps of scaled "
+                 "(Vaswani et al. expect little difference at small d_k).")
+    answer_zh = (f"{lead[1]}d_k={large} 时,训练初期有 {sat:.0%} 的不缩放查询行把超过 {SATURATED_AT:.0%} 的注意力放在"
+                 f"错误的键上,经 softmax 传回的梯度是缩放模型的 {gr} 倍,{hard_zh}。d_k={small} 时不缩放需要"
+                 f"缩放版本 {sr} 倍的步数(Vaswani 等人认为小 d_k 时差别不大)。")
+    return Explanation(summary=summary, answer_en=answer_en, answer_zh=answer_zh)
 
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials, aggregate=aggregate, decide=decide, explain=explain))

@@ -1,17 +1,32 @@
 """Building blocks of ``decide``: checks on the evidence, sub-claims that fall back to "inconclusive".
 
 A sub-claim's rule runs only when all of its checks passed; otherwise its verdict is ``"inconclusive"``
-and its rule names the checks that failed, so a verdict never stands on a failed check.
+and its rule names the checks that failed, so a verdict never stands on a failed check. A rule returns a
+:class:`Ruling`: the verdict, the rule's text with its numbers, and for readers, in English and Chinese,
+the deciding numbers in one plain sentence and what would change the verdict.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from attnlab.results import Check, Claim, Evidence
 
-__all__ = ["claim", "fmt", "interval", "reached_check", "reached_count", "worst_verdict"]
+__all__ = ["Ruling", "claim", "fmt", "interval", "reached_check", "reached_count", "worst_verdict"]
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """What a sub-claim's rule concluded (see :func:`claim`)."""
+
+    verdict: str
+    rule: str  # the rule, precisely, with the numbers it was applied to
+    because: str = ""  # the deciding numbers in one plain sentence
+    because_zh: str = ""
+    would_change: str = ""  # what measurement would change the verdict
+    would_change_zh: str = ""
 
 
 def interval(e: Evidence) -> tuple[float, float]:
@@ -39,11 +54,12 @@ def reached_count(steps: Evidence) -> tuple[int, int]:
     return sum(s is not None for s in per_seed), len(per_seed)
 
 
-def reached_check(name: str, steps: Evidence, *, what: str, min_fraction: float = 0.8) -> Check:
+def reached_check(name: str, steps: Evidence, *, what: str, what_zh: str = "", min_fraction: float = 0.8) -> Check:
     """Passes when at least ``min_fraction`` of the seeds reached the threshold (e.g. 4 of 5)."""
     k, n = reached_count(steps)
     need = math.ceil(min_fraction * n - 1e-9)
-    return Check(name, n > 0 and k >= need, f"{what}: {k} of {n} seeds reached the threshold (need {need})")
+    return Check(name, n > 0 and k >= need, f"{what}: {k} of {n} seeds reached the threshold (need {need})",
+                 f"{what_zh or what}:{n} 个种子中 {k} 个达到阈值(需要 {need} 个)")
 
 
 def claim(
@@ -51,17 +67,24 @@ def claim(
     statement: str,
     checks: Sequence[Check],
     evidence: Sequence[str],
-    rule: Callable[[], tuple[str, str]],
+    rule: Callable[[], Ruling | tuple[str, str]],
     *,
     basis: str = "measured",
+    statement_zh: str = "",
 ) -> Claim:
-    """A sub-claim: ``rule()`` gives ``(verdict, rule text)`` when every check passed; else inconclusive."""
+    """A sub-claim: ``rule()`` gives its :class:`Ruling` when every check passed; else it is inconclusive."""
     failed = [c for c in checks if not c.passed]
     if failed:
         text = "inconclusive: " + "; ".join(f"{c.name} failed ({c.detail})" for c in failed)
-        return Claim(name, statement, "inconclusive", text, tuple(checks), tuple(evidence), basis)
-    verdict, text = rule()
-    return Claim(name, statement, verdict, text, tuple(checks), tuple(evidence), basis)
+        ruling = Ruling("inconclusive", text, "A precondition failed: " + "; ".join(c.detail for c in failed) + ".",
+                        "前提条件未满足:" + ";".join(c.detail_zh or c.detail for c in failed) + "。",
+                        "Rerun with a budget or settings under which the failed conditions learn.",
+                        "在能让未达标的条件学会任务的预算或设置下重新运行。")
+    else:
+        out = rule()
+        ruling = out if isinstance(out, Ruling) else Ruling(*out)
+    return Claim(name, statement, ruling.verdict, ruling.rule, tuple(checks), tuple(evidence), basis,
+                 statement_zh, ruling.because, ruling.because_zh, ruling.would_change, ruling.would_change_zh)
 
 
 _ORDER = {"refuted": 0, "inconclusive": 1, "qualified": 2, "confirmed": 3}

@@ -48,6 +48,7 @@ def build_result(exp: Experiment, outcomes: Sequence[TrialOutcome], *, profile: 
         versions=versions(), seconds=round(sum(o.seconds for o in outcomes), 3), profile=profile,
         trials={"total": len(outcomes), "run": sum(not o.reused for o in outcomes),
                 "reused": sum(o.reused for o in outcomes)},
+        attention_maps=agg.attention_maps, group=q.group,
     )
 
 

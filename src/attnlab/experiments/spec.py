@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from attnlab.results import VERDICTS, Check, Claim, Evidence, Plot, Reference
+from attnlab.results import VERDICTS, AttentionMap, Check, Claim, Evidence, Plot, Reference
 
 __all__ = [
     "Aggregate",
@@ -163,12 +163,14 @@ class Outcomes(Sequence[TrialOutcome]):
 
 @dataclass
 class Aggregate:
-    """What ``aggregate`` returns: evidence, plot data, the run's settings and published findings."""
+    """What ``aggregate`` returns: evidence, plot data, the run's settings, published findings, and
+    attention maps of a real model for the report's explorer."""
 
     evidence: list[Evidence]
     plots: list[Plot] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     literature: list[Reference] = field(default_factory=list)
+    attention_maps: list[AttentionMap] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,8 @@ class Decision:
 
 @dataclass(frozen=True)
 class Explanation:
-    """The texts built from the numbers: a summary paragraph and the short answers (en, zh)."""
+    """The texts built from the numbers: the short answer (2-4 sentences, English and Chinese: what holds,
+    under which conditions, how sure we are) and a longer summary paragraph."""
 
     summary: str
     answer_en: str = ""

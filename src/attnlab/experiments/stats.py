@@ -188,13 +188,14 @@ def evidence_from(
     bounds: tuple[float | None, float | None] | None = None,
     anchor: Anchor | None = None,
     over: str = "seeds",
+    label_zh: str = "",
 ) -> Evidence:
     """Evidence for the mean of one value per seed (or per ``over``: "heads", "repeats"), with its interval,
     method, n and the individual values (``per_seed``)."""
     est = estimate(values, bounds=bounds)
     method = est.method.replace("seeds", over) if over != "seeds" else est.method
     return Evidence(name, est.mean, est.ci, unit, anchor, label=label, ci_method=method, n=est.n,
-                    bounds=bounds, per_seed=[float(v) for v in values])
+                    bounds=bounds, per_seed=[float(v) for v in values], label_zh=label_zh)
 
 
 def paired_evidence(
@@ -205,12 +206,13 @@ def paired_evidence(
     label: str,
     unit: str,
     bounds: tuple[float | None, float | None] | None = None,
+    label_zh: str = "",
 ) -> Evidence:
     """Evidence for the mean paired difference ``a - b`` over seeds (per-seed differences kept)."""
     est = paired_difference(a, b, bounds=bounds)
     diffs = [float(p) - float(q) for p, q in zip(a, b, strict=True)]
     return Evidence(name, est.mean, est.ci, unit, label=label, ci_method=est.method, n=est.n, bounds=bounds,
-                    per_seed=diffs)
+                    per_seed=diffs, label_zh=label_zh)
 
 
 def paired_ratio_evidence(
@@ -220,6 +222,7 @@ def paired_ratio_evidence(
     *,
     label: str,
     unit: str = "ratio",
+    label_zh: str = "",
 ) -> Evidence:
     """Geometric mean of the per-seed ratios ``a[i] / b[i]`` with a t interval on the log scale.
 
@@ -230,17 +233,18 @@ def paired_ratio_evidence(
     dropped = len(a) - len(pairs)
     note = f"; {dropped} of {len(a)} seeds left out (a value missing)" if dropped else ""
     if len(pairs) < 2:
-        return Evidence(name, "undefined", unit=unit, label=label, n=len(pairs),
+        return Evidence(name, "undefined", unit=unit, label=label, n=len(pairs), label_zh=label_zh,
                         ci_method=f"fewer than 2 seeds with both values{note}", bounds=(0, None))
     logs = [math.log(p / q) for p, q in pairs]
     est = estimate(logs)
     ci = None if est.ci is None else (math.exp(est.ci[0]), math.exp(est.ci[1]))
     return Evidence(name, math.exp(est.mean), ci, unit, label=label, n=est.n, bounds=(0, None),
                     ci_method=f"geometric mean, {est.method} on the log scale{note}",
-                    per_seed=[p / q for p, q in pairs])
+                    per_seed=[p / q for p, q in pairs], label_zh=label_zh)
 
 
-def steps_evidence(name: str, steps: Sequence[int | None], budget: int, *, label: str) -> Evidence:
+def steps_evidence(name: str, steps: Sequence[int | None], budget: int, *, label: str,
+                   label_zh: str = "") -> Evidence:
     """Median steps-to-threshold over seeds, censored at ``budget`` (per-seed values, ``None`` = not reached).
 
     The value is the median when at least half of the seeds reached the threshold, else the text
@@ -249,6 +253,6 @@ def steps_evidence(name: str, steps: Sequence[int | None], budget: int, *, label
     reached = sum(s is not None for s in steps)
     med = median_steps(steps)
     value: float | str = med if med is not None else f"> {budget}"
-    return Evidence(name, value, None, "steps", label=label, n=len(steps),
+    return Evidence(name, value, None, "steps", label=label, n=len(steps), label_zh=label_zh,
                     ci_method=f"median over {len(steps)} seeds; {reached} of {len(steps)} reached it within {budget}",
                     bounds=(0, None), per_seed=[None if s is None else int(s) for s in steps])

@@ -1,12 +1,17 @@
-"""The self-contained HTML report.
+"""The self-contained HTML report: the answer first, in English and Chinese.
 
 :func:`write_report` reads ``OUT/<qid>/result.json`` for every question and writes ``OUT/index.html``:
-one file, CSS inline, figures inlined as base64 ``data:`` images, no external resources (it works
-offline). The template is rendered by Jinja2 with autoescaping on, so every string that came from a
-result (summary, rule, labels, anchors, config ...) is HTML-escaped.
+one file, CSS and script inline, figures inlined as base64 ``data:`` images, the attention explorer
+inlined, no request to anywhere (a Content-Security-Policy forbids it). Every question's section shows
+its short answer (``.answer[lang=en]`` and ``.answer[lang=zh-CN]``), its headline figure
+(``figure.headline``), the verdict of each sub-claim with its deciding numbers, the checks it stood on
+and what would change it, the evidence grouped by sub-claim, the published findings, and how to rerun
+it. A language switch (set from the browser's language the first time) shows one language; print CSS
+lays the page out for paper or PDF. The template is rendered by Jinja2 with autoescaping, so every
+string from a result is HTML-escaped.
 
-The report reads results only (:mod:`attnlab.results`); the questions' metadata for sections that have
-no result yet is passed in by the caller (the command line takes it from the experiments' registry).
+The report reads results only (:mod:`attnlab.results`); the metadata of questions without a result is
+passed in by the caller (the command line takes it from the experiments' registry).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from attnlab.report.i18n import BASIS_WORDS, STANCE_WORDS, UI, VERDICT_WORDS, unit_zh
 from attnlab.results import Evidence, Result, ResultError, atomic_write_text, read_result
 
 __all__ = ["QuestionMeta", "VERDICT_COLORS", "format_number", "format_value", "render_report",
@@ -31,7 +37,7 @@ _MIME = {".png": "image/png", ".svg": "image/svg+xml"}
 
 VERDICT_COLORS = {
     "confirmed": "#1a7f37",
-    "qualified": "#b35900",
+    "qualified": "#9a5b00",
     "refuted": "#c62828",
     "inconclusive": "#57606a",
     "not run": "#8c959f",
@@ -48,6 +54,7 @@ class QuestionMeta(Protocol):
     question_zh: str
     claim: str
     claim_zh: str
+    group: str
 
 
 def format_number(x: Any) -> str:
@@ -93,11 +100,18 @@ def reproduce_command(result: Result, out_dir: str | Path | None = None) -> str:
     return shlex.join(parts)
 
 
+# ----------------------------------------------------------------------------------------------------
+# The view: what the template shows
+# ----------------------------------------------------------------------------------------------------
+
+
 @dataclass
 class _Figure:
     name: str
     title: str
+    title_zh: str
     caption: str
+    caption_zh: str
     src: str  # data: URI
     headline: bool
 
@@ -105,10 +119,12 @@ class _Figure:
 @dataclass
 class _Row:
     label: str
+    label_zh: str
     name: str
     value: str
     method: str
     unit: str
+    unit_zh: str
     anchor: Any
     details: str
 
@@ -116,6 +132,7 @@ class _Row:
 @dataclass
 class _Section:
     qid: str
+    group: str
     title: str
     question: str
     question_zh: str
@@ -124,8 +141,11 @@ class _Section:
     status: str  # verdict, "not run" or "failed"
     result: Result | None = None
     error: str = ""
+    headline: _Figure | None = None
     figures: list[_Figure] = field(default_factory=list)
-    rows: list[_Row] = field(default_factory=list)
+    claim_rows: dict[str, list[_Row]] = field(default_factory=dict)  # each sub-claim's deciding evidence
+    other_rows: list[_Row] = field(default_factory=list)
+    explorers: list[str] = field(default_factory=list)  # HTML fragments (trusted: built by attnlab)
     command: str = ""
     config: str = ""
 
@@ -138,45 +158,68 @@ def _data_uri(path: Path) -> str | None:
 
 
 def _figures(result: Result, qdir: Path) -> list[_Figure]:
-    """One image per plot (PNG preferred), the headline first; never read outside the question's folder."""
+    """One image per plot (PNG preferred, SVG otherwise); never read outside the question's folder."""
     out = []
-    for plot in sorted(result.plots, key=lambda p: not p.headline):
+    for plot in result.plots:
         for rel in (f"{plot.name}.png", f"{plot.name}.svg"):
             path = (qdir / rel).resolve()
             if qdir.resolve() not in path.parents:
                 continue
             uri = _data_uri(path)
             if uri is not None:
-                out.append(_Figure(plot.name, plot.title, plot.caption, uri, plot.headline))
+                out.append(_Figure(plot.name, plot.title, plot.title_zh, plot.caption, plot.caption_zh, uri,
+                                   plot.headline))
                 break
     return out
 
 
 def _row(e: Evidence) -> _Row:
-    details = ""
     if e.per_seed is not None:
-        details = "per seed: " + format_value(e.per_seed, max_items=12)
+        details = format_value(e.per_seed, max_items=20)
     elif isinstance(e.value, list):
-        details = format_value(e.value, max_items=64)
-    value = format_value(e.value, e.ci) if not isinstance(e.value, list) else f"list of {len(e.value)}"
-    return _Row(label=e.label or e.name, name=e.name, value=value, method=e.ci_method, unit=e.unit,
-                anchor=e.anchor, details=details)
+        details = json.dumps(e.value, ensure_ascii=False)[:4000]
+    else:
+        details = ""
+    value = format_value(e.value, e.ci) if not isinstance(e.value, list) else f"{len(e.value)} values"
+    return _Row(label=e.label or e.name, label_zh=e.label_zh, name=e.name, value=value, method=e.ci_method,
+                unit=e.unit, unit_zh=unit_zh(e.unit), anchor=e.anchor, details=details)
+
+
+def _evidence_rows(result: Result) -> tuple[dict[str, list[_Row]], list[_Row]]:
+    """Each sub-claim's deciding evidence, and every other measurement."""
+    by_name = {e.name: e for e in result.evidence}
+    claim_rows = {c.name: [_row(by_name[n]) for n in c.evidence if n in by_name] for c in result.claims}
+    used = {n for c in result.claims for n in c.evidence}
+    return claim_rows, [_row(e) for e in result.evidence if e.name not in used]
+
+
+def _explorers(result: Result, qid: str) -> list[str]:
+    if not result.attention_maps:
+        return []
+    from attnlab.report.explorer import explorer_fragment
+
+    return [explorer_fragment(m.tokens, m.weights, title=m.title, element_id=f"{qid}-explorer-{i}",
+                              include_assets=False) for i, m in enumerate(result.attention_maps)]
 
 
 def _section(meta: Any, result: Result | None, error: str, out_dir: Path, command_out: str | None) -> _Section:
-    qid = meta.qid if meta is not None else result.qid  # type: ignore[union-attr]
     src = result if result is not None else meta
-    sec = _Section(qid=qid, title=getattr(src, "title", "") or qid, question=getattr(src, "question", ""),
-                   question_zh=getattr(src, "question_zh", ""), claim=getattr(src, "claim", ""),
-                   claim_zh=getattr(src, "claim_zh", ""), status="failed" if error else "not run", error=error)
+    qid = src.qid
+    sec = _Section(qid=qid, group=getattr(src, "group", "seed") or "seed", title=getattr(src, "title", "") or qid,
+                   question=getattr(src, "question", ""), question_zh=getattr(src, "question_zh", ""),
+                   claim=getattr(src, "claim", ""), claim_zh=getattr(src, "claim_zh", ""),
+                   status="failed" if error else "not run", error=error)
     if result is None:
         sec.command = shlex.join(["attnlab", "run", qid, "--profile", "quick"]
                                  + (["--out", command_out] if command_out else []))
         return sec
     sec.status = result.verdict
     sec.result = result
-    sec.figures = _figures(result, out_dir / qid)
-    sec.rows = [_row(e) for e in result.evidence]
+    figures = _figures(result, out_dir / qid)
+    sec.headline = next((f for f in figures if f.headline), figures[0] if figures else None)
+    sec.figures = [f for f in figures if f is not sec.headline]
+    sec.claim_rows, sec.other_rows = _evidence_rows(result)
+    sec.explorers = _explorers(result, qid)
     sec.command = reproduce_command(result, command_out)
     sec.config = json.dumps(result.config, ensure_ascii=False, sort_keys=True, indent=1)
     return sec
@@ -203,6 +246,9 @@ def render_report(
         wall_seconds: the wall time of the run that produced the results, if known.
     """
     import jinja2
+    from markupsafe import Markup
+
+    from attnlab.report.explorer import explorer_assets
 
     out_dir = Path(out_dir)
     errors = errors or {}
@@ -212,18 +258,24 @@ def render_report(
     qids = [q.qid for q in questions] + [q for q in results if q not in metas]
     sections = [_section(metas.get(q), results.get(q), errors.get(q, ""), out_dir, command_out) for q in qids]
     done = [s.result for s in sections if s.result is not None]
-    trials = sum(r.trials.get("total", 0) for r in done)
-    profiles = sorted({r.profile for r in done if r.profile})
     versions = done[0].versions if done else {}
     return env.get_template("report.html").render(
-        sections=sections,
+        seed_sections=[s for s in sections if s.group == "seed"],
+        beyond_sections=[s for s in sections if s.group != "seed"],
         colors=VERDICT_COLORS,
+        ui=UI,
+        verdict_words=VERDICT_WORDS,
+        stance_words=STANCE_WORDS,
+        basis_words=BASIS_WORDS,
         compute_seconds=sum(r.seconds for r in done),
         wall_seconds=wall_seconds,
-        trials=trials,
-        profiles=", ".join(profiles) or "none",
+        trials=sum(r.trials.get("total", 0) for r in done),
+        reused=sum(r.trials.get("reused", 0) for r in done),
+        profiles=", ".join(sorted({r.profile for r in done if r.profile})) or "none",
         versions=versions,
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        explorer_assets=Markup(explorer_assets()) if any(s.explorers for s in sections) else "",
+        trusted=Markup,
         fmt_seconds=lambda s: f"{s:.0f}" if s >= 10 else f"{s:.1f}",
     )
 
@@ -252,7 +304,8 @@ def write_report(
     """
     out_dir = Path(out_dir)
     errors = dict(errors or {})
-    qids = [q.qid for q in questions] or sorted(p.parent.name for p in out_dir.glob("*/result.json"))
+    qids = [q.qid for q in questions] or sorted((p.parent.name for p in out_dir.glob("*/result.json")),
+                                                key=lambda q: (len(q), q))  # q2 before q10
     if only is not None:
         qids = [q for q in qids if q in only]
         questions = [q for q in questions if q.qid in only]
