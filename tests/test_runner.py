@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-import toy_experiment
 import torch
 
+import toy_experiment
 from attnlab.experiments import get_experiment, run_questions
 from attnlab.experiments.cache import TrialCache
 from attnlab.experiments.context import OutputError

@@ -62,6 +62,11 @@ class Device(str, Enum):
     cuda = "cuda"
 
 
+class Lang(str, Enum):
+    en = "en"
+    zh = "zh"
+
+
 JobsOpt = Annotated[int | None, typer.Option(
     min=1, help="trials run at once (default: the usable cores); 1 runs them in this process")]
 ExecutorOpt = Annotated[ExecutorName, typer.Option(
@@ -179,6 +184,7 @@ def report_cmd(
     executor: ExecutorOpt = ExecutorName.local,
     address: AddressOpt = None,
     redraw: Annotated[bool, typer.Option(help="only redraw figures and HTML from the results in OUT")] = False,
+    pdf: Annotated[bool, typer.Option(help="also print the report to OUT/report.pdf with the system Chromium")] = False,
     progress: ProgressOpt = True,
 ) -> None:
     """Run what is missing (resuming trial by trial), draw the figures and write OUT/index.html."""
@@ -206,6 +212,10 @@ def report_cmd(
     path = write_report(out, questions=questions, errors=errors, command_out=str(out), wall_seconds=wall)
     _print_summary(out, qids)
     console.print(f"report: {path}" + (f" · {wall:.1f} s" if wall is not None else ""), highlight=False)
+    if pdf:
+        from attnlab.report.pdf import print_pdf
+
+        console.print(f"pdf: {print_pdf(path, out / 'report.pdf')}", highlight=False)
     if errors:
         raise typer.Exit(1)
 
@@ -234,36 +244,47 @@ def _print_summary(out: Path, qids: list[str]) -> None:
 def ask_cmd(
     qid: Annotated[str, typer.Argument(help="question id, e.g. q3")],
     out: Annotated[Path, typer.Option(help="output folder of the run")] = DEFAULT_OUT,
+    lang: Annotated[Lang, typer.Option(help="language of the answer: en or zh")] = Lang.en,
 ) -> None:
-    """Show the question, the verdict and the deciding numbers of the last run."""
+    """The short answer, the verdict and the deciding numbers of the last run."""
     from attnlab.results import read_result
 
     qid = (_parse_qids(qid, "QID") or [qid])[0]
     result = read_result(out, qid)
     if result is None:
         raise FileNotFoundError(f"no result for {qid} in {out}; run `attnlab run {qid} --out {out}` first")
-    _print_result(result)
+    _print_result(result, lang.value)
 
 
-def _print_result(result: Any) -> None:
+def _print_result(result: Any, lang: str = "en") -> None:
     from attnlab.report.html import format_value
+    from attnlab.report.i18n import VERDICT_WORDS
 
-    console.print(f"[bold]{result.qid}[/bold] {escape(result.question_zh)}", highlight=False)
-    console.print(result.question, highlight=False, markup=False)
-    console.print(f"[dim]claim:[/dim] {escape(result.claim)}", highlight=False)
-    console.print(f"[bold]verdict: {result.verdict}[/bold]", highlight=False)
-    console.print(result.rule, highlight=False, markup=False)
-    for c in result.checks:
-        mark = "[green]✓[/green]" if c.passed else "[red]✗[/red]"
-        console.print(f"{mark} {escape(c.name)}: {escape(c.detail)}", highlight=False)
-    table = Table(show_lines=False)
-    table.add_column("evidence", overflow="fold")
-    table.add_column("value [interval]")
-    table.add_column("unit")
+    zh = lang == "zh"
+
+    def pick(en: str, zh_text: str) -> str:
+        return zh_text or en if zh else en
+
+    word = VERDICT_WORDS.get(result.verdict, (result.verdict, result.verdict))[1 if zh else 0]
+    console.print(f"[bold]{result.qid}[/bold] {escape(pick(result.question, result.question_zh))}", highlight=False)
+    answer = result.answer.get("zh" if zh else "en") or result.answer.get("en") or result.summary
+    console.print(f"[bold]{'结论' if zh else 'verdict'}: {word}[/bold]", highlight=False)
+    console.print(answer, highlight=False, markup=False)
+    for c in result.claims:
+        cw = VERDICT_WORDS.get(c.verdict, (c.verdict, c.verdict))[1 if zh else 0]
+        console.print(f"  • [bold]{escape(cw)}[/bold] {escape(pick(c.statement, c.statement_zh))}", highlight=False)
+        if c.because:
+            console.print(f"    {escape(pick(c.because, c.because_zh))}", highlight=False, style="dim")
+    failed = [c for c in result.checks if not c.passed]
+    for c in failed:
+        console.print(f"[red]✗[/red] {escape(pick(c.detail, c.detail_zh))}", highlight=False)
+    deciding = {n for c in result.claims for n in c.evidence}
+    table = Table(show_lines=False, title="关键数字" if zh else "deciding numbers")
+    table.add_column("测量项" if zh else "measurement", overflow="fold")
+    table.add_column("数值 [区间]" if zh else "value [interval]")
     for e in result.evidence:
-        if isinstance(e.value, list):
-            continue
-        table.add_row(e.label or e.name, format_value(e.value, e.ci), e.unit)
+        if e.name in deciding and not isinstance(e.value, list):
+            table.add_row(pick(e.label or e.name, e.label_zh), format_value(e.value, e.ci))
     console.print(table)
 
 

@@ -566,6 +566,8 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
                  f"and without retraining about {share:.0%} of 8 heads can be removed ({n} seeds).")
     answer_zh = (f"因为{core_zh}。但头不是越多越好:只有一个关系时一个头学得最快;不重训时 8 个头里约有 "
                  f"{share:.0%} 可以删掉({n} 个种子)。")
+    if decision.verdict == "inconclusive":
+        answer_en, answer_zh = rules.undecided_answer(decision.claims)
     return Explanation(summary=summary, answer_en=answer_en, answer_zh=answer_zh)
 
 

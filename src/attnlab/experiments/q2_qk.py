@@ -457,6 +457,8 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
         f"分开的 W_Q、W_K 准确率 {acc['separate'].number:.2f},共享矩阵只有 {acc['shared'].number:.2f}"
         f"({n} 个种子,配对提升 {rules.fmt(g_att, 2)})。完整的 Transformer 块能部分弥补:共享版本也能学会,"
         f"但需要 {times} 倍的步数。" + share_zh)
+    if decision.verdict == "inconclusive":
+        answer_en, answer_zh = rules.undecided_answer(decision.claims)
     return Explanation(summary=summary, answer_en=answer_en, answer_zh=answer_zh)
 
 

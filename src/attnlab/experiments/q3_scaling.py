@@ -433,6 +433,8 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     answer_zh = (f"{lead[1]}d_k={large} 时,训练初期有 {sat:.0%} 的不缩放查询行把超过 {SATURATED_AT:.0%} 的注意力放在"
                  f"错误的键上,经 softmax 传回的梯度是缩放模型的 {gr} 倍,{hard_zh}。d_k={small} 时不缩放需要"
                  f"缩放版本 {sr} 倍的步数(Vaswani 等人认为小 d_k 时差别不大)。")
+    if decision.verdict == "inconclusive":
+        answer_en, answer_zh = rules.undecided_answer(decision.claims)
     return Explanation(summary=summary, answer_en=answer_en, answer_zh=answer_zh)
 
 

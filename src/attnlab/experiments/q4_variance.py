@@ -428,6 +428,8 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
                  f"除以 √d_k 就回到 1:这是代数推导,蒙特卡洛实验也验证了。训练好的模型不满足这个前提,"
                  f"{JOB[decision.claims[1].verdict][1]}:缩放后 logits 的标准差从 d_k={dks[0]} 时的 {lo_std:.2f} 变为 "
                  f"d_k={dks[-1]} 时的 {hi_std:.2f}(双对数斜率 {slope.number:.2f},不缩放时为 0.5)。" + mini_zh)
+    if decision.verdict == "inconclusive":
+        answer_en, answer_zh = rules.undecided_answer(decision.claims)
     return Explanation(summary=summary + " " + decision.rule, answer_en=answer_en, answer_zh=answer_zh)
 
 

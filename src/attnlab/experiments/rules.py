@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from attnlab.results import Check, Claim, Evidence
 
-__all__ = ["Ruling", "claim", "fmt", "interval", "reached_check", "reached_count", "worst_verdict"]
+__all__ = ["Ruling", "claim", "fmt", "interval", "reached_check", "reached_count", "undecided_answer",
+           "worst_verdict"]
 
 
 @dataclass(frozen=True)
@@ -95,3 +96,12 @@ def worst_verdict(verdicts: Sequence[str]) -> str:
     if not verdicts:
         raise ValueError("verdicts: expected at least one verdict, got none")
     return min(verdicts, key=lambda v: _ORDER[v])
+
+
+def undecided_answer(claims: Sequence[Claim]) -> tuple[str, str]:
+    """The short answer (English, Chinese) when the verdict is inconclusive: why, from the first undecided claim."""
+    c = next((c for c in claims if c.verdict == "inconclusive"), None)
+    if c is None:
+        return "These runs cannot decide the question.", "这些运行还不能回答这个问题。"
+    return (f"These runs cannot decide it yet. {c.because}".strip(),
+            f"这些运行还不能下结论。{c.because_zh or c.because}".strip())
