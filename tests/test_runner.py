@@ -175,3 +175,17 @@ def test_executor_arguments_are_checked(tmp_path):
         _run(tmp_path, executor="local", address="auto")
     with pytest.raises(ValueError, match="--jobs"):
         _run(tmp_path, jobs=0)
+
+
+def test_the_registry_docstring_example_runs_as_written(tmp_path):
+    import attnlab.experiments.registry as registry
+
+    doc = registry.__doc__
+    code = textwrap.dedent(doc[doc.index("::\n") + 3:]).strip()
+    (tmp_path / "example.py").write_text(code + "\n")
+    out = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "ATTNLAB_NO_PRETRAINED": "1"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[0] in ("confirmed", "refuted", "inconclusive")
+    result = read_result(tmp_path / "coin-report", "q99")
+    assert result is not None and result.verdict == out.stdout.split()[0]
