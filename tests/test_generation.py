@@ -45,11 +45,11 @@ def test_lm_cache_matches_no_cache(variant, num_beams):
     _same(cached, plain)
     # the returned logits are the model's logits for the returned sequence (teacher forcing)
     with torch.no_grad():
-        full = lm(cached.sequences)[:, 4:-1]
+        full = lm(cached.sequences).logits[:, 4:-1]
     assert (full - cached.scores).abs().max().item() <= 1e-4
     if num_beams == 1:
         assert torch.equal(cached.scores.argmax(-1), cached.sequences[:, 5:])
-    lm(cached.sequences).logsumexp(-1).mean().backward()  # generated ids can feed a training step
+    lm(cached.sequences).logits.logsumexp(-1).mean().backward()  # generated ids can feed a training step
 
 
 def test_lm_beam_is_at_least_as_likely_as_greedy():
@@ -59,7 +59,7 @@ def test_lm_beam_is_at_least_as_likely_as_greedy():
 
     def logprob(seq):
         with torch.no_grad():
-            lp = torch.log_softmax(lm(seq)[:, 2:-1], -1)
+            lp = torch.log_softmax(lm(seq).logits[:, 2:-1], -1)
         return lp.gather(-1, seq[:, 3:, None]).sum((1, 2))
 
     greedy = lm.generate(prompt, 6)
@@ -113,7 +113,7 @@ def test_encoder_decoder_cache_matches_no_cache(num_beams, norm_first):
     assert cached.sequences.shape == (3, 11) and (cached.sequences[:, 0] == 0).all()
     _same(cached, plain)
     with torch.no_grad():
-        full = model(src, cached.sequences[:, :-1], src_key_mask=mask)
+        full = model(src, cached.sequences[:, :-1], src_key_mask=mask).logits
     assert (full - cached.scores).abs().max().item() <= 1e-4
 
 
@@ -139,5 +139,5 @@ def test_rnn_seq2seq_generation(style, num_beams):
     assert a.sequences.shape == (2, 9)
     _same(a, b)
     with torch.no_grad():
-        full = model(src, a.sequences[:, :-1], src_key_mask=mask)
+        full = model(src, a.sequences[:, :-1], src_key_mask=mask).logits
     assert (full - a.scores).abs().max().item() <= 1e-4

@@ -41,7 +41,7 @@ def test_same_logits_as_hf():
     ids = torch.randint(0, 101, (3, 20))
     with torch.no_grad():
         expected = hf(ids).logits
-        got = ours(ids)
+        got = ours(ids).logits
     assert (got - expected).abs().max().item() <= 1e-4
 
 
@@ -62,7 +62,7 @@ def test_other_gpt2_settings():
     assert ours.config.d_ff == 80 and ours.config.norm_eps == 1e-6
     ids = torch.randint(0, 101, (2, 9))
     with torch.no_grad():
-        assert (ours(ids) - hf(ids).logits).abs().max().item() <= 1e-4
+        assert (ours(ids).logits - hf(ids).logits).abs().max().item() <= 1e-4
     # a bare GPT2Model (no head) converts too, with the head tied to wte
     body = from_hf_gpt2(_small_gpt2().transformer)
     assert body.lm_head.weight is body.embed.tok.weight

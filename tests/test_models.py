@@ -225,12 +225,13 @@ def test_lm_is_causal_and_cache_positions():
     torch.manual_seed(0)
     lm = TransformerLM(vocab_size=13, d_model=16, n_heads=2, n_layers=2, max_len=32).eval()
     x = torch.randint(0, 13, (2, 10))
-    full = lm(x)
+    full = lm(x).logits
     y = x.clone()
     y[:, 6:] = (y[:, 6:] + 3) % 13
-    torch.testing.assert_close(lm(y)[:, :6], full[:, :6])  # future tokens do not leak
+    torch.testing.assert_close(lm(y).logits[:, :6], full[:, :6])  # future tokens do not leak
     caches = lm.make_caches(2)
-    parts = [lm(x[:, :4], caches=caches), lm(x[:, 4:5], caches=caches), lm(x[:, 5:], caches=caches)]
+    parts = [lm(x[:, :4], caches=caches).logits, lm(x[:, 4:5], caches=caches).logits,
+             lm(x[:, 5:], caches=caches).logits]
     torch.testing.assert_close(torch.cat(parts, 1), full, atol=1e-5, rtol=0)
     out = lm(x, need_weights=True)
     assert out.logits.shape == (2, 10, 13) and out.attentions[1].shape == (2, 2, 10, 10)
@@ -240,7 +241,7 @@ def test_post_ln_and_sinusoidal_lm_run():
     lm = TransformerLM(vocab_size=13, d_model=16, n_heads=2, n_layers=2, max_len=32, norm_first=False,
                        positions="sinusoidal", tie_embeddings=False)
     assert lm.norm is None and lm.lm_head.weight is not lm.embed.tok.weight
-    assert lm(torch.randint(0, 13, (1, 5))).shape == (1, 5, 13)
+    assert lm(torch.randint(0, 13, (1, 5))).logits.shape == (1, 5, 13)
 
 
 def test_classifier_poolings():
@@ -250,8 +251,8 @@ def test_classifier_poolings():
     mask[2, 3:] = False
     for pooling in ("first", "mean", "max", "attention"):
         m = SequenceClassifier(vocab_size=9, n_classes=4, d_model=16, n_heads=2, n_layers=1, pooling=pooling)
-        assert m(x, key_mask=mask).shape == (3, 4)
-        out = m(x, key_mask=mask, return_weights=True)
+        out = m(x, key_mask=mask)
+        assert out.logits.shape == (3, 4)
         if pooling == "attention":
             assert out.pool_weights.shape == (3, 7)
             assert out.pool_weights[2, 3:].abs().max().item() == 0.0
@@ -260,7 +261,7 @@ def test_classifier_poolings():
         for cell in ("lstm", "gru"):
             m = RNNClassifier(vocab_size=9, n_classes=4, d_model=16, cell=cell, bidirectional=True,
                               pooling=pooling, score="scaled_dot" if cell == "gru" else "additive")
-            assert m(x, key_mask=mask).shape == (3, 4)
+            assert m(x, key_mask=mask).logits.shape == (3, 4)
     with pytest.raises(ValueError, match="right padding"):
         RNNClassifier(vocab_size=9, n_classes=4, d_model=16)(x, key_mask=~mask)
 
@@ -373,7 +374,7 @@ def test_learns_lm_copy_and_generates_it():
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(2)
     model = TransformerLM(vocab_size=9, d_model=32, n_heads=4, n_layers=2, max_len=16)
-    _train(model, lambda: _copy_lm_batch(gen), lambda m, x, y: _ce(m(x), y), 300)
+    _train(model, lambda: _copy_lm_batch(gen), lambda m, x, y: _ce(m(x).logits, y), 300)
     x = torch.randint(0, 8, (32, 5), generator=gen)
     prompt = torch.cat([x, torch.full((32, 1), 8)], 1)
     out = model.generate(prompt, 5)
@@ -391,7 +392,7 @@ def test_learns_encoder_decoder_reverse():
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(3)
     model = EncoderDecoder(src_vocab_size=8, tgt_vocab_size=8, d_model=32, n_heads=4, n_layers=2, max_len=16)
-    _train(model, lambda: _reverse_pair(gen), lambda m, s, ti, to: _ce(m(s, ti), to), 250)
+    _train(model, lambda: _reverse_pair(gen), lambda m, s, ti, to: _ce(m(s, ti).logits, to), 250)
     src, _, out = _reverse_pair(gen, n=64)
     pred = model.generate(src, 7, bos_token_id=0, eos_token_id=1)
     assert (pred[:, 1:] == out).float().mean().item() > 0.95
@@ -403,7 +404,7 @@ def test_learns_rnn_seq2seq_reverse(style, score):
     gen = torch.Generator().manual_seed(4)
     model = RNNSeq2Seq(src_vocab_size=8, tgt_vocab_size=8, d_model=48, cell="gru", bidirectional=True,
                        score=score, style=style)
-    _train(model, lambda: _reverse_pair(gen, length=5), lambda m, s, ti, to: _ce(m(s, ti), to), 200, lr=1e-2)
+    _train(model, lambda: _reverse_pair(gen, length=5), lambda m, s, ti, to: _ce(m(s, ti).logits, to), 200, lr=1e-2)
     src, _, out = _reverse_pair(gen, n=64, length=5)
     pred = model.generate(src, 6, bos_token_id=0, eos_token_id=1)
     assert (pred[:, 1:] == out).float().mean().item() > 0.9
@@ -436,8 +437,8 @@ def test_learns_classifiers_contains_token(build):
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(5)
     model = build()
-    _train(model, lambda: _contains_batch(gen), lambda m, x, k, y: _ce(m(x, key_mask=k), y), 150)
+    _train(model, lambda: _contains_batch(gen), lambda m, x, k, y: _ce(m(x, key_mask=k).logits, y), 150)
     x, k, y = _contains_batch(gen, n=256)
     with torch.no_grad():
-        acc = (model(x, key_mask=k).argmax(-1) == y).float().mean().item()
+        acc = (model(x, key_mask=k).logits.argmax(-1) == y).float().mean().item()
     assert acc > 0.95

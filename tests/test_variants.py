@@ -349,7 +349,7 @@ def test_lm_and_seq2seq_generate_same_tokens_and_logits_with_and_without_cache(v
     assert torch.equal(cached.sequences, plain.sequences)
     assert (cached.scores - plain.scores).abs().max().item() <= 1e-5
     with torch.no_grad():
-        assert (lm(cached.sequences)[:, 3:-1] - cached.scores).abs().max().item() <= 1e-4
+        assert (lm(cached.sequences).logits[:, 3:-1] - cached.scores).abs().max().item() <= 1e-4
 
     seq2seq = EncoderDecoder(src_vocab_size=19, tgt_vocab_size=23, d_model=C, n_heads=H, n_layers=1, max_len=24,
                              **MODEL_VARIANTS[variant]).eval()

@@ -774,9 +774,7 @@ def train_vs_hf(ctx: CaseContext) -> CaseResult:
 
     def step_ours():
         opt_ours.zero_grad(set_to_none=True)
-        out = ours(ids)
-        logits = out if isinstance(out, torch.Tensor) else out.logits
-        lm_loss(logits).backward()
+        lm_loss(ours(ids).logits).backward()
         opt_ours.step()
 
     def step_hf():

@@ -191,9 +191,8 @@ class RNNClassifier(ConfiguredModel):
     (:class:`~attnlab.models.blocks.AttentionPooling` with the registered score ``config.score``, additive by
     default).
 
-    forward(input_ids (B, T), *, key_mask (B, T) | None, return_weights=False) -> logits (B, n_classes), or
-    :class:`ClassifierOutput` with ``pool_weights`` (B, T) when ``return_weights`` (None unless
-    pooling="attention").
+    forward(input_ids (B, T), *, key_mask (B, T) | None) -> :class:`ClassifierOutput` with ``logits``
+    (B, n_classes) and ``pool_weights`` (B, T) (None unless pooling="attention").
     """
 
     config_class = RNNClassifierConfig
@@ -207,8 +206,7 @@ class RNNClassifier(ConfiguredModel):
         self.dropout = nn.Dropout(c.dropout)
         self.classifier = nn.Linear(c.d_model, c.n_classes)
 
-    def forward(self, input_ids: torch.Tensor, *, key_mask: torch.Tensor | None = None,
-                return_weights: bool = False) -> torch.Tensor | ClassifierOutput:
+    def forward(self, input_ids: torch.Tensor, *, key_mask: torch.Tensor | None = None) -> ClassifierOutput:
         h, state = self.encoder.encode(input_ids, key_mask=key_mask)  # (B, T, C)
         weights = None
         kind = self.config.pooling
@@ -221,15 +219,15 @@ class RNNClassifier(ConfiguredModel):
         else:
             pooled, weights = self.pool(h, key_mask)
         logits = self.classifier(self.dropout(pooled))  # (B, n_classes)
-        return ClassifierOutput(logits, weights) if return_weights else logits
+        return ClassifierOutput(logits, weights)
 
 
 @dataclass
 class Seq2SeqOutput:
-    """Output of :class:`RNNSeq2Seq` with ``need_weights=True``: logits (B, T, V), attentions (B, T, S)."""
+    """Output of :class:`RNNSeq2Seq`: logits (B, T, V); attentions (B, T, S) when ``need_weights``, else None."""
 
     logits: torch.Tensor
-    attentions: torch.Tensor
+    attentions: torch.Tensor | None = None
 
 
 class _RNNSeq2SeqStepper:
@@ -333,11 +331,11 @@ class RNNSeq2Seq(ConfiguredModel):
         return self.out(self.dropout(out)), state, w
 
     def forward(self, src_ids: torch.Tensor, tgt_ids: torch.Tensor, *, src_key_mask: torch.Tensor | None = None,
-                need_weights: bool = False) -> torch.Tensor | Seq2SeqOutput:
+                need_weights: bool = False) -> Seq2SeqOutput:
         _check_ids(tgt_ids, "tgt_ids")
         memory, state = self.encode(src_ids, src_key_mask)
         logits, _, w = self._decode(tgt_ids, memory, src_key_mask, state)
-        return Seq2SeqOutput(logits, w) if need_weights else logits
+        return Seq2SeqOutput(logits, w if need_weights else None)
 
     @torch.no_grad()
     def generate(self, src_ids: torch.Tensor, max_new_tokens: int, *, bos_token_id: int | None = None,

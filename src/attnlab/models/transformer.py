@@ -74,11 +74,11 @@ class DecoderOutput:
 
 @dataclass
 class LMOutput:
-    """Output of :class:`TransformerLM` when called with ``need_weights=True``.
+    """Output of :class:`TransformerLM`.
 
     Attributes:
         logits: (B, T, V).
-        attentions: per layer (B, H, T, Tk).
+        attentions: per layer (B, H, T, Tk) when ``need_weights``, else None.
     """
 
     logits: torch.Tensor
@@ -87,7 +87,7 @@ class LMOutput:
 
 @dataclass
 class ClassifierOutput:
-    """Output of the sequence classifiers when weights are requested.
+    """Output of the sequence classifiers (:class:`SequenceClassifier`, ``RNNClassifier``).
 
     Attributes:
         logits: (B, n_classes).
@@ -352,8 +352,8 @@ class TransformerLM(ConfiguredModel):
     ``TransformerLM(vocab_size=100, d_model=64, n_heads=4, n_layers=2, max_len=128)``.
 
     forward(input_ids (B, T) long, *, key_mask (B, T) | None, caches list[KVCache] | None,
-    head_mask (n_layers, H) | None, need_weights=False) -> logits (B, T, V), or
-    :class:`LMOutput` (logits, attentions) when ``need_weights=True``.
+    head_mask (n_layers, H) | None, need_weights=False) -> :class:`LMOutput` (``logits`` (B, T, V), and the
+    per-layer ``attentions`` when ``need_weights``).
 
     With ``caches`` (from :meth:`make_caches`) the tokens are appended to the caches and positions start at
     ``caches[0].length``.
@@ -399,7 +399,7 @@ class TransformerLM(ConfiguredModel):
 
     def forward(self, input_ids: torch.Tensor, *, key_mask: torch.Tensor | None = None,
                 caches: list[KVCache] | None = None, head_mask: torch.Tensor | None = None,
-                need_weights: bool = False) -> torch.Tensor | LMOutput:
+                need_weights: bool = False) -> LMOutput:
         _check_ids(input_ids, "input_ids")
         if key_mask is not None:
             check_key_mask(key_mask, input_ids.shape[0], (caches[0].length if caches else 0) + input_ids.shape[1])
@@ -410,7 +410,7 @@ class TransformerLM(ConfiguredModel):
         x = self.hidden_states(input_ids, key_mask=key_mask, caches=caches, head_mask=head_mask,
                                attentions=attentions)
         logits = self.lm_head(x)  # (B, T, V)
-        return LMOutput(logits, attentions) if need_weights else logits
+        return LMOutput(logits, attentions)
 
     @torch.no_grad()
     def generate(self, input_ids: torch.Tensor, max_new_tokens: int, *, use_cache: bool = True,
@@ -450,8 +450,10 @@ class EncoderDecoder(ConfiguredModel):
     Keyword construction: the fields of :class:`EncoderDecoderConfig` (``src_vocab_size``,
     ``tgt_vocab_size``, ``d_model``, ``n_heads``, ``n_layers``, ``n_decoder_layers``, ``max_len``...).
 
-    forward(src_ids (B, S), tgt_ids (B, T), *, src_key_mask (B, S) | None, tgt_key_mask (B, T) | None)
-    -> logits (B, T, V_tgt). ``tgt_ids`` is the decoder input (shifted right, starting with BOS).
+    forward(src_ids (B, S), tgt_ids (B, T), *, src_key_mask (B, S) | None, tgt_key_mask (B, T) | None,
+    need_weights=False) -> :class:`DecoderOutput` (``logits`` (B, T, V_tgt), hidden states, and the self- and
+    cross-attention weights when ``need_weights``). ``tgt_ids`` is the decoder input (shifted right,
+    starting with BOS).
     """
 
     config_class = EncoderDecoderConfig
@@ -469,9 +471,10 @@ class EncoderDecoder(ConfiguredModel):
         return self.encoder(src_ids, key_mask=src_key_mask).hidden
 
     def forward(self, src_ids: torch.Tensor, tgt_ids: torch.Tensor, *, src_key_mask: torch.Tensor | None = None,
-                tgt_key_mask: torch.Tensor | None = None) -> torch.Tensor:
+                tgt_key_mask: torch.Tensor | None = None, need_weights: bool = False) -> DecoderOutput:
         memory = self.encode(src_ids, src_key_mask)
-        return self.decoder(tgt_ids, memory, memory_key_mask=src_key_mask, key_mask=tgt_key_mask).logits
+        return self.decoder(tgt_ids, memory, memory_key_mask=src_key_mask, key_mask=tgt_key_mask,
+                            need_weights=need_weights)
 
     @torch.no_grad()
     def generate(self, src_ids: torch.Tensor, max_new_tokens: int, *, bos_token_id: int | None = None,
@@ -522,9 +525,9 @@ class SequenceClassifier(ConfiguredModel):
     Pooling (``config.pooling``): "first" (the first token's state, BERT's [CLS] convention), "mean" /
     "max" over real tokens, or "attention" (:class:`AttentionPooling` with ``config.pool_score``).
 
-    forward(input_ids (B, T), *, key_mask (B, T) | None, head_mask | None, need_weights=False,
-    return_weights=False) -> logits (B, n_classes), or :class:`ClassifierOutput` when ``need_weights``
-    (per-layer self-attention maps) or ``return_weights`` (the pooling weights (B, T)) is set.
+    forward(input_ids (B, T), *, key_mask (B, T) | None, head_mask | None, need_weights=False) ->
+    :class:`ClassifierOutput` (``logits`` (B, n_classes), the pooling weights (B, T) with attention pooling,
+    and the per-layer self-attention maps when ``need_weights``).
     """
 
     config_class = ClassifierConfig
@@ -538,8 +541,7 @@ class SequenceClassifier(ConfiguredModel):
         self.classifier = nn.Linear(c.d_model, c.n_classes)
 
     def forward(self, input_ids: torch.Tensor, *, key_mask: torch.Tensor | None = None,
-                head_mask: torch.Tensor | None = None, need_weights: bool = False,
-                return_weights: bool = False) -> torch.Tensor | ClassifierOutput:
+                head_mask: torch.Tensor | None = None, need_weights: bool = False) -> ClassifierOutput:
         enc = self.encoder(input_ids, key_mask=key_mask, head_mask=head_mask, need_weights=need_weights)
         h = enc.hidden  # (B, T, C)
         pool_w = None
@@ -553,6 +555,4 @@ class SequenceClassifier(ConfiguredModel):
         else:
             pooled, pool_w = self.pool(h, key_mask)
         logits = self.classifier(self.dropout(pooled))  # (B, n_classes)
-        if need_weights or return_weights:
-            return ClassifierOutput(logits, pool_w, enc.attentions)
-        return logits
+        return ClassifierOutput(logits, pool_w, enc.attentions)
