@@ -70,6 +70,8 @@ __all__ = [
 
 BUILTIN_MODULES: tuple[str, ...] = (
     "attnlab.experiments.q2_qk",
+    "attnlab.experiments.q7_why",
+    "attnlab.experiments.q8_scores",
 )
 ENTRY_POINT_GROUP = "attnlab.experiments"
 
