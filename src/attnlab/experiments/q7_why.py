@@ -141,11 +141,13 @@ def _encode(task: Any, text: str) -> torch.Tensor:
 def _settings(profile: str) -> dict[str, Any]:
     return pick(profile,
                 tiny=dict(lengths={"short": 6, "long": 10}, steps={"short": 20, "long": 20}, d_model=8,
-                          batch_size=16, lr=1e-2, eval_every=10, eval_batches=2, n_analysis=32),
+                          batch_size=16, lr=1e-2, eval_every={"short": 10, "long": 10}, eval_batches=2, n_analysis=32),
                 quick=dict(lengths={"short": 16, "long": 48}, steps={"short": 300, "long": 600}, d_model=32,
-                           batch_size=32, lr=1e-2, eval_every=10, eval_batches=4, n_analysis=256),
+                           batch_size=32, lr=1e-2, eval_every={"short": 10, "long": 20}, eval_batches=4,
+                           n_analysis=256),
                 full=dict(lengths={"short": 16, "long": 256}, steps={"short": 1000, "long": 4000}, d_model=64,
-                          batch_size=64, lr=5e-3, eval_every=50, eval_batches=8, n_analysis=1024))
+                          batch_size=64, lr=5e-3, eval_every={"short": 20, "long": 50}, eval_batches=8,
+                          n_analysis=1024))
 
 
 @torch.no_grad()
@@ -219,8 +221,8 @@ def trials(profile: str, seeds: list[int]) -> list[Trial]:
             for seed in seeds:
                 grid.append(Trial(train_trial, {
                     "kind": "train", "task": task, "role": role, "length": s["lengths"][role], "encoder": encoder,
-                    "pooling": pooling, "seed": seed, "steps": s["steps"][role],
-                    **{k: s[k] for k in ("d_model", "batch_size", "lr", "eval_every", "eval_batches", "n_analysis")}}))
+                    "pooling": pooling, "seed": seed, "steps": s["steps"][role], "eval_every": s["eval_every"][role],
+                    **{k: s[k] for k in ("d_model", "batch_size", "lr", "eval_batches", "n_analysis")}}))
     sentences = SENTENCES[:1] if profile == "tiny" else SENTENCES
     return [*grid, Trial(minilm_trial, {"kind": "minilm", "sentences": [list(p) for p in sentences]})]
 
@@ -316,10 +318,12 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                                    f"model (seed {att[0].config['seed']}) on \"{text}\"; P(positive) = "
                                    f"{e['p_positive']:.3f}"))
     ev += _minilm_evidence(outcomes.one(kind="minilm").measurements)
+    evals = {role: outcomes.where(kind="train", role=role)[0].config["eval_every"] for role in ("short", "long")}
     config = {"cells": [list(c) for c in CELLS], "poolings": list(POOLINGS), "lengths": lengths,
-              "steps": budgets, "threshold": THRESHOLD, "speedup_margin": SPEEDUP, "focus": FOCUS, "flips": FLIPS,
+              "steps": budgets, "eval_every": evals, "threshold": THRESHOLD, "speedup_margin": SPEEDUP,
+              "focus": FOCUS, "flips": FLIPS,
               "n_perm": N_PERM, "cell": "lstm", "attention_score": "additive",
-              **{k: first[k] for k in ("d_model", "batch_size", "lr", "eval_every", "eval_batches", "n_analysis")}}
+              **{k: first[k] for k in ("d_model", "batch_size", "lr", "eval_batches", "n_analysis")}}
     return Aggregate(ev, _plots(ev, outcomes, lengths), config, [YANG, JAIN_WALLACE, WIEGREFFE_PINTER, CLARK])
 
 
