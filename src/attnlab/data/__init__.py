@@ -1,5 +1,6 @@
 """Data: synthetic tasks generated from a seed, and loaders for users' own labelled text."""
 
+from attnlab.data.contrast import ContrastSentimentTask
 from attnlab.data.retrieval import CycleTask, LookupTask
 from attnlab.data.tasks import (
     IGNORE_INDEX,
@@ -34,6 +35,7 @@ __all__ = [
     "AssociativeRecallTask",
     "Batch",
     "CharTokenizer",
+    "ContrastSentimentTask",
     "CopyTask",
     "CycleTask",
     "FollowTask",

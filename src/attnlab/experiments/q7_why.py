@@ -1,0 +1,618 @@
+"""q7: why introduce attention at all?
+
+The seed's answer has two parts, tested separately.
+
+**On long text, RNN + attention beats RNN + pooling.** The same LSTM encoder
+(:class:`attnlab.models.RNNClassifier`) is read out four ways: the final state ("last"), the mean or the
+maximum over the states, or attention pooling (Yang et al. 2016: a learned query, additive score). Two
+tasks, each at a short and a long length:
+
+- ``needle`` (:class:`attnlab.data.NeedleSentimentTask`): one polar word (*hate*, *love*, ...) hidden in
+  filler, the label is its polarity. This is keyword detection: a bag of words solves it exactly, and so
+  does max-pooling over anything that marks the keyword.
+- ``contrast`` (:class:`attnlab.data.ContrastSentimentTask`): two polar words and a connective between
+  them; "but" keeps the later clause, "although" the earlier one. When the two words disagree no bag of
+  words and no single polar word decides the label (every such predictor is exactly at chance there).
+  The states of an RNN are contextual, so max-pooling is *not* ruled out by construction (a state after
+  the connective can carry the verdict): it is measured, not assumed.
+
+The compositional task at the long length is also run with a bidirectional LSTM (C/2 units per
+direction), the encoder of Jain & Wallace (2019). Every condition trains to ``THRESHOLD`` accuracy or a
+step budget (5 seeds), and reports its steps-to-threshold and its accuracy on held-out texts. "Better"
+is measured as learning the task within the budget, or reaching the threshold in fewer steps: per task x
+length x encoder, attention is paired with the best other pooling (the one that reached the threshold in
+most seeds, then fastest) and the paired ratio of their steps decides.
+
+**Attention focuses on what matters ("I hate this movie.").** For the trained attention models: the
+pooling weight on the word that decides the label, against the uniform share 1/T; and whether that
+placement drives the output: the permutation test of Jain & Wallace (2019), which moves the weights to
+random positions and counts how often the decision flips (with Wiegreffe & Pinter 2019's caveat that such
+a test does not show what an explanation is). Beside it, a pretrained Transformer (all-MiniLM-L6-v2): the
+share of attention that the polar word of "I hate this movie." and similar sentences receives, per
+layer, against the uniform share and against the mean word.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from attnlab.analysis.curves import mean_curve
+from attnlab.analysis.permutation import permutation_test
+from attnlab.data import make_task
+from attnlab.experiments import rules, stats
+from attnlab.experiments.context import pick
+from attnlab.experiments.registry import register
+from attnlab.experiments.spec import (
+    Aggregate,
+    Decision,
+    EvidenceSet,
+    Experiment,
+    Explanation,
+    Outcomes,
+    Question,
+    Trial,
+)
+from attnlab.experiments.training import fit
+from attnlab.results import Check, Evidence, Panel, Plot, Reference, RefLine, Series
+
+__all__ = ["CELLS", "POOLINGS", "QUESTION", "SENTENCES", "minilm_trial", "train_trial"]
+
+QUESTION = Question(
+    qid="q7",
+    title="Why attention at all?",
+    question="Why introduce the attention mechanism?",
+    question_zh="为什么引入Attention机制?",
+    claim="Attention lets a model focus on what matters (to classify the sentiment of \"I hate this movie.\" "
+          "it should attend to \"hate\"); on long text an RNN with attention beats an RNN with plain pooling "
+          "by a good margin.",
+    claim_zh="让模型对重要信息重点关注并充分学习吸收……比如:I hate this movie.如果做情感分析,明显对hate这个词语应当"
+             "关注更多……对于这种长文本处理,使用RNN+attention的效果比使用单纯的RNN+pooling的效果要好不少。",
+)
+
+POOLINGS = ("attention", "last", "mean", "max")
+OTHERS = ("last", "mean", "max")
+TASKS = ("needle", "contrast")
+ENCODER_NAMES = {"lstm": "LSTM", "bilstm": "BiLSTM"}
+# (task, length role, encoder): every profile runs every cell; the profile sets the lengths.
+# The bidirectional encoder runs where context on both sides matters: on the compositional task a
+# unidirectional state at the earlier polar word cannot know that "although" follows.
+CELLS: tuple[tuple[str, str, str], ...] = (
+    ("needle", "short", "lstm"), ("contrast", "short", "lstm"),
+    ("needle", "long", "lstm"), ("contrast", "long", "lstm"), ("contrast", "long", "bilstm"),
+)
+LONG_CELLS = tuple(c for c in CELLS if c[1] == "long")
+SHORT_CELLS = tuple(c for c in CELLS if c[1] == "short")
+THRESHOLD = 0.9  # held-out accuracy every condition is trained to
+SPEEDUP = 1.5  # "a good margin": the steps ratio's interval must clear this (or 1 / this) to decide
+FOCUS = 2.0  # "focuses": the weight on the deciding word is more than this many uniform shares
+FLIPS = 0.1  # "the placement matters": permuting the weights flips more than this fraction of decisions
+N_PERM = 10  # permutations per text in the permutation test
+ANALYSIS_SEED = 707_000  # seed offset of the held-out texts analysed after training
+# (sentence, its polar word) for the pretrained model
+SENTENCES: tuple[tuple[str, str], ...] = (
+    ("I hate this movie.", "hate"),
+    ("I love this movie.", "love"),
+    ("This film was terrible.", "terrible"),
+    ("What a wonderful performance.", "wonderful"),
+    ("The service at this restaurant was excellent.", "excellent"),
+)
+EXAMPLES = ("i hate this movie", "i love this movie")  # the seed's sentence in the tasks' vocabulary
+
+JAIN_WALLACE = Reference(
+    "Jain & Wallace 2019, Attention is not Explanation, §4", "Randomly permuting the attention weights of "
+    "BiLSTM+attention text classifiers often changes the output little (small median TVD), and attention "
+    "correlates weakly with gradient and leave-one-out importance.", "BiLSTM + additive attention; SST, IMDB, "
+    "20News, ...; output TVD", "contradicts", "https://arxiv.org/abs/1902.10186")
+WIEGREFFE_PINTER = Reference(
+    "Wiegreffe & Pinter 2019, Attention is not not Explanation, §3-4", "Permuting weights at test time leaves "
+    "the trained encoder unchanged, so it cannot show the weights are not an explanation; on several of the "
+    "same datasets uniform weights do as well as learned ones (attention not needed), elsewhere adversarial "
+    "weights must be trained and hard to find.", "same models and datasets as Jain & Wallace", "context",
+    "https://arxiv.org/abs/1908.04626")
+YANG = Reference(
+    "Yang et al. 2016, Hierarchical Attention Networks, Table 2", "GRU encoders with attention pooling beat "
+    "GRU encoders with average pooling on document classification (e.g. Yelp'15 71.0 vs 69.8 accuracy, flat "
+    "models).", "bi-GRU, Yelp/IMDB/Yahoo/Amazon documents", "supports", "https://aclanthology.org/N16-1174/")
+CLARK = Reference(
+    "Clark et al. 2019, What Does BERT Look At?, §3", "Much of BERT's attention goes to [CLS], [SEP] and "
+    "punctuation; attention to [SEP] behaves like a no-op (its gradient-based importance is low).",
+    "BERT-base, Wikipedia text", "context", "https://arxiv.org/abs/1906.04341")
+
+ACC = (0.0, 1.0)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Trials
+# ----------------------------------------------------------------------------------------------------
+
+
+def _task(name: str, length: int) -> Any:
+    return make_task(name, length=length)
+
+
+def _encode(task: Any, text: str) -> torch.Tensor:
+    vocab = {w: i for i, w in enumerate(task.words)}
+    return torch.tensor([[vocab[w] for w in text.split()]])
+
+
+def _settings(profile: str) -> dict[str, Any]:
+    return pick(profile,
+                tiny=dict(lengths={"short": 6, "long": 10}, steps={"short": 20, "long": 20}, d_model=8,
+                          batch_size=16, lr=1e-2, eval_every={"short": 10, "long": 10}, eval_batches=2, n_analysis=32),
+                quick=dict(lengths={"short": 16, "long": 48}, steps={"short": 300, "long": 600}, d_model=32,
+                           batch_size=32, lr=1e-2, eval_every={"short": 10, "long": 20}, eval_batches=4,
+                           n_analysis=256),
+                full=dict(lengths={"short": 16, "long": 256}, steps={"short": 1000, "long": 4000}, d_model=64,
+                          batch_size=64, lr=5e-3, eval_every={"short": 20, "long": 50}, eval_batches=8,
+                          n_analysis=1024))
+
+
+@torch.no_grad()
+def _attention_analysis(model: Any, task: Any, batch: Any, seed: int) -> dict[str, Any]:
+    """Where the attention pooling puts its weight, and whether moving it changes the decision."""
+    w = model(batch.inputs, return_weights=True).pool_weights  # (B, T)
+    rows = torch.arange(len(batch))
+    if task.name == "needle":
+        keep = torch.ones(len(batch), dtype=torch.bool)
+        deciding = batch.extra["needle_pos"]
+    else:  # where the polar words agree either decides: look where they disagree
+        keep = batch.extra["conflict"]
+        deciding = batch.extra["deciding_pos"]
+    out: dict[str, Any] = {"uniform": 1.0 / task.seq_len,
+                           "weight_deciding": float(w[rows, deciding][keep].mean())}
+    if task.name == "contrast":
+        out["weight_other"] = float(w[rows, batch.extra["other_pos"]][keep].mean())
+        out["weight_connective"] = float(w[rows, batch.extra["connective_pos"]][keep].mean())
+    perm = permutation_test(model, batch.inputs, targets=batch.targets, n_perm=N_PERM,
+                            generator=torch.Generator().manual_seed(ANALYSIS_SEED + 1 + seed))
+    out.update({f"perm_{k}": v for k, v in perm.to_dict().items()})
+    if task.name == "needle":
+        examples = {}
+        for text in EXAMPLES:
+            res = model(_encode(task, text), return_weights=True)
+            examples[text] = {"weights": res.pool_weights[0].tolist(),
+                              "p_positive": float(res.logits.softmax(-1)[0, 1])}
+        out["examples"] = examples
+    return out
+
+
+def train_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """Train one (task, length, encoder, pooling) for one seed; accuracy, steps, and for attention where it looks."""
+    from attnlab.models import RNNClassifier
+
+    task = _task(config["task"], config["length"])
+    model = RNNClassifier(vocab_size=task.vocab_size, n_classes=task.n_classes, d_model=config["d_model"],
+                          cell="lstm", bidirectional=config["encoder"] == "bilstm", pooling=config["pooling"])
+    out = fit(model, task, steps=config["steps"], lr=config["lr"], batch_size=config["batch_size"],
+              threshold=THRESHOLD, seed=config["seed"], eval_every=config["eval_every"],
+              eval_batches=config["eval_batches"])
+    model.eval()
+    batch = task.sample(config["n_analysis"], torch.Generator().manual_seed(ANALYSIS_SEED + config["seed"]))
+    with torch.no_grad():
+        pred = model(batch.inputs).argmax(-1)
+    out["heldout_accuracy"] = float((pred == batch.targets).float().mean())
+    if config["pooling"] == "attention":
+        out.update(_attention_analysis(model, task, batch, config["seed"]))
+    return out
+
+
+def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """Attention share of the polar word per layer of all-MiniLM-L6-v2, for each sentence in ``config``."""
+    from attnlab.analysis.token_attention import attention_received
+    from attnlab.pretrained import PretrainedUnavailable, load
+
+    try:
+        model = load("all-MiniLM-L6-v2")
+    except PretrainedUnavailable as exc:
+        return {"available": False, "reason": str(exc)}
+    model.eval()
+    return {"available": True,
+            "sentences": [attention_received(model, text, word).to_dict() for text, word in config["sentences"]]}
+
+
+def trials(profile: str, seeds: list[int]) -> list[Trial]:
+    s = _settings(profile)
+    grid = []
+    for task, role, encoder in CELLS:
+        for pooling in POOLINGS:
+            for seed in seeds:
+                grid.append(Trial(train_trial, {
+                    "kind": "train", "task": task, "role": role, "length": s["lengths"][role], "encoder": encoder,
+                    "pooling": pooling, "seed": seed, "steps": s["steps"][role], "eval_every": s["eval_every"][role],
+                    **{k: s[k] for k in ("d_model", "batch_size", "lr", "eval_batches", "n_analysis")}}))
+    sentences = SENTENCES[:1] if profile == "tiny" else SENTENCES
+    return [*grid, Trial(minilm_trial, {"kind": "minilm", "sentences": [list(p) for p in sentences]})]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Evidence
+# ----------------------------------------------------------------------------------------------------
+
+
+def _cell(task: str, role: str, encoder: str) -> str:
+    return f"{task}_{role}_{encoder}"
+
+
+def _filled(steps: list[int | None], budget: int) -> list[int]:
+    """Steps-to-threshold with a seed that never reached it counted as the budget (a lower bound)."""
+    return [budget if s is None else s for s in steps]
+
+
+def _best_other(outcomes: Outcomes, where: dict[str, Any], budget: int) -> str:
+    """The pooling other than attention that reached the threshold in most seeds, then fastest, then best."""
+    def key(p: str) -> tuple[int, float, float]:
+        steps = outcomes.values("steps_to_threshold", pooling=p, **where)
+        acc = outcomes.values("heldout_accuracy", pooling=p, **where)
+        logs = [math.log(s) for s in _filled(steps, budget)]
+        return (-sum(s is not None for s in steps), sum(logs) / len(logs), -sum(acc) / len(acc))
+    return min(OTHERS, key=key)
+
+
+def aggregate(outcomes: Outcomes) -> Aggregate:
+    ev: list[Evidence] = []
+    first = outcomes.where(kind="train")[0].config
+    lengths = {role: outcomes.where(kind="train", role=role)[0].config["length"] for role in ("short", "long")}
+    budgets = {role: outcomes.where(kind="train", role=role)[0].config["steps"] for role in ("short", "long")}
+    ev.append(Evidence("length_short", lengths["short"], unit="words", label="short texts: words per text"))
+    ev.append(Evidence("length_long", lengths["long"], unit="words", label="long texts: words per text"))
+    for task in TASKS:
+        base = _task(task, lengths["long"]).baselines()
+        if task == "needle":  # exactly one polar word, whose polarity is the label: a keyword detector is exact
+            base = {**base, "bag_of_words": 1.0}
+        for name, value in base.items():
+            ev.append(Evidence(f"baseline_{task}_{name}", value, unit="accuracy", bounds=ACC,
+                               label=f"{task} task: {name.replace('_', ' ')} predictor (exact)"))
+    for task, role, encoder in CELLS:
+        cell = _cell(task, role, encoder)
+        where = dict(kind="train", task=task, role=role, encoder=encoder)
+        what = f"{task} task, T={lengths[role]}, {ENCODER_NAMES[encoder]}"
+        for p in POOLINGS:
+            ev.append(stats.evidence_from(f"acc_{cell}_{p}", outcomes.values("heldout_accuracy", pooling=p, **where),
+                                          label=f"held-out accuracy: {p} pooling, {what}", unit="accuracy",
+                                          bounds=ACC))
+            ev.append(stats.steps_evidence(f"steps_{cell}_{p}", outcomes.values("steps_to_threshold", pooling=p,
+                                                                                **where),
+                                           budgets[role], label=f"steps to {THRESHOLD} accuracy: {p} pooling, {what}"))
+        best = _best_other(outcomes, where, budgets[role])
+        ev.append(Evidence(f"best_other_{cell}", best, label=f"best pooling other than attention, {what} (most "
+                           "seeds reaching the threshold, then fewest steps)"))
+        a = _filled(outcomes.values("steps_to_threshold", pooling=best, **where), budgets[role])
+        b = _filled(outcomes.values("steps_to_threshold", pooling="attention", **where), budgets[role])
+        ratio = stats.paired_ratio_evidence(f"speedup_{cell}", a, b, unit="x",
+                                            label=f"steps to {THRESHOLD}, {best} / attention, {what}")
+        ratio.ci_method += f"; a seed that never reached it counts as the budget ({budgets[role]} steps)"
+        ev.append(ratio)
+        ev.append(stats.paired_evidence(
+            f"gain_{cell}", outcomes.values("heldout_accuracy", pooling="attention", **where),
+            outcomes.values("heldout_accuracy", pooling=best, **where), unit="accuracy", bounds=(-1.0, 1.0),
+            label=f"held-out accuracy, attention - {best}, {what}"))
+        att = outcomes.where(pooling="attention", **where)
+        m = [o.measurements for o in att]
+        ev.append(stats.evidence_from(f"focus_{cell}", [x["weight_deciding"] / x["uniform"] for x in m],
+                                      label=f"attention weight on the deciding word / uniform share 1/T, {what}",
+                                      unit="x uniform", bounds=(0.0, None)))
+        if task == "contrast":
+            ev.append(stats.evidence_from(f"focus_other_{cell}", [x["weight_other"] / x["uniform"] for x in m],
+                                          label=f"attention weight on the other polar word / uniform, {what}",
+                                          unit="x uniform", bounds=(0.0, None)))
+            ev.append(stats.evidence_from(f"focus_connective_{cell}",
+                                          [x["weight_connective"] / x["uniform"] for x in m],
+                                          label=f"attention weight on the connective / uniform, {what}",
+                                          unit="x uniform", bounds=(0.0, None)))
+        ev.append(stats.evidence_from(f"flips_{cell}", [x["perm_flip_rate"] for x in m], unit="fraction",
+                                      bounds=ACC, label=f"decisions flipped by permuting the attention weights, "
+                                      f"{what}"))
+        ev.append(stats.evidence_from(f"tvd_{cell}", [x["perm_median_tvd"] for x in m], unit="TVD", bounds=ACC,
+                                      label=f"median output change (TVD) under permuted weights, {what}"))
+        ev.append(stats.evidence_from(f"uniform_acc_{cell}", [x["perm_uniform_accuracy"] for x in m],
+                                      unit="accuracy", bounds=ACC,
+                                      label=f"accuracy of the attention model with uniform weights, {what}"))
+        if task == "needle" and role == "long":
+            ex = m[0]["examples"]
+            for text, e in ex.items():
+                ev.append(Evidence(f"example_{encoder}_{text.split()[1]}", [round(v, 4) for v in e["weights"]],
+                                   unit="weight", label=f"attention weights of the {ENCODER_NAMES[encoder]} needle "
+                                   f"model (seed {att[0].config['seed']}) on \"{text}\"; P(positive) = "
+                                   f"{e['p_positive']:.3f}"))
+    ev += _minilm_evidence(outcomes.one(kind="minilm").measurements)
+    evals = {role: outcomes.where(kind="train", role=role)[0].config["eval_every"] for role in ("short", "long")}
+    config = {"cells": [list(c) for c in CELLS], "poolings": list(POOLINGS), "lengths": lengths,
+              "steps": budgets, "eval_every": evals, "threshold": THRESHOLD, "speedup_margin": SPEEDUP,
+              "focus": FOCUS, "flips": FLIPS,
+              "n_perm": N_PERM, "cell": "lstm", "attention_score": "additive",
+              **{k: first[k] for k in ("d_model", "batch_size", "lr", "eval_batches", "n_analysis")}}
+    return Aggregate(ev, _plots(ev, outcomes, lengths), config, [YANG, JAIN_WALLACE, WIEGREFFE_PINTER, CLARK])
+
+
+def _minilm_evidence(mini: dict[str, Any]) -> list[Evidence]:
+    if not mini.get("available"):
+        return [Evidence("minilm_available", "no", label=f"all-MiniLM-L6-v2 not analysed: {mini.get('reason', '')}")]
+    sents = mini["sentences"]
+    over = "sentences"
+    ratio = [sum(s["ratio"]) / len(s["ratio"]) for s in sents]
+    word_ratio = [sum(s["word_ratio"]) / len(s["word_ratio"]) for s in sents]
+    return [
+        Evidence("minilm_available", "yes", label="all-MiniLM-L6-v2 analysed"),
+        Evidence("minilm_sentences", [f"{s['text']} [{s['word']}]" for s in sents], label="sentences [polar word]"),
+        stats.evidence_from("minilm_polar_ratio", ratio, over=over, unit="x uniform", bounds=(0.0, None),
+                            label="all-MiniLM-L6-v2: attention share of the polar word / uniform 1/T (mean over "
+                                  "layers, heads and queries; [CLS], [SEP] included in T)"),
+        stats.evidence_from("minilm_polar_word_ratio", word_ratio, over=over, unit="x mean word", bounds=(0.0, None),
+                            label="all-MiniLM-L6-v2: attention share of the polar word / mean share of the "
+                                  "sentence's tokens other than [CLS] and [SEP], mean over layers"),
+        stats.evidence_from("minilm_polar_rank", [sum(s["rank"]) / len(s["rank"]) for s in sents], over=over,
+                            unit="rank", bounds=(1.0, None),
+                            label="all-MiniLM-L6-v2: rank of the polar word by attention received among the "
+                                  "sentence's tokens ([CLS], [SEP] left out; 1 = most), mean over layers"),
+        stats.evidence_from("minilm_deletion_rank", [s["deletion_rank"] for s in sents], over=over, unit="rank",
+                            bounds=(1.0, None),
+                            label="all-MiniLM-L6-v2: rank of the polar word by how far deleting it moves the "
+                                  "sentence embedding (1 = most)"),
+        Evidence("minilm_ratio_per_layer", [s["ratio"] for s in sents], unit="x uniform (sentence x layer)",
+                 label="all-MiniLM-L6-v2: polar word's share / uniform, per sentence and layer"),
+    ]
+
+
+def _plots(ev: list[Evidence], outcomes: Outcomes, lengths: dict[str, int]) -> list[Plot]:
+    es = EvidenceSet(ev)
+
+    def label(role: str, encoder: str) -> str:
+        return f"{ENCODER_NAMES[encoder]} T={lengths[role]}"
+
+    panels = []
+    for task in TASKS:
+        cells = [c for c in CELLS if c[0] == task]
+        series = []
+        for p in POOLINGS:
+            ys = []
+            for c in cells:
+                e = es[f"steps_{_cell(*c)}_{p}"]
+                budget = outcomes.where(kind="train", role=c[1])[0].config["steps"]
+                ys.append(e.value if not isinstance(e.value, str) else budget)
+            series.append(Series(p, [label(r, e) for _, r, e in cells], ys))
+        panels.append(Panel(kind="bar", title=f"{task} task", ylabel=f"median steps to {THRESHOLD} (budget if not "
+                            "reached)", series=series))
+    headline = Plot("steps_by_pooling", "Steps to learn the task: attention vs last / mean / max pooling", panels,
+                    caption="Bars: median steps to reach the threshold over seeds; a bar at the budget means at "
+                    "least half of the seeds did not reach it. Left: keyword detection; right: two polar words "
+                    "and a connective (the compositional task).", headline=True)
+    acc_panels = []
+    for task in TASKS:
+        cells = [c for c in CELLS if c[0] == task]
+        series = []
+        for p in POOLINGS:
+            es_p = [es[f"acc_{_cell(*c)}_{p}"] for c in cells]
+            series.append(Series(p, [label(r, e) for _, r, e in cells], [e.number for e in es_p],
+                                 [rules.interval(e)[0] for e in es_p], [rules.interval(e)[1] for e in es_p]))
+        lines = [RefLine(es[f"baseline_{task}_majority" if task == "contrast" else f"baseline_{task}_chance"].number,
+                         "majority / chance"),
+                 RefLine(es[f"baseline_{task}_bag_of_words"].number, "bag of words (exact)")]
+        acc_panels.append(Panel(kind="bar", title=f"{task} task", ylabel="held-out accuracy", ylim=(0.4, 1.02),
+                                series=series, lines=lines))
+    accuracy = Plot("accuracy_by_pooling", "Held-out accuracy after training (early stop at the threshold)",
+                    acc_panels, caption="Means over seeds with 95% intervals; dashed: exact trivial baselines.")
+    curves = []
+    for c in LONG_CELLS:
+        series = []
+        for p in POOLINGS:
+            steps, means = mean_curve([o.measurements["curve"] for o in
+                                        outcomes.where(kind="train", task=c[0], role=c[1], encoder=c[2], pooling=p)])
+            series.append(Series(p, steps, means))
+        curves.append(Panel(title=f"{c[0]}, {label(c[1], c[2])}", xlabel="step", ylabel="accuracy", ylim=(0.4, 1.02),
+                            series=series, lines=[RefLine(THRESHOLD, "threshold")]))
+    plots = [headline, accuracy, Plot("learning_curves", "Learning curves on long texts (mean over seeds)", curves,
+                                      ncols=2)]
+    def short(c: tuple[str, str, str]) -> str:
+        return f"{c[0]} {ENCODER_NAMES[c[2]]}"
+
+    focus_series = [Series("deciding word", [short(c) for c in LONG_CELLS],
+                           [es[f"focus_{_cell(*c)}"].number for c in LONG_CELLS],
+                           [rules.interval(es[f"focus_{_cell(*c)}"])[0] for c in LONG_CELLS],
+                           [rules.interval(es[f"focus_{_cell(*c)}"])[1] for c in LONG_CELLS])]
+    contrast_long = [c for c in LONG_CELLS if c[0] == "contrast"]
+    focus_series.append(Series("other polar word", [short(c) for c in contrast_long],
+                               [es[f"focus_other_{_cell(*c)}"].number for c in contrast_long]))
+    focus_panels = [Panel(kind="bar", title=f"our RNN + attention, T={lengths['long']}",
+                          ylabel="weight / uniform share 1/T",
+                          series=focus_series, lines=[RefLine(1.0, "uniform"), RefLine(FOCUS, "focus margin")])]
+    if "minilm_ratio_per_layer" in es:
+        rows = es["minilm_ratio_per_layer"].value
+        names = es["minilm_sentences"].value
+        focus_panels.append(Panel(title="all-MiniLM-L6-v2", xlabel="layer", ylabel="polar word's share / uniform",
+                                  series=[Series(n, list(range(1, len(r) + 1)), r) for n, r in zip(names, rows,
+                                                                                                    strict=True)],
+                                  lines=[RefLine(1.0, "uniform")]))
+    plots.append(Plot("focus", "Weight on the word that decides: our trained models and a pretrained Transformer",
+                      focus_panels, caption="Left: attention-pooling weight on the deciding polar word (contrast "
+                      "task: texts whose polar words disagree) in uniform shares. Right: the attention the polar "
+                      "word receives in each layer of all-MiniLM-L6-v2, mean over heads and queries."))
+    ex_panels = []
+    for encoder in ("lstm", "bilstm"):
+        for text in EXAMPLES:
+            name = f"example_{encoder}_{text.split()[1]}"
+            if name in es:
+                ex_panels.append(Panel(kind="bar", title=f"{ENCODER_NAMES[encoder]}: \"{text}\"",
+                                       ylabel="attention weight", ylim=(0, 1),
+                                       series=[Series("weight", text.split(), es[name].value)]))
+    if ex_panels:
+        plots.append(Plot("examples", "Attention-pooling weights of our needle-task models on the seed's sentence",
+                          ex_panels, caption="The models were trained on long filler texts; these four-word sentences "
+                          "are written in the task's vocabulary."))
+    return plots
+
+
+# ----------------------------------------------------------------------------------------------------
+# Decision
+# ----------------------------------------------------------------------------------------------------
+
+
+def _what(ev: EvidenceSet, cell: tuple[str, str, str]) -> str:
+    return f"{cell[0]} T={ev[f'length_{cell[1]}'].number:g} {ENCODER_NAMES[cell[2]]}"
+
+
+def compare_cell(ev: EvidenceSet, cell: tuple[str, str, str]) -> tuple[str, str]:
+    """Attention vs the best other pooling in one cell: ``(outcome, text)``.
+
+    Outcomes, with r the paired ratio of steps to the threshold (best other / attention) and its interval:
+
+    - "wins": only attention reached the threshold in 4 of 5 seeds, or r's interval lies above ``SPEEDUP``;
+    - "loses": only the other pooling reached it, or r's interval lies below 1 / ``SPEEDUP``;
+    - "no margin": both reached it and r's interval lies below ``SPEEDUP`` (attention is not faster by the
+      margin, though it may be faster);
+    - "unclear": both reached it and r's interval straddles ``SPEEDUP``;
+    - "unlearned": neither reached it.
+    """
+    name = _cell(*cell)
+    best = ev[f"best_other_{name}"].value
+    att_k, n = rules.reached_count(ev[f"steps_{name}_attention"])
+    oth_k, _ = rules.reached_count(ev[f"steps_{name}_{best}"])
+    need = math.ceil(0.8 * n - 1e-9)
+    ratio = ev[f"speedup_{name}"]
+    reach = f"attention reached {THRESHOLD} in {att_k}/{n} seeds, {best} in {oth_k}/{n}"
+    if att_k < need and oth_k < need:
+        return "unlearned", f"{_what(ev, cell)}: neither learned ({reach})"
+    if oth_k < need:
+        return "wins", f"{_what(ev, cell)}: only attention learned ({reach})"
+    if att_k < need:
+        return "loses", f"{_what(ev, cell)}: {best} learned, attention did not ({reach})"
+    lo, hi = rules.interval(ratio)
+    if lo > SPEEDUP:
+        outcome = "wins"
+    elif hi < 1 / SPEEDUP:
+        outcome = "loses"
+    elif hi < SPEEDUP:
+        outcome = "no margin"
+    else:
+        outcome = "unclear"
+    return outcome, f"{_what(ev, cell)}: {best} needs {rules.fmt(ratio, 2)}x attention's steps ({outcome})"
+
+
+def _focus_cell(ev: EvidenceSet, cell: tuple[str, str, str]) -> tuple[bool, bool, str]:
+    """(concentrates, placement matters, text) for the attention model of one cell."""
+    name = _cell(*cell)
+    focus, flips = ev[f"focus_{name}"], ev[f"flips_{name}"]
+    concentrated = rules.interval(focus)[0] > FOCUS
+    matters = rules.interval(flips)[0] > FLIPS
+    text = (f"{_what(ev, cell)}: {rules.fmt(focus, 2)}x uniform on the deciding word, {rules.fmt(flips, 2)} of "
+            "decisions flip when the weights are permuted")
+    if f"uniform_acc_{name}" in ev:
+        text += f", uniform weights give {rules.fmt(ev[f'uniform_acc_{name}'], 2)} accuracy"
+    return concentrated, matters, text
+
+
+def _minilm_outcome(ev: EvidenceSet) -> tuple[str, str]:
+    """("singles out" | "above other words only" | "no" | "unavailable", text) for the pretrained model."""
+    if ev["minilm_available"].value != "yes":
+        return "unavailable", "all-MiniLM-L6-v2 was not available"
+    r, wr = ev["minilm_polar_ratio"], ev["minilm_polar_word_ratio"]
+    text = (f"in all-MiniLM-L6-v2 the polar word receives {rules.fmt(r, 2)}x the uniform share and "
+            f"{rules.fmt(wr, 2)}x the mean word's share (mean over layers; {r.n} sentences)")
+    if rules.interval(r)[0] > 1.0:
+        return "singles out", text
+    if rules.interval(wr)[0] > 1.0:
+        return "above other words only", text
+    return "no", text
+
+
+def decide(evidence: list[Evidence]) -> Decision:
+    ev = EvidenceSet(evidence)
+    calibrated = []
+    for cell in SHORT_CELLS:
+        for p in POOLINGS:
+            calibrated.append(rules.reached_check(f"learned_{_cell(*cell)}_{p}", ev[f"steps_{_cell(*cell)}_{p}"],
+                                                  what=f"{p} pooling, {_what(ev, cell)}"))
+    outcomes = {cell: compare_cell(ev, cell) for cell in LONG_CELLS}
+    learned = [Check(f"compared_{_cell(*c)}", o != "unlearned", t) for c, (o, t) in outcomes.items()]
+    att_learned = [rules.reached_check(f"attention_learned_{_cell(*c)}", ev[f"steps_{_cell(*c)}_attention"],
+                                       what=f"attention, {_what(ev, c)}") for c in LONG_CELLS]
+
+    def beats() -> tuple[str, str]:
+        wins = [c for c, (o, _) in outcomes.items() if o == "wins"]
+        unclear = [c for c, (o, _) in outcomes.items() if o == "unclear"]
+        if len(wins) == len(outcomes):
+            verdict = "confirmed"
+        elif wins:
+            verdict = "qualified"
+        elif unclear:
+            verdict = "inconclusive"
+        else:  # every long cell shows attention short of the margin, or losing
+            verdict = "refuted"
+        short = [compare_cell(ev, c)[1] for c in SHORT_CELLS]
+        return verdict, (
+            f"{verdict}: on long texts " + "; ".join(t for _, t in outcomes.values())
+            + ". Short texts, for comparison: " + "; ".join(short)
+            + f". Rule: in each long cell attention wins if only it reaches {THRESHOLD} in 4 of 5 seeds, or if "
+            f"the paired ratio of steps (best other pooling / attention) has its interval above {SPEEDUP}; it has "
+            f"no margin when that interval lies below {SPEEDUP}. Confirmed if attention wins in every long cell, "
+            "qualified if in some, refuted if in none and every long cell shows no margin (or a loss), "
+            "inconclusive if it wins nowhere and some interval straddles the margin.")
+
+    def focuses() -> tuple[str, str]:
+        per_cell = {c: _focus_cell(ev, c) for c in LONG_CELLS}
+        good = [c for c, (conc, mat, _) in per_cell.items() if conc and mat]
+        mini, mini_text = _minilm_outcome(ev)
+        if not good:
+            verdict = "refuted"
+        elif len(good) == len(per_cell) and mini in ("singles out", "unavailable"):
+            verdict = "confirmed"
+        else:
+            verdict = "qualified"
+        return verdict, (
+            f"{verdict}: " + "; ".join(t for _, _, t in per_cell.values()) + f"; {mini_text} ({mini}). Rule: our "
+            f"attention focuses where the weight on the deciding word has its interval above {FOCUS}x uniform "
+            f"and permuting the weights flips more than {FLIPS} of the decisions (interval above); confirmed if it "
+            "does in every long cell and the pretrained model gives the polar word more than the uniform share "
+            "(interval above 1), refuted if it does in no cell, qualified otherwise.")
+
+    c1 = rules.claim("beats_pooling_on_long_text", "On long text an RNN with attention pooling beats the same RNN "
+                     "with last / mean / max pooling by a good margin.", [*calibrated, *learned],
+                     [f"speedup_{_cell(*c)}" for c in CELLS] + [f"gain_{_cell(*c)}" for c in CELLS], beats)
+    c2 = rules.claim("focuses_on_what_matters", "Attention puts its weight on the word that decides (\"hate\" in "
+                     "\"I hate this movie.\").", att_learned,
+                     [f"focus_{_cell(*c)}" for c in LONG_CELLS] + [f"flips_{_cell(*c)}" for c in LONG_CELLS]
+                     + ["minilm_polar_ratio", "minilm_polar_word_ratio"], focuses)
+    checks = [*calibrated, *learned, *att_learned]
+    if any(not c.passed for c in checks) or c1.verdict == "inconclusive":
+        verdict = "inconclusive"
+    elif c1.verdict == "refuted":
+        verdict = "refuted"
+    elif c1.verdict == "confirmed" and c2.verdict == "confirmed":
+        verdict = "confirmed"
+    else:
+        verdict = "qualified"
+    rule = (f"{verdict}: beats pooling on long text {c1.verdict}, focuses on what matters {c2.verdict}. Rule: "
+            "inconclusive if a check failed or the first is inconclusive; refuted if the first is refuted; "
+            "confirmed if both are confirmed; qualified otherwise.")
+    return Decision(verdict, rule, checks, (c1, c2))
+
+
+def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
+    ev = EvidenceSet(evidence)
+    parts = []
+    for cell in LONG_CELLS:
+        name = _cell(*cell)
+        steps = {p: ev[f"steps_{name}_{p}"] for p in POOLINGS}
+        parts.append(f"{_what(ev, cell)}: " + ", ".join(
+            f"{p} {s.value if isinstance(s.value, str) else f'{s.value:.0f}'}" for p, s in steps.items()))
+    verdicts = {c.name: c.verdict for c in decision.claims}
+    focus = "; ".join(_focus_cell(ev, c)[2] for c in LONG_CELLS)
+    summary = (
+        f"Median steps to {THRESHOLD} held-out accuracy on long texts (\"> N\": at least half of the seeds did not "
+        "reach it within N): " + "; ".join(parts) + ". "
+        f"On the keyword task a bag of words is exact ({ev['baseline_needle_bag_of_words'].number:.2f}); on the "
+        f"compositional task every order-free predictor and every single-polar-word predictor scores "
+        f"{ev['baseline_contrast_bag_of_words'].number:.2f}. Attention against the best other pooling: "
+        + "; ".join(compare_cell(ev, c)[1] for c in LONG_CELLS)
+        + f". On long text, RNN + attention beats RNN + pooling by a good margin is "
+        f"{verdicts['beats_pooling_on_long_text']}. Where our attention looks: {focus}; "
+        f"{_minilm_outcome(ev)[1]}. Attention focuses on what matters is {verdicts['focuses_on_what_matters']}. "
+        "Permuting the weights at test time leaves the trained encoder as it is: it shows that this model's "
+        "output depends on where the weight sits, not that the weights explain the decision (Wiegreffe & Pinter "
+        "2019); uniform weights are their test of whether attention is needed at all. " + decision.rule)
+    return Explanation(summary=summary)
+
+
+EXPERIMENT = register(Experiment(QUESTION, trials=trials, aggregate=aggregate, decide=decide, explain=explain))

@@ -1,0 +1,282 @@
+"""q7 (why attention) and q8 (score functions): tiny runs, every outcome of each rule, and the helpers.
+
+The rules are fed synthetic evidence that yields each verdict (confirmed, qualified, refuted,
+inconclusive); the tiny runs check that a stored verdict equals ``decide`` on the stored evidence; the
+probes are checked on inputs whose answer is known.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from attnlab.experiments import decide, run_questions, stats
+from attnlab.results import Evidence
+
+# ---------------------------------------------------------------------------------------------- tiny runs
+
+
+@pytest.mark.parametrize("qid", ["q7", "q8"])
+def test_tiny_run_verdict_equals_decide_on_its_evidence(qid, tmp_path):
+    report = run_questions([qid], profile="tiny", out=tmp_path, jobs=1, progress=False)
+    assert not report.errors, report.errors
+    result = report[qid]
+    assert result.verdict == decide(qid, result.evidence).verdict
+    assert result.rule.startswith(result.verdict)
+    assert result.claims and result.checks and result.literature
+    from attnlab.report.figures import draw_result
+
+    draw_result(result, tmp_path)
+    assert result.figures and all((tmp_path / qid / f).is_file() for f in result.figures)
+    names = {e.name for e in result.evidence}
+    expected = {"q7": {"steps_contrast_long_bilstm_attention", "speedup_needle_long_lstm", "focus_contrast_long_lstm",
+                       "flips_needle_long_lstm", "baseline_contrast_bag_of_words", "minilm_available"},
+                "q8": {"steps_transformer_dk64_dot", "ratio_transformer_dk64_dot_additive", "ms_layer_additive",
+                       "memory_additive_auto", "baseline_transformer_no_lookup", "steps_rnn_general"}}[qid]
+    assert expected <= names, expected - names
+    timed = {e.name for e in result.evidence if e.timing}
+    assert qid == "q7" or {"ms_layer_additive", "time_ratio_step_additive"} <= timed
+
+
+# ---------------------------------------------------------------------------------------------- q7
+
+
+def test_contrast_task_labels_follow_the_connective_and_baselines_are_exact():
+    from attnlab.data import ContrastSentimentTask, make_task
+
+    task = make_task("contrast", length=12, conflict_rate=0.5)
+    assert isinstance(task, ContrastSentimentTask)
+    a, b = task.sample(4000, 3), task.sample(4000, 3)
+    assert torch.equal(a.inputs, b.inputs) and torch.equal(a.targets, b.targets)  # seeded
+    rows = torch.arange(len(a))
+    polar = torch.tensor(task.polar_ids["positive"])
+    pos_first = torch.isin(a.inputs[rows, a.extra["deciding_pos"].minimum(a.extra["other_pos"])], polar).long()
+    pos_last = torch.isin(a.inputs[rows, a.extra["deciding_pos"].maximum(a.extra["other_pos"])], polar).long()
+    although = a.extra["connective"].bool()
+    assert torch.equal(a.targets, torch.where(although, pos_first, pos_last))
+    assert bool((a.extra["connective_pos"] > a.extra["deciding_pos"].minimum(a.extra["other_pos"])).all())
+    conflict = a.extra["conflict"]
+    assert torch.equal(conflict, pos_first != pos_last)
+    base = task.baselines()
+    assert base["bag_of_words"] == base["first_polar"] == base["last_polar"] == 0.75 and base["majority"] == 0.5
+    # the first-polar predictor is right on agreeing texts and on half the conflicting ones
+    assert abs(float((pos_first == a.targets).float().mean()) - base["first_polar"]) < 0.03
+    assert abs(float((pos_first[conflict] == a.targets[conflict]).float().mean()) - 0.5) < 0.04
+    assert task.decode(task.encode("i love it but the ending was dull")[0])[3] == "but"
+    with pytest.raises(ValueError, match="unknown words"):
+        task.encode("i love xylophones")
+    with pytest.raises(ValueError, match="length"):
+        make_task("contrast", length=2)
+
+
+def test_permutation_test_is_zero_for_uniform_weights_and_moves_for_peaked_ones():
+    from attnlab.analysis.permutation import permutation_test
+    from attnlab.data import make_task
+    from attnlab.models import RNNClassifier
+
+    task = make_task("needle", length=10)
+    batch = task.sample(64, 0)
+    torch.manual_seed(0)
+    model = RNNClassifier(vocab_size=task.vocab_size, n_classes=2, d_model=8, pooling="attention").eval()
+    with torch.no_grad():
+        model.pool.score.v.zero_()  # constant logits: uniform weights, which a permutation cannot change
+    g = torch.Generator().manual_seed(0)
+    r = permutation_test(model, batch.inputs, targets=batch.targets, n_perm=5, generator=g)
+    assert r.median_tvd < 1e-6 and r.flip_rate == 0.0
+    assert r.accuracy == r.permuted_accuracy == r.uniform_accuracy
+    with torch.no_grad():
+        model.pool.score.v.fill_(5.0)
+        model.pool.score.bias.normal_(0, 3)
+    r = permutation_test(model, batch.inputs, targets=batch.targets, n_perm=5, generator=g)
+    assert r.median_tvd > 0
+    with pytest.raises(ValueError, match="pooling='attention'"):
+        permutation_test(RNNClassifier(vocab_size=task.vocab_size, n_classes=2, d_model=8), batch.inputs)
+
+
+def _steps(name, reached, steps=100, n=5):
+    return stats.steps_evidence(name, [steps] * reached + [None] * (n - reached), 600, label=name)
+
+
+def _q7_evidence(*, speedup=(2.0, 1.7, 2.4), reached=5, other_reached=5, short_reached=5, focus=(20.0, 10.0, 30.0),
+                 flips=(0.4, 0.3, 0.5), minilm=(1.4, 1.2, 1.6), word=(2.0, 1.5, 2.5), available=True):
+    from attnlab.experiments.q7_why import CELLS, LONG_CELLS, POOLINGS
+
+    ev = [Evidence("length_short", 16), Evidence("length_long", 48)]
+    for task, role, enc in CELLS:
+        cell = f"{task}_{role}_{enc}"
+        for p in POOLINGS:
+            k = short_reached if role == "short" else (reached if p == "attention" else other_reached)
+            ev.append(_steps(f"steps_{cell}_{p}", k))
+        ev.append(Evidence(f"best_other_{cell}", "max"))
+        ev.append(Evidence(f"speedup_{cell}", speedup[0], speedup[1:]))
+    for task, role, enc in LONG_CELLS:
+        cell = f"{task}_{role}_{enc}"
+        ev.append(Evidence(f"focus_{cell}", focus[0], focus[1:]))
+        ev.append(Evidence(f"flips_{cell}", flips[0], flips[1:]))
+    ev.append(Evidence("minilm_available", "yes" if available else "no"))
+    if available:
+        ev.append(Evidence("minilm_polar_ratio", minilm[0], minilm[1:], n=5))
+        ev.append(Evidence("minilm_polar_word_ratio", word[0], word[1:], n=5))
+    return ev
+
+
+def test_q7_rule_gives_every_outcome():
+    from attnlab.experiments.q7_why import decide as q7
+
+    d = q7(_q7_evidence())
+    assert d.verdict == "confirmed", d.rule
+    assert [c.verdict for c in d.claims] == ["confirmed", "confirmed"]
+    # the pretrained model gives the polar word less than its uniform share, though more than the mean word
+    d = q7(_q7_evidence(minilm=(0.6, 0.5, 0.7)))
+    assert d.verdict == "qualified" and d.claims[1].verdict == "qualified"
+    assert "above other words only" in d.claims[1].rule
+    # only attention learned on long texts: a win by learning at all
+    assert q7(_q7_evidence(other_reached=2, speedup=(1.0, 0.9, 1.1))).claims[0].verdict == "confirmed"
+    # attention no faster than the best pooling by the margin
+    d = q7(_q7_evidence(speedup=(1.1, 0.9, 1.3)))
+    assert d.verdict == "refuted" and d.claims[0].verdict == "refuted"
+    # the weights sit anywhere: the focus claim is refuted, the verdict rests on the first claim
+    assert q7(_q7_evidence(focus=(1.0, 0.8, 1.2))).claims[1].verdict == "refuted"
+    # intervals straddle the margin: undecided
+    d = q7(_q7_evidence(speedup=(1.4, 1.0, 2.0)))
+    assert d.verdict == "inconclusive" and d.claims[0].verdict == "inconclusive"
+    # a pooling that fails on short texts means the budget is wrong: nothing stands
+    d = q7(_q7_evidence(short_reached=2))
+    assert d.verdict == "inconclusive" and any(not c.passed for c in d.checks)
+    # the pretrained model missing leaves the RNN part to decide
+    assert q7(_q7_evidence(available=False)).verdict == "confirmed"
+
+
+def test_attention_received_by_a_word_of_a_real_sentence():
+    from attnlab.analysis.token_attention import attention_received
+    from attnlab.pretrained import PretrainedUnavailable, load
+
+    try:
+        model = load("all-MiniLM-L6-v2")
+    except PretrainedUnavailable as exc:
+        pytest.skip(str(exc))
+    r = attention_received(model, "I hate this movie.", "hate")
+    assert r.tokens[r.index] == "hate" and r.n_words == len(r.tokens) - 2
+    assert len(r.share) == model.n_layers and all(0 < s < 1 for s in r.share)
+    assert r.uniform == pytest.approx(1 / len(r.tokens))
+    assert all(1 <= k <= r.n_words for k in r.rank) and 1 <= r.deletion_rank <= r.n_words
+    # the word's share over the mean non-special token's share, per layer
+    assert r.word_ratio[0] == pytest.approx(r.share[0] / r.word_share[0])
+    with pytest.raises(ValueError, match="single token"):
+        attention_received(model, "I hate this movie.", "love")
+
+
+# ---------------------------------------------------------------------------------------------- q8
+
+
+@pytest.fixture
+def extra_score():
+    """A score registered by a test (then removed): it must never reach q8's grid."""
+    from attnlab.attention import scores
+
+    @scores.register_score("test_only_neg_l2")
+    class NegL2(scores.Score):
+        def pairwise(self, qp, kp):
+            return -torch.cdist(qp, kp).pow(2)
+
+    yield "test_only_neg_l2"
+    scores._REGISTRY.pop("test_only_neg_l2", None)
+
+
+def test_q8_trains_the_builtin_scores_only(extra_score):
+    from attnlab.attention import list_scores
+    from attnlab.experiments.q8_scores import SCORES, trials
+
+    assert extra_score in list_scores()
+    assert set(SCORES) == {"dot", "scaled_dot", "general", "additive", "cosine"} and set(SCORES) <= set(list_scores())
+    grid = trials("tiny", [0, 1])
+    used = {t.config["score"] for t in grid if "score" in t.config}
+    used |= {s for t in grid for s in t.config.get("scores", [])}
+    assert used == set(SCORES)
+    assert [t for t in grid if t.exclusive] and all(t.threads == 2 for t in grid if t.exclusive)
+
+
+def test_rnn_forward_feeds_the_shifted_targets():
+    from attnlab.data import make_task
+    from attnlab.experiments.q8_scores import _reverse_forward
+    from attnlab.models import RNNSeq2Seq
+
+    task = make_task("reverse", length=4, n_symbols=5)
+    batch = task.sample(3, 0)
+    seen = {}
+
+    class Spy(RNNSeq2Seq):
+        def forward(self, src, tgt, **kw):
+            seen["src"], seen["tgt"] = src, tgt
+            return super().forward(src, tgt, **kw)
+
+    model = Spy(src_vocab_size=task.vocab_size, tgt_vocab_size=6, d_model=8, score="dot")
+    logits = _reverse_forward(4, 5)(model, batch)
+    assert logits.shape == (3, 9, 6)
+    assert torch.equal(seen["src"], batch.inputs[:, :4])
+    assert torch.equal(seen["tgt"][:, 0], torch.full((3,), 5))  # BOS
+    assert torch.equal(seen["tgt"][:, 1:], batch.targets[:, 5:8])  # y shifted right
+    assert torch.equal(batch.targets[:, 5:], (batch.inputs[:, :4] - 3).flip(1))
+
+
+def test_saved_bytes_counts_what_backward_keeps():
+    from attnlab.experiments.q8_scores import saved_bytes
+
+    x = torch.randn(256, requires_grad=True)
+    assert saved_bytes(lambda: (x * x).sum()) == 256 * 4  # x is saved once for both factors
+    assert saved_bytes(lambda: (x + 1).sum()) == 0
+
+
+def _q8_evidence(*, large=None, small=None, rnn=None, scaled=(0.6, 0.5, 0.8), layer=(3.0, 2.5, 3.5), mem=(2.0, 1.0)):
+    """Synthetic q8 evidence. ``large``/``small``/``rnn``: {score: (reached, ratio to additive, lo, hi)}."""
+    from attnlab.experiments.q8_scores import MODELS, SCORES, _pairs
+
+    large = large or {"dot": (0, 4.0, 3.5, 4.5), "general": (0, 4.0, 3.5, 4.5)}
+    small = small or {"dot": (5, 0.5, 0.4, 0.6), "general": (5, 0.5, 0.4, 0.6)}
+    rnn = rnn or {"dot": (5, 0.8, 0.6, 1.0), "general": (5, 0.8, 0.6, 1.0)}
+    ev = [Evidence("baseline_transformer_chance", 0.06), Evidence("baseline_transformer_no_lookup", 0.26),
+          Evidence("baseline_rnn_chance", 0.125), Evidence("baseline_rnn_bag_of_words", 0.3)]
+    spec = dict(zip(MODELS, (small, large, rnn), strict=True))
+    for model in MODELS:
+        ev.append(Evidence(f"budget_{model}", 400))
+        for sc in SCORES:
+            k = spec[model][sc][0] if sc in spec[model] else 5
+            ev.append(_steps(f"steps_{model}_{sc}", k))
+            ev.append(Evidence(f"acc_{model}_{sc}", 0.95 if k else 0.2, (0.9, 1.0) if k else (0.1, 0.3)))
+        for a, b in _pairs(model):
+            if b == "additive" and a in spec[model]:
+                r = spec[model][a][1:]
+            elif (a, b) == ("scaled_dot", "additive"):
+                r = scaled
+            else:
+                r = (1.0, 0.9, 1.1)
+            ev.append(Evidence(f"ratio_{model}_{a}_{b}", r[0], r[1:]))
+    ev += [Evidence("time_ratio_layer_additive", layer[0], layer[1:]), Evidence("time_ratio_step_additive", 1.5),
+           Evidence("memory_additive_auto", [1.0, mem[0]]), Evidence("memory_scaled_dot_auto", [1.0, 1.0]),
+           Evidence("memory_additive_reference", [1.0, 8.0]), Evidence("memory_scaled_dot_reference", [1.0, 2.0])]
+    return ev
+
+
+def test_q8_rule_gives_every_outcome():
+    from attnlab.experiments.q8_scores import decide as q8
+
+    d = q8(_q8_evidence())
+    assert d.verdict == "confirmed", d.rule
+    assert all(c.verdict == "confirmed" for c in d.claims)
+    # the chunked kernel removes additive's memory cost: Vaswani's efficiency claim only half holds
+    d = q8(_q8_evidence(mem=(1.1, 1.0)))
+    assert d.verdict == "qualified" and d.claims[3].verdict == "qualified"
+    # unscaled scores as good as additive at large d_k: Britz's claim refuted
+    same = {"dot": (5, 1.0, 0.8, 1.2), "general": (5, 1.0, 0.8, 1.2)}
+    d = q8(_q8_evidence(large=same))
+    assert d.verdict == "refuted" and d.claims[0].verdict == "refuted"
+    # the gap does not close when scaled_dot is slower than additive by the margin
+    assert q8(_q8_evidence(scaled=(3.0, 2.0, 4.0))).claims[1].verdict == "refuted"
+    # dot and general slower than additive in the RNN and at small d_k: Luong refuted
+    slow = {"dot": (5, 3.0, 2.0, 4.0), "general": (5, 3.0, 2.0, 4.0)}
+    assert q8(_q8_evidence(small=slow, rnn=slow)).claims[2].verdict == "refuted"
+    # nothing learned at large d_k: the check fails and no verdict stands
+    dead = {sc: (0, 1.0, 0.9, 1.1) for sc in ("dot", "general", "scaled_dot", "additive", "cosine")}
+    d = q8(_q8_evidence(large=dead))
+    assert d.verdict == "inconclusive" and any(not c.passed for c in d.checks)
+    assert "flagged" in d.rule
