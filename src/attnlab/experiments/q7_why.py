@@ -153,7 +153,7 @@ def _settings(profile: str) -> dict[str, Any]:
 @torch.no_grad()
 def _attention_analysis(model: Any, task: Any, batch: Any, seed: int) -> dict[str, Any]:
     """Where the attention pooling puts its weight, and whether moving it changes the decision."""
-    w = model(batch.inputs, return_weights=True).pool_weights  # (B, T)
+    w = model(batch.inputs).pool_weights  # (B, T)
     rows = torch.arange(len(batch))
     if task.name == "needle":
         keep = torch.ones(len(batch), dtype=torch.bool)
@@ -172,7 +172,7 @@ def _attention_analysis(model: Any, task: Any, batch: Any, seed: int) -> dict[st
     if task.name == "needle":
         examples = {}
         for text in EXAMPLES:
-            res = model(_encode(task, text), return_weights=True)
+            res = model(_encode(task, text))
             examples[text] = {"weights": res.pool_weights[0].tolist(),
                               "p_positive": float(res.logits.softmax(-1)[0, 1])}
         out["examples"] = examples
@@ -192,7 +192,7 @@ def train_trial(config: dict[str, Any]) -> dict[str, Any]:
     model.eval()
     batch = task.sample(config["n_analysis"], torch.Generator().manual_seed(ANALYSIS_SEED + config["seed"]))
     with torch.no_grad():
-        pred = model(batch.inputs).argmax(-1)
+        pred = model(batch.inputs).logits.argmax(-1)
     out["heldout_accuracy"] = float((pred == batch.targets).float().mean())
     if config["pooling"] == "attention":
         out.update(_attention_analysis(model, task, batch, config["seed"]))

@@ -149,7 +149,7 @@ def _reverse_forward(length: int, bos: int):
         src = batch.inputs[:, :length]  # (B, L)
         y = batch.targets[:, length + 1:]  # (B, L) symbol indices
         tgt_in = torch.cat([torch.full_like(y[:, :1], bos), y[:, :-1]], dim=1)  # (B, L) shifted right
-        logits = model(src, tgt_in)  # (B, L, V)
+        logits = model(src, tgt_in).logits  # (B, L, V)
         return torch.cat([logits.new_zeros(logits.shape[0], length + 1, logits.shape[-1]), logits], dim=1)
     return forward
 
