@@ -31,6 +31,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from attnlab.analysis.curves import mean_curve
 from attnlab.data import make_task
 from attnlab.experiments import rules, stats
 from attnlab.experiments.context import pick
@@ -304,7 +305,7 @@ def _plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:
         series = []
         for v in VARIANTS:
             runs = outcomes.where(readout=r, task="asymmetric", variant=v)
-            steps, means = _mean_curve([o.measurements["curve"] for o in runs])
+            steps, means = mean_curve([o.measurements["curve"] for o in runs])
             series.append(Series(v, steps, means))
         curves.append(Panel(title=f"asymmetric task, {r} readout", xlabel="step", ylabel="accuracy",
                             ylim=(0, 1.02), series=series, lines=[RefLine(THRESHOLD, "threshold")]))
@@ -318,19 +319,6 @@ def _plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:
                   heatmap=Heatmap(shares, [str(i + 1) for i in range(len(shares))],
                                   [str(i + 1) for i in range(len(shares[0]))], vmin=0.4, vmax=1.0))]))
     return plots
-
-
-def _mean_curve(curves: list[list[list[float]]]) -> tuple[list[int], list[float]]:
-    """Mean accuracy per evaluated step; a run that stopped early keeps its last value."""
-    steps = sorted({int(s) for c in curves for s, _ in c})
-    means = []
-    for s in steps:
-        vals = []
-        for c in curves:
-            upto = [a for st, a in c if st <= s]
-            vals.append(upto[-1] if upto else c[0][1])
-        means.append(sum(vals) / len(vals))
-    return steps, means
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from attnlab.analysis.curves import mean_curve
 from attnlab.data import make_task
 from attnlab.experiments import rules, stats
 from attnlab.experiments.context import pick
@@ -231,7 +232,7 @@ def _plots(ev: list[Evidence], outcomes: Outcomes, dks: list[int]) -> list[Plot]
         series = []
         for t in TEMPERATURES:
             runs = outcomes.where(d_k=dk, temperature=t)
-            steps, means = _mean_curve([o.measurements["curve"] for o in runs])
+            steps, means = mean_curve([o.measurements["curve"] for o in runs])
             series.append(Series(f"logits × {t}", steps, means))
         panels.append(Panel(title=f"d_k = {dk}", xlabel="training step", ylabel="accuracy (held out)",
                             ylim=(0, 1.02), series=series,
@@ -262,15 +263,6 @@ def _plots(ev: list[Evidence], outcomes: Outcomes, dks: list[int]) -> list[Plot]
         title_zh=f"d_k = {large}:训练过程中 softmax 的状态",
         caption_zh="在 256 条固定留出序列上测得,各种子平均,只取所有运行都到达的测量步。")
     return [headline, during]
-
-
-def _mean_curve(curves: list[list[list[float]]]) -> tuple[list[int], list[float]]:
-    steps = sorted({int(s) for c in curves for s, _ in c})
-    means = []
-    for s in steps:
-        vals = [([a for st, a in c if st <= s] or [c[0][1]])[-1] for c in curves]
-        means.append(sum(vals) / len(vals))
-    return steps, means
 
 
 # ----------------------------------------------------------------------------------------------------
