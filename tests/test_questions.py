@@ -3,42 +3,19 @@ every outcome (fed evidence made to produce it), and the answers are built from 
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from attnlab.experiments import decide, get_experiment, run_questions
+from attnlab.experiments import decide, get_experiment
 from attnlab.results import Evidence
-
-REACHED = {"value": 100.0, "per_seed": [100, 100, 100, 100, 100], "n": 5}
-NEVER = {"value": "> 800", "per_seed": [None] * 5, "n": 5}
+from question_helpers import NEVER, REACHED, run_tiny
+from question_helpers import est as _est
+from question_helpers import patch as _patch
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """The tiny profile of q1-q4, run once in this process (the real model is off in tests)."""
-    import os
-
-    from attnlab.pretrained import DISABLE_ENV
-
-    os.environ[DISABLE_ENV] = "1"
-    try:
-        out = tmp_path_factory.mktemp("tiny")
-        report = run_questions(["q1", "q2", "q3", "q4"], profile="tiny", out=out, jobs=1, progress=False)
-    finally:
-        del os.environ[DISABLE_ENV]
-    assert report.errors == {}
-    return report
-
-
-def _patch(evidence: list[Evidence], changes: dict[str, dict]) -> list[Evidence]:
-    missing = set(changes) - {e.name for e in evidence}
-    assert not missing, missing
-    return [dataclasses.replace(e, **changes[e.name]) if e.name in changes else e for e in evidence]
-
-
-def _est(value: float, lo: float, hi: float) -> dict:
-    return {"value": value, "ci": (lo, hi), "n": 5}
+    return run_tiny(["q1", "q2", "q3", "q4"], tmp_path_factory)
 
 
 def _reached_everywhere(evidence: list[Evidence]) -> dict[str, dict]:

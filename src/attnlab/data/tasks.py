@@ -625,6 +625,15 @@ class NeedleSentimentTask(Task):
     def seq_len(self) -> int:
         return self.length
 
+    def baselines(self) -> dict[str, float]:
+        """Exact accuracies of trivial predictors.
+
+        - ``chance``: the labels are balanced, 1/2.
+        - ``bag_of_words``: the best predictor from the multiset of words (order dropped). Every text holds
+          exactly one polar word and the label is its polarity, so the bag decides the label: 1.
+        """
+        return {"chance": self.chance_accuracy, "bag_of_words": 1.0}
+
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         _check_n(n)
         g = _generator(generator)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -248,6 +248,9 @@ def trials(profile: str, seeds: list[int]) -> list[Trial]:
 # ----------------------------------------------------------------------------------------------------
 
 MODELS = tuple(f"transformer_dk{hd}" for hd in HEAD_DIMS) + ("rnn",)
+BASELINE_ZH = {"chance": "随机猜测", "no_lookup": "不查找(猜上下文中最常见的值)",
+               "bag_of_words": "词袋(每个位置都答输入中最常见的符号)"}
+TASK_ZH = {"transformer": "键值查找", "rnn": "序列反转"}
 
 
 def _where(model: str) -> dict[str, Any]:
@@ -262,6 +265,13 @@ def _describe(model: str) -> str:
     hd = int(model.removeprefix("transformer_dk"))
     heads = D_MODEL // hd
     return f"Transformer d_k={hd} ({heads} head{'s' if heads > 1 else ''}), lookup"
+
+
+def _describe_zh(model: str) -> str:
+    if model == "rnn":
+        return f"LSTM 编码器-解码器(d={RNN_D}),序列反转"
+    hd = int(model.removeprefix("transformer_dk"))
+    return f"Transformer d_k={hd}({D_MODEL // hd} 个头),键值查找"
 
 
 def _filled(steps: list[int | None], budget: int) -> list[int]:
@@ -279,25 +289,29 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         for name, value in bs.items():
             ev.append(Evidence(f"baseline_{kind}_{name}", value, unit="accuracy", bounds=ACC,
                                label=f"{'lookup' if kind == 'transformer' else 'reversal'}: {name.replace('_', ' ')} "
-                                     "predictor (exact)"))
+                                     "predictor (exact)", label_zh=f"{TASK_ZH[kind]}:{BASELINE_ZH[name]}基线(精确值)"))
     budgets = {}
     for model in MODELS:
         where = _where(model)
         budget = outcomes.where(**where)[0].config["steps"]
         budgets[model] = budget
-        ev.append(Evidence(f"budget_{model}", budget, unit="steps", label=f"step budget, {_describe(model)}"))
+        ev.append(Evidence(f"budget_{model}", budget, unit="steps", label=f"step budget, {_describe(model)}",
+                           label_zh=f"步数预算,{_describe_zh(model)}"))
         for sc in SCORES:
-            what = f"{sc}, {_describe(model)}"
+            what, what_zh = f"{sc}, {_describe(model)}", f"{sc},{_describe_zh(model)}"
             ev.append(stats.evidence_from(f"acc_{model}_{sc}", outcomes.values("accuracy", score=sc, **where),
-                                          label=f"token accuracy: {what}", unit="accuracy", bounds=ACC))
+                                          label=f"token accuracy: {what}", unit="accuracy", bounds=ACC,
+                                          label_zh=f"词元准确率:{what_zh}"))
             ev.append(stats.steps_evidence(f"steps_{model}_{sc}", outcomes.values("steps_to_threshold", score=sc,
                                                                                   **where),
-                                           budget, label=f"steps to {THRESHOLD} accuracy: {what}"))
+                                           budget, label=f"steps to {THRESHOLD} accuracy: {what}",
+                                           label_zh=f"达到 {THRESHOLD} 准确率所需步数:{what_zh}"))
         for a, b in _pairs(model):
             ra = _filled(outcomes.values("steps_to_threshold", score=a, **where), budget)
             rb = _filled(outcomes.values("steps_to_threshold", score=b, **where), budget)
             e = stats.paired_ratio_evidence(f"ratio_{model}_{a}_{b}", ra, rb, unit="x",
-                                            label=f"steps to {THRESHOLD}, {a} / {b}, {_describe(model)}")
+                                            label=f"steps to {THRESHOLD}, {a} / {b}, {_describe(model)}",
+                                            label_zh=f"达到 {THRESHOLD} 的步数之比:{a} / {b},{_describe_zh(model)}")
             e.ci_method += f"; a seed that never reached it counts as the budget ({budget} steps)"
             ev.append(e)
     ev += _cost_evidence(outcomes)
@@ -323,25 +337,32 @@ def _cost_evidence(outcomes: Outcomes) -> list[Evidence]:
     lengths = mem.config["lengths"]
     for sc in SCORES:
         for impl in ("auto", "reference"):
+            kernel_zh = "库的默认内核" if impl == "auto" else "参考实现(显式构造权重矩阵)"
             ev.append(Evidence(f"memory_{sc}_{impl}", [mem.measurements[f"{sc}_{impl}_{t}"] / 2**20 for t in lengths],
                                unit="MiB", label=f"MiB one attention layer keeps for backward ({sc}, kernel {impl}; "
-                               f"B=2, d={D_MODEL}, 1 head) at T = {lengths}"))
+                               f"B=2, d={D_MODEL}, 1 head) at T = {lengths}",
+                               label_zh=f"一层注意力为反向传播保存的 MiB({sc},{kernel_zh};B=2,d={D_MODEL},1 个头),"
+                                        f"T = {lengths}"))
     tm = outcomes.one(kind="timing")
     cfg = tm.config
-    for kind, what in (("step", f"a training step of the lookup Transformer (d_k={max(HEAD_DIMS)}, batch "
-                                f"{cfg['batch_size']})"),
-                       ("layer", f"forward + backward of one attention layer (B=4, T={cfg['length']}, d={D_MODEL})")):
+    for kind, what, what_zh in (
+            ("step", f"a training step of the lookup Transformer (d_k={max(HEAD_DIMS)}, batch {cfg['batch_size']})",
+             f"键值查找 Transformer 的一个训练步(d_k={max(HEAD_DIMS)},批大小 {cfg['batch_size']})"),
+            ("layer", f"forward + backward of one attention layer (B=4, T={cfg['length']}, d={D_MODEL})",
+             f"一层注意力的前向加反向(B=4,T={cfg['length']},d={D_MODEL})")):
         times = tm.measurements[f"{kind}_s"]
         for sc in SCORES:  # the median: robust to a repeat slowed by other work on the machine
             ms = sorted(1000 * t for t in times[sc])
             ev.append(Evidence(f"ms_{kind}_{sc}", statistics.median(ms), unit="ms", bounds=(0.0, None), n=len(ms),
                                label=f"ms per {what}: {sc}", per_seed=ms, timing=True,
-                               ci_method=f"median of {len(ms)} alternating repeats (fastest {ms[0]:.2f} ms)"))
+                               ci_method=f"median of {len(ms)} alternating repeats (fastest {ms[0]:.2f} ms)",
+                               label_zh=f"{what_zh}的毫秒数:{sc}"))
         for sc in SCORES:
             if sc == "scaled_dot":
                 continue
             e = stats.paired_ratio_evidence(f"time_ratio_{kind}_{sc}", times[sc], times["scaled_dot"], unit="x",
-                                            label=f"time of {what}, {sc} / scaled_dot (alternating repeats)")
+                                            label=f"time of {what}, {sc} / scaled_dot (alternating repeats)",
+                                            label_zh=f"{what_zh}的耗时之比:{sc} / scaled_dot(交替重复测量)")
             e.ci_method = e.ci_method.replace("seeds", "repeats")
             e.timing = True
             ev.append(e)
@@ -361,7 +382,10 @@ def _plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:
     headline = Plot("steps_by_score", "Steps to learn with each score: a Transformer at small and large d_k, and an "
                     "RNN encoder-decoder", panels, caption="Bars at the budget: at least half of the seeds did not "
                     "reach the threshold. Unscaled multiplicative scores (dot, general) at d_k = 64 are the case of "
-                    "Britz et al. 2017.", headline=True)
+                    "Britz et al. 2017.", headline=True,
+                    title_zh="每种打分函数学会任务所需的步数:小 d_k 与大 d_k 的 Transformer,以及 RNN 编码器-解码器",
+                    caption_zh=f"柱顶在预算处:至少一半种子没有达到阈值。d_k = {max(HEAD_DIMS)} 时未缩放的乘性打分"
+                               "(dot、general)就是 Britz et al. 2017 讨论的情形。")
     acc_panels = []
     for model in MODELS:
         es_m = [es[f"acc_{model}_{sc}"] for sc in SCORES]
@@ -383,7 +407,8 @@ def _plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:
         curves.append(Panel(title=_describe(model), xlabel="step", ylabel="accuracy", ylim=(0, 1.02), series=series,
                             lines=[RefLine(THRESHOLD, "threshold")]))
     t_mem = outcomes.one(kind="memory").config["lengths"][-1]
-    cost = [Panel(kind="bar", title="time per training step (lookup, d_k=64)", ylabel="ms (median of repeats)",
+    cost = [Panel(kind="bar", title=f"time per training step (lookup, d_k={max(HEAD_DIMS)})",
+                  ylabel="ms (median of repeats)",
                   series=[Series("ms", list(SCORES), [es[f"ms_step_{sc}"].number for sc in SCORES])]),
             Panel(kind="bar", title="time per attention layer, forward + backward", ylabel="ms (median of repeats)",
                   series=[Series("ms", list(SCORES), [es[f"ms_layer_{sc}"].number for sc in SCORES])]),
@@ -394,17 +419,70 @@ def _plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:
                                  [es[f"memory_{sc}_reference"].value[-1] for sc in SCORES])])]
     return [headline,
             Plot("accuracy_by_score", "Accuracy at the end of training (early stop at the threshold)", acc_panels,
-                 caption="Means over seeds with 95% intervals; dashed: exact trivial baselines."),
-            Plot("learning_curves", "Learning curves (mean over seeds)", curves),
+                 caption="Means over seeds with 95% intervals; dashed: exact trivial baselines.",
+                 title_zh="训练结束时的准确率(达到阈值即停)",
+                 caption_zh="各种子的平均值及 95% 区间;虚线:精确的平凡基线。"),
+            Plot("learning_curves", "Learning curves (mean over seeds)", curves,
+                 caption="Accuracy at each evaluation, mean over seeds; a run that stopped at the threshold counts "
+                 "with its last value.", title_zh="学习曲线(各种子平均)",
+                 caption_zh="每次评估时的准确率,对种子取平均;达到阈值而停止的运行按最后一次的值计。"),
             Plot("cost_by_score", "Time and memory per score", cost,
                  caption="Timings from one trial run after the others (2 threads, alternating repeats); memory is "
                  "what autograd keeps for backward, measured, with the library's kernels (SDPA for the bilinear "
-                 "scores, the chunked kernel for additive) and with the materialising reference kernel.")]
+                 "scores, the chunked kernel for additive) and with the materialising reference kernel.",
+                 title_zh="每种打分函数的时间与内存",
+                 caption_zh="计时来自在其他试验之后单独运行的一次试验(2 个线程,交替重复);内存是 autograd 为反向传播"
+                            "实际保存的量,分别用库的内核(双线性打分用 SDPA,加性打分用分块内核)和显式构造权重矩阵的"
+                            "参考内核测得。")]
 
 
 # ----------------------------------------------------------------------------------------------------
 # Decision
 # ----------------------------------------------------------------------------------------------------
+
+
+OUTCOME_ZH = {"slower": "更慢", "faster": "更快", "as good": "相当", "unclear": "不确定"}
+
+
+class _Comparison(NamedTuple):
+    """Score ``a`` against score ``b`` in one model (see :func:`compare_scores`)."""
+
+    outcome: str
+    text: str  # with the seeds that reached the threshold and the ratio's interval
+    text_zh: str
+    brief: str  # what ``a`` did, in a few words, for the short answer ("needed 0.31x additive's steps")
+    brief_zh: str
+
+
+def _compare(ev: EvidenceSet, model: str, a: str, b: str) -> _Comparison:
+    ka, n = rules.reached_count(ev[f"steps_{model}_{a}"])
+    kb, _ = rules.reached_count(ev[f"steps_{model}_{b}"])
+    need = math.ceil(0.8 * n - 1e-9)
+    reach = f"{a} reached {THRESHOLD} in {ka}/{n} seeds, {b} in {kb}/{n}"
+    reach_zh = f"{a} 在 {ka}/{n} 个种子中达到 {THRESHOLD},{b} 在 {kb}/{n} 个中达到"
+    if ka < need and kb < need:
+        return _Comparison("unlearned", f"neither {a} nor {b} learned ({reach})", f"{a} 和 {b} 都没学会({reach_zh})",
+                           f"did not learn, nor did {b}", f"没学会,{b} 也没学会")
+    if ka < need:
+        return _Comparison("slower", f"{a} did not learn, {b} did ({reach})", f"{a} 没学会,{b} 学会了({reach_zh})",
+                           f"did not learn ({ka}/{n} seeds reached {THRESHOLD}, {b} {kb}/{n})",
+                           f"没学会({ka}/{n} 个种子达到 {THRESHOLD},{b} 为 {kb}/{n})")
+    if kb < need:
+        return _Comparison("faster", f"{a} learned, {b} did not ({reach})", f"{a} 学会了,{b} 没学会({reach_zh})",
+                           f"learned while {b} did not", f"学会了,而 {b} 没学会")
+    r = ev[f"ratio_{model}_{a}_{b}"]
+    lo, hi = rules.interval(r)
+    if lo > SPEEDUP:
+        outcome = "slower"
+    elif hi < 1 / SPEEDUP:
+        outcome = "faster"
+    elif hi < SPEEDUP:
+        outcome = "as good"
+    else:
+        outcome = "unclear"
+    return _Comparison(outcome, f"{a} needs {_ratio_text(r)}x the steps of {b} ({outcome})",
+                       f"{a} 所需步数是 {b} 的 {_ratio_text(r, zh=True)} 倍({OUTCOME_ZH[outcome]})",
+                       f"needed {_times(r)}x {b}'s steps", f"所需步数是 {b} 的 {_times(r)} 倍")
 
 
 def compare_scores(ev: EvidenceSet, model: str, a: str, b: str) -> tuple[str, str]:
@@ -415,46 +493,35 @@ def compare_scores(ev: EvidenceSet, model: str, a: str, b: str) -> tuple[str, st
     case; "as good" if both reached it and r's interval lies below ``SPEEDUP`` (a is not slower by the
     margin); "unclear" if it straddles the margin; "unlearned" if neither reached it.
     """
-    ka, n = rules.reached_count(ev[f"steps_{model}_{a}"])
-    kb, _ = rules.reached_count(ev[f"steps_{model}_{b}"])
-    need = math.ceil(0.8 * n - 1e-9)
-    reach = f"{a} reached {THRESHOLD} in {ka}/{n} seeds, {b} in {kb}/{n}"
-    if ka < need and kb < need:
-        return "unlearned", f"{_describe(model)}: neither {a} nor {b} learned ({reach})"
-    if ka < need:
-        return "slower", f"{_describe(model)}: {a} did not learn, {b} did ({reach})"
-    if kb < need:
-        return "faster", f"{_describe(model)}: {a} learned, {b} did not ({reach})"
-    r = ev[f"ratio_{model}_{a}_{b}"]
-    lo, hi = rules.interval(r)
-    shown = _ratio_text(r)
-    if lo > SPEEDUP:
-        outcome = "slower"
-    elif hi < 1 / SPEEDUP:
-        outcome = "faster"
-    elif hi < SPEEDUP:
-        outcome = "as good"
-    else:
-        outcome = "unclear"
-    return outcome, f"{_describe(model)}: {a} needs {shown}x the steps of {b} ({outcome})"
+    c = _compare(ev, model, a, b)
+    return c.outcome, f"{_describe(model)}: {c.text}"
 
 
-def _ratio_text(e: Evidence) -> str:
+def _ratio_text(e: Evidence, *, zh: bool = False) -> str:
     """``"0.81 [0.67, 0.96]"``, or ``"0.75 (all seeds equal)"``."""
-    return rules.fmt(e, 2) if e.ci is not None else f"{e.number:.2f} (all seeds equal)"
+    if isinstance(e.value, str) or e.ci is not None:
+        return rules.fmt(e, 2)
+    return f"{e.number:.2f}(所有种子相同)" if zh else f"{e.number:.2f} (all seeds equal)"
+
+
+def _times(e: Evidence) -> str:
+    """A ratio's point value, or its text when it is undefined."""
+    return e.value if isinstance(e.value, str) else f"{e.number:.2f}"
 
 
 def decide(evidence: list[Evidence]) -> Decision:
     ev = EvidenceSet(evidence)
     small, large = f"transformer_dk{min(HEAD_DIMS)}", f"transformer_dk{max(HEAD_DIMS)}"
+    d_small, d_large = min(HEAD_DIMS), max(HEAD_DIMS)
     best_learned = []
     for model in MODELS:
         best = min(SCORES, key=lambda sc: _speed_key(ev[f"steps_{model}_{sc}"], ev[f"budget_{model}"].number))
         best_learned.append(rules.reached_check(f"best_learned_{model}", ev[f"steps_{model}_{best}"],
-                                                what=f"best score ({best}), {_describe(model)}"))
+                                                what=f"best score ({best}), {_describe(model)}",
+                                                what_zh=f"最好的打分函数({best}),{_describe_zh(model)}"))
     below = _below_baseline(ev)
 
-    def britz() -> tuple[str, str]:
+    def britz() -> rules.Ruling:
         at_large = {sc: compare_scores(ev, large, sc, "additive") for sc in UNSCALED}
         at_small = {sc: compare_scores(ev, small, sc, "additive") for sc in UNSCALED}
         beaten = [sc for sc, (o, _) in at_large.items() if o == "slower"]
@@ -467,15 +534,37 @@ def decide(evidence: list[Evidence]) -> Decision:
             verdict = "refuted"
         else:
             verdict = "inconclusive"
-        return verdict, (
+        rule = (
             f"{verdict}: " + "; ".join(t for _, t in [*at_large.values(), *at_small.values()])
             + f". Rule: confirmed if additive beats both unscaled multiplicative scores ({', '.join(UNSCALED)}) at "
             f"d_k={max(HEAD_DIMS)} (they fail to reach {THRESHOLD}, or need more than {SPEEDUP}x its steps, "
             f"interval above) while at d_k={min(HEAD_DIMS)} they are as good (interval below {SPEEDUP}); "
             "qualified if it beats them only partly or also at small d_k; refuted if at large d_k they are as "
             "good as additive; inconclusive otherwise.")
+        big = {sc: _compare(ev, large, sc, "additive") for sc in UNSCALED}
+        little = {sc: _compare(ev, small, sc, "additive") for sc in UNSCALED}
+        because = (f"Against additive, at d_k={d_large}: " + "; ".join(c.text for c in big.values())
+                   + f"; at d_k={d_small}: " + "; ".join(c.text for c in little.values()) + ".")
+        because_zh = (f"与加性打分相比,d_k={d_large} 时:" + ";".join(c.text_zh for c in big.values())
+                      + f";d_k={d_small} 时:" + ";".join(c.text_zh for c in little.values()) + "。")
+        change = {
+            "confirmed": (f"An unscaled score reaching {THRESHOLD} at d_k={d_large} within {SPEEDUP}x additive's "
+                          f"steps (refuted), or falling behind additive at d_k={d_small} too (qualified).",
+                          f"d_k={d_large} 时某个未缩放打分在加性打分 {SPEEDUP} 倍步数以内达到 {THRESHOLD}(不成立),"
+                          f"或 d_k={d_small} 时也落后于加性打分(有条件成立)。"),
+            "qualified": (f"Both unscaled scores falling behind additive at d_k={d_large} but not at d_k={d_small} "
+                          f"(confirmed), or both keeping up with it at d_k={d_large} (refuted).",
+                          f"两个未缩放打分都在 d_k={d_large} 时落后于加性打分、在 d_k={d_small} 时不落后(成立),"
+                          f"或在 d_k={d_large} 时都跟得上(不成立)。"),
+            "refuted": (f"An unscaled score failing to learn at d_k={d_large}, or needing more than {SPEEDUP}x "
+                        "additive's steps there (interval above).",
+                        f"d_k={d_large} 时某个未缩放打分学不会,或需要加性打分 {SPEEDUP} 倍以上的步数(区间高于它)。"),
+            "inconclusive": (f"More seeds, so that the step ratios at d_k={d_large} fall on one side of {SPEEDUP}.",
+                             f"增加种子数,使 d_k={d_large} 时的步数比区间落到 {SPEEDUP} 的一侧。"),
+        }[verdict]
+        return rules.Ruling(verdict, rule, because, because_zh, *change)
 
-    def scaling() -> tuple[str, str]:
+    def scaling() -> rules.Ruling:
         o, t = compare_scores(ev, large, "scaled_dot", "additive")
         dot_o, dot_t = compare_scores(ev, large, "dot", "scaled_dot")
         if o in ("as good", "faster"):
@@ -484,12 +573,26 @@ def decide(evidence: list[Evidence]) -> Decision:
             verdict = "refuted"
         else:
             verdict = "inconclusive"
-        return verdict, (
+        rule = (
             f"{verdict}: {t}; {dot_t}. Rule: at d_k={max(HEAD_DIMS)} the gap is closed if scaled_dot reaches "
             f"{THRESHOLD} and needs less than {SPEEDUP}x additive's steps (interval below); refuted if it is "
             "slower by the margin or does not learn.")
+        sd, dot = _compare(ev, large, "scaled_dot", "additive"), _compare(ev, large, "dot", "scaled_dot")
+        because = f"At d_k={d_large}: {sd.text}; without the scaling, {dot.text}."
+        because_zh = f"d_k={d_large} 时:{sd.text_zh};去掉缩放后,{dot.text_zh}。"
+        change = {
+            "confirmed": (f"scaled_dot failing to learn at d_k={d_large}, or needing more than {SPEEDUP}x "
+                          "additive's steps there (interval above).",
+                          f"d_k={d_large} 时 scaled_dot 学不会,或需要加性打分 {SPEEDUP} 倍以上的步数(区间高于它)。"),
+            "refuted": (f"scaled_dot reaching {THRESHOLD} at d_k={d_large} within {SPEEDUP}x additive's steps "
+                        "(interval below).",
+                        f"d_k={d_large} 时 scaled_dot 在加性打分 {SPEEDUP} 倍步数以内达到 {THRESHOLD}(区间低于它)。"),
+        }.get(verdict, (f"More seeds, so that the step ratio's interval falls on one side of {SPEEDUP}, or a "
+                        "budget under which both learn.",
+                        f"增加种子数使步数比区间落到 {SPEEDUP} 的一侧,或用能让两者都学会的预算。"))
+        return rules.Ruling(verdict, rule, because, because_zh, *change)
 
-    def luong() -> tuple[str, str]:
+    def luong() -> rules.Ruling:
         parts = {(m, sc): compare_scores(ev, m, sc, "additive") for m in ("rnn", small) for sc in UNSCALED}
         good = [k for k, (o, _) in parts.items() if o in ("as good", "faster")]
         if len(good) == len(parts):
@@ -500,13 +603,34 @@ def decide(evidence: list[Evidence]) -> Decision:
             verdict = "refuted"
         else:
             verdict = "inconclusive"
-        return verdict, (
+        rule = (
             f"{verdict}: " + "; ".join(t for _, t in parts.values())
             + f". Rule: dot and general are competitive where they reach {THRESHOLD} and need less than {SPEEDUP}x "
             f"additive's steps (interval below): confirmed if so in the RNN encoder-decoder and in the "
             f"Transformer at d_k={min(HEAD_DIMS)}, qualified if in some, refuted if slower everywhere.")
+        cs = {m: [_compare(ev, m, sc, "additive") for sc in UNSCALED] for m in ("rnn", small)}
+        because = ("Against additive: " + "; ".join(f"{_describe(m)}: " + ", ".join(c.text for c in cm)
+                                                   for m, cm in cs.items()) + ".")
+        because_zh = ("与加性打分相比:" + ";".join(f"{_describe_zh(m)}:" + ",".join(c.text_zh for c in cm)
+                                             for m, cm in cs.items()) + "。")
+        change = {
+            "confirmed": (f"dot or general needing more than {SPEEDUP}x additive's steps (interval above), or "
+                          "failing to learn, in one of these models.",
+                          f"在其中一个模型里 dot 或 general 需要加性打分 {SPEEDUP} 倍以上的步数(区间高于它),"
+                          "或学不会。"),
+            "qualified": (f"All four comparisons within {SPEEDUP}x of additive (confirmed), or all slower by the "
+                          "margin (refuted).",
+                          f"四组比较都在加性打分的 {SPEEDUP} 倍以内(成立),或都慢过这个差距(不成立)。"),
+            "refuted": (f"dot or general reaching {THRESHOLD} within {SPEEDUP}x additive's steps (interval below) "
+                        "in one of these models.",
+                        f"在其中一个模型里 dot 或 general 在加性打分 {SPEEDUP} 倍步数以内达到 {THRESHOLD}"
+                        "(区间低于它)。"),
+            "inconclusive": (f"More seeds, so that the step ratios fall on one side of {SPEEDUP}.",
+                             f"增加种子数,使步数比区间落到 {SPEEDUP} 的一侧。"),
+        }[verdict]
+        return rules.Ruling(verdict, rule, because, because_zh, *change)
 
-    def cost() -> tuple[str, str]:
+    def cost() -> rules.Ruling:
         t_step, t_layer = ev["time_ratio_step_additive"], ev["time_ratio_layer_additive"]
         mem_auto = ev["memory_additive_auto"].value[-1] / ev["memory_scaled_dot_auto"].value[-1]
         mem_ref = ev["memory_additive_reference"].value[-1] / ev["memory_scaled_dot_reference"].value[-1]
@@ -520,28 +644,64 @@ def decide(evidence: list[Evidence]) -> Decision:
             verdict = "refuted"
         else:
             verdict = "inconclusive"
-        return verdict, (
+        rule = (
             f"{verdict}: additive / scaled_dot time per attention layer {_ratio_text(t_layer)}, per training step "
             f"of the small lookup model {_ratio_text(t_step)}; memory kept for backward at the longest length "
             f"{mem_auto:.2f}x with the library's kernels ({mem_ref:.2f}x when both are materialised). Rule: "
             f"confirmed if additive is slower by more than {SPEEDUP}x per layer (interval above) and needs more "
             f"than {SPEEDUP}x the memory with the library's kernels; qualified if only one holds; refuted if the "
             f"time ratio's interval lies below {SPEEDUP} and memory does not differ by it.")
+        because = (f"Additive takes {_ratio_text(t_layer)}x scaled_dot's time per attention layer and "
+                   f"{_ratio_text(t_step)}x per training step of the small lookup model; with the library's kernels "
+                   f"it keeps {mem_auto:.2f}x the memory for backward ({mem_ref:.2f}x when both materialise the "
+                   "weights).")
+        because_zh = (f"加性打分每层注意力的耗时是 scaled_dot 的 {_ratio_text(t_layer, zh=True)} 倍,"
+                      f"小型键值查找模型每个训练步是 {_ratio_text(t_step, zh=True)} 倍;用库的内核时它为反向传播"
+                      f"保存的内存是 {mem_auto:.2f} 倍(两者都显式构造权重矩阵时为 {mem_ref:.2f} 倍)。")
+        if verdict == "confirmed":
+            change = (f"A per-layer time ratio whose interval reaches below {SPEEDUP}, or a memory ratio of at most "
+                      f"{SPEEDUP} with the library's kernels.",
+                      f"每层耗时之比的区间低于 {SPEEDUP},或用库的内核时内存之比不超过 {SPEEDUP}。")
+        elif verdict == "qualified" and faster:
+            change = (f"A memory ratio above {SPEEDUP} with the library's kernels (confirmed), or a per-layer time "
+                      f"ratio whose interval reaches below {SPEEDUP}.",
+                      f"用库的内核时内存之比超过 {SPEEDUP}(成立),或每层耗时之比的区间低于 {SPEEDUP}。")
+        elif verdict == "qualified":
+            change = (f"A per-layer time ratio whose interval lies above {SPEEDUP} (confirmed), or a memory ratio of "
+                      f"at most {SPEEDUP} with the library's kernels.",
+                      f"每层耗时之比的区间高于 {SPEEDUP}(成立),或用库的内核时内存之比不超过 {SPEEDUP}。")
+        elif verdict == "refuted":
+            change = (f"A per-layer time ratio whose interval lies above {SPEEDUP}, or a memory ratio above {SPEEDUP} "
+                      "with the library's kernels, for instance at other lengths or on other hardware.",
+                      f"每层耗时之比的区间高于 {SPEEDUP},或用库的内核时内存之比超过 {SPEEDUP},例如在别的长度或硬件上。")
+        else:
+            change = (f"More timing repeats on a quiet machine, so that the per-layer time ratio's interval falls on "
+                      f"one side of {SPEEDUP}.",
+                      f"在空闲的机器上多重复几次计时,使每层耗时之比的区间落到 {SPEEDUP} 的一侧。")
+        return rules.Ruling(verdict, rule, because, because_zh, *change)
 
     c_britz = rules.claim("additive_beats_unscaled_at_large_d", "Additive attention beats unscaled multiplicative "
                           "attention as d_k grows (Britz et al. 2017).", best_learned[:2],
-                          [f"ratio_{m}_{sc}_additive" for m in (small, large) for sc in UNSCALED], britz)
+                          [f"ratio_{m}_{sc}_additive" for m in (small, large) for sc in UNSCALED]
+                          + [f"steps_{large}_{sc}" for sc in (*UNSCALED, "additive")]
+                          + [f"acc_{large}_{sc}" for sc in (*UNSCALED, "additive")], britz,
+                          statement_zh="d_k 增大时,加性注意力优于未缩放的乘性注意力(Britz et al. 2017)。")
     c_scale = rules.claim("scaling_closes_the_gap", "Scaling the dot product by 1/√d_k closes the gap to additive "
                           "attention (Vaswani et al. 2017).", best_learned[1:2],
-                          [f"ratio_{large}_scaled_dot_additive", f"ratio_{large}_dot_scaled_dot"], scaling)
+                          [f"ratio_{large}_scaled_dot_additive", f"ratio_{large}_dot_scaled_dot",
+                           f"steps_{large}_scaled_dot", f"acc_{large}_scaled_dot"], scaling,
+                          statement_zh="把点积除以 √d_k 就能消除与加性注意力的差距(Vaswani et al. 2017)。")
     c_luong = rules.claim("multiplicative_competitive_at_small_d", "Dot and general scores are as good as additive "
                           "in an RNN encoder-decoder and at small d_k (Luong et al. 2015).",
                           [best_learned[0], best_learned[2]],
-                          [f"ratio_{m}_{sc}_additive" for m in ("rnn", small) for sc in UNSCALED], luong)
+                          [f"ratio_{m}_{sc}_additive" for m in ("rnn", small) for sc in UNSCALED], luong,
+                          statement_zh="在 RNN 编码器-解码器中以及 d_k 较小时,dot 和 general 打分与加性打分一样好"
+                                       "(Luong et al. 2015)。")
     c_cost = rules.claim("dot_faster_and_smaller", "Dot-product attention is much faster and more space-efficient "
                          "than additive attention (Vaswani et al. 2017).", [],
                          ["time_ratio_layer_additive", "time_ratio_step_additive", "memory_additive_auto",
-                          "memory_scaled_dot_auto"], cost)
+                          "memory_scaled_dot_auto", "memory_additive_reference", "memory_scaled_dot_reference"], cost,
+                         statement_zh="点积注意力比加性注意力快得多,也更省内存(Vaswani et al. 2017)。")
     claims = (c_britz, c_scale, c_luong, c_cost)
     checks = [*best_learned]
     verdicts = [c.verdict for c in claims]
@@ -611,7 +771,90 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
         f"products faster and smaller (Vaswani et al. 2017) is {verdicts['dot_faster_and_smaller']}. Britz et al. "
         "measured BLEU of LSTM translation models with attention dimensions up to 1024, a different regime: "
         "their numbers are literature here, not anchors. " + decision.rule)
-    return Explanation(summary=summary)
+    answer_en, answer_zh = _answer(ev, decision)
+    if decision.verdict == "inconclusive":
+        answer_en, answer_zh = rules.undecided_answer(decision.claims)
+    return Explanation(summary=summary, answer_en=answer_en, answer_zh=answer_zh)
+
+
+# What each sub-claim's verdict says, for the short answer (English, Chinese).
+_BRITZ_SAYS = {
+    "confirmed": ("additive beats unscaled multiplicative attention at large d_k, as Britz et al. found",
+                  "大 d_k 时加性注意力胜过未缩放的乘性注意力,与 Britz 等人的结果一致"),
+    "qualified": ("additive beats unscaled multiplicative attention only in part",
+                  "加性注意力只在部分情形下胜过未缩放的乘性注意力"),
+    "refuted": ("unscaled multiplicative attention keeps up with additive here, unlike in Britz et al.",
+                "这里未缩放的乘性注意力跟得上加性注意力,与 Britz 等人的结果不同"),
+    "inconclusive": ("whether additive beats unscaled multiplicative attention is undecided",
+                     "加性注意力是否胜过未缩放的乘性注意力尚无定论"),
+}
+_SCALING_SAYS = {
+    "confirmed": ("scaling by 1/√d_k closes the gap", "除以 √d_k 消除了差距"),
+    "refuted": ("scaling by 1/√d_k does not close the gap", "除以 √d_k 没有消除差距"),
+}
+_LUONG_SAYS = {
+    "confirmed": ("the multiplicative scores are as good as additive there, as Luong et al. report",
+                  "乘性打分在这些情形下与加性打分一样好,与 Luong 等人的报告一致"),
+    "qualified": ("the multiplicative scores are as good as additive in only some of these cases",
+                  "乘性打分只在其中部分情形下与加性打分一样好"),
+    "refuted": ("the multiplicative scores are slower than additive there, unlike in Luong et al.",
+                "乘性打分在这些情形下比加性打分慢,与 Luong 等人的报告不同"),
+    "inconclusive": ("whether they are as good as additive there is undecided", "它们是否与加性打分一样好尚无定论"),
+}
+
+
+def _answer(ev: EvidenceSet, decision: Decision) -> tuple[str, str]:
+    """The short answer (English, Chinese) from the numbers."""
+    small, large = f"transformer_dk{min(HEAD_DIMS)}", f"transformer_dk{max(HEAD_DIMS)}"
+    d_small, d_large = min(HEAD_DIMS), max(HEAD_DIMS)
+    verdicts = {c.name: c.verdict for c in decision.claims}
+    n = rules.reached_count(ev[f"steps_{large}_additive"])[1]
+    reached = {sc: rules.reached_count(ev[f"steps_{large}_{sc}"])[0] for sc in SCORES}
+    acc = {sc: ev[f"acc_{large}_{sc}"].number for sc in SCORES}
+    britz = _BRITZ_SAYS[verdicts["additive_beats_unscaled_at_large_d"]]
+    scaling = _SCALING_SAYS.get(verdicts["scaling_closes_the_gap"],
+                                ("whether scaling closes the gap is undecided", "缩放能否消除差距尚无定论"))
+    luong = _LUONG_SAYS[verdicts["multiplicative_competitive_at_small_d"]]
+    vs = {m: {sc: _compare(ev, m, sc, "additive") for sc in UNSCALED} for m in (small, "rnn")}
+    t_layer = ev["time_ratio_layer_additive"]
+    time = _times(t_layer)
+    mem = ev["memory_additive_auto"].value[-1] / ev["memory_scaled_dot_auto"].value[-1]
+    mem_ref = ev["memory_additive_reference"].value[-1] / ev["memory_scaled_dot_reference"].value[-1]
+    faster = not isinstance(t_layer.value, str) and rules.interval(t_layer)[0] > SPEEDUP
+    cost = {"confirmed": ("dot products are both faster and smaller, as Vaswani et al. say",
+                          "点积确实更快也更省内存,与 Vaswani 等人的说法一致"),
+            "refuted": (f"neither gap reaches {SPEEDUP}x here", f"这里两项差距都没有达到 {SPEEDUP} 倍"),
+            "inconclusive": (f"whether dot products are {SPEEDUP}x faster is undecided",
+                             f"点积是否快 {SPEEDUP} 倍尚无定论")}.get(verdicts["dot_faster_and_smaller"])
+    if cost is None:  # qualified: one of the two holds
+        cost = ((f"dot products are faster, but with these kernels the memory gap stays within {SPEEDUP}x",
+                 f"点积更快,但用这些内核时内存差距不到 {SPEEDUP} 倍") if faster else
+                (f"dot products need less memory, but are not clearly {SPEEDUP}x faster",
+                 f"点积更省内存,但并不明显快 {SPEEDUP} 倍"))
+    answer_en = (
+        f"The seed lists dot, scaled dot (÷√d_k), general (qᵀWk), additive (vᵀtanh(W₁q + W₂k)) and cosine scores and "
+        f"claims nothing about them; the literature's claims were tested by training each in the same models ({n} "
+        f"seeds each, paired 95% intervals on the ratios of steps to {THRESHOLD} accuracy). At d_k={d_large}, "
+        f"unscaled dot and general reached {THRESHOLD} in {reached['dot']}/{n} and {reached['general']}/{n} seeds, "
+        f"additive in {reached['additive']}/{n} and scaled dot in {reached['scaled_dot']}/{n} (final accuracy "
+        f"{acc['dot']:.2f} and {acc['general']:.2f} against {acc['additive']:.2f} and {acc['scaled_dot']:.2f}): "
+        f"{britz[0]}, and {scaling[0]}. At d_k={d_small} dot {vs[small]['dot'].brief} and general "
+        f"{vs[small]['general'].brief}, in an LSTM encoder-decoder dot {vs['rnn']['dot'].brief} and general "
+        f"{vs['rnn']['general'].brief}: {luong[0]}. Additive attention took {time}x scaled dot's time per layer "
+        f"(forward and backward) and kept {mem:.2f}x its memory for backward with the library's kernels "
+        f"({mem_ref:.2f}x when both materialise the weights): {cost[0]}.")
+    answer_zh = (
+        f"原文列出了 dot、scaled dot(除以 √d_k)、general(qᵀWk)、加性(vᵀtanh(W₁q + W₂k))和 cosine 等打分方式,"
+        f"但没有给出结论;这里在相同的模型里逐一训练,检验文献中的结论(每个条件 {n} 个种子,达到 {THRESHOLD} 准确率"
+        f"的步数之比取配对 95% 区间)。d_k={d_large} 时,未缩放的 dot 和 general 分别在 {reached['dot']}/{n} 和 "
+        f"{reached['general']}/{n} 个种子中达到 {THRESHOLD},加性为 {reached['additive']}/{n},scaled dot 为 "
+        f"{reached['scaled_dot']}/{n}(最终准确率 {acc['dot']:.2f}、{acc['general']:.2f},对比 {acc['additive']:.2f}、"
+        f"{acc['scaled_dot']:.2f}):{britz[1]},而且{scaling[1]}。d_k={d_small} 时 dot {vs[small]['dot'].brief_zh},"
+        f"general {vs[small]['general'].brief_zh};在 LSTM 编码器-解码器中 dot {vs['rnn']['dot'].brief_zh},"
+        f"general {vs['rnn']['general'].brief_zh}:{luong[1]}。加性注意力每层(前向加反向)的耗时是 scaled dot 的 "
+        f"{time} 倍,用库的内核时为反向传播保存的内存是它的 {mem:.2f} 倍(两者都显式构造权重矩阵时为 {mem_ref:.2f} 倍):"
+        f"{cost[1]}。")
+    return answer_en, answer_zh
 
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials, aggregate=aggregate, decide=decide, explain=explain))
