@@ -1,5 +1,6 @@
 """Data: synthetic tasks generated from a seed, and loaders for users' own labelled text."""
 
+from attnlab.data.extrapolation import BlockCopyTask, MarkerTask
 from attnlab.data.retrieval import CycleTask, LookupTask
 from attnlab.data.tasks import (
     IGNORE_INDEX,
@@ -33,12 +34,14 @@ __all__ = [
     "PAD_ID",
     "AssociativeRecallTask",
     "Batch",
+    "BlockCopyTask",
     "CharTokenizer",
     "CopyTask",
     "CycleTask",
     "FollowTask",
     "LongRangeTask",
     "LookupTask",
+    "MarkerTask",
     "MatchTask",
     "MultiRelationTask",
     "NeedleSentimentTask",

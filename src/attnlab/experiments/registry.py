@@ -73,6 +73,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "attnlab.experiments.q2_qk",
     "attnlab.experiments.q3_scaling",
     "attnlab.experiments.q4_variance",
+    "attnlab.experiments.q9_positions",
+    "attnlab.experiments.q10_sinks",
 )
 ENTRY_POINT_GROUP = "attnlab.experiments"
 
