@@ -1,6 +1,7 @@
 """Data: synthetic tasks generated from a seed, and loaders for users' own labelled text."""
 
 from attnlab.data.contrast import ContrastSentimentTask
+from attnlab.data.extrapolation import BlockCopyTask, MarkerTask
 from attnlab.data.retrieval import CycleTask, LookupTask
 from attnlab.data.tasks import (
     IGNORE_INDEX,
@@ -34,6 +35,7 @@ __all__ = [
     "PAD_ID",
     "AssociativeRecallTask",
     "Batch",
+    "BlockCopyTask",
     "CharTokenizer",
     "ContrastSentimentTask",
     "CopyTask",
@@ -41,6 +43,7 @@ __all__ = [
     "FollowTask",
     "LongRangeTask",
     "LookupTask",
+    "MarkerTask",
     "MatchTask",
     "MultiRelationTask",
     "NeedleSentimentTask",

@@ -75,6 +75,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "attnlab.experiments.q4_variance",
     "attnlab.experiments.q7_why",
     "attnlab.experiments.q8_scores",
+    "attnlab.experiments.q9_positions",
+    "attnlab.experiments.q10_sinks",
 )
 ENTRY_POINT_GROUP = "attnlab.experiments"
 

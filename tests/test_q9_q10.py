@@ -1,0 +1,290 @@
+"""q9 (which position scheme extrapolates) and q10 (why heads attend to the first token).
+
+Each question runs at the ``tiny`` profile and its stored verdict equals its rule applied to its own
+evidence; each rule is fed hand-made evidence that yields every outcome; the tasks, their exact baselines and
+the probes are checked on inputs whose answer is known.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+import torch
+
+from attnlab.analysis.sinks import first_token_share, sink_mass, uniform_first_share
+from attnlab.data import BlockCopyTask, MarkerTask
+from attnlab.data.tasks import IGNORE_INDEX
+from attnlab.experiments import decide, list_questions, run_questions
+from attnlab.experiments import q9_positions as q9
+from attnlab.experiments import q10_sinks as q10
+from attnlab.results import Evidence, read_result
+
+
+# ---------------------------------------------------------------------------------------------------- tiny runs
+@pytest.mark.parametrize("qid", ["q9", "q10"])
+def test_tiny_run_verdict_is_its_rule_on_its_evidence(qid, tmp_path):
+    report = run_questions([qid], profile="tiny", out=tmp_path, jobs=1, progress=False)
+    assert not report.errors, report.errors
+    r = read_result(tmp_path, qid)
+    assert r is not None and r.profile == "tiny"
+    d = decide(qid, r.evidence)
+    assert (r.verdict, r.rule) == (d.verdict, d.rule)
+    assert r.rule.startswith(r.verdict) and r.summary and r.answer["en"] and r.answer["zh"]
+    names = {c.name for c in r.claims}
+    assert names == ({"alibi_extrapolates", "sinusoidal_does_not", "learned_cannot", "alibi_beats_sinusoidal",
+                      "alibi_beats_rope_t5"} if qid == "q9" else
+                     {"encoder_parks", "parked_carries_little", "lm_first_token_sink", "sink_removes_parking",
+                      "sink_costs_nothing"})
+    from attnlab.report.figures import draw_result
+
+    draw_result(r, tmp_path)
+    for fig in r.figures:
+        assert (tmp_path / qid / fig).is_file(), fig
+    if qid == "q10":  # the real model is switched off in tests: the encoder sub-claims say so
+        assert not next(c for c in r.checks if c.name == "minilm_available").passed
+        assert r.verdict == "inconclusive"
+
+
+def test_q9_q10_are_beyond_the_seed_and_listed_after_it():
+    qs = [q.qid for q in list_questions()]
+    assert {q.qid: q.group for q in list_questions()}["q9"] == "beyond"
+    assert q10.QUESTION.group == "beyond" and q9.QUESTION.question_zh and q10.QUESTION.question_zh
+    seed = [q for q in qs if q in {f"q{i}" for i in range(1, 9)}]
+    assert qs.index("q9") > max(qs.index(q) for q in seed) and qs.index("q10") == qs.index("q9") + 1
+
+
+# ---------------------------------------------------------------------------------------------------- tasks
+def _order_free_accuracy(task, batch, span_of) -> float:
+    """Simulate the order-free predictor: uniform over the span's symbols not yet copied (exact expectation)."""
+    total, count = 0.0, 0
+    for n in range(batch.inputs.shape[0]):
+        for p in (batch.targets[n] != IGNORE_INDEX).nonzero().flatten().tolist():
+            span, k = span_of(n, p)
+            total += 1.0 / (span - k)
+            count += 1
+    return total / count
+
+
+def test_block_copy_targets_and_baselines():
+    task = BlockCopyTask(n_blocks=3, block_len=4, n_symbols=6)
+    b = task.sample(64, 0)
+    assert b.inputs.shape == (64, task.seq_len) == (64, 24)
+    blocks = b.inputs.view(64, 3, 2, 4)
+    assert torch.equal(blocks[:, :, 0], blocks[:, :, 1])  # each block is followed by its copy
+    assert all(len(set(row.tolist())) == 4 for row in blocks[:, :, 0].reshape(-1, 4))  # distinct in a block
+    mask = b.targets != IGNORE_INDEX
+    assert int(mask[0].sum()) == 3 * 3
+    pos = mask[0].nonzero().flatten()
+    assert torch.equal(b.targets[:, pos], b.inputs[:, pos + 1]) and torch.equal(b.targets[:, pos], b.inputs[:, pos - 3])
+    assert task.baselines()["order_free"] == pytest.approx(float((Fraction(1, 3) + Fraction(1, 2) + 1) / 3))
+    sim = _order_free_accuracy(task, b, lambda n, p: (4, (p % 8) - 4 + 1))
+    assert sim == pytest.approx(task.baselines()["order_free"])
+
+
+def test_block_copy_dense_with_bos_marks_the_predictable_tokens():
+    plain = BlockCopyTask(n_blocks=2, block_len=4, n_symbols=8)
+    dense = BlockCopyTask(n_blocks=2, block_len=4, n_symbols=8, bos=True, dense=True)
+    b, d = plain.sample(8, 3), dense.sample(8, 3)
+    assert dense.seq_len == plain.seq_len + 1 and bool((d.inputs[:, 0] == dense.bos_id).all())
+    assert torch.equal(d.inputs[:, 1:], b.inputs)
+    assert torch.equal(d.targets[:, :-1], d.inputs[:, 1:]) and bool((d.targets[:, -1] == IGNORE_INDEX).all())
+    assert torch.equal(d.extra["predictable"][:, 1:], b.targets != IGNORE_INDEX)
+    assert dense.vocab_size == plain.vocab_size + 1 == dense.n_classes
+
+
+def test_marker_task_every_token_after_the_follower_outputs_it():
+    task = MarkerTask(length=20, n_symbols=5)
+    b = task.sample(200, 1)
+    m = b.extra["mark_pos"]
+    rows = torch.arange(200)
+    assert bool((b.inputs[rows, m] == task.mark).all()) and int((b.inputs == task.mark).sum()) == 200
+    needle = b.inputs[rows, m + 1]
+    for n in range(200):
+        t = b.targets[n]
+        assert bool((t[: m[n] + 2] == IGNORE_INDEX).all()) and bool((t[m[n] + 2:] == needle[n]).all())
+    assert task.chance_accuracy == pytest.approx(1 / 5)
+    with pytest.raises(ValueError, match="mark_range"):
+        MarkerTask(length=8, mark_range=7)
+
+
+# ---------------------------------------------------------------------------------------------------- probes
+class _Oracle(torch.nn.Module):
+    """Predicts the next token exactly at positions < ``good``, token 0 after."""
+
+    def __init__(self, targets: torch.Tensor, good: int, vocab: int) -> None:
+        super().__init__()
+        self.targets, self.good, self.vocab = targets, good, vocab
+
+    def forward(self, inputs):
+        t = self.targets.clamp(min=0).clone()
+        t[:, self.good:] = 0
+        return torch.nn.functional.one_hot(t, self.vocab).float()
+
+
+def test_accuracy_beyond_counts_only_positions_past_the_training_length():
+    task = q9.make_length_task("global", 8, 2)
+    b = task.sample(50, 0)
+    model = _Oracle(b.targets, 8, task.vocab_size)
+    beyond, overall, bins = q9.accuracy_beyond(model, b.inputs, b.targets, 8, 4)
+    assert beyond == 0.0 and 0.0 < overall < 1.0
+    assert bins[0] in (None, 1.0) and bins[1] == 1.0 and bins[2] == bins[3] == 0.0
+    assert q9.accuracy_beyond(model, b.inputs, b.targets, 0, 4)[0] == pytest.approx(overall)
+
+
+def test_first_token_share_and_sink_mass_on_known_weights():
+    t = 6
+    uniform = torch.tril(torch.ones(t, t)) / torch.arange(1, t + 1)[:, None]  # causal uniform
+    parked = torch.zeros(t, t)
+    parked[:, 0] = 0.5  # half of every row on the first token, the rest to a sink
+    w = torch.stack([uniform, parked])[None]  # (B=1, H=2, T, T)
+    share = first_token_share([w, w], start=1)
+    assert share.shape == (2, 2)
+    assert share[0, 0].item() == pytest.approx(uniform_first_share(t, 1))
+    assert share[0, 1].item() == pytest.approx(0.5)
+    assert sink_mass([w], start=1)[0].tolist() == pytest.approx([0.0, 0.5], abs=1e-6)
+    assert uniform_first_share(4, 1) == pytest.approx((1 / 2 + 1 / 3 + 1 / 4) / 3)
+
+
+@pytest.mark.real_model
+def test_special_token_shares_of_minilm_are_shares():
+    from attnlab.analysis.sinks import special_token_shares
+    from attnlab.pretrained import load
+
+    model = load("all-MiniLM-L6-v2")
+    s = special_token_shares(model, ["I hate this movie.", "The cat sat on the mat quietly."], batch_size=1)
+    assert s.weight.shape == s.norm.shape == (2, 6, 12)
+    assert bool(((s.weight >= 0) & (s.weight <= 1 + 1e-5)).all()) and bool(((s.norm >= 0) & (s.norm <= 1 + 1e-5)).all())
+    assert s.uniform.tolist() == pytest.approx([2 / int(n) for n in s.n_tokens])
+    batched = special_token_shares(model, ["I hate this movie.", "The cat sat on the mat quietly."], batch_size=2)
+    assert torch.allclose(batched.weight, s.weight, atol=1e-5)  # padding changes nothing
+
+
+# ---------------------------------------------------------------------------------------------------- q9 rule
+def _e(name, value, lo=None, hi=None, unit="accuracy", n=5):
+    return Evidence(name, value, None if lo is None else (lo, hi), unit, n=n)
+
+
+def _steps(name, reached=5, n=5):
+    return Evidence(name, 100.0, None, "steps", n=n, per_seed=[100] * reached + [None] * (n - reached))
+
+
+def q9_evidence(drop=None, x2=None, reached=None, vs=0.3):
+    """Hand-made q9 evidence. ``drop[scheme]`` is (value, lo, hi) or a dict by task; accuracy at T is 0.95."""
+    drop = {"sinusoidal": (0.4, 0.3, 0.5), "learned": (0.6, 0.55, 0.65), "rope": (0.1, 0.05, 0.15),
+            "alibi": (0.01, -0.01, 0.03), "t5": (0.1, 0.06, 0.14), **(drop or {})}
+    reached = reached or {}
+    ev = [_e("train_length", 32, unit="tokens")]
+    for t in q9.TASK_NAMES:
+        for f in q9.FACTORS:
+            ev += [_e(f"baseline_{t}_chance_x{f}", 1 / 16), _e(f"baseline_{t}_order_free_x{f}", 0.37)]
+        for sc in q9.SCHEMES:
+            d = drop[sc][t] if isinstance(drop[sc], dict) else drop[sc]
+            ev.append(_steps(f"steps_{t}_{sc}", reached.get(sc, 5)))
+            ev.append(_e(f"acc_{t}_{sc}_x1", 0.95, 0.93, 0.97))
+            ev += [_e(f"acc_{t}_{sc}_x1_first_half", 0.97), _e(f"acc_{t}_{sc}_x1_second_half", 0.93)]
+            for f in (2, 4):
+                acc = (x2 or {}).get(sc, (0.95 - d[0], 0.93 - d[2], 0.97 - d[1])) if f == 2 else \
+                    (0.95 - d[0], 0.93 - d[2], 0.97 - d[1])
+                ev.append(_e(f"acc_{t}_{sc}_x{f}", *acc))
+                ev.append(_e(f"drop_{t}_{sc}_x{f}", *d))
+                if sc != "sinusoidal":
+                    ev.append(_e(f"vs_sin_{t}_{sc}_x{f}", vs, vs - 0.1, vs + 0.1))
+        for other in ("rope", "t5"):
+            ev.append(_e(f"alibi_vs_{other}_{t}_x4", vs, vs - 0.1, vs + 0.1))
+    return ev
+
+
+def test_q9_rule_confirms_when_alibi_keeps_and_the_others_fail():
+    d = q9.decide(q9_evidence(x2={"learned": (0.4, 0.35, 0.45)}))
+    assert d.verdict == "confirmed", d.rule
+    assert {c.name: c.verdict for c in d.claims}["learned_cannot"] == "confirmed"
+
+
+def test_q9_rule_qualifies_when_alibi_keeps_on_one_task_only():
+    d = q9.decide(q9_evidence(drop={"alibi": {"local": (0.01, -0.01, 0.03), "global": (0.3, 0.2, 0.4)}}, vs=0.0,
+                              x2={"learned": (0.6, 0.55, 0.65)}))
+    v = {c.name: c.verdict for c in d.claims}
+    assert d.verdict == "qualified" and v["alibi_extrapolates"] == "qualified", d.rule
+    assert v["learned_cannot"] == "qualified"  # lost beyond T, but well above the trivial baselines
+    assert v["alibi_beats_sinusoidal"] == "inconclusive"
+    text = q9.explain(q9_evidence(drop={"alibi": {"local": (0.01, -0.01, 0.03), "global": (0.3, 0.2, 0.4)}}), d)
+    assert "Press et al. 2021 find" in text.summary and "on the global task" in text.summary
+    assert "0.97 in the first half" in text.summary and text.answer_zh.startswith("结论:有条件成立")
+
+
+def test_q9_rule_refutes_when_alibi_loses_at_2t_everywhere():
+    d = q9.decide(q9_evidence(drop={"alibi": (0.3, 0.2, 0.4)}, vs=-0.3))
+    v = {c.name: c.verdict for c in d.claims}
+    assert d.verdict == "refuted" and v["alibi_extrapolates"] == "refuted", d.rule
+    assert v["alibi_beats_sinusoidal"] == "refuted"
+
+
+def test_q9_rule_is_inconclusive_when_a_scheme_did_not_learn():
+    d = q9.decide(q9_evidence(reached={"rope": 2}))
+    assert d.verdict == "inconclusive"
+    assert [c.name for c in d.checks if not c.passed] == ["learned_local_rope", "learned_global_rope"]
+    assert {c.name: c.verdict for c in d.claims}["alibi_extrapolates"] == "confirmed"  # its own checks passed
+    d2 = q9.decide(q9_evidence(drop={"alibi": (0.05, 0.0, 0.1)}))
+    assert d2.verdict == "inconclusive" and "alibi_extrapolates inconclusive" in d2.rule
+
+
+# ---------------------------------------------------------------------------------------------------- q10 rule
+def q10_evidence(park=(5.0, 4.0, 6.0), little=(0.2, 0.15, 0.25), lm_ratio=(4.0, 3.0, 5.0),
+                 with_sink=(1.2, 1.0, 1.4), acc_diff=(0.0, -0.01, 0.01), reached=5, minilm=True):
+    conditions = list(q10.CONDITIONS)
+    ev = [Evidence("lm_conditions", conditions), _e("lm_uniform_first_share", 0.0965, unit="share")]
+    for c in conditions:
+        ev += [_steps(f"steps_{c}", reached), _e(f"acc_{c}", 0.99, 0.98, 1.0),
+               _e(f"first_max_{c}", 0.3, 0.25, 0.35, unit="share"), _e(f"first_mean_{c}", 0.1, 0.09, 0.11),
+               _e(f"first_max_ratio_{c}", *(lm_ratio if c == "softmax" else with_sink), unit="x uniform"),
+               _e(f"sink_heads_{c}", 2.0, 1.0, 3.0)]
+        if c != "softmax":
+            ev += [_e(f"sink_mass_{c}", 0.2, 0.1, 0.3), _e(f"first_max_drop_{c}", 0.2, 0.15, 0.25),
+                   _e(f"first_mean_drop_{c}", 0.1, 0.05, 0.15), _e(f"acc_diff_{c}", *acc_diff),
+                   _e(f"steps_ratio_{c}", 1.0, 0.9, 1.1, unit="x")]
+    if minilm:
+        ev += [_e("minilm_layers", 6, unit="layers"), _e("minilm_uniform_share", 0.1, 0.09, 0.11)]
+        for l in range(1, 7):
+            ev += [_e(f"minilm_special_ratio_l{l}", *park), _e(f"minilm_norm_over_weight_l{l}", *little),
+                   _e(f"minilm_special_share_l{l}", 0.5, 0.45, 0.55), _e(f"minilm_norm_share_l{l}", 0.1, 0.09, 0.11)]
+    return ev
+
+
+def test_q10_rule_confirms_when_every_part_holds():
+    d = q10.decide(q10_evidence())
+    assert d.verdict == "confirmed", d.rule
+    assert q10.explain(q10_evidence(), d).answer_zh.startswith("结论:成立")
+
+
+def test_q10_rule_qualifies_when_the_encoder_parks_but_our_lms_do_not():
+    d = q10.decide(q10_evidence(lm_ratio=(1.2, 1.0, 1.4)))
+    v = {c.name: c.verdict for c in d.claims}
+    assert d.verdict == "qualified", d.rule
+    assert v["encoder_parks"] == "confirmed" and v["lm_first_token_sink"] == "refuted"
+    assert v["sink_removes_parking"] == "inconclusive"  # nothing to remove: its precondition failed
+    d1 = q10.decide(q10_evidence(with_sink=(3.5, 3.0, 4.0)))  # the parking survives a sink
+    v1 = {c.name: c.verdict for c in d1.claims}
+    assert d1.verdict == "qualified" and v1["sink_removes_parking"] == "refuted", d1.rule
+    summary = q10.explain(q10_evidence(with_sink=(3.5, 3.0, 4.0)), d1).summary
+    assert "Xiao et al. 2023 report" in summary and "stays at 3.5x uniform" in summary
+    d2 = q10.decide(q10_evidence(little=(0.7, 0.6, 0.8), acc_diff=(-0.1, -0.15, -0.05)))
+    v2 = {c.name: c.verdict for c in d2.claims}
+    assert d2.verdict == "qualified" and v2["parked_carries_little"] == "qualified"
+    assert v2["sink_costs_nothing"] == "refuted"
+
+
+def test_q10_rule_refutes_when_nothing_parks():
+    d = q10.decide(q10_evidence(park=(1.1, 0.9, 1.3), lm_ratio=(1.1, 0.9, 1.3)))
+    v = {c.name: c.verdict for c in d.claims}
+    assert d.verdict == "refuted", d.rule
+    assert v["encoder_parks"] == "refuted" and v["parked_carries_little"] == "inconclusive"
+
+
+def test_q10_rule_is_inconclusive_without_the_encoder_or_when_a_condition_did_not_learn():
+    d = q10.decide(q10_evidence(minilm=False))
+    assert d.verdict == "inconclusive" and [c.name for c in d.checks if not c.passed] == ["minilm_available"]
+    assert {c.name: c.verdict for c in d.claims}["lm_first_token_sink"] == "confirmed"
+    d2 = q10.decide(q10_evidence(reached=1))
+    assert d2.verdict == "inconclusive" and all(not c.passed for c in d2.checks if c.name.startswith("learned_"))
+    assert "lm_first_token_sink inconclusive" in d2.rule
