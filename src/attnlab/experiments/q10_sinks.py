@@ -132,7 +132,7 @@ def predictable_accuracy(model: torch.nn.Module, batch: Any) -> float:
     """Accuracy of a causal LM on the targets marked ``batch.extra["predictable"]``."""
     was = model.training
     model.eval()
-    pred = model(batch.inputs).argmax(-1)  # (B, T)
+    pred = model(batch.inputs).logits.argmax(-1)  # (B, T)
     mask = batch.extra["predictable"]
     model.train(was)
     return float((pred == batch.targets)[mask].float().mean())

@@ -131,7 +131,7 @@ def accuracy_beyond(model: torch.nn.Module, inputs: torch.Tensor, targets: torch
         (accuracy at positions >= start, accuracy over all targets, accuracy per bin of positions).
     """
     model.eval()
-    pred = model(inputs).argmax(-1)  # (B, T)
+    pred = model(inputs).logits.argmax(-1)  # (B, T)
     valid = targets != IGNORE_INDEX  # (B, T)
     right = (pred == targets) & valid
     beyond = valid.clone()
