@@ -1,5 +1,7 @@
 """Data: synthetic tasks generated from a seed, and loaders for users' own labelled text."""
 
+from attnlab.data.distance import MarkedRecallTask
+from attnlab.data.retrieval import CycleTask, LookupTask
 from attnlab.data.tasks import (
     IGNORE_INDEX,
     PAD_ID,
@@ -19,7 +21,6 @@ from attnlab.data.tasks import (
     make_task,
     register_task,
 )
-from attnlab.data.retrieval import CycleTask, LookupTask
 from attnlab.data.text import (
     CharTokenizer,
     TextClassificationDataset,
@@ -39,6 +40,7 @@ __all__ = [
     "FollowTask",
     "LongRangeTask",
     "LookupTask",
+    "MarkedRecallTask",
     "MatchTask",
     "MultiRelationTask",
     "NeedleSentimentTask",

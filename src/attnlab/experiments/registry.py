@@ -70,6 +70,8 @@ __all__ = [
 
 BUILTIN_MODULES: tuple[str, ...] = (
     "attnlab.experiments.q2_qk",
+    "attnlab.experiments.q5_parallel",
+    "attnlab.experiments.q6_cost",
 )
 ENTRY_POINT_GROUP = "attnlab.experiments"
 
