@@ -33,7 +33,9 @@ class MarkedRecallTask(Task):
     convolution stack reads it if its receptive field reaches ``distance`` positions back. The marker and the
     symbol are one token on purpose: a separate marker token followed by a symbol would add a local
     two-token pattern that an RNN or a CNN reads directly while attention needs a second layer for it,
-    a difference unrelated to distance.
+    a difference unrelated to distance. Unlike :class:`~attnlab.data.LongRangeTask` (every position outputs
+    the token ``distance`` back: a delay line that must hold ``distance`` symbols at once), one symbol is
+    carried, so the task measures the length of a dependency and not the capacity of a memory.
 
     Input ids: 0 pad (unused), 1 ``QUERY``, ``2 .. 2 + S - 1`` plain symbols, ``2 + S .. 2 + 2S - 1`` marked
     symbols. Baselines (exact): the target is uniform and independent of every token but the marked one, so

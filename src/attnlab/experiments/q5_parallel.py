@@ -70,13 +70,16 @@ QUESTION = Question(
              "主要集中在Encoder侧,不同词(Token)或者元素是可以并行的……而 RNN的模型就必须按照顺序从到的顺序进行计算。",
 )
 
+BATCH = 1  # one sequence: the only parallelism left is across positions and inside each position's matrices
+KERNEL = 3  # the convolution's kernel
+GEN_THREADS = 1  # the decoder's passes are compared on one core: batching alone, no threading
 ARCHS: dict[str, str] = {  # name -> what is timed
     "encoder": "Transformer encoder block (self-attention + feed-forward)",
     "decoder": "the same block with a causal mask (a decoder in training)",
     "lstm": "LSTM layer",
-    "cnn": "convolution, kernel 3",
+    "cnn": f"convolution, kernel {KERNEL}",
 }
-SHORT = {"encoder": "encoder block", "decoder": "causal block", "lstm": "LSTM", "cnn": "conv k=3"}
+SHORT = {"encoder": "encoder block", "decoder": "causal block", "lstm": "LSTM", "cnn": f"conv k={KERNEL}"}
 _KIND = {"encoder": "transformer_block", "decoder": "transformer_block", "lstm": "lstm", "cnn": "conv"}
 GEN_MODES: dict[str, str] = {
     "parallel": "one teacher-forced pass over the tokens (causal mask)",
@@ -114,7 +117,7 @@ LITERATURE = [
 
 
 def _layer(arch: str, d: int, n_heads: int) -> torch.nn.Module:
-    return build_layer(_KIND[arch], d, k=3, n_heads=n_heads)
+    return build_layer(_KIND[arch], d, k=KERNEL, n_heads=n_heads)
 
 
 def _fwd_bwd(layer: torch.nn.Module, x: torch.Tensor, causal: bool):
@@ -131,7 +134,7 @@ def _fwd_bwd(layer: torch.nn.Module, x: torch.Tensor, causal: bool):
 def _train_flops(arch: str, t: int, d: int, batch: int) -> float:
     """FLOPs of one forward + backward pass: 3x the forward's matrix products (the backward pass does two
     products per forward product: gradients for the input and for the weights). Attention is counted dense."""
-    return 3.0 * batch * layer_flops(_KIND[arch], t, d, 3)
+    return 3.0 * batch * layer_flops(_KIND[arch], t, d, KERNEL)
 
 
 def threads_trial(config: dict[str, Any]) -> dict[str, Any]:
@@ -231,13 +234,13 @@ def trials(profile: str, seeds: list[int]) -> list[Trial]:
     s = _settings(profile)
     common = {k: s[k] for k in ("d_model", "n_heads", "repeats", "warmup", "min_seconds", "max_seconds")}
     seed = seeds[0]
-    out = [Trial(threads_trial, {"kind": "threads", "T": t, "batch": 1, "threads": [1, 2], "seed": seed, **common},
+    out = [Trial(threads_trial, {"kind": "threads", "T": t, "batch": BATCH, "threads": [1, 2], "seed": seed, **common},
                  exclusive=True, threads=2) for t in s["lengths"]]
     out.append(Trial(generation_trial, {"kind": "generation", "lengths": s["gen_lengths"], "vocab_size": 64,
-                                        "n_layers": 2, "threads": 1, "seed": seed, **common},
+                                        "n_layers": 2, "threads": GEN_THREADS, "seed": seed, **common},
                      exclusive=True, threads=2))
     if profile == "full" and torch.cuda.is_available():  # the GPU case: reported, never required
-        out.append(Trial(device_trial, {"kind": "device", "device": "cuda", "T": s["lengths"][-1], "batch": 1,
+        out.append(Trial(device_trial, {"kind": "device", "device": "cuda", "T": s["lengths"][-1], "batch": BATCH,
                                         "threads": 2, "seed": seed, **common}, exclusive=True, threads=2))
     return out
 
@@ -348,7 +351,8 @@ def _series(es: EvidenceSet, label: str, xs: list[int], fmt: str, style: str = "
 
 
 def _plots(es: EvidenceSet, lengths: list[int], gl: list[int]) -> list[Plot]:
-    speed = Panel(title="2 threads over 1 (batch 1)", xlabel="sequence length T", ylabel="speed-up", xscale="log2",
+    speed = Panel(title=f"2 threads over 1 (batch {BATCH})", xlabel="sequence length T", ylabel="speed-up",
+                  xscale="log2",
                   series=[_series(es, ARCHS[a], lengths, f"speedup_{a}_T{{}}") for a in ARCHS],
                   lines=[RefLine(1.0, "no gain"), RefLine(2.0, "ideal on 2 cores")])
     flops = Panel(title="Achieved GFLOP/s (2 threads)", xlabel="sequence length T", ylabel="GFLOP/s", xscale="log2",
@@ -362,8 +366,8 @@ def _plots(es: EvidenceSet, lengths: list[int], gl: list[int]) -> list[Plot]:
                   xscale="log2", series=[_series(es, "KV cache speed-up", gl, "cache_speedup_L{}")],
                   lines=[RefLine(1.0, "no gain")])
     decoder = Plot("decoder_training_vs_generation", "Decoder: one parallel pass vs one token at a time",
-                   [per_token, cache], caption="A causal LM, batch 1, forward only, 1 thread: medians over repeats "
-                   "(left) and the cache's speed-up with 95% intervals (right).")
+                   [per_token, cache], caption=f"A causal LM, batch {BATCH}, forward only, {GEN_THREADS} thread: "
+                   "medians over repeats (left) and the cache's speed-up with 95% intervals (right).")
     return [headline, decoder]
 
 
@@ -417,7 +421,7 @@ def decide(evidence: list[Evidence]) -> Decision:
         else:
             verdict = "inconclusive"
         return verdict, (
-            f"{verdict}: at T={t}, batch 1, the encoder block's 2-thread speed-up is {rules.fmt(enc_s, 2)}x and "
+            f"{verdict}: at T={t}, batch {BATCH}, the encoder block's 2-thread speed-up is {rules.fmt(enc_s, 2)}x and "
             f"{rules.fmt(enc_x, 2)} times the LSTM's ({rules.fmt(ev[f'speedup_lstm_T{t}'], 2)}x); the LSTM has T "
             f"dependent steps, attention 1 (derivation). Rule: confirmed if the ratio's interval lies above "
             f"{MARGIN} and the encoder's own speed-up above 1; qualified if only the ratio does (the LSTM "
@@ -507,7 +511,7 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     sp = {a: ev[f"speedup_{a}_T{t}"] for a in ARCHS}
     gf = {a: ev[f"gflops_{a}_T{t}_threads2"] for a in ARCHS}
     summary = (
-        f"One layer, batch 1, T={t}: a second thread speeds the encoder block up {rules.fmt(sp['encoder'], 2)}x, "
+        f"One layer, batch {BATCH}, T={t}: a second thread speeds the encoder block up {rules.fmt(sp['encoder'], 2)}x, "
         f"the same block with a causal mask {rules.fmt(sp['decoder'], 2)}x, the convolution "
         f"{rules.fmt(sp['cnn'], 2)}x and the LSTM {rules.fmt(sp['lstm'], 2)}x; with 2 threads they achieve "
         + ", ".join(f"{SHORT[a]} {gf[a].number:.1f}" for a in ARCHS) + " GFLOP/s (1 thread: "
