@@ -508,6 +508,8 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     ev = EvidenceSet(evidence)
     t = _longest(ev, "excess_encoder_vs_lstm_T")
     n = _longest(ev, "cache_speedup_L")
+    n_lo = min(int(k[len("cache_speedup_L"):]) for k in ev if k.startswith("cache_speedup_L"))
+    step_lo, step_hi = ev[f"us_per_token_cached_L{n_lo}"].number, ev[f"us_per_token_cached_L{n}"].number
     sp = {a: ev[f"speedup_{a}_T{t}"] for a in ARCHS}
     gf = {a: ev[f"gflops_{a}_T{t}_threads2"] for a in ARCHS}
     summary = (
@@ -520,8 +522,12 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
         f"times faster than feeding them one at a time, with the same logits (max difference "
         f"{ev['teacher_forcing_max_abs_diff'].number:.1e}); a generated token costs "
         f"{rules.fmt(ev[f'generation_vs_parallel_L{n}'], 1)} times a teacher-forced one, and the KV cache speeds "
-        f"generation of {n} tokens up {rules.fmt(ev[f'cache_speedup_L{n}'], 2)}x. Timings come from this machine "
-        "and vary from run to run. " + decision.rule)
+        f"generation of {n} tokens up {rules.fmt(ev[f'cache_speedup_L{n}'], 2)}x. With the cache a generated token "
+        f"costs {step_lo:.0f} µs at {n_lo} tokens and {step_hi:.0f} µs at {n}"
+        + (": nearly flat, so each step's cost is mostly fixed per call (a small model), which is what one pass "
+           "over all positions saves. " if step_hi < 1.5 * step_lo else
+           ": it grows with the keys each step attends to. ") + _device_text(ev, t)
+        + "Timings come from this machine and vary from run to run. " + decision.rule)
     claims = {c.name: c.verdict for c in decision.claims}
     answer_en = (
         f"{decision.verdict.capitalize()}. The encoder is parallel over positions (encoder: "
@@ -534,6 +540,15 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
         "训练时用 teacher forcing 加因果掩码,一次前向即可并行计算所有位置"
         f"(“训练时也不能并行”:{_ZH[claims['decoder_training_not_parallel']]})。")
     return Explanation(summary, answer_en, answer_zh)
+
+
+def _device_text(ev: EvidenceSet, t: int) -> str:
+    """A sentence on the GPU's speed-up over the CPU, when a GPU was measured (full profile)."""
+    found = {a: ev[f"device_speedup_{a}_T{t}"] for a in ARCHS if f"device_speedup_{a}_T{t}" in ev}
+    if not found:
+        return ""
+    return ("On the GPU, one layer's forward+backward pass at T=" + str(t) + " runs "
+            + ", ".join(f"{SHORT[a]} {rules.fmt(e, 1)}x" for a, e in found.items()) + " faster than on the CPU. ")
 
 
 _ZH = {"confirmed": "成立", "qualified": "有条件成立", "refuted": "不成立", "inconclusive": "证据不足"}
