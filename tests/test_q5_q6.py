@@ -230,11 +230,13 @@ def test_chrono_init_and_receptive_reach():
 
 def test_q6_widths_give_equal_budgets_and_training_is_deterministic():
     task = dict(length=12, n_symbols=4)
-    counts = [q6._n_params(m, q6.width_for_budget(m, 6000, task), task) for m in ("attention", "lstm", "cnn")]
+    quick = dict(length=32, n_symbols=8)  # the quick profile's budget must give equal counts (a check of q6)
+    counts = [q6._n_params(m, q6.width_for_budget(m, 14000, quick, 5), quick, 5) for m in ("attention", "lstm", "cnn")]
+    assert [q6.cnn_layers_for(d) for d in (1, 2, 3, 24, 31, 32, 48)] == [1, 2, 2, 5, 5, 6, 6]
     assert max(counts) <= 1.1 * min(counts)
     cfg = {"kind": "train", "model": "cnn", "distance": 3, "d_model": 12, "seed": 1, "task": {**task, "distance": 3},
            "steps": 20, "batch_size": 16, "lr": 1e-2, "eval_every": 10, "eval_batches": 1, "heldout": 64,
-           "budget": 6000}
+           "budget": 6000, "cnn_layers": 5}
     a, b = (execute_trial(q6.train_trial, cfg)["measurements"] for _ in range(2))
     assert a == b and a["reach"] == 31
 
