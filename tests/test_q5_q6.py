@@ -66,8 +66,10 @@ def _e(name: str, value: float, lo: float | None = None, hi: float | None = None
 
 
 def q5_evidence(enc=(2.1, 2.0, 2.2), enc_sp=(1.6, 1.5, 1.7), dec=(2.1, 2.0, 2.2), tbt=(60, 55, 65),
-                gen=(60, 55, 65), cache=(2.2, 2.1, 2.3), growth=(2.2, 2.0, 2.4), diff=1e-7, n=9) -> list[Evidence]:
-    ev = [_e("excess_encoder_vs_lstm_T32", 0.5, 0.4, 0.6, n=n)]  # a shorter T the rule must not use
+                gen=(60, 55, 65), cache=(2.2, 2.1, 2.3), growth=(2.2, 2.0, 2.4), diff=1e-7, n=9,
+                others=0.05) -> list[Evidence]:
+    ev = [_e("excess_encoder_vs_lstm_T32", 0.5, 0.4, 0.6, n=n),  # a shorter T the rule must not use
+          _e("others_cores", others), _e("machine_cpus", 2.0)]
     for t in (512,):
         ev += [_e(f"excess_encoder_vs_lstm_T{t}", *enc, n=n), _e(f"speedup_encoder_T{t}", *enc_sp, n=n),
                _e(f"speedup_lstm_T{t}", 0.75, 0.7, 0.8, n=n), _e(f"sequential_steps_lstm_T{t}", t),
@@ -117,16 +119,21 @@ def test_q5_rule_sub_claim_outcomes_and_checks():
     assert all(v == "inconclusive" for v in _claims(d).values())
     d = q5.decide(q5_evidence(diff=0.5))  # the parallel pass would not compute the same function
     assert d.verdict == "inconclusive" and _claims(d)["decoder_training_not_parallel"] == "inconclusive"
+    d = q5.decide(q5_evidence(others=0.8))  # other processes competed for the cores while timing
+    assert d.verdict == "inconclusive" and not next(c for c in d.checks if c.name == "quiet_machine").passed
+    ev = [e for e in q5_evidence() if e.name != "machine_cpus"]
+    ev = [Evidence("others_cores", "not measured (no /proc/stat)") if e.name == "others_cores" else e for e in ev]
+    assert q5.decide(ev).verdict == "qualified"  # where the load cannot be measured, timings are taken as they come
 
 
 # ---------------------------------------------------------------------------------------------------- q6 rule
 def q6_evidence(shares=(0.75, 0.25), times=((0.9, 0.85, 0.95), (3.0, 2.8, 3.2)), gain=(0.004, -0.001, 0.009),
-                ratio=(1.4, 1.2, 1.7), reach=31.0, n=9, steps_lo=(50, 50, 50, 50, 50)) -> list[Evidence]:
+                ratio=(1.4, 1.2, 1.7), reach=31.0, n=9, steps_lo=(50, 50, 50, 50, 50), others=0.05) -> list[Evidence]:
     ev = [Evidence("params_formula_mismatches", 0.0, n=20), Evidence("flops_formula_mismatches", 0.0, n=20),
           Evidence("attention_fewer_params_share", shares[0]), Evidence("attention_fewer_flops_share", shares[1]),
           Evidence("min_kernel_attention_fewer", 5.0), Evidence("block_over_lstm_params", 1.5),
           Evidence("flops_crossover_lstm_over_d", 2.0), Evidence("measured_crossover_lstm", 100.0),
-          Evidence("cnn_reach", reach)]
+          Evidence("cnn_reach", reach), _e("others_cores", others), _e("machine_cpus", 16.0)]
     for nn_, t in zip((64, 1024), times, strict=True):
         ev += [_e(f"time_ratio_lstm_n{nn_}", *t, n=n), _e(f"flops_ratio_lstm_n{nn_}", 0.75)]
     for d in (2, 24):
@@ -158,6 +165,9 @@ def test_q6_rule_checks_and_edge_cases():
     assert not next(c for c in d.checks if c.name == "cnn_covers_distance").passed
     d = q6.decide(q6_evidence(steps_lo=(None, None, None, 50, 50)))  # a rival that never learned the easy case
     assert d.verdict == "inconclusive"
+    d = q6.decide(q6_evidence(others=14.0))  # 14 of 16 CPUs busy elsewhere leaves less than the 2 timed ones
+    assert _claims(d)["faster"] == "inconclusive"
+    assert _claims(q6.decide(q6_evidence(others=13.0)))["faster"] == "qualified"  # a big machine has spare cores
     d = q6.decide(q6_evidence(n=3))
     assert _claims(d)["faster"] == "inconclusive" and d.verdict == "inconclusive"
     d = q6.decide(q6_evidence(times=((1.0, 0.8, 1.2), (3.0, 2.8, 3.2))))  # one undecided, the rest agree

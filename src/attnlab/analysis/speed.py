@@ -4,20 +4,22 @@ A speed-up of 2 threads over 1 is a ratio of two timings; on a shared machine th
 must be taken close together and many times. :func:`thread_timings` takes one measurement of every
 (function, thread count) per *repeat*, in an order that rotates, so the i-th repeat of every pair was
 measured within moments of each other: ratios are then formed per repeat (paired) and summarised over the
-repeats with an interval.
+repeats with an interval. :func:`others_load` says how busy the rest of the machine was meanwhile (a
+speed-up measured while other processes compete for the cores is a measurement of that competition).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import torch
 
 from attnlab.timing import synchronize
 
-__all__ = ["thread_timings"]
+__all__ = ["others_load", "thread_timings"]
 
 
 def _timed(fn: Callable[[], object], calls: int, device: str) -> float:
@@ -92,3 +94,36 @@ def thread_timings(
     finally:
         torch.set_num_threads(old)
     return out
+
+
+def _busy_seconds() -> tuple[float, int] | None:
+    """(CPU-seconds all processes have been busy since boot, number of CPUs) from Linux's /proc/stat."""
+    import os
+
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    fields = [int(x) for x in lines[0].split()[1:]]  # user nice system idle iowait irq softirq steal ...
+    cpus = sum(1 for line in lines if line.startswith("cpu") and line[3:4].isdigit())
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK"), cpus
+
+
+@contextlib.contextmanager
+def others_load() -> Iterator[dict[str, float | None]]:
+    """Measure how many CPU cores other processes kept busy, on average, while the block ran.
+
+    Yields a dict filled in on exit: ``others_cores`` (busy CPU-seconds of the whole machine minus this
+    process's, divided by the wall time) and ``cpus``; both ``None`` where /proc/stat is missing (not Linux).
+    """
+    out: dict[str, float | None] = {"others_cores": None, "cpus": None}
+    start, wall, own = _busy_seconds(), time.perf_counter(), time.process_time()
+    try:
+        yield out
+    finally:
+        end = _busy_seconds()
+        wall, own = time.perf_counter() - wall, time.process_time() - own
+        if start is not None and end is not None and wall > 0:
+            out["others_cores"] = max(0.0, (end[0] - start[0] - own) / wall)
+            out["cpus"] = float(end[1])

@@ -41,7 +41,7 @@ from typing import Any
 import torch
 
 from attnlab.analysis.cost import build_layer, layer_flops
-from attnlab.analysis.speed import thread_timings
+from attnlab.analysis.speed import others_load, thread_timings
 from attnlab.experiments import rules
 from attnlab.experiments.context import pick
 from attnlab.experiments.registry import register
@@ -57,7 +57,9 @@ from attnlab.experiments.spec import (
 )
 from attnlab.results import Check, Evidence, Panel, Plot, Reference, RefLine, Series
 
-__all__ = ["ARCHS", "QUESTION", "decide", "device_trial", "explain", "generation_trial", "threads_trial"]
+__all__ = ["ARCHS", "QUESTION", "decide", "device_trial", "explain", "generation_trial", "load_evidence", "load_text",
+           "quiet_check",
+           "ratio_evidence", "threads_trial"]
 
 QUESTION = Question(
     qid="q5",
@@ -90,6 +92,7 @@ GEN_MODES: dict[str, str] = {
 MARGIN = 1.1  # a speed-up ratio must exceed this (interval above it) to count as more parallel
 MIN_REPEATS = 7  # timing repeats a verdict needs
 MATCH_TOL = 1e-4  # teacher-forced vs token-by-token logits
+MAX_OTHERS = 0.25  # CPU cores other processes may keep busy while timing (on a 2-core machine)
 VASWANI = Reference(
     "Vaswani et al. 2017, Table 1 and §4", "Sequential operations per layer: O(1) for self-attention and "
     "convolution, O(n) for a recurrent layer; the Transformer trains in parallel over positions (teacher forcing).",
@@ -150,10 +153,11 @@ def threads_trial(config: dict[str, Any]) -> dict[str, Any]:
         x = torch.randn(b, t, d, generator=g).requires_grad_(True)  # (B, T, C)
         fns[arch] = _fwd_bwd(layer, x, arch == "decoder")
     threads = tuple(config["threads"])
-    times = thread_timings(fns, threads=threads, repeats=config["repeats"], warmup=config["warmup"],
-                           min_seconds=config["min_seconds"], max_seconds=config["max_seconds"])
+    with others_load() as load:
+        times = thread_timings(fns, threads=threads, repeats=config["repeats"], warmup=config["warmup"],
+                               min_seconds=config["min_seconds"], max_seconds=config["max_seconds"])
     return {"times": {a: {str(k): v for k, v in times[a].items()} for a in ARCHS},
-            "flops": {a: _train_flops(a, t, d, b) for a in ARCHS}}
+            "flops": {a: _train_flops(a, t, d, b) for a in ARCHS}, **load}
 
 
 def device_trial(config: dict[str, Any]) -> dict[str, Any]:
@@ -168,9 +172,11 @@ def device_trial(config: dict[str, Any]) -> dict[str, Any]:
             x = x0.to(on).requires_grad_(True)
             fns[f"{arch}@{where}"] = _fwd_bwd(layer, x, arch == "decoder")
     th = config["threads"]
-    times = thread_timings(fns, threads=(th,), repeats=config["repeats"], warmup=config["warmup"],
-                           min_seconds=config["min_seconds"], max_seconds=config["max_seconds"], device=dev)
-    return {"times": {a: {"cpu": times[f"{a}@cpu"][th], "device": times[f"{a}@device"][th]} for a in ARCHS}}
+    with others_load() as load:
+        times = thread_timings(fns, threads=(th,), repeats=config["repeats"], warmup=config["warmup"],
+                               min_seconds=config["min_seconds"], max_seconds=config["max_seconds"], device=dev)
+    return {"times": {a: {"cpu": times[f"{a}@cpu"][th], "device": times[f"{a}@device"][th]} for a in ARCHS},
+            **load}
 
 
 def generation_trial(config: dict[str, Any]) -> dict[str, Any]:
@@ -207,8 +213,9 @@ def generation_trial(config: dict[str, Any]) -> dict[str, Any]:
         fns[f"cached@{n}"] = lambda ids=ids, n=n: lm.generate(ids[:, :1], n, use_cache=True)
         fns[f"uncached@{n}"] = lambda ids=ids, n=n: lm.generate(ids[:, :1], n, use_cache=False)
     th = config["threads"]
-    times = thread_timings(fns, threads=(th,), repeats=config["repeats"], warmup=config["warmup"],
-                           min_seconds=config["min_seconds"], max_seconds=config["max_seconds"])
+    with others_load() as load:
+        times = thread_timings(fns, threads=(th,), repeats=config["repeats"], warmup=config["warmup"],
+                               min_seconds=config["min_seconds"], max_seconds=config["max_seconds"])
     n = max(lengths)
     ids = torch.randint(0, vocab, (2, n), generator=g)
     with torch.no_grad():
@@ -216,7 +223,7 @@ def generation_trial(config: dict[str, Any]) -> dict[str, Any]:
         caches = lm.make_caches(2, n)
         steps = torch.cat([lm(ids[:, i:i + 1], caches=caches) for i in range(n)], dim=1)  # (B, L, V)
     return {"times": {m: {str(n): times[f"{m}@{n}"][th] for n in lengths} for m in GEN_MODES},
-            "max_abs_diff": float((one_pass - steps).abs().max())}
+            "max_abs_diff": float((one_pass - steps).abs().max()), **load}
 
 
 def _settings(profile: str) -> dict[str, Any]:
@@ -261,6 +268,43 @@ def ratio_evidence(name: str, ratios: list[float], *, label: str, unit: str = "x
     return Evidence(name, math.exp(est.mean), ci, unit, label=label, n=est.n, bounds=(0, None),
                     ci_method=f"geometric mean, {method} on the log scale", per_seed=[float(r) for r in ratios],
                     timing=True)
+
+
+def load_evidence(runs: list[Any]) -> list[Evidence]:
+    """``others_cores``: the most CPU cores other processes kept busy, on average, during any of the timing
+    ``runs`` (outcomes whose measurements hold ``others_cores`` and ``cpus``), and ``machine_cpus``; text where
+    it could not be measured (not Linux)."""
+    vals = [o.measurements.get("others_cores") for o in runs]
+    cpus = [o.measurements.get("cpus") for o in runs]
+    label = "average CPU cores kept busy by other processes while timing (the most over the timing trials)"
+    if not vals or any(v is None for v in vals):
+        return [Evidence("others_cores", "not measured (no /proc/stat)", unit="cores", label=label, timing=True)]
+    return [Evidence("others_cores", max(vals), None, "cores", label=label, n=len(vals), bounds=(0, None),
+                     ci_method=f"the most over {len(vals)} timing trials", per_seed=[float(v) for v in vals],
+                     timing=True),
+            Evidence("machine_cpus", max(cpus), unit="CPUs", label="CPUs of the machine that timed")]
+
+
+def quiet_check(ev: EvidenceSet, *, threads: int = 2) -> Check:
+    """Passes when other processes left the timings the cores they needed: on average at most ``MAX_OTHERS``
+    cores busy, or no more than the machine has beyond ``threads``; passes with a note where not measured."""
+    load = ev["others_cores"]
+    if isinstance(load.value, str):
+        return Check("quiet_machine", True, f"load of other processes {load.value}; timings taken as they came")
+    cpus = ev["machine_cpus"].number
+    allowed = max(MAX_OTHERS, cpus - threads - MAX_OTHERS)
+    return Check("quiet_machine", load.number <= allowed,
+                 f"other processes kept {load.number:.2f} cores busy on average while timing (allowed {allowed:.2f} "
+                 f"of {cpus:.0f} CPUs, {threads} used by the timings)")
+
+
+def load_text(ev: EvidenceSet) -> str:
+    """A sentence on how busy the rest of the machine was while timing."""
+    load = ev["others_cores"]
+    if isinstance(load.value, str):
+        return "The load of other processes was not measured. "
+    return (f"While timing, other processes kept {load.number:.2f} of the machine's {ev['machine_cpus'].number:.0f} "
+            "CPUs busy on average. ")
 
 
 def _median_evidence(name: str, values: list[float], *, label: str, unit: str, scale: float = 1.0) -> Evidence:
@@ -330,6 +374,7 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     ev.append(Evidence("teacher_forcing_max_abs_diff", gm["max_abs_diff"], unit="logit",
                        label=f"largest |difference| between one causal pass and token-by-token logits ({hi_n} "
                              "tokens, batch 2)"))
+    ev += load_evidence([*runs, gen, *outcomes.where(kind="device")])
     for dev in outcomes.where(kind="device"):
         t = dev.config["T"]
         for a in ARCHS:
@@ -409,6 +454,7 @@ def decide(evidence: list[Evidence]) -> Decision:
     check_enc = _repeats_check("repeats_encoder", [enc_x, enc_s])
     check_dec = _repeats_check("repeats_decoder", [dec_x, tbt])
     check_gen = _repeats_check("repeats_generation", [*gens, c_sp, c_gr])
+    quiet = quiet_check(ev)
     same = Check("teacher_forcing_equals_token_by_token", diff.number <= MATCH_TOL,
                  f"one causal pass vs token by token: max |logit difference| {diff.number:.2e} "
                  f"(tolerance {MATCH_TOL:g})")
@@ -473,15 +519,15 @@ def decide(evidence: list[Evidence]) -> Decision:
             f"lie above 1, refuted if one lies below, else inconclusive.")
 
     c1 = rules.claim("encoder_parallel", "The encoder processes all positions in parallel; an RNN must go in order.",
-                     [check_enc], [enc_x.name, enc_s.name, f"speedup_lstm_T{t}", "sequential_steps_attention",
-                                   f"sequential_steps_lstm_T{t}"], encoder)
+                     [check_enc, quiet], [enc_x.name, enc_s.name, f"speedup_lstm_T{t}", "sequential_steps_attention",
+                                          f"sequential_steps_lstm_T{t}", "others_cores"], encoder)
     c2 = rules.claim("decoder_training_not_parallel", "The decoder is not parallel: in training too it processes "
-                     "one token at a time.", [check_dec, same],
+                     "one token at a time.", [check_dec, quiet, same],
                      [dec_x.name, f"excess_decoder_vs_encoder_T{t}", tbt.name, diff.name], decoder_training)
     c3 = rules.claim("generation_sequential", "Generation decodes one token at a time, each input depending on "
-                     "the previous output.", [check_gen], [g.name for g in gens], generation)
+                     "the previous output.", [check_gen, quiet], [g.name for g in gens], generation)
     c4 = rules.claim("kv_cache_grows", "(Not in the seed.) The KV cache's speed-up grows with the generated length.",
-                     [check_gen], [c_sp.name, c_gr.name], kv_cache)
+                     [check_gen, quiet], [c_sp.name, c_gr.name], kv_cache)
     seed_claims = (c1, c2, c3)
     v = [c.verdict for c in seed_claims]
     if "inconclusive" in v:
@@ -492,7 +538,7 @@ def decide(evidence: list[Evidence]) -> Decision:
         verdict = "confirmed"
     else:
         verdict = "qualified"
-    checks = [check_enc, check_dec, check_gen, same]
+    checks = [check_enc, check_dec, check_gen, quiet, same]
     if any(not c.passed for c in checks):
         verdict = "inconclusive"
     rule = (f"{verdict}: encoder parallel {c1.verdict}; decoder not parallel in training {c2.verdict}; generation "
@@ -527,7 +573,7 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
         + (": nearly flat, so each step's cost is mostly fixed per call (a small model), which is what one pass "
            "over all positions saves. " if step_hi < 1.5 * step_lo else
            ": it grows with the keys each step attends to. ") + _device_text(ev, t)
-        + "Timings come from this machine and vary from run to run. " + decision.rule)
+        + load_text(ev) + "Timings come from this machine and vary from run to run. " + decision.rule)
     claims = {c.name: c.verdict for c in decision.claims}
     answer_en = (
         f"{decision.verdict.capitalize()}. The encoder is parallel over positions (encoder: "

@@ -45,11 +45,11 @@ from attnlab.analysis.cost import (
     layer_flops,
     layer_params,
 )
-from attnlab.analysis.speed import thread_timings
+from attnlab.analysis.speed import others_load, thread_timings
 from attnlab.data import make_task
 from attnlab.experiments import rules, stats
 from attnlab.experiments.context import pick
-from attnlab.experiments.q5_parallel import ratio_evidence
+from attnlab.experiments.q5_parallel import load_evidence, load_text, quiet_check, ratio_evidence
 from attnlab.experiments.registry import register
 from attnlab.experiments.spec import (
     Aggregate,
@@ -250,9 +250,10 @@ def speed_trial(config: dict[str, Any]) -> dict[str, Any]:
 
         fns[kind] = step
     th = config["threads"]
-    times = thread_timings(fns, threads=(th,), repeats=config["repeats"], warmup=config["warmup"],
-                           min_seconds=config["min_seconds"], max_seconds=config["max_seconds"])
-    return {"batch": b, "times": {kind: times[kind][th] for kind in SPEED_LAYERS}}
+    with others_load() as load:
+        times = thread_timings(fns, threads=(th,), repeats=config["repeats"], warmup=config["warmup"],
+                               min_seconds=config["min_seconds"], max_seconds=config["max_seconds"])
+    return {"batch": b, "times": {kind: times[kind][th] for kind in SPEED_LAYERS}, **load}
 
 
 def _logits(model: nn.Module, batch: Any) -> torch.Tensor:
@@ -328,6 +329,7 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     ev += _cost_evidence(cost.config, cost.measurements)
     speed_runs = sorted(outcomes.where(kind="speed"), key=lambda o: o.config["n"])
     ev += _speed_evidence(speed_runs)
+    ev += load_evidence(speed_runs)
     runs = outcomes.where(kind="train")
     first = runs[0].config
     distances = sorted({o.config["distance"] for o in runs})
@@ -569,6 +571,8 @@ def decide(evidence: list[Evidence]) -> Decision:
                         f"fewest timing repeats behind the time ratios: {fewest} (need {MIN_REPEATS}; a busy "
                         "machine stops a trial early)")
 
+    quiet = quiet_check(ev)
+
     def faster() -> tuple[str, str]:
         status = {n: ("faster" if rules.interval(ev[f"time_ratio_lstm_n{n}"])[1] < 1 else
                       "slower" if rules.interval(ev[f"time_ratio_lstm_n{n}"])[0] > 1 else "undecided") for n in ns}
@@ -627,8 +631,9 @@ def decide(evidence: list[Evidence]) -> Decision:
                      [formulas], ["attention_fewer_params_share", "attention_fewer_flops_share", "params_table",
                                   "flops_table", "block_over_lstm_params", "min_kernel_attention_fewer",
                                   "flops_crossover_lstm_over_d"], params, basis="derivation")
-    c2 = rules.claim("faster", "Attention is faster than an RNN because it parallelises (like a CNN).", [speed_check],
-                     [f"time_ratio_lstm_n{n}" for n in ns] + ["measured_crossover_lstm"], faster)
+    c2 = rules.claim("faster", "Attention is faster than an RNN because it parallelises (like a CNN).",
+                     [speed_check, quiet], [f"time_ratio_lstm_n{n}" for n in ns] + ["measured_crossover_lstm",
+                                                                                    "others_cores"], faster)
     c3 = rules.claim("long_range", "Attention handles long-range dependencies better than CNNs and RNNs.",
                      [*learned, reach, budget],
                      [f"gain_vs_{r}_d{d_hi}" for r in RIVALS] + [f"steps_ratio_{r}_d{d_hi}" for r in RIVALS]
@@ -642,7 +647,7 @@ def decide(evidence: list[Evidence]) -> Decision:
         verdict = "confirmed"
     else:
         verdict = "qualified"
-    checks = [formulas, speed_check, *learned, reach, budget]
+    checks = [formulas, speed_check, quiet, *learned, reach, budget]
     if any(not c.passed for c in checks):
         verdict = "inconclusive"
     rule = (f"{verdict}: fewer parameters/lower complexity {c1.verdict} (derivation), faster {c2.verdict}, better "
@@ -673,8 +678,8 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
             f"{d_hi}): how the LSTM is initialised, not the recurrence itself, decides whether it learns the longer "
             "dependencies within the budget." if broken else
             "The LSTM with torch's default initialisation reaches the threshold at every distance too.")
-    summary = (f"{_sentence(claims['fewer_parameters'].rule)} {_sentence(claims['faster'].rule)} At distance "
-               f"{d_hi} (exact no-marker baseline {ev['baseline_no_marker'].number:.3f}): {accs}. "
+    summary = (f"{_sentence(claims['fewer_parameters'].rule)} {_sentence(claims['faster'].rule)} {load_text(ev)}"
+               f"At distance {d_hi} (exact no-marker baseline {ev['baseline_no_marker'].number:.3f}): {accs}. "
                f"{_sentence(claims['long_range'].rule)} {tang} {init} " + decision.rule)
     v = {k: c.verdict for k, c in claims.items()}
     answer_en = (f"{decision.verdict.capitalize()}. Fewer parameters: {v['fewer_parameters']} by counting (fewer "
