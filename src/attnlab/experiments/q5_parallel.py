@@ -228,12 +228,12 @@ def generation_trial(config: dict[str, Any]) -> dict[str, Any]:
 
 def _settings(profile: str) -> dict[str, Any]:
     return pick(profile,
-                tiny=dict(d_model=16, n_heads=4, lengths=[8, 32], gen_lengths=[4, 16], repeats=2, warmup=1,
-                          min_seconds=0.0, max_seconds=2.0),
+                tiny=dict(d_model=16, n_heads=4, lengths=[8, 32], gen_lengths=[4, 16], repeats=2, gen_repeats=2,
+                          warmup=1, min_seconds=0.0, max_seconds=2.0),
                 quick=dict(d_model=64, n_heads=4, lengths=[32, 128, 512], gen_lengths=[16, 64, 256], repeats=9,
-                           warmup=2, min_seconds=0.005, max_seconds=25.0),
+                           gen_repeats=7, warmup=2, min_seconds=0.005, max_seconds=25.0),
                 full=dict(d_model=256, n_heads=8, lengths=[64, 256, 1024, 2048], gen_lengths=[32, 128, 512],
-                          repeats=15, warmup=3, min_seconds=0.02, max_seconds=240.0))
+                          repeats=15, gen_repeats=11, warmup=3, min_seconds=0.02, max_seconds=240.0))
 
 
 def trials(profile: str, seeds: list[int]) -> list[Trial]:
@@ -244,7 +244,8 @@ def trials(profile: str, seeds: list[int]) -> list[Trial]:
     out = [Trial(threads_trial, {"kind": "threads", "T": t, "batch": BATCH, "threads": [1, 2], "seed": seed, **common},
                  exclusive=True, threads=2) for t in s["lengths"]]
     out.append(Trial(generation_trial, {"kind": "generation", "lengths": s["gen_lengths"], "vocab_size": 64,
-                                        "n_layers": 2, "threads": GEN_THREADS, "seed": seed, **common},
+                                        "n_layers": 2, "threads": GEN_THREADS, "seed": seed,
+                                        **common, "repeats": s["gen_repeats"]},
                      exclusive=True, threads=2))
     if profile == "full" and torch.cuda.is_available():  # the GPU case: reported, never required
         out.append(Trial(device_trial, {"kind": "device", "device": "cuda", "T": s["lengths"][-1], "batch": BATCH,
