@@ -1,6 +1,7 @@
 """Data: synthetic tasks generated from a seed, and loaders for users' own labelled text."""
 
 from attnlab.data.contrast import ContrastSentimentTask
+from attnlab.data.distance import MarkedRecallTask
 from attnlab.data.extrapolation import BlockCopyTask, MarkerTask
 from attnlab.data.retrieval import CycleTask, LookupTask
 from attnlab.data.tasks import (
@@ -43,6 +44,7 @@ __all__ = [
     "FollowTask",
     "LongRangeTask",
     "LookupTask",
+    "MarkedRecallTask",
     "MarkerTask",
     "MatchTask",
     "MultiRelationTask",

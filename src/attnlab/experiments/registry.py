@@ -73,6 +73,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "attnlab.experiments.q2_qk",
     "attnlab.experiments.q3_scaling",
     "attnlab.experiments.q4_variance",
+    "attnlab.experiments.q5_parallel",
+    "attnlab.experiments.q6_cost",
     "attnlab.experiments.q7_why",
     "attnlab.experiments.q8_scores",
     "attnlab.experiments.q9_positions",

@@ -1,0 +1,604 @@
+"""q5: how does the Transformer parallelise?
+
+The seed: the encoder processes all tokens in parallel, where an RNN must go in order; the decoder is not
+parallel, it decodes one token at a time because each input depends on the previous output. Four
+sub-claims, each measured with wall-clock timings taken in alternation (every ratio is formed per repeat
+and summarised over the repeats with a t interval on the log scale):
+
+**The encoder is parallel over positions, unlike an RNN.** One layer of each architecture at width d,
+forward + backward, batch 1 (so the only parallelism available is across positions and inside each
+position's matrices): a Transformer encoder block, an LSTM layer and a convolution (k = 3), at several
+lengths T, each timed with 1 and with 2 torch threads in alternation. The measure is the speed-up of 2
+threads over 1; "parallel over positions" predicts that the encoder turns the second core into speed
+while the LSTM, whose T steps depend on each other, cannot. The count of dependent steps (1 per layer
+for attention and convolution, T for the LSTM) is a derivation and shown as such; achieved FLOP/s (FLOPs
+counted analytically, :mod:`attnlab.analysis.cost`) say how well each uses the hardware.
+
+**The decoder is not parallel (applied to training).** In training the decoder sees the target shifted by
+one (teacher forcing), so one pass with a causal mask computes every position at once; it gives the same
+logits as going token by token (checked). Measured: the same Transformer block with a causal mask, timed
+like the encoder (does it parallelise like the encoder or like the LSTM?), and a causal language model's
+one pass over T given tokens against feeding the same tokens one at a time through the KV cache.
+
+**Generation is one token at a time.** That token t + 1 needs token t is a derivation; measured is what it
+costs: time per generated token (with the KV cache) against time per token of a teacher-forced pass over
+the same number of tokens.
+
+**(Not in the seed) the KV cache.** Generation without the cache re-runs the whole prefix at every step
+(Σ t ≈ T²/2 token passes instead of T), so its speed-up should grow with length.
+
+Timings vary from run to run and with the machine's load: every timing evidence is marked ``timing=True``
+and the rules use intervals, so a ratio near its threshold gives "inconclusive", not a flip. With a GPU
+(``full`` profile), the GPU's speed-up over the CPU per architecture is reported beside them.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+import torch
+
+from attnlab.analysis.cost import build_layer, layer_flops
+from attnlab.analysis.speed import others_load, thread_timings
+from attnlab.experiments import rules
+from attnlab.experiments.context import pick
+from attnlab.experiments.registry import register
+from attnlab.experiments.spec import (
+    Aggregate,
+    Decision,
+    EvidenceSet,
+    Experiment,
+    Explanation,
+    Outcomes,
+    Question,
+    Trial,
+)
+from attnlab.results import Check, Evidence, Panel, Plot, Reference, RefLine, Series
+
+__all__ = ["ARCHS", "QUESTION", "decide", "device_trial", "explain", "generation_trial", "load_evidence", "load_text",
+           "quiet_check",
+           "ratio_evidence", "threads_trial"]
+
+QUESTION = Question(
+    qid="q5",
+    title="How does the Transformer parallelise?",
+    question="How does the Transformer parallelise?",
+    question_zh="Transformer 如何并行化的?",
+    claim="The encoder processes all tokens in parallel (an RNN must go in order); the decoder is not parallel: "
+          "it decodes one token at a time, each input depending on the previous output.",
+    claim_zh="Transformer在Decoder侧是没有并行的,一个一个解码,当前时刻的输入依赖于上一个时刻的输出。所以Transformer的并行"
+             "主要集中在Encoder侧,不同词(Token)或者元素是可以并行的……而 RNN的模型就必须按照顺序从到的顺序进行计算。",
+)
+
+BATCH = 1  # one sequence: the only parallelism left is across positions and inside each position's matrices
+KERNEL = 3  # the convolution's kernel
+GEN_THREADS = 1  # the decoder's passes are compared on one core: batching alone, no threading
+ARCHS: dict[str, str] = {  # name -> what is timed
+    "encoder": "Transformer encoder block (self-attention + feed-forward)",
+    "decoder": "the same block with a causal mask (a decoder in training)",
+    "lstm": "LSTM layer",
+    "cnn": f"convolution, kernel {KERNEL}",
+}
+SHORT = {"encoder": "encoder block", "decoder": "causal block", "lstm": "LSTM", "cnn": f"conv k={KERNEL}"}
+_KIND = {"encoder": "transformer_block", "decoder": "transformer_block", "lstm": "lstm", "cnn": "conv"}
+GEN_MODES: dict[str, str] = {
+    "parallel": "one teacher-forced pass over the tokens (causal mask)",
+    "token_by_token": "the same given tokens fed one at a time through the KV cache",
+    "cached": "greedy generation with the KV cache",
+    "uncached": "greedy generation without the cache (re-runs the prefix)",
+}
+MARGIN = 1.1  # a speed-up ratio must exceed this (interval above it) to count as more parallel
+MIN_REPEATS = 7  # timing repeats a verdict needs
+MATCH_TOL = 1e-4  # teacher-forced vs token-by-token logits
+MAX_OTHERS = 0.25  # CPU cores other processes may keep busy while timing (on a 2-core machine)
+VASWANI = Reference(
+    "Vaswani et al. 2017, Table 1 and §4", "Sequential operations per layer: O(1) for self-attention and "
+    "convolution, O(n) for a recurrent layer; the Transformer trains in parallel over positions (teacher forcing).",
+    "per-layer analysis", "supports", "https://arxiv.org/abs/1706.03762")
+LITERATURE = [
+    VASWANI,
+    Reference("Pope et al. 2022, Efficiently Scaling Transformer Inference", "Autoregressive decoding is "
+              "sequential and memory-bandwidth bound; the KV cache avoids recomputing the prefix but each token "
+              "still needs a full pass over the weights.", "PaLM inference on TPU v4", "supports",
+              "https://arxiv.org/abs/2211.05102"),
+    Reference("Leviathan et al. 2023, speculative decoding", "Generation can be made partly parallel by "
+              "drafting several tokens with a small model and verifying them in one parallel pass: one "
+              "token at a time is the default, not a law.", "T5-XXL, LaMDA", "context",
+              "https://arxiv.org/abs/2211.17192"),
+    Reference("Bradbury et al. 2017, Quasi-Recurrent Neural Networks", "Recurrent layers can be made mostly "
+              "parallel (convolutions over time plus a cheap elementwise recurrence): the sequential part of "
+              "an RNN is a design choice.", "QRNN vs LSTM, language modelling", "context",
+              "https://arxiv.org/abs/1611.01576"),
+]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Trials
+# ----------------------------------------------------------------------------------------------------
+
+
+def _layer(arch: str, d: int, n_heads: int) -> torch.nn.Module:
+    return build_layer(_KIND[arch], d, k=KERNEL, n_heads=n_heads)
+
+
+def _fwd_bwd(layer: torch.nn.Module, x: torch.Tensor, causal: bool):
+    """One forward + backward pass of ``layer`` on x (B, T, C); the input's gradient is computed too, as for
+    a layer inside a network."""
+    def step() -> None:
+        layer.zero_grad(set_to_none=True)
+        x.grad = None
+        out = layer(x, is_causal=True) if causal else layer(x)
+        out.sum().backward()
+    return step
+
+
+def _train_flops(arch: str, t: int, d: int, batch: int) -> float:
+    """FLOPs of one forward + backward pass: 3x the forward's matrix products (the backward pass does two
+    products per forward product: gradients for the input and for the weights). Attention is counted dense."""
+    return 3.0 * batch * layer_flops(_KIND[arch], t, d, KERNEL)
+
+
+def threads_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """Forward + backward time of one layer per architecture at length T, with 1 and 2 threads in alternation.
+
+    Returns ``{"times": {arch: {"1": [s per repeat], "2": [...]}}, "flops": {arch: FLOPs per pass}}``.
+    """
+    t, d, b = config["T"], config["d_model"], config["batch"]
+    g = torch.Generator().manual_seed(config["seed"])
+    fns = {}
+    for arch in ARCHS:
+        layer = _layer(arch, d, config["n_heads"])
+        x = torch.randn(b, t, d, generator=g).requires_grad_(True)  # (B, T, C)
+        fns[arch] = _fwd_bwd(layer, x, arch == "decoder")
+    threads = tuple(config["threads"])
+    with others_load() as load:
+        times = thread_timings(fns, threads=threads, repeats=config["repeats"], warmup=config["warmup"],
+                               min_seconds=config["min_seconds"], max_seconds=config["max_seconds"])
+    return {"times": {a: {str(k): v for k, v in times[a].items()} for a in ARCHS},
+            "flops": {a: _train_flops(a, t, d, b) for a in ARCHS}, **load}
+
+
+def device_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """Forward + backward time per architecture on the CPU and on ``config["device"]`` (a GPU), in alternation."""
+    t, d, b, dev = config["T"], config["d_model"], config["batch"], config["device"]
+    g = torch.Generator().manual_seed(config["seed"])
+    fns = {}
+    for arch in ARCHS:
+        x0 = torch.randn(b, t, d, generator=g)  # (B, T, C), the same input on both
+        for where, on in (("cpu", "cpu"), ("device", dev)):
+            layer = _layer(arch, d, config["n_heads"]).to(on)
+            x = x0.to(on).requires_grad_(True)
+            fns[f"{arch}@{where}"] = _fwd_bwd(layer, x, arch == "decoder")
+    th = config["threads"]
+    with others_load() as load:
+        times = thread_timings(fns, threads=(th,), repeats=config["repeats"], warmup=config["warmup"],
+                               min_seconds=config["min_seconds"], max_seconds=config["max_seconds"], device=dev)
+    return {"times": {a: {"cpu": times[f"{a}@cpu"][th], "device": times[f"{a}@device"][th]} for a in ARCHS},
+            **load}
+
+
+def generation_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """A causal LM: one teacher-forced pass vs token by token vs generation with and without the KV cache.
+
+    For each length L: ``parallel`` runs the model once on L given tokens; ``token_by_token`` feeds the same
+    L tokens one at a time through the KV cache; ``cached`` / ``uncached`` generate L tokens greedily from a
+    one-token prompt. All forward only, timed in alternation. Also the largest |difference| between the
+    logits of the one pass and of the token-by-token pass (equal up to rounding: what makes teacher
+    forcing a faithful parallel version of decoding).
+    """
+    from attnlab.models import TransformerLM
+
+    lengths, vocab = config["lengths"], config["vocab_size"]
+    lm = TransformerLM(vocab_size=vocab, d_model=config["d_model"], n_heads=config["n_heads"],
+                       n_layers=config["n_layers"], max_len=max(lengths) + 1).eval()
+    g = torch.Generator().manual_seed(config["seed"])
+    fns = {}
+    for n in lengths:
+        ids = torch.randint(0, vocab, (1, n), generator=g)  # (B=1, L)
+
+        def parallel(ids: torch.Tensor = ids) -> None:
+            with torch.no_grad():
+                lm(ids)
+
+        def token_by_token(ids: torch.Tensor = ids, n: int = n) -> None:
+            with torch.no_grad():
+                caches = lm.make_caches(1, n)
+                for i in range(n):
+                    lm(ids[:, i:i + 1], caches=caches)
+
+        fns[f"parallel@{n}"] = parallel
+        fns[f"token_by_token@{n}"] = token_by_token
+        fns[f"cached@{n}"] = lambda ids=ids, n=n: lm.generate(ids[:, :1], n, use_cache=True)
+        fns[f"uncached@{n}"] = lambda ids=ids, n=n: lm.generate(ids[:, :1], n, use_cache=False)
+    th = config["threads"]
+    with others_load() as load:
+        times = thread_timings(fns, threads=(th,), repeats=config["repeats"], warmup=config["warmup"],
+                               min_seconds=config["min_seconds"], max_seconds=config["max_seconds"])
+    n = max(lengths)
+    ids = torch.randint(0, vocab, (2, n), generator=g)
+    with torch.no_grad():
+        one_pass = lm(ids)  # (B, L, V)
+        caches = lm.make_caches(2, n)
+        steps = torch.cat([lm(ids[:, i:i + 1], caches=caches) for i in range(n)], dim=1)  # (B, L, V)
+    return {"times": {m: {str(n): times[f"{m}@{n}"][th] for n in lengths} for m in GEN_MODES},
+            "max_abs_diff": float((one_pass - steps).abs().max()), **load}
+
+
+def _settings(profile: str) -> dict[str, Any]:
+    return pick(profile,
+                tiny=dict(d_model=16, n_heads=4, lengths=[8, 32], gen_lengths=[4, 16], repeats=2, gen_repeats=2,
+                          warmup=1, min_seconds=0.0, max_seconds=2.0),
+                quick=dict(d_model=64, n_heads=4, lengths=[32, 128, 512], gen_lengths=[16, 64, 256], repeats=9,
+                           gen_repeats=7, warmup=2, min_seconds=0.005, max_seconds=25.0),
+                full=dict(d_model=256, n_heads=8, lengths=[64, 256, 1024, 2048], gen_lengths=[32, 128, 512],
+                          repeats=15, gen_repeats=11, warmup=3, min_seconds=0.02, max_seconds=240.0))
+
+
+def trials(profile: str, seeds: list[int]) -> list[Trial]:
+    """Timing trials only (each runs alone, with 2 threads); the seed fixes the inputs, not the timing."""
+    s = _settings(profile)
+    common = {k: s[k] for k in ("d_model", "n_heads", "repeats", "warmup", "min_seconds", "max_seconds")}
+    seed = seeds[0]
+    out = [Trial(threads_trial, {"kind": "threads", "T": t, "batch": BATCH, "threads": [1, 2], "seed": seed, **common},
+                 exclusive=True, threads=2) for t in s["lengths"]]
+    out.append(Trial(generation_trial, {"kind": "generation", "lengths": s["gen_lengths"], "vocab_size": 64,
+                                        "n_layers": 2, "threads": GEN_THREADS, "seed": seed,
+                                        **common, "repeats": s["gen_repeats"]},
+                     exclusive=True, threads=2))
+    if profile == "full" and torch.cuda.is_available():  # the GPU case: reported, never required
+        out.append(Trial(device_trial, {"kind": "device", "device": "cuda", "T": s["lengths"][-1], "batch": BATCH,
+                                        "threads": 2, "seed": seed, **common}, exclusive=True, threads=2))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# Evidence
+# ----------------------------------------------------------------------------------------------------
+
+
+def ratio_evidence(name: str, ratios: list[float], *, label: str, unit: str = "x") -> Evidence:
+    """Geometric mean of per-repeat ratios with a 95% t interval on the log scale (over repeats)."""
+    from attnlab.experiments.stats import estimate
+
+    logs = [math.log(r) for r in ratios]
+    est = estimate(logs)
+    ci = None if est.ci is None else (math.exp(est.ci[0]), math.exp(est.ci[1]))
+    method = est.method.replace("seeds", "repeats")
+    return Evidence(name, math.exp(est.mean), ci, unit, label=label, n=est.n, bounds=(0, None),
+                    ci_method=f"geometric mean, {method} on the log scale", per_seed=[float(r) for r in ratios],
+                    timing=True)
+
+
+def load_evidence(runs: list[Any]) -> list[Evidence]:
+    """``others_cores``: the most CPU cores other processes kept busy, on average, during any of the timing
+    ``runs`` (outcomes whose measurements hold ``others_cores`` and ``cpus``), and ``machine_cpus``; text where
+    it could not be measured (not Linux)."""
+    vals = [o.measurements.get("others_cores") for o in runs]
+    cpus = [o.measurements.get("cpus") for o in runs]
+    label = "average CPU cores kept busy by other processes while timing (the most over the timing trials)"
+    if not vals or any(v is None for v in vals):
+        return [Evidence("others_cores", "not measured (no /proc/stat)", unit="cores", label=label, timing=True)]
+    return [Evidence("others_cores", max(vals), None, "cores", label=label, n=len(vals), bounds=(0, None),
+                     ci_method=f"the most over {len(vals)} timing trials", per_seed=[float(v) for v in vals],
+                     timing=True),
+            Evidence("machine_cpus", max(cpus), unit="CPUs", label="CPUs of the machine that timed")]
+
+
+def quiet_check(ev: EvidenceSet, *, threads: int = 2) -> Check:
+    """Passes when other processes left the timings the cores they needed: on average at most ``MAX_OTHERS``
+    cores busy, or no more than the machine has beyond ``threads``; passes with a note where not measured."""
+    load = ev["others_cores"]
+    if isinstance(load.value, str):
+        return Check("quiet_machine", True, f"load of other processes {load.value}; timings taken as they came")
+    cpus = ev["machine_cpus"].number
+    allowed = max(MAX_OTHERS, cpus - threads - MAX_OTHERS)
+    return Check("quiet_machine", load.number <= allowed,
+                 f"other processes kept {load.number:.2f} cores busy on average while timing (allowed {allowed:.2f} "
+                 f"of {cpus:.0f} CPUs, {threads} used by the timings)")
+
+
+def load_text(ev: EvidenceSet) -> str:
+    """A sentence on how busy the rest of the machine was while timing."""
+    load = ev["others_cores"]
+    if isinstance(load.value, str):
+        return "The load of other processes was not measured. "
+    return (f"While timing, other processes kept {load.number:.2f} of the machine's {ev['machine_cpus'].number:.0f} "
+            "CPUs busy on average. ")
+
+
+def _median_evidence(name: str, values: list[float], *, label: str, unit: str, scale: float = 1.0) -> Evidence:
+    vals = [v * scale for v in values]
+    return Evidence(name, statistics.median(vals), None, unit, label=label, n=len(vals), bounds=(0, None),
+                    ci_method=f"median of {len(vals)} repeats (range {min(vals):.4g} to {max(vals):.4g})",
+                    per_seed=vals, timing=True)
+
+
+def _div(a: list[float], b: list[float]) -> list[float]:
+    n = min(len(a), len(b))
+    return [a[i] / b[i] for i in range(n)]
+
+
+def aggregate(outcomes: Outcomes) -> Aggregate:
+    ev: list[Evidence] = []
+    runs = sorted(outcomes.where(kind="threads"), key=lambda o: o.config["T"])
+    lengths = [o.config["T"] for o in runs]
+    first = runs[0].config
+    speedups: dict[str, dict[int, list[float]]] = {a: {} for a in ARCHS}
+    for o in runs:
+        t, m = o.config["T"], o.measurements
+        for a in ARCHS:
+            t1, t2 = m["times"][a]["1"], m["times"][a]["2"]
+            speedups[a][t] = _div(t1, t2)
+            ev.append(ratio_evidence(f"speedup_{a}_T{t}", speedups[a][t],
+                                     label=f"speed-up of 2 threads over 1, {ARCHS[a]}, T={t}"))
+            for th, ts in (("1", t1), ("2", t2)):
+                ev.append(_median_evidence(f"ms_{a}_T{t}_threads{th}", ts, scale=1e3, unit="ms",
+                                           label=f"forward+backward time, {ARCHS[a]}, T={t}, {th} thread(s)"))
+                ev.append(_median_evidence(f"gflops_{a}_T{t}_threads{th}", [m["flops"][a] / s for s in ts],
+                                           scale=1e-9, unit="GFLOP/s",
+                                           label=f"achieved GFLOP/s (analytic FLOPs / time), {ARCHS[a]}, T={t}, "
+                                                 f"{th} thread(s)"))
+        for a, what in (("encoder", "the encoder block's"), ("decoder", "the causal block's"), ("cnn", "the conv's")):
+            ev.append(ratio_evidence(f"excess_{a}_vs_lstm_T{t}", _div(speedups[a][t], speedups["lstm"][t]),
+                                     label=f"{what} 2-thread speed-up / the LSTM's, T={t} (paired per repeat)"))
+        ev.append(ratio_evidence(f"excess_decoder_vs_encoder_T{t}",
+                                 _div(speedups["decoder"][t], speedups["encoder"][t]),
+                                 label=f"the causal block's 2-thread speed-up / the encoder block's, T={t}"))
+        ev.append(Evidence(f"sequential_steps_lstm_T{t}", float(t), unit="dependent steps per layer",
+                           label=f"derivation: an LSTM layer's T={t} steps each need the previous state"))
+    ev.append(Evidence("sequential_steps_attention", 1.0, unit="dependent steps per layer",
+                       label="derivation: self-attention (and convolution) computes every position from the layer "
+                             "input at once (Vaswani et al. 2017, Table 1: O(1) vs O(n))"))
+
+    gen = outcomes.one(kind="generation")
+    gm, gl = gen.measurements, gen.config["lengths"]
+    times = {mode: {int(n): v for n, v in gm["times"][mode].items()} for mode in GEN_MODES}
+    for n in gl:
+        for mode in GEN_MODES:
+            ev.append(_median_evidence(f"us_per_token_{mode}_L{n}", [s / n for s in times[mode][n]], scale=1e6,
+                                       unit="µs per token", label=f"{GEN_MODES[mode]}, {n} tokens"))
+        ev.append(ratio_evidence(f"token_by_token_vs_parallel_L{n}", _div(times["token_by_token"][n],
+                                                                          times["parallel"][n]),
+                                 label=f"time of feeding {n} given tokens one at a time (KV cache) / one causal "
+                                       "pass over them"))
+        ev.append(ratio_evidence(f"generation_vs_parallel_L{n}", _div(times["cached"][n], times["parallel"][n]),
+                                 label=f"time per generated token (KV cache) / per token of a teacher-forced pass, "
+                                       f"{n} tokens"))
+        ev.append(ratio_evidence(f"cache_speedup_L{n}", _div(times["uncached"][n], times["cached"][n]),
+                                 label=f"KV cache speed-up (generation without / with it), {n} tokens"))
+    lo_n, hi_n = min(gl), max(gl)
+    ev.append(ratio_evidence("cache_speedup_growth", _div(_div(times["uncached"][hi_n], times["cached"][hi_n]),
+                                                          _div(times["uncached"][lo_n], times["cached"][lo_n])),
+                             label=f"KV cache speed-up at {hi_n} tokens / at {lo_n} tokens (paired per repeat)"))
+    ev.append(Evidence("teacher_forcing_max_abs_diff", gm["max_abs_diff"], unit="logit",
+                       label=f"largest |difference| between one causal pass and token-by-token logits ({hi_n} "
+                             "tokens, batch 2)"))
+    ev += load_evidence([*runs, gen, *outcomes.where(kind="device")])
+    for dev in outcomes.where(kind="device"):
+        t = dev.config["T"]
+        for a in ARCHS:
+            dt = dev.measurements["times"][a]
+            ev.append(ratio_evidence(f"device_speedup_{a}_T{t}", _div(dt["cpu"], dt["device"]),
+                                     label=f"speed-up of {dev.config['device']} over the CPU "
+                                           f"({dev.config['threads']} threads), {ARCHS[a]}, T={t}"))
+    config = {"d_model": first["d_model"], "n_heads": first["n_heads"], "batch": first["batch"], "lengths": lengths,
+              "generation_lengths": gl, "generation_model": {k: gen.config[k] for k in ("vocab_size", "n_layers")},
+              "repeats": first["repeats"], "warmup": first["warmup"], "margin": MARGIN,
+              "threads": "1 and 2 (torch.set_num_threads), alternating within each repeat"}
+    return Aggregate(ev, _plots(EvidenceSet(ev), lengths, gl), config, LITERATURE)
+
+
+def _series(es: EvidenceSet, label: str, xs: list[int], fmt: str, style: str = "solid") -> Series:
+    evs = [es[fmt.format(x)] for x in xs]
+    return Series(label, list(xs), [e.number for e in evs], [rules.interval(e)[0] for e in evs],
+                  [rules.interval(e)[1] for e in evs], style=style)
+
+
+def _plots(es: EvidenceSet, lengths: list[int], gl: list[int]) -> list[Plot]:
+    speed = Panel(title=f"2 threads over 1 (batch {BATCH})", xlabel="sequence length T", ylabel="speed-up",
+                  xscale="log2",
+                  series=[_series(es, ARCHS[a], lengths, f"speedup_{a}_T{{}}") for a in ARCHS],
+                  lines=[RefLine(1.0, "no gain"), RefLine(2.0, "ideal on 2 cores")])
+    flops = Panel(title="Achieved GFLOP/s (2 threads)", xlabel="sequence length T", ylabel="GFLOP/s", xscale="log2",
+                  yscale="log", series=[_series(es, SHORT[a], lengths, f"gflops_{a}_T{{}}_threads2") for a in ARCHS])
+    headline = Plot("parallel_speedup", "Which layers turn a second core into speed?", [speed, flops], caption=(
+        "Left: speed-up of 2 threads over 1 for one layer's forward+backward pass (geometric mean over repeats, "
+        "95% interval). Right: analytic FLOPs per second of wall time."), headline=True)
+    per_token = Panel(title="Time per token", xlabel="tokens", ylabel="µs per token", xscale="log2", yscale="log",
+                      series=[_series(es, GEN_MODES[m], gl, f"us_per_token_{m}_L{{}}") for m in GEN_MODES])
+    cache = Panel(title="KV cache speed-up", xlabel="generated tokens", ylabel="without / with cache",
+                  xscale="log2", series=[_series(es, "KV cache speed-up", gl, "cache_speedup_L{}")],
+                  lines=[RefLine(1.0, "no gain")])
+    decoder = Plot("decoder_training_vs_generation", "Decoder: one parallel pass vs one token at a time",
+                   [per_token, cache], caption=f"A causal LM, batch {BATCH}, forward only, {GEN_THREADS} thread: "
+                   "medians over repeats (left) and the cache's speed-up with 95% intervals (right).")
+    return [headline, decoder]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Decision
+# ----------------------------------------------------------------------------------------------------
+
+
+def _longest(ev: EvidenceSet, prefix: str) -> int:
+    return max(int(n[len(prefix):]) for n in ev if n.startswith(prefix) and n[len(prefix):].isdigit())
+
+
+def _repeats_check(name: str, evs: list[Evidence]) -> Check:
+    low = [e.name for e in evs if (e.n or 0) < MIN_REPEATS]
+    worst = min((e.n or 0) for e in evs)
+    return Check(name, not low, f"fewest timing repeats behind these ratios: {worst} (need {MIN_REPEATS}; a busy "
+                                 "machine stops a trial early)" + (f"; short: {', '.join(low)}" if low else ""))
+
+
+def _above(e: Evidence, x: float) -> bool:
+    return rules.interval(e)[0] > x
+
+
+def _below(e: Evidence, x: float) -> bool:
+    return rules.interval(e)[1] < x
+
+
+def decide(evidence: list[Evidence]) -> Decision:
+    ev = EvidenceSet(evidence)
+    t = _longest(ev, "excess_encoder_vs_lstm_T")
+    n = _longest(ev, "cache_speedup_L")
+    prefix = "generation_vs_parallel_L"
+    gen_lengths = sorted(int(k[len(prefix):]) for k in ev if k.startswith(prefix))
+    enc_x, enc_s = ev[f"excess_encoder_vs_lstm_T{t}"], ev[f"speedup_encoder_T{t}"]
+    dec_x, tbt = ev[f"excess_decoder_vs_lstm_T{t}"], ev[f"token_by_token_vs_parallel_L{n}"]
+    gens = [ev[f"generation_vs_parallel_L{x}"] for x in gen_lengths]
+    c_sp, c_gr = ev[f"cache_speedup_L{n}"], ev["cache_speedup_growth"]
+    diff = ev["teacher_forcing_max_abs_diff"]
+    check_enc = _repeats_check("repeats_encoder", [enc_x, enc_s])
+    check_dec = _repeats_check("repeats_decoder", [dec_x, tbt])
+    check_gen = _repeats_check("repeats_generation", [*gens, c_sp, c_gr])
+    quiet = quiet_check(ev)
+    same = Check("teacher_forcing_equals_token_by_token", diff.number <= MATCH_TOL,
+                 f"one causal pass vs token by token: max |logit difference| {diff.number:.2e} "
+                 f"(tolerance {MATCH_TOL:g})")
+
+    def encoder() -> tuple[str, str]:
+        if _above(enc_x, MARGIN):
+            verdict = "confirmed" if _above(enc_s, 1.0) else "qualified"
+        elif _below(enc_x, MARGIN):
+            verdict = "refuted"
+        else:
+            verdict = "inconclusive"
+        return verdict, (
+            f"{verdict}: at T={t}, batch {BATCH}, the encoder block's 2-thread speed-up is {rules.fmt(enc_s, 2)}x and "
+            f"{rules.fmt(enc_x, 2)} times the LSTM's ({rules.fmt(ev[f'speedup_lstm_T{t}'], 2)}x); the LSTM has T "
+            f"dependent steps, attention 1 (derivation). Rule: confirmed if the ratio's interval lies above "
+            f"{MARGIN} and the encoder's own speed-up above 1; qualified if only the ratio does (the LSTM "
+            f"loses from a second thread, the encoder gains nothing); refuted if the ratio's interval lies below "
+            f"{MARGIN}; else inconclusive.")
+
+    def decoder_training() -> tuple[str, str]:
+        if _above(dec_x, MARGIN) and _above(tbt, 1.0):
+            verdict = "refuted"
+        elif _below(dec_x, MARGIN) and _below(tbt, 1.0):
+            verdict = "confirmed"
+        elif (_above(dec_x, MARGIN) or _below(dec_x, MARGIN)) and (_above(tbt, 1.0) or _below(tbt, 1.0)):
+            verdict = "qualified"
+        else:
+            verdict = "inconclusive"
+        return verdict, (
+            f"{verdict}: in training (teacher forcing) the causal block's 2-thread speed-up is "
+            f"{rules.fmt(dec_x, 2)} times the LSTM's at T={t} ({rules.fmt(ev[f'excess_decoder_vs_encoder_T{t}'], 2)} "
+            f"times the encoder's), and feeding {n} given tokens one at a time takes {rules.fmt(tbt, 1)} times one "
+            f"causal pass computing the same logits. Rule (for the claim that the decoder is not parallel): "
+            f"refuted if the speed-up ratio's interval lies above {MARGIN} and the time ratio's above 1 (training "
+            f"parallelises over positions like the encoder); confirmed if both lie below; qualified if they "
+            f"disagree; else inconclusive.")
+
+    def generation() -> tuple[str, str]:
+        if all(_above(g, 1.0) for g in gens):
+            verdict = "confirmed"
+        elif any(_below(g, 1.0) for g in gens):
+            verdict = "refuted"
+        else:
+            verdict = "inconclusive"
+        nums = ", ".join(f"{x} tokens {rules.fmt(g, 1)}x" for x, g in zip(gen_lengths, gens, strict=True))
+        return verdict, (
+            f"{verdict}: a generated token (with the KV cache) costs more than a token of a teacher-forced pass "
+            f"over the same number of tokens: {nums}. That token t+1 needs token t is a derivation; the rule "
+            f"(confirmed if every interval lies above 1, refuted if one lies below) could fail only if a pass "
+            f"over all positions gained nothing over one position at a time.")
+
+    def kv_cache() -> tuple[str, str]:
+        if _above(c_sp, 1.0) and _above(c_gr, 1.0):
+            verdict = "confirmed"
+        elif _below(c_sp, 1.0) or _below(c_gr, 1.0):
+            verdict = "refuted"
+        else:
+            verdict = "inconclusive"
+        return verdict, (
+            f"{verdict}: the cache speeds generation of {n} tokens up {rules.fmt(c_sp, 2)}x, and its speed-up at "
+            f"{n} tokens is {rules.fmt(c_gr, 2)} times that at {gen_lengths[0]}. Rule: confirmed if both intervals "
+            f"lie above 1, refuted if one lies below, else inconclusive.")
+
+    c1 = rules.claim("encoder_parallel", "The encoder processes all positions in parallel; an RNN must go in order.",
+                     [check_enc, quiet], [enc_x.name, enc_s.name, f"speedup_lstm_T{t}", "sequential_steps_attention",
+                                          f"sequential_steps_lstm_T{t}", "others_cores"], encoder)
+    c2 = rules.claim("decoder_training_not_parallel", "The decoder is not parallel: in training too it processes "
+                     "one token at a time.", [check_dec, quiet, same],
+                     [dec_x.name, f"excess_decoder_vs_encoder_T{t}", tbt.name, diff.name], decoder_training)
+    c3 = rules.claim("generation_sequential", "Generation decodes one token at a time, each input depending on "
+                     "the previous output.", [check_gen, quiet], [g.name for g in gens], generation)
+    c4 = rules.claim("kv_cache_grows", "(Not in the seed.) The KV cache's speed-up grows with the generated length.",
+                     [check_gen, quiet], [c_sp.name, c_gr.name], kv_cache)
+    seed_claims = (c1, c2, c3)
+    v = [c.verdict for c in seed_claims]
+    if "inconclusive" in v:
+        verdict = "inconclusive"
+    elif c1.verdict == "refuted" or c3.verdict == "refuted":
+        verdict = "refuted"
+    elif all(x == "confirmed" for x in v):
+        verdict = "confirmed"
+    else:
+        verdict = "qualified"
+    checks = [check_enc, check_dec, check_gen, quiet, same]
+    if any(not c.passed for c in checks):
+        verdict = "inconclusive"
+    rule = (f"{verdict}: encoder parallel {c1.verdict}; decoder not parallel in training {c2.verdict}; generation "
+            f"one token at a time {c3.verdict} (the KV cache's growing speed-up, not in the seed: {c4.verdict}). "
+            "Rule: inconclusive if a check failed or one of the seed's three sub-claims is inconclusive; refuted "
+            "if the encoder's parallelism or sequential generation is refuted; confirmed if all three are "
+            "confirmed; qualified otherwise (e.g. the decoder trains in parallel and is sequential only when "
+            "generating).")
+    return Decision(verdict, rule, checks, (c1, c2, c3, c4))
+
+
+def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
+    ev = EvidenceSet(evidence)
+    t = _longest(ev, "excess_encoder_vs_lstm_T")
+    n = _longest(ev, "cache_speedup_L")
+    n_lo = min(int(k[len("cache_speedup_L"):]) for k in ev if k.startswith("cache_speedup_L"))
+    step_lo, step_hi = ev[f"us_per_token_cached_L{n_lo}"].number, ev[f"us_per_token_cached_L{n}"].number
+    sp = {a: ev[f"speedup_{a}_T{t}"] for a in ARCHS}
+    gf = {a: ev[f"gflops_{a}_T{t}_threads2"] for a in ARCHS}
+    summary = (
+        f"One layer, batch {BATCH}, T={t}: a second thread speeds the encoder block up {rules.fmt(sp['encoder'], 2)}x, "
+        f"the same block with a causal mask {rules.fmt(sp['decoder'], 2)}x, the convolution "
+        f"{rules.fmt(sp['cnn'], 2)}x and the LSTM {rules.fmt(sp['lstm'], 2)}x; with 2 threads they achieve "
+        + ", ".join(f"{SHORT[a]} {gf[a].number:.1f}" for a in ARCHS) + " GFLOP/s (1 thread: "
+        + ", ".join(f"{ev[f'gflops_{a}_T{t}_threads1'].number:.1f}" for a in ARCHS) + "). "
+        f"A causal LM's one pass over {n} given tokens is {rules.fmt(ev[f'token_by_token_vs_parallel_L{n}'], 1)} "
+        f"times faster than feeding them one at a time, with the same logits (max difference "
+        f"{ev['teacher_forcing_max_abs_diff'].number:.1e}); a generated token costs "
+        f"{rules.fmt(ev[f'generation_vs_parallel_L{n}'], 1)} times a teacher-forced one, and the KV cache speeds "
+        f"generation of {n} tokens up {rules.fmt(ev[f'cache_speedup_L{n}'], 2)}x. With the cache a generated token "
+        f"costs {step_lo:.0f} µs at {n_lo} tokens and {step_hi:.0f} µs at {n}"
+        + (": nearly flat, so each step's cost is mostly fixed per call (a small model), which is what one pass "
+           "over all positions saves. " if step_hi < 1.5 * step_lo else
+           ": it grows with the keys each step attends to. ") + _device_text(ev, t)
+        + load_text(ev) + "Timings come from this machine and vary from run to run. " + decision.rule)
+    claims = {c.name: c.verdict for c in decision.claims}
+    answer_en = (
+        f"{decision.verdict.capitalize()}. The encoder is parallel over positions (encoder: "
+        f"{claims['encoder_parallel']}). The decoder is sequential only when generating "
+        f"({claims['generation_sequential']}); in training, teacher forcing with a causal mask runs all positions "
+        f"in one pass (the claim that it is not parallel in training: {claims['decoder_training_not_parallel']}).")
+    answer_zh = (
+        f"结论:{_ZH[decision.verdict]}。Encoder 在位置维度上并行({_ZH[claims['encoder_parallel']]});"
+        f"Decoder 只在生成时逐个解码({_ZH[claims['generation_sequential']]});"
+        "训练时用 teacher forcing 加因果掩码,一次前向即可并行计算所有位置"
+        f"(“训练时也不能并行”:{_ZH[claims['decoder_training_not_parallel']]})。")
+    return Explanation(summary, answer_en, answer_zh)
+
+
+def _device_text(ev: EvidenceSet, t: int) -> str:
+    """A sentence on the GPU's speed-up over the CPU, when a GPU was measured (full profile)."""
+    found = {a: ev[f"device_speedup_{a}_T{t}"] for a in ARCHS if f"device_speedup_{a}_T{t}" in ev}
+    if not found:
+        return ""
+    return ("On the GPU, one layer's forward+backward pass at T=" + str(t) + " runs "
+            + ", ".join(f"{SHORT[a]} {rules.fmt(e, 1)}x" for a, e in found.items()) + " faster than on the CPU. ")
+
+
+_ZH = {"confirmed": "成立", "qualified": "有条件成立", "refuted": "不成立", "inconclusive": "证据不足"}
+
+EXPERIMENT = register(Experiment(QUESTION, trials=trials, aggregate=aggregate, decide=decide, explain=explain,
+                                 n_seeds={"tiny": 1, "quick": 1, "full": 1}))

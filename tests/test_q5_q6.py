@@ -1,0 +1,259 @@
+"""q5 (how the Transformer parallelises) and q6 (attention vs CNN and RNN).
+
+Each question runs at the ``tiny`` profile and its stored verdict equals its rule applied to its own
+evidence; each rule is fed hand-made evidence that yields every outcome; the helpers (cost formulas, the
+alternating timer, the marked-recall task, chrono initialisation, the receptive-field probe) are checked on
+inputs whose answer is known.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from attnlab.analysis.cost import (
+    LAYERS,
+    attention_conv_flops_crossover,
+    attention_conv_params_crossover,
+    attention_lstm_flops_crossover,
+    count_flops,
+    count_params,
+    layer_flops,
+    layer_params,
+)
+from attnlab.analysis.speed import thread_timings
+from attnlab.data import MarkedRecallTask, make_task
+from attnlab.experiments import decide, run_questions
+from attnlab.experiments import q5_parallel as q5
+from attnlab.experiments import q6_cost as q6
+from attnlab.experiments.execute import execute_trial
+from attnlab.results import Evidence, read_result
+
+
+# ---------------------------------------------------------------------------------------------------- tiny runs
+@pytest.mark.parametrize("qid", ["q5", "q6"])
+def test_tiny_run_verdict_is_its_rule_on_its_evidence(qid, tmp_path):
+    report = run_questions([qid], profile="tiny", out=tmp_path, jobs=1, progress=False)
+    assert not report.errors, report.errors
+    r = read_result(tmp_path, qid)
+    assert r is not None and r.profile == "tiny"
+    d = decide(qid, r.evidence)
+    assert (r.verdict, r.rule) == (d.verdict, d.rule)
+    assert r.rule.startswith(r.verdict) and r.summary and r.answer["en"] and r.answer["zh"]
+    assert {c.name for c in r.claims} >= ({"encoder_parallel", "decoder_training_not_parallel",
+                                           "generation_sequential"} if qid == "q5" else
+                                          {"fewer_parameters", "faster", "long_range"})
+    from attnlab.report.figures import draw_result
+
+    draw_result(r, tmp_path)
+    for fig in r.figures:
+        assert (tmp_path / qid / fig).is_file(), fig
+    timed = [e for e in r.evidence if e.timing]
+    assert timed and all(e.unit for e in timed)
+    if qid == "q5":  # one causal pass computes the same logits as token-by-token decoding
+        assert next(e for e in r.evidence if e.name == "teacher_forcing_max_abs_diff").number < 1e-4
+    else:
+        claim = next(c for c in r.claims if c.name == "fewer_parameters")
+        assert claim.basis == "derivation"
+        assert next(e for e in r.evidence if e.name == "params_formula_mismatches").number == 0
+
+
+# ---------------------------------------------------------------------------------------------------- q5 rule
+def _e(name: str, value: float, lo: float | None = None, hi: float | None = None, n: int = 9) -> Evidence:
+    return Evidence(name, value, None if lo is None else (lo, hi), "x", n=n)
+
+
+def q5_evidence(enc=(2.1, 2.0, 2.2), enc_sp=(1.6, 1.5, 1.7), dec=(2.1, 2.0, 2.2), tbt=(60, 55, 65),
+                gen=(60, 55, 65), cache=(2.2, 2.1, 2.3), growth=(2.2, 2.0, 2.4), diff=1e-7, n=9,
+                others=0.05) -> list[Evidence]:
+    ev = [_e("excess_encoder_vs_lstm_T32", 0.5, 0.4, 0.6, n=n),  # a shorter T the rule must not use
+          _e("others_cores", others), _e("machine_cpus", 2.0)]
+    for t in (512,):
+        ev += [_e(f"excess_encoder_vs_lstm_T{t}", *enc, n=n), _e(f"speedup_encoder_T{t}", *enc_sp, n=n),
+               _e(f"speedup_lstm_T{t}", 0.75, 0.7, 0.8, n=n), _e(f"sequential_steps_lstm_T{t}", t),
+               _e(f"excess_decoder_vs_lstm_T{t}", *dec, n=n),
+               _e(f"excess_decoder_vs_encoder_T{t}", 1.0, 0.95, 1.05, n=n)]
+    ev += [_e("sequential_steps_attention", 1.0), _e("teacher_forcing_max_abs_diff", diff),
+           _e("cache_speedup_growth", *growth, n=n)]
+    for length in (16, 256):
+        ev += [_e(f"token_by_token_vs_parallel_L{length}", *tbt, n=n),
+               _e(f"generation_vs_parallel_L{length}", *gen, n=n), _e(f"cache_speedup_L{length}", *cache, n=n)]
+    return ev
+
+
+def _claims(decision) -> dict[str, str]:
+    return {c.name: c.verdict for c in decision.claims}
+
+
+def test_q5_rule_gives_every_outcome():
+    d = q5.decide(q5_evidence())  # parallel encoder, decoder parallel in training, sequential generation
+    assert d.verdict == "qualified"
+    assert _claims(d) == {"encoder_parallel": "confirmed", "decoder_training_not_parallel": "refuted",
+                          "generation_sequential": "confirmed", "kv_cache_grows": "confirmed"}
+    assert "2.10 [2.00, 2.20] times the LSTM" in _rule(d, "encoder_parallel")
+    d = q5.decide(q5_evidence(dec=(0.9, 0.8, 1.0), tbt=(0.8, 0.7, 0.9)))  # the decoder would not parallelise
+    assert d.verdict == "confirmed" and _claims(d)["decoder_training_not_parallel"] == "confirmed"
+    d = q5.decide(q5_evidence(enc=(0.95, 0.9, 1.0)))  # the encoder gains no more than the LSTM
+    assert d.verdict == "refuted" and _claims(d)["encoder_parallel"] == "refuted"
+    d = q5.decide(q5_evidence(gen=(0.5, 0.4, 0.6)))
+    assert d.verdict == "refuted" and _claims(d)["generation_sequential"] == "refuted"
+    d = q5.decide(q5_evidence(enc=(1.3, 1.0, 1.6)))  # the interval holds the margin: undecided, not flipped
+    assert d.verdict == "inconclusive" and _claims(d)["encoder_parallel"] == "inconclusive"
+
+
+def _rule(decision, name: str) -> str:
+    return next(c.rule for c in decision.claims if c.name == name)
+
+
+def test_q5_rule_sub_claim_outcomes_and_checks():
+    d = q5.decide(q5_evidence(enc_sp=(1.0, 0.9, 1.1)))  # more than the LSTM, yet no gain of its own
+    assert _claims(d)["encoder_parallel"] == "qualified" and d.verdict == "qualified"
+    d = q5.decide(q5_evidence(tbt=(0.8, 0.7, 0.9)))  # threads help but one pass is not faster
+    assert _claims(d)["decoder_training_not_parallel"] == "qualified"
+    d = q5.decide(q5_evidence(growth=(0.8, 0.7, 0.9)))
+    assert _claims(d)["kv_cache_grows"] == "refuted" and d.verdict == "qualified"  # not in the seed
+    d = q5.decide(q5_evidence(n=4))  # a busy machine stopped the trials early
+    assert d.verdict == "inconclusive" and not all(c.passed for c in d.checks)
+    assert all(v == "inconclusive" for v in _claims(d).values())
+    d = q5.decide(q5_evidence(diff=0.5))  # the parallel pass would not compute the same function
+    assert d.verdict == "inconclusive" and _claims(d)["decoder_training_not_parallel"] == "inconclusive"
+    d = q5.decide(q5_evidence(others=0.8))  # other processes competed for the cores while timing
+    assert d.verdict == "inconclusive" and not next(c for c in d.checks if c.name == "quiet_machine").passed
+    ev = [e for e in q5_evidence() if e.name != "machine_cpus"]
+    ev = [Evidence("others_cores", "not measured (no /proc/stat)") if e.name == "others_cores" else e for e in ev]
+    assert q5.decide(ev).verdict == "qualified"  # where the load cannot be measured, timings are taken as they come
+
+
+# ---------------------------------------------------------------------------------------------------- q6 rule
+def q6_evidence(shares=(0.75, 0.25), times=((0.9, 0.85, 0.95), (3.0, 2.8, 3.2)), gain=(0.004, -0.001, 0.009),
+                ratio=(1.4, 1.2, 1.7), reach=31.0, n=9, steps_lo=(50, 50, 50, 50, 50), others=0.05) -> list[Evidence]:
+    ev = [Evidence("params_formula_mismatches", 0.0, n=20), Evidence("flops_formula_mismatches", 0.0, n=20),
+          Evidence("attention_fewer_params_share", shares[0]), Evidence("attention_fewer_flops_share", shares[1]),
+          Evidence("min_kernel_attention_fewer", 5.0), Evidence("block_over_lstm_params", 1.5),
+          Evidence("flops_crossover_lstm_over_d", 2.0), Evidence("measured_crossover_lstm", 100.0),
+          Evidence("cnn_reach", reach), _e("others_cores", others), _e("machine_cpus", 16.0)]
+    for nn_, t in zip((64, 1024), times, strict=True):
+        ev += [_e(f"time_ratio_lstm_n{nn_}", *t, n=n), _e(f"flops_ratio_lstm_n{nn_}", 0.75)]
+    for d in (2, 24):
+        ev.append(Evidence(f"acc_attention_d{d}", 1.0))
+    for m in ("attention", "lstm", "cnn"):
+        ev += [Evidence(f"steps_{m}_d2", 50.0, per_seed=list(steps_lo)), Evidence(f"params_{m}", 14000.0)]
+    for r in ("lstm", "cnn"):
+        ev += [_e(f"gain_vs_{r}_d24", *gain, n=5), _e(f"steps_ratio_{r}_d24", *ratio, n=5),
+               _e(f"steps_growth_{r}", 1.4, 1.2, 1.6, n=5)]
+    return ev
+
+
+def test_q6_rule_gives_every_outcome():
+    d = q6.decide(q6_evidence())
+    assert d.verdict == "qualified"
+    assert _claims(d) == {"fewer_parameters": "qualified", "faster": "qualified", "long_range": "qualified"}
+    assert "fewer steps" in _rule(d, "long_range") and "n=1024: 3.00 [2.80, 3.20]" in _rule(d, "faster")
+    d = q6.decide(q6_evidence(shares=(1.0, 1.0), times=((0.5, 0.4, 0.6), (0.8, 0.7, 0.9)), gain=(0.3, 0.25, 0.35)))
+    assert d.verdict == "confirmed" and set(_claims(d).values()) == {"confirmed"}
+    d = q6.decide(q6_evidence(times=((1.5, 1.4, 1.6), (3.0, 2.8, 3.2)), ratio=(1.0, 0.8, 1.2)))
+    assert d.verdict == "refuted" and _claims(d)["faster"] == "refuted" and _claims(d)["long_range"] == "refuted"
+    d = q6.decide(q6_evidence(gain=(0.02, 0.0, 0.04)))  # the accuracy gain straddles the margin
+    assert d.verdict == "inconclusive" and _claims(d)["long_range"] == "inconclusive"
+
+
+def test_q6_rule_checks_and_edge_cases():
+    d = q6.decide(q6_evidence(reach=15.0))  # a CNN that cannot see the marker would confound the comparison
+    assert d.verdict == "inconclusive" and _claims(d)["long_range"] == "inconclusive"
+    assert not next(c for c in d.checks if c.name == "cnn_covers_distance").passed
+    d = q6.decide(q6_evidence(steps_lo=(None, None, None, 50, 50)))  # a rival that never learned the easy case
+    assert d.verdict == "inconclusive"
+    d = q6.decide(q6_evidence(others=14.0))  # 14 of 16 CPUs busy elsewhere leaves less than the 2 timed ones
+    assert _claims(d)["faster"] == "inconclusive"
+    assert _claims(q6.decide(q6_evidence(others=13.0)))["faster"] == "qualified"  # a big machine has spare cores
+    d = q6.decide(q6_evidence(n=3))
+    assert _claims(d)["faster"] == "inconclusive" and d.verdict == "inconclusive"
+    d = q6.decide(q6_evidence(times=((1.0, 0.8, 1.2), (3.0, 2.8, 3.2))))  # one undecided, the rest agree
+    assert _claims(d)["faster"] == "inconclusive"
+    ev = q6_evidence(gain=(0.5, 0.4, 0.6))  # rivals that never reached the threshold: no step ratio
+    ev = [Evidence(e.name, "undefined") if e.name.startswith("steps_ratio") else e for e in ev]
+    assert _claims(q6.decide(ev))["long_range"] == "confirmed"
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+def test_cost_formulas_equal_module_counts_and_crossovers():
+    for kind in LAYERS:
+        for d in (8, 24):
+            assert count_params(kind, d, 5) == layer_params(kind, d, 5)
+            for n in (3, 16):
+                assert count_flops(kind, n, d, 5) == layer_flops(kind, n, d, 5)
+    assert [attention_conv_params_crossover(d) for d in (1, 3, 4, 64)] == [8, 6, 5, 5]
+    d = 64
+    assert attention_lstm_flops_crossover(d) == 2 * d
+    n = int(attention_lstm_flops_crossover(d))
+    assert layer_flops("self_attention", n, d) == layer_flops("lstm", n, d)
+    assert attention_conv_flops_crossover(d, 3) == 0.0 and attention_conv_flops_crossover(d, 8) == 2 * d
+    with pytest.raises(ValueError, match="kind"):
+        layer_params("mlp", 8)
+
+
+def test_thread_timings_pairs_repeats_and_restores_threads():
+    before = torch.get_num_threads()
+    out = thread_timings({"a": lambda: sum(range(100)), "b": lambda: None}, threads=(1, 2), repeats=3, warmup=1,
+                         min_seconds=0.0)
+    assert set(out) == {"a", "b"} and all(len(out[k][t]) == 3 for k in out for t in (1, 2))
+    assert torch.get_num_threads() == before
+    short = thread_timings({"a": lambda: sum(range(100))}, threads=(1,), repeats=50, warmup=1, max_seconds=0.0)
+    assert len(short["a"][1]) == 1  # stopped after the first repeat
+    with pytest.raises(ValueError, match="threads"):
+        thread_timings({"a": lambda: None}, threads=(0,))
+
+
+def test_marked_recall_layout_and_baselines():
+    task = make_task("marked_recall", length=20, distance=7, n_symbols=5)
+    assert isinstance(task, MarkedRecallTask)
+    b = task.sample(64, torch.Generator().manual_seed(0))
+    rows = torch.arange(64)
+    marked = b.inputs >= 2 + 5
+    assert (marked.sum(1) == 1).all() and ((b.inputs == task.QUERY).sum(1) == 1).all()
+    assert torch.equal(marked.float().argmax(1), b.extra["marker_pos"])
+    assert torch.equal(b.extra["query_pos"], b.extra["marker_pos"] + 7)
+    assert torch.equal(b.targets[rows, b.extra["query_pos"]], b.inputs[rows, b.extra["marker_pos"]] - 2 - 5)
+    assert ((b.targets != -100).sum(1) == 1).all()
+    assert len(set(b.extra["marker_pos"].tolist())) > 5  # the marker moves
+    assert task.baselines() == {"chance": 0.2, "no_marker": 0.2}
+    assert torch.equal(task.sample(4, 3).inputs, task.sample(4, 3).inputs)
+    with pytest.raises(ValueError, match="distance"):
+        make_task("marked_recall", length=8, distance=8)
+
+
+def test_chrono_init_and_receptive_reach():
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(4, 16)
+    q6.chrono_init_(lstm, 32)
+    b_f, b_i = lstm.bias_ih_l0[16:32], lstm.bias_ih_l0[:16]
+    assert (b_f >= 0).all() and (b_f <= math.log(31) + 1e-6).all() and torch.equal(b_i, -b_f)
+    assert (lstm.bias_hh_l0[:32] == 0).all()
+    kw = dict(vocab_size=10, n_classes=3, max_len=40)
+    assert q6.receptive_reach(q6.build_model("cnn", 8, **kw), 40, 10) == 31  # (3-1)/2 * (1+2+4+8+16)
+    assert q6.receptive_reach(q6.build_model("attention", 8, **kw), 40, 10) == 39
+    with pytest.raises(ValueError, match="model"):
+        q6.build_model("gru", 8, **kw)
+
+
+def test_q6_widths_give_equal_budgets_and_training_is_deterministic():
+    task = dict(length=12, n_symbols=4)
+    quick = dict(length=32, n_symbols=8)  # the quick profile's budget must give equal counts (a check of q6)
+    counts = [q6._n_params(m, q6.width_for_budget(m, 14000, quick, 5), quick, 5) for m in ("attention", "lstm", "cnn")]
+    assert [q6.cnn_layers_for(d) for d in (1, 2, 3, 24, 31, 32, 48)] == [1, 2, 2, 5, 5, 6, 6]
+    assert max(counts) <= 1.1 * min(counts)
+    cfg = {"kind": "train", "model": "cnn", "distance": 3, "d_model": 12, "seed": 1, "task": {**task, "distance": 3},
+           "steps": 20, "batch_size": 16, "lr": 1e-2, "eval_every": 10, "eval_batches": 1, "heldout": 64,
+           "budget": 6000, "cnn_layers": 5}
+    a, b = (execute_trial(q6.train_trial, cfg)["measurements"] for _ in range(2))
+    assert a == b and a["reach"] == 31
+
+
+def test_q5_device_trial_runs_on_cpu():
+    cfg = {"kind": "device", "device": "cpu", "T": 8, "batch": 1, "threads": 1, "seed": 0, "d_model": 8,
+           "n_heads": 2, "repeats": 2, "warmup": 1, "min_seconds": 0.0, "max_seconds": None}
+    out = q5.device_trial(cfg)
+    assert set(out["times"]) == set(q5.ARCHS)
+    assert all(len(v["cpu"]) == 2 and len(v["device"]) == 2 for v in out["times"].values())
