@@ -34,7 +34,6 @@ and the rules use intervals, so a ratio near its threshold gives "inconclusive",
 
 from __future__ import annotations
 
-import math
 import statistics
 from typing import Any
 
@@ -55,6 +54,7 @@ from attnlab.experiments.spec import (
     Question,
     Trial,
 )
+from attnlab.experiments.timings import load_evidence, load_text, quiet_check, ratio_evidence
 from attnlab.results import Check, Evidence, Panel, Plot, Reference, RefLine, Series
 
 __all__ = ["ARCHS", "QUESTION", "decide", "device_trial", "explain", "generation_trial", "load_evidence", "load_text",
@@ -92,7 +92,6 @@ GEN_MODES: dict[str, str] = {
 MARGIN = 1.1  # a speed-up ratio must exceed this (interval above it) to count as more parallel
 MIN_REPEATS = 7  # timing repeats a verdict needs
 MATCH_TOL = 1e-4  # teacher-forced vs token-by-token logits
-MAX_OTHERS = 0.25  # CPU cores other processes may keep busy while timing (on a 2-core machine)
 VASWANI = Reference(
     "Vaswani et al. 2017, Table 1 and §4", "Sequential operations per layer: O(1) for self-attention and "
     "convolution, O(n) for a recurrent layer; the Transformer trains in parallel over positions (teacher forcing).",
@@ -219,9 +218,9 @@ def generation_trial(config: dict[str, Any]) -> dict[str, Any]:
     n = max(lengths)
     ids = torch.randint(0, vocab, (2, n), generator=g)
     with torch.no_grad():
-        one_pass = lm(ids)  # (B, L, V)
+        one_pass = lm(ids).logits  # (B, L, V)
         caches = lm.make_caches(2, n)
-        steps = torch.cat([lm(ids[:, i:i + 1], caches=caches) for i in range(n)], dim=1)  # (B, L, V)
+        steps = torch.cat([lm(ids[:, i:i + 1], caches=caches).logits for i in range(n)], dim=1)  # (B, L, V)
     return {"times": {m: {str(n): times[f"{m}@{n}"][th] for n in lengths} for m in GEN_MODES},
             "max_abs_diff": float((one_pass - steps).abs().max()), **load}
 
@@ -256,56 +255,6 @@ def trials(profile: str, seeds: list[int]) -> list[Trial]:
 # ----------------------------------------------------------------------------------------------------
 # Evidence
 # ----------------------------------------------------------------------------------------------------
-
-
-def ratio_evidence(name: str, ratios: list[float], *, label: str, unit: str = "x") -> Evidence:
-    """Geometric mean of per-repeat ratios with a 95% t interval on the log scale (over repeats)."""
-    from attnlab.experiments.stats import estimate
-
-    logs = [math.log(r) for r in ratios]
-    est = estimate(logs)
-    ci = None if est.ci is None else (math.exp(est.ci[0]), math.exp(est.ci[1]))
-    method = est.method.replace("seeds", "repeats")
-    return Evidence(name, math.exp(est.mean), ci, unit, label=label, n=est.n, bounds=(0, None),
-                    ci_method=f"geometric mean, {method} on the log scale", per_seed=[float(r) for r in ratios],
-                    timing=True)
-
-
-def load_evidence(runs: list[Any]) -> list[Evidence]:
-    """``others_cores``: the most CPU cores other processes kept busy, on average, during any of the timing
-    ``runs`` (outcomes whose measurements hold ``others_cores`` and ``cpus``), and ``machine_cpus``; text where
-    it could not be measured (not Linux)."""
-    vals = [o.measurements.get("others_cores") for o in runs]
-    cpus = [o.measurements.get("cpus") for o in runs]
-    label = "average CPU cores kept busy by other processes while timing (the most over the timing trials)"
-    if not vals or any(v is None for v in vals):
-        return [Evidence("others_cores", "not measured (no /proc/stat)", unit="cores", label=label, timing=True)]
-    return [Evidence("others_cores", max(vals), None, "cores", label=label, n=len(vals), bounds=(0, None),
-                     ci_method=f"the most over {len(vals)} timing trials", per_seed=[float(v) for v in vals],
-                     timing=True),
-            Evidence("machine_cpus", max(cpus), unit="CPUs", label="CPUs of the machine that timed")]
-
-
-def quiet_check(ev: EvidenceSet, *, threads: int = 2) -> Check:
-    """Passes when other processes left the timings the cores they needed: on average at most ``MAX_OTHERS``
-    cores busy, or no more than the machine has beyond ``threads``; passes with a note where not measured."""
-    load = ev["others_cores"]
-    if isinstance(load.value, str):
-        return Check("quiet_machine", True, f"load of other processes {load.value}; timings taken as they came")
-    cpus = ev["machine_cpus"].number
-    allowed = max(MAX_OTHERS, cpus - threads - MAX_OTHERS)
-    return Check("quiet_machine", load.number <= allowed,
-                 f"other processes kept {load.number:.2f} cores busy on average while timing (allowed {allowed:.2f} "
-                 f"of {cpus:.0f} CPUs, {threads} used by the timings)")
-
-
-def load_text(ev: EvidenceSet) -> str:
-    """A sentence on how busy the rest of the machine was while timing."""
-    load = ev["others_cores"]
-    if isinstance(load.value, str):
-        return "The load of other processes was not measured. "
-    return (f"While timing, other processes kept {load.number:.2f} of the machine's {ev['machine_cpus'].number:.0f} "
-            "CPUs busy on average. ")
 
 
 def _median_evidence(name: str, values: list[float], *, label: str, unit: str, scale: float = 1.0) -> Evidence:

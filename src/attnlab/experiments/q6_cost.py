@@ -49,7 +49,6 @@ from attnlab.analysis.speed import others_load, thread_timings
 from attnlab.data import make_task
 from attnlab.experiments import rules, stats
 from attnlab.experiments.context import pick
-from attnlab.experiments.q5_parallel import load_evidence, load_text, quiet_check, ratio_evidence
 from attnlab.experiments.registry import register
 from attnlab.experiments.spec import (
     Aggregate,
@@ -61,6 +60,7 @@ from attnlab.experiments.spec import (
     Question,
     Trial,
 )
+from attnlab.experiments.timings import load_evidence, load_text, quiet_check, ratio_evidence
 from attnlab.experiments.training import fit
 from attnlab.results import Check, Evidence, Panel, Plot, Reference, RefLine, Series
 

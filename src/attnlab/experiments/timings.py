@@ -1,0 +1,68 @@
+"""Evidence from wall-clock timings: ratios over repeats, and how busy the rest of the machine was.
+
+A timing trial (``Trial(..., exclusive=True)``) runs alone, but other processes on the machine can still
+take the cores it measures. Timing trials record the load of other processes (``others_cores``, from
+:func:`attnlab.analysis.speed.others_load`); :func:`quiet_check` turns it into a precondition, so a verdict
+taken on a busy machine is inconclusive instead of wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from attnlab.experiments.spec import EvidenceSet
+from attnlab.experiments.stats import estimate
+from attnlab.results import Check, Evidence
+
+__all__ = ["MAX_OTHERS", "load_evidence", "load_text", "quiet_check", "ratio_evidence"]
+
+MAX_OTHERS = 0.25  # CPU cores other processes may keep busy while timing (on a 2-core machine)
+
+
+def ratio_evidence(name: str, ratios: list[float], *, label: str, unit: str = "x") -> Evidence:
+    """Geometric mean of per-repeat ratios with a 95% t interval on the log scale (over repeats)."""
+    logs = [math.log(r) for r in ratios]
+    est = estimate(logs)
+    ci = None if est.ci is None else (math.exp(est.ci[0]), math.exp(est.ci[1]))
+    method = est.method.replace("seeds", "repeats")
+    return Evidence(name, math.exp(est.mean), ci, unit, label=label, n=est.n, bounds=(0, None),
+                    ci_method=f"geometric mean, {method} on the log scale", per_seed=[float(r) for r in ratios],
+                    timing=True)
+
+
+def load_evidence(runs: list[Any]) -> list[Evidence]:
+    """``others_cores``: the most CPU cores other processes kept busy, on average, during any of the timing
+    ``runs`` (outcomes whose measurements hold ``others_cores`` and ``cpus``), and ``machine_cpus``; text where
+    it could not be measured (not Linux)."""
+    vals = [o.measurements.get("others_cores") for o in runs]
+    cpus = [o.measurements.get("cpus") for o in runs]
+    label = "average CPU cores kept busy by other processes while timing (the most over the timing trials)"
+    if not vals or any(v is None for v in vals):
+        return [Evidence("others_cores", "not measured (no /proc/stat)", unit="cores", label=label, timing=True)]
+    return [Evidence("others_cores", max(vals), None, "cores", label=label, n=len(vals), bounds=(0, None),
+                     ci_method=f"the most over {len(vals)} timing trials", per_seed=[float(v) for v in vals],
+                     timing=True),
+            Evidence("machine_cpus", max(cpus), unit="CPUs", label="CPUs of the machine that timed")]
+
+
+def quiet_check(ev: EvidenceSet, *, threads: int = 2) -> Check:
+    """Passes when other processes left the timings the cores they needed: on average at most ``MAX_OTHERS``
+    cores busy, or no more than the machine has beyond ``threads``; passes with a note where not measured."""
+    load = ev["others_cores"]
+    if isinstance(load.value, str):
+        return Check("quiet_machine", True, f"load of other processes {load.value}; timings taken as they came")
+    cpus = ev["machine_cpus"].number
+    allowed = max(MAX_OTHERS, cpus - threads - MAX_OTHERS)
+    return Check("quiet_machine", load.number <= allowed,
+                 f"other processes kept {load.number:.2f} cores busy on average while timing (allowed {allowed:.2f} "
+                 f"of {cpus:.0f} CPUs, {threads} used by the timings)")
+
+
+def load_text(ev: EvidenceSet) -> str:
+    """A sentence on how busy the rest of the machine was while timing."""
+    load = ev["others_cores"]
+    if isinstance(load.value, str):
+        return "The load of other processes was not measured. "
+    return (f"While timing, other processes kept {load.number:.2f} of the machine's {ev['machine_cpus'].number:.0f} "
+            "CPUs busy on average. ")
