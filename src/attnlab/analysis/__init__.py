@@ -5,7 +5,14 @@
 - :mod:`~attnlab.analysis.roles`: positional / special-token / rare-token heads, entropy, distance;
 - :mod:`~attnlab.analysis.geometry`: symmetric share of W_Q W_Kᵀ per head;
 - :mod:`~attnlab.analysis.logits`: attention-logit statistics with and without 1/√d_k;
-- :mod:`~attnlab.analysis.softmax`: saturation of each head's softmax and the gradient through it.
+- :mod:`~attnlab.analysis.softmax`: saturation of each head's softmax and the gradient through it;
+- :mod:`~attnlab.analysis.sinks`: attention parked on the first token or on [CLS]/[SEP], and what it carries;
+- :mod:`~attnlab.analysis.token_attention`: how much attention one word of a sentence receives;
+- :mod:`~attnlab.analysis.permutation`: whether a pooling model's decision depends on where its attention
+  goes (Jain & Wallace 2019);
+- :mod:`~attnlab.analysis.cost`: parameters and FLOPs of a sequence layer as functions of n, d and k;
+- :mod:`~attnlab.analysis.speed`: wall time under several thread counts, and how busy the machine was;
+- :mod:`~attnlab.analysis.curves`: learning curves of several runs averaged for plotting.
 
 Every function returns numbers (no question ids, no evidence, no figures); the experiments turn them into
 evidence.
