@@ -1,4 +1,5 @@
-"""Helpers for the questions' tests: one tiny run of some questions, and evidence patched to give a verdict."""
+"""Helpers for the questions' tests: one tiny run of some questions, its texts checked in both languages,
+evidence patched to give a verdict, and the answers checked for every outcome."""
 
 from __future__ import annotations
 
@@ -28,6 +29,21 @@ def run_tiny(qids: Sequence[str], tmp_path_factory: Any) -> Any:
     return report
 
 
+def assert_bilingual(result: Any) -> None:
+    """Every text of a stored result that a reader sees exists in English and Chinese, one figure is the headline,
+    and each sub-claim names evidence that decides it."""
+    assert all(e.label and e.label_zh for e in result.evidence), [e.name for e in result.evidence if not e.label_zh]
+    assert all(c.statement and c.statement_zh and c.because and c.because_zh and c.would_change
+               and c.would_change_zh for c in result.claims)
+    assert all(c.detail and c.detail_zh for c in result.checks), [c.name for c in result.checks if not c.detail_zh]
+    assert result.answer["en"] and result.answer["zh"]
+    assert result.plots and sum(p.headline for p in result.plots) == 1
+    assert all(p.title_zh and p.caption_zh for p in result.plots), [p.name for p in result.plots if not p.caption_zh]
+    names = {e.name for e in result.evidence}
+    for c in result.claims:
+        assert c.evidence and set(c.evidence) & names, c.name
+
+
 def patch(evidence: list[Evidence], changes: dict[str, dict]) -> list[Evidence]:
     """``evidence`` with the fields of the named items replaced (every name must exist)."""
     missing = set(changes) - {e.name for e in evidence}
@@ -38,3 +54,21 @@ def patch(evidence: list[Evidence], changes: dict[str, dict]) -> list[Evidence]:
 def est(value: float, lo: float, hi: float) -> dict:
     """The fields of an estimate over 5 seeds with interval ``[lo, hi]``."""
     return {"value": value, "ci": (lo, hi), "n": 5}
+
+
+def answers_for_every_outcome(qid: str, evidence: list[Evidence], scenarios: dict[str, dict[str, dict]],
+                              numbers: dict[str, str]) -> None:
+    """Each scenario (``evidence`` patched by it) gives its verdict, and an answer in both languages that carries
+    the scenario's number ``numbers[verdict]`` (not checked for "inconclusive", whose answer says why)."""
+    from attnlab.experiments import get_experiment
+
+    exp = get_experiment(qid)
+    for expected, changes in scenarios.items():
+        ev = patch(evidence, changes)
+        d = exp.decide(ev)
+        assert d.verdict == expected, (expected, d.rule)
+        text = exp.explain(ev, d)
+        assert text.answer_en and text.answer_zh and text.summary
+        if expected != "inconclusive":
+            assert numbers[expected] in text.answer_en and numbers[expected] in text.answer_zh, text.answer_en
+        assert all(c.because and c.because_zh and c.would_change and c.would_change_zh for c in d.claims)

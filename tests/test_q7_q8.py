@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from attnlab.experiments import decide, get_experiment, stats
+from attnlab.experiments import decide, stats
 from attnlab.results import Evidence
-from question_helpers import NEVER, REACHED, est, patch, run_tiny
+from question_helpers import NEVER, REACHED, answers_for_every_outcome, assert_bilingual, est, run_tiny
 
 # ---------------------------------------------------------------------------------------------- tiny runs
 
@@ -50,34 +50,10 @@ def test_tiny_run_verdict_equals_decide_on_its_evidence(tiny, qid, tmp_path):
 @pytest.mark.parametrize("qid", ["q7", "q8"])
 def test_tiny_run_speaks_english_and_chinese(tiny, qid):
     result = tiny[qid]
-    assert all(e.label and e.label_zh for e in result.evidence), [e.name for e in result.evidence if not e.label_zh]
-    assert all(c.statement and c.statement_zh and c.because and c.because_zh and c.would_change
-               and c.would_change_zh for c in result.claims)
-    assert all(c.detail and c.detail_zh for c in result.checks), [c.name for c in result.checks if not c.detail_zh]
-    assert result.answer["en"] and result.answer["zh"]
-    assert result.plots and sum(p.headline for p in result.plots) == 1
-    assert all(p.title_zh and p.caption_zh for p in result.plots), [p.name for p in result.plots if not p.caption_zh]
-    names = {e.name for e in result.evidence}
-    for c in result.claims:  # a claim names the evidence that decides it
-        assert c.evidence and set(c.evidence) & names, c.name
+    assert_bilingual(result)
     if qid == "q7":  # the real model is off: its trial said so, and nothing stands in for its attention map
         assert next(e for e in result.evidence if e.name == "minilm_available").value == "no"
         assert result.attention_maps == []
-
-
-def _answers_for_every_outcome(qid: str, evidence: list[Evidence], scenarios: dict[str, dict[str, dict]],
-                               numbers: dict[str, str]) -> None:
-    """Each scenario gives its verdict, and an answer in both languages that carries the scenario's numbers."""
-    exp = get_experiment(qid)
-    for expected, changes in scenarios.items():
-        ev = patch(evidence, changes)
-        d = exp.decide(ev)
-        assert d.verdict == expected, (expected, d.rule)
-        text = exp.explain(ev, d)
-        assert text.answer_en and text.answer_zh and text.summary
-        if expected != "inconclusive":
-            assert numbers[expected] in text.answer_en and numbers[expected] in text.answer_zh, text.answer_en
-        assert all(c.because and c.because_zh and c.would_change and c.would_change_zh for c in d.claims)
 
 
 def test_q7_answers_follow_every_outcome(tiny):
@@ -88,7 +64,7 @@ def test_q7_answers_follow_every_outcome(tiny):
     reached = {e.name: REACHED for e in ev if e.name.startswith("steps_")}
     base = {**reached, **{f"speedup_{c}": est(2.25, 1.8, 2.7) for c in long},
             **{f"focus_{c}": est(20.0, 10.0, 30.0) for c in long}, **{f"flips_{c}": est(0.4, 0.3, 0.5) for c in long}}
-    _answers_for_every_outcome("q7", ev, {
+    answers_for_every_outcome("q7", ev, {
         "confirmed": base,
         "qualified": {**base, f"focus_{long[0]}": est(1.0, 0.8, 1.2)},
         "refuted": {**base, **{f"speedup_{c}": est(1.15, 0.9, 1.3) for c in long}},
@@ -106,7 +82,7 @@ def test_q8_answers_follow_every_outcome(tiny):
             "time_ratio_layer_additive": est(3.75, 2.5, 5.0), "memory_additive_auto": {"value": [1.0, 4.0]},
             "memory_scaled_dot_auto": {"value": [1.0, 1.0]}}
     same = {f"ratio_transformer_dk64_{sc}_additive": est(1.0, 0.8, 1.2) for sc in ("dot", "general")}
-    _answers_for_every_outcome("q8", ev, {
+    answers_for_every_outcome("q8", ev, {
         "confirmed": base,
         "qualified": {**base, "memory_additive_auto": {"value": [1.0, 1.1]}},
         "refuted": {**base, **same, "steps_transformer_dk64_dot": REACHED, "steps_transformer_dk64_general": REACHED,

@@ -9,7 +9,8 @@ should go away, at no cost. Five sub-claims, each measured:
 
 1. **A pretrained encoder parks on [CLS]/[SEP].** all-MiniLM-L6-v2 on the built-in corpus: per layer, the
    mean weight on [CLS] and [SEP] (over heads and query tokens) against 2/T, the share of uniform attention
-   (ratio per sentence; t interval over sentences).
+   (ratio per sentence; t interval over sentences). The report's attention explorer shows its maps on a short
+   sentence (:data:`SENTENCE`).
 2. **The parked attention carries little.** The same share measured with a_ij ‖f_h(x_j)‖, f_h(x) =
    (x W_V + b_V) W_O (Kobayashi et al. 2020), over the share measured with a_ij.
 3. **Trained causal LMs grow a first-token sink.** :class:`attnlab.models.TransformerLM` (2 layers, 4 heads,
@@ -47,9 +48,9 @@ from attnlab.experiments.spec import (
     Trial,
 )
 from attnlab.experiments.training import fit
-from attnlab.results import Check, Evidence, Heatmap, Panel, Plot, Reference, RefLine, Series
+from attnlab.results import AttentionMap, Check, Evidence, Heatmap, Panel, Plot, Reference, RefLine, Series
 
-__all__ = ["QUESTION", "lm_trial", "minilm_trial", "predictable_accuracy"]
+__all__ = ["QUESTION", "SENTENCE", "lm_trial", "minilm_trial", "predictable_accuracy"]
 
 QUESTION = Question(
     qid="q10",
@@ -70,6 +71,10 @@ VARIANT_KW = {"softmax": {}, "zero": {"sink": "zero"}, "learned": {"sink": "lear
 VARIANT_LABEL = {"softmax": "softmax", "zero": "off-by-one (sink logit 0)", "learned": "learned sink logit",
                  "gate": "sigmoid output gate"}
 VARIANT_SHORT = {"softmax": "softmax", "zero": "off-by-one", "learned": "learned sink", "gate": "gate"}
+VARIANT_ZH = {"softmax": "softmax", "zero": "off-by-one(sink logit 为 0)", "learned": "可学习的 sink logit",
+              "gate": "sigmoid 输出门"}
+BASELINE_ZH = {"chance": "随机猜测", "order_free": "不看顺序(在块内尚未复制的符号中均匀猜)"}
+SENTENCE = "The cat sat on the mat."  # a short sentence for the report's attention explorer: [CLS]/[SEP] parking
 THRESHOLD = 0.9
 PARK_FACTOR = 2.0  # a share at least twice the uniform share counts as parked
 LITTLE = 0.5  # norm-based share below half the weight share: the parked weight carries little
@@ -111,7 +116,8 @@ BARBERO = Reference("Barbero et al. 2025, §3-5", "Sinks are useful: they keep d
 
 
 def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
-    """[CLS]/[SEP] weight and norm-based shares per sentence, layer and head of all-MiniLM-L6-v2."""
+    """[CLS]/[SEP] weight and norm-based shares per sentence, layer and head of all-MiniLM-L6-v2, and the
+    attention maps (L, H, T, T) of :data:`SENTENCE`."""
     from attnlab.analysis.corpus import load_corpus
     from attnlab.analysis.sinks import special_token_shares
     from attnlab.pretrained import PretrainedUnavailable, load
@@ -122,7 +128,9 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
         return {"unavailable": str(exc)}
     texts = load_corpus(n=config["n_texts"], seed=config["seed"])
     s = special_token_shares(model, texts)
-    return {"weight": s.weight.mean(2).tolist(), "norm": s.norm.mean(2).tolist(),  # (N, L): mean over heads
+    tokens, maps = model.attentions(SENTENCE)  # for the report's explorer
+    return {"tokens": tokens, "weights": torch.stack(maps).round(decimals=4).tolist(),
+            "weight": s.weight.mean(2).tolist(), "norm": s.norm.mean(2).tolist(),  # (N, L): mean over heads
             "weight_heads": s.weight.mean(0).tolist(), "norm_heads": s.norm.mean(0).tolist(),  # (L, H)
             "uniform": s.uniform.tolist(), "mean_tokens": float(s.n_tokens.float().mean())}
 
@@ -216,13 +224,16 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     uniform = uniform_first_share(seq_len, START)
     task = _lm_task(first)
     ev: list[Evidence] = [
-        Evidence("lm_conditions", conditions, label="attention variants of the trained LMs"),
+        Evidence("lm_conditions", conditions, label="attention variants of the trained LMs",
+                 label_zh="训练的语言模型所用的注意力变体"),
         Evidence("lm_uniform_first_share", uniform, unit="share", bounds=ACC, label=f"first-token share of uniform "
-                 f"causal attention over queries {START} .. {seq_len - 1} (exact)"),
+                 f"causal attention over queries {START} .. {seq_len - 1} (exact)",
+                 label_zh=f"均匀因果注意力给首个 token 的份额,查询 {START} .. {seq_len - 1}(精确值)"),
     ]
     for base, value in task.baselines().items():
         ev.append(Evidence(f"baseline_{base}", value, unit="accuracy", bounds=ACC,
-                           label=f"predictable tokens: {base.replace('_', '-')} baseline (exact)"))
+                           label=f"predictable tokens: {base.replace('_', '-')} baseline (exact)",
+                           label_zh=f"可预测的 token:{BASELINE_ZH[base]}基线(精确值)"))
     per: dict[str, dict[str, list[float]]] = {}
     for c in conditions:
         runs = outcomes.where(kind="lm", condition=c)
@@ -230,77 +241,109 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         per[c] = {"acc": [x["accuracy"] for x in m], "max": [_max_head(x["first_share"]) for x in m],
                   "mean": [_mean_head(x["first_share"]) for x in m],
                   "steps": [x["steps_to_threshold"] for x in m]}
-        name = VARIANT_LABEL[c]
+        name, name_zh = VARIANT_LABEL[c], VARIANT_ZH[c]
         ev.append(stats.evidence_from(f"acc_{c}", per[c]["acc"], unit="accuracy", bounds=ACC,
-                                      label=f"accuracy on the predictable tokens, {name}"))
+                                      label=f"accuracy on the predictable tokens, {name}",
+                                      label_zh=f"可预测 token 上的准确率,{name_zh}"))
         ev.append(stats.steps_evidence(f"steps_{c}", per[c]["steps"], first["steps"],
-                                       label=f"steps to {THRESHOLD} on the predictable tokens, {name}"))
+                                       label=f"steps to {THRESHOLD} on the predictable tokens, {name}",
+                                       label_zh=f"可预测 token 上达到 {THRESHOLD} 准确率所需步数,{name_zh}"))
         ev.append(stats.evidence_from(f"first_max_{c}", per[c]["max"], unit="share", bounds=ACC,
-                                      label=f"largest first-token share of a head, {name}"))
+                                      label=f"largest first-token share of a head, {name}",
+                                      label_zh=f"单个头给首个 token 的最大份额,{name_zh}"))
         ev.append(stats.evidence_from(f"first_max_ratio_{c}", [v / uniform for v in per[c]["max"]], unit="x uniform",
                                       bounds=RATIO, label=f"largest first-token share of a head over the uniform "
-                                                          f"share, {name}"))
+                                                          f"share, {name}",
+                                      label_zh=f"单个头给首个 token 的最大份额 / 均匀份额,{name_zh}"))
         ev.append(stats.evidence_from(f"first_mean_{c}", per[c]["mean"], unit="share", bounds=ACC,
-                                      label=f"first-token share averaged over heads and layers, {name}"))
+                                      label=f"first-token share averaged over heads and layers, {name}",
+                                      label_zh=f"首个 token 的份额,对头和层取平均,{name_zh}"))
         ev.append(stats.evidence_from(f"sink_heads_{c}", [sum(x >= PARK_FACTOR * uniform for row in o["first_share"]
                                                               for x in row) for o in m], unit="heads",
                                       bounds=(0, None), label=f"heads giving the first token >= {PARK_FACTOR:g}x the "
-                                                              f"uniform share, {name}"))
+                                                              f"uniform share, {name}",
+                                      label_zh=f"给首个 token 至少 {PARK_FACTOR:g} 倍均匀份额的头数,{name_zh}"))
         if c != "softmax":
             ev.append(stats.evidence_from(f"sink_mass_{c}", [sum(x for row in o["sink_mass"] for x in row) /
                                                              sum(len(row) for row in o["sink_mass"]) for o in m],
                                           unit="share", bounds=ACC, label=f"weight left to the sink (mean over "
-                                                                          f"heads), {name}"))
+                                                                          f"heads), {name}",
+                                          label_zh=f"留给 sink 的权重(对头取平均),{name_zh}"))
     for c in conditions[1:]:
-        name = VARIANT_LABEL[c]
+        name, name_zh = VARIANT_LABEL[c], VARIANT_ZH[c]
         ev.append(stats.paired_evidence(f"first_max_drop_{c}", per["softmax"]["max"], per[c]["max"], unit="share",
-                                        bounds=DIFF, label=f"largest first-token share, softmax minus {name}"))
+                                        bounds=DIFF, label=f"largest first-token share, softmax minus {name}",
+                                        label_zh=f"单个头给首个 token 的最大份额,softmax 减去 {name_zh}"))
         ev.append(stats.paired_evidence(f"first_mean_drop_{c}", per["softmax"]["mean"], per[c]["mean"], unit="share",
-                                        bounds=DIFF, label=f"mean first-token share, softmax minus {name}"))
+                                        bounds=DIFF, label=f"mean first-token share, softmax minus {name}",
+                                        label_zh=f"首个 token 的平均份额,softmax 减去 {name_zh}"))
         ev.append(stats.paired_evidence(f"acc_diff_{c}", per[c]["acc"], per["softmax"]["acc"], unit="accuracy",
                                         bounds=DIFF, label=f"accuracy on the predictable tokens, {name} minus "
-                                                           "softmax"))
+                                                           "softmax",
+                                        label_zh=f"可预测 token 上的准确率,{name_zh} 减去 softmax"))
         ev.append(stats.paired_ratio_evidence(f"steps_ratio_{c}", per[c]["steps"], per["softmax"]["steps"],
                                               label=f"steps to {THRESHOLD}, {name} / softmax (seeds where both "
-                                                    "reached it)", unit="x"))
+                                                    "reached it)", unit="x",
+                                              label_zh=f"达到 {THRESHOLD} 的步数之比,{name_zh} / softmax"
+                                                       "(仅计两者都达到的种子)"))
     mini = outcomes.one(kind="minilm").measurements
     if "unavailable" not in mini:
+        ev.append(Evidence("minilm_available", "yes", label="all-MiniLM-L6-v2 analysed",
+                           label_zh="已分析 all-MiniLM-L6-v2"))
         ev.extend(_minilm_evidence(mini))
+    else:
+        ev.append(Evidence("minilm_available", "no", label=f"all-MiniLM-L6-v2 not analysed: {mini['unavailable']}",
+                           label_zh=f"未分析 all-MiniLM-L6-v2:{mini['unavailable']}"))
     config = {"task": task.config(), "conditions": conditions, "threshold": THRESHOLD, "park_factor": PARK_FACTOR,
               "first_token_queries": f"{START} .. T - 1", "model": "TransformerLM, 2 layers, 4 heads, learned "
               "positions, d_ff = 2 d_model, untied output layer",
               **{k: first[k] for k in ("d_model", "steps", "batch_size", "lr", "eval_every", "n_eval")},
               "minilm_sentences": outcomes.one(kind="minilm").config["n_texts"]}
+    maps = []
+    if "unavailable" not in mini:
+        maps.append(AttentionMap(f"all-MiniLM-L6-v2 on \"{SENTENCE}\": how much weight do the heads park on [CLS] "
+                                 "and [SEP]?", mini["tokens"], mini["weights"],
+                                 f"all-MiniLM-L6-v2 读 \"{SENTENCE}\":各个头把多少权重停放在 [CLS] 和 [SEP] 上?"))
     return Aggregate(ev, _plots(EvidenceSet(ev), outcomes, conditions),
-                     config, [CLARK, KOBAYASHI, XIAO, QIU, GU, BARBERO])
+                     config, [CLARK, KOBAYASHI, XIAO, QIU, GU, BARBERO], maps)
 
 
 def _minilm_evidence(mini: dict[str, Any]) -> list[Evidence]:
     weight, norm, uniform = mini["weight"], mini["norm"], mini["uniform"]  # (N, L), (N, L), (N,)
     n_layers = len(weight[0])
-    ev = [Evidence("minilm_layers", n_layers, unit="layers", label="all-MiniLM-L6-v2 layers"),
+    ev = [Evidence("minilm_layers", n_layers, unit="layers", label="all-MiniLM-L6-v2 layers",
+                   label_zh="all-MiniLM-L6-v2 的层数"),
           stats.evidence_from("minilm_uniform_share", uniform, unit="share", bounds=ACC, over="sentences",
                               label=f"2/T: the [CLS]+[SEP] share of uniform attention (sentences of "
-                                    f"{mini['mean_tokens']:.1f} tokens on average)"),
+                                    f"{mini['mean_tokens']:.1f} tokens on average)",
+                              label_zh=f"2/T:均匀注意力给 [CLS]+[SEP] 的份额(句子平均 {mini['mean_tokens']:.1f} 个 "
+                                       "token)"),
           Evidence("minilm_special_share_heads", mini["weight_heads"], unit="share (layer x head)",
-                   label="all-MiniLM-L6-v2: weight on [CLS]+[SEP] per head"),
+                   label="all-MiniLM-L6-v2: weight on [CLS]+[SEP] per head",
+                   label_zh="all-MiniLM-L6-v2:每个头放在 [CLS]+[SEP] 上的权重"),
           Evidence("minilm_norm_share_heads", mini["norm_heads"], unit="share (layer x head)",
-                   label="all-MiniLM-L6-v2: norm-based share on [CLS]+[SEP] per head")]
+                   label="all-MiniLM-L6-v2: norm-based share on [CLS]+[SEP] per head",
+                   label_zh="all-MiniLM-L6-v2:每个头在 [CLS]+[SEP] 上基于范数的份额")]
     for l in range(n_layers):
         w = [row[l] for row in weight]
         nb = [row[l] for row in norm]
+        layer, layer_zh = f"all-MiniLM-L6-v2 layer {l + 1}", f"all-MiniLM-L6-v2 第 {l + 1} 层"
         ev.append(stats.evidence_from(f"minilm_special_share_l{l + 1}", w, unit="share", bounds=ACC, over="sentences",
-                                      label=f"all-MiniLM-L6-v2 layer {l + 1}: weight on [CLS]+[SEP]"))
+                                      label=f"{layer}: weight on [CLS]+[SEP]",
+                                      label_zh=f"{layer_zh}:放在 [CLS]+[SEP] 上的权重"))
         ratio = [a / u for a, u in zip(w, uniform, strict=True)]
         ev.append(stats.evidence_from(f"minilm_special_ratio_l{l + 1}", ratio,
                                       unit="x uniform", bounds=RATIO, over="sentences",
-                                      label=f"all-MiniLM-L6-v2 layer {l + 1}: weight on [CLS]+[SEP] over 2/T"))
+                                      label=f"{layer}: weight on [CLS]+[SEP] over 2/T",
+                                      label_zh=f"{layer_zh}:放在 [CLS]+[SEP] 上的权重 / 2/T"))
         ev.append(stats.evidence_from(f"minilm_norm_share_l{l + 1}", nb, unit="share", bounds=ACC, over="sentences",
-                                      label=f"all-MiniLM-L6-v2 layer {l + 1}: norm-based share on [CLS]+[SEP]"))
+                                      label=f"{layer}: norm-based share on [CLS]+[SEP]",
+                                      label_zh=f"{layer_zh}:[CLS]+[SEP] 上基于范数的份额"))
         ev.append(stats.evidence_from(f"minilm_norm_over_weight_l{l + 1}",
                                       [b / max(a, 1e-12) for a, b in zip(w, nb, strict=True)], unit="x",
                                       bounds=RATIO, over="sentences",
-                                      label=f"all-MiniLM-L6-v2 layer {l + 1}: norm-based share over weight share"))
+                                      label=f"{layer}: norm-based share over weight share",
+                                      label_zh=f"{layer_zh}:基于范数的份额 / 权重份额"))
     return ev
 
 
@@ -326,10 +369,18 @@ def _plots(es: EvidenceSet, outcomes: Outcomes, conditions: list[str]) -> list[P
         panels.append(Panel(title="all-MiniLM-L6-v2: share on [CLS]+[SEP] by layer", xlabel="layer",
                             ylabel="share", ylim=(0, 1), series=series,
                             lines=[RefLine(es["minilm_uniform_share"].number, "2/T (uniform)")]))
+    lms = ("our causal LMs after training, with and without a sink: the largest first-token share of a head and the "
+           "mean over heads (mean over seeds, 95% intervals).",
+           "我们训练后的因果语言模型,有无 sink:单个头给首个 token 的最大份额及各头平均份额(各种子平均,95% 区间)。")
+    if panels:
+        caption = ("Left: a pretrained encoder's attention on [CLS]/[SEP], by weight and by weight x norm of the "
+                   "transformed value (mean over sentences, 95% intervals). Right: " + lms[0])
+        caption_zh = ("左:预训练编码器放在 [CLS]/[SEP] 上的注意力,按权重和按权重 x 变换后 value 的范数计"
+                      "(各句子平均,95% 区间)。右:" + lms[1])
+    else:
+        caption, caption_zh = lms[0][0].upper() + lms[0][1:], lms[1]
     headline = Plot("first_token_share", "Where the weight is parked", [*panels, *bars], headline=True,
-                    caption="Left: a pretrained encoder's attention on [CLS]/[SEP], by weight and by weight x norm of "
-                            "the transformed value (mean over sentences, 95% intervals). Right: our causal LMs after "
-                            "training, with and without a sink (mean over seeds, 95% intervals).")
+                    caption=caption, title_zh="权重停放在哪里", caption_zh=caption_zh)
     plots = [headline]
     heat = []
     for c in conditions:
@@ -339,14 +390,20 @@ def _plots(es: EvidenceSet, outcomes: Outcomes, conditions: list[str]) -> list[P
                           heatmap=Heatmap(mean, [str(i + 1) for i in range(len(mean))],
                                           [str(i + 1) for i in range(len(mean[0]))], vmin=0.0, vmax=0.5)))
     plots.append(Plot("first_token_heads", "First-token share per head of the trained LMs (mean over seeds)", heat,
-                      caption=f"Uniform causal attention gives {uniform:.3f}."))
+                      caption=f"Uniform causal attention gives {uniform:.3f}.",
+                      title_zh="训练的语言模型中每个头给首个 token 的份额(各种子平均)",
+                      caption_zh=f"均匀因果注意力给出 {uniform:.3f}。"))
     if "minilm_special_share_heads" in es:
-        for key, title in (("special", "weight"), ("norm", "weight x ‖value‖")):
+        two_t = es["minilm_uniform_share"].number
+        for key, title, title_zh in (("special", "weight", "权重"), ("norm", "weight x ‖value‖", "权重 x ‖value‖")):
             values = es[f"minilm_{key}_share_heads"].value
             plots.append(Plot(f"minilm_{key}_heads", f"all-MiniLM-L6-v2: {title} on [CLS]+[SEP] per head", [
                 Panel(kind="heatmap", title=title, xlabel="head", ylabel="layer",
                       heatmap=Heatmap(values, [str(i + 1) for i in range(len(values))],
-                                      [str(i + 1) for i in range(len(values[0]))], vmin=0.0, vmax=1.0))]))
+                                      [str(i + 1) for i in range(len(values[0]))], vmin=0.0, vmax=1.0))],
+                caption=f"Mean over sentences and query tokens; uniform attention gives 2/T, {two_t:.2f} on average.",
+                title_zh=f"all-MiniLM-L6-v2:每个头在 [CLS]+[SEP] 上的{title_zh}",
+                caption_zh=f"对句子和查询 token 取平均;均匀注意力给出 2/T,平均为 {two_t:.2f}。"))
     return plots
 
 
@@ -355,33 +412,70 @@ def _plots(es: EvidenceSet, outcomes: Outcomes, conditions: list[str]) -> list[P
 # ----------------------------------------------------------------------------------------------------
 
 
+def _span(values: list[float], digits: int = 1) -> str:
+    """``"2.3–6.3"`` (or one value when they round alike): the range of point values."""
+    lo, hi = f"{min(values):.{digits}f}", f"{max(values):.{digits}f}"
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+_MORE_SEEDS = ("More seeds (or sentences), so that the intervals that straddle the bar fall on one side of it.",
+               "增加种子数(或句子数),使跨过界线的区间落到它的一侧。")
+
+
 def decide(evidence: list[Evidence]) -> Decision:
     ev = EvidenceSet(evidence)
     conditions = list(ev["lm_conditions"].value)
     variants = conditions[1:]
-    learned = [rules.reached_check(f"learned_{c}", ev[f"steps_{c}"], what=VARIANT_LABEL[c]) for c in conditions]
+    learned = [rules.reached_check(f"learned_{c}", ev[f"steps_{c}"], what=VARIANT_LABEL[c], what_zh=VARIANT_ZH[c])
+               for c in conditions]
     have_minilm = "minilm_layers" in ev
     minilm = Check("minilm_available", have_minilm, "all-MiniLM-L6-v2 measured" if have_minilm else
-                   "all-MiniLM-L6-v2 weights not installed: the encoder sub-claims cannot be measured")
+                   "all-MiniLM-L6-v2 weights not installed: the encoder sub-claims cannot be measured",
+                   "已测量 all-MiniLM-L6-v2" if have_minilm else
+                   "未安装 all-MiniLM-L6-v2 的权重:无法测量编码器的子结论")
     layers = list(range(1, int(ev["minilm_layers"].number) + 1)) if have_minilm else []
     parked_layers = [l for l in layers if rules.interval(ev[f"minilm_special_ratio_l{l}"])[0] > PARK_FACTOR]
     some_parked = Check("minilm_parks_somewhere", bool(parked_layers),
-                        f"{len(parked_layers)} of {len(layers)} layers park (needed for the norm-based view)")
+                        f"{len(parked_layers)} of {len(layers)} layers park (needed for the norm-based view)",
+                        f"{len(layers)} 层中有 {len(parked_layers)} 层停放权重(基于范数的分析需要至少一层)")
     ratio = ev[f"first_max_ratio_{conditions[0]}"]
     has_sink = Check("softmax_lm_has_sink", rules.interval(ratio)[0] > PARK_FACTOR,
-                     f"softmax LMs: largest first-token share {rules.fmt(ratio)} x uniform (need > {PARK_FACTOR:g})")
+                     f"softmax LMs: largest first-token share {rules.fmt(ratio)} x uniform (need > {PARK_FACTOR:g})",
+                     f"softmax 语言模型:单个头给首个 token 的最大份额是均匀份额的 {rules.fmt(ratio)} 倍"
+                     f"(需要 > {PARK_FACTOR:g})")
 
-    def encoder_parks() -> tuple[str, str]:
+    def encoder_parks() -> rules.Ruling:
         not_parked = [l for l in layers if rules.interval(ev[f"minilm_special_ratio_l{l}"])[1] < PARK_FACTOR]
         verdict = ("confirmed" if 2 * len(parked_layers) >= len(layers) else "refuted"
                    if len(not_parked) == len(layers) else "qualified" if parked_layers else "inconclusive")
         per = ", ".join(f"{rules.fmt(ev[f'minilm_special_ratio_l{l}'], 1)}" for l in layers)
-        return verdict, (f"{verdict}: weight on [CLS]+[SEP] over the uniform share 2/T "
-                         f"({rules.fmt(ev['minilm_uniform_share'])}), layers 1-{len(layers)}: {per}. Rule: confirmed "
-                         f"if at least half of the layers lie above {PARK_FACTOR:g}x (interval), refuted if every "
-                         "layer lies below, qualified if some layers park, else inconclusive.")
+        span = _span([ev[f"minilm_special_ratio_l{l}"].number for l in layers])
+        n_sent = ev["minilm_uniform_share"].n
+        change = {
+            "confirmed": (f"Fewer than half of the layers with an interval above {PARK_FACTOR:g}x uniform, e.g. on "
+                          "other text.", f"区间高于均匀份额 {PARK_FACTOR:g} 倍的层不到一半,例如换一批文本时。"),
+            "qualified": (f"At least half of the layers above {PARK_FACTOR:g}x uniform (confirmed), or every layer "
+                          "below it (refuted).",
+                          f"至少一半的层高于均匀份额的 {PARK_FACTOR:g} 倍(成立),或每一层都低于它(不成立)。"),
+            "refuted": (f"A layer whose interval lies above {PARK_FACTOR:g}x uniform.",
+                        f"某一层的区间高于均匀份额的 {PARK_FACTOR:g} 倍。"),
+            "inconclusive": _MORE_SEEDS,
+        }[verdict]
+        return rules.Ruling(
+            verdict,
+            f"{verdict}: weight on [CLS]+[SEP] over the uniform share 2/T ({rules.fmt(ev['minilm_uniform_share'])}), "
+            f"layers 1-{len(layers)}: {per}. Rule: confirmed if at least half of the layers lie above "
+            f"{PARK_FACTOR:g}x (interval), refuted if every layer lies below, qualified if some layers park, else "
+            "inconclusive.",
+            f"Over {n_sent} sentences, the layers of all-MiniLM-L6-v2 give [CLS] and [SEP] {span} times their "
+            f"uniform share 2/T; the interval lies above {PARK_FACTOR:g}x in {len(parked_layers)} of {len(layers)} "
+            f"layers and below it in {len(not_parked)}.",
+            f"在 {n_sent} 个句子上,all-MiniLM-L6-v2 各层给 [CLS] 和 [SEP] 的注意力是均匀份额 2/T 的 {span} 倍;"
+            f"{len(layers)} 层中区间高于 {PARK_FACTOR:g} 倍的有 {len(parked_layers)} 层,"
+            f"低于的有 {len(not_parked)} 层。",
+            *change)
 
-    def carries_little() -> tuple[str, str]:
+    def carries_little() -> rules.Ruling:
         r = {l: rules.interval(ev[f"minilm_norm_over_weight_l{l}"]) for l in parked_layers}
         little = [l for l, (_, hi) in r.items() if hi < LITTLE]
         less = [l for l, (_, hi) in r.items() if hi < 1.0]
@@ -389,20 +483,54 @@ def decide(evidence: list[Evidence]) -> Decision:
         verdict = ("confirmed" if len(little) == len(r) else "refuted" if len(more) == len(r)
                    else "qualified" if len(less) == len(r) else "inconclusive")
         per = ", ".join(f"layer {l}: {rules.fmt(ev[f'minilm_norm_over_weight_l{l}'], 2)}" for l in parked_layers)
-        return verdict, (f"{verdict}: in the parking layers, the norm-based share over the weight share is {per}. "
-                         f"Rule: confirmed if every interval lies below {LITTLE}; qualified if below 1 (smaller, not "
-                         "by half); refuted if every one lies above 1; else inconclusive.")
+        span = _span([ev[f"minilm_norm_over_weight_l{l}"].number for l in parked_layers], 2)
+        change = {
+            "confirmed": (f"A parking layer whose norm-based share is not clearly below {LITTLE} of its weight share "
+                          "(interval reaching it).",
+                          f"某个停放层基于范数的份额不再明显低于其权重份额的 {LITTLE}(区间达到它)。"),
+            "qualified": (f"Every parking layer below {LITTLE} (confirmed), or every one above 1 (refuted).",
+                          f"每个停放层都低于 {LITTLE}(成立),或都高于 1(不成立)。"),
+            "refuted": ("A parking layer whose norm-based share lies below its weight share (interval below 1).",
+                        "某个停放层基于范数的份额低于其权重份额(区间低于 1)。"),
+            "inconclusive": _MORE_SEEDS,
+        }[verdict]
+        return rules.Ruling(
+            verdict,
+            f"{verdict}: in the parking layers, the norm-based share over the weight share is {per}. Rule: confirmed "
+            f"if every interval lies below {LITTLE}; qualified if below 1 (smaller, not by half); refuted if every "
+            "one lies above 1; else inconclusive.",
+            f"Weighting each attention weight by the norm of its transformed value turns the share on [CLS]/[SEP] "
+            f"into {span} times the weight share in the {len(r)} parking layers (below {LITTLE} in {len(little)}, "
+            f"below 1 in {len(less)}, above 1 in {len(more)}).",
+            f"把每个注意力权重乘上变换后 value 的范数,{len(r)} 个停放层中 [CLS]/[SEP] 的份额变为权重份额的 {span} 倍"
+            f"(低于 {LITTLE} 的 {len(little)} 层,低于 1 的 {len(less)} 层,高于 1 的 {len(more)} 层)。",
+            *change)
 
-    def lm_sink() -> tuple[str, str]:
+    def lm_sink() -> rules.Ruling:
         lo, hi = rules.interval(ratio)
         verdict = "confirmed" if lo > PARK_FACTOR else "refuted" if hi < PARK_FACTOR else "inconclusive"
-        return verdict, (f"{verdict}: in causal LMs trained with softmax, the head that attends most to the first "
-                         f"token gives it {rules.fmt(ev['first_max_softmax'])} of its weight, {rules.fmt(ratio, 2)} "
-                         f"times the uniform share {ev['lm_uniform_first_share'].number:.3f}; "
-                         f"{rules.fmt(ev['sink_heads_softmax'], 1)} heads reach {PARK_FACTOR:g}x. Rule: confirmed if "
-                         f"the ratio's interval lies above {PARK_FACTOR:g}, refuted if below, else inconclusive.")
+        u = ev["lm_uniform_first_share"].number
+        change = {
+            "confirmed": (f"A ratio whose interval reaches down to {PARK_FACTOR:g}x uniform.",
+                          f"该比值的区间向下达到均匀份额的 {PARK_FACTOR:g} 倍。"),
+            "refuted": (f"A ratio whose interval lies above {PARK_FACTOR:g}x uniform, e.g. after longer training "
+                        "(sinks form with training).",
+                        f"该比值的区间高于均匀份额的 {PARK_FACTOR:g} 倍,例如训练更久之后(sink 随训练形成)。"),
+            "inconclusive": _MORE_SEEDS,
+        }[verdict]
+        return rules.Ruling(
+            verdict,
+            f"{verdict}: in causal LMs trained with softmax, the head that attends most to the first token gives it "
+            f"{rules.fmt(ev['first_max_softmax'])} of its weight, {rules.fmt(ratio, 2)} times the uniform share "
+            f"{u:.3f}; {rules.fmt(ev['sink_heads_softmax'], 1)} heads reach {PARK_FACTOR:g}x. Rule: confirmed if the "
+            f"ratio's interval lies above {PARK_FACTOR:g}, refuted if below, else inconclusive.",
+            f"In our causal LMs trained with softmax, the head that attends most to the first token gives it "
+            f"{rules.fmt(ratio, 2)} times the uniform causal share {u:.3f}.",
+            f"在用 softmax 训练的因果语言模型中,最关注首个 token 的头给它的注意力是均匀因果份额 {u:.3f} 的 "
+            f"{rules.fmt(ratio, 2)} 倍。",
+            *change)
 
-    def sink_removes() -> tuple[str, str]:
+    def sink_removes() -> rules.Ruling:
         ratios = {c: rules.interval(ev[f"first_max_ratio_{c}"]) for c in variants}
         gone = [c for c, (_, hi) in ratios.items() if hi < PARK_FACTOR]
         stays = [c for c, (lo, _) in ratios.items() if lo > PARK_FACTOR]
@@ -412,12 +540,33 @@ def decide(evidence: list[Evidence]) -> Decision:
                         f"paired drop of its share {rules.fmt(ev[f'first_max_drop_{c}'])} (mean over heads "
                         f"{rules.fmt(ev[f'first_mean_drop_{c}'])}), the sink takes {rules.fmt(ev[f'sink_mass_{c}'])}"
                         for c in variants)
-        return verdict, (f"{verdict}: {per}. Rule: confirmed if with every variant the largest first-token share lies "
-                         f"below {PARK_FACTOR:g}x uniform (interval: no head parks any more), refuted if with every "
-                         "variant it still lies above, qualified if it is gone with some variants, else "
-                         "inconclusive.")
+        en = "; ".join(f"with {VARIANT_LABEL[c]} {rules.fmt(ev[f'first_max_ratio_{c}'], 2)} (the sink takes "
+                       f"{ev[f'sink_mass_{c}'].number:.3f} of the weight)" for c in variants)
+        zh = ";".join(f"{VARIANT_ZH[c]}:{rules.fmt(ev[f'first_max_ratio_{c}'], 2)}(sink 拿走 "
+                      f"{ev[f'sink_mass_{c}'].number:.3f} 的权重)" for c in variants)
+        change = {
+            "confirmed": (f"A variant whose largest first-token share reaches {PARK_FACTOR:g}x uniform (interval).",
+                          f"某个变体中单个头给首个 token 的最大份额达到均匀份额的 {PARK_FACTOR:g} 倍(区间)。"),
+            "qualified": (f"Every variant below {PARK_FACTOR:g}x uniform (confirmed), or every one above (refuted).",
+                          f"所有变体都低于均匀份额的 {PARK_FACTOR:g} 倍(成立),或都高于(不成立)。"),
+            "refuted": (f"A variant whose largest first-token share lies below {PARK_FACTOR:g}x uniform, e.g. with "
+                        "longer training or larger models, where sinks are reported to take the weight.",
+                        f"某个变体中单个头给首个 token 的最大份额低于均匀份额的 {PARK_FACTOR:g} 倍,例如训练更久或"
+                        "模型更大时(文献报告 sink 在那里接过了权重)。"),
+            "inconclusive": _MORE_SEEDS,
+        }[verdict]
+        return rules.Ruling(
+            verdict,
+            f"{verdict}: {per}. Rule: confirmed if with every variant the largest first-token share lies below "
+            f"{PARK_FACTOR:g}x uniform (interval: no head parks any more), refuted if with every variant it still lies "
+            "above, qualified if it is gone with some variants, else inconclusive.",
+            f"The largest first-token share of a head, in uniform shares: with softmax {rules.fmt(ratio, 2)}; "
+            f"{en}; it lies below {PARK_FACTOR:g}x with {len(gone)} of {len(variants)} sink variants.",
+            f"单个头给首个 token 的最大份额(以均匀份额为单位):softmax:{rules.fmt(ratio, 2)};{zh};"
+            f"{len(variants)} 个 sink 变体中有 {len(gone)} 个低于 {PARK_FACTOR:g} 倍。",
+            *change)
 
-    def no_cost() -> tuple[str, str]:
+    def no_cost() -> rules.Ruling:
         worse, fine = [], []
         for c in variants:
             lo, hi = rules.interval(ev[f"acc_diff_{c}"])
@@ -431,21 +580,48 @@ def decide(evidence: list[Evidence]) -> Decision:
                    else "qualified" if fine else "inconclusive")
         per = "; ".join(f"{VARIANT_LABEL[c]}: accuracy {rules.fmt(ev[f'acc_diff_{c}'])}, steps "
                         f"{rules.fmt(ev[f'steps_ratio_{c}'], 2)}x" for c in variants)
-        return verdict, (f"{verdict}: variant minus softmax (paired): {per}. Rule: confirmed if for every variant the "
-                         f"accuracy interval lies above -{ACC_MARGIN} and the step ratio's below {STEP_MARGIN}; "
-                         "refuted if every variant is worse beyond these; qualified if some are fine; else "
-                         "inconclusive.")
+        per_zh = ";".join(f"{VARIANT_ZH[c]}:准确率差 {rules.fmt(ev[f'acc_diff_{c}'])},步数为 "
+                          f"{rules.fmt(ev[f'steps_ratio_{c}'], 2)} 倍" for c in variants)
+        change = {
+            "confirmed": (f"A variant losing more than {ACC_MARGIN} accuracy or needing over {STEP_MARGIN}x the "
+                          "steps (interval).",
+                          f"某个变体的准确率损失超过 {ACC_MARGIN},或所需步数超过 {STEP_MARGIN} 倍(区间)。"),
+            "qualified": ("Every variant within the margins (confirmed), or every one beyond them (refuted).",
+                          "所有变体都在界限之内(成立),或都超出界限(不成立)。"),
+            "refuted": (f"A variant whose accuracy interval lies above -{ACC_MARGIN} and whose step ratio's lies "
+                        f"below {STEP_MARGIN}.",
+                        f"某个变体的准确率差区间高于 -{ACC_MARGIN},且步数比区间低于 {STEP_MARGIN}。"),
+            "inconclusive": _MORE_SEEDS,
+        }[verdict]
+        return rules.Ruling(
+            verdict,
+            f"{verdict}: variant minus softmax (paired): {per}. Rule: confirmed if for every variant the accuracy "
+            f"interval lies above -{ACC_MARGIN} and the step ratio's below {STEP_MARGIN}; refuted if every variant is "
+            "worse beyond these; qualified if some are fine; else inconclusive.",
+            f"Against softmax (paired, accuracy on the predictable tokens and steps to {THRESHOLD}): {per}; "
+            f"{len(fine)} of {len(variants)} variants stay within -{ACC_MARGIN} accuracy and {STEP_MARGIN}x the steps.",
+            f"与 softmax 相比(配对;可预测 token 上的准确率和达到 {THRESHOLD} 的步数):{per_zh};"
+            f"{len(variants)} 个变体中有 {len(fine)} 个在 -{ACC_MARGIN} 准确率和 {STEP_MARGIN} 倍步数以内。",
+            *change)
 
     c1 = rules.claim("encoder_parks", "Heads of a pretrained encoder park their weight on [CLS]/[SEP].", [minilm],
-                     [f"minilm_special_ratio_l{l}" for l in layers], encoder_parks)
+                     [f"minilm_special_ratio_l{l}" for l in layers] + ["minilm_uniform_share"] * have_minilm
+                     + ["minilm_available"], encoder_parks,
+                     statement_zh="预训练编码器的注意力头把权重停放在 [CLS]/[SEP] 上。")
     c2 = rules.claim("parked_carries_little", "The parked weight carries little (weight x ‖value‖).",
-                     [minilm, some_parked], [f"minilm_norm_over_weight_l{l}" for l in layers], carries_little)
+                     [minilm, some_parked], [f"minilm_norm_over_weight_l{l}" for l in layers] + ["minilm_available"],
+                     carries_little,
+                     statement_zh="停放的权重几乎不传递信息(按权重 x ‖value‖ 计)。")
     c3 = rules.claim("lm_first_token_sink", "Causal LMs trained with softmax park weight on the first token.",
-                     learned[:1], ["first_max_ratio_softmax", "sink_heads_softmax"], lm_sink)
+                     learned[:1], ["first_max_ratio_softmax", "first_max_softmax", "sink_heads_softmax"], lm_sink,
+                     statement_zh="用 softmax 训练的因果语言模型把权重停放在首个 token 上。")
     c4 = rules.claim("sink_removes_parking", "A sink (off-by-one or learned logit) removes the parking.",
-                     [*learned, has_sink], [f"first_max_drop_{c}" for c in variants], sink_removes)
+                     [*learned, has_sink], [f"first_max_ratio_{c}" for c in variants]
+                     + [f"first_max_drop_{c}" for c in variants] + [f"sink_mass_{c}" for c in variants],
+                     sink_removes, statement_zh="加一个 sink(off-by-one 或可学习的 logit)就能消除这种停放。")
     c5 = rules.claim("sink_costs_nothing", "The sink variants learn as well and as fast.", learned,
-                     [f"acc_diff_{c}" for c in variants] + [f"steps_ratio_{c}" for c in variants], no_cost)
+                     [f"acc_diff_{c}" for c in variants] + [f"steps_ratio_{c}" for c in variants], no_cost,
+                     statement_zh="带 sink 的变体学得一样好、一样快。")
     claims = (c1, c2, c3, c4, c5)
     checks = [minilm, *learned]
     v = {c.name: c.verdict for c in claims}
@@ -484,23 +660,89 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     if verdicts["sink_removes_parking"] in ("refuted", "qualified"):
         kept = [c for c in conditions[1:] if rules.interval(ev[f"first_max_ratio_{c}"])[0] > PARK_FACTOR]
         parts.append("Xiao et al. 2023 report that a sink key takes the parked weight in LMs of 160M parameters and "
-                     "more (Qiu et al. 2025: a gate cuts the first-token share); in our 2-layer LMs, with "
+                     "more (Qiu et al. 2025: a gate cuts the first-token share); in our small LMs, with "
                      + " and with ".join(f"{VARIANT_LABEL[c]} the largest first-token share stays at "
                                          f"{ev[f'first_max_ratio_{c}'].number:.1f}x uniform while the sink takes "
                                          f"{ev[f'sink_mass_{c}'].number:.3f} of the weight" for c in kept)
                      + ": within this training budget most of the weight parked on the first token did not move to "
                        "the sink.")
     summary = " ".join(parts) + " " + decision.rule
-    answer_en = (f"{decision.verdict.capitalize()}. Encoder parking on [CLS]/[SEP]: {verdicts['encoder_parks']}; "
-                 f"it carries little: {verdicts['parked_carries_little']}; first-token sink in our small LMs: "
-                 f"{verdicts['lm_first_token_sink']}; a sink removes it: {verdicts['sink_removes_parking']}; at no "
-                 f"cost: {verdicts['sink_costs_nothing']}.")
-    zh = {"confirmed": "成立", "qualified": "有条件成立", "refuted": "不成立", "inconclusive": "无定论"}
-    answer_zh = (f"结论:{zh[decision.verdict]}。编码器把注意力停放在 [CLS]/[SEP]:{zh[verdicts['encoder_parks']]};"
-                 f"停放的注意力几乎不改变输出:{zh[verdicts['parked_carries_little']]};小型语言模型出现首 token "
-                 f"汇聚:{zh[verdicts['lm_first_token_sink']]};加 sink 能消除:{zh[verdicts['sink_removes_parking']]};"
-                 f"且无代价:{zh[verdicts['sink_costs_nothing']]}。")
+    answer_en, answer_zh = _answer(ev, decision)
+    if decision.verdict == "inconclusive":
+        answer_en, answer_zh = rules.undecided_answer(decision.claims)
     return Explanation(summary=summary, answer_en=answer_en, answer_zh=answer_zh)
+
+
+# Each sub-claim's verdict in a few words (English, Chinese), for the short answer.
+_CARRIES = {"confirmed": ("so the parked weight changes the output little", "所以停放的权重对输出影响很小"),
+            "qualified": ("so the parked weight changes the output less than its size suggests, though not by half",
+                          "所以停放的权重对输出的影响小于其大小所示,但不到一半"),
+            "refuted": ("so by this measure the parked weight is not small", "所以按这个度量停放的权重并不小"),
+            "inconclusive": ("so it is not settled how much the parked weight changes the output",
+                             "所以还不能判断停放的权重对输出影响多大")}
+_LM_SINK = {"confirmed": ("a first-token sink", "出现了首 token 汇聚"), "refuted": ("no sink", "没有汇聚"),
+            "inconclusive": ("not clearly a sink", "是否汇聚尚不明确")}
+_REMOVES = {"confirmed": ("no head parks any more", "不再有头停放权重"),
+            "qualified": ("the parking is gone with some sinks only", "只有部分 sink 消除了停放"),
+            "refuted": ("the parking stays", "停放依然存在"),
+            "inconclusive": ("whether the parking goes is not settled", "停放是否消失尚无定论")}
+_COST = {"confirmed": ("no cost", "没有代价"), "qualified": ("a cost with some sinks only", "只有部分 sink 有代价"),
+         "refuted": ("a cost", "有代价"), "inconclusive": ("the cost is not settled", "代价尚无定论")}
+_WITH = {"zero": ("an off-by-one softmax", "用 off-by-one softmax 时"),
+         "learned": ("a learned sink logit", "用可学习的 sink logit 时"), "gate": ("a sigmoid gate", "用 sigmoid 门时")}
+
+
+def _answer(ev: EvidenceSet, decision: Decision) -> tuple[str, str]:
+    """The short answer (English, Chinese) from the numbers."""
+    v = {c.name: c.verdict for c in decision.claims}
+    variants = list(ev["lm_conditions"].value)[1:]
+    lead = {"confirmed": ("Our measurements support", "我们的测量支持常见的解释"),
+            "qualified": ("Our measurements support only part of", "我们的测量只支持常见解释中的一部分"),
+            "refuted": ("Our measurements do not support", "我们的测量不支持常见的解释")}.get(
+        decision.verdict, ("We cannot yet test", "我们还无法检验常见的解释"))
+    en = [f"{lead[0]} the usual explanation: softmax weights must sum to one, so a head with nothing to look up parks "
+          "them on a token every query sees, where they change little."]
+    zh = [f"{lead[1]}:softmax 的权重之和必须为 1,无事可做的头只能把权重停放在每个查询都能看到的 token 上,"
+          "而那里几乎不改变输出。"]
+    n_sent = 0
+    if "minilm_layers" in ev:
+        layers = list(range(1, int(ev["minilm_layers"].number) + 1))
+        ratios = [ev[f"minilm_special_ratio_l{l}"] for l in layers]
+        parked = [l for l, r in zip(layers, ratios, strict=True) if rules.interval(r)[0] > PARK_FACTOR]
+        norm = [ev[f"minilm_norm_over_weight_l{l}"].number for l in (parked or layers)]
+        span, norm_span = _span([r.number for r in ratios]), _span(norm, 2)
+        n_sent = ev["minilm_uniform_share"].n
+        where = ("the parking layers", "各停放层") if parked else ("the layers", "各层")
+        carry = _CARRIES[v["parked_carries_little"]]
+        en.append(f"In all-MiniLM-L6-v2, [CLS] and [SEP] receive {span} times their uniform share of attention "
+                  f"({len(parked)} of {len(layers)} layers clearly above {PARK_FACTOR:g}x), and weighting each weight "
+                  f"by the norm of its transformed value turns that into {norm_span} of the weight share in "
+                  f"{where[0]}, {carry[0]}.")
+        zh.append(f"在 all-MiniLM-L6-v2 中,[CLS] 和 [SEP] 得到的注意力是其均匀份额的 {span} 倍({len(layers)} 层中 "
+                  f"{len(parked)} 层明显超过 {PARK_FACTOR:g} 倍);把每个权重乘上变换后 value 的范数,{where[1]}的份额"
+                  f"变为权重份额的 {norm_span} 倍,{carry[1]}。")
+    r0 = ev["first_max_ratio_softmax"].number
+    with_sink = " and ".join(f"{ev[f'first_max_ratio_{c}'].number:.1f}x with {_WITH[c][0]}" for c in variants)
+    with_sink_zh = "、".join(f"{_WITH[c][1]}为 {ev[f'first_max_ratio_{c}'].number:.1f} 倍" for c in variants)
+    acc = " and ".join(f"{ev[f'acc_diff_{c}'].number:+.3f}" for c in variants)
+    acc_zh = "、".join(f"{ev[f'acc_diff_{c}'].number:+.3f}" for c in variants)
+    each = (" respectively", "分别") if len(variants) > 1 else ("", "")
+    lm, removes = _LM_SINK[v["lm_first_token_sink"]], _REMOVES[v["sink_removes_parking"]]
+    cost = _COST[v["sink_costs_nothing"]]
+    en.append(f"In our small causal LMs trained with softmax, the head that attends most to the first token gives it "
+              f"{r0:.1f}x the uniform share ({lm[0]}); with a sink key it is {with_sink}, so {removes[0]}, and "
+              f"accuracy on the predictable tokens changes by {acc}{each[0]}: {cost[0]}.")
+    zh.append(f"在我们用 softmax 训练的小型因果语言模型中,最关注首个 token 的头给它均匀份额 {r0:.1f} 倍的注意力"
+              f"({lm[1]});加 sink key 后,{with_sink_zh},{removes[1]};可预测 token 上的准确率{each[1]}变化 "
+              f"{acc_zh}:{cost[1]}。")
+    n = ev["acc_softmax"].n
+    conf = f"{stats.CONFIDENCE:.0%}"
+    encoder = (f" and the encoder read {n_sent} sentences", f",编码器读了 {n_sent} 个句子") if n_sent else ("", "")
+    en.append(f"Each LM variant ran {n} seeds{encoder[0]} ({conf} intervals); our LMs are small and briefly trained, "
+              "unlike the large LMs in which Xiao et al. 2023 saw a sink key take the parked weight.")
+    zh.append(f"每个语言模型变体 {n} 个种子{encoder[1]}({conf} 区间);我们的语言模型小、训练时间短,不同于 Xiao 等人 "
+              "2023 年观察到 sink key 接过停放权重的大型语言模型。")
+    return " ".join(en), "".join(zh)
 
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials, aggregate=aggregate, decide=decide, explain=explain))

@@ -69,7 +69,13 @@ QUESTION = Question(
 SCHEMES = ("sinusoidal", "learned", "rope", "alibi", "t5")
 FACTORS = (1, 2, 4)
 TASK_NAMES = ("local", "global")
-TASK_TITLES = {"local": "local rule (block copy: look 8 back)", "global": "global rule (marker: look back anywhere)"}
+TASK_ZH = {"local": "局部任务", "global": "全局任务"}
+TASK_SHORT = {"local": ("local (block-copy)", "局部(块复制)"), "global": ("global (marker)", "全局(标记)")}
+SCHEME_ZH = {"sinusoidal": "正弦位置编码", "learned": "可学习位置表", "rope": "RoPE", "alibi": "ALiBi",
+             "t5": "T5 相对位置偏置"}
+SCHEME_EN = {"sinusoidal": "sinusoidal positions", "learned": "a learned table", "rope": "RoPE", "alibi": "ALiBi",
+             "t5": "the T5 bias"}
+BASELINE_ZH = {"chance": "随机猜测", "order_free": "不看顺序(在块内尚未复制的符号中均匀猜)"}
 THRESHOLD = 0.9
 MARGIN = 0.05  # an accuracy drop whose interval lies below this: the scheme kept its accuracy
 LR = {"local": 1e-2, "global": 3e-3}  # per task, the same for every scheme: the global task stalls at 1e-2
@@ -199,43 +205,67 @@ def _acc(outcomes: Outcomes, task: str, scheme: str, f: int) -> list[float]:
 def aggregate(outcomes: Outcomes) -> Aggregate:
     first = outcomes.where(task=TASK_NAMES[0], scheme=SCHEMES[0])[0].config
     length, budget = first["length"], first["steps"]
-    ev: list[Evidence] = [Evidence("train_length", length, unit="tokens", label="training length T")]
+    ev: list[Evidence] = [Evidence("train_length", length, unit="tokens", label="training length T",
+                                   label_zh="训练长度 T")]
     for t in TASK_NAMES:
+        task, task_zh = f"{t} task", TASK_ZH[t]
         for f in FACTORS:
             for base, value in make_length_task(t, length, f).baselines().items():
                 ev.append(Evidence(f"baseline_{t}_{base}_x{f}", value, unit="accuracy", bounds=ACC,
-                                   label=f"{t} task at {f}T: {base.replace('_', '-')} baseline (exact)"))
+                                   label=f"{task} at {_times_t(f)}: {base.replace('_', '-')} baseline (exact)",
+                                   label_zh=f"{task_zh}在 {_times_t(f)} 时:{BASELINE_ZH[base]}基线(精确值)"))
         for sc in SCHEMES:
             where = dict(task=t, scheme=sc)
+            sc_zh = SCHEME_ZH[sc]
             ev.append(stats.steps_evidence(f"steps_{t}_{sc}", outcomes.values("steps_to_threshold", **where),
-                                           budget, label=f"steps to {THRESHOLD} at T, {sc}, {t} task"))
+                                           budget, label=f"steps to {THRESHOLD} at T, {sc}, {task}",
+                                           label_zh=f"在 T 上达到 {THRESHOLD} 准确率所需步数,{sc_zh},{task_zh}"))
             for f in FACTORS:
-                what = "all targets" if f == 1 else "targets beyond T"
+                what, what_zh = ("all targets", "全部目标") if f == 1 else ("targets beyond T", "超出 T 的目标")
                 ev.append(stats.evidence_from(f"acc_{t}_{sc}_x{f}", _acc(outcomes, t, sc, f), unit="accuracy",
-                                              bounds=ACC, label=f"accuracy at {f}T ({what}), {sc}, {t} task"))
+                                              bounds=ACC, label=f"accuracy at {_times_t(f)} ({what}), {sc}, {task}",
+                                              label_zh=f"{_times_t(f)} 时的准确率({what_zh}),{sc_zh},{task_zh}"))
             for f in FACTORS[1:]:
                 ev.append(stats.paired_evidence(
                     f"drop_{t}_{sc}_x{f}", _acc(outcomes, t, sc, 1), _acc(outcomes, t, sc, f), unit="accuracy",
-                    bounds=DIFF, label=f"accuracy lost from T to {f}T (beyond T), {sc}, {t} task"))
+                    bounds=DIFF, label=f"accuracy lost from T to {f}T (beyond T), {sc}, {task}",
+                    label_zh=f"从 T 到 {f}T 损失的准确率(超出 T 的目标),{sc_zh},{task_zh}"))
                 if sc != "sinusoidal":
                     ev.append(stats.paired_evidence(
                         f"vs_sin_{t}_{sc}_x{f}", _acc(outcomes, t, sc, f), _acc(outcomes, t, "sinusoidal", f),
-                        unit="accuracy", bounds=DIFF, label=f"{sc} minus sinusoidal at {f}T (beyond T), {t} task"))
+                        unit="accuracy", bounds=DIFF, label=f"{sc} minus sinusoidal at {f}T (beyond T), {task}",
+                        label_zh=f"{sc_zh}减去正弦位置编码的准确率,{f}T(超出 T 的目标),{task_zh}"))
             halves = [_halves(o.measurements["by_factor"]["1"]["bins"]) for o in outcomes.where(**where)]
-            for i, half in enumerate(("first", "second")):
+            for i, (half, half_zh) in enumerate((("first", "前"), ("second", "后"))):
                 ev.append(stats.evidence_from(f"acc_{t}_{sc}_x1_{half}_half", [h[i] for h in halves], unit="accuracy",
                                               bounds=ACC, label=f"accuracy at T in the {half} half of the sequence "
-                                                                f"(mean over position bins), {sc}, {t} task"))
+                                                                f"(mean over position bins), {sc}, {task}",
+                                              label_zh=f"T 时序列{half_zh}半段的准确率(对位置分箱取平均),{sc_zh},"
+                                                       f"{task_zh}"))
         for other in ("rope", "t5"):
             ev.append(stats.paired_evidence(
                 f"alibi_vs_{other}_{t}_x4", _acc(outcomes, t, "alibi", 4), _acc(outcomes, t, other, 4),
-                unit="accuracy", bounds=DIFF, label=f"alibi minus {other} at 4T (beyond T), {t} task"))
+                unit="accuracy", bounds=DIFF, label=f"alibi minus {other} at 4T (beyond T), {task}",
+                label_zh=f"ALiBi 减去 {SCHEME_ZH[other]}的准确率,4T(超出 T 的目标),{task_zh}"))
     lrs = {t: outcomes.where(task=t, scheme=SCHEMES[0])[0].config["lr"] for t in TASK_NAMES}
     config = {"tasks": {t: make_length_task(t, length, 1).config() for t in TASK_NAMES}, "schemes": list(SCHEMES),
               "factors": list(FACTORS), "threshold": THRESHOLD, "margin": MARGIN, "model": "TransformerLM, 2 layers, "
               "4 heads, d_ff = 2 d_model, untied output layer, max_len = 4T",
               "lr": lrs, **{k: first[k] for k in ("length", "d_model", "steps", "batch_size", "eval_every", "n_eval")}}
     return Aggregate(ev, _plots(EvidenceSet(ev), outcomes, length), config, [PRESS, KAZEMNEJAD, VASWANI, CHEN])
+
+
+def _times_t(f: int) -> str:
+    """``"T"``, ``"2T"``, ``"4T"``: a test length as a multiple of the training length."""
+    return "T" if f == 1 else f"{f}T"
+
+
+def _task_title(task: str, length: int) -> str:
+    """The task's title (figures and summary) at training length ``length``."""
+    if task == "local":
+        back = length // 4  # the block length: a copied symbol stands this many positions back
+        return f"local rule (block copy: look {back} back)"
+    return "global rule (marker: look back anywhere)"
 
 
 def _halves(bins: list[float | None]) -> tuple[float, float]:
@@ -265,13 +295,18 @@ def _plots(es: EvidenceSet, outcomes: Outcomes, length: int) -> list[Plot]:
             series.append(Series(sc, xs, [x.number for x in e], [rules.interval(x)[0] for x in e],
                                  [rules.interval(x)[1] for x in e]))
         base = _best_baseline(es, t, max(FACTORS))
-        panels.append(Panel(title=TASK_TITLES[t], xlabel=f"test length (trained at T = {length})",
+        panels.append(Panel(title=_task_title(t, length), xlabel=f"test length (trained at T = {length})",
                             ylabel="accuracy (beyond T)", xscale="log2", ylim=(0, 1.02), series=series,
                             lines=[RefLine(THRESHOLD, f"{THRESHOLD}: learned at T"),
                                    RefLine(base.number, f"best trivial baseline at {max(FACTORS)}T")]))
+    top = _times_t(max(FACTORS))
     headline = Plot("extrapolation", "Accuracy at T, 2T and 4T by position scheme", panels, headline=True,
-                    caption="Mean over seeds with 95% intervals. At 2T and 4T only the targets at positions never seen "
-                            "in training (>= T) count.")
+                    caption=f"Mean over seeds with 95% intervals. At 2T and 4T only the targets at positions never "
+                            f"seen in training (>= T) count. Lines: the {THRESHOLD} accuracy every model was trained "
+                            f"to at T, and the best trivial baseline at {top}.",
+                    title_zh="各种位置编码在 T、2T、4T 上的准确率",
+                    caption_zh=f"各种子平均值及 95% 区间。在 2T 和 4T 上只统计训练中从未见过的位置(>= T)上的目标。"
+                               f"横线:每个模型在 T 上训练到的 {THRESHOLD} 准确率,以及 {top} 时最好的平凡基线。")
     bin_size = max(1, length // 4)
     pos_panels = []
     for t in TASK_NAMES:
@@ -285,11 +320,12 @@ def _plots(es: EvidenceSet, outcomes: Outcomes, length: int) -> list[Plot]:
                     x.append(i * bin_size + bin_size / 2)
                     y.append(sum(vals) / len(vals))
             series.append(Series(sc, x, y))
-        pos_panels.append(Panel(title=TASK_TITLES[t], xlabel="position", ylabel="accuracy", ylim=(0, 1.02),
+        pos_panels.append(Panel(title=_task_title(t, length), xlabel="position", ylabel="accuracy", ylim=(0, 1.02),
                                 series=series, lines=[RefLine(length, "T (training length)", axis="x")]))
-    by_position = Plot("accuracy_by_position", f"Accuracy by position in sequences of {max(FACTORS)}T", pos_panels,
+    by_position = Plot("accuracy_by_position", f"Accuracy by position in sequences of {top}", pos_panels,
                        caption=f"Mean over seeds, positions in bins of {bin_size}; the vertical line is the training "
-                               "length.")
+                               "length.", title_zh=f"长度为 {top} 的序列中各位置的准确率",
+                       caption_zh=f"各种子平均值,位置按每 {bin_size} 个分箱;竖线是训练长度。")
     return [headline, by_position]
 
 
@@ -314,39 +350,111 @@ def _describe(ev: EvidenceSet, scheme: str) -> str:
                      for t in TASK_NAMES)
 
 
+_STATE = {"kept": ("kept", "保持住了"), "lost": ("dropped", "下降了"), "unclear": ("unclear", "不确定")}
+_SAME = {"kept": ("kept up to 4T", "直到 4T 都保持住了"), "lost": ("dropped at 2T and 4T", "2T 和 4T 都下降了"),
+         "unclear": ("unclear at 2T and 4T", "2T 和 4T 都不确定")}
+_LEGEND = (f"kept: interval below {MARGIN}; dropped: above", f"保持:区间低于 {MARGIN};下降:区间高于 {MARGIN}")
+
+
+def _pad(name_zh: str) -> str:
+    """A name inside Chinese text: a space on the side where it meets Chinese with a Latin letter or digit."""
+    return (" " if name_zh[0].isascii() else "") + name_zh + (" " if name_zh[-1].isascii() else "")
+
+
+def _fate(where: dict[tuple[str, int], str], task: str) -> tuple[str, str]:
+    """What happened to a scheme's accuracy on ``task`` beyond T, in words (English, Chinese)."""
+    s2, s4 = where[(task, 2)], where[(task, 4)]
+    if s2 == s4:
+        return _SAME[s2]
+    return (f"{_STATE[s2][0]} at 2T, {_STATE[s4][0]} at 4T", f"2T 时{_STATE[s2][1]},4T 时{_STATE[s4][1]}")
+
+
+def _drops(ev: EvidenceSet, scheme: str) -> tuple[str, str]:
+    """A scheme's paired drops from T to 2T and 4T on each task, with what they mean (English, Chinese)."""
+    where = _where(ev, scheme)
+    en, zh = [], []
+    for t in TASK_NAMES:
+        d2, d4 = ev[f"drop_{t}_{scheme}_x2"], ev[f"drop_{t}_{scheme}_x4"]
+        fate = _fate(where, t)
+        en.append(f"{TASK_SHORT[t][0]} task {rules.fmt(d2)} at 2T and {rules.fmt(d4)} at 4T, {fate[0]}")
+        zh.append(f"{TASK_SHORT[t][1]}任务 2T 时 {rules.fmt(d2)}、4T 时 {rules.fmt(d4)},{fate[1]}")
+    return "; ".join(en), ";".join(zh)
+
+
+def _count_sides(ev: EvidenceSet, names: list[str]) -> tuple[int, int]:
+    """(paired differences whose interval lies above 0, those below 0)."""
+    return (sum(rules.interval(ev[n])[0] > 0 for n in names), sum(rules.interval(ev[n])[1] < 0 for n in names))
+
+
 def decide(evidence: list[Evidence]) -> Decision:
     ev = EvidenceSet(evidence)
-    learned = {(t, sc): rules.reached_check(f"learned_{t}_{sc}", ev[f"steps_{t}_{sc}"], what=f"{sc}, {t} task at T")
+    learned = {(t, sc): rules.reached_check(f"learned_{t}_{sc}", ev[f"steps_{t}_{sc}"], what=f"{sc}, {t} task at T",
+                                            what_zh=f"{SCHEME_ZH[sc]},{TASK_ZH[t]},长度 T")
                for t in TASK_NAMES for sc in SCHEMES}
     beats = [ev[f"acc_{t}_{sc}_x1"].number > _best_baseline(ev, t, 1).number for t in TASK_NAMES for sc in SCHEMES]
     above = Check("above_baselines_at_T", all(beats), f"{sum(beats)} of {len(beats)} (task, scheme) accuracies at T "
-                  "lie above the task's best trivial baseline")
+                  "lie above the task's best trivial baseline",
+                  f"{len(beats)} 个(任务, 位置编码)组合中有 {sum(beats)} 个在 T 上的准确率高于该任务最好的平凡基线")
 
     def need(*schemes: str) -> list[Check]:
         return [learned[(t, sc)] for sc in schemes for t in TASK_NAMES] + [above]
 
-    def alibi() -> tuple[str, str]:
+    def alibi() -> rules.Ruling:
         where = _where(ev, "alibi")
         kept_all = all(s == "kept" for s in where.values())
         kept_2 = [t for t in TASK_NAMES if where[(t, 2)] == "kept"]
         lost_2 = all(where[(t, 2)] == "lost" for t in TASK_NAMES)
         verdict = ("confirmed" if kept_all else "refuted" if lost_2 else "qualified" if kept_2 else "inconclusive")
-        return verdict, (f"{verdict}: ALiBi {_describe(ev, 'alibi')}. Rule: confirmed if the paired drop's interval "
-                         f"lies below {MARGIN} on both tasks at 2T and 4T; refuted if it lies above {MARGIN} on both "
-                         "tasks already at 2T; qualified if it is kept at 2T on some task (the others named above); "
-                         "else inconclusive.")
+        drops = _drops(ev, "alibi")
+        change = {
+            "confirmed": (f"A paired drop whose interval reaches {MARGIN} or more on either task at 2T or 4T.",
+                          f"任一任务在 2T 或 4T 上的配对下降区间达到 {MARGIN} 或更高。"),
+            "qualified": (f"Drops whose intervals lie below {MARGIN} on both tasks up to 4T (confirmed), or above "
+                          f"{MARGIN} on both tasks already at 2T (refuted).",
+                          f"两个任务直到 4T 的下降区间都低于 {MARGIN}(成立),"
+                          f"或两个任务在 2T 就都高于 {MARGIN}(不成立)。"),
+            "refuted": (f"A drop whose interval lies below {MARGIN} at 2T on either task.",
+                        f"任一任务在 2T 上的下降区间低于 {MARGIN}。"),
+            "inconclusive": (f"More seeds, so that the 2T drops whose intervals straddle {MARGIN} fall on one side of "
+                             "it.", f"增加种子数,使跨过 {MARGIN} 的 2T 下降区间落到它的一侧。"),
+        }[verdict]
+        return rules.Ruling(
+            verdict,
+            f"{verdict}: ALiBi {_describe(ev, 'alibi')}. Rule: confirmed if the paired drop's interval lies below "
+            f"{MARGIN} on both tasks at 2T and 4T; refuted if it lies above {MARGIN} on both tasks already at 2T; "
+            "qualified if it is kept at 2T on some task (the others named above); else inconclusive.",
+            f"ALiBi's accuracy at T minus its accuracy beyond T (paired): {drops[0]} ({_LEGEND[0]}).",
+            f"ALiBi 在 T 上的准确率减去超出 T 部分的准确率(配对):{drops[1]}({_LEGEND[1]})。",
+            *change)
 
-    def sinusoidal() -> tuple[str, str]:
+    def sinusoidal() -> rules.Ruling:
         where = _where(ev, "sinusoidal")
         lost = [t for t in TASK_NAMES if where[(t, 2)] == "lost"]
         kept_all = all(s == "kept" for s in where.values())
         verdict = ("confirmed" if len(lost) == len(TASK_NAMES) else "refuted" if kept_all
                    else "qualified" if lost else "inconclusive")
-        return verdict, (f"{verdict}: sinusoidal {_describe(ev, 'sinusoidal')}. Rule: confirmed if the drop's interval "
-                         f"lies above {MARGIN} on both tasks at 2T; refuted if it lies below {MARGIN} everywhere up to "
-                         "4T; qualified if lost on one task only; else inconclusive.")
+        drops = _drops(ev, "sinusoidal")
+        change = {
+            "confirmed": (f"A 2T drop whose interval reaches down to {MARGIN} on either task.",
+                          f"任一任务的 2T 下降区间向下达到 {MARGIN}。"),
+            "qualified": (f"Drops above {MARGIN} at 2T on both tasks (confirmed), or below {MARGIN} on both tasks up "
+                          "to 4T (refuted).",
+                          f"两个任务在 2T 的下降都高于 {MARGIN}(成立),或两个任务直到 4T 都低于 {MARGIN}(不成立)。"),
+            "refuted": (f"A drop whose interval lies above {MARGIN} at 2T on either task.",
+                        f"任一任务在 2T 上的下降区间高于 {MARGIN}。"),
+            "inconclusive": (f"More seeds, so that the drops whose intervals straddle {MARGIN} fall on one side of it.",
+                             f"增加种子数,使跨过 {MARGIN} 的下降区间落到它的一侧。"),
+        }[verdict]
+        return rules.Ruling(
+            verdict,
+            f"{verdict}: sinusoidal {_describe(ev, 'sinusoidal')}. Rule: confirmed if the drop's interval lies above "
+            f"{MARGIN} on both tasks at 2T; refuted if it lies below {MARGIN} everywhere up to 4T; qualified if lost "
+            "on one task only; else inconclusive.",
+            f"Sinusoidal positions' accuracy at T minus their accuracy beyond T (paired): {drops[0]} ({_LEGEND[0]}).",
+            f"正弦位置编码在 T 上的准确率减去超出 T 部分的准确率(配对):{drops[1]}({_LEGEND[1]})。",
+            *change)
 
-    def learned_table() -> tuple[str, str]:
+    def learned_table() -> rules.Ruling:
         where = _where(ev, "learned")
         near = []
         for t in TASK_NAMES:
@@ -357,34 +465,88 @@ def decide(evidence: list[Evidence]) -> Decision:
         verdict = ("confirmed" if all(near) else "refuted" if kept else "qualified" if lost else "inconclusive")
         accs = "; ".join(f"{t}: {rules.fmt(ev[f'acc_{t}_learned_x2'])} beyond T at 2T (best trivial baseline "
                          f"{_best_baseline(ev, t, 2).number:.3f})" for t in TASK_NAMES)
-        return verdict, (f"{verdict}: learned table, {accs}. Rule: confirmed if on both tasks the beyond-T accuracy "
-                         f"at 2T stays below the best trivial baseline + {NEAR_BASELINE} (nothing represented at "
-                         f"untrained rows); qualified if it drops by more than {MARGIN} on both tasks but stays above "
-                         f"that; refuted if it is kept on a task; else inconclusive.")
+        en = "; ".join(f"{TASK_SHORT[t][0]} task {rules.fmt(ev[f'acc_{t}_learned_x2'])} (best trivial baseline "
+                       f"{_best_baseline(ev, t, 2).number:.3f}; drop from T {rules.fmt(ev[f'drop_{t}_learned_x2'])})"
+                       for t in TASK_NAMES)
+        zh = ";".join(f"{TASK_SHORT[t][1]}任务 {rules.fmt(ev[f'acc_{t}_learned_x2'])}(最好的平凡基线 "
+                      f"{_best_baseline(ev, t, 2).number:.3f},相对 T 下降 {rules.fmt(ev[f'drop_{t}_learned_x2'])})"
+                      for t in TASK_NAMES)
+        change = {
+            "confirmed": (f"A beyond-T accuracy at 2T whose interval reaches the best trivial baseline + "
+                          f"{NEAR_BASELINE} on either task (something represented at the untrained rows).",
+                          f"任一任务 2T 时超出 T 部分的准确率区间达到最好的平凡基线 + {NEAR_BASELINE}"
+                          "(未训练的行也表示了一些东西)。"),
+            "qualified": (f"Beyond-T accuracies at 2T below the best trivial baseline + {NEAR_BASELINE} on both tasks "
+                          f"(confirmed), or a drop whose interval lies below {MARGIN} on a task (refuted).",
+                          f"两个任务 2T 时超出 T 部分的准确率都低于最好的平凡基线 + {NEAR_BASELINE}(成立),"
+                          f"或某个任务的下降区间低于 {MARGIN}(不成立)。"),
+            "refuted": (f"2T drops whose intervals no longer lie below {MARGIN} on any task, or beyond-T accuracies "
+                        f"below the best trivial baseline + {NEAR_BASELINE} on both tasks.",
+                        f"没有任何任务的 2T 下降区间低于 {MARGIN},或两个任务超出 T 部分的准确率都低于最好的平凡基线 + "
+                        f"{NEAR_BASELINE}。"),
+            "inconclusive": (f"More seeds, so that the 2T drops' intervals fall on one side of {MARGIN}.",
+                             f"增加种子数,使 2T 下降的区间落到 {MARGIN} 的一侧。"),
+        }[verdict]
+        return rules.Ruling(
+            verdict,
+            f"{verdict}: learned table, {accs}. Rule: confirmed if on both tasks the beyond-T accuracy at 2T stays "
+            f"below the best trivial baseline + {NEAR_BASELINE} (nothing represented at untrained rows); qualified "
+            f"if it drops by more than {MARGIN} on both tasks but stays above that; refuted if it is kept on a task; "
+            "else inconclusive.",
+            f"A learned table's accuracy beyond T at 2T: {en}.",
+            f"2T 时,可学习位置表在超出 T 的位置上的准确率:{zh}。",
+            *change)
 
-    def versus(a: str, others: list[str], names: list[str]) -> tuple[str, str]:
-        cmp = {n: rules.interval(ev[n]) for n in names}
-        better = [n for n, (lo, _) in cmp.items() if lo > 0]
-        worse = [n for n, (_, hi) in cmp.items() if hi < 0]
-        verdict = ("confirmed" if len(better) == len(names) else "refuted" if len(worse) == len(names)
-                   else "qualified" if better else "inconclusive")
+    def versus(a: str, others: list[str], items: list[tuple[str, str, str]]) -> rules.Ruling:
+        names = [n for n, _, _ in items]
+        up, down = _count_sides(ev, names)
+        verdict = ("confirmed" if up == len(names) else "refuted" if down == len(names)
+                   else "qualified" if up else "inconclusive")
         text = "; ".join(f"{ev[n].label}: {rules.fmt(ev[n])}" for n in names)
-        return verdict, (f"{verdict}: {text}. Rule: confirmed if every paired difference's interval lies above 0 "
-                         f"({a} better than {' and '.join(others)}), refuted if every one lies below 0, qualified if "
-                         "some lie above 0, else inconclusive.")
+        en = "; ".join(f"{what}: {rules.fmt(ev[n])}" for n, what, _ in items)
+        zh = ";".join(f"{what}:{rules.fmt(ev[n])}" for n, _, what in items)
+        others_en = " and ".join(SCHEME_EN[o] for o in others)
+        others_zh = _pad("、".join(SCHEME_ZH[o] for o in others))
+        change = {
+            "confirmed": ("A paired difference whose interval reaches 0 or below.", "某个配对差的区间达到 0 或更低。"),
+            "qualified": ("Every paired difference's interval above 0 (confirmed), or every one below 0 (refuted).",
+                          "所有配对差的区间都高于 0(成立),或都低于 0(不成立)。"),
+            "refuted": ("A paired difference whose interval lies above 0.", "某个配对差的区间高于 0。"),
+            "inconclusive": ("More seeds, so that a paired difference's interval clears 0.",
+                             "增加种子数,使某个配对差的区间不再跨过 0。"),
+        }[verdict]
+        return rules.Ruling(
+            verdict,
+            f"{verdict}: {text}. Rule: confirmed if every paired difference's interval lies above 0 ({a} better than "
+            f"{' and '.join(others)}), refuted if every one lies below 0, qualified if some lie above 0, else "
+            "inconclusive.",
+            f"ALiBi's accuracy beyond T minus that of {others_en} (paired), {en}: the interval lies above 0 in {up} "
+            f"of {len(names)} comparisons and below 0 in {down}.",
+            f"ALiBi 超出 T 部分的准确率减去{others_zh}的(配对),{zh}:"
+            f"{len(names)} 组比较中区间高于 0 的 {up} 组,低于 0 的 {down} 组。",
+            *change)
 
-    vs_sin = [f"vs_sin_{t}_alibi_x{f}" for t in TASK_NAMES for f in FACTORS[1:]]
-    vs_rel = [f"alibi_vs_{o}_{t}_x4" for t in TASK_NAMES for o in ("rope", "t5")]
-    c1 = rules.claim("alibi_extrapolates", "ALiBi keeps its accuracy at 2T and 4T.", need("alibi"),
-                     [f"drop_{t}_alibi_x{f}" for t in TASK_NAMES for f in FACTORS[1:]], alibi)
+    vs_sin = [(f"vs_sin_{t}_alibi_x{f}", f"{TASK_SHORT[t][0]} task at {f}T", f"{TASK_SHORT[t][1]}任务 {f}T 时")
+              for t in TASK_NAMES for f in FACTORS[1:]]
+    vs_rel = [(f"alibi_vs_{o}_{t}_x4", f"{SCHEME_EN[o]}, {TASK_SHORT[t][0]} task at 4T",
+               f"{SCHEME_ZH[o]},{TASK_SHORT[t][1]}任务 4T 时") for t in TASK_NAMES for o in ("rope", "t5")]
+    drops = {sc: [f"drop_{t}_{sc}_x{f}" for t in TASK_NAMES for f in FACTORS[1:]] for sc in ("alibi", "sinusoidal")}
+    c1 = rules.claim("alibi_extrapolates", "ALiBi keeps its accuracy at 2T and 4T.", need("alibi"), drops["alibi"],
+                     alibi, statement_zh="ALiBi 在 2T 和 4T 上保持住准确率。")
     c2 = rules.claim("sinusoidal_does_not", "Sinusoidal positions lose accuracy beyond T.", need("sinusoidal"),
-                     [f"drop_{t}_sinusoidal_x{f}" for t in TASK_NAMES for f in FACTORS[1:]], sinusoidal)
+                     drops["sinusoidal"], sinusoidal, statement_zh="正弦位置编码超出 T 后准确率下降。")
     c3 = rules.claim("learned_cannot", "A learned table cannot represent positions it never trained.",
-                     need("learned"), [f"acc_{t}_learned_x2" for t in TASK_NAMES], learned_table)
+                     need("learned"), [n for t in TASK_NAMES for n in (f"acc_{t}_learned_x2", f"drop_{t}_learned_x2")]
+                     + [n for n in ev if n.startswith("baseline_") and n.endswith("_x2")], learned_table,
+                     statement_zh="可学习的位置表无法表示训练中从未见过的位置。")
     c4 = rules.claim("alibi_beats_sinusoidal", "ALiBi extrapolates better than sinusoidal positions.",
-                     need("alibi", "sinusoidal"), vs_sin, lambda: versus("alibi", ["sinusoidal"], vs_sin))
+                     need("alibi", "sinusoidal"), [n for n, _, _ in vs_sin],
+                     lambda: versus("alibi", ["sinusoidal"], vs_sin),
+                     statement_zh="ALiBi 比正弦位置编码外推得更好。")
     c5 = rules.claim("alibi_beats_rope_t5", "ALiBi extrapolates further than RoPE and the T5 bias (Press et al.).",
-                     need("alibi", "rope", "t5"), vs_rel, lambda: versus("alibi", ["rope", "t5"], vs_rel))
+                     need("alibi", "rope", "t5"), [n for n, _, _ in vs_rel],
+                     lambda: versus("alibi", ["rope", "t5"], vs_rel),
+                     statement_zh="ALiBi 比 RoPE 和 T5 相对位置偏置外推得更远(Press 等人)。")
     claims = (c1, c2, c3, c4, c5)
     checks = [*learned.values(), above]
     if any(not c.passed for c in checks) or c1.verdict == "inconclusive":
@@ -408,7 +570,7 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     for t in TASK_NAMES:
         accs = ", ".join(f"{sc} {ev[f'acc_{t}_{sc}_x1'].number:.2f} → {ev[f'acc_{t}_{sc}_x2'].number:.2f} → "
                          f"{ev[f'acc_{t}_{sc}_x4'].number:.2f}" for sc in SCHEMES)
-        parts.append(f"{TASK_TITLES[t]}: {accs}")
+        parts.append(f"{_task_title(t, length)}: {accs}")
     top = {t: sorted(SCHEMES, key=lambda sc: -ev[f"acc_{t}_{sc}_x4"].number)[:2] for t in TASK_NAMES}
     tops = {t: " then ".join(f"{sc} {ev[f'acc_{t}_{sc}_x4'].number:.2f}" for sc in top[t]) for t in TASK_NAMES}
     summary = (f"Causal LMs trained at T = {length}, accuracy at T → 2T → 4T (beyond T; mean over "
@@ -424,17 +586,48 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
                         f"{ev[f'acc_{t}_alibi_x1_second_half'].number:.2f} in the second ({t} task)" for t in lost)
                     + ", against the beyond-T accuracy at 4T above. ")
     summary += decision.rule
-    answer_en = (f"{decision.verdict.capitalize()}. Trained at {length} tokens, ALiBi's extrapolation is "
-                 f"{verdicts['alibi_extrapolates']}, sinusoidal's failure {verdicts['sinusoidal_does_not']}, the "
-                 f"learned table's failure {verdicts['learned_cannot']}; highest accuracy at 4T: "
-                 + "; ".join(f"{tops[t]} on the {t} task" for t in TASK_NAMES) + ".")
-    zh = {"confirmed": "成立", "qualified": "有条件成立", "refuted": "不成立", "inconclusive": "无定论"}
-    answer_zh = (f"结论:{zh[decision.verdict]}。训练长度 {length},ALiBi 外推:{zh[verdicts['alibi_extrapolates']]};"
-                 f"正弦位置编码不能外推:{zh[verdicts['sinusoidal_does_not']]};可学习位置表无法表示未见位置:"
-                 f"{zh[verdicts['learned_cannot']]}。4T 时准确率最高:"
-                 + ";".join(f"{'局部' if t == 'local' else '全局'}任务 {tops[t].replace(' then ', ',其次 ')}"
-                            for t in TASK_NAMES) + "。")
+    answer_en, answer_zh = _answer(ev, decision)
+    if decision.verdict == "inconclusive":
+        answer_en, answer_zh = rules.undecided_answer(decision.claims)
     return Explanation(summary=summary, answer_en=answer_en, answer_zh=answer_zh)
+
+
+def _answer(ev: EvidenceSet, decision: Decision) -> tuple[str, str]:
+    """The short answer (English, Chinese) from the numbers."""
+    length = int(ev["train_length"].number)
+    where = _where(ev, "alibi")
+    lead = {"confirmed": ("Yes, on our tasks: ", "在我们的任务上成立:"),
+            "qualified": ("Only in part: ", "只部分成立:"),
+            "refuted": ("Not on our tasks: ", "在我们的任务上不成立:")}.get(decision.verdict, ("", ""))
+
+    def acc(t: str, sc: str, f: int) -> str:
+        return f"{ev[f'acc_{t}_{sc}_x{f}'].number:.2f}"
+
+    alibi_en = " and ".join(f"from {acc(t, 'alibi', 1)} at T to {acc(t, 'alibi', 2)} at 2T and {acc(t, 'alibi', 4)} "
+                            f"at 4T on the {TASK_SHORT[t][0]} task ({_fate(where, t)[0]})" for t in TASK_NAMES)
+    alibi_zh = ",".join(f"在{TASK_SHORT[t][1]}任务上从 T 时的 {acc(t, 'alibi', 1)} 变为 2T 时的 {acc(t, 'alibi', 2)}、"
+                        f"4T 时的 {acc(t, 'alibi', 4)}({_fate(where, t)[1]})" for t in TASK_NAMES)
+    first = (f"{lead[0]}trained on {length} tokens and scored only on the positions beyond them, ALiBi's accuracy "
+             f"went {alibi_en}.")
+    rel = [f"alibi_vs_{o}_{t}_x4" for t in TASK_NAMES for o in ("rope", "t5")]
+    up, down = _count_sides(ev, rel)
+    others_en = "; ".join(f"{SCHEME_EN[sc]} scored " + " and ".join(f"{acc(t, sc, 4)} ({t})" for t in TASK_NAMES)
+                          for sc in ("sinusoidal", "learned"))
+    others_zh = ",".join(f"{SCHEME_ZH[sc]}在" + "、".join(TASK_ZH[t] for t in TASK_NAMES) + "上分别为 "
+                         + " 和 ".join(acc(t, sc, 4) for t in TASK_NAMES) for sc in ("sinusoidal", "learned"))
+    n = ev["acc_local_alibi_x1"].n
+    conf = f"{stats.CONFIDENCE:.0%}"
+    en = [first[0].upper() + first[1:],
+          f"At 4T, {others_en}; against RoPE and the T5 bias at 4T, ALiBi is clearly ahead (interval above 0) in {up} "
+          f"of {len(rel)} paired comparisons and clearly behind in {down}.",
+          f"Each scheme ran {n} seeds with paired {conf} intervals, and a drop counts only when its interval clears "
+          f"{MARGIN}; these are small models on synthetic tasks, not the language models of Press et al. 2021."]
+    zh = [f"{lead[1]}训练长度为 {length}、只统计超出训练长度的位置时,ALiBi 的准确率{alibi_zh}。",
+          f"4T 时,{others_zh};在 4T 上与 RoPE、T5 相对位置偏置的 {len(rel)} 组配对比较中,ALiBi 在 {up} 组中明显领先"
+          f"(区间高于 0),在 {down} 组中明显落后。",
+          f"每种编码 {n} 个种子(配对 {conf} 区间),下降的区间越过 {MARGIN} 才算数;这些是在合成任务上训练的小模型,"
+          "不是 Press 等人 2021 年研究的语言模型。"]
+    return " ".join(en), "".join(zh)
 
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials, aggregate=aggregate, decide=decide, explain=explain))
