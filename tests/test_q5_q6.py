@@ -1,7 +1,8 @@
 """q5 (how the Transformer parallelises) and q6 (attention vs CNN and RNN).
 
 Each question runs at the ``tiny`` profile and its stored verdict equals its rule applied to its own
-evidence; each rule is fed hand-made evidence that yields every outcome; the helpers (cost formulas, the
+evidence, and every text a reader sees exists in English and Chinese; each rule is fed hand-made evidence
+that yields every outcome, and the short answer follows it with the scenario's numbers; the helpers (cost formulas, the
 alternating timer, the marked-recall task, chrono initialisation, the receptive-field probe) are checked on
 inputs whose answer is known.
 """
@@ -25,31 +26,36 @@ from attnlab.analysis.cost import (
 )
 from attnlab.analysis.speed import thread_timings
 from attnlab.data import MarkedRecallTask, make_task
-from attnlab.experiments import decide, run_questions
+from attnlab.experiments import decide
 from attnlab.experiments import q5_parallel as q5
 from attnlab.experiments import q6_cost as q6
 from attnlab.experiments.execute import execute_trial
-from attnlab.results import Evidence, read_result
+from attnlab.results import Evidence
+from question_helpers import REACHED, est, patch, run_tiny
 
 
 # ---------------------------------------------------------------------------------------------------- tiny runs
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The tiny profile of q5 and q6, run once in this process (the real model is off in tests)."""
+    return run_tiny(["q5", "q6"], tmp_path_factory)
+
+
 @pytest.mark.parametrize("qid", ["q5", "q6"])
-def test_tiny_run_verdict_is_its_rule_on_its_evidence(qid, tmp_path):
-    report = run_questions([qid], profile="tiny", out=tmp_path, jobs=1, progress=False)
-    assert not report.errors, report.errors
-    r = read_result(tmp_path, qid)
-    assert r is not None and r.profile == "tiny"
+def test_tiny_run_verdict_is_its_rule_on_its_evidence(tiny, qid, tmp_path):
+    r = tiny[qid]
+    assert r.profile == "tiny"
     d = decide(qid, r.evidence)
     assert (r.verdict, r.rule) == (d.verdict, d.rule)
+    assert [c.verdict for c in d.claims] == [c.verdict for c in r.claims]
     assert r.rule.startswith(r.verdict) and r.summary and r.answer["en"] and r.answer["zh"]
     assert {c.name for c in r.claims} >= ({"encoder_parallel", "decoder_training_not_parallel",
                                            "generation_sequential"} if qid == "q5" else
                                           {"fewer_parameters", "faster", "long_range"})
     from attnlab.report.figures import draw_result
 
-    draw_result(r, tmp_path)
-    for fig in r.figures:
-        assert (tmp_path / qid / fig).is_file(), fig
+    files = draw_result(r, tmp_path)
+    assert files and all((tmp_path / qid / f).is_file() for f in files)
     timed = [e for e in r.evidence if e.timing]
     assert timed and all(e.unit for e in timed)
     if qid == "q5":  # one causal pass computes the same logits as token-by-token decoding
@@ -58,6 +64,109 @@ def test_tiny_run_verdict_is_its_rule_on_its_evidence(qid, tmp_path):
         claim = next(c for c in r.claims if c.name == "fewer_parameters")
         assert claim.basis == "derivation"
         assert next(e for e in r.evidence if e.name == "params_formula_mismatches").number == 0
+
+
+@pytest.mark.parametrize("qid", ["q5", "q6"])
+def test_tiny_run_speaks_english_and_chinese(tiny, qid):
+    r = tiny[qid]
+    assert all(e.label and e.label_zh for e in r.evidence), [e.name for e in r.evidence if not e.label_zh]
+    assert all(c.statement and c.statement_zh and c.because and c.because_zh and c.would_change
+               and c.would_change_zh for c in r.claims)
+    assert all(c.detail and c.detail_zh for c in r.checks), [c.name for c in r.checks if not c.detail_zh]
+    assert all(c.detail_zh for claim in r.claims for c in claim.checks)
+    assert r.answer["en"] and r.answer["zh"]
+    assert r.plots and sum(p.headline for p in r.plots) == 1
+    assert all(p.title_zh and p.caption_zh for p in r.plots), [p.name for p in r.plots if not p.caption_zh]
+    names = {e.name for e in r.evidence}
+    for c in r.claims:  # a claim names the evidence that decides it
+        assert c.evidence and set(c.evidence) <= names, (c.name, set(c.evidence) - names)
+
+
+def _timed(value: float, lo: float, hi: float) -> dict:
+    """The fields of a timing ratio over 9 repeats with interval ``[lo, hi]`` (enough repeats for a verdict)."""
+    return {"value": value, "ci": (lo, hi), "n": 9}
+
+
+def _check_answers(qid: str, ev: list[Evidence], expected: str, number: str | None) -> None:
+    """``ev`` gives the ``expected`` verdict and an answer in both languages that carries ``number``."""
+    from attnlab.experiments import get_experiment
+
+    exp = get_experiment(qid)
+    d = exp.decide(ev)
+    assert d.verdict == expected, d.rule
+    text = exp.explain(ev, d)
+    assert text.summary and text.answer_en and text.answer_zh
+    assert all(c.because and c.because_zh and c.would_change and c.would_change_zh for c in d.claims)
+    assert all(c.detail_zh for c in d.checks)
+    if number is not None:
+        assert number in text.answer_en and number in text.answer_zh, (text.answer_en, text.answer_zh)
+
+
+def _q5_scenario(ev: list[Evidence], outcome: str) -> tuple[dict[str, dict], str | None]:
+    """Changes to the tiny run's q5 evidence that give ``outcome``, and a number the answer must carry."""
+    names = {e.name for e in ev}
+    t = max(int(x[len("speedup_encoder_T"):]) for x in names if x.startswith("speedup_encoder_T"))
+    gens = [x for x in names if x.startswith("generation_vs_parallel_L")]
+    n = max(int(x[len("generation_vs_parallel_L"):]) for x in gens)
+    base = {f"excess_encoder_vs_lstm_T{t}": _timed(1.56, 1.49, 1.64), f"speedup_encoder_T{t}": _timed(1.61, 1.51, 1.71),
+            f"speedup_lstm_T{t}": _timed(1.03, 0.99, 1.07), f"excess_decoder_vs_lstm_T{t}": _timed(1.6, 1.53, 1.67),
+            f"token_by_token_vs_parallel_L{n}": _timed(62.8, 57.9, 68.1),
+            **{g: _timed(62.7, 57.3, 68.7) for g in gens}, f"cache_speedup_L{n}": _timed(2.27, 2.2, 2.34),
+            "cache_speedup_growth": _timed(2.21, 2.13, 2.28), "others_cores": {"value": 0.0}}
+    return {
+        "qualified": (base, "62.8"),  # a parallel encoder, a decoder parallel in training, sequential generation
+        "confirmed": ({**base, f"speedup_encoder_T{t}": _timed(1.77, 1.6, 1.9),
+                       f"excess_decoder_vs_lstm_T{t}": _timed(0.9, 0.8, 1.0),
+                       f"token_by_token_vs_parallel_L{n}": _timed(0.8, 0.7, 0.9)}, "1.77"),
+        "refuted": ({**base, f"excess_encoder_vs_lstm_T{t}": _timed(0.95, 0.9, 1.0),
+                     f"speedup_lstm_T{t}": _timed(1.93, 1.8, 2.0)}, "1.93"),
+        "inconclusive": ({**base, f"excess_encoder_vs_lstm_T{t}": _timed(1.3, 1.0, 1.6)}, None),
+    }[outcome]
+
+
+def _q6_scenario(ev: list[Evidence], outcome: str) -> tuple[dict[str, dict], str | None]:
+    """Changes to the tiny run's q6 evidence that give ``outcome``, and a number the answer must carry."""
+    names = {e.name for e in ev}
+    dists = sorted(int(x[len("acc_attention_d"):]) for x in names if x.startswith("acc_attention_d"))
+    d_lo, d_hi = dists[0], dists[-1]
+    ns = sorted(int(x[len("time_ratio_lstm_n"):]) for x in names if x.startswith("time_ratio_lstm_n"))
+    counts = {f"params_{m}": {"value": 14000.0} for m in ("attention", "lstm", "cnn")}
+    base = {**{x: REACHED for x in names if x.startswith("steps_") and x.endswith(f"_d{d_lo}")}, **counts,
+            "others_cores": {"value": 0.0}, f"time_ratio_lstm_n{ns[0]}": _timed(0.71, 0.7, 0.73),
+            f"time_ratio_lstm_n{ns[-1]}": _timed(3.0, 2.7, 3.33), f"acc_lstm_d{d_hi}": est(0.996, 0.991, 1.0),
+            **{f"gain_vs_{r}_d{d_hi}": est(0.004, -0.001, 0.009) for r in q6.RIVALS},
+            **{f"steps_ratio_{r}_d{d_hi}": est(1.44, 1.2, 1.72) for r in q6.RIVALS}}
+    return {
+        "qualified": (base, "0.996"),  # counts mixed, faster at short n only, as accurate but quicker to learn
+        "confirmed": ({**base, "attention_fewer_params_share": {"value": 1.0},
+                       "attention_fewer_flops_share": {"value": 1.0},
+                       **{f"time_ratio_lstm_n{n}": _timed(0.5, 0.4, 0.6) for n in ns},
+                       f"acc_attention_d{d_hi}": est(0.987, 0.98, 0.99), f"acc_lstm_d{d_hi}": est(0.687, 0.6, 0.75),
+                       **{f"gain_vs_{r}_d{d_hi}": est(0.3, 0.25, 0.35) for r in q6.RIVALS}}, "0.987"),
+        "refuted": ({**base, f"time_ratio_lstm_n{ns[0]}": _timed(1.5, 1.4, 1.6),
+                     f"time_ratio_lstm_n{ns[-1]}": _timed(4.25, 4.0, 4.5),
+                     **{f"steps_ratio_{r}_d{d_hi}": est(1.0, 0.8, 1.2) for r in q6.RIVALS}}, "4.25"),
+        "inconclusive": ({**base, **{f"gain_vs_{r}_d{d_hi}": est(0.02, 0.0, 0.04) for r in q6.RIVALS}}, None),
+    }[outcome]
+
+
+@pytest.mark.parametrize("qid", ["q5", "q6"])
+@pytest.mark.parametrize("outcome", ["confirmed", "qualified", "refuted", "inconclusive"])
+def test_answer_follows_every_outcome(tiny, qid, outcome):
+    ev = tiny[qid].evidence
+    changes, number = {"q5": _q5_scenario, "q6": _q6_scenario}[qid](ev, outcome)
+    _check_answers(qid, patch(ev, changes), outcome, number)
+
+
+def test_q6_answer_without_step_ratios(tiny):
+    """Rivals that never reached the threshold leave no step ratio: the answer says so instead of a number."""
+    ev = tiny["q6"].evidence
+    changes, _ = _q6_scenario(ev, "confirmed")
+    d_hi = max(int(e.name[len("acc_attention_d"):]) for e in ev if e.name.startswith("acc_attention_d"))
+    changes.update({f"steps_ratio_{r}_d{d_hi}": {"value": "undefined", "ci": None} for r in q6.RIVALS})
+    ev = patch(ev, changes)
+    text = q6.explain(ev, q6.decide(ev))
+    assert "no step ratio" in text.answer_en and "没有步数比" in text.answer_zh
 
 
 # ---------------------------------------------------------------------------------------------------- q5 rule

@@ -54,7 +54,7 @@ from attnlab.experiments.spec import (
     Question,
     Trial,
 )
-from attnlab.experiments.timings import load_evidence, load_text, quiet_check, ratio_evidence
+from attnlab.experiments.timings import load_clause, load_evidence, load_text, quiet_check, ratio_evidence
 from attnlab.results import Check, Evidence, Panel, Plot, Reference, RefLine, Series
 
 __all__ = ["ARCHS", "QUESTION", "decide", "device_trial", "explain", "generation_trial", "load_evidence", "load_text",
@@ -81,6 +81,12 @@ ARCHS: dict[str, str] = {  # name -> what is timed
     "lstm": "LSTM layer",
     "cnn": f"convolution, kernel {KERNEL}",
 }
+ARCHS_ZH = {
+    "encoder": "Transformer encoder 块(自注意力 + 前馈层)",
+    "decoder": "加因果掩码的同一个块(训练中的 decoder)",
+    "lstm": "LSTM 层",
+    "cnn": f"卷积层,卷积核 {KERNEL}",
+}
 SHORT = {"encoder": "encoder block", "decoder": "causal block", "lstm": "LSTM", "cnn": f"conv k={KERNEL}"}
 _KIND = {"encoder": "transformer_block", "decoder": "transformer_block", "lstm": "lstm", "cnn": "conv"}
 GEN_MODES: dict[str, str] = {
@@ -88,6 +94,12 @@ GEN_MODES: dict[str, str] = {
     "token_by_token": "the same given tokens fed one at a time through the KV cache",
     "cached": "greedy generation with the KV cache",
     "uncached": "greedy generation without the cache (re-runs the prefix)",
+}
+GEN_MODES_ZH = {
+    "parallel": "对这些词元做一次 teacher forcing 前向(因果掩码)",
+    "token_by_token": "把同样的已知词元经 KV cache 逐个送入",
+    "cached": "使用 KV cache 的贪心生成",
+    "uncached": "不用 KV cache 的贪心生成(每步重算前缀)",
 }
 MARGIN = 1.1  # a speed-up ratio must exceed this (interval above it) to count as more parallel
 MIN_REPEATS = 7  # timing repeats a verdict needs
@@ -257,11 +269,12 @@ def trials(profile: str, seeds: list[int]) -> list[Trial]:
 # ----------------------------------------------------------------------------------------------------
 
 
-def _median_evidence(name: str, values: list[float], *, label: str, unit: str, scale: float = 1.0) -> Evidence:
+def _median_evidence(name: str, values: list[float], *, label: str, label_zh: str, unit: str,
+                     scale: float = 1.0) -> Evidence:
     vals = [v * scale for v in values]
     return Evidence(name, statistics.median(vals), None, unit, label=label, n=len(vals), bounds=(0, None),
                     ci_method=f"median of {len(vals)} repeats (range {min(vals):.4g} to {max(vals):.4g})",
-                    per_seed=vals, timing=True)
+                    per_seed=vals, timing=True, label_zh=label_zh)
 
 
 def _div(a: list[float], b: list[float]) -> list[float]:
@@ -281,25 +294,35 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
             t1, t2 = m["times"][a]["1"], m["times"][a]["2"]
             speedups[a][t] = _div(t1, t2)
             ev.append(ratio_evidence(f"speedup_{a}_T{t}", speedups[a][t],
-                                     label=f"speed-up of 2 threads over 1, {ARCHS[a]}, T={t}"))
+                                     label=f"speed-up of 2 threads over 1, {ARCHS[a]}, T={t}",
+                                     label_zh=f"2 个线程相对 1 个线程的加速比,{ARCHS_ZH[a]},T={t}"))
             for th, ts in (("1", t1), ("2", t2)):
                 ev.append(_median_evidence(f"ms_{a}_T{t}_threads{th}", ts, scale=1e3, unit="ms",
-                                           label=f"forward+backward time, {ARCHS[a]}, T={t}, {th} thread(s)"))
+                                           label=f"forward+backward time, {ARCHS[a]}, T={t}, {th} thread(s)",
+                                           label_zh=f"前向+反向耗时,{ARCHS_ZH[a]},T={t},{th} 个线程"))
                 ev.append(_median_evidence(f"gflops_{a}_T{t}_threads{th}", [m["flops"][a] / s for s in ts],
                                            scale=1e-9, unit="GFLOP/s",
                                            label=f"achieved GFLOP/s (analytic FLOPs / time), {ARCHS[a]}, T={t}, "
-                                                 f"{th} thread(s)"))
-        for a, what in (("encoder", "the encoder block's"), ("decoder", "the causal block's"), ("cnn", "the conv's")):
+                                                 f"{th} thread(s)",
+                                           label_zh=f"实际达到的 GFLOP/s(解析计算的 FLOPs / 耗时),{ARCHS_ZH[a]},"
+                                                    f"T={t},{th} 个线程"))
+        for a, what, what_zh in (("encoder", "the encoder block's", "encoder 块"),
+                                 ("decoder", "the causal block's", "因果掩码块"), ("cnn", "the conv's", "卷积层")):
             ev.append(ratio_evidence(f"excess_{a}_vs_lstm_T{t}", _div(speedups[a][t], speedups["lstm"][t]),
-                                     label=f"{what} 2-thread speed-up / the LSTM's, T={t} (paired per repeat)"))
+                                     label=f"{what} 2-thread speed-up / the LSTM's, T={t} (paired per repeat)",
+                                     label_zh=f"{what_zh}的双线程加速比 / LSTM 的双线程加速比,T={t}(逐次重复配对)"))
         ev.append(ratio_evidence(f"excess_decoder_vs_encoder_T{t}",
                                  _div(speedups["decoder"][t], speedups["encoder"][t]),
-                                 label=f"the causal block's 2-thread speed-up / the encoder block's, T={t}"))
+                                 label=f"the causal block's 2-thread speed-up / the encoder block's, T={t}",
+                                 label_zh=f"因果掩码块的双线程加速比 / encoder 块的双线程加速比,T={t}"))
         ev.append(Evidence(f"sequential_steps_lstm_T{t}", float(t), unit="dependent steps per layer",
-                           label=f"derivation: an LSTM layer's T={t} steps each need the previous state"))
+                           label=f"derivation: an LSTM layer's T={t} steps each need the previous state",
+                           label_zh=f"推导:LSTM 层的 T={t} 步中,每一步都要用到上一步的状态"))
     ev.append(Evidence("sequential_steps_attention", 1.0, unit="dependent steps per layer",
                        label="derivation: self-attention (and convolution) computes every position from the layer "
-                             "input at once (Vaswani et al. 2017, Table 1: O(1) vs O(n))"))
+                             "input at once (Vaswani et al. 2017, Table 1: O(1) vs O(n))",
+                       label_zh="推导:自注意力(以及卷积)由该层的输入一次算出所有位置"
+                                "(Vaswani 等人 2017,表 1:O(1) 对 O(n))"))
 
     gen = outcomes.one(kind="generation")
     gm, gl = gen.measurements, gen.config["lengths"]
@@ -307,23 +330,30 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     for n in gl:
         for mode in GEN_MODES:
             ev.append(_median_evidence(f"us_per_token_{mode}_L{n}", [s / n for s in times[mode][n]], scale=1e6,
-                                       unit="µs per token", label=f"{GEN_MODES[mode]}, {n} tokens"))
+                                       unit="µs per token", label=f"{GEN_MODES[mode]}, {n} tokens",
+                                       label_zh=f"{GEN_MODES_ZH[mode]},{n} 个词元"))
         ev.append(ratio_evidence(f"token_by_token_vs_parallel_L{n}", _div(times["token_by_token"][n],
                                                                           times["parallel"][n]),
                                  label=f"time of feeding {n} given tokens one at a time (KV cache) / one causal "
-                                       "pass over them"))
+                                       "pass over them",
+                                 label_zh=f"把 {n} 个已知词元逐个送入(KV cache)的耗时 / 对它们做一次因果前向的耗时"))
         ev.append(ratio_evidence(f"generation_vs_parallel_L{n}", _div(times["cached"][n], times["parallel"][n]),
                                  label=f"time per generated token (KV cache) / per token of a teacher-forced pass, "
-                                       f"{n} tokens"))
+                                       f"{n} tokens",
+                                 label_zh=f"每个生成词元的耗时(KV cache)/ teacher forcing 前向中每个词元的耗时,"
+                                          f"{n} 个词元"))
         ev.append(ratio_evidence(f"cache_speedup_L{n}", _div(times["uncached"][n], times["cached"][n]),
-                                 label=f"KV cache speed-up (generation without / with it), {n} tokens"))
+                                 label=f"KV cache speed-up (generation without / with it), {n} tokens",
+                                 label_zh=f"KV cache 带来的加速(不用 / 使用 KV cache 的生成耗时),{n} 个词元"))
     lo_n, hi_n = min(gl), max(gl)
     ev.append(ratio_evidence("cache_speedup_growth", _div(_div(times["uncached"][hi_n], times["cached"][hi_n]),
                                                           _div(times["uncached"][lo_n], times["cached"][lo_n])),
-                             label=f"KV cache speed-up at {hi_n} tokens / at {lo_n} tokens (paired per repeat)"))
+                             label=f"KV cache speed-up at {hi_n} tokens / at {lo_n} tokens (paired per repeat)",
+                             label_zh=f"KV cache 在 {hi_n} 个词元时的加速 / 在 {lo_n} 个词元时的加速(逐次重复配对)"))
     ev.append(Evidence("teacher_forcing_max_abs_diff", gm["max_abs_diff"], unit="logit",
                        label=f"largest |difference| between one causal pass and token-by-token logits ({hi_n} "
-                             "tokens, batch 2)"))
+                             "tokens, batch 2)",
+                       label_zh=f"一次因果前向与逐词元计算的 logits 之间最大的 |差|({hi_n} 个词元,batch 2)"))
     ev += load_evidence([*runs, gen, *outcomes.where(kind="device")])
     for dev in outcomes.where(kind="device"):
         t = dev.config["T"]
@@ -331,7 +361,9 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
             dt = dev.measurements["times"][a]
             ev.append(ratio_evidence(f"device_speedup_{a}_T{t}", _div(dt["cpu"], dt["device"]),
                                      label=f"speed-up of {dev.config['device']} over the CPU "
-                                           f"({dev.config['threads']} threads), {ARCHS[a]}, T={t}"))
+                                           f"({dev.config['threads']} threads), {ARCHS[a]}, T={t}",
+                                     label_zh=f"{dev.config['device']} 相对 CPU({dev.config['threads']} 个线程)的"
+                                              f"加速比,{ARCHS_ZH[a]},T={t}"))
     config = {"d_model": first["d_model"], "n_heads": first["n_heads"], "batch": first["batch"], "lengths": lengths,
               "generation_lengths": gl, "generation_model": {k: gen.config[k] for k in ("vocab_size", "n_layers")},
               "repeats": first["repeats"], "warmup": first["warmup"], "margin": MARGIN,
@@ -354,7 +386,10 @@ def _plots(es: EvidenceSet, lengths: list[int], gl: list[int]) -> list[Plot]:
                   yscale="log", series=[_series(es, SHORT[a], lengths, f"gflops_{a}_T{{}}_threads2") for a in ARCHS])
     headline = Plot("parallel_speedup", "Which layers turn a second core into speed?", [speed, flops], caption=(
         "Left: speed-up of 2 threads over 1 for one layer's forward+backward pass (geometric mean over repeats, "
-        "95% interval). Right: analytic FLOPs per second of wall time."), headline=True)
+        "95% interval). Right: analytic FLOPs per second of wall time."), headline=True,
+        title_zh="哪些层能把第二个核变成速度?",
+        caption_zh="左:单层前向+反向时,2 个线程相对 1 个线程的加速比(各次重复的几何平均及 95% 区间)。"
+                   "右:解析计算的 FLOPs 除以实际耗时。")
     per_token = Panel(title="Time per token", xlabel="tokens", ylabel="µs per token", xscale="log2", yscale="log",
                       series=[_series(es, GEN_MODES[m], gl, f"us_per_token_{m}_L{{}}") for m in GEN_MODES])
     cache = Panel(title="KV cache speed-up", xlabel="generated tokens", ylabel="without / with cache",
@@ -362,7 +397,10 @@ def _plots(es: EvidenceSet, lengths: list[int], gl: list[int]) -> list[Plot]:
                   lines=[RefLine(1.0, "no gain")])
     decoder = Plot("decoder_training_vs_generation", "Decoder: one parallel pass vs one token at a time",
                    [per_token, cache], caption=f"A causal LM, batch {BATCH}, forward only, {GEN_THREADS} thread: "
-                   "medians over repeats (left) and the cache's speed-up with 95% intervals (right).")
+                   "medians over repeats (left) and the cache's speed-up with 95% intervals (right).",
+                   title_zh="Decoder:一次并行前向与一次一个词元",
+                   caption_zh=f"一个因果语言模型,batch {BATCH},只做前向,{GEN_THREADS} 个线程:左为各次重复的中位数,"
+                              "右为 KV cache 带来的加速及 95% 区间。")
     return [headline, decoder]
 
 
@@ -379,7 +417,9 @@ def _repeats_check(name: str, evs: list[Evidence]) -> Check:
     low = [e.name for e in evs if (e.n or 0) < MIN_REPEATS]
     worst = min((e.n or 0) for e in evs)
     return Check(name, not low, f"fewest timing repeats behind these ratios: {worst} (need {MIN_REPEATS}; a busy "
-                                 "machine stops a trial early)" + (f"; short: {', '.join(low)}" if low else ""))
+                                 "machine stops a trial early)" + (f"; short: {', '.join(low)}" if low else ""),
+                 f"这些比值背后最少的计时重复次数:{worst}(需要 {MIN_REPEATS} 次;机器繁忙时试验会提前停止)"
+                 + (f";次数不足:{', '.join(low)}" if low else ""))
 
 
 def _above(e: Evidence, x: float) -> bool:
@@ -407,24 +447,43 @@ def decide(evidence: list[Evidence]) -> Decision:
     quiet = quiet_check(ev)
     same = Check("teacher_forcing_equals_token_by_token", diff.number <= MATCH_TOL,
                  f"one causal pass vs token by token: max |logit difference| {diff.number:.2e} "
-                 f"(tolerance {MATCH_TOL:g})")
+                 f"(tolerance {MATCH_TOL:g})",
+                 f"一次因果前向与逐词元计算:logits 的最大 |差| 为 {diff.number:.2e}(容差 {MATCH_TOL:g})")
 
-    def encoder() -> tuple[str, str]:
+    def encoder() -> rules.Ruling:
+        lstm = ev[f"speedup_lstm_T{t}"]
         if _above(enc_x, MARGIN):
             verdict = "confirmed" if _above(enc_s, 1.0) else "qualified"
         elif _below(enc_x, MARGIN):
             verdict = "refuted"
         else:
             verdict = "inconclusive"
-        return verdict, (
+        change = {
+            "confirmed": (f"An encoder / LSTM speed-up ratio whose interval reaches down to {MARGIN}, or an encoder "
+                          "speed-up whose interval reaches down to 1.",
+                          f"encoder / LSTM 加速比之比的区间下探到 {MARGIN},或 encoder 自身加速比的区间下探到 1。"),
+            "qualified": (f"An encoder speed-up whose interval lies above 1 (confirmed), or an encoder / LSTM ratio "
+                          f"whose interval lies below {MARGIN} (refuted).",
+                          f"encoder 自身加速比的区间高于 1(成立),或 encoder / LSTM 之比的区间低于 {MARGIN}(不成立)。"),
+            "refuted": (f"An encoder / LSTM speed-up ratio whose interval lies above {MARGIN}.",
+                        f"encoder / LSTM 加速比之比的区间高于 {MARGIN}。"),
+            "inconclusive": (f"More timing repeats, so that the encoder / LSTM ratio's interval falls on one side of "
+                             f"{MARGIN}.", f"增加计时重复次数,使 encoder / LSTM 之比的区间落到 {MARGIN} 的一侧。"),
+        }[verdict]
+        return rules.Ruling(
+            verdict,
             f"{verdict}: at T={t}, batch {BATCH}, the encoder block's 2-thread speed-up is {rules.fmt(enc_s, 2)}x and "
-            f"{rules.fmt(enc_x, 2)} times the LSTM's ({rules.fmt(ev[f'speedup_lstm_T{t}'], 2)}x); the LSTM has T "
-            f"dependent steps, attention 1 (derivation). Rule: confirmed if the ratio's interval lies above "
-            f"{MARGIN} and the encoder's own speed-up above 1; qualified if only the ratio does (the LSTM "
-            f"loses from a second thread, the encoder gains nothing); refuted if the ratio's interval lies below "
-            f"{MARGIN}; else inconclusive.")
+            f"{rules.fmt(enc_x, 2)} times the LSTM's ({rules.fmt(lstm, 2)}x); the LSTM has T dependent steps, "
+            f"attention 1 (derivation). Rule: confirmed if the ratio's interval lies above {MARGIN} and the "
+            f"encoder's own speed-up above 1; qualified if only the ratio does (the encoder gains more than the "
+            f"LSTM without a clear gain of its own); refuted if the ratio's interval lies below {MARGIN}; else "
+            "inconclusive.",
+            f"At T={t}, batch {BATCH}, a second thread gives the encoder block a speed-up of {rules.fmt(enc_s, 2)} and "
+            f"the LSTM one of {rules.fmt(lstm, 2)}: the encoder's speed-up is {rules.fmt(enc_x, 2)} times the LSTM's.",
+            f"T={t}、batch {BATCH} 时,第二个线程带来的加速比:encoder 块为 {rules.fmt(enc_s, 2)},LSTM 为 "
+            f"{rules.fmt(lstm, 2)};encoder 的加速比是 LSTM 的 {rules.fmt(enc_x, 2)} 倍。", *change)
 
-    def decoder_training() -> tuple[str, str]:
+    def decoder_training() -> rules.Ruling:
         if _above(dec_x, MARGIN) and _above(tbt, 1.0):
             verdict = "refuted"
         elif _below(dec_x, MARGIN) and _below(tbt, 1.0):
@@ -433,16 +492,36 @@ def decide(evidence: list[Evidence]) -> Decision:
             verdict = "qualified"
         else:
             verdict = "inconclusive"
-        return verdict, (
+        change = {
+            "refuted": (f"A speed-up ratio (causal block / LSTM) whose interval lies below {MARGIN}, or a time ratio "
+                        "whose interval lies below 1 (one of them: qualified; both: confirmed).",
+                        f"加速比之比(因果掩码块 / LSTM)的区间低于 {MARGIN},或耗时之比的区间低于 1"
+                        "(其一:有条件成立;两者:成立)。"),
+            "confirmed": (f"A speed-up ratio whose interval lies above {MARGIN}, or a time ratio whose interval lies "
+                          "above 1.", f"加速比之比的区间高于 {MARGIN},或耗时之比的区间高于 1。"),
+            "qualified": (f"The two measures agreeing: both intervals above their thresholds ({MARGIN} and 1: "
+                          "refuted) or both below them (confirmed).",
+                          f"两项测量一致:两个区间都高于各自的阈值({MARGIN} 和 1,不成立),或都低于阈值(成立)。"),
+            "inconclusive": (f"More timing repeats, so that both intervals fall on one side of their thresholds "
+                             f"({MARGIN} and 1).", f"增加计时重复次数,使两个区间都落到各自阈值({MARGIN} 和 1)的一侧。"),
+        }[verdict]
+        return rules.Ruling(
+            verdict,
             f"{verdict}: in training (teacher forcing) the causal block's 2-thread speed-up is "
             f"{rules.fmt(dec_x, 2)} times the LSTM's at T={t} ({rules.fmt(ev[f'excess_decoder_vs_encoder_T{t}'], 2)} "
             f"times the encoder's), and feeding {n} given tokens one at a time takes {rules.fmt(tbt, 1)} times one "
             f"causal pass computing the same logits. Rule (for the claim that the decoder is not parallel): "
             f"refuted if the speed-up ratio's interval lies above {MARGIN} and the time ratio's above 1 (training "
             f"parallelises over positions like the encoder); confirmed if both lie below; qualified if they "
-            f"disagree; else inconclusive.")
+            f"disagree; else inconclusive.",
+            f"In training (teacher forcing), a second thread's speed-up on the causal block is {rules.fmt(dec_x, 2)} "
+            f"times its speed-up on the LSTM at T={t}, and feeding {n} given tokens one at a time takes "
+            f"{rules.fmt(tbt, 1)} times as long as one causal pass computing the same logits.",
+            f"训练时(teacher forcing),T={t} 下第二个线程对因果掩码块的加速比是对 LSTM 的 {rules.fmt(dec_x, 2)} 倍;"
+            f"把 {n} 个已知词元逐个送入所需的时间是一次因果前向(得到相同的 logits)的 {rules.fmt(tbt, 1)} 倍。",
+            *change)
 
-    def generation() -> tuple[str, str]:
+    def generation() -> rules.Ruling:
         if all(_above(g, 1.0) for g in gens):
             verdict = "confirmed"
         elif any(_below(g, 1.0) for g in gens):
@@ -450,34 +529,65 @@ def decide(evidence: list[Evidence]) -> Decision:
         else:
             verdict = "inconclusive"
         nums = ", ".join(f"{x} tokens {rules.fmt(g, 1)}x" for x, g in zip(gen_lengths, gens, strict=True))
-        return verdict, (
-            f"{verdict}: a generated token (with the KV cache) costs more than a token of a teacher-forced pass "
-            f"over the same number of tokens: {nums}. That token t+1 needs token t is a derivation; the rule "
-            f"(confirmed if every interval lies above 1, refuted if one lies below) could fail only if a pass "
-            f"over all positions gained nothing over one position at a time.")
+        nums_zh = ",".join(f"{x} 个词元时为 {rules.fmt(g, 1)} 倍" for x, g in zip(gen_lengths, gens, strict=True))
+        change = {
+            "confirmed": ("A length at which a generated token costs less than a token of a teacher-forced pass "
+                          "(an interval below 1).", "某个长度下,生成一个词元比 teacher forcing 前向中的一个词元更便宜"
+                          "(区间低于 1)。"),
+            "refuted": ("Intervals above 1 at every length timed.", "每个测量长度上的区间都高于 1。"),
+            "inconclusive": ("More timing repeats, so that every interval lies above 1 or one lies below it.",
+                             "增加计时重复次数,使每个区间都高于 1,或有一个低于 1。"),
+        }[verdict]
+        return rules.Ruling(
+            verdict,
+            f"{verdict}: a generated token (with the KV cache) against a token of a teacher-forced pass over the "
+            f"same number of tokens: {nums}. That token t+1 needs token t is a derivation; the rule (confirmed if "
+            f"every interval lies above 1, refuted if one lies below) could fail only if a pass over all positions "
+            f"gained nothing over one position at a time.",
+            f"Per token, generating with the KV cache takes this many times as long as a teacher-forced pass over "
+            f"the same number of tokens: {nums}.",
+            f"按每个词元计,使用 KV cache 生成的耗时是同样多词元 teacher forcing 前向的:{nums_zh}。", *change)
 
-    def kv_cache() -> tuple[str, str]:
+    def kv_cache() -> rules.Ruling:
         if _above(c_sp, 1.0) and _above(c_gr, 1.0):
             verdict = "confirmed"
         elif _below(c_sp, 1.0) or _below(c_gr, 1.0):
             verdict = "refuted"
         else:
             verdict = "inconclusive"
-        return verdict, (
+        change = {
+            "confirmed": ("A speed-up, or a growth of it, whose interval lies below 1.",
+                          "加速比或其增长的区间低于 1。"),
+            "refuted": (f"Intervals above 1 for both the speed-up at {n} tokens and its growth from "
+                        f"{gen_lengths[0]} tokens.", f"{n} 个词元时的加速比及其相对 {gen_lengths[0]} 个词元时的增长,"
+                        "区间都高于 1。"),
+            "inconclusive": ("More timing repeats, so that both intervals lie on one side of 1.",
+                             "增加计时重复次数,使两个区间都落到 1 的一侧。"),
+        }[verdict]
+        return rules.Ruling(
+            verdict,
             f"{verdict}: the cache speeds generation of {n} tokens up {rules.fmt(c_sp, 2)}x, and its speed-up at "
             f"{n} tokens is {rules.fmt(c_gr, 2)} times that at {gen_lengths[0]}. Rule: confirmed if both intervals "
-            f"lie above 1, refuted if one lies below, else inconclusive.")
+            f"lie above 1, refuted if one lies below, else inconclusive.",
+            f"Without the cache, generating {n} tokens takes {rules.fmt(c_sp, 2)} times as long as with it, and this "
+            f"speed-up at {n} tokens is {rules.fmt(c_gr, 2)} times the one at {gen_lengths[0]} tokens.",
+            f"不用 KV cache 时,生成 {n} 个词元的耗时是使用时的 {rules.fmt(c_sp, 2)} 倍;{n} 个词元时的这一加速比是 "
+            f"{gen_lengths[0]} 个词元时的 {rules.fmt(c_gr, 2)} 倍。", *change)
 
     c1 = rules.claim("encoder_parallel", "The encoder processes all positions in parallel; an RNN must go in order.",
                      [check_enc, quiet], [enc_x.name, enc_s.name, f"speedup_lstm_T{t}", "sequential_steps_attention",
-                                          f"sequential_steps_lstm_T{t}", "others_cores"], encoder)
+                                          f"sequential_steps_lstm_T{t}", "others_cores"], encoder,
+                     statement_zh="Encoder 对所有位置并行计算;RNN 必须按顺序计算。")
     c2 = rules.claim("decoder_training_not_parallel", "The decoder is not parallel: in training too it processes "
                      "one token at a time.", [check_dec, quiet, same],
-                     [dec_x.name, f"excess_decoder_vs_encoder_T{t}", tbt.name, diff.name], decoder_training)
+                     [dec_x.name, f"excess_decoder_vs_encoder_T{t}", tbt.name, diff.name], decoder_training,
+                     statement_zh="Decoder 不能并行:训练时也是一次处理一个词元。")
     c3 = rules.claim("generation_sequential", "Generation decodes one token at a time, each input depending on "
-                     "the previous output.", [check_gen, quiet], [g.name for g in gens], generation)
+                     "the previous output.", [check_gen, quiet], [g.name for g in gens], generation,
+                     statement_zh="生成时一次解码一个词元,每一步的输入依赖上一步的输出。")
     c4 = rules.claim("kv_cache_grows", "(Not in the seed.) The KV cache's speed-up grows with the generated length.",
-                     [check_gen, quiet], [c_sp.name, c_gr.name], kv_cache)
+                     [check_gen, quiet], [c_sp.name, c_gr.name], kv_cache,
+                     statement_zh="(原文未提及)KV cache 带来的加速随生成长度增大。")
     seed_claims = (c1, c2, c3)
     v = [c.verdict for c in seed_claims]
     if "inconclusive" in v:
@@ -509,33 +619,83 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     sp = {a: ev[f"speedup_{a}_T{t}"] for a in ARCHS}
     gf = {a: ev[f"gflops_{a}_T{t}_threads2"] for a in ARCHS}
     summary = (
-        f"One layer, batch {BATCH}, T={t}: a second thread speeds the encoder block up {rules.fmt(sp['encoder'], 2)}x, "
-        f"the same block with a causal mask {rules.fmt(sp['decoder'], 2)}x, the convolution "
-        f"{rules.fmt(sp['cnn'], 2)}x and the LSTM {rules.fmt(sp['lstm'], 2)}x; with 2 threads they achieve "
+        f"One layer, batch {BATCH}, T={t}: a second thread gives the encoder block a speed-up of "
+        f"{rules.fmt(sp['encoder'], 2)}, the same block with a causal mask {rules.fmt(sp['decoder'], 2)}, the "
+        f"convolution {rules.fmt(sp['cnn'], 2)} and the LSTM {rules.fmt(sp['lstm'], 2)}; with 2 threads they achieve "
         + ", ".join(f"{SHORT[a]} {gf[a].number:.1f}" for a in ARCHS) + " GFLOP/s (1 thread: "
         + ", ".join(f"{ev[f'gflops_{a}_T{t}_threads1'].number:.1f}" for a in ARCHS) + "). "
-        f"A causal LM's one pass over {n} given tokens is {rules.fmt(ev[f'token_by_token_vs_parallel_L{n}'], 1)} "
-        f"times faster than feeding them one at a time, with the same logits (max difference "
-        f"{ev['teacher_forcing_max_abs_diff'].number:.1e}); a generated token costs "
-        f"{rules.fmt(ev[f'generation_vs_parallel_L{n}'], 1)} times a teacher-forced one, and the KV cache speeds "
-        f"generation of {n} tokens up {rules.fmt(ev[f'cache_speedup_L{n}'], 2)}x. With the cache a generated token "
-        f"costs {step_lo:.0f} µs at {n_lo} tokens and {step_hi:.0f} µs at {n}"
+        f"Feeding {n} given tokens one at a time through a causal LM takes "
+        f"{rules.fmt(ev[f'token_by_token_vs_parallel_L{n}'], 1)} times as long as one pass over them, which gives "
+        f"the same logits (max difference {ev['teacher_forcing_max_abs_diff'].number:.1e}); a generated token costs "
+        f"{rules.fmt(ev[f'generation_vs_parallel_L{n}'], 1)} times a teacher-forced one, and generating {n} tokens "
+        f"without the KV cache takes {rules.fmt(ev[f'cache_speedup_L{n}'], 2)} times as long as with it. With the "
+        f"cache a generated token costs {step_lo:.0f} µs at {n_lo} tokens and {step_hi:.0f} µs at {n}"
         + (": nearly flat, so each step's cost is mostly fixed per call (a small model), which is what one pass "
            "over all positions saves. " if step_hi < 1.5 * step_lo else
            ": it grows with the keys each step attends to. ") + _device_text(ev, t)
         + load_text(ev) + "Timings come from this machine and vary from run to run. " + decision.rule)
-    claims = {c.name: c.verdict for c in decision.claims}
-    answer_en = (
-        f"{decision.verdict.capitalize()}. The encoder is parallel over positions (encoder: "
-        f"{claims['encoder_parallel']}). The decoder is sequential only when generating "
-        f"({claims['generation_sequential']}); in training, teacher forcing with a causal mask runs all positions "
-        f"in one pass (the claim that it is not parallel in training: {claims['decoder_training_not_parallel']}).")
-    answer_zh = (
-        f"结论:{_ZH[decision.verdict]}。Encoder 在位置维度上并行({_ZH[claims['encoder_parallel']]});"
-        f"Decoder 只在生成时逐个解码({_ZH[claims['generation_sequential']]});"
-        "训练时用 teacher forcing 加因果掩码,一次前向即可并行计算所有位置"
-        f"(“训练时也不能并行”:{_ZH[claims['decoder_training_not_parallel']]})。")
-    return Explanation(summary, answer_en, answer_zh)
+    answer_en, answer_zh = _answer(ev, decision, t, n)
+    if decision.verdict == "inconclusive":
+        answer_en, answer_zh = rules.undecided_answer(decision.claims)
+    return Explanation(summary=summary, answer_en=answer_en, answer_zh=answer_zh)
+
+
+_ENCODER_LEAD = {
+    "confirmed": ("The encoder is parallel over positions and gains more from a second core than an LSTM:",
+                  "Encoder 在位置维度上并行,从第二个核得到的好处比 LSTM 多:"),
+    "qualified": ("The encoder gains more than an LSTM from a second core, though its own gain is not clearly "
+                  "above 1:", "Encoder 从第二个核得到的好处多于 LSTM,但它自身的加速比并不明显高于 1:"),
+    "refuted": ("Here the encoder did not gain clearly more than an LSTM from a second core:",
+                "这里 encoder 从第二个核得到的好处并不明显多于 LSTM:"),
+    "inconclusive": ("Whether the encoder gains more than an LSTM from a second core is undecided:",
+                     "Encoder 是否比 LSTM 更能利用第二个核,尚无定论:"),
+}
+_DECODER_LEAD = {  # for the seed's claim that the decoder is not parallel, in training
+    "refuted": ("In training the decoder is parallel too:", "训练时 decoder 同样是并行的:"),
+    "confirmed": ("Here the decoder did not parallelise in training either:", "这里 decoder 在训练时也没有并行起来:"),
+    "qualified": ("In training the decoder parallelises by one of our two measures only:",
+                  "训练时 decoder 只在我们两项测量中的一项上表现出并行:"),
+    "inconclusive": ("Whether the decoder parallelises in training is undecided:", "Decoder 训练时能否并行,尚无定论:"),
+}
+_GENERATION_LEAD = {
+    "confirmed": ("Generation goes one token at a time and costs more per token:",
+                  "生成是逐个词元进行的,每个词元也更贵:"),
+    "refuted": ("Generation goes one token at a time by construction, yet here it did not cost more per token:",
+                "生成按构造是逐个词元进行的,但这里每个词元并没有更贵:"),
+    "inconclusive": ("Generation goes one token at a time by construction; whether it costs more per token is "
+                     "undecided:", "生成按构造是逐个词元进行的;每个词元是否更贵尚无定论:"),
+}
+
+
+def _answer(ev: EvidenceSet, decision: Decision, t: int, n: int) -> tuple[str, str]:
+    """The short answer (English, Chinese) from the numbers."""
+    v = {c.name: c.verdict for c in decision.claims}
+    enc, lstm, enc_x = ev[f"speedup_encoder_T{t}"], ev[f"speedup_lstm_T{t}"], ev[f"excess_encoder_vs_lstm_T{t}"]
+    dec_x, tbt = ev[f"excess_decoder_vs_lstm_T{t}"], ev[f"token_by_token_vs_parallel_L{n}"]
+    gen, cache = ev[f"generation_vs_parallel_L{n}"], ev[f"cache_speedup_L{n}"]
+    diff = ev["teacher_forcing_max_abs_diff"].number
+    repeats = min(e.n or 0 for e in (enc_x, dec_x, tbt, gen, cache))
+    lead = (_ENCODER_LEAD[v["encoder_parallel"]], _DECODER_LEAD[v["decoder_training_not_parallel"]],
+            _GENERATION_LEAD[v["generation_sequential"]])
+    where = load_clause(ev)
+    en = (f"{lead[0][0]} with one layer at T={t} (batch {BATCH}), a second CPU thread gives the encoder block a "
+          f"speed-up of {enc.number:.2f} and the LSTM one of {lstm.number:.2f}. "
+          f"{lead[1][0]} with teacher forcing, one causal pass computes the logits of all {n} given tokens (the same "
+          f"as token by token, max difference {diff:.0e}), feeding them one at a time takes {tbt.number:.1f} times "
+          f"as long, and a second thread's speed-up on the causal block is {dec_x.number:.2f} times the LSTM's. "
+          f"{lead[2][0]} at {n} tokens a generated token takes {gen.number:.1f} times a teacher-forced one, and "
+          f"without the KV cache generation takes {cache.number:.2f} times as long. "
+          f"Each ratio is a geometric mean over at least {repeats} alternating timing repeats with a 95% interval, "
+          f"{where[0]}; timings vary from run to run.")
+    zh = (f"{lead[0][1]}单层、T={t}(batch {BATCH})时,第二个 CPU 线程带来的加速比:encoder 块为 {enc.number:.2f},"
+          f"LSTM 为 {lstm.number:.2f}。"
+          f"{lead[1][1]}用 teacher forcing 时,一次因果前向就能算出全部 {n} 个已知词元的 logits(与逐词元计算相同,"
+          f"最大差 {diff:.0e}),逐个送入则要 {tbt.number:.1f} 倍的时间;第二个线程对因果掩码块的加速比是对 LSTM 的 "
+          f"{dec_x.number:.2f} 倍。"
+          f"{lead[2][1]}{n} 个词元时,生成一个词元的耗时是 teacher forcing 前向中一个词元的 {gen.number:.1f} 倍;"
+          f"不用 KV cache 时生成耗时是使用时的 {cache.number:.2f} 倍。"
+          f"每个比值都是至少 {repeats} 次交替计时重复的几何平均,带 95% 区间,{where[1]};计时结果每次运行都会有波动。")
+    return en, zh
 
 
 def _device_text(ev: EvidenceSet, t: int) -> str:
@@ -546,8 +706,6 @@ def _device_text(ev: EvidenceSet, t: int) -> str:
     return ("On the GPU, one layer's forward+backward pass at T=" + str(t) + " runs "
             + ", ".join(f"{SHORT[a]} {rules.fmt(e, 1)}x" for a, e in found.items()) + " faster than on the CPU. ")
 
-
-_ZH = {"confirmed": "成立", "qualified": "有条件成立", "refuted": "不成立", "inconclusive": "证据不足"}
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials, aggregate=aggregate, decide=decide, explain=explain,
                                  n_seeds={"tiny": 1, "quick": 1, "full": 1}))

@@ -15,12 +15,12 @@ from attnlab.experiments.spec import EvidenceSet
 from attnlab.experiments.stats import estimate
 from attnlab.results import Check, Evidence
 
-__all__ = ["MAX_OTHERS", "load_evidence", "load_text", "quiet_check", "ratio_evidence"]
+__all__ = ["MAX_OTHERS", "load_clause", "load_evidence", "load_text", "quiet_check", "ratio_evidence"]
 
 MAX_OTHERS = 0.25  # CPU cores other processes may keep busy while timing (on a 2-core machine)
 
 
-def ratio_evidence(name: str, ratios: list[float], *, label: str, unit: str = "x") -> Evidence:
+def ratio_evidence(name: str, ratios: list[float], *, label: str, unit: str = "x", label_zh: str = "") -> Evidence:
     """Geometric mean of per-repeat ratios with a 95% t interval on the log scale (over repeats)."""
     logs = [math.log(r) for r in ratios]
     est = estimate(logs)
@@ -28,22 +28,25 @@ def ratio_evidence(name: str, ratios: list[float], *, label: str, unit: str = "x
     method = est.method.replace("seeds", "repeats")
     return Evidence(name, math.exp(est.mean), ci, unit, label=label, n=est.n, bounds=(0, None),
                     ci_method=f"geometric mean, {method} on the log scale", per_seed=[float(r) for r in ratios],
-                    timing=True)
+                    timing=True, label_zh=label_zh)
 
 
-def load_evidence(runs: list[Any]) -> list[Evidence]:
+def load_evidence(runs: list[Any], *, label_zh: str = "") -> list[Evidence]:
     """``others_cores``: the most CPU cores other processes kept busy, on average, during any of the timing
     ``runs`` (outcomes whose measurements hold ``others_cores`` and ``cpus``), and ``machine_cpus``; text where
-    it could not be measured (not Linux)."""
+    it could not be measured (not Linux). ``label_zh`` replaces the Chinese label of ``others_cores``."""
     vals = [o.measurements.get("others_cores") for o in runs]
     cpus = [o.measurements.get("cpus") for o in runs]
     label = "average CPU cores kept busy by other processes while timing (the most over the timing trials)"
+    label_zh = label_zh or "计时期间其他进程平均占用的 CPU 核数(取各计时试验中的最大值)"
     if not vals or any(v is None for v in vals):
-        return [Evidence("others_cores", "not measured (no /proc/stat)", unit="cores", label=label, timing=True)]
+        return [Evidence("others_cores", "not measured (no /proc/stat)", unit="cores", label=label, timing=True,
+                         label_zh=label_zh)]
     return [Evidence("others_cores", max(vals), None, "cores", label=label, n=len(vals), bounds=(0, None),
                      ci_method=f"the most over {len(vals)} timing trials", per_seed=[float(v) for v in vals],
-                     timing=True),
-            Evidence("machine_cpus", max(cpus), unit="CPUs", label="CPUs of the machine that timed")]
+                     timing=True, label_zh=label_zh),
+            Evidence("machine_cpus", max(cpus), unit="CPUs", label="CPUs of the machine that timed",
+                     label_zh="计时所用机器的 CPU 数")]
 
 
 def quiet_check(ev: EvidenceSet, *, threads: int = 2) -> Check:
@@ -51,12 +54,15 @@ def quiet_check(ev: EvidenceSet, *, threads: int = 2) -> Check:
     cores busy, or no more than the machine has beyond ``threads``; passes with a note where not measured."""
     load = ev["others_cores"]
     if isinstance(load.value, str):
-        return Check("quiet_machine", True, f"load of other processes {load.value}; timings taken as they came")
+        return Check("quiet_machine", True, f"load of other processes {load.value}; timings taken as they came",
+                     "其他进程的负载无法测量(没有 /proc/stat);计时结果照原样采用")
     cpus = ev["machine_cpus"].number
     allowed = max(MAX_OTHERS, cpus - threads - MAX_OTHERS)
     return Check("quiet_machine", load.number <= allowed,
                  f"other processes kept {load.number:.2f} cores busy on average while timing (allowed {allowed:.2f} "
-                 f"of {cpus:.0f} CPUs, {threads} used by the timings)")
+                 f"of {cpus:.0f} CPUs, {threads} used by the timings)",
+                 f"计时期间其他进程平均占用 {load.number:.2f} 个核(允许 {allowed:.2f} 个;机器共 {cpus:.0f} 个 CPU,"
+                 f"计时用 {threads} 个)")
 
 
 def load_text(ev: EvidenceSet) -> str:
@@ -66,3 +72,14 @@ def load_text(ev: EvidenceSet) -> str:
         return "The load of other processes was not measured. "
     return (f"While timing, other processes kept {load.number:.2f} of the machine's {ev['machine_cpus'].number:.0f} "
             "CPUs busy on average. ")
+
+
+def load_clause(ev: EvidenceSet) -> tuple[str, str]:
+    """Where the timings were taken, for a short answer (English, Chinese): "on this 2-CPU machine while
+    other processes kept 0.02 cores busy"."""
+    load = ev["others_cores"]
+    if isinstance(load.value, str):
+        return "on this machine (the load of other processes was not measured)", "在本机上测得(其他进程的负载未测量)"
+    cpus = ev["machine_cpus"].number
+    return (f"on this {cpus:.0f}-CPU machine while other processes kept {load.number:.2f} cores busy on average",
+            f"在这台有 {cpus:.0f} 个 CPU 的机器上测得,其间其他进程平均占用 {load.number:.2f} 个核")
