@@ -189,3 +189,17 @@ def test_the_registry_docstring_example_runs_as_written(tmp_path):
     assert out.stdout.split()[0] in ("confirmed", "refuted", "inconclusive")
     result = read_result(tmp_path / "coin-report", "q99")
     assert result is not None and result.verdict == out.stdout.split()[0]
+
+
+def test_outcomes_marked_not_to_keep_are_used_but_measured_again(tmp_path):
+    from attnlab.experiments import Experiment, register
+
+    toy = toy_experiment.make("toy3")
+    register(Experiment(toy.question, trials=lambda p, s: [Trial(toy_experiment.uncached_trial, {"seed": x,
+                                                                                                  "offset": o})
+                                                           for o in (0.0, 0.5) for x in s],
+                        aggregate=toy.aggregate, decide=toy.decide), replace=True)
+    first = run_questions(["toy3"], profile="tiny", out=tmp_path, jobs=1, progress=False)
+    again = run_questions(["toy3"], profile="tiny", out=tmp_path, jobs=1, progress=False)
+    assert first.trials_run == again.trials_run == first.trials_total and again.trials_reused == 0
+    assert not list((tmp_path / "toy3" / "trials").glob("*.json"))

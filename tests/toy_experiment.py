@@ -69,3 +69,8 @@ def make(qid: str = QID, **trial_kw: Any) -> Experiment:
 
 def register_toy(qid: str = QID, **trial_kw: Any) -> Experiment:
     return register(make(qid, **trial_kw), replace=True)
+
+
+def uncached_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """Like a timing taken on a busy machine: its outcome is used now, but measured again next run."""
+    return {**toy_trial(config), "cache": False}

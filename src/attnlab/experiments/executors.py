@@ -123,14 +123,18 @@ class LocalPoolExecutor(Executor):
                     exc = fut.exception()
                     yield index, exc if exc is not None else fut.result()
         finally:
-            # On an interruption: drop what has not started and stop the workers now (their trials are lost,
-            # the finished ones are already in the cache).
-            procs = list(getattr(pool, "_processes", {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
             if pending:
+                # An interruption: drop what has not started and stop the workers now (their trials are lost,
+                # the finished ones are already in the cache).
+                procs = list(getattr(pool, "_processes", {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
                 for p in procs:
                     if p.is_alive():
                         p.terminate()
+            else:
+                # Wait until the workers have exited: their teardown would otherwise steal the cores from the
+                # timing trials that run next.
+                pool.shutdown(wait=True)
 
 
 class RayExecutor(Executor):

@@ -92,7 +92,7 @@ def build_model(*, vocab_size: int, n_classes: int, max_len: int, d_model: int, 
 def _settings(profile: str) -> dict[str, Any]:
     return pick(profile,
                 tiny=dict(d_model=16, dks=[2, 16], steps=30, batch_size=32, lr=3e-3, eval_every=10),
-                quick=dict(d_model=64, dks=[8, 64], steps=600, batch_size=32, lr=3e-3, eval_every=25),
+                quick=dict(d_model=64, dks=[8, 64], steps=800, batch_size=32, lr=3e-3, eval_every=25),
                 full=dict(d_model=256, dks=[8, 64, 256], steps=4000, batch_size=64, lr=2e-3, eval_every=50))
 
 

@@ -54,7 +54,7 @@ from attnlab.experiments.spec import (
     Question,
     Trial,
 )
-from attnlab.experiments.timings import load_clause, load_evidence, load_text, quiet_check, ratio_evidence
+from attnlab.experiments.timings import cacheable, load_clause, load_evidence, load_text, quiet_check, ratio_evidence
 from attnlab.results import Check, Evidence, Panel, Plot, Reference, RefLine, Series
 
 __all__ = ["ARCHS", "QUESTION", "decide", "device_trial", "explain", "generation_trial", "load_evidence", "load_text",
@@ -168,7 +168,7 @@ def threads_trial(config: dict[str, Any]) -> dict[str, Any]:
         times = thread_timings(fns, threads=threads, repeats=config["repeats"], warmup=config["warmup"],
                                min_seconds=config["min_seconds"], max_seconds=config["max_seconds"])
     return {"times": {a: {str(k): v for k, v in times[a].items()} for a in ARCHS},
-            "flops": {a: _train_flops(a, t, d, b) for a in ARCHS}, **load}
+            "flops": {a: _train_flops(a, t, d, b) for a in ARCHS}, **load, "cache": cacheable(load)}
 
 
 def device_trial(config: dict[str, Any]) -> dict[str, Any]:
@@ -187,7 +187,7 @@ def device_trial(config: dict[str, Any]) -> dict[str, Any]:
         times = thread_timings(fns, threads=(th,), repeats=config["repeats"], warmup=config["warmup"],
                                min_seconds=config["min_seconds"], max_seconds=config["max_seconds"], device=dev)
     return {"times": {a: {"cpu": times[f"{a}@cpu"][th], "device": times[f"{a}@device"][th]} for a in ARCHS},
-            **load}
+            **load, "cache": cacheable(load)}
 
 
 def generation_trial(config: dict[str, Any]) -> dict[str, Any]:
@@ -234,7 +234,7 @@ def generation_trial(config: dict[str, Any]) -> dict[str, Any]:
         caches = lm.make_caches(2, n)
         steps = torch.cat([lm(ids[:, i:i + 1], caches=caches).logits for i in range(n)], dim=1)  # (B, L, V)
     return {"times": {m: {str(n): times[f"{m}@{n}"][th] for n in lengths} for m in GEN_MODES},
-            "max_abs_diff": float((one_pass - steps).abs().max()), **load}
+            "max_abs_diff": float((one_pass - steps).abs().max()), **load, "cache": cacheable(load)}
 
 
 def _settings(profile: str) -> dict[str, Any]:

@@ -60,7 +60,7 @@ from attnlab.experiments.spec import (
     Question,
     Trial,
 )
-from attnlab.experiments.timings import load_clause, load_evidence, load_text, quiet_check, ratio_evidence
+from attnlab.experiments.timings import cacheable, load_clause, load_evidence, load_text, quiet_check, ratio_evidence
 from attnlab.experiments.training import fit
 from attnlab.results import Check, Evidence, Panel, Plot, Reference, RefLine, Series
 
@@ -260,7 +260,7 @@ def speed_trial(config: dict[str, Any]) -> dict[str, Any]:
     with others_load() as load:
         times = thread_timings(fns, threads=(th,), repeats=config["repeats"], warmup=config["warmup"],
                                min_seconds=config["min_seconds"], max_seconds=config["max_seconds"])
-    return {"batch": b, "times": {kind: times[kind][th] for kind in SPEED_LAYERS}, **load}
+    return {"batch": b, "times": {kind: times[kind][th] for kind in SPEED_LAYERS}, **load, "cache": cacheable(load)}
 
 
 def _logits(model: nn.Module, batch: Any) -> torch.Tensor:

@@ -228,8 +228,9 @@ def run_questions(
                     plan.errors.append(str(outcome))
                     bar.advance(ok=False)
                 else:
-                    if "unavailable" not in outcome["measurements"]:  # e.g. no weights: try again next run
-                        plan.cache.store(trial, outcome["measurements"], outcome["seconds"])
+                    m = outcome["measurements"]
+                    if "unavailable" not in m and m.get("cache", True):  # else measure again next run
+                        plan.cache.store(trial, m, outcome["seconds"])
                     plan.outcomes[i] = TrialOutcome(trial.config, outcome["measurements"], outcome["seconds"])
                     report.trials_run += 1
                     bar.advance(ok=True)

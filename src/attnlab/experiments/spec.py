@@ -4,7 +4,8 @@
   JSON-able dict of measurements. It trains or measures one condition for one seed and touches no state
   that outlives it: the runner gives it one torch thread, a forked RNG and a fresh process when run in
   parallel, and caches what it returns. A trial that could not measure (e.g. pretrained weights not
-  installed) returns ``{"unavailable": reason}``: that outcome is used but not cached.
+  installed) returns ``{"unavailable": reason}``, and a timing taken while other processes held the cores
+  returns ``"cache": False``: such outcomes are used but not cached, so the next run measures again.
 - ``aggregate(outcomes) -> Aggregate``: evidence (means, paired differences and intervals across
   seeds), plot data, the run's config and the published findings beside it.
 - ``decide(evidence) -> Decision``: checks, sub-claims and the verdict with the rule's text and numbers.

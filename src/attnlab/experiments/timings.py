@@ -20,6 +20,14 @@ __all__ = ["MAX_OTHERS", "load_clause", "load_evidence", "load_text", "quiet_che
 MAX_OTHERS = 0.25  # CPU cores other processes may keep busy while timing (on a 2-core machine)
 
 
+def cacheable(load: dict[str, Any]) -> bool:
+    """Whether a timing taken under ``load`` (from :func:`attnlab.analysis.speed.others_load`) is worth keeping:
+    other processes left the cores free (or the load could not be measured). A busy machine's timing is used
+    for this run's verdict (which its quiet check then makes inconclusive) but measured again next run."""
+    others = load.get("others_cores")
+    return others is None or others <= MAX_OTHERS
+
+
 def ratio_evidence(name: str, ratios: list[float], *, label: str, unit: str = "x", label_zh: str = "") -> Evidence:
     """Geometric mean of per-repeat ratios with a 95% t interval on the log scale (over repeats)."""
     logs = [math.log(r) for r in ratios]
