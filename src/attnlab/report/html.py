@@ -198,7 +198,8 @@ def _explorers(result: Result, qid: str) -> list[str]:
         return []
     from attnlab.report.explorer import explorer_fragment
 
-    return [explorer_fragment(m.tokens, m.weights, title=m.title, element_id=f"{qid}-explorer-{i}",
+    # the report writes each map's title above it, in both languages
+    return [explorer_fragment(m.tokens, m.weights, title=None, element_id=f"{qid}-explorer-{i}",
                               include_assets=False) for i, m in enumerate(result.attention_maps)]
 
 

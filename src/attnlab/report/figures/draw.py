@@ -21,6 +21,7 @@ __all__ = ["PALETTE", "draw_plot"]
 
 PALETTE = ("#1f63c6", "#d1495b", "#2a9d5c", "#e09f1f", "#7a4fbf", "#00798c", "#8c564b", "#5f6b7a")
 _STYLES = {"solid": "-", "dashed": "--", "dotted": ":", "points": "none"}
+_REF_STYLES = ("--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
 _RC = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 8.5,
        "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
        "figure.titlesize": 12.5, "figure.titleweight": "bold"}
@@ -108,15 +109,20 @@ def _panel(fig: Figure, ax: Any, panel: Panel) -> None:
             _line(ax, s, PALETTE[i % len(PALETTE)])
         _scale(ax.xaxis, ax.set_xscale, panel.xscale)
     _scale(ax.yaxis, ax.set_yscale, panel.yscale)
-    for ref in panel.lines:
+    for i, ref in enumerate(panel.lines):
         draw = ax.axhline if ref.axis == "y" else ax.axvline
-        draw(ref.value, color="#6e7781", linestyle="--", linewidth=1.1, label=ref.label)
+        # grey, and a different dash for each, so that two reference lines can be told apart
+        draw(ref.value, color="#6e7781", linestyle=_REF_STYLES[i % len(_REF_STYLES)], linewidth=1.1, label=ref.label)
     if panel.ylim is not None:
         ax.set_ylim(*panel.ylim)
     ax.set_title(panel.title)
     ax.set_xlabel(panel.xlabel)
     ax.set_ylabel(panel.ylabel)
-    if panel.kind != "heatmap" and (panel.series or panel.lines):
+    if panel.kind == "bar" and (panel.series or panel.lines):
+        # below the axes: inside, a legend would cover the bars
+        n = len(panel.series) + len(panel.lines)
+        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(n, 3))
+    elif panel.kind != "heatmap" and (panel.series or panel.lines):
         ax.legend(frameon=True, framealpha=0.85, edgecolor="none", loc="best")
 
 
