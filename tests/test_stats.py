@@ -88,3 +88,10 @@ def test_claims_fall_back_to_inconclusive_on_a_failed_check():
     assert c.verdict == "inconclusive" and "b failed (0 of 5)" in c.rule
     assert rules.worst_verdict(["confirmed", "refuted", "qualified"]) == "refuted"
     assert rules.interval(Evidence("x", 0.5)) == (0.5, 0.5)
+
+
+@pytest.mark.parametrize(("ci", "side"), [((1.6, 2.0), "above"), ((0.3, 0.6), "below"), ((0.8, 1.4), "within"),
+                                          ((1.2, 1.8), "unclear"), ((0.5, 1.2), "within")])
+def test_ratio_side_gives_each_outcome(ci, side):
+    e = Evidence("r", sum(ci) / 2, ci=ci)
+    assert rules.ratio_side(e, 1.5) == side

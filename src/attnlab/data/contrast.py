@@ -17,7 +17,6 @@ learner partial credit for detecting polarity at all, the step before composing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -26,10 +25,9 @@ from attnlab.data.tasks import (
     DISTRACTOR_WORDS,
     NEGATIVE_WORDS,
     NEUTRAL_WORDS,
-    PAD_ID,
     Batch,
     NeedleSentimentTask,
-    Task,
+    WordSentimentTask,
     _check_n,
     _distinct,
     _generator,
@@ -45,7 +43,7 @@ _NEEDLE = NeedleSentimentTask()  # the shared vocabulary: the same word has the 
 
 @register_task("contrast")
 @dataclass(frozen=True)
-class ContrastSentimentTask(Task):
+class ContrastSentimentTask(WordSentimentTask):
     """Two opposite polar words and a connective between them; the connective picks the one that counts.
 
     A text of ``length`` words: neutral filler and distractors (as in the needle task), a polar word at
@@ -63,9 +61,6 @@ class ContrastSentimentTask(Task):
     length: int = 32  # words per text (>= 3)
     conflict_rate: float = 0.5  # probability that the two polar words have opposite polarities
     distractor_rate: float = 0.2  # probability that a filler word is a distractor
-
-    kind: ClassVar[str] = "classification"
-    class_names: ClassVar[tuple[str, str]] = ("negative", "positive")
 
     def __post_init__(self) -> None:
         check_int("length", self.length, 3)
@@ -95,23 +90,6 @@ class ContrastSentimentTask(Task):
         if unknown:
             raise ValueError(f"text: expected words of the task's vocabulary, got unknown words {unknown}")
         return torch.tensor([[vocab[w] for w in text.split()]])
-
-    def decode(self, ids: Tensor | list[int]) -> list[str]:
-        """Words of one sequence of ids, padding dropped."""
-        vocab = self.words
-        return [vocab[int(i)] for i in ids if int(i) != PAD_ID]
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self.words)
-
-    @property
-    def n_classes(self) -> int:
-        return 2
-
-    @property
-    def seq_len(self) -> int:
-        return self.length
 
     def baselines(self) -> dict[str, float]:
         """Exact accuracies of trivial predictors; with ``r = conflict_rate``, all but chance are ``1 - r / 2``.

@@ -41,6 +41,7 @@ __all__ = [
     "ReverseTask",
     "SortTask",
     "Task",
+    "WordSentimentTask",
     "get_task_class",
     "list_tasks",
     "make_task",
@@ -563,9 +564,39 @@ NEGATIVE_WORDS = ("hate", "awful", "terrible", "boring", "horrible", "dull")
 POSITIVE_WORDS = ("love", "great", "excellent", "wonderful", "brilliant", "superb")
 
 
+# ----------------------------------------------------------------------------------------------------------
+class WordSentimentTask(Task):
+    """A binary sentiment task over a small readable vocabulary: subclasses give ``words`` and ``length``."""
+
+    kind: ClassVar[str] = "classification"
+    class_names: ClassVar[tuple[str, str]] = ("negative", "positive")
+
+    @property
+    @abstractmethod
+    def words(self) -> tuple[str, ...]:
+        """The vocabulary: ``words[id]`` is the word for input id ``id`` (id 0 is ``"<pad>"``)."""
+
+    def decode(self, ids: Tensor | list[int]) -> list[str]:
+        """Words of one sequence of ids, padding dropped."""
+        vocab = self.words
+        return [vocab[int(i)] for i in ids if int(i) != PAD_ID]
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.words)
+
+    @property
+    def n_classes(self) -> int:
+        return 2
+
+    @property
+    def seq_len(self) -> int:
+        return self.length
+
+
 @register_task("needle")
 @dataclass(frozen=True)
-class NeedleSentimentTask(Task):
+class NeedleSentimentTask(WordSentimentTask):
     """Needle sentiment (the seed's "I hate this movie"): one polar word hidden in neutral filler.
 
     Each text is a sequence of words from a small readable vocabulary (:attr:`words`): neutral filler,
@@ -580,9 +611,6 @@ class NeedleSentimentTask(Task):
     length: int = 32  # maximum number of words
     min_len: int | None = None  # shortest text (None = every text has `length` words)
     distractor_rate: float = 0.2  # probability that a filler word is a distractor
-
-    kind: ClassVar[str] = "classification"
-    class_names: ClassVar[tuple[str, str]] = ("negative", "positive")
 
     def __post_init__(self) -> None:
         _check_int("length", self.length, 1)
@@ -607,23 +635,6 @@ class NeedleSentimentTask(Task):
         neg = tuple(range(start, start + len(NEGATIVE_WORDS)))
         pos = tuple(range(neg[-1] + 1, neg[-1] + 1 + len(POSITIVE_WORDS)))
         return {"negative": neg, "positive": pos}
-
-    def decode(self, ids: Tensor | list[int]) -> list[str]:
-        """Words of one sequence of ids, padding dropped."""
-        vocab = self.words
-        return [vocab[int(i)] for i in ids if int(i) != PAD_ID]
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self.words)
-
-    @property
-    def n_classes(self) -> int:
-        return 2
-
-    @property
-    def seq_len(self) -> int:
-        return self.length
 
     def baselines(self) -> dict[str, float]:
         """Exact accuracies of trivial predictors.

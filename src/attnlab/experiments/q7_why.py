@@ -547,15 +547,8 @@ def _compare(ev: EvidenceSet, cell: tuple[str, str, str]) -> _Comparison:
         return _Comparison("loses", f"{best} learned, attention did not ({reach})",
                            f"{best_zh}学会了,注意力池化没有({reach_zh})",
                            f"only {best} learned, attention did not", f"只有{best_zh}学会了,注意力池化没有")
-    lo, hi = rules.interval(ratio)
-    if lo > SPEEDUP:
-        outcome = "wins"
-    elif hi < 1 / SPEEDUP:
-        outcome = "loses"
-    elif hi < SPEEDUP:
-        outcome = "no margin"
-    else:
-        outcome = "unclear"
+    side = rules.ratio_side(ratio, SPEEDUP)
+    outcome = {"above": "wins", "below": "loses", "within": "no margin", "unclear": "unclear"}[side]
     return _Comparison(outcome, f"{best} needs {rules.fmt(ratio, 2)}x attention's steps ({outcome})",
                        f"{best_zh}所需步数是注意力池化的 {rules.fmt(ratio, 2)} 倍({OUTCOME_ZH[outcome]})",
                        f"{best} needs {_times(ratio)}x its steps", f"{best_zh}需要其 {_times(ratio)} 倍的步数")

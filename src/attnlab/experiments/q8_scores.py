@@ -471,15 +471,8 @@ def _compare(ev: EvidenceSet, model: str, a: str, b: str) -> _Comparison:
         return _Comparison("faster", f"{a} learned, {b} did not ({reach})", f"{a} 学会了,{b} 没学会({reach_zh})",
                            f"learned while {b} did not", f"学会了,而 {b} 没学会")
     r = ev[f"ratio_{model}_{a}_{b}"]
-    lo, hi = rules.interval(r)
-    if lo > SPEEDUP:
-        outcome = "slower"
-    elif hi < 1 / SPEEDUP:
-        outcome = "faster"
-    elif hi < SPEEDUP:
-        outcome = "as good"
-    else:
-        outcome = "unclear"
+    side = rules.ratio_side(r, SPEEDUP)
+    outcome = {"above": "slower", "below": "faster", "within": "as good", "unclear": "unclear"}[side]
     return _Comparison(outcome, f"{a} needs {_ratio_text(r)}x the steps of {b} ({outcome})",
                        f"{a} 所需步数是 {b} 的 {_ratio_text(r, zh=True)} 倍({OUTCOME_ZH[outcome]})",
                        f"needed {_times(r)}x {b}'s steps", f"所需步数是 {b} 的 {_times(r)} 倍")

@@ -35,6 +35,20 @@ def interval(e: Evidence) -> tuple[float, float]:
     return e.ci if e.ci is not None else (e.number, e.number)
 
 
+def ratio_side(e: Evidence, margin: float) -> str:
+    """Where a ratio's interval lies against a margin ``m > 1``.
+
+    ``"above"``: lower end over ``m``; ``"below"``: upper end under ``1 / m``; ``"within"``: the interval
+    lies under ``m`` (no difference that matters in that direction); ``"unclear"``: it straddles ``m``.
+    """
+    lo, hi = interval(e)
+    if lo > margin:
+        return "above"
+    if hi < 1 / margin:
+        return "below"
+    return "within" if hi < margin else "unclear"
+
+
 def fmt(e: Evidence, digits: int = 3) -> str:
     """``"0.912 [0.901, 0.923]"`` or ``"1.000 (all 5 seeds equal)"``; text values as they are."""
     if e.unit == "steps" and e.per_seed is not None:  # a censored median: say how many seeds reached it
