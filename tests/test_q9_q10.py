@@ -8,6 +8,7 @@ probes are checked on inputs whose answer is known.
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 import pytest
@@ -51,6 +52,14 @@ def test_tiny_run_verdict_is_its_rule_on_its_evidence(tiny, qid, tmp_path):
     if qid == "q10":  # the real model is switched off in tests: the encoder sub-claims say so, no map stands in
         assert not next(c for c in r.checks if c.name == "minilm_available").passed
         assert r.verdict == "inconclusive" and r.attention_maps == []
+        ev = {e.name: e for e in r.evidence}  # the learned sink logits and the statistic's null are recorded
+        assert len(ev["sink_logit_learned_heads"].value) == 2 and ev["sink_logit_learned_max_abs"].n == len(r.seeds)
+        assert {"first_max_ratio_init_softmax", "first_max_growth_softmax", "lm_heads"} <= set(ev)
+    else:  # q9: the global task's order-free baseline beats chance; the rules' drops start at the second half of T
+        ev = {e.name: e for e in r.evidence}
+        assert ev["baseline_global_order_free_x2"].number > ev["baseline_global_chance_x2"].number
+        assert {f"drop_late_{t}_{sc}_x{f}" for t in q9.TASK_NAMES for sc in q9.SCHEMES for f in (2, 4)} <= set(ev)
+        assert {f"alibi_vs_{o}_{t}_x{f}" for o in ("rope", "t5") for t in q9.TASK_NAMES for f in (2, 4)} <= set(ev)
 
 
 @pytest.mark.parametrize("qid", ["q9", "q10"])
@@ -71,15 +80,15 @@ def test_q9_answers_follow_every_outcome(tiny):
     bases = {n: {"value": 0.37} for n in names if n.startswith("baseline_local_order_free")}
     kept, lost = est(0.01, -0.01, 0.03), est(0.3, 0.2, 0.4)
     drops = {**{n: lost for n in names if n.startswith("drop_")},
-             **{f"drop_{t}_alibi_x{f}": kept for t in q9.TASK_NAMES for f in (2, 4)}}
+             **{f"drop{k}_{t}_alibi_x{f}": kept for k in ("", "_late") for t in q9.TASK_NAMES for f in (2, 4)}}
     ahead = {n: est(0.3, 0.2, 0.4) for n in names if n.startswith(("vs_sin_", "alibi_vs_"))}
     near = {f"acc_{t}_learned_x2": est(0.1, 0.05, 0.15) for t in q9.TASK_NAMES}
     base = {**reached, **at_t, **bases, **drops, **ahead, **near, "acc_global_alibi_x4": est(0.93, 0.9, 0.96)}
     answers_for_every_outcome("q9", ev, {
         "confirmed": base,
-        "qualified": {**base, "drop_local_alibi_x2": lost, "drop_local_alibi_x4": lost,
+        "qualified": {**base, "drop_late_local_alibi_x2": lost, "drop_late_local_alibi_x4": lost,
                       "acc_local_alibi_x4": est(0.64, 0.6, 0.68)},
-        "refuted": {**base, "drop_local_alibi_x2": lost, "drop_global_alibi_x2": lost,
+        "refuted": {**base, "drop_late_local_alibi_x2": lost, "drop_late_global_alibi_x2": lost,
                     "acc_global_alibi_x2": est(0.47, 0.4, 0.54)},
         "inconclusive": {**base, "steps_local_rope": NEVER},
     }, {"confirmed": "0.93", "qualified": "0.64", "refuted": "0.47"})
@@ -96,7 +105,8 @@ def test_q10_answers_follow_every_outcome(tiny):
     names = {e.name for e in ev}
     reached = {n: REACHED for n in names if n.startswith("steps_") and "ratio" not in n}
     variants = q10.CONDITIONS[1:]
-    base = {**reached, "first_max_ratio_softmax": est(4.3, 3.5, 5.1),
+    base = {**reached, "first_max_ratio_softmax": est(4.3, 3.5, 5.1), "first_max_growth_softmax": est(3.2, 2.5, 3.9),
+            **{f"acc_{c}": est(0.95, 0.93, 0.97) for c in q10.CONDITIONS},  # below the ceiling: the cost can show
             **{f"first_max_ratio_{c}": est(1.2, 1.0, 1.4) for c in variants},
             **{f"acc_diff_{c}": est(0.0, -0.01, 0.01) for c in variants},
             **{f"steps_ratio_{c}": est(1.0, 0.9, 1.1) for c in variants}}
@@ -248,8 +258,10 @@ def _steps(name, reached=5, n=5):
     return Evidence(name, 100.0, None, "steps", n=n, per_seed=[100] * reached + [None] * (n - reached))
 
 
-def q9_evidence(drop=None, x2=None, reached=None, vs=0.3):
-    """Hand-made q9 evidence. ``drop[scheme]`` is (value, lo, hi) or a dict by task; accuracy at T is 0.95."""
+def q9_evidence(drop=None, x2=None, reached=None, vs=0.3, whole=None, rel=None):
+    """Hand-made q9 evidence. ``drop[scheme]`` is (value, lo, hi) or a dict by task: the drop from the second half
+    of T, which the rules use; ``whole[scheme]`` the drop from the whole of T (default: the same); ``rel`` the
+    ALiBi-minus-RoPE/T5 differences by name (default ``vs``). Accuracy at T is 0.95."""
     drop = {"sinusoidal": (0.4, 0.3, 0.5), "learned": (0.6, 0.55, 0.65), "rope": (0.1, 0.05, 0.15),
             "alibi": (0.01, -0.01, 0.03), "t5": (0.1, 0.06, 0.14), **(drop or {})}
     reached = reached or {}
@@ -266,11 +278,14 @@ def q9_evidence(drop=None, x2=None, reached=None, vs=0.3):
                 acc = (x2 or {}).get(sc, (0.95 - d[0], 0.93 - d[2], 0.97 - d[1])) if f == 2 else \
                     (0.95 - d[0], 0.93 - d[2], 0.97 - d[1])
                 ev.append(_e(f"acc_{t}_{sc}_x{f}", *acc))
-                ev.append(_e(f"drop_{t}_{sc}_x{f}", *d))
+                ev.append(_e(f"drop_late_{t}_{sc}_x{f}", *d))
+                ev.append(_e(f"drop_{t}_{sc}_x{f}", *(whole or {}).get(sc, d)))
                 if sc != "sinusoidal":
                     ev.append(_e(f"vs_sin_{t}_{sc}_x{f}", vs, vs - 0.1, vs + 0.1))
-        for other in ("rope", "t5"):
-            ev.append(_e(f"alibi_vs_{other}_{t}_x4", vs, vs - 0.1, vs + 0.1))
+        for f in (2, 4):
+            for other in ("rope", "t5"):
+                name = f"alibi_vs_{other}_{t}_x{f}"
+                ev.append(_e(name, *(rel or {}).get(name, (vs, vs - 0.1, vs + 0.1))))
     return ev
 
 
@@ -308,13 +323,85 @@ def test_q9_rule_is_inconclusive_when_a_scheme_did_not_learn():
     assert d2.verdict == "inconclusive" and "alibi_extrapolates inconclusive" in d2.rule
 
 
+def test_q9_alibi_drop_is_measured_from_the_second_half_of_t():
+    # a large drop from the whole of T (ALiBi already falls within T) but none from its second half: kept
+    ev = q9_evidence(whole={"alibi": (0.13, 0.11, 0.15)}, x2={"learned": (0.4, 0.35, 0.45)})
+    d = q9.decide(ev)
+    c = next(c for c in d.claims if c.name == "alibi_extrapolates")
+    assert c.verdict == "confirmed" and d.verdict == "confirmed", c.rule
+    assert "0.130 [0.110, 0.150]" in c.because and "second half" in c.because and "后半段" in c.because_zh
+    assert set(c.evidence) >= {"drop_late_local_alibi_x2", "acc_local_alibi_x1_second_half"}
+    # and the reverse: no drop from the whole of T, one from its second half: lost
+    d2 = q9.decide(q9_evidence(drop={"alibi": (0.3, 0.2, 0.4)}, whole={"alibi": (0.01, -0.01, 0.03)}))
+    assert {c.name: c.verdict for c in d2.claims}["alibi_extrapolates"] == "refuted"
+
+
+def test_q9_alibi_against_rope_and_t5_is_judged_at_2t_as_well_as_4t():
+    behind = {"alibi_vs_rope_local_x2": (-0.2, -0.25, -0.15)}  # RoPE ahead at 2T only
+    ev = q9_evidence(rel=behind, x2={"learned": (0.4, 0.35, 0.45)})
+    d = q9.decide(ev)
+    c = next(c for c in d.claims if c.name == "alibi_beats_rope_t5")
+    assert c.verdict == "qualified" and "at 2T" in c.because and "in 7 of 8" in c.because, c.because
+    assert d.verdict == "qualified"
+    text = q9.explain(ev, d)
+    assert "ALiBi is clearly behind RoPE, local (block-copy) task at 2T (-0.200" in text.summary
+    assert "-0.20" in text.answer_en and "-0.20" in text.answer_zh
+    every = {f"alibi_vs_{o}_{t}_x{f}": (-0.2, -0.25, -0.15) for o in ("rope", "t5") for t in q9.TASK_NAMES
+             for f in (2, 4)}
+    assert {c.name: c.verdict for c in q9.decide(q9_evidence(rel=every)).claims}["alibi_beats_rope_t5"] == "refuted"
+
+
+def test_q9_summary_places_the_numbers_beside_kazemnejad():
+    ev = q9_evidence(x2={"learned": (0.4, 0.35, 0.45)})  # ALiBi ahead of the T5 bias at 2T on both tasks
+    text = q9.explain(ev, q9.decide(ev))
+    assert "Kazemnejad et al. 2023" in text.summary and "we disagree on the T5 bias" in text.summary
+    rel = {f"alibi_vs_t5_{t}_x2": (-0.2, -0.25, -0.15) for t in q9.TASK_NAMES}
+    ev2 = q9_evidence(rel=rel)
+    assert "we agree that the T5 bias extrapolates better" in q9.explain(ev2, q9.decide(ev2)).summary
+    ev3 = q9_evidence(rel={"alibi_vs_t5_local_x2": (-0.2, -0.25, -0.15)})
+    summary = q9.explain(ev3, q9.decide(ev3)).summary
+    assert "we agree on the local task" in summary and "we disagree on the global task" in summary
+
+
+def _marker_order_free_by_enumeration(length: int, k: int, start: int) -> Fraction:
+    """Every marker position and every sequence: the most frequent symbol so far, ties broken uniformly."""
+    right, count = Fraction(0), 0
+    for m in range(length - 2):
+        others = [i for i in range(length) if i != m]
+        for seq in itertools.product(range(k), repeat=length - 1):
+            x = dict(zip(others, seq, strict=True))
+            for p in range(max(m + 2, start), length):
+                c = [0] * k
+                for i in range(p + 1):
+                    if i != m:
+                        c[x[i]] += 1
+                top = [s for s in range(k) if c[s] == max(c)]
+                right += Fraction(int(x[m + 1] in top), len(top))
+                count += 1
+    return right / count
+
+
+@pytest.mark.parametrize(("length", "k", "start"), [(5, 2, 0), (6, 3, 0), (6, 3, 3), (7, 2, 4)])
+def test_marker_order_free_baseline_is_exact(length, k, start):
+    task = MarkerTask(length=length, n_symbols=k)
+    assert q9.marker_order_free_baseline(task, start) == pytest.approx(
+        float(_marker_order_free_by_enumeration(length, k, start)), abs=1e-12)
+    assert q9.marker_order_free_baseline(task, start) > task.chance_accuracy  # the needle is among the counted
+
+
 # ---------------------------------------------------------------------------------------------------- q10 rule
 def q10_evidence(park=(5.0, 4.0, 6.0), little=(0.2, 0.15, 0.25), lm_ratio=(4.0, 3.0, 5.0),
-                 with_sink=(1.2, 1.0, 1.4), acc_diff=(0.0, -0.01, 0.01), reached=5, minilm=True):
+                 with_sink=(1.2, 1.0, 1.4), acc_diff=(0.0, -0.01, 0.01), reached=5, minilm=True,
+                 acc=(0.95, 0.93, 0.97), growth=(3.0, 2.0, 4.0), logit=(0.1, 0.05, 0.15)):
     conditions = list(q10.CONDITIONS)
-    ev = [Evidence("lm_conditions", conditions), _e("lm_uniform_first_share", 0.0965, unit="share")]
+    ev = [Evidence("lm_conditions", conditions), _e("lm_uniform_first_share", 0.0965, unit="share"),
+          _e("lm_heads", 8, unit="heads"),
+          Evidence("sink_logit_learned_heads", [[logit[0], -logit[0] / 2] * 2] * 2, unit="logit (layer x head)"),
+          _e("sink_logit_learned_max_abs", *logit, unit="logit")]
     for c in conditions:
-        ev += [_steps(f"steps_{c}", reached), _e(f"acc_{c}", 0.99, 0.98, 1.0),
+        ev += [_steps(f"steps_{c}", reached), _e(f"acc_{c}", *acc),
+               _e(f"first_max_ratio_init_{c}", 1.1, 1.0, 1.2, unit="x uniform"),
+               _e(f"first_max_growth_{c}", *growth, unit="x uniform"),
                _e(f"first_max_{c}", 0.3, 0.25, 0.35, unit="share"), _e(f"first_mean_{c}", 0.1, 0.09, 0.11),
                _e(f"first_max_ratio_{c}", *(lm_ratio if c == "softmax" else with_sink), unit="x uniform"),
                _e(f"sink_heads_{c}", 2.0, 1.0, 3.0)]
@@ -367,3 +454,57 @@ def test_q10_rule_is_inconclusive_without_the_encoder_or_when_a_condition_did_no
     d2 = q10.decide(q10_evidence(reached=1))
     assert d2.verdict == "inconclusive" and all(not c.passed for c in d2.checks if c.name.startswith("learned_"))
     assert "lm_first_token_sink inconclusive" in d2.rule
+
+
+def test_q10_no_cost_at_the_ceiling_is_only_qualified():
+    d = q10.decide(q10_evidence(acc=(0.99, 0.98, 1.0)))  # every condition at the ceiling: the accuracy cannot fail
+    c = next(c for c in d.claims if c.name == "sink_costs_nothing")
+    assert c.verdict == "qualified" and d.verdict == "qualified", c.rule
+    assert "no cost detectable at the ceiling" in c.because and "上限" in c.because_zh and "ceiling" in c.rule
+    assert "harder" not in c.would_change and "hard enough" in c.would_change
+    text = q10.explain(q10_evidence(acc=(0.99, 0.98, 1.0)), d)
+    assert "no cost detectable at the ceiling" in text.answer_en and "检测不到代价" in text.answer_zh
+    below = next(c for c in q10.decide(q10_evidence()).claims if c.name == "sink_costs_nothing")
+    assert below.verdict == "confirmed" and "ceiling" not in below.because
+    slow = q10_evidence(acc=(0.99, 0.98, 1.0))
+    slow = [_e(e.name, 2.0, 1.8, 2.2, unit="x") if e.name.startswith("steps_ratio_") else e for e in slow]
+    assert next(c for c in q10.decide(slow).claims if c.name == "sink_costs_nothing").verdict == "refuted"
+    mixed = [_e(e.name, 1.5, 0.5, 2.5, unit="x") if e.name.startswith("steps_ratio_") else e for e in slow]
+    assert next(c for c in q10.decide(mixed).claims if c.name == "sink_costs_nothing").verdict == "inconclusive"
+
+
+def test_q10_first_token_sink_is_judged_against_the_untrained_models():
+    d = q10.decide(q10_evidence(growth=(0.1, -0.3, 0.5)))  # high, but no higher than before training
+    v = {c.name: c.verdict for c in d.claims}
+    assert v["lm_first_token_sink"] == "qualified" and d.verdict == "qualified", d.rule
+    c = next(c for c in d.claims if c.name == "lm_first_token_sink")
+    assert "1.10 [1.00, 1.20]" in c.because and "训练前" in c.because_zh
+    assert "first_max_ratio_init_softmax" in c.evidence
+    straddle = q10.decide(q10_evidence(lm_ratio=(2.1, 1.5, 2.7)))  # the ratio's interval straddles 2x
+    assert {c.name: c.verdict for c in straddle.claims}["lm_first_token_sink"] == "inconclusive"
+    text = q10.explain(q10_evidence(), q10.decide(q10_evidence()))
+    assert "maximum over 8 heads" in text.summary and "before training" in text.summary
+
+
+def test_q10_reports_the_learned_sink_logits():
+    d = q10.decide(q10_evidence(with_sink=(3.5, 3.0, 4.0)))
+    c = next(c for c in d.claims if c.name == "sink_removes_parking")
+    assert "learned sink logits" in c.because and "not an independent second test" in c.because
+    assert "sink_logit_learned_max_abs" in c.evidence and "可学习的 sink logit" in c.because_zh
+    moved = next(c for c in q10.decide(q10_evidence(logit=(2.0, 1.5, 2.5))).claims
+                 if c.name == "sink_removes_parking")
+    assert "moved beyond" in moved.because
+    summary = q10.explain(q10_evidence(), q10.decide(q10_evidence())).summary
+    assert "The learned sink logits (initialised at 0) end at -0.050 to +0.100 per head" in summary
+
+
+def test_learned_sink_logit_is_a_trained_parameter():
+    from attnlab.attention.multihead import MultiHeadAttention
+
+    torch.manual_seed(0)
+    m = MultiHeadAttention(16, 2, sink="learned")
+    assert any(p is m.sink_logits for p in m.parameters()) and m.sink_logits.requires_grad
+    for need in (False, True):  # the fused kernel path and the weights path
+        m.zero_grad()
+        m(torch.randn(3, 5, 16), is_causal=True, need_weights=need)[0].pow(2).sum().backward()
+        assert m.sink_logits.grad is not None and bool((m.sink_logits.grad != 0).all()), need

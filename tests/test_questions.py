@@ -61,7 +61,13 @@ def test_q3_rule_gives_every_outcome(tiny):
     lk, sk = f"dk{large}_unscaled", f"dk{small}_unscaled"
     base = {**_reached_everywhere(ev), "budget_steps": {"value": 800.0},
             f"sat_wrong_gain_{lk}": _est(0.4, 0.3, 0.5), f"grad_ratio_{lk}": _est(0.2, 0.1, 0.3),
-            f"steps_{lk}": NEVER, f"steps_{sk}": NEVER}
+            f"grad_wq_ratio_{lk}": _est(0.3, 0.2, 0.4), f"steps_{lk}": NEVER, f"steps_{sk}": NEVER}
+    # the softmax passes less gradient but W_Q receives more (the missing 1/√d_k): the sub-claim is only qualified
+    grads = {c.name: c.verdict for c in decide("q3", _patch(ev, {**base, f"grad_wq_ratio_{lk}": _est(2.5, 2.3, 2.7)}))
+             .claims}
+    assert grads["gradients_vanish"] == "qualified"
+    assert {c.name: c.verdict for c in decide("q3", _patch(ev, {**base, f"grad_ratio_{lk}": _est(1.5, 1.2, 1.8)}))
+            .claims}["gradients_vanish"] == "refuted"
     _outcomes("q3", ev, {
         "confirmed": base,
         "qualified": {**base, f"steps_{sk}": REACHED, f"steps_ratio_{sk}": _est(1.0, 0.9, 1.1)},
@@ -92,7 +98,8 @@ def test_q1_rule_gives_every_outcome(tiny):
             "relations_covered": _est(3.0, 2.8, 3.0),
             **{f"steps_ratio_{t}_h{top}_h{h}": _est(1.0, 0.9, 1.2) for t in ("multi", "single") for h in heads[:-1]},
             **{f"acc_gain_{t}_h{top}_h{h}": _est(0.0, -0.01, 0.01) for t in ("multi", "single") for h in heads[:-1]},
-            "prunable_multi": _est(0.4, 0.3, 0.5), "prunable_single": _est(0.4, 0.3, 0.5)}
+            "prunable_multi": _est(0.4, 0.3, 0.5), "prunable_single": _est(0.4, 0.3, 0.5),
+            f"steps_ratio_single_h{top}_h1": _est(1.5, 1.3, 1.7)}  # h=8 slower than h=1 on one relation
     better = {**{f"steps_ratio_{t}_h{top}_h{h}": _est(0.4, 0.3, 0.5) for t in ("multi", "single")
                  for h in heads[:-1]}}
     _outcomes("q1", ev, {
@@ -103,6 +110,23 @@ def test_q1_rule_gives_every_outcome(tiny):
                     "prunable_single": _est(0.05, 0.0, 0.1)},
         "inconclusive": {**base, **{f"steps_{t}_h{h}": NEVER for t in ("multi", "single") for h in heads}},
     })
+
+
+def test_q1_more_heads_tying_with_fewer_is_only_qualified(tiny):
+    """A tie (no difference beyond the margins) is "no better", not "worse": qualified, not confirmed."""
+    ev = tiny["q1"].evidence
+    heads = [int(h) for h in next(e for e in ev if e.name == "heads").value]
+    top = heads[-1]
+    tie = {**_reached_everywhere(ev), "budget_steps": {"value": 1000.0},
+           **{f"steps_ratio_{t}_h{top}_h{h}": _est(1.0, 0.9, 1.2) for t in ("multi", "single") for h in heads[:-1]},
+           **{f"acc_gain_{t}_h{top}_h{h}": _est(0.0, -0.01, 0.01) for t in ("multi", "single") for h in heads[:-1]}}
+    verdict = {c.name: c.verdict for c in decide("q1", _patch(ev, tie)).claims}
+    assert verdict["more_not_always_better"] == "qualified"
+    slower = {**tie, f"steps_ratio_single_h{top}_h1": _est(1.5, 1.3, 1.7)}
+    assert {c.name: c.verdict for c in decide("q1", _patch(ev, slower)).claims}["more_not_always_better"] == "confirmed"
+    less_accurate = {**tie, f"acc_gain_multi_h{top}_h1": _est(-0.1, -0.15, -0.05)}
+    assert {c.name: c.verdict for c in decide("q1", _patch(ev, less_accurate)).claims}["more_not_always_better"] \
+        == "confirmed"
 
 
 def test_answers_are_built_from_the_numbers(tiny):

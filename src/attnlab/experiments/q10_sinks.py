@@ -17,11 +17,17 @@ should go away, at no cost. Five sub-claims, each measured:
    learned positions as GPT-2, a BOS token first) trained by next-token prediction on a block-copy stream
    (:class:`attnlab.data.BlockCopyTask` with ``dense=True``): the copies are predictable, the blocks are not,
    so heads that retrieve inside a copy have nothing to retrieve in a block. Per model, the largest
-   first-token share of a head (queries 1 .. T - 1) against the uniform causal share, 5 seeds.
+   first-token share of a head (queries 1 .. T - 1) against the uniform causal share, 5 seeds. Its null is
+   the same statistic of the same model before training (a maximum over heads exceeds the uniform share
+   by itself); the parking must rise over it.
 4. **A sink removes it.** The same models with ``sink="zero"`` (off-by-one) and ``sink="learned"``: does the
    largest first-token share fall below twice the uniform share (no head parks any more)? The paired per-seed
-   drop of that share and the weight the sink takes are reported beside it.
-5. **At no cost.** Paired accuracy on the predictable tokens, and steps to 0.9 there.
+   drop of that share and the weight the sink takes are reported beside it, and so are the learned sink
+   logits after training (trained from 0 like every parameter; if they stay near 0 the learned sink is
+   close to the off-by-one one and not an independent second test).
+5. **At no cost.** Paired accuracy on the predictable tokens, and steps to 0.9 there. When every condition's
+   mean accuracy is at the ceiling (>= 1 - the 0.02 margin) the accuracy half cannot fail, so a pass there is
+   only qualified: no cost detectable at the ceiling.
 
 All models train for the same fixed budget (sinks form with training, so there is no early stop); the
 accuracy on the predictable tokens and the steps to reach 0.9 there are the convergence check.
@@ -80,6 +86,9 @@ PARK_FACTOR = 2.0  # a share at least twice the uniform share counts as parked
 LITTLE = 0.5  # norm-based share below half the weight share: the parked weight carries little
 MIN_DROP = 0.05  # first-token share removed by a sink: a drop whose interval lies above this
 ACC_MARGIN = 0.02  # accuracy cost within this is no cost
+CEILING = 1.0 - ACC_MARGIN  # every condition's mean accuracy at or above this: no accuracy cost beyond the margin can
+#   show (the paired difference of two means >= CEILING lies within ACC_MARGIN), so the accuracy test cannot fail
+SINK_MOVED = 0.5  # a learned sink logit within +-this of its initial 0 scales the sink's pull e^σ by under 1.65
 STEP_MARGIN = 1.5  # steps ratio beyond this is a cost
 START = 1  # first query counted in the first-token share (query 0 can only see key 0)
 RATIO = (0.0, None)
@@ -152,8 +161,10 @@ def _lm_task(config: dict[str, Any]):
 
 
 def lm_trial(config: dict[str, Any]) -> dict[str, Any]:
-    """Train one sink condition for one seed for a fixed budget; accuracy, steps and attention on the first token."""
+    """Train one sink condition for one seed for a fixed budget; accuracy, steps and attention on the first token
+    (after training and, as the statistic's null, at initialisation), and the learned sink logits (L, H)."""
     from attnlab.analysis.sinks import first_token_share, sink_mass
+    from attnlab.attention.multihead import MultiHeadAttention
     from attnlab.models import TransformerLM
 
     task = _lm_task(config)
@@ -161,6 +172,10 @@ def lm_trial(config: dict[str, Any]) -> dict[str, Any]:
     model = TransformerLM(vocab_size=task.vocab_size, d_model=d, n_heads=4, n_layers=2, d_ff=2 * d,
                           max_len=task.seq_len, positions="learned", tie_embeddings=False,
                           **VARIANT_KW[config["condition"]])
+    test = task.sample(config["n_eval"], torch.Generator().manual_seed(20_000 + config["seed"]))
+    model.eval()
+    with torch.no_grad():  # the same statistic before any training: what a max over heads gives by itself
+        first_init = first_token_share(model(test.inputs, need_weights=True).attentions, START)  # (L, H)
     probe = task.sample(128, torch.Generator().manual_seed(10_000 + config["seed"]))  # the learning curve's batch
     curve: list[list[float]] = []
 
@@ -171,14 +186,15 @@ def lm_trial(config: dict[str, Any]) -> dict[str, Any]:
     out = fit(model, task, steps=config["steps"], lr=config["lr"], batch_size=config["batch_size"],
               threshold=THRESHOLD, seed=config["seed"], eval_every=config["steps"], early_stop=False, callback=track)
     model.eval()
-    test = task.sample(config["n_eval"], torch.Generator().manual_seed(20_000 + config["seed"]))
     with torch.no_grad():
         weights = model(test.inputs, need_weights=True).attentions  # per layer (B, H, T, T)
     first = first_token_share(weights, START)  # (L, H)
+    sink_logits = [m.sink_logits.detach().tolist() for m in model.modules()
+                   if isinstance(m, MultiHeadAttention) and m.sink_logits is not None]  # (L, H), trained from 0
     return {"accuracy": predictable_accuracy(model, test), "lm_accuracy": out["accuracy"],
             "steps_to_threshold": next((int(s) for s, a in curve if a >= THRESHOLD), None), "curve": curve,
-            "first_share": first.tolist(), "sink_mass": sink_mass(weights, START).tolist(),
-            "seq_len": task.seq_len}
+            "first_share": first.tolist(), "first_share_init": first_init.tolist(),
+            "sink_mass": sink_mass(weights, START).tolist(), "sink_logits": sink_logits, "seq_len": task.seq_len}
 
 
 def _settings(profile: str) -> dict[str, Any]:
@@ -230,6 +246,10 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                  f"causal attention over queries {START} .. {seq_len - 1} (exact)",
                  label_zh=f"均匀因果注意力给首个 token 的份额,查询 {START} .. {seq_len - 1}(精确值)"),
     ]
+    shape = lms[0].measurements["first_share"]  # (L, H)
+    ev.append(Evidence("lm_heads", len(shape) * len(shape[0]), unit="heads", label="heads per trained LM (layers x "
+                       "heads): the largest first-token share is a maximum over them",
+                       label_zh="每个训练的语言模型中的头数(层数 x 头数):最大首 token 份额是在这些头上取的最大值"))
     for base, value in task.baselines().items():
         ev.append(Evidence(f"baseline_{base}", value, unit="accuracy", bounds=ACC,
                            label=f"predictable tokens: {base.replace('_', '-')} baseline (exact)",
@@ -241,6 +261,8 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         per[c] = {"acc": [x["accuracy"] for x in m], "max": [_max_head(x["first_share"]) for x in m],
                   "mean": [_mean_head(x["first_share"]) for x in m],
                   "steps": [x["steps_to_threshold"] for x in m]}
+        if all("first_share_init" in x for x in m):
+            per[c]["init"] = [_max_head(x["first_share_init"]) for x in m]
         name, name_zh = VARIANT_LABEL[c], VARIANT_ZH[c]
         ev.append(stats.evidence_from(f"acc_{c}", per[c]["acc"], unit="accuracy", bounds=ACC,
                                       label=f"accuracy on the predictable tokens, {name}",
@@ -255,6 +277,30 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                                       bounds=RATIO, label=f"largest first-token share of a head over the uniform "
                                                           f"share, {name}",
                                       label_zh=f"单个头给首个 token 的最大份额 / 均匀份额,{name_zh}"))
+        if "init" in per[c]:
+            init = [v / uniform for v in per[c]["init"]]
+            ev.append(stats.evidence_from(f"first_max_ratio_init_{c}", init, unit="x uniform", bounds=RATIO,
+                                          label=f"the same ratio at initialisation (untrained, same seed and test "
+                                                f"batch): the statistic's null, {name}",
+                                          label_zh=f"初始化时(未训练,同一种子和测试批)的同一比值:该统计量的零假设参照,"
+                                                   f"{name_zh}"))
+            ev.append(stats.paired_evidence(f"first_max_growth_{c}", [v / uniform for v in per[c]["max"]], init,
+                                            unit="x uniform", bounds=(None, None),
+                                            label=f"largest first-token share over uniform, trained minus "
+                                                  f"initialisation, {name}",
+                                            label_zh=f"单个头给首个 token 的最大份额 / 均匀份额,训练后减去初始化时,"
+                                                     f"{name_zh}"))
+        if c == "learned" and all(x.get("sink_logits") for x in m):
+            logits = [x["sink_logits"] for x in m]  # per seed (L, H)
+            heads = [[sum(r[l][h] for r in logits) / len(logits) for h in range(len(logits[0][0]))]
+                     for l in range(len(logits[0]))]
+            ev.append(Evidence("sink_logit_learned_heads", heads, unit="logit (layer x head)",
+                               label="learned sink logit per head after training (mean over seeds; initialised at 0)",
+                               label_zh="训练后每个头的可学习 sink logit(各种子平均;初始值为 0)"))
+            ev.append(stats.evidence_from("sink_logit_learned_max_abs", [max(abs(v) for row in r for v in row)
+                                                                         for r in logits], unit="logit",
+                                          bounds=(0, None), label="largest |learned sink logit| of a head, per model",
+                                          label_zh="每个模型中各头可学习 sink logit 绝对值的最大值"))
         ev.append(stats.evidence_from(f"first_mean_{c}", per[c]["mean"], unit="share", bounds=ACC,
                                       label=f"first-token share averaged over heads and layers, {name}",
                                       label_zh=f"首个 token 的份额,对头和层取平均,{name_zh}"))
@@ -422,6 +468,30 @@ _MORE_SEEDS = ("More seeds (or sentences), so that the intervals that straddle t
                "增加种子数(或句子数),使跨过界线的区间落到它的一侧。")
 
 
+def at_ceiling(ev: EvidenceSet | dict) -> bool:
+    """Every condition's mean accuracy on the predictable tokens is at least :data:`CEILING`: then no paired
+    accuracy difference can lie beyond -:data:`ACC_MARGIN`, and the accuracy half of "no cost" cannot fail."""
+    return all(ev[f"acc_{c}"].number >= CEILING for c in ev["lm_conditions"].value)
+
+
+def _learned_logits(ev: EvidenceSet | dict) -> tuple[str, str] | None:
+    """Where the learned sink logits ended, in words (English, Chinese), or None without that evidence."""
+    if "sink_logit_learned_heads" not in ev:
+        return None
+    flat = [v for row in ev["sink_logit_learned_heads"].value for v in row]
+    big = ev["sink_logit_learned_max_abs"]
+    lo, hi = min(flat), max(flat)
+    near = rules.interval(big)[1] < SINK_MOVED
+    tail = ((f"within ±{SINK_MOVED} of 0: the learned sink stayed close to the off-by-one sink (logit 0), so it is "
+             "not an independent second test",
+             f"在 0 的 ±{SINK_MOVED} 以内:可学习的 sink 几乎停在 off-by-one sink(logit 0)上,因此并不是独立的第二个检验")
+            if near else (f"moved beyond ±{SINK_MOVED} from 0", f"离开 0 超过 ±{SINK_MOVED}"))
+    return (f"the learned sink logits (initialised at 0) end at {lo:+.3f} to {hi:+.3f} per head (mean over seeds; "
+            f"largest |logit| per model {rules.fmt(big)}), {tail[0]}",
+            f"可学习的 sink logit(初始值为 0)训练后每个头在 {lo:+.3f} 到 {hi:+.3f} 之间(各种子平均;"
+            f"每个模型的最大绝对值 {rules.fmt(big)}),{tail[1]}")
+
+
 def decide(evidence: list[Evidence]) -> Decision:
     ev = EvidenceSet(evidence)
     conditions = list(ev["lm_conditions"].value)
@@ -508,11 +578,19 @@ def decide(evidence: list[Evidence]) -> Decision:
 
     def lm_sink() -> rules.Ruling:
         lo, hi = rules.interval(ratio)
-        verdict = "confirmed" if lo > PARK_FACTOR else "refuted" if hi < PARK_FACTOR else "inconclusive"
+        growth = ev["first_max_growth_softmax"]
+        grew = rules.interval(growth)[0] > 0
+        verdict = ("confirmed" if lo > PARK_FACTOR and grew else "qualified" if lo > PARK_FACTOR
+                   else "refuted" if hi < PARK_FACTOR else "inconclusive")
         u = ev["lm_uniform_first_share"].number
+        init = ev["first_max_ratio_init_softmax"]
         change = {
-            "confirmed": (f"A ratio whose interval reaches down to {PARK_FACTOR:g}x uniform.",
-                          f"该比值的区间向下达到均匀份额的 {PARK_FACTOR:g} 倍。"),
+            "confirmed": (f"A ratio whose interval reaches down to {PARK_FACTOR:g}x uniform, or a rise over the "
+                          "untrained model whose interval reaches 0.",
+                          f"该比值的区间向下达到均匀份额的 {PARK_FACTOR:g} 倍,或相对未训练模型的增幅区间达到 0。"),
+            "qualified": ("A rise over the untrained model whose interval lies above 0 (confirmed), or a ratio below "
+                          f"{PARK_FACTOR:g}x uniform (refuted).",
+                          f"相对未训练模型的增幅区间高于 0(成立),或该比值低于均匀份额的 {PARK_FACTOR:g} 倍(不成立)。"),
             "refuted": (f"A ratio whose interval lies above {PARK_FACTOR:g}x uniform, e.g. after longer training "
                         "(sinks form with training).",
                         f"该比值的区间高于均匀份额的 {PARK_FACTOR:g} 倍,例如训练更久之后(sink 随训练形成)。"),
@@ -522,12 +600,16 @@ def decide(evidence: list[Evidence]) -> Decision:
             verdict,
             f"{verdict}: in causal LMs trained with softmax, the head that attends most to the first token gives it "
             f"{rules.fmt(ev['first_max_softmax'])} of its weight, {rules.fmt(ratio, 2)} times the uniform share "
-            f"{u:.3f}; {rules.fmt(ev['sink_heads_softmax'], 1)} heads reach {PARK_FACTOR:g}x. Rule: confirmed if the "
-            f"ratio's interval lies above {PARK_FACTOR:g}, refuted if below, else inconclusive.",
+            f"{u:.3f}; {rules.fmt(ev['sink_heads_softmax'], 1)} heads reach {PARK_FACTOR:g}x; the same statistic of "
+            f"the untrained models (the null of a maximum over heads) is {rules.fmt(init, 2)}, a paired rise of "
+            f"{rules.fmt(growth, 2)}. Rule: confirmed if the ratio's interval lies above {PARK_FACTOR:g} and the "
+            f"rise's above 0; qualified if above {PARK_FACTOR:g} without a rise over the untrained models; refuted "
+            f"if below {PARK_FACTOR:g}; else inconclusive.",
             f"In our causal LMs trained with softmax, the head that attends most to the first token gives it "
-            f"{rules.fmt(ratio, 2)} times the uniform causal share {u:.3f}.",
+            f"{rules.fmt(ratio, 2)} times the uniform causal share {u:.3f}; before training the same statistic is "
+            f"{rules.fmt(init, 2)} (paired rise {rules.fmt(growth, 2)}).",
             f"在用 softmax 训练的因果语言模型中,最关注首个 token 的头给它的注意力是均匀因果份额 {u:.3f} 的 "
-            f"{rules.fmt(ratio, 2)} 倍。",
+            f"{rules.fmt(ratio, 2)} 倍;训练前同一统计量为 {rules.fmt(init, 2)}(配对增幅 {rules.fmt(growth, 2)})。",
             *change)
 
     def sink_removes() -> rules.Ruling:
@@ -544,6 +626,8 @@ def decide(evidence: list[Evidence]) -> Decision:
                        f"{ev[f'sink_mass_{c}'].number:.3f} of the weight)" for c in variants)
         zh = ";".join(f"{VARIANT_ZH[c]}:{rules.fmt(ev[f'first_max_ratio_{c}'], 2)}(sink 拿走 "
                       f"{ev[f'sink_mass_{c}'].number:.3f} 的权重)" for c in variants)
+        logit = _learned_logits(ev)
+        logit_en, logit_zh = (f"; {logit[0]}", f";{logit[1]}") if logit else ("", "")
         change = {
             "confirmed": (f"A variant whose largest first-token share reaches {PARK_FACTOR:g}x uniform (interval).",
                           f"某个变体中单个头给首个 token 的最大份额达到均匀份额的 {PARK_FACTOR:g} 倍(区间)。"),
@@ -557,13 +641,13 @@ def decide(evidence: list[Evidence]) -> Decision:
         }[verdict]
         return rules.Ruling(
             verdict,
-            f"{verdict}: {per}. Rule: confirmed if with every variant the largest first-token share lies below "
-            f"{PARK_FACTOR:g}x uniform (interval: no head parks any more), refuted if with every variant it still lies "
-            "above, qualified if it is gone with some variants, else inconclusive.",
+            f"{verdict}: {per}{logit_en}. Rule: confirmed if with every variant the largest first-token share lies "
+            f"below {PARK_FACTOR:g}x uniform (interval: no head parks any more), refuted if with every variant it "
+            "still lies above, qualified if it is gone with some variants, else inconclusive.",
             f"The largest first-token share of a head, in uniform shares: with softmax {rules.fmt(ratio, 2)}; "
-            f"{en}; it lies below {PARK_FACTOR:g}x with {len(gone)} of {len(variants)} sink variants.",
+            f"{en}; it lies below {PARK_FACTOR:g}x with {len(gone)} of {len(variants)} sink variants{logit_en}.",
             f"单个头给首个 token 的最大份额(以均匀份额为单位):softmax:{rules.fmt(ratio, 2)};{zh};"
-            f"{len(variants)} 个 sink 变体中有 {len(gone)} 个低于 {PARK_FACTOR:g} 倍。",
+            f"{len(variants)} 个 sink 变体中有 {len(gone)} 个低于 {PARK_FACTOR:g} 倍{logit_zh}。",
             *change)
 
     def no_cost() -> rules.Ruling:
@@ -576,8 +660,16 @@ def decide(evidence: list[Evidence]) -> Decision:
                 worse.append(c)
             elif lo > -ACC_MARGIN and s_hi < STEP_MARGIN:
                 fine.append(c)
-        verdict = ("confirmed" if len(fine) == len(variants) else "refuted" if len(worse) == len(variants)
-                   else "qualified" if fine else "inconclusive")
+        ceiling = at_ceiling(ev)
+        verdict = ("confirmed" if len(fine) == len(variants) and not ceiling
+                   else "refuted" if len(worse) == len(variants) else "qualified" if fine else "inconclusive")
+        accs = ", ".join(f"{VARIANT_SHORT[c]} {ev[f'acc_{c}'].number:.3f}" for c in conditions)
+        accs_zh = "、".join(f"{VARIANT_SHORT[c]} {ev[f'acc_{c}'].number:.3f}" for c in conditions)
+        ceil_en = (f" Every condition is at the ceiling (mean accuracy {accs}, all >= {CEILING:g}), where no accuracy "
+                   f"cost beyond {ACC_MARGIN} can show: no cost detectable at the ceiling, only the step ratios tested."
+                   if ceiling else "")
+        ceil_zh = (f"所有条件都在准确率上限处(平均准确率 {accs_zh},均 >= {CEILING:g}),在那里不可能出现超过 "
+                   f"{ACC_MARGIN} 的准确率代价:在上限处检测不到代价,真正被检验的只有步数比。" if ceiling else "")
         per = "; ".join(f"{VARIANT_LABEL[c]}: accuracy {rules.fmt(ev[f'acc_diff_{c}'])}, steps "
                         f"{rules.fmt(ev[f'steps_ratio_{c}'], 2)}x" for c in variants)
         per_zh = ";".join(f"{VARIANT_ZH[c]}:准确率差 {rules.fmt(ev[f'acc_diff_{c}'])},步数为 "
@@ -586,8 +678,13 @@ def decide(evidence: list[Evidence]) -> Decision:
             "confirmed": (f"A variant losing more than {ACC_MARGIN} accuracy or needing over {STEP_MARGIN}x the "
                           "steps (interval).",
                           f"某个变体的准确率损失超过 {ACC_MARGIN},或所需步数超过 {STEP_MARGIN} 倍(区间)。"),
-            "qualified": ("Every variant within the margins (confirmed), or every one beyond them (refuted).",
-                          "所有变体都在界限之内(成立),或都超出界限(不成立)。"),
+            "qualified": (("A task hard enough that some condition's mean accuracy falls below "
+                           f"{CEILING:g}, with every variant still within the margins (confirmed), or every variant "
+                           "beyond them (refuted).",
+                           f"换一个足够难、使某个条件的平均准确率低于 {CEILING:g} 的任务,且所有变体仍在界限之内(成立),"
+                           "或所有变体都超出界限(不成立)。") if ceiling and len(fine) == len(variants) else
+                          ("Every variant within the margins (confirmed), or every one beyond them (refuted).",
+                           "所有变体都在界限之内(成立),或都超出界限(不成立)。")),
             "refuted": (f"A variant whose accuracy interval lies above -{ACC_MARGIN} and whose step ratio's lies "
                         f"below {STEP_MARGIN}.",
                         f"某个变体的准确率差区间高于 -{ACC_MARGIN},且步数比区间低于 {STEP_MARGIN}。"),
@@ -595,13 +692,16 @@ def decide(evidence: list[Evidence]) -> Decision:
         }[verdict]
         return rules.Ruling(
             verdict,
-            f"{verdict}: variant minus softmax (paired): {per}. Rule: confirmed if for every variant the accuracy "
-            f"interval lies above -{ACC_MARGIN} and the step ratio's below {STEP_MARGIN}; refuted if every variant is "
-            "worse beyond these; qualified if some are fine; else inconclusive.",
+            f"{verdict}: variant minus softmax (paired): {per}; mean accuracy {accs}. Rule: confirmed if for every "
+            f"variant the accuracy interval lies above -{ACC_MARGIN} and the step ratio's below {STEP_MARGIN}, and "
+            f"some condition's mean accuracy lies below the ceiling {CEILING:g}; qualified if every variant is fine "
+            "but every condition is at the ceiling (no cost detectable at the ceiling: the accuracy test cannot fail "
+            "there), or if some variants are fine; refuted if every variant is worse beyond these; else inconclusive.",
             f"Against softmax (paired, accuracy on the predictable tokens and steps to {THRESHOLD}): {per}; "
-            f"{len(fine)} of {len(variants)} variants stay within -{ACC_MARGIN} accuracy and {STEP_MARGIN}x the steps.",
+            f"{len(fine)} of {len(variants)} variants stay within -{ACC_MARGIN} accuracy and {STEP_MARGIN}x the steps."
+            + ceil_en,
             f"与 softmax 相比(配对;可预测 token 上的准确率和达到 {THRESHOLD} 的步数):{per_zh};"
-            f"{len(variants)} 个变体中有 {len(fine)} 个在 -{ACC_MARGIN} 准确率和 {STEP_MARGIN} 倍步数以内。",
+            f"{len(variants)} 个变体中有 {len(fine)} 个在 -{ACC_MARGIN} 准确率和 {STEP_MARGIN} 倍步数以内。" + ceil_zh,
             *change)
 
     c1 = rules.claim("encoder_parks", "Heads of a pretrained encoder park their weight on [CLS]/[SEP].", [minilm],
@@ -613,14 +713,17 @@ def decide(evidence: list[Evidence]) -> Decision:
                      carries_little,
                      statement_zh="停放的权重几乎不传递信息(按权重 x ‖value‖ 计)。")
     c3 = rules.claim("lm_first_token_sink", "Causal LMs trained with softmax park weight on the first token.",
-                     learned[:1], ["first_max_ratio_softmax", "first_max_softmax", "sink_heads_softmax"], lm_sink,
+                     learned[:1], ["first_max_ratio_softmax", "first_max_softmax", "sink_heads_softmax",
+                                   "first_max_ratio_init_softmax", "first_max_growth_softmax"], lm_sink,
                      statement_zh="用 softmax 训练的因果语言模型把权重停放在首个 token 上。")
     c4 = rules.claim("sink_removes_parking", "A sink (off-by-one or learned logit) removes the parking.",
                      [*learned, has_sink], [f"first_max_ratio_{c}" for c in variants]
-                     + [f"first_max_drop_{c}" for c in variants] + [f"sink_mass_{c}" for c in variants],
+                     + [f"first_max_drop_{c}" for c in variants] + [f"sink_mass_{c}" for c in variants]
+                     + [n for n in ("sink_logit_learned_heads", "sink_logit_learned_max_abs") if n in ev],
                      sink_removes, statement_zh="加一个 sink(off-by-one 或可学习的 logit)就能消除这种停放。")
     c5 = rules.claim("sink_costs_nothing", "The sink variants learn as well and as fast.", learned,
-                     [f"acc_diff_{c}" for c in variants] + [f"steps_ratio_{c}" for c in variants], no_cost,
+                     [f"acc_diff_{c}" for c in variants] + [f"steps_ratio_{c}" for c in variants]
+                     + [f"acc_{c}" for c in conditions], no_cost,
                      statement_zh="带 sink 的变体学得一样好、一样快。")
     claims = (c1, c2, c3, c4, c5)
     checks = [minilm, *learned]
@@ -666,6 +769,23 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
                                          f"{ev[f'sink_mass_{c}'].number:.3f} of the weight" for c in kept)
                      + ": within this training budget most of the weight parked on the first token did not move to "
                        "the sink.")
+    if "first_max_ratio_init_softmax" in ev and "lm_heads" in ev:
+        drops = [c for c in conditions[1:] if rules.interval(ev[f"first_max_drop_{c}"])[0] <= 0]
+        parts.append(f"The null for the largest-head statistic (a maximum over {ev['lm_heads'].number:.0f} heads) "
+                     "is the same statistic before training: "
+                     f"{rules.fmt(ev['first_max_ratio_init_softmax'], 2)}x uniform with softmax, a paired rise of "
+                     f"{rules.fmt(ev['first_max_growth_softmax'], 2)} with training; no control key position was "
+                     "measured in the trained models.")
+        if drops:
+            parts.append("The paired drop of that share with a sink includes 0 ("
+                         + "; ".join(f"{VARIANT_LABEL[c]} {rules.fmt(ev[f'first_max_drop_{c}'])}" for c in drops)
+                         + f"), so the verdict on the sinks rests on the level staying above {PARK_FACTOR:g}x uniform, "
+                           "not on a measured absence of change.")
+    else:
+        parts.append("The largest-head statistic (a maximum over heads) has no null reference in these runs.")
+    logit = _learned_logits(ev)
+    if logit:
+        parts.append(logit[0][0].upper() + logit[0][1:] + ".")
     summary = " ".join(parts) + " " + decision.rule
     answer_en, answer_zh = _answer(ev, decision)
     if decision.verdict == "inconclusive":
@@ -681,6 +801,7 @@ _CARRIES = {"confirmed": ("so the parked weight changes the output little", "所
             "inconclusive": ("so it is not settled how much the parked weight changes the output",
                              "所以还不能判断停放的权重对输出影响多大")}
 _LM_SINK = {"confirmed": ("a first-token sink", "出现了首 token 汇聚"), "refuted": ("no sink", "没有汇聚"),
+            "qualified": ("high, but no higher than before training", "偏高,但不高于训练前"),
             "inconclusive": ("not clearly a sink", "是否汇聚尚不明确")}
 _REMOVES = {"confirmed": ("no head parks any more", "不再有头停放权重"),
             "qualified": ("the parking is gone with some sinks only", "只有部分 sink 消除了停放"),
@@ -729,6 +850,9 @@ def _answer(ev: EvidenceSet, decision: Decision) -> tuple[str, str]:
     each = (" respectively", "分别") if len(variants) > 1 else ("", "")
     lm, removes = _LM_SINK[v["lm_first_token_sink"]], _REMOVES[v["sink_removes_parking"]]
     cost = _COST[v["sink_costs_nothing"]]
+    if v["sink_costs_nothing"] == "qualified" and at_ceiling(ev):
+        cost = (f"no cost detectable at the ceiling (every variant's accuracy >= {CEILING:g}, where no accuracy cost "
+                "could show)", f"在准确率上限处检测不到代价(每个变体的准确率都 >= {CEILING:g},那里显示不出准确率代价)")
     en.append(f"In our small causal LMs trained with softmax, the head that attends most to the first token gives it "
               f"{r0:.1f}x the uniform share ({lm[0]}); with a sink key it is {with_sink}, so {removes[0]}, and "
               f"accuracy on the predictable tokens changes by {acc}{each[0]}: {cost[0]}.")

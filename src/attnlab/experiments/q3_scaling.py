@@ -5,9 +5,11 @@ the largest) and then the gradients are hard to update with. Three sub-claims, e
 
 1. **Large logits saturate the softmax.** At initialisation, in the regime that is then trained, the share
    of query rows whose largest attention weight exceeds 0.9.
-2. **Then the gradients vanish.** The mean norm of ∂L/∂s at the softmax input per query row
-   (:func:`attnlab.analysis.softmax.softmax_probe`), at initialisation: a saturated softmax's Jacobian
-   diag(a) - aaᵀ is near zero.
+2. **Then the gradients vanish.** Two gradients in early training, paired against 1/√d_k: the mean norm of
+   ∂L/∂s at the softmax input per query row (:func:`attnlab.analysis.softmax.softmax_probe`), which a
+   saturated softmax's Jacobian diag(a) - aaᵀ makes small, and the norm of ∂L/∂W_Q, what the parameters
+   receive. They differ by the temperature itself: ∂L/∂(q·k) = t · ∂L/∂s, so 1/√d_k shrinks the scaled
+   model's gradient at the raw scores by √d_k while it keeps its softmax out of saturation.
 3. **So training is hard.** Steps to 0.95 accuracy on key-value lookup (:class:`attnlab.data.LookupTask`),
    where one attention layer must put its weight on the one matching key out of 16.
 
@@ -213,6 +215,10 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                 f"grad_ratio_{k}", [_early(m, "grad_scores") for m in other], [_early(m, "grad_scores") for m in ref],
                 label=f"‖∂L/∂s‖ {early}, logits × {t} over × 1/√d_k, d_k={dk}", unit="x",
                 label_zh=f"{early_zh}的 ‖∂L/∂s‖ 之比:乘 {t} 比乘 1/√d_k,d_k={dk}"))
+            ev.append(stats.paired_ratio_evidence(
+                f"grad_wq_ratio_{k}", [_early(m, "grad_w_q") for m in other], [_early(m, "grad_w_q") for m in ref],
+                label=f"‖∂L/∂W_Q‖ {early}, logits × {t} over × 1/√d_k, d_k={dk}", unit="x",
+                label_zh=f"{early_zh}的 ‖∂L/∂W_Q‖ 之比:乘 {t} 比乘 1/√d_k,d_k={dk}"))
             ev.append(stats.paired_evidence(
                 f"sat_wrong_gain_{k}", [_early(m, "saturated_wrong") for m in other],
                 [_early(m, "saturated_wrong") for m in ref],
@@ -313,21 +319,40 @@ def decide(evidence: list[Evidence]) -> Decision:
             f"配对差的区间落到 {MIN_SATURATION_GAIN} 以下。")
 
     def vanishes() -> rules.Ruling:
-        ratio = ev[f"grad_ratio_{large_key}"]
-        if isinstance(ratio.value, str):
-            return rules.Ruling("inconclusive", "inconclusive: the gradient ratio is undefined")
+        ratio, wq = ev[f"grad_ratio_{large_key}"], ev.get(f"grad_wq_ratio_{large_key}")
+        if isinstance(ratio.value, str) or wq is None or isinstance(wq.value, str):
+            return rules.Ruling("inconclusive", "inconclusive: a gradient ratio is undefined or missing")
         lo, hi = rules.interval(ratio)
-        verdict = "confirmed" if hi < MAX_GRAD_RATIO else "refuted" if lo > 1.0 else "inconclusive"
+        wlo, whi = rules.interval(wq)
+        softmax_small = hi < MAX_GRAD_RATIO
+        params_small = whi < MAX_GRAD_RATIO
+        if softmax_small and params_small:
+            verdict = "confirmed"
+        elif lo > 1.0:
+            verdict = "refuted"
+        elif softmax_small and wlo > 1.0:
+            verdict = "qualified"
+        else:
+            verdict = "inconclusive"
         return rules.Ruling(
             verdict,
-            f"{verdict}: at d_k={large}, in early training the gradient at the softmax input of a query row is "
-            f"{rules.fmt(ratio)} times the scaled model's (paired, geometric mean). Rule: confirmed if the ratio's "
-            f"interval lies below {MAX_GRAD_RATIO}, refuted if above 1, else inconclusive.",
-            f"The gradient reaching the scores through the softmax is {rules.fmt(ratio, 2)} times the scaled "
-            "model's in early training.",
-            f"训练初期经 softmax 传到打分上的梯度只有缩放模型的 {rules.fmt(ratio, 2)} 倍。",
-            f"A gradient ratio whose interval lies above {MAX_GRAD_RATIO}.",
-            f"梯度之比的区间高于 {MAX_GRAD_RATIO}。")
+            f"{verdict}: at d_k={large}, in early training, unscaled over scaled (paired, geometric mean): the "
+            f"gradient at the softmax input of a query row {rules.fmt(ratio)}, the gradient reaching W_Q "
+            f"{rules.fmt(wq)}. "
+            f"Rule: confirmed if both intervals lie below {MAX_GRAD_RATIO} (the parameters get less gradient); "
+            f"qualified if only the softmax-input gradient does and W_Q's lies above 1 (the softmax passes less, but "
+            f"the missing 1/√d_k multiplier more than makes up for it); refuted if the softmax-input ratio lies "
+            "above 1; else inconclusive.",
+            f"Through the saturated softmax the unscaled model passes {rules.fmt(ratio, 2)} times the scaled model's "
+            f"gradient, but its W_Q receives {rules.fmt(wq, 2)} times as much: ∂L/∂(q·k) is the softmax-input "
+            "gradient times the temperature, and the scaled model's temperature is 1/√d_k. What vanishes is the "
+            "gradient's share on the right key, not its size; Adam's updates do not scale with the size anyway.",
+            f"经过饱和的 softmax,不缩放模型传回的梯度是缩放模型的 {rules.fmt(ratio, 2)} 倍,但它的 W_Q 收到的梯度却是"
+            f" {rules.fmt(wq, 2)} 倍:∂L/∂(q·k) 等于 softmax 输入处的梯度乘以温度,而缩放模型的温度是 1/√d_k。"
+            "消失的是梯度落在正确键上的那部分,而不是梯度的大小;何况 Adam 的更新幅度本就不随梯度大小变化。",
+            f"W_Q's gradient ratio falling below {MAX_GRAD_RATIO} too (confirmed), or the softmax-input ratio rising "
+            "above 1 (refuted).",
+            f"W_Q 的梯度之比也低于 {MAX_GRAD_RATIO}(成立),或 softmax 输入处的梯度之比高于 1(不成立)。")
 
     def hard(dk: int) -> rules.Ruling:
         steps, ratio = ev[f"steps_{_key(dk, '1')}"], ev[f"steps_ratio_{_key(dk, '1')}"]
@@ -361,7 +386,7 @@ def decide(evidence: list[Evidence]) -> Decision:
                          "softmax_1_2_10_max"], saturates,
                         statement_zh=f"不缩放时,过大的 logits 会让 softmax 饱和(d_k={large})。")
     c_grad = rules.claim("gradients_vanish", f"A saturated softmax passes little gradient (d_k={large}).", [],
-                         [f"grad_ratio_{large_key}", f"grad_{large_key}"], vanishes,
+                         [f"grad_ratio_{large_key}", f"grad_wq_ratio_{large_key}", f"grad_{large_key}"], vanishes,
                          statement_zh=f"饱和的 softmax 几乎传不回梯度(d_k={large})。")
     c_large = rules.claim("training_hard_large_dk", f"Without scaling training is hard (d_k={large}).", checks,
                           [f"steps_{large_key}", f"steps_ratio_{large_key}", f"acc_{large_key}"], lambda: hard(large),
@@ -386,6 +411,11 @@ def decide(evidence: list[Evidence]) -> Decision:
     return Decision(verdict, rule, checks, claims)
 
 
+def _fmt_opt(ev: EvidenceSet, name: str, digits: int = 3) -> str:
+    """An evidence item as text, or "not measured" in results from before it existed."""
+    return rules.fmt(ev[name], digits) if name in ev else "not measured"
+
+
 def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     ev = EvidenceSet(evidence)
     dks = _dks(ev)
@@ -398,8 +428,9 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     lk = _key(large, "1")
     summary = ("One attention layer learning key-value lookup, only the logit temperature changed: " + "; ".join(parts)
                + f". In early training at d_k={large}, {rules.fmt(ev[f'sat_wrong_{lk}'])} of unscaled query "
-               f"rows are saturated on a wrong key and the gradient at the softmax input is "
-               f"{rules.fmt(ev[f'grad_ratio_{lk}'])} times the scaled model's. " + decision.rule)
+               f"rows are saturated on a wrong key, the gradient at the softmax input is "
+               f"{rules.fmt(ev[f'grad_ratio_{lk}'])} times the scaled model's and the gradient reaching W_Q "
+               f"{_fmt_opt(ev, f'grad_wq_ratio_{lk}')} times. " + decision.rule)
     big_steps, big_ref = ev[f"steps_{lk}"], ev[f"steps_{_key(large, REFERENCE)}"]
     k, n = rules.reached_count(big_steps)
     small_ratio, big_ratio = ev[f"steps_ratio_{_key(small, '1')}"], ev[f"steps_ratio_{lk}"]
@@ -408,9 +439,13 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     grad = ev[f"grad_ratio_{lk}"]
     gr = grad.value if isinstance(grad.value, str) else f"{grad.number:.2f}"
     ref_steps = big_ref.value if isinstance(big_ref.value, str) else f"{big_ref.number:.0f}"
+    wq = _fmt_opt(ev, f"grad_wq_ratio_{lk}", 2)
+    acc_unscaled, budget = ev[f"acc_{lk}"].number, int(ev["budget_steps"].number)
     if k < n:
-        hard_en = f"{n - k} of {n} unscaled runs never learn the task that 1/√d_k learns in about {ref_steps} steps"
-        hard_zh = f"{n} 次不缩放的运行中有 {n - k} 次学不会 1/√d_k 约 {ref_steps} 步就能学会的任务"
+        hard_en = (f"{n - k} of {n} unscaled runs do not reach {THRESHOLD} within {budget} steps (accuracy "
+                   f"{acc_unscaled:.2f}) on a task that 1/√d_k learns in about {ref_steps}")
+        hard_zh = (f"{n} 次不缩放的运行中有 {n - k} 次在 {budget} 步内达不到 {THRESHOLD}(准确率 "
+                   f"{acc_unscaled:.2f}),而 1/√d_k 约 {ref_steps} 步就能学会")
     else:
         br = big_ratio.value if isinstance(big_ratio.value, str) else f"{big_ratio.number:.2f}"
         hard_en = f"unscaled runs need {br} times the steps of scaled ones"
@@ -420,10 +455,12 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
         decision.verdict, ("Because without it the logits grow with d_k:", "因为不缩放时 logits 会随 d_k 变大:"))
     answer_en = (f"{lead[0]} at d_k={large}, {sat:.0%} of unscaled query rows put over {SATURATED_AT:.0%} of their "
                  f"attention on a wrong key early in training, the gradient through the softmax is {gr} times the "
-                 f"scaled model's, and {hard_en}. At d_k={small} unscaled needs {sr} times the steps of scaled "
+                 f"scaled model's (yet W_Q receives {wq} times as much: the failure is where the gradient points, "
+                 f"not its size), and {hard_en}. At d_k={small} unscaled needs {sr} times the steps of scaled "
                  "(Vaswani et al. expect little difference at small d_k).")
     answer_zh = (f"{lead[1]}d_k={large} 时,训练初期有 {sat:.0%} 的不缩放查询行把超过 {SATURATED_AT:.0%} 的注意力放在"
-                 f"错误的键上,经 softmax 传回的梯度是缩放模型的 {gr} 倍,{hard_zh}。d_k={small} 时不缩放需要"
+                 f"错误的键上,经 softmax 传回的梯度是缩放模型的 {gr} 倍(但 W_Q 收到的梯度是 {wq} 倍:问题在梯度的方向,"
+                 f"不在大小),{hard_zh}。d_k={small} 时不缩放需要"
                  f"缩放版本 {sr} 倍的步数(Vaswani 等人认为小 d_k 时差别不大)。")
     if decision.verdict == "inconclusive":
         answer_en, answer_zh = rules.undecided_answer(decision.claims)

@@ -410,7 +410,11 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     slope = ev["trained_scaled_std_slope"]
     summary = (f"Monte Carlo: Var(q·k) grows with slope {rules.fmt(ev['mc_slope_gaussian'])} in d_k, and "
                f"{rules.fmt(ev['mc_slope_scaled'])} after 1/√d_k (a derivation check). Trained encoders with "
-               f"1/√d_k: std of the scaled logits {stds}; slope against d_k {rules.fmt(slope)}.")
+               f"1/√d_k: std of the scaled logits {stds}; slope against d_k {rules.fmt(slope)}. Two limits: d_model "
+               "is fixed, so the encoders have d_model/d_k heads (fewer, larger heads as d_k grows), and the "
+               "slope may measure how sharp each head must be as much as d_k itself; and what unscaled logits would "
+               "do is computed from the scaled models (the same weights without the 1/√d_k), not measured on "
+               "models trained unscaled, which adapt their weights (q3 trains them).")
     mini_en = mini_zh = ""
     if "minilm_scaled_std_per_layer" in ev:
         layers = ev["minilm_scaled_std_per_layer"].value

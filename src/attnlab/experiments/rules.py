@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from attnlab.results import Check, Claim, Evidence
 
-__all__ = ["Ruling", "claim", "fmt", "interval", "reached_check", "reached_count", "undecided_answer",
+__all__ = ["VERDICT_ZH", "Ruling", "claim", "fmt", "interval", "reached_check", "reached_count", "undecided_answer",
            "worst_verdict"]
 
 
@@ -101,6 +101,9 @@ def claim(
     return Claim(name, statement, ruling.verdict, ruling.rule, tuple(checks), tuple(evidence), basis,
                  statement_zh, ruling.because, ruling.because_zh, ruling.would_change, ruling.would_change_zh)
 
+
+VERDICT_ZH = {"confirmed": "成立", "qualified": "有条件成立", "refuted": "不成立", "inconclusive": "无定论"}
+"""The verdicts as the Chinese answers say them (the report's own words live in ``attnlab.report.i18n``)."""
 
 _ORDER = {"refuted": 0, "inconclusive": 1, "qualified": 2, "confirmed": 3}
 

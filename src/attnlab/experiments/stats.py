@@ -119,12 +119,12 @@ def estimate(
         lo = lo if blo is None else max(lo, blo)
         hi = hi if bhi is None else min(hi, bhi)
         if clipped:
-            method += f", clipped to [{_bound(blo)}, {_bound(bhi)}]"
+            method += f", clipped to [{_bound(blo, '−∞')}, {_bound(bhi, '+∞')}]"
     return Estimate(m, (lo, hi), method, n)
 
 
-def _bound(b: float | None) -> str:
-    return "−∞" if b is None else f"{b:g}"
+def _bound(b: float | None, open_end: str) -> str:
+    return open_end if b is None else f"{b:g}"
 
 
 def paired_difference(
@@ -223,12 +223,28 @@ def paired_ratio_evidence(
     label: str,
     unit: str = "ratio",
     label_zh: str = "",
+    budget: float | None = None,
 ) -> Evidence:
     """Geometric mean of the per-seed ratios ``a[i] / b[i]`` with a t interval on the log scale.
 
-    Seeds where either value is ``None`` (e.g. a threshold never reached) are left out and the method
-    says how many remain; with fewer than two the value is ``"undefined"``.
+    A value of ``None`` is a threshold never reached. Without ``budget`` such seeds are left out and the
+    method says how many remain (with fewer than two the value is ``"undefined"``). With ``budget`` they
+    count as the budget, which makes the ratio a bound: the method says so and in which direction (a
+    censored numerator makes the true ratio larger, a censored denominator smaller, both: unknown).
     """
+    if budget is not None:
+        ca = sum(p is None for p in a)
+        cb = sum(q is None for q in b)
+        e = paired_ratio_evidence(name, [budget if p is None else p for p in a],
+                                  [budget if q is None else q for q in b], label=label, unit=unit, label_zh=label_zh)
+        if ca or cb:
+            n = len(a)
+            side = ("so the true ratio is at least this" if ca and not cb else
+                    "so the true ratio is at most this" if cb and not ca else
+                    "so the direction of the true ratio is unknown where both are")
+            e.ci_method += (f"; censored at the budget of {budget:g} steps: numerator {ca} of {n} seeds, "
+                            f"denominator {cb} of {n} seeds, counted as the budget, {side}")
+        return e
     pairs = [(float(p), float(q)) for p, q in zip(a, b, strict=True) if p is not None and q is not None]
     dropped = len(a) - len(pairs)
     note = f"; {dropped} of {len(a)} seeds left out (a value missing)" if dropped else ""
