@@ -344,3 +344,33 @@ def test_chance_accuracies_are_probabilities():
     for name in ALL_TASKS:
         c = make_task(name).chance_accuracy
         assert 0 < c < 1 and not math.isnan(c)
+
+
+def test_char_lm_targets_are_the_next_character_and_the_unigram_bar_is_exact():
+    from attnlab.data import CharLMTask, unigram_cross_entropy
+
+    text = "abcab" * 20
+    task = CharLMTask(text, 8)
+    assert task.alphabet == "abc" and task.vocab_size == 4 and task.n_classes == 4
+    b = task.sample(16, 0)
+    assert b.inputs.shape == b.targets.shape == (16, 8)
+    assert torch.equal(b.inputs[:, 1:], b.targets[:, :-1])  # targets are the inputs shifted by one
+    assert torch.equal(task.sample(4, 3).inputs, task.sample(4, 3).inputs)  # seeded
+    assert task.baselines() == {"chance": pytest.approx(1 / 3), "most_frequent": pytest.approx(0.4)}
+    held = CharLMTask("aab" * 5 + "z", 4, alphabet=task.alphabet)  # 'z' is not in the alphabet: the last id
+    assert int(held.ids[-1]) == 3
+    counts = {"a": 40 + 1, "b": 40 + 1, "c": 20 + 1}  # add-one smoothed over the alphabet, total 100 + 3
+    expected = -sum(math.log(counts["a" if ch == "a" else "b" if ch == "b" else "c"] / 103) for ch in "aab" * 5 + "c")
+    assert unigram_cross_entropy(task, held) == pytest.approx(expected / 16)
+    with pytest.raises(ValueError, match="text"):
+        CharLMTask("short", 8)
+    with pytest.raises(ValueError, match="heldout"):
+        unigram_cross_entropy(task, CharLMTask("xyxyxyxyxyxy", 4))
+
+
+def test_multi_relation_all_but_one_baseline_counts_coinciding_positions():
+    task = MultiRelationTask(length=16, n_symbols=4, offsets=(-1, 2), include_first=True)
+    # positions 1..13 have a target; dropping x[i-1] costs nothing at i = 1, where it is x[0]
+    assert task.baselines()["all_but_one_relation"] == pytest.approx((1 + 12 / 4) / 13)
+    assert "all_but_one_relation" not in MultiRelationTask(length=8, n_symbols=4, offsets=(2,),
+                                                           include_first=False).baselines()

@@ -42,10 +42,16 @@ def _outcomes(qid: str, evidence: list[Evidence], scenarios: dict[str, dict[str,
         assert text.answer_en and text.answer_zh
 
 
+# the tiny profile's text LMs do not learn in 30 steps: patched to ones that did, with separate 0.1 nats/char ahead
+Q2_TEXT_LEARNED = {"text_unigram_loss": {"value": 3.0}, "text_loss_separate": _est(1.9, 1.85, 1.95),
+                   "text_loss_shared": _est(2.0, 1.95, 2.05), "text_gain_shared": _est(0.1, 0.08, 0.12)}
+
+
 def test_q2_rule_gives_every_outcome(tiny):
     ev = tiny["q2"].evidence
     base = {**_reached_everywhere(ev), "gain_attention_asymmetric_shared": _est(0.35, 0.3, 0.4),
-            "gain_block_asymmetric_shared": _est(0.15, 0.1, 0.2), "speedup_block_asymmetric_shared": _est(2.5, 2, 3)}
+            "gain_block_asymmetric_shared": _est(0.15, 0.1, 0.2), "speedup_block_asymmetric_shared": _est(2.5, 2, 3),
+            **Q2_TEXT_LEARNED}
     _outcomes("q2", ev, {
         "confirmed": base,
         "qualified": {**base, "gain_block_asymmetric_shared": _est(0.005, -0.01, 0.02),
@@ -53,6 +59,15 @@ def test_q2_rule_gives_every_outcome(tiny):
         "refuted": {**base, "gain_attention_asymmetric_shared": _est(0.0, -0.02, 0.01)},
         "inconclusive": {**base, "steps_attention_asymmetric_separate": NEVER},
     })
+    # the one-way relation helps a full block, but a small LM on text gains nothing: qualified, and it says so
+    no_text = {**base, "text_gain_shared": _est(0.002, -0.005, 0.009)}
+    d = decide("q2", _patch(ev, no_text))
+    assert d.verdict == "qualified" and {c.name: c.verdict for c in d.claims}["helps_on_text"] == "refuted"
+    text = get_experiment("q2").explain(_patch(ev, no_text), d)
+    assert "no gain of 0.02 nats/char or more on text" in text.answer_en and "Reformer" in text.answer_en
+    assert "奈特/字符" in text.answer_zh
+    # an LM that did not get below 0.8x the unigram loss has not learned: the verdict is inconclusive
+    assert decide("q2", _patch(ev, {**base, "text_loss_shared": _est(2.9, 2.8, 3.0)})).verdict == "inconclusive"
 
 
 def test_q3_rule_gives_every_outcome(tiny):
@@ -81,11 +96,21 @@ def test_q4_rule_gives_every_outcome(tiny):
     dks = [int(d) for d in next(e for e in ev if e.name == "d_ks").value]
     base = {**_reached_everywhere(ev), "mc_slope_gaussian": _est(1.0, 0.99, 1.01),
             "mc_slope_scaled": _est(0.0, -0.01, 0.01), "trained_scaled_std_slope": _est(0.0, -0.05, 0.05),
+            "trained_scaled_std_slope_one_head": _est(0.0, -0.05, 0.05),
             **{f"trained_scaled_std_dk{dk}": _est(1.0, 0.9, 1.1) for dk in dks}}
+    # the arm with one head (d_model = d_k) disagrees with the arm at d_model fixed: the answer depends on how
+    # d_k grows, so the sub-claim is qualified, whichever arm is the flat one
+    for steep in ("trained_scaled_std_slope", "trained_scaled_std_slope_one_head"):
+        d = decide("q4", _patch(ev, {**base, steep: _est(0.5, 0.4, 0.6)}))
+        assert {c.name: c.verdict for c in d.claims}["scale_independent_of_dk"] == "qualified"
+        assert d.verdict == "qualified" and "one head" in d.claims[1].rule
+    one_dks = [int(d) for d in next(e for e in ev if e.name == "one_head_d_ks").value]
+    assert decide("q4", _patch(ev, {**base, f"steps_one_head_dk{one_dks[0]}": NEVER})).verdict == "inconclusive"
     _outcomes("q4", ev, {
         "confirmed": base,
         "qualified": {**base, "trained_scaled_std_slope": _est(0.17, 0.15, 0.2)},
-        "refuted": {**base, "trained_scaled_std_slope": _est(0.5, 0.4, 0.6)},
+        "refuted": {**base, "trained_scaled_std_slope": _est(0.5, 0.4, 0.6),
+                    "trained_scaled_std_slope_one_head": _est(0.45, 0.3, 0.6)},
         "inconclusive": {**base, "mc_slope_gaussian": _est(1.5, 1.4, 1.6)},
     })
 
@@ -132,7 +157,7 @@ def test_q1_more_heads_tying_with_fewer_is_only_qualified(tiny):
 def test_answers_are_built_from_the_numbers(tiny):
     r = tiny["q2"]
     exp = get_experiment("q2")
-    ev = _patch(r.evidence, {**_reached_everywhere(r.evidence),
+    ev = _patch(r.evidence, {**_reached_everywhere(r.evidence), **Q2_TEXT_LEARNED,
                              "acc_attention_asymmetric_separate": _est(0.987, 0.98, 0.99),
                              "acc_attention_asymmetric_shared": _est(0.612, 0.6, 0.62),
                              "gain_attention_asymmetric_shared": _est(0.375, 0.36, 0.39)})

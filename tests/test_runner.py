@@ -106,6 +106,25 @@ def test_a_failing_trial_fails_its_question_only(tmp_path):
     assert read_result(tmp_path, "toy2") is None
 
 
+def test_on_result_sees_each_result_once_written_and_its_failure_is_the_questions_error(tmp_path):
+    toy_experiment.register_toy()
+    seen = []
+
+    def look(result):
+        assert read_result(tmp_path, result.qid) is not None  # written before the callback runs
+        seen.append(result.qid)
+
+    report = _run(tmp_path, jobs=1, on_result=look)
+    assert seen == [toy_experiment.QID] and not report.errors
+
+    def broken(result):
+        raise RuntimeError("cannot draw")
+
+    cached = _run(tmp_path, jobs=1, on_result=broken)  # every trial cached: the callback still runs
+    assert cached.trials_reused == 6
+    assert "cannot draw" in cached.errors[toy_experiment.QID]
+
+
 def test_unwritable_output_fails_fast(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -95,3 +95,17 @@ def test_claims_fall_back_to_inconclusive_on_a_failed_check():
 def test_ratio_side_gives_each_outcome(ci, side):
     e = Evidence("r", sum(ci) / 2, ci=ci)
     assert rules.ratio_side(e, 1.5) == side
+
+
+def test_heads_and_layers_of_one_model_get_a_range_not_a_confidence_interval():
+    heads = stats.evidence_from("share", [0.2, 0.5, 0.3, 0.4], label="share", unit="share", over="heads")
+    assert heads.ci == (0.2, 0.5) and heads.number == pytest.approx(0.35) and heads.n == 4
+    assert "range over the 4 heads" in heads.ci_method and "not a confidence interval" in heads.ci_method
+    assert rules.fmt(heads, 2) == "0.35 (range over the 4 heads: 0.20 to 0.50)"
+    sentences = stats.evidence_from("share", [0.2, 0.5, 0.3, 0.4], label="share", unit="share", over="sentences")
+    assert "t interval over 4 sentences" in sentences.ci_method
+    half = stats.t_quantile(0.975, 3) * 0.1290994 / math.sqrt(4)  # t(3) x sd / sqrt(n)
+    assert sentences.ci == pytest.approx((0.35 - half, 0.35 + half), abs=1e-6)  # a t interval for the mean
+    assert rules.fmt(sentences, 2).startswith("0.35 [")
+    with pytest.raises(ValueError, match="values"):
+        stats.evidence_from("share", [], label="share", unit="share", over="layers")

@@ -70,7 +70,7 @@ class Lang(str, Enum):
 JobsOpt = Annotated[int | None, typer.Option(
     min=1, help="trials run at once (default: the usable cores); 1 runs them in this process")]
 ExecutorOpt = Annotated[ExecutorName, typer.Option(
-    help="local: a process pool on this machine; ray: Ray tasks (pip install 'attnlab[ray]')")]
+    help="local: a process pool on this machine; ray: Ray tasks (pip install 'attnlab\\[ray]')")]
 AddressOpt = Annotated[str | None, typer.Option(
     help="Ray cluster address (with --executor ray; default: start a local Ray instance)")]
 SeedsOpt = Annotated[int | None, typer.Option(min=1, help="number of seeds (default: per question)")]
@@ -142,11 +142,10 @@ def _run(qids: list[str], profile: Profile, seeds: int | None, out: Path, jobs: 
     from attnlab.report.figures import draw_result
 
     ensure_writable(out)  # fail in well under a second, before loading any experiment
-    report = run_questions(qids, profile=profile.value, seeds=seeds, out=out, jobs=jobs,
-                           executor=executor.value, address=address, progress=progress, console=err_console)
-    for result in report.results.values():
-        draw_result(result, out)
-    return report
+    # each question's figures are drawn as soon as its result is written, beside the other trials
+    return run_questions(qids, profile=profile.value, seeds=seeds, out=out, jobs=jobs, executor=executor.value,
+                         address=address, progress=progress, console=err_console,
+                         on_result=lambda result: draw_result(result, out))
 
 
 @app.command("run")

@@ -1,5 +1,6 @@
 """Data: synthetic tasks generated from a seed, and loaders for users' own labelled text."""
 
+from attnlab.data.char_lm import CharLMTask, unigram_cross_entropy
 from attnlab.data.contrast import ContrastSentimentTask
 from attnlab.data.distance import MarkedRecallTask
 from attnlab.data.extrapolation import BlockCopyTask, MarkerTask
@@ -37,6 +38,7 @@ __all__ = [
     "AssociativeRecallTask",
     "Batch",
     "BlockCopyTask",
+    "CharLMTask",
     "CharTokenizer",
     "ContrastSentimentTask",
     "CopyTask",
@@ -60,4 +62,5 @@ __all__ = [
     "make_task",
     "read_text_file",
     "register_task",
+    "unigram_cross_entropy",
 ]

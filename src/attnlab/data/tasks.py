@@ -734,6 +734,24 @@ class MultiRelationTask(Task):
     def seq_len(self) -> int:
         return self.length
 
+    def baselines(self) -> dict[str, float]:
+        """Chance, and (with two or more relations) the best predictor that reads every relation but one.
+
+        Reading all but relation r and guessing r uniformly is right with probability 1 / n_symbols, or always
+        where r reads the same position as a kept relation (x[i-1] is x[0] at i = 1); the best r is taken,
+        averaged over the positions that have a target. A model stuck at this value reads all but one relation.
+        """
+        out = {"chance": self.chance_accuracy}
+        if self.n_relations < 2:
+            return out
+        t = self.length
+        rows = [[i + o for o in self.offsets] + ([0] if self.include_first else [])
+                for i in range(t) if all(0 <= i + o < t for o in self.offsets)]
+        best = max(sum(1.0 if src[r] in src[:r] + src[r + 1:] else 1 / self.n_symbols for src in rows) / len(rows)
+                   for r in range(self.n_relations))
+        out["all_but_one_relation"] = best
+        return out
+
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         _check_n(n)
         g = _generator(generator)

@@ -236,6 +236,7 @@ ACC = (0.0, 1.0)
 
 
 TASK_ZH = {"multi": "三关系", "single": "单关系"}
+BASELINE_ZH = {"chance": "随机猜测", "all_but_one_relation": "只读其余关系、猜测一个关系"}
 
 
 def aggregate(outcomes: Outcomes) -> Aggregate:
@@ -252,7 +253,7 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         tz = TASK_ZH[t]
         ev += [Evidence(f"baseline_{t}_{k}", v, unit="accuracy", bounds=ACC,
                         label=f"{t} task: {k.replace('_', '-')} baseline (exact)",
-                        label_zh=f"{tz}任务:{'随机猜测' if k == 'chance' else k}基线(精确值)")
+                        label_zh=f"{tz}任务:{BASELINE_ZH.get(k, k)}基线(精确值)")
                for k, v in task.baselines().items()]
         for h in heads:
             runs = [o.measurements for o in outcomes.where(kind="train", task=t, heads=h)]
@@ -262,8 +263,11 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                                           label=f"accuracy when training stopped: {what}", unit="accuracy",
                                           bounds=ACC, label_zh=f"训练停止时的准确率:{what_zh}"))
             ev.append(stats.evidence_from(f"acc_fixed_{t}_h{h}", [m["accuracy_at_fixed_step"] for m in runs],
-                                          label=f"accuracy at step {FIXED_STEP}: {what}", unit="accuracy", bounds=ACC,
-                                          label_zh=f"第 {FIXED_STEP} 步的准确率:{what_zh}"))
+                                          label=f"accuracy at step {FIXED_STEP} (held-out accuracy at the stop "
+                                                f"where a run reached {THRESHOLD} earlier): {what}", unit="accuracy",
+                                          bounds=ACC,
+                                          label_zh=f"第 {FIXED_STEP} 步的准确率(提前达到 {THRESHOLD} 而停止的运行"
+                                                   f"取停止时的留出准确率):{what_zh}"))
             ev.append(stats.steps_evidence(f"steps_{t}_h{h}", [m["steps_to_threshold"] for m in runs],
                                            first["steps"], label=f"steps to {THRESHOLD}: {what}",
                                            label_zh=f"达到 {THRESHOLD} 所需步数:{what_zh}"))
@@ -446,8 +450,14 @@ def decide(evidence: list[Evidence]) -> Decision:
                 better_than_all &= faster or more_acc
                 worse_than_some |= learned and (slower or less_acc) and not (faster or more_acc)
                 no_gain_over_some |= learned and not (faster or more_acc)
-                notes.append(f"{t} h={top} vs h={h}: steps ×{rules.fmt(ratio)}, accuracy at step {FIXED_STEP} "
-                             f"{rules.fmt(gain)}")
+                if known:
+                    steps_note = f"steps ×{rules.fmt(ratio)}"
+                else:  # too few seeds where both reached the threshold to form a ratio: say who reached it
+                    k_top, n = rules.reached_count(ev[f"steps_{t}_h{top}"])
+                    k_h, _ = rules.reached_count(ev[f"steps_{t}_h{h}"])
+                    steps_note = (f"no steps ratio (h={top} reached {THRESHOLD} in {k_top}/{n} seeds, "
+                                  f"h={h} in {k_h}/{n})")
+                notes.append(f"{t} h={top} vs h={h}: {steps_note}, accuracy at step {FIXED_STEP} {rules.fmt(gain)}")
             worse.append(worse_than_some)
             no_gain.append(no_gain_over_some)
             better.append(better_than_all)
@@ -487,7 +497,8 @@ def decide(evidence: list[Evidence]) -> Decision:
             f"{acc1.number:.2f}).",
             f"一个头学会单关系任务需要 {rules.fmt(single)} 步;一层里要同时读三个关系时"
             f"{'也能' if ok['multi'] else '达不到'} {THRESHOLD}({rules.fmt(multi)};准确率 {acc1.number:.2f})。",
-            "One head reaching the threshold on three relations too (confirmed), or failing on one (refuted).",
+            "One head reaching the threshold on three relations too (confirmed), or failing on the one-relation task "
+            "as well (refuted).",
             "一个头在三关系任务上也达到阈值(成立),或连单关系任务都达不到(不成立)。")
 
     def removable() -> rules.Ruling:
@@ -501,22 +512,27 @@ def decide(evidence: list[Evidence]) -> Decision:
         if "minilm_prunable" in ev:
             m = ev["minilm_prunable"].number
             verdicts.append("confirmed" if m >= MANY else "refuted")
-            parts.append(f"all-MiniLM-L6-v2 {m:.0%} (random order {ev['minilm_prunable_random'].number:.0%})")
+            parts.append(f"all-MiniLM-L6-v2 {_grid_share(m)} (random order "
+                         f"{_grid_share(ev['minilm_prunable_random'].number)}; removed in steps of 10%)")
         verdict = ("confirmed" if all(v == "confirmed" for v in verdicts) else
                    "refuted" if all(v == "refuted" for v in verdicts) else
                    "qualified" if "confirmed" in verdicts else "inconclusive")
-        mini = f"; all-MiniLM-L6-v2: {ev['minilm_prunable'].number:.0%}" if "minilm_prunable" in ev else ""
-        mini_zh = f";all-MiniLM-L6-v2:{ev['minilm_prunable'].number:.0%}" if "minilm_prunable" in ev else ""
+        mini = (f"; all-MiniLM-L6-v2: {_grid_share(ev['minilm_prunable'].number)} (nearest neighbours kept, not "
+                "accuracy)" if "minilm_prunable" in ev else "")
+        mini_zh = (f";all-MiniLM-L6-v2:{_grid_share(ev['minilm_prunable'].number)}(以最近邻不变为准,不是准确率)"
+                   if "minilm_prunable" in ev else "")
         share = {t: ev[f"prunable_{t}"].number for t in TASKS}
         return rules.Ruling(
             verdict,
             f"{verdict}: share of heads removable without retraining: " + "; ".join(parts) + f". Rule per model: "
-            f"confirmed if the share is at least {MANY} (its interval's lower end, where there is one), refuted if "
-            "below; overall confirmed if all are, refuted if none is, qualified if some.",
+            f"confirmed if the share is at least {MANY} (its interval's lower end, where there is one), refuted if it "
+            f"is below (the interval's upper end), undecided if the interval straddles {MANY}; overall confirmed if "
+            "all are confirmed, refuted if all are refuted, qualified if some are confirmed, inconclusive otherwise.",
             f"Without retraining, by importance: {share['multi']:.0%} of the heads can go on three relations, "
-            f"{share['single']:.0%} on one relation{mini} (Michel et al.: ~20% of a WMT model's, ~40% of BERT's).",
+            f"{share['single']:.0%} on one relation{mini} (Michel et al. 2019, by accuracy: ~20% of a WMT "
+            "Transformer's heads, ~40% of BERT's on MNLI).",
             f"不重训、按重要性删头:三关系任务可删 {share['multi']:.0%},单关系任务可删 {share['single']:.0%}{mini_zh}"
-            "(Michel 等人:WMT 模型约 20%,BERT 约 40%)。",
+            "(Michel 等人 2019,按准确率:WMT Transformer 约 20%,MNLI 上的 BERT 约 40%)。",
             f"Shares whose intervals all lie above {MANY} (confirmed) or all below (refuted); more seeds narrow them.",
             f"所有比例的区间都高于 {MANY}(成立)或都低于(不成立);增加种子数可以收窄区间。")
 
@@ -554,6 +570,11 @@ def _median(steps: Evidence) -> float:
     return math.inf if isinstance(steps.value, str) else steps.number
 
 
+def _grid_share(x: float) -> str:
+    """A share found on the grid 0, 10%, ..., 90%: "< 10%" when even the first step fails, else "30%"."""
+    return "< 10%" if x < 0.1 else f"{x:.0%}"
+
+
 def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     ev = EvidenceSet(evidence)
     heads = [int(h) for h in ev["heads"].value]
@@ -566,12 +587,17 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     cov = ev["relations_covered"].number
     share = ev["prunable_multi"].number
     n = ev["acc_multi_h1"].n
+    partial = ev.get("baseline_multi_all_but_one_relation")
+    p_en = (f" (reading every relation but one and guessing it gives {partial.number:.2f}; chance "
+            f"{ev['baseline_multi_chance'].number:.3f})" if partial is not None else "")
+    p_zh = (f"(只读其余关系、猜测其中一个可得 {partial.number:.2f};随机猜测 {ev['baseline_multi_chance'].number:.3f})"
+            if partial is not None else "")
     if fewest is not None:
         core_en = (f"one layer that must read three positions at once needs several heads: with {fewest} or more it "
-                   f"learns the task, with one it stays at {acc1:.2f} accuracy, and the heads split the positions "
-                   f"between them ({cov:.1f} of 3 relations get a head of their own)")
-        core_zh = (f"一层注意力要同时读三个位置时需要多个头:{fewest} 个及以上能学会,1 个头只有 {acc1:.2f} 的准确率,"
-                   f"而且各头分工(3 个关系中平均 {cov:.1f} 个有专门的头)")
+                   f"learns the task, with one it stays at {acc1:.2f} accuracy{p_en}, and the heads split the "
+                   f"positions between them ({cov:.1f} of 3 relations get a head of their own)")
+        core_zh = (f"一层注意力要同时读三个位置时需要多个头:{fewest} 个及以上能学会,1 个头只有 {acc1:.2f} 的准确率"
+                   f"{p_zh},而且各头分工(3 个关系中平均 {cov:.1f} 个有专门的头)")
     else:
         core_en = f"no head count learned the three-relation task within the budget (one head: {acc1:.2f} accuracy)"
         core_zh = f"在预算内没有哪种头数学会了三关系任务(1 个头:准确率 {acc1:.2f})"
@@ -588,8 +614,8 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
                    f"(“头越多不一定越好”:{rules.VERDICT_ZH[verdicts.get('more_not_always_better', 'inconclusive')]})")
     mini = ev["minilm_prunable"].number if "minilm_prunable" in ev else None
     removable = verdicts.get("heads_removable", "inconclusive")
-    mini_en = f", all-MiniLM-L6-v2 {mini:.0%}" if mini is not None else ""
-    mini_zh = f",all-MiniLM-L6-v2 为 {mini:.0%}" if mini is not None else ""
+    mini_en = f", all-MiniLM-L6-v2 {_grid_share(mini)}" if mini is not None else ""
+    mini_zh = f",all-MiniLM-L6-v2 为 {_grid_share(mini)}" if mini is not None else ""
     answer_en = (f"Because {core_en}. But more is not always better: {more_en}. Whether many heads can be removed "
                  f"without retraining is {removable} here: {share:.0%} of {top} heads on average ({n} seeds){mini_en}, "
                  f"against the {MANY:.0%} the claim needs.")

@@ -345,11 +345,13 @@ def decide(evidence: list[Evidence]) -> Decision:
             "above 1; else inconclusive.",
             f"Through the saturated softmax the unscaled model passes {rules.fmt(ratio, 2)} times the scaled model's "
             f"gradient, but its W_Q receives {rules.fmt(wq, 2)} times as much: ∂L/∂(q·k) is the softmax-input "
-            "gradient times the temperature, and the scaled model's temperature is 1/√d_k. What vanishes is the "
-            "gradient's share on the right key, not its size; Adam's updates do not scale with the size anyway.",
+            "gradient times the temperature, and the scaled model's temperature is 1/√d_k. So the size of the "
+            "gradient does not vanish; a likely reason the unscaled runs still fail, not measured here, is where "
+            "it points (rows saturated on a wrong key); Adam's updates do not scale with the size anyway.",
             f"经过饱和的 softmax,不缩放模型传回的梯度是缩放模型的 {rules.fmt(ratio, 2)} 倍,但它的 W_Q 收到的梯度却是"
             f" {rules.fmt(wq, 2)} 倍:∂L/∂(q·k) 等于 softmax 输入处的梯度乘以温度,而缩放模型的温度是 1/√d_k。"
-            "消失的是梯度落在正确键上的那部分,而不是梯度的大小;何况 Adam 的更新幅度本就不随梯度大小变化。",
+            "所以梯度的大小并没有消失;不缩放仍然失败的一个可能原因(这里没有测量)是梯度的方向(行饱和在错误的键上);"
+            "何况 Adam 的更新幅度本就不随梯度大小变化。",
             f"W_Q's gradient ratio falling below {MAX_GRAD_RATIO} too (confirmed), or the softmax-input ratio rising "
             "above 1 (refuted).",
             f"W_Q 的梯度之比也低于 {MAX_GRAD_RATIO}(成立),或 softmax 输入处的梯度之比高于 1(不成立)。")
@@ -455,13 +457,15 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
         decision.verdict, ("Because without it the logits grow with d_k:", "因为不缩放时 logits 会随 d_k 变大:"))
     answer_en = (f"{lead[0]} at d_k={large}, {sat:.0%} of unscaled query rows put over {SATURATED_AT:.0%} of their "
                  f"attention on a wrong key early in training, the gradient through the softmax is {gr} times the "
-                 f"scaled model's (yet W_Q receives {wq} times as much: the failure is where the gradient points, "
-                 f"not its size), and {hard_en}. At d_k={small} unscaled needs {sr} times the steps of scaled "
-                 "(Vaswani et al. expect little difference at small d_k).")
+                 f"scaled model's (yet W_Q receives {wq} times as much, so the size of the gradient is not what "
+                 f"fails), and {hard_en}. At d_k={small} unscaled needs {sr} times the steps of scaled (Vaswani et "
+                 f"al. expect little difference at small d_k; with d_model fixed, d_k={small} also means "
+                 f"{large // small} times as many heads as d_k={large}).")
     answer_zh = (f"{lead[1]}d_k={large} 时,训练初期有 {sat:.0%} 的不缩放查询行把超过 {SATURATED_AT:.0%} 的注意力放在"
-                 f"错误的键上,经 softmax 传回的梯度是缩放模型的 {gr} 倍(但 W_Q 收到的梯度是 {wq} 倍:问题在梯度的方向,"
-                 f"不在大小),{hard_zh}。d_k={small} 时不缩放需要"
-                 f"缩放版本 {sr} 倍的步数(Vaswani 等人认为小 d_k 时差别不大)。")
+                 f"错误的键上,经 softmax 传回的梯度是缩放模型的 {gr} 倍(但 W_Q 收到的梯度是 {wq} 倍,"
+                 f"所以失败的不是梯度的大小),{hard_zh}。d_k={small} 时不缩放需要缩放版本 {sr} 倍的步数"
+                 "(Vaswani 等人认为小 d_k 时差别不大;"
+                 f"d_model 固定时,d_k={small} 的头数也是 d_k={large} 的 {large // small} 倍)。")
     if decision.verdict == "inconclusive":
         answer_en, answer_zh = rules.undecided_answer(decision.claims)
     return Explanation(summary=summary, answer_en=answer_en, answer_zh=answer_zh)

@@ -12,7 +12,9 @@ trained, where q and k are learned and not independent:
 - **the scale no longer depends on d_k**: encoders with d_model = 64 and d_k in {8, 16, 32, 64} (8 to 1
   heads), all with 1/√d_k, trained to 0.95 on key-value lookup; per seed, the log-log slope of the std of
   the scaled logits against d_k, at initialisation and after training (0: independent of d_k; 0.5: growing
-  like √d_k as unscaled logits would);
+  like √d_k as unscaled logits would). Because d_model is fixed there, a larger d_k also means fewer
+  heads; a second arm keeps one head and grows the model with it (d_model = d_k), so a slope that comes
+  from the head count and not from d_k shows up as a disagreement between the arms;
 - **the scaled logits are O(1)**: their std after training in our models and in all-MiniLM-L6-v2, beside 1,
   and beside the std that independence of q and k (with their measured means and variances) predicts.
 
@@ -57,6 +59,7 @@ QUESTION = Question(
 
 THRESHOLD = 0.95
 TASK = {"n_pairs": 16, "n_keys": 32, "n_values": 16, "n_queries": 4}
+ONE_HEAD_QUICK = [16, 32, 64]  # one head, d_model = d_k (at d_k = 8 one head does not learn the task in 800 steps)
 FLAT = 0.1  # |slope| below this: the scale does not depend on d_k (unscaled logits would give 0.5)
 WEAK = 0.25  # |slope| below this: it depends on d_k at most half as much as unscaled logits would
 UNIT_BAND = (1 / 3, 3.0)  # "O(1)": within a factor 3 of 1
@@ -165,12 +168,13 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
 
 def _settings(profile: str) -> dict[str, Any]:
     return pick(profile,
-                tiny=dict(d_model=16, dks=[2, 4, 8, 16], steps=30, batch_size=32, lr=3e-3, eval_every=10,
-                          dims=[4, 16, 64, 256], n_samples=2000, n_texts=8),
-                quick=dict(d_model=64, dks=[8, 16, 32, 64], steps=800, batch_size=32, lr=3e-3, eval_every=25,
-                           dims=[2**i for i in range(2, 11)], n_samples=20000, n_texts=64),
-                full=dict(d_model=256, dks=[8, 16, 32, 64, 128, 256], steps=4000, batch_size=64, lr=2e-3,
-                          eval_every=50, dims=[2**i for i in range(1, 13)], n_samples=200000, n_texts=800))
+                tiny=dict(d_model=16, dks=[2, 4, 8, 16], one_head_dks=[4, 8, 16], steps=30, batch_size=32,
+                          lr=3e-3, eval_every=10, dims=[4, 16, 64, 256], n_samples=2000, n_texts=8),
+                quick=dict(d_model=64, dks=[8, 16, 32, 64], one_head_dks=ONE_HEAD_QUICK, steps=800, batch_size=32,
+                           lr=3e-3, eval_every=25, dims=[2**i for i in range(2, 11)], n_samples=20000, n_texts=64),
+                full=dict(d_model=256, dks=[8, 16, 32, 64, 128, 256], one_head_dks=[16, 32, 64, 128, 256],
+                          steps=4000, batch_size=64, lr=2e-3, eval_every=50, dims=[2**i for i in range(1, 13)],
+                          n_samples=200000, n_texts=800))
 
 
 def trials(profile: str, seeds: list[int]) -> list[Trial]:
@@ -181,6 +185,9 @@ def trials(profile: str, seeds: list[int]) -> list[Trial]:
                                  "n_samples": s["n_samples"]}) for seed in seeds],
         *[Trial(trained_trial, {"kind": "trained", "d_k": dk, "seed": seed, **train})
           for dk in s["dks"] for seed in seeds],
+        # one head, d_model = d_k (at d_k = d_model that is the model above: its trials are reused)
+        *[Trial(trained_trial, {"kind": "one_head", "d_k": dk, "seed": seed, **train, "d_model": dk})
+          for dk in s["one_head_dks"] if dk != s["d_model"] for seed in seeds],
         Trial(minilm_trial, {"kind": "minilm", "seed": 0, "n_texts": s["n_texts"]}),
     ]
 
@@ -237,6 +244,7 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         ev.append(stats.evidence_from(f"{when}_scaled_std_slope", slopes, unit="slope",
                                       label=f"log-log slope of the scaled logits' std against d_k, {w_en}",
                                       label_zh=f"{w_zh}缩放后 logits 标准差对 d_k 的双对数斜率"))
+    ev += _one_head_evidence(outcomes, first, seeds)
     mini = outcomes.one(kind="minilm").measurements
     if "unavailable" not in mini:
         ev.append(Evidence("minilm_scaled_std_per_layer", mini["layer_scaled_std"], unit="std",
@@ -253,12 +261,52 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     return Aggregate(ev, _plots(EvidenceSet(ev), dks), config, [FOOTNOTE])
 
 
+def _one_head_runs(outcomes: Outcomes, d_k: int, d_model: int) -> list[Any]:
+    """The one-head arm at ``d_k``: its own trials, or the main arm's where d_k = d_model (the same model)."""
+    return outcomes.where(kind="trained", d_k=d_k) if d_k == d_model else outcomes.where(kind="one_head", d_k=d_k)
+
+
+def _one_head_evidence(outcomes: Outcomes, first: dict[str, Any], seeds: list[int]) -> list[Evidence]:
+    d_model = first["d_model"]
+    dks = sorted({o.config["d_k"] for o in outcomes.where(kind="one_head")} | {d_model})
+    ev = [Evidence("one_head_d_ks", dks, unit="d_k", label="head widths of the one-head arm (d_model = d_k)",
+                   label_zh="单头对照组的每头维度(d_model = d_k)")]
+    per_seed: dict[str, list[float]] = {"init": [], "trained": []}
+    for dk in dks:
+        runs = _one_head_runs(outcomes, dk, d_model)
+        ev.append(stats.steps_evidence(f"steps_one_head_dk{dk}", [o.measurements["steps_to_threshold"] for o in runs],
+                                       first["steps"], label=f"steps to {THRESHOLD}, one head, d_model = d_k = {dk}",
+                                       label_zh=f"达到 {THRESHOLD} 所需步数,单头,d_model = d_k = {dk}"))
+        ev.append(stats.evidence_from(f"trained_scaled_std_one_head_dk{dk}",
+                                      [o.measurements["trained"]["scaled_std"] for o in runs],
+                                      label=f"std of q·k/√d_k after training, one head, d_model = d_k = {dk}",
+                                      unit="std", bounds=(0, None),
+                                      label_zh=f"训练后 q·k/√d_k 的标准差,单头,d_model = d_k = {dk}"))
+    for when in per_seed:
+        for seed in seeds:
+            ys = [next(o for o in _one_head_runs(outcomes, dk, d_model) if o.config["seed"] == seed)
+                  .measurements[when]["scaled_std"] for dk in dks]
+            per_seed[when].append(loglog_slope(dks, ys))
+        w_en, w_zh = _WHEN[when]
+        ev.append(stats.evidence_from(f"{when}_scaled_std_slope_one_head", per_seed[when], unit="slope",
+                                      label=f"log-log slope of the scaled logits' std against d_k, {w_en}, one head "
+                                            "(d_model = d_k)",
+                                      label_zh=f"{w_zh}缩放后 logits 标准差对 d_k 的双对数斜率,单头(d_model = d_k)"))
+    return ev
+
+
 def _plots(es: EvidenceSet, dks: list[int]) -> list[Plot]:
     trained_series = []
     for when, (label, _) in _WHEN.items():
         e = [es[f"{when}_scaled_std_dk{dk}"] for dk in dks]
         trained_series.append(Series(label, dks, [x.number for x in e], [rules.interval(x)[0] for x in e],
                                      [rules.interval(x)[1] for x in e]))
+    if "one_head_d_ks" in es:
+        ones = [int(d) for d in es["one_head_d_ks"].value]
+        e = [es[f"trained_scaled_std_one_head_dk{dk}"] for dk in ones]
+        trained_series.append(Series("after training, one head (d_model = d_k)", ones, [x.number for x in e],
+                                     [rules.interval(x)[0] for x in e], [rules.interval(x)[1] for x in e],
+                                     style="dashed"))
     if "minilm_scaled_std_per_layer" in es:
         layers = es["minilm_scaled_std_per_layer"].value
         trained_series.append(Series("all-MiniLM-L6-v2 layers (d_k=32)", [32] * len(layers), layers, style="points"))
@@ -296,6 +344,9 @@ def decide(evidence: list[Evidence]) -> Decision:
                           f"蒙特卡洛斜率 {g.number:.3f}(应为 1)和 {sc.number:.3f}(应为 0);"
                           "不符说明代码有错,而不是新发现")
     learned = [rules.reached_check(f"learned_dk{dk}", ev[f"steps_dk{dk}"], what=f"d_k={dk}") for dk in dks]
+    one_dks = [int(d) for d in ev["one_head_d_ks"].value] if "one_head_d_ks" in ev else []
+    learned_one = [rules.reached_check(f"learned_one_head_dk{dk}", ev[f"steps_one_head_dk{dk}"],
+                                       what=f"one head, d_model = d_k = {dk}") for dk in one_dks]
 
     def derivation() -> rules.Ruling:
         return rules.Ruling(
@@ -312,26 +363,29 @@ def decide(evidence: list[Evidence]) -> Decision:
     def independent_of_dk() -> rules.Ruling:
         slope = ev["trained_scaled_std_slope"]
         lo, hi = rules.interval(slope)
-        if lo > -FLAT and hi < FLAT:
-            verdict = "confirmed"
-        elif lo > -WEAK and hi < WEAK:
-            verdict = "qualified"
-        elif lo > WEAK or hi < -WEAK:
-            verdict = "refuted"
-        else:
-            verdict = "inconclusive"
+        verdict = _slope_verdict(slope)
         trend = (("still grows", "仍随 d_k 增长") if lo > 0 else ("shrinks", "随 d_k 减小") if hi < 0
                  else ("does not measurably change", "没有可测的变化"))
+        arm = arm_en = arm_zh = ""
+        if one_dks:
+            one = ev["trained_scaled_std_slope_one_head"]
+            verdict = _combine(verdict, _slope_verdict(one))
+            arm = (f" With one head and d_model = d_k in {one_dks} (the head count held at 1) the slope is "
+                   f"{rules.fmt(one)}, {_slope_verdict(one)} on the same rule; the sub-claim takes both arms: the "
+                   "same verdict if they agree, qualified if they differ (the answer then depends on how d_k "
+                   "grows), inconclusive if either is.")
+            arm_en = f" With one head and d_model = d_k the slope is {rules.fmt(one, 2)}."
+            arm_zh = f"只用一个头、让 d_model = d_k 时,斜率为 {rules.fmt(one, 2)}。"
         return rules.Ruling(
             verdict,
             f"{verdict}: after training, the std of q·k/√d_k has log-log slope {rules.fmt(slope)} against d_k in "
-            f"{dks} (at initialisation {rules.fmt(ev['init_scaled_std_slope'])}; unscaled logits would add 0.5). "
-            f"Rule: confirmed if the interval lies inside ±{FLAT} (no dependence on d_k), qualified if inside "
-            f"±{WEAK} (a weak one), refuted if outside ±{WEAK}, else inconclusive.",
+            f"{dks} at d_model fixed (at initialisation {rules.fmt(ev['init_scaled_std_slope'])}; unscaled logits "
+            f"would add 0.5).{arm} Rule per arm: confirmed if the interval lies inside ±{FLAT} (no dependence on "
+            f"d_k), qualified if inside ±{WEAK} (a weak one), refuted if outside ±{WEAK}, else inconclusive.",
             f"After training, the scaled logits' std {trend[0]} with d_k: log-log slope {rules.fmt(slope, 2)}, "
-            "against the 0.5 that unscaled logits would show.",
+            "(0 means no dependence; without the 1/√d_k the same logits' slope would be 0.5 higher)." + arm_en,
             f"训练后,缩放后 logits 的标准差{trend[1]}:对 d_k 的双对数斜率为 {rules.fmt(slope, 2)},"
-            "不缩放时为 0.5。",
+            "(0 表示不依赖 d_k;去掉 1/√d_k,同样的 logits 斜率会再高 0.5)。" + arm_zh,
             f"A slope whose interval lies inside ±{FLAT} (confirmed) or beyond ±{WEAK} (refuted).",
             f"斜率区间落在 ±{FLAT} 以内(成立)或超出 ±{WEAK}(不成立)。")
 
@@ -352,7 +406,9 @@ def decide(evidence: list[Evidence]) -> Decision:
         ratio = ev.get("minilm_ratio_to_independent")
         extra = (f"; in MiniLM the logits' std is {rules.fmt(ratio)} times what independent q and k would give"
                  if ratio is not None else "")
-        extra_zh = f";MiniLM 中 logits 的标准差是独立假设预测值的 {rules.fmt(ratio, 2)} 倍" if ratio is not None else ""
+        extra_zh = (f";MiniLM 中 logits 的标准差是独立假设预测值的 {ratio.number:.2f} 倍"
+                    f"({ratio.n} 层中从 {ratio.ci[0]:.2f} 到 {ratio.ci[1]:.2f})"
+                    if ratio is not None and ratio.ci is not None else "")
         return rules.Ruling(
             verdict,
             f"{verdict}: trained scaled logits have std {lo:.2f} ({names[values.index(lo)]}) to {hi:.2f} "
@@ -373,14 +429,16 @@ def decide(evidence: list[Evidence]) -> Decision:
                                                                  "mc_slope_rademacher"], derivation,
                      basis="derivation", statement_zh="分量独立且方差为 1 时 Var(q·k) = d_k,所以 1/√d_k 让方差回到 1。")
     c1 = rules.claim("scale_independent_of_dk", "With 1/√d_k the logits' scale does not depend on d_k in trained "
-                     "models.", learned, ["trained_scaled_std_slope", "init_scaled_std_slope",
-                                          *(f"trained_scaled_std_dk{dk}" for dk in dks)], independent_of_dk,
+                     "models.", [*learned, *learned_one],
+                     ["trained_scaled_std_slope", "init_scaled_std_slope",
+                      *(f"trained_scaled_std_dk{dk}" for dk in dks),
+                      *(["trained_scaled_std_slope_one_head"] if one_dks else [])], independent_of_dk,
                      statement_zh="用 1/√d_k 缩放后,训练好的模型中 logits 的尺度不再依赖 d_k。")
     c2 = rules.claim("unit_scale", "The scaled logits of trained models are of order 1.", learned,
                      ["minilm_scaled_std_per_layer", "minilm_ratio_to_independent",
                       *(f"trained_ratio_dk{dk}" for dk in dks)], unit_scale,
                      statement_zh="训练好的模型中,缩放后的 logits 是 1 的量级。")
-    checks = [derivation_ok, *learned]
+    checks = [derivation_ok, *learned, *learned_one]
     if any(not c.passed for c in checks) or c1.verdict == "inconclusive":
         verdict = "inconclusive"
     elif c1.verdict == "refuted":
@@ -394,6 +452,37 @@ def decide(evidence: list[Evidence]) -> Decision:
             "scale still grows with d_k as much as unscaled logits would; confirmed if it does not depend on d_k "
             "and is of order 1; qualified otherwise (a weak dependence, or not of unit scale).")
     return Decision(verdict, rule, checks, (c0, c1, c2))
+
+
+def _slope_verdict(slope: Evidence) -> str:
+    """The rule for one arm's slope: confirmed inside ±FLAT, qualified inside ±WEAK, refuted beyond ±WEAK."""
+    lo, hi = rules.interval(slope)
+    if lo > -FLAT and hi < FLAT:
+        return "confirmed"
+    if lo > -WEAK and hi < WEAK:
+        return "qualified"
+    if lo > WEAK or hi < -WEAK:
+        return "refuted"
+    return "inconclusive"
+
+
+def _combine(a: str, b: str) -> str:
+    """Two arms' verdicts on one sub-claim: agreement stands, disagreement is qualified, doubt is doubt."""
+    if "inconclusive" in (a, b):
+        return "inconclusive"
+    return a if a == b else "qualified"
+
+
+def _one_head_sentence(ev: EvidenceSet) -> str:
+    if "one_head_d_ks" not in ev:
+        return "this run has no one-head arm to tell them apart."
+    ones = [int(d) for d in ev["one_head_d_ks"].value]
+    stds = ", ".join(f"{rules.fmt(ev[f'trained_scaled_std_one_head_dk{dk}'], 2)} at d_k={dk}" for dk in ones)
+    one, main = ev["trained_scaled_std_slope_one_head"], ev["trained_scaled_std_slope"]
+    same = _slope_verdict(one) == _slope_verdict(main)
+    return (f"the one-head arm (d_model = d_k, the head count held at 1) gives {stds}, slope {rules.fmt(one)}: "
+            + ("the same reading, so the head count does not drive it." if same else
+               "a different reading, so how d_k grows (more heads or a wider model) matters."))
 
 
 JOB = {"confirmed": ("even so the scaling keeps their scale independent of d_k", "但缩放仍让其尺度与 d_k 无关"),
@@ -410,11 +499,11 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
     slope = ev["trained_scaled_std_slope"]
     summary = (f"Monte Carlo: Var(q·k) grows with slope {rules.fmt(ev['mc_slope_gaussian'])} in d_k, and "
                f"{rules.fmt(ev['mc_slope_scaled'])} after 1/√d_k (a derivation check). Trained encoders with "
-               f"1/√d_k: std of the scaled logits {stds}; slope against d_k {rules.fmt(slope)}. Two limits: d_model "
-               "is fixed, so the encoders have d_model/d_k heads (fewer, larger heads as d_k grows), and the "
-               "slope may measure how sharp each head must be as much as d_k itself; and what unscaled logits would "
-               "do is computed from the scaled models (the same weights without the 1/√d_k), not measured on "
-               "models trained unscaled, which adapt their weights (q3 trains them).")
+               f"1/√d_k: std of the scaled logits {stds}; slope against d_k {rules.fmt(slope)}. At d_model fixed the "
+               "encoders have d_model/d_k heads (fewer, larger heads as d_k grows), so the slope could measure the "
+               "head count as much as d_k; " + _one_head_sentence(ev) + " What unscaled logits would do is "
+               "computed from the scaled models (the same weights without the 1/√d_k), not measured on models "
+               "trained unscaled, which adapt their weights (q3 trains them).")
     mini_en = mini_zh = ""
     if "minilm_scaled_std_per_layer" in ev:
         layers = ev["minilm_scaled_std_per_layer"].value
@@ -427,11 +516,15 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
                  f"as √d_k and dividing by √d_k brings it back to 1: that is algebra, and a Monte Carlo confirms it. "
                  f"In trained models the premise does not hold; {JOB[decision.claims[1].verdict][0]}: the "
                  f"scaled logits' std goes from {lo_std:.2f} at d_k={dks[0]} to {hi_std:.2f} at d_k={dks[-1]} "
-                 f"(log-log slope {slope.number:.2f} instead of 0.5)." + mini_en)
+                 f"(log-log slope {slope.number:.2f}: 0 would mean no dependence, and without the 1/√d_k it would be "
+                 "0.5 higher). The seed's second half, that this mitigates vanishing gradients, is tested in q3."
+                 + mini_en)
     answer_zh = (f"如果 q 和 k 有 d_k 个独立、方差为 1 的分量,则 Var(q·k) = d_k,logits 的标准差随 √d_k 增长,"
                  f"除以 √d_k 就回到 1:这是代数推导,蒙特卡洛实验也验证了。训练好的模型不满足这个前提,"
                  f"{JOB[decision.claims[1].verdict][1]}:缩放后 logits 的标准差从 d_k={dks[0]} 时的 {lo_std:.2f} 变为 "
-                 f"d_k={dks[-1]} 时的 {hi_std:.2f}(双对数斜率 {slope.number:.2f},不缩放时为 0.5)。" + mini_zh)
+                 f"d_k={dks[-1]} 时的 {hi_std:.2f}(双对数斜率 {slope.number:.2f}:0 表示不依赖 d_k,"
+                 "去掉 1/√d_k 会再高 0.5)。"
+                 "原文后半句“因而缓解梯度消失”在 q3 中检验。" + mini_zh)
     if decision.verdict == "inconclusive":
         answer_en, answer_zh = rules.undecided_answer(decision.claims)
     return Explanation(summary=summary + " " + decision.rule, answer_en=answer_en, answer_zh=answer_zh)

@@ -448,10 +448,10 @@ def _short_text(ev: EvidenceSet) -> tuple[str, str]:
     en = ", ".join(f"{rules.fmt(e, 2)} at T={t}" for t, e in flat)
     zh = ",".join(f"T={t} 时为 {rules.fmt(e, 2)}" for t, e in flat)
     where = ", ".join(f"T={t}" for t, _ in flat)
-    return (f"At shorter sequences the encoder gains nothing from the second thread (its own speed-up {en}): "
+    return (f"At shorter sequences the encoder shows no clear gain from the second thread (its own speed-up {en}): "
             f"with batch {BATCH}, parallelism over positions pays only once there are enough positions, so {where} "
             "shows no advantage.",
-            f"序列较短时 encoder 从第二个线程得不到任何好处(它自身的加速比 {zh}):batch {BATCH} 时,"
+            f"序列较短时 encoder 从第二个线程得不到明确的好处(它自身的加速比 {zh}):batch {BATCH} 时,"
             f"只有位置足够多,位置维度上的并行才有回报,所以 {where} 没有优势。")
 
 
@@ -641,9 +641,11 @@ def decide(evidence: list[Evidence]) -> Decision:
                                           f"sequential_steps_lstm_T{t}", "others_cores",
                                           *(f"speedup_encoder_T{x}" for x in enc_lengths if x != t)], encoder,
                      statement_zh="Encoder 对所有位置并行计算;RNN 必须按顺序计算。")
-    c2 = rules.claim("decoder_training_not_parallel", "The decoder is not parallel: in training too it processes "
-                     "one token at a time.", [check_dec, quiet, same], [dec_x.name, dec_e.name, enc_x.name],
-                     decoder_training, statement_zh="Decoder 不能并行:训练时也是一次处理一个词元。")
+    c2 = rules.claim("decoder_training_not_parallel", "The decoder side is not parallel (the seed does not restrict "
+                     "this to generation, so it is tested where it can fail: in training, one token at a time or "
+                     "all at once).", [check_dec, quiet, same], [dec_x.name, dec_e.name, enc_x.name],
+                     decoder_training, statement_zh="Decoder 侧不能并行(原文没有限定为生成阶段,所以在可能出错的地方"
+                                                    "检验:训练时是逐词元还是一次处理全部)。")
     c2b = rules.claim("teacher_forcing_one_pass", "(Derivation check.) With teacher forcing, one causal pass computes "
                       "what decoding token by token computes, in less time.", [check_gen, quiet, same],
                       [tbt.name, diff.name], one_pass, basis="derivation",
@@ -745,8 +747,8 @@ def _answer(ev: EvidenceSet, decision: Decision, t: int, n: int) -> tuple[str, s
     dec_x, tbt = ev[f"excess_decoder_vs_lstm_T{t}"], ev[f"token_by_token_vs_parallel_L{n}"]
     dec_e = ev[f"excess_decoder_vs_encoder_T{t}"]
     flat = _short_lengths(ev)
-    flat_en = ("; at " + ", ".join(f"T={x} it gains nothing ({e.number:.2f})" for x, e in flat)) if flat else ""
-    flat_zh = (";" + ",".join(f"T={x} 时 encoder 没有任何加速({e.number:.2f})" for x, e in flat)) if flat else ""
+    flat_en = "; at " + ", ".join(f"T={x} there is no clear gain ({rules.fmt(e, 2)})" for x, e in flat) if flat else ""
+    flat_zh = ";" + ",".join(f"T={x} 时 encoder 没有明确的加速({rules.fmt(e, 2)})" for x, e in flat) if flat else ""
     gen, cache = ev[f"generation_vs_parallel_L{n}"], ev[f"cache_speedup_L{n}"]
     diff = ev["teacher_forcing_max_abs_diff"].number
     repeats = min(e.n or 0 for e in (enc_x, dec_x, tbt, gen, cache))

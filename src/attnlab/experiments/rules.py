@@ -60,6 +60,9 @@ def fmt(e: Evidence, digits: int = 3) -> str:
     if e.ci is None:
         note = f" ({e.ci_method})" if e.ci_method else ""
         return f"{e.number:.{digits}f}{note}"
+    if e.ci_method.startswith("range over"):  # a spread over the parts of one model, not an interval
+        what = e.ci_method.split(" of one model")[0]  # "range over the 72 heads"
+        return f"{e.number:.{digits}f} ({what}: {e.ci[0]:.{digits}f} to {e.ci[1]:.{digits}f})"
     return f"{e.number:.{digits}f} [{e.ci[0]:.{digits}f}, {e.ci[1]:.{digits}f}]"
 
 
@@ -116,9 +119,15 @@ def worst_verdict(verdicts: Sequence[str]) -> str:
 
 
 def undecided_answer(claims: Sequence[Claim]) -> tuple[str, str]:
-    """The short answer (English, Chinese) when the verdict is inconclusive: why, from the first undecided claim."""
+    """The short answer (English, Chinese) when the verdict is inconclusive: why, from the first undecided claim,
+    then what the decided sub-claims do show (a reader should not lose those because one part is open)."""
     c = next((c for c in claims if c.verdict == "inconclusive"), None)
+    decided = [d for d in claims if d.verdict != "inconclusive" and d.because]
+    shown_en = (" What they do show: " + " ".join(f"{d.because} ({d.verdict})" for d in decided)) if decided else ""
+    shown_zh = ("已经能下结论的部分:" + "".join(f"{d.because_zh or d.because}({VERDICT_ZH[d.verdict]})"
+                                            for d in decided)) if decided else ""
     if c is None:
-        return "These runs cannot decide the question.", "这些运行还不能回答这个问题。"
-    return (f"These runs cannot decide it yet. {c.because}".strip(),
-            f"这些运行还不能下结论。{c.because_zh or c.because}".strip())
+        return (f"These runs cannot decide the question.{shown_en}",
+                f"这些运行还不能回答这个问题。{shown_zh}")
+    return (f"These runs cannot decide it yet. {c.because}".strip() + shown_en,
+            f"这些运行还不能下结论。{c.because_zh or c.because}".strip() + shown_zh)

@@ -12,7 +12,7 @@ any executor and any number of workers.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,7 @@ def run_questions(
     address: str | None = None,
     progress: bool = True,
     console: Any = None,
+    on_result: Callable[[Result], None] | None = None,
 ) -> RunReport:
     """Run the questions ``qids`` (resuming from the trial cache) and write their results.
 
@@ -157,6 +158,9 @@ def run_questions(
         address: the Ray cluster's address (``--executor ray`` only; default: a local instance).
         progress: show the progress bar and one line per finished question.
         console: a ``rich.console.Console`` (default: a new one on stderr).
+        on_result: called with each question's result as soon as it is written (e.g. to draw its
+            figures while the workers go on with the other questions' trials); an exception it raises
+            is reported as that question's error.
 
     Returns:
         :class:`RunReport`; a question whose trials or aggregation failed is in ``errors``, not ``results``.
@@ -208,6 +212,13 @@ def run_questions(
             return
         write_result(result, out)
         report.results[plan.qid] = result
+        if on_result is not None:
+            try:
+                on_result(result)
+            except Exception as exc:  # noqa: BLE001 - e.g. a figure that cannot be drawn
+                report.errors[plan.qid] = f"after the result was written: {type(exc).__name__}: {exc}"
+                say(f"[red]{plan.qid} failed:[/red] {report.errors[plan.qid]}")
+                return
         t = result.trials
         say(f"{plan.qid} [bold]{result.verdict}[/bold] · {t['run']} trials run, {t['reused']} reused · "
             f"{out / plan.qid / 'result.json'}")

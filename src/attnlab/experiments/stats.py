@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from attnlab.results import Anchor, Evidence
 
 __all__ = [
+    "SPREAD_UNITS",
     "Estimate",
     "estimate",
     "evidence_from",
@@ -179,6 +180,9 @@ def fmt_estimate(est: Estimate, digits: int = 3) -> str:
     return f"{est.mean:.{digits}f} [{est.ci[0]:.{digits}f}, {est.ci[1]:.{digits}f}]"
 
 
+SPREAD_UNITS: tuple[str, ...] = ("heads", "layers")  # parts of one model, not samples: a range, not a CI
+
+
 def evidence_from(
     name: str,
     values: Sequence[float],
@@ -190,8 +194,21 @@ def evidence_from(
     over: str = "seeds",
     label_zh: str = "",
 ) -> Evidence:
-    """Evidence for the mean of one value per seed (or per ``over``: "heads", "repeats"), with its interval,
-    method, n and the individual values (``per_seed``)."""
+    """Evidence for the mean of one value per seed (or per ``over``: "sentences", "repeats"), with its interval,
+    method, n and the individual values (``per_seed``).
+
+    Seeds, sentences and repeats are samples, so the interval is a t interval for the mean. The heads or
+    layers of one model (``over`` in :data:`SPREAD_UNITS`) are not a sample from anything: their interval is
+    the range (min to max) and its method says it is a spread, not a confidence interval.
+    """
+    if over in SPREAD_UNITS:
+        vals = [float(v) for v in values]
+        if not vals:
+            raise ValueError(f"values: expected at least one value for {name!r}, got none")
+        mean = sum(vals) / len(vals)
+        return Evidence(name, mean, (min(vals), max(vals)), unit, anchor, label=label,
+                        ci_method=f"range over the {len(vals)} {over} of one model (a spread, not a confidence "
+                                  "interval)", n=len(vals), bounds=bounds, per_seed=vals, label_zh=label_zh)
     est = estimate(values, bounds=bounds)
     method = est.method.replace("seeds", over) if over != "seeds" else est.method
     return Evidence(name, est.mean, est.ci, unit, anchor, label=label, ci_method=method, n=est.n,
@@ -242,8 +259,8 @@ def paired_ratio_evidence(
             side = ("so the true ratio is at least this" if ca and not cb else
                     "so the true ratio is at most this" if cb and not ca else
                     "so the direction of the true ratio is unknown where both are")
-            e.ci_method += (f"; censored at the budget of {budget:g} steps: numerator {ca} of {n} seeds, "
-                            f"denominator {cb} of {n} seeds, counted as the budget, {side}")
+            e.ci_method += (f"; censored: the numerator never reached the threshold in {ca} of {n} seeds, the "
+                            f"denominator in {cb} of {n}; those count as the budget of {budget:g} steps, {side}")
         return e
     pairs = [(float(p), float(q)) for p, q in zip(a, b, strict=True) if p is not None and q is not None]
     dropped = len(a) - len(pairs)
