@@ -209,7 +209,8 @@ def report_cmd(
                 draw_result(result, out)
     else:
         run = _run(qids, profile, seeds, out, jobs, executor, address, progress)
-        errors, wall = run.errors, run.wall_seconds
+        # the page's wall time is that of a run that computed everything; a resumed run's would mislead
+        errors, wall = run.errors, (run.wall_seconds if run.trials_reused == 0 else None)
     path = write_report(out, questions=questions, errors=errors, command_out=str(out), wall_seconds=wall)
     _print_summary(out, [q.qid for q in questions if q.qid in qids or (out / q.qid / "result.json").is_file()])
     console.print(f"report: {path}" + (f" · {wall:.1f} s" if wall is not None else ""), highlight=False)
