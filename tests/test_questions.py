@@ -104,6 +104,9 @@ def test_q4_rule_gives_every_outcome(tiny):
         d = decide("q4", _patch(ev, {**base, steep: _est(0.5, 0.4, 0.6)}))
         assert {c.name: c.verdict for c in d.claims}["scale_independent_of_dk"] == "qualified"
         assert d.verdict == "qualified" and "one head" in d.claims[1].rule
+    split = _patch(ev, {**base, "trained_scaled_std_slope_one_head": _est(-0.48, -0.57, -0.4)})
+    text = get_experiment("q4").explain(split, decide("q4", split))
+    assert "depends on how d_k grows" in text.answer_en and "-0.48" in text.answer_en and "-0.48" in text.answer_zh
     one_dks = [int(d) for d in next(e for e in ev if e.name == "one_head_d_ks").value]
     assert decide("q4", _patch(ev, {**base, f"steps_one_head_dk{one_dks[0]}": NEVER})).verdict == "inconclusive"
     _outcomes("q4", ev, {

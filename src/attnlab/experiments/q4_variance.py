@@ -512,18 +512,32 @@ def explain(evidence: list[Evidence], decision: Decision) -> Explanation:
         mini_en = f" In all-MiniLM-L6-v2 the scaled logits have std {min(layers):.1f} to {max(layers):.1f}, not 1."
         mini_zh = f"在 all-MiniLM-L6-v2 中,缩放后 logits 的标准差为 {min(layers):.1f} 到 {max(layers):.1f},并不是 1。"
     lo_std, hi_std = (ev[f"trained_scaled_std_dk{dks[0]}"].number, ev[f"trained_scaled_std_dk{dks[-1]}"].number)
+    job_en, job_zh = JOB[decision.claims[1].verdict]
+    arm_en = arm_zh = ""
+    if "one_head_d_ks" in ev:
+        ones = [int(d) for d in ev["one_head_d_ks"].value]
+        one = ev["trained_scaled_std_slope_one_head"]
+        a, b = (ev[f"trained_scaled_std_one_head_dk{ones[0]}"].number, ev[f"trained_scaled_std_one_head_dk{ones[-1]}"]
+                .number)
+        if _slope_verdict(one) != _slope_verdict(slope):  # the arms disagree: the lead must not pick one
+            job_en, job_zh = ("and how their scale depends on d_k depends on how d_k grows",
+                              "而且尺度如何随 d_k 变化,取决于 d_k 是怎样变大的")
+        arm_en = (f" With one head and d_model = d_k instead, it goes from {a:.2f} at d_k={ones[0]} to {b:.2f} at "
+                  f"d_k={ones[-1]} (slope {one.number:.2f}).")
+        arm_zh = (f"若只用一个头并让 d_model = d_k,则从 d_k={ones[0]} 时的 {a:.2f} 变为 d_k={ones[-1]} 时的 {b:.2f}"
+                  f"(斜率 {one.number:.2f})。")
     answer_en = (f"If q and k had d_k independent unit-variance components, Var(q·k) = d_k, so the logits' std grows "
                  f"as √d_k and dividing by √d_k brings it back to 1: that is algebra, and a Monte Carlo confirms it. "
-                 f"In trained models the premise does not hold; {JOB[decision.claims[1].verdict][0]}: the "
+                 f"In trained models the premise does not hold; {job_en}: at d_model fixed the "
                  f"scaled logits' std goes from {lo_std:.2f} at d_k={dks[0]} to {hi_std:.2f} at d_k={dks[-1]} "
                  f"(log-log slope {slope.number:.2f}: 0 would mean no dependence, and without the 1/√d_k it would be "
-                 "0.5 higher). The seed's second half, that this mitigates vanishing gradients, is tested in q3."
-                 + mini_en)
+                 f"0.5 higher).{arm_en} The seed's second half, that this mitigates vanishing gradients, is tested in "
+                 "q3." + mini_en)
     answer_zh = (f"如果 q 和 k 有 d_k 个独立、方差为 1 的分量,则 Var(q·k) = d_k,logits 的标准差随 √d_k 增长,"
                  f"除以 √d_k 就回到 1:这是代数推导,蒙特卡洛实验也验证了。训练好的模型不满足这个前提,"
-                 f"{JOB[decision.claims[1].verdict][1]}:缩放后 logits 的标准差从 d_k={dks[0]} 时的 {lo_std:.2f} 变为 "
+                 f"{job_zh}:d_model 固定时,缩放后 logits 的标准差从 d_k={dks[0]} 时的 {lo_std:.2f} 变为 "
                  f"d_k={dks[-1]} 时的 {hi_std:.2f}(双对数斜率 {slope.number:.2f}:0 表示不依赖 d_k,"
-                 "去掉 1/√d_k 会再高 0.5)。"
+                 f"去掉 1/√d_k 会再高 0.5)。{arm_zh}"
                  "原文后半句“因而缓解梯度消失”在 q3 中检验。" + mini_zh)
     if decision.verdict == "inconclusive":
         answer_en, answer_zh = rules.undecided_answer(decision.claims)

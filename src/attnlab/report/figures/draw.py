@@ -22,6 +22,7 @@ __all__ = ["PALETTE", "draw_plot"]
 PALETTE = ("#1f63c6", "#d1495b", "#2a9d5c", "#e09f1f", "#7a4fbf", "#00798c", "#8c564b", "#5f6b7a")
 _STYLES = {"solid": "-", "dashed": "--", "dotted": ":", "points": "none"}
 _REF_STYLES = ("--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
+LEGEND_INSIDE_MAX = 4  # a line panel's legend with more entries goes below the axes, where it hides no data
 _RC = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 8.5,
        "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
        "figure.titlesize": 12.5, "figure.titleweight": "bold"}
@@ -118,9 +119,9 @@ def _panel(fig: Figure, ax: Any, panel: Panel) -> None:
     ax.set_title(panel.title)
     ax.set_xlabel(panel.xlabel)
     ax.set_ylabel(panel.ylabel)
-    if panel.kind == "bar" and (panel.series or panel.lines):
-        # below the axes: inside, a legend would cover the bars
-        n = len(panel.series) + len(panel.lines)
+    n = len(panel.series) + len(panel.lines)
+    if (panel.kind == "bar" and n) or (panel.kind == "line" and n > LEGEND_INSIDE_MAX):
+        # below the axes: inside, a legend would cover the bars, or a long one the lines
         ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(n, 3))
     elif panel.kind != "heatmap" and (panel.series or panel.lines):
         ax.legend(frameon=True, framealpha=0.85, edgecolor="none", loc="best")
