@@ -16,7 +16,7 @@ NEVER = {"value": "> 800", "per_seed": [None] * 5, "n": 5}  # no seed reached it
 
 def run_tiny(qids: Sequence[str], tmp_path_factory: Any) -> Any:
     """The tiny profile of ``qids``, run in this process with the real model off; the run's report."""
-    from attnlab.experiments import run_questions
+    from attnlab.lab import run_questions
     from attnlab.pretrained import DISABLE_ENV
 
     os.environ[DISABLE_ENV] = "1"  # set by hand: a module-scoped fixture runs before conftest's monkeypatch
@@ -60,15 +60,54 @@ def answers_for_every_outcome(qid: str, evidence: list[Evidence], scenarios: dic
                               numbers: dict[str, str]) -> None:
     """Each scenario (``evidence`` patched by it) gives its verdict, and an answer in both languages that carries
     the scenario's number ``numbers[verdict]`` (not checked for "inconclusive", whose answer says why)."""
-    from attnlab.experiments import get_experiment
+    from attnlab.lab import get_experiment
 
     exp = get_experiment(qid)
     for expected, changes in scenarios.items():
         ev = patch(evidence, changes)
-        d = exp.decide(ev)
+        d, text = exp.judge(ev)
         assert d.verdict == expected, (expected, d.rule)
-        text = exp.explain(ev, d)
         assert text.answer_en and text.answer_zh and text.summary
         if expected != "inconclusive":
             assert numbers[expected] in text.answer_en and numbers[expected] in text.answer_zh, text.answer_en
         assert all(c.because and c.because_zh and c.would_change and c.would_change_zh for c in d.claims)
+
+
+def assert_flips(qid: str, evidence: list[Evidence]) -> int:
+    """Every "what would change it" of the rule holds: each flip, applied to ``evidence``, gives the verdict it
+    names for its sub-claim. Returns the number of flips checked."""
+    from attnlab.lab import get_experiment, rules
+
+    exp = get_experiment(qid)
+    rulings = exp.rule(evidence)
+    checked = 0
+    for r in rulings.claims:
+        for f in r.flips:
+            changed = [rules.with_value(e, f.value) if e.name == f.evidence else e for e in evidence]
+            got = exp.rule(changed).claim(r.name).verdict
+            assert got == f.verdict, (qid, r.name, f, got)
+            checked += 1
+    return checked
+
+
+def zh_texts(result: Any) -> dict[str, str]:
+    """Every Chinese text a stored result carries, by where it is."""
+    texts = {"answer": result.answer["zh"]}
+    for c in result.claims:
+        texts.update({f"{c.name}.statement_zh": c.statement_zh, f"{c.name}.because_zh": c.because_zh,
+                      f"{c.name}.would_change_zh": c.would_change_zh})
+        texts.update({f"{c.name}.{k.name}.detail_zh": k.detail_zh for k in c.checks})
+    texts.update({f"check {k.name}": k.detail_zh for k in result.checks})
+    texts.update({f"evidence {e.name}": e.label_zh for e in result.evidence})
+    for p in result.plots:
+        texts.update({f"plot {p.name}.title_zh": p.title_zh, f"plot {p.name}.caption_zh": p.caption_zh})
+    return texts
+
+
+def assert_zh_clean(result: Any) -> None:
+    """No Chinese text of ``result`` has an English word or ASCII punctuation in its prose."""
+    from attnlab.lab.words.lint import zh_problems
+
+    problems = {where: zh_problems(text) for where, text in zh_texts(result).items() if text}
+    problems = {k: v for k, v in problems.items() if v}
+    assert not problems, problems

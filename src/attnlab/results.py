@@ -4,19 +4,20 @@ A run of one question writes ``OUT/<qid>/result.json`` (:func:`write_result`, at
 the experiments (the report, the figures, the benchmarks, the CLI's ``ask``) reads it back with
 :func:`read_result`. This module imports nothing else from attnlab, so every layer can depend on it.
 
-Schema (``SCHEMA_VERSION`` 2)::
+Schema (``SCHEMA_VERSION`` 3)::
 
     {"schema", "qid", "title", "question", "question_zh", "claim", "claim_zh",
      "verdict", "rule", "summary", "answer": {"en", "zh"},
      "checks":   [{"name", "passed", "detail"}],                 # preconditions of the verdict
      "claims":   [{"name", "statement", "verdict", "rule", "checks", "evidence", "basis"}],  # sub-claims
      "evidence": [{"name", "label", "value", "ci", "ci_method", "n", "unit", "bounds", "anchor",
-                   "per_seed", "timing"}],
+                   "per_seed", "timing", "label_zh", "ci_kind"}],
      "literature": [{"source", "url", "finding", "regime", "stance"}],
      "plots": [...], "figures": [...], "config", "seeds", "profile", "versions", "seconds",
      "trials": {"total", "run", "reused"}}
 
-Files written before the schema had a version (attnlab 0.1, "schema 1") are read and upgraded: their
+Schema 2 files (no ``ci_kind``) are read and upgraded: an interval whose method starts "range over" is a
+spread, any other a confidence interval. Files written before the schema had a version (attnlab 0.1, "schema 1") are read and upgraded: their
 evidence gains empty labels and no intervals' methods, and their anchors (plain text) become
 :class:`Anchor` objects whose ``value`` holds the text.
 """
@@ -57,7 +58,7 @@ __all__ = [
     "write_result",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 VERDICTS: tuple[str, ...] = ("confirmed", "qualified", "refuted", "inconclusive")
 """The claim holds / holds only under named conditions / does not hold / the evidence cannot decide."""
 
@@ -127,6 +128,14 @@ class Reference:
         return dataclasses.asdict(self)
 
 
+CI_KINDS: tuple[str, ...] = ("confidence", "spread")
+
+
+def _ci_kind_of_schema2(d: dict[str, Any]) -> str:
+    """Schema 2 had no ``ci_kind``: its spreads said so in the method's text (read once, when upgrading)."""
+    return "spread" if str(d.get("ci_method", "")).startswith("range over") else "confidence"
+
+
 @dataclass
 class Evidence:
     """One measured quantity a verdict or a reader can rest on.
@@ -146,6 +155,8 @@ class Evidence:
         per_seed: the value of each seed, in the order of ``Result.seeds`` (for the details).
         timing: a wall-clock measurement, which varies from run to run (excluded when runs are compared).
         label_zh: the human name in Chinese (the report shows it when the reader picks 中文).
+        ci_kind: what ``ci`` is: ``"confidence"`` (an interval for the value over samples: seeds, sentences,
+            repeats) or ``"spread"`` (the range over the parts of one model, e.g. its heads: not a sample).
     """
 
     name: str
@@ -160,10 +171,13 @@ class Evidence:
     per_seed: list | None = None
     timing: bool = False
     label_zh: str = ""
+    ci_kind: str = "confidence"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"Evidence.name: expected a non-empty str, got {self.name!r}")
+        if self.ci_kind not in CI_KINDS:
+            raise ValueError(f"Evidence.ci_kind: expected one of {CI_KINDS}, got {self.ci_kind!r}")
         if self.ci is not None:
             if len(self.ci) != 2:
                 raise ValueError(f"Evidence.ci: expected (lo, hi) or None, got {self.ci!r}")
@@ -201,6 +215,7 @@ class Evidence:
             "per_seed": self.per_seed,
             "timing": self.timing,
             "label_zh": self.label_zh,
+            "ci_kind": self.ci_kind,
         }
 
     @classmethod
@@ -219,6 +234,7 @@ class Evidence:
             per_seed=d.get("per_seed"),
             timing=bool(d.get("timing", False)),
             label_zh=d.get("label_zh", ""),
+            ci_kind=d.get("ci_kind") or _ci_kind_of_schema2(d),
         )
 
 

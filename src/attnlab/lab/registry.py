@@ -1,13 +1,13 @@
 """The registry of questions: the built-in ones, those of installed plugins, and your own.
 
 The built-in questions are the modules in :data:`BUILTIN_MODULES`; a package can add questions through
-the entry-point group ``attnlab.experiments`` (each entry point names a module that registers its
+the entry-point group ``attnlab.lab`` (each entry point names a module that registers its
 questions when imported); code can call :func:`register` directly. Adding a question is one file plus
 one :func:`register` call. A complete example (it runs as written)::
 
     import random
 
-    from attnlab.experiments import (Aggregate, Decision, EvidenceSet, Experiment, Question, Trial,
+    from attnlab.lab import (Aggregate, Decision, EvidenceSet, Experiment, Question, Trial,
                                      register, run_questions, stats)
     from attnlab.results import Check, Claim
 
@@ -56,7 +56,7 @@ from __future__ import annotations
 import importlib
 from importlib.metadata import entry_points
 
-from attnlab.experiments.spec import Experiment, Question
+from attnlab.lab.spec import Experiment, Question
 
 __all__ = [
     "BUILTIN_MODULES",
@@ -68,19 +68,20 @@ __all__ = [
     "restore",
 ]
 
-BUILTIN_MODULES: tuple[str, ...] = (
-    "attnlab.experiments.q1_heads",
-    "attnlab.experiments.q2_qk",
-    "attnlab.experiments.q3_scaling",
-    "attnlab.experiments.q4_variance",
-    "attnlab.experiments.q5_parallel",
-    "attnlab.experiments.q6_cost",
-    "attnlab.experiments.q7_why",
-    "attnlab.experiments.q8_scores",
-    "attnlab.experiments.q9_positions",
-    "attnlab.experiments.q10_sinks",
-)
-ENTRY_POINT_GROUP = "attnlab.experiments"
+BUILTIN_MODULES: dict[str, str] = {
+    # one line per built-in question: its id and its package
+    "q1": "attnlab.questions.q1_heads",
+    "q2": "attnlab.questions.q2_qk",
+    "q3": "attnlab.questions.q3_scaling",
+    "q4": "attnlab.questions.q4_variance",
+    "q5": "attnlab.questions.q5_parallel",
+    "q6": "attnlab.questions.q6_cost",
+    "q7": "attnlab.questions.q7_why",
+    "q8": "attnlab.questions.q8_scores",
+    "q9": "attnlab.questions.q9_positions",
+    "q10": "attnlab.questions.q10_sinks",
+}
+ENTRY_POINT_GROUP = "attnlab.questions"
 
 _REGISTRY: dict[str, Experiment] = {}
 _loaded = False
@@ -90,7 +91,7 @@ def register(experiment: Experiment, *, replace: bool = False) -> Experiment:
     """Register ``experiment`` under its question id; returns it.
 
     Raises:
-        TypeError: not an :class:`~attnlab.experiments.spec.Experiment`.
+        TypeError: not an :class:`~attnlab.lab.spec.Experiment`.
         ValueError: the id is taken by another experiment and ``replace`` is False.
     """
     if not isinstance(experiment, Experiment):
@@ -109,7 +110,7 @@ def _load() -> None:
     if _loaded:
         return
     _loaded = True
-    for module in BUILTIN_MODULES:
+    for module in BUILTIN_MODULES.values():
         importlib.import_module(module)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
@@ -132,15 +133,19 @@ def list_questions() -> list[Question]:
 
 def get_experiment(qid: str) -> Experiment:
     """The experiment registered under ``qid`` (``ValueError`` naming the known ids otherwise)."""
-    _load()
+    if qid in BUILTIN_MODULES and qid not in _REGISTRY:  # one question needs only its own package
+        module = importlib.import_module(BUILTIN_MODULES[qid])
+        if qid not in _REGISTRY and isinstance(getattr(module, "EXPERIMENT", None), Experiment):
+            register(module.EXPERIMENT)  # imported before, then taken out by restore()
+    if qid not in _REGISTRY:
+        _load()
     if qid not in _REGISTRY:
         raise ValueError(f"qid: expected one of {[q.qid for q in list_questions()]}, got {qid!r}")
     return _REGISTRY[qid]
 
 
 def snapshot() -> dict[str, Experiment]:
-    """A copy of the registry (tests restore it with :func:`restore`)."""
-    _load()
+    """A copy of the registry (tests restore it with :func:`restore`; built-in questions come back on demand)."""
     return dict(_REGISTRY)
 
 

@@ -8,12 +8,13 @@
   returns ``"cache": False``: such outcomes are used but not cached, so the next run measures again.
 - ``aggregate(outcomes) -> Aggregate``: evidence (means, paired differences and intervals across
   seeds), plot data, the run's config and the published findings beside it.
-- ``decide(evidence) -> Decision``: checks, sub-claims and the verdict with the rule's text and numbers.
-  Pure, no I/O: ``attnlab.experiments.decide(qid, result.evidence)`` reproduces a stored verdict.
-- ``explain(evidence, decision) -> Explanation``: the summary and the short answers in English and
-  Chinese, built from the numbers by templates.
+- ``rule(evidence) -> Rulings``: per sub-claim the verdict, the branch that decided it, the deciding numbers,
+  its preconditions and what would change it; numbers only, no sentence (:mod:`attnlab.lab.rules`).
+- ``words``: a :class:`~attnlab.lab.words.Words` that puts the rulings into English and Chinese; together they
+  give the :class:`Decision` (``attnlab.lab.decide(qid, result.evidence)`` reproduces a stored verdict) and
+  the :class:`Explanation`.
 
-A question is registered with :func:`attnlab.experiments.register`; see that module for an example.
+A question is registered with :func:`attnlab.lab.register`; see that module for an example.
 """
 
 from __future__ import annotations
@@ -226,29 +227,39 @@ class EvidenceSet(Mapping[str, Evidence]):
         return len(self._by_name)
 
 
-def _default_explain(evidence: Sequence[Evidence], decision: Decision) -> Explanation:
-    return Explanation(summary=decision.rule)
-
-
 @dataclass(frozen=True)
 class Experiment:
-    """A question, its grid of trials and its pure functions.
+    """A question, its grid of trials, its pure rule and its words.
 
     Args:
         question: the :class:`Question`.
         trials: ``trials(profile, seeds) -> list[Trial]``.
         aggregate: ``aggregate(outcomes: Outcomes) -> Aggregate``.
-        decide: ``decide(evidence) -> Decision`` (pure).
-        explain: ``explain(evidence, decision) -> Explanation`` (pure; default: the rule as summary).
+        rule: ``rule(evidence) -> Rulings`` (pure; numbers and verdicts, no sentence: :mod:`attnlab.lab.rules`).
+        words: the question's :class:`~attnlab.lab.words.Words` (its sentences in English and Chinese).
         n_seeds: default number of seeds per profile.
     """
 
     question: Question
     trials: Callable[[str, list[int]], list[Trial]]
     aggregate: Callable[[Outcomes], Aggregate]
-    decide: Callable[[Sequence[Evidence]], Decision]
-    explain: Callable[[Sequence[Evidence], Decision], Explanation] = _default_explain
+    rule: Callable[[Sequence[Evidence]], Any]
+    words: Any
     n_seeds: Mapping[str, int] = field(default_factory=lambda: {"tiny": 2, "quick": 5, "full": 10})
+
+    def judge(self, evidence: Sequence[Evidence]) -> tuple[Decision, Explanation]:
+        """The rule applied to ``evidence``, in words: the :class:`Decision` and the :class:`Explanation`."""
+        from attnlab.lab.words import explain
+
+        return explain(self.words, self.rule(list(evidence)), evidence)
+
+    def decide(self, evidence: Sequence[Evidence]) -> Decision:
+        """The verdict, the rule's text, the checks and the sub-claims (pure)."""
+        return self.judge(evidence)[0]
+
+    def explain(self, evidence: Sequence[Evidence]) -> Explanation:
+        """The summary and the short answers in English and Chinese (pure)."""
+        return self.judge(evidence)[1]
 
     @property
     def qid(self) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from attnlab.experiments.spec import EvidenceSet
-from attnlab.experiments.stats import estimate
+from attnlab.lab.spec import EvidenceSet
+from attnlab.lab.stats import estimate
 from attnlab.results import Check, Evidence
 
 __all__ = ["MAX_OTHERS", "load_clause", "load_evidence", "load_text", "quiet_check", "ratio_evidence"]

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attnlab.experiments.cache import TrialCache
-from attnlab.experiments.context import ensure_writable, versions
-from attnlab.experiments.execute import TrialError
-from attnlab.experiments.executors import InProcessExecutor, Job, make_executor, usable_cores
-from attnlab.experiments.registry import get_experiment
-from attnlab.experiments.spec import Experiment, Outcomes, Trial, TrialOutcome
+from attnlab.lab.cache import TrialCache
+from attnlab.lab.context import ensure_writable, versions
+from attnlab.lab.execute import TrialError
+from attnlab.lab.executors import InProcessExecutor, Job, make_executor, usable_cores
+from attnlab.lab.registry import get_experiment
+from attnlab.lab.spec import Experiment, Outcomes, Trial, TrialOutcome
 from attnlab.results import Result, write_result
 
 __all__ = ["RunReport", "build_result", "decide", "run_questions"]
@@ -36,8 +36,7 @@ def decide(qid: str, evidence: Sequence[Any]):
 def build_result(exp: Experiment, outcomes: Sequence[TrialOutcome], *, profile: str, seeds: list[int]) -> Result:
     """Aggregate a question's outcomes, decide and explain, and assemble its :class:`Result`."""
     agg = exp.aggregate(Outcomes(outcomes))
-    decision = exp.decide(agg.evidence)
-    text = exp.explain(agg.evidence, decision)
+    decision, text = exp.judge(agg.evidence)
     q = exp.question
     return Result(
         qid=q.qid, title=q.title, question=q.question, question_zh=q.question_zh, claim=q.claim,

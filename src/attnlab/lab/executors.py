@@ -1,6 +1,6 @@
 """Where trials run: in this process, in a local process pool, or as Ray tasks.
 
-Every executor runs the same :func:`~attnlab.experiments.execute.execute_trial` with one torch thread, so
+Every executor runs the same :func:`~attnlab.lab.execute.execute_trial` with one torch thread, so
 the same trials give the same measurements whichever executor runs them. ``run(jobs)`` yields
 ``(index, result)`` pairs as trials finish, where ``result`` is ``execute_trial``'s dict or the
 exception the trial raised.
@@ -27,7 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from typing import Any
 
-from attnlab.experiments.execute import execute_trial
+from attnlab.lab.execute import execute_trial
 
 __all__ = ["EXECUTORS", "Executor", "InProcessExecutor", "Job", "LocalPoolExecutor", "RayExecutor",
            "make_executor", "usable_cores"]

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from attnlab.experiments.spec import Trial, TrialOutcome
+from attnlab.lab.spec import Trial, TrialOutcome
 from attnlab.results import atomic_write_text
 
 __all__ = ["CACHE_SCHEMA", "TrialCache", "attnlab_version", "code_digest"]

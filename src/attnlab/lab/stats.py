@@ -208,7 +208,8 @@ def evidence_from(
         mean = sum(vals) / len(vals)
         return Evidence(name, mean, (min(vals), max(vals)), unit, anchor, label=label,
                         ci_method=f"range over the {len(vals)} {over} of one model (a spread, not a confidence "
-                                  "interval)", n=len(vals), bounds=bounds, per_seed=vals, label_zh=label_zh)
+                                  "interval)", n=len(vals), bounds=bounds, per_seed=vals, label_zh=label_zh,
+                        ci_kind="spread")
     est = estimate(values, bounds=bounds)
     method = est.method.replace("seeds", over) if over != "seeds" else est.method
     return Evidence(name, est.mean, est.ci, unit, anchor, label=label, ci_method=method, n=est.n,

@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TypeVar
 
-from attnlab.experiments.spec import PROFILES
+from attnlab.lab.spec import PROFILES
 
 __all__ = ["OutputError", "ensure_writable", "pick", "versions"]
 
