@@ -6,9 +6,8 @@ import random
 import time
 from typing import Any
 
-from attnlab.experiments import (
+from attnlab.lab import (
     Aggregate,
-    Decision,
     EvidenceSet,
     Experiment,
     Question,
@@ -16,8 +15,9 @@ from attnlab.experiments import (
     register,
     rules,
     stats,
+    words,
 )
-from attnlab.results import Check, Claim, Evidence, Panel, Plot, Series
+from attnlab.results import Evidence, Panel, Plot, Series
 
 QID = "toy"
 
@@ -51,20 +51,44 @@ def aggregate(outcomes) -> Aggregate:
     return Aggregate(ev, [plot], {"n": len(outcomes)})
 
 
-def decide(evidence) -> Decision:
+def decide(evidence) -> rules.Rulings:
     ev = EvidenceSet(evidence)
-    enough = Check("two_seeds", (ev["gain"].n or 0) >= 2, f"{ev['gain'].n} seeds")
-    lo, hi = rules.interval(ev["gain"])
-    verdict = "inconclusive" if not enough.passed else "confirmed" if lo > 0.25 else "refuted"
-    claim = Claim("b_above_a", "b is above a", verdict, f"{verdict}: gain {rules.fmt(ev['gain'])}", (enough,),
-                  ("gain",))
-    return Decision(verdict, claim.rule, (enough,), (claim,))
+    enough = rules.Gate("two_seeds", (ev["gain"].n or 0) >= 2, "seeds", {"n": ev["gain"].n})
+
+    def above():
+        lo, _ = rules.interval(ev["gain"])
+        verdict = "confirmed" if lo > 0.25 else "refuted"
+        return verdict, "interval", {}, [rules.Flip("gain", 0.2 if verdict == "confirmed" else 0.3,
+                                                    "refuted" if verdict == "confirmed" else "confirmed")]
+
+    claim = rules.sub_claim("b_above_a", [enough], ["gain"], above)
+    return rules.Rulings(claim.verdict, (claim,), (enough,))
+
+
+class ToyWords(words.Words):
+    def statement(self, r, ev, lang):
+        return "b 比 a 大。" if lang == "zh" else "b is above a"
+
+    def rule(self, r, ev):
+        return f"{r.verdict}: gain {words.fmt(ev['gain'])}"
+
+    def because(self, r, ev, lang):
+        return f"差值 {words.fmt(ev['gain'], lang)}。" if lang == "zh" else f"gain {words.fmt(ev['gain'], lang)}"
+
+    def gate(self, g, ev, lang):
+        return f"{g.values['n']} 个种子" if lang == "zh" else f"{g.values['n']} seeds"
+
+    def overall(self, rs, ev):
+        return self.rule(rs.claims[0], ev)
+
+    def answer(self, rs, ev, lang):
+        return self.because(rs.claims[0], ev, lang)
 
 
 def make(qid: str = QID, **trial_kw: Any) -> Experiment:
     return Experiment(Question(qid, "Toy", "Is b above a?", "b 比 a 大吗?", "b is above a.", "b 比 a 大。"),
                       trials=lambda profile, seeds: trials(profile, seeds, **trial_kw), aggregate=aggregate,
-                      decide=decide, n_seeds={"tiny": 3, "quick": 3, "full": 3})
+                      rule=decide, words=ToyWords(), n_seeds={"tiny": 3, "quick": 3, "full": 3})
 
 
 def register_toy(qid: str = QID, **trial_kw: Any) -> Experiment:

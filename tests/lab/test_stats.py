@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy import stats as scipy_stats
 
-from attnlab.experiments import rules, stats
+from attnlab.lab import rules, stats, words
 from attnlab.results import Evidence
 
 
@@ -74,20 +74,10 @@ def test_censored_steps():
     e = stats.steps_evidence("s", [100, None, 300, None, None], 500, label="steps")
     assert e.value == "> 500" and "2 of 5 reached" in e.ci_method
     assert rules.reached_count(e) == (2, 5)
-    assert not rules.reached_check("c", e, what="x").passed
-    assert rules.reached_check("c", stats.steps_evidence("s", [1, 2, 3, 4, None], 9, label="s"), what="x").passed
-    assert rules.fmt(e) == "> 500 (2/5 seeds reached it)"
-
-
-def test_claims_fall_back_to_inconclusive_on_a_failed_check():
-    from attnlab.results import Check
-
-    ok, bad = Check("a", True, "fine"), Check("b", False, "0 of 5")
-    assert rules.claim("c", "s", [ok], ["x"], lambda: ("confirmed", "rule")).verdict == "confirmed"
-    c = rules.claim("c", "s", [ok, bad], ["x"], lambda: ("confirmed", "rule"))
-    assert c.verdict == "inconclusive" and "b failed (0 of 5)" in c.rule
-    assert rules.worst_verdict(["confirmed", "refuted", "qualified"]) == "refuted"
-    assert rules.interval(Evidence("x", 0.5)) == (0.5, 0.5)
+    assert not rules.reached_gate("c", e).passed
+    assert rules.reached_gate("c", stats.steps_evidence("s", [1, 2, 3, 4, None], 9, label="s")).passed
+    assert words.fmt(e) == "not reached within 500 steps (2/5 seeds reached it)"
+    assert words.fmt(e, "zh") == "500 步内未达到（2/5 个种子达到）"
 
 
 @pytest.mark.parametrize(("ci", "side"), [((1.6, 2.0), "above"), ((0.3, 0.6), "below"), ((0.8, 1.4), "within"),
@@ -100,12 +90,13 @@ def test_ratio_side_gives_each_outcome(ci, side):
 def test_heads_and_layers_of_one_model_get_a_range_not_a_confidence_interval():
     heads = stats.evidence_from("share", [0.2, 0.5, 0.3, 0.4], label="share", unit="share", over="heads")
     assert heads.ci == (0.2, 0.5) and heads.number == pytest.approx(0.35) and heads.n == 4
-    assert "range over the 4 heads" in heads.ci_method and "not a confidence interval" in heads.ci_method
-    assert rules.fmt(heads, 2) == "0.35 (range over the 4 heads: 0.20 to 0.50)"
+    assert heads.ci_kind == "spread" and "not a confidence interval" in heads.ci_method
+    assert words.fmt(heads, "en", 2) == "0.35 (range over 4 heads: 0.20 to 0.50)"
+    assert words.fmt(heads, "zh", 2) == "0.35（4 个头的范围：0.20 至 0.50）"
     sentences = stats.evidence_from("share", [0.2, 0.5, 0.3, 0.4], label="share", unit="share", over="sentences")
     assert "t interval over 4 sentences" in sentences.ci_method
     half = stats.t_quantile(0.975, 3) * 0.1290994 / math.sqrt(4)  # t(3) x sd / sqrt(n)
     assert sentences.ci == pytest.approx((0.35 - half, 0.35 + half), abs=1e-6)  # a t interval for the mean
-    assert rules.fmt(sentences, 2).startswith("0.35 [")
+    assert sentences.ci_kind == "confidence" and words.fmt(sentences, "en", 2).startswith("0.35 [")
     with pytest.raises(ValueError, match="values"):
         stats.evidence_from("share", [], label="share", unit="share", over="layers")

@@ -1,54 +1,11 @@
 """The registry of questions: the built-in ones, those of installed plugins, and your own.
 
 The built-in questions are the modules in :data:`BUILTIN_MODULES`; a package can add questions through
-the entry-point group ``attnlab.lab`` (each entry point names a module that registers its
-questions when imported); code can call :func:`register` directly. Adding a question is one file plus
-one :func:`register` call. A complete example (it runs as written)::
-
-    import random
-
-    from attnlab.lab import (Aggregate, Decision, EvidenceSet, Experiment, Question, Trial,
-                                     register, run_questions, stats)
-    from attnlab.results import Check, Claim
-
-
-    def flip_trial(config):
-        # A trial: a top-level, pure function of its config (which includes the seed).
-        rng = random.Random(config["seed"])
-        return {"heads": sum(rng.random() < 0.5 for _ in range(config["flips"])) / config["flips"]}
-
-
-    def trials(profile, seeds):
-        flips = {"tiny": 100, "quick": 1000, "full": 100000}[profile]
-        return [Trial(flip_trial, {"seed": s, "flips": flips}) for s in seeds]
-
-
-    def aggregate(outcomes):
-        heads = outcomes.values("heads")
-        return Aggregate([stats.evidence_from("heads_share", heads, label="share of heads",
-                                              unit="fraction", bounds=(0, 1))])
-
-
-    def decide(evidence):
-        share = EvidenceSet(evidence)["heads_share"]
-        enough = Check("five_seeds", share.n >= 5, f"{share.n} seeds")
-        lo, hi = share.ci or (share.number, share.number)
-        if not enough.passed:
-            verdict = "inconclusive"
-        else:
-            verdict = "confirmed" if lo <= 0.5 <= hi else "refuted"
-        rule = f"{verdict}: share {share.number:.3f} [{lo:.3f}, {hi:.3f}]; confirmed if the interval holds 0.5"
-        claim = Claim("fair", "the coin is fair", verdict, rule, checks=(enough,), evidence=("heads_share",))
-        return Decision(verdict, rule, checks=(enough,), claims=(claim,))
-
-
-    register(Experiment(
-        Question("q99", "Is the coin fair?", "Is the coin fair?", "硬币公平吗?", "It is fair.", "公平。"),
-        trials=trials, aggregate=aggregate, decide=decide,
-    ))
-
-    results = run_questions(["q99"], profile="tiny", out="coin-report", jobs=1, progress=False)
-    print(results["q99"].verdict, results["q99"].rule)
+the entry-point group ``attnlab.questions`` (each entry point names a module that registers its
+questions when imported); code can call :func:`register` directly. Adding a question is one package plus
+one line in :data:`BUILTIN_MODULES` (or a :func:`register` call, for a question of your own). A complete
+example, a whole question package that runs as written, is in ``docs/adding-a-question.md`` (the test suite
+runs it).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A timing trial (``Trial(..., exclusive=True)``) runs alone, but other processes on the machine can still
 take the cores it measures. Timing trials record the load of other processes (``others_cores``, from
-:func:`attnlab.analysis.speed.others_load`); :func:`quiet_check` turns it into a precondition, so a verdict
+:func:`attnlab.analysis.speed.others_load`); :func:`quiet_gate` turns it into a precondition, so a verdict
 taken on a busy machine is inconclusive instead of wrong.
 """
 
@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from attnlab.lab.rules import Gate
 from attnlab.lab.spec import EvidenceSet
 from attnlab.lab.stats import estimate
-from attnlab.results import Check, Evidence
+from attnlab.results import Evidence
 
-__all__ = ["MAX_OTHERS", "load_clause", "load_evidence", "load_text", "quiet_check", "ratio_evidence"]
+__all__ = ["MAX_OTHERS", "cacheable", "load_evidence", "quiet_gate", "ratio_evidence"]
 
 MAX_OTHERS = 0.25  # CPU cores other processes may keep busy while timing (on a 2-core machine)
 
@@ -57,37 +58,14 @@ def load_evidence(runs: list[Any], *, label_zh: str = "") -> list[Evidence]:
                      label_zh="计时所用机器的 CPU 数")]
 
 
-def quiet_check(ev: EvidenceSet, *, threads: int = 2) -> Check:
+def quiet_gate(ev: EvidenceSet, *, threads: int = 2) -> Gate:
     """Passes when other processes left the timings the cores they needed: on average at most ``MAX_OTHERS``
-    cores busy, or no more than the machine has beyond ``threads``; passes with a note where not measured."""
+    cores busy, or no more than the machine has beyond ``threads``; passes (``measured`` False) where the load
+    could not be measured. Worded by :class:`attnlab.lab.words.Words` (kind ``"quiet"``)."""
     load = ev["others_cores"]
     if isinstance(load.value, str):
-        return Check("quiet_machine", True, f"load of other processes {load.value}; timings taken as they came",
-                     "其他进程的负载无法测量(没有 /proc/stat);计时结果照原样采用")
+        return Gate("quiet_machine", True, "quiet", {"measured": False})
     cpus = ev["machine_cpus"].number
     allowed = max(MAX_OTHERS, cpus - threads - MAX_OTHERS)
-    return Check("quiet_machine", load.number <= allowed,
-                 f"other processes kept {load.number:.2f} cores busy on average while timing (allowed {allowed:.2f} "
-                 f"of {cpus:.0f} CPUs, {threads} used by the timings)",
-                 f"计时期间其他进程平均占用 {load.number:.2f} 个核(允许 {allowed:.2f} 个;机器共 {cpus:.0f} 个 CPU,"
-                 f"计时用 {threads} 个)")
-
-
-def load_text(ev: EvidenceSet) -> str:
-    """A sentence on how busy the rest of the machine was while timing."""
-    load = ev["others_cores"]
-    if isinstance(load.value, str):
-        return "The load of other processes was not measured. "
-    return (f"While timing, other processes kept {load.number:.2f} of the machine's {ev['machine_cpus'].number:.0f} "
-            "CPUs busy on average. ")
-
-
-def load_clause(ev: EvidenceSet) -> tuple[str, str]:
-    """Where the timings were taken, for a short answer (English, Chinese): "on this 2-CPU machine while
-    other processes kept 0.02 cores busy"."""
-    load = ev["others_cores"]
-    if isinstance(load.value, str):
-        return "on this machine (the load of other processes was not measured)", "在本机上测得(其他进程的负载未测量)"
-    cpus = ev["machine_cpus"].number
-    return (f"on this {cpus:.0f}-CPU machine while other processes kept {load.number:.2f} cores busy on average",
-            f"在这台有 {cpus:.0f} 个 CPU 的机器上测得,其间其他进程平均占用 {load.number:.2f} 个核")
+    return Gate("quiet_machine", load.number <= allowed, "quiet",
+                {"measured": True, "load": load.number, "allowed": allowed, "cpus": cpus, "threads": threads})

@@ -17,9 +17,11 @@ from collections.abc import Sequence
 
 from attnlab.lab.rules import GATE_FAILED, Flip, Gate, Ruling, Rulings
 from attnlab.lab.words.numerals import LANGS, fmt, join, num, pct, reached, verdict
+from attnlab.lab.words.timing import load_clause, load_sentence, quiet_text
 from attnlab.results import Check, Claim, Evidence
 
-__all__ = ["LANGS", "Words", "explain", "fmt", "join", "num", "pct", "reached", "verdict"]
+__all__ = ["LANGS", "Words", "explain", "fmt", "join", "load_clause", "load_sentence", "num", "pct", "reached",
+           "verdict"]
 
 
 class Evidences(dict):
@@ -84,6 +86,8 @@ class Words:
             e = ev[v["evidence"]]
             return (f"{_label(e, lang)}：{fmt(e, lang)}（需要至少 {num(v['need'])}）" if zh
                     else f"{_label(e, lang)}: {fmt(e, lang)} (need at least {num(v['need'])})")
+        if g.kind == "quiet":
+            return quiet_text(v, lang)
         raise NotImplementedError(f"{type(self).__name__}.gate: no words for gate kind {g.kind!r} ({g.name})")
 
     def flip(self, f: Flip, ev: Evidences, lang: str) -> str:

@@ -7,7 +7,6 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from attnlab.seeds import generator
 from attnlab.data import make_task
 from attnlab.lab.spec import Trial
 from attnlab.lab.training import fit
@@ -20,6 +19,7 @@ from attnlab.questions.q3_scaling.settings import (
     profile_settings,
     temperature,
 )
+from attnlab.seeds import generator
 
 __all__ = ["build_model", "query_softmax_stats", "train_trial", "trials"]
 

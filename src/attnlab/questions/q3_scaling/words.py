@@ -24,7 +24,8 @@ class ScalingWords(Words):
         dk = r.values.get("d_k") or (ev[names.D_KS].value[-1] if r.name != "training_hard_small_dk"
                                      else ev[names.D_KS].value[0])
         en, zh = {
-            "saturation": ("Without scaling, large logits saturate the softmax", "不缩放时，过大的 logits 会让 softmax 饱和"),
+            "saturation": ("Without scaling, large logits saturate the softmax",
+                           "不缩放时，过大的 logits 会让 softmax 饱和"),
             "gradients_vanish": ("A saturated softmax passes little gradient", "饱和的 softmax 几乎传不回梯度"),
             "training_hard_large_dk": ("Without scaling training is hard", "不缩放时训练困难"),
             "training_hard_small_dk": ("Without scaling training is hard", "不缩放时训练困难"),
@@ -73,8 +74,8 @@ class ScalingWords(Words):
         if r.name == "saturation":
             sat, gain = ev[names.sat_wrong(dk, "1")], ev[names.sat_wrong_gain(dk, "1")]
             if zh:
-                return (f"不缩放时（d_k={dk}），训练初期有 {pct(sat.number)} 的查询行把超过 {pct(SATURATED_AT)} 的注意力"
-                        f"放在错误的键上（比 1/√d_k 多 {fmt(gain, lang, 2)}）。")
+                return (f"不缩放时（d_k={dk}），训练初期有 {pct(sat.number)} 的查询行把超过 {pct(SATURATED_AT)} "
+                        f"的注意力放在错误的键上（比 1/√d_k 多 {fmt(gain, lang, 2)}）。")
             return (f"Without scaling (d_k={dk}), {pct(sat.number)} of query rows put over {pct(SATURATED_AT)} of "
                     f"their attention on a wrong key early in training ({fmt(gain, lang, 2)} more than with 1/√d_k).")
         if r.name == "gradients_vanish":
@@ -90,7 +91,8 @@ class ScalingWords(Words):
                     f"gradient, but its W_Q receives {wq} times as much: ∂L/∂(q·k) is the softmax-input gradient "
                     "times the temperature, and the scaled model's temperature is 1/√d_k. So the size of the "
                     "gradient does not vanish; a likely reason the unscaled runs still fail, not measured here, is "
-                    "where it points (rows saturated on a wrong key); Adam's updates do not scale with the size anyway.")
+                    "where it points (rows saturated on a wrong key); Adam's updates do not scale with the size "
+                    "anyway.")
         return f"d_k={dk} 时，{self._how(r, ev, lang)}。" if zh else f"At d_k={dk}, {self._how(r, ev, lang)}."
 
     def overall(self, rs: Rulings, ev) -> str:
@@ -131,9 +133,11 @@ class ScalingWords(Words):
                     f"a task that 1/√d_k learns in {ref_steps} steps")
         else:
             br = fmt(ev[names.steps_ratio(large, "1")], lang, 2)
-            hard = f"不缩放的运行需要缩放版本 {br} 倍的步数" if zh else f"unscaled runs need {br} times the steps of scaled ones"
+            hard = (f"不缩放的运行需要缩放版本 {br} 倍的步数" if zh
+                    else f"unscaled runs need {br} times the steps of scaled ones")
         if zh:
-            lead = "在我们的运行中，原文所说的机制没有出现：" if rs.verdict == "refuted" else "因为不缩放时 logits 会随 d_k 变大："
+            lead = ("在我们的运行中，原文所说的机制没有出现：" if rs.verdict == "refuted"
+                    else "因为不缩放时 logits 会随 d_k 变大：")
             return (f"{lead}d_k={large} 时，训练初期有 {sat} 的不缩放查询行把超过 {pct(SATURATED_AT)} 的注意力放在错误"
                     f"的键上，经 softmax 传回的梯度是缩放模型的 {gr} 倍（但 W_Q 收到的梯度是 {wq} 倍，所以失败的不是"
                     f"梯度的大小），{hard}。d_k={small} 时不缩放需要缩放版本 {sr} 倍的步数（Vaswani 等人认为小 d_k 时"
