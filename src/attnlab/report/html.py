@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from attnlab.lab import words
 from attnlab.report.i18n import BASIS_WORDS, STANCE_WORDS, UI, VERDICT_WORDS, unit_zh
 from attnlab.results import Evidence, Result, ResultError, atomic_write_text, read_result
 
@@ -122,6 +123,7 @@ class _Row:
     label_zh: str
     name: str
     value: str
+    value_zh: str
     method: str
     unit: str
     unit_zh: str
@@ -180,8 +182,14 @@ def _row(e: Evidence) -> _Row:
         details = json.dumps(e.value, ensure_ascii=False)[:4000]
     else:
         details = ""
-    value = format_value(e.value, e.ci) if not isinstance(e.value, list) else f"{len(e.value)} values"
-    return _Row(label=e.label or e.name, label_zh=e.label_zh, name=e.name, value=value, method=e.ci_method,
+    if isinstance(e.value, list):
+        value = value_zh = f"{len(e.value)} values"
+    elif isinstance(e.value, str) or (e.unit == "steps" and e.per_seed is not None):
+        value, value_zh = words.fmt(e, "en"), words.fmt(e, "zh")  # "not reached", censored counts, undefined ratios
+    else:
+        value = value_zh = format_value(e.value, e.ci)
+    return _Row(label=e.label or e.name, label_zh=e.label_zh, name=e.name, value=value, value_zh=value_zh,
+                method=e.ci_method,
                 unit=e.unit, unit_zh=unit_zh(e.unit), anchor=e.anchor, details=details)
 
 
