@@ -25,6 +25,8 @@ STREAMS: dict[str, tuple[int, int]] = {
     "q3.probe_batch": (555_000, 1),  # q3: the batch on which saturation and gradients are measured
     "q4.probe_batch": (444_000, 1),  # q4: the inputs whose trained logits are measured
     "q6.heldout": (555_000, 1),  # q6: held-out sequences per distance
+    "q7.analysis_batch": (707_000, 1),  # q7: the batch on which attention on the deciding words is read
+    "q7.permutation": (707_001, 1),  # q7: the permutation test's shuffles
     "q9.extrapolation_eval": (909_000, 10),  # q9: test sets per length factor (index: the factor's position)
     "q10.probe_batch": (10_000, 1),  # q10: the learning curve's batch
     "q10.heldout": (20_000, 1),  # q10: held-out sequences

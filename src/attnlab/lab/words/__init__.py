@@ -108,6 +108,11 @@ class Words:
     def would_change(self, r: Ruling, ev: Evidences, lang: str) -> str:
         """What would change the verdict: the failed gates, or the rule's flips."""
         zh = lang == "zh"
+        busy = [g for g in r.gates if g.kind == "quiet" and not g.passed]
+        if r.case == GATE_FAILED and busy:  # a busy machine: time again, not a bigger budget
+            why = self.gate(busy[0], ev, lang)
+            return (f"在其他进程让出 CPU 核时重新计时：这次{why}。" if zh
+                    else f"Time again while other processes leave the cores free: this time {why}.")
         if r.case == GATE_FAILED:
             failed = [self.gate(g, ev, lang) for g in r.gates if not g.passed]
             return ("在能让以下条件满足的预算或设置下重新运行：" + "；".join(failed) + "。" if zh

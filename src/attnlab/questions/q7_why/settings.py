@@ -1,0 +1,94 @@
+"""q7's settings: the conditions compared, the profiles, the thresholds, the sentences and the literature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attnlab.lab.context import pick
+from attnlab.results import Reference
+
+Cell = tuple[str, str, str]  # (task, length role, encoder)
+
+POOLINGS = ("attention", "last", "mean", "max")
+OTHERS = ("last", "mean", "max")  # the plain poolings attention is paired against
+TASKS = ("needle", "contrast")
+ROLES = ("short", "long")
+ENCODER_NAMES = {"lstm": "LSTM", "bilstm": "BiLSTM"}
+# (task, length role, encoder): every profile runs every cell; the profile sets the lengths.
+# The bidirectional encoder runs where context on both sides matters: on the compositional task a
+# unidirectional state at the earlier polar word cannot know that "although" follows.
+CELLS: tuple[Cell, ...] = (
+    ("needle", "short", "lstm"), ("contrast", "short", "lstm"),
+    ("needle", "long", "lstm"), ("contrast", "long", "lstm"), ("contrast", "long", "bilstm"),
+)
+LONG_CELLS = tuple(c for c in CELLS if c[1] == "long")
+SHORT_CELLS = tuple(c for c in CELLS if c[1] == "short")
+
+# ---- thresholds and margins (the rule and the words read these) ----
+THRESHOLD = 0.9  # held-out accuracy every condition is trained to
+MIN_REACHED = 0.8  # a condition "learned" when this share of its seeds reached the threshold (4 of 5)
+SPEEDUP = 1.5  # "a good margin": the steps ratio's interval must clear this (or 1 / this) to decide
+FOCUS = 2.0  # "focuses": the weight on the deciding word is more than this many uniform shares
+FLIPS = 0.1  # "the placement matters": permuting the weights flips more than this fraction of decisions
+WORD_SHARE = 1.0  # the pretrained model "singles out" the polar word: more than the mean word's share (interval)
+# how far across each threshold a "what would change it" moves a number
+SPEEDUP_STEP = 0.05
+FOCUS_STEP = 0.1
+FLIPS_STEP = 0.01
+WORD_SHARE_STEP = 0.05
+
+N_PERM = 10  # permutations per text in the permutation test
+# Seed offset of the held-out texts analysed after training (+ 1: the permutation test's generator).
+
+# (sentence, its polar word) for the pretrained model
+SENTENCES: tuple[tuple[str, str], ...] = (
+    ("I hate this movie.", "hate"),
+    ("I love this movie.", "love"),
+    ("This film was terrible.", "terrible"),
+    ("What a wonderful performance.", "wonderful"),
+    ("The service at this restaurant was excellent.", "excellent"),
+)
+EXAMPLES = ("i hate this movie", "i love this movie")  # the seed's sentence in the tasks' vocabulary
+MINILM = "all-MiniLM-L6-v2"
+
+# ---- names of the conditions ----
+TASK_ZH = {"needle": "关键词任务", "contrast": "转折任务"}
+TASK_WORDS = {"needle": ("keyword", "关键词"), "contrast": ("but/although", "转折")}  # short names for answers
+POOLING_ZH = {"attention": "注意力池化", "last": "取最后状态", "mean": "平均池化", "max": "最大池化"}
+BASELINE_ZH = {"chance": "随机猜测", "majority": "多数类", "bag_of_words": "词袋", "first_polar": "第一个极性词",
+               "last_polar": "最后一个极性词"}
+
+# ---- literature ----
+JAIN_WALLACE = Reference(
+    "Jain & Wallace 2019, Attention is not Explanation, §4", "Randomly permuting the attention weights of "
+    "BiLSTM+attention text classifiers often changes the output little (small median TVD), and attention "
+    "correlates weakly with gradient and leave-one-out importance.", "BiLSTM + additive attention; SST, IMDB, "
+    "20News, ...; output TVD", "contradicts", "https://arxiv.org/abs/1902.10186")
+WIEGREFFE_PINTER = Reference(
+    "Wiegreffe & Pinter 2019, Attention is not not Explanation, §3-4", "Permuting weights at test time leaves "
+    "the trained encoder unchanged, so it cannot show the weights are not an explanation; on several of the "
+    "same datasets uniform weights do as well as learned ones (attention not needed), elsewhere adversarial "
+    "weights must be trained and hard to find.", "same models and datasets as Jain & Wallace", "context",
+    "https://arxiv.org/abs/1908.04626")
+YANG = Reference(
+    "Yang et al. 2016, Hierarchical Attention Networks, Table 2", "GRU encoders with attention pooling beat "
+    "GRU encoders with average pooling on document classification (e.g. Yelp'15 71.0 vs 69.8 accuracy, flat "
+    "models).", "bi-GRU, Yelp/IMDB/Yahoo/Amazon documents", "supports", "https://aclanthology.org/N16-1174/")
+CLARK = Reference(
+    "Clark et al. 2019, What Does BERT Look At?, §3", "Much of BERT's attention goes to [CLS], [SEP] and "
+    "punctuation; attention to [SEP] behaves like a no-op (its gradient-based importance is low).",
+    "BERT-base, Wikipedia text", "context", "https://arxiv.org/abs/1906.04341")
+LITERATURE = (YANG, JAIN_WALLACE, WIEGREFFE_PINTER, CLARK)
+
+
+def profile_settings(profile: str) -> dict[str, Any]:
+    """Text lengths, step budgets and model size of ``profile`` (per length role where they differ)."""
+    return pick(profile,
+                tiny=dict(lengths={"short": 6, "long": 10}, steps={"short": 20, "long": 20}, d_model=8,
+                          batch_size=16, lr=1e-2, eval_every={"short": 10, "long": 10}, eval_batches=2, n_analysis=32),
+                quick=dict(lengths={"short": 16, "long": 48}, steps={"short": 300, "long": 600}, d_model=32,
+                           batch_size=32, lr=1e-2, eval_every={"short": 10, "long": 20}, eval_batches=4,
+                           n_analysis=256),
+                full=dict(lengths={"short": 16, "long": 256}, steps={"short": 1000, "long": 4000}, d_model=64,
+                          batch_size=64, lr=5e-3, eval_every={"short": 20, "long": 50}, eval_batches=8,
+                          n_analysis=1024))

@@ -1,0 +1,389 @@
+"""q7 (why attention at all): the tasks and probes, every outcome of the rule, its flips, its words, a tiny run.
+
+The rule is fed synthetic evidence that moves each deciding number across its threshold (steps ratio against
+the margin, seeds that reached the threshold, weight on the deciding word, decisions flipped, the pretrained
+model's share against the mean word's); every flip the rule states is applied and checked; the words are
+checked in both languages for every outcome; the tiny run checks that a stored verdict equals the rule on the
+stored evidence and that every text a reader sees exists in English and Chinese.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+from attnlab.lab import decide, rules, stats
+from attnlab.lab.words.lint import zh_problems
+from attnlab.questions.q7_why import names
+from attnlab.questions.q7_why import rule as q7_rule
+from attnlab.questions.q7_why.settings import (
+    CELLS,
+    FLIPS,
+    FOCUS,
+    LONG_CELLS,
+    POOLINGS,
+    SENTENCES,
+    SPEEDUP,
+    TASKS,
+    WORD_SHARE,
+)
+from attnlab.results import Evidence
+from question_helpers import (
+    REACHED,
+    answers_for_every_outcome,
+    assert_bilingual,
+    assert_flips,
+    assert_zh_clean,
+    est,
+    patch,
+    run_tiny,
+)
+
+LONG = [names.key(c) for c in LONG_CELLS]
+
+# ---------------------------------------------------------------------------------------------- synthetic evidence
+
+
+def _steps(name, reached, steps=100, n=5):
+    return stats.steps_evidence(name, [steps] * reached + [None] * (n - reached), 600, label=name)
+
+
+def _q7_evidence(*, speedup=(2.0, 1.7, 2.4), reached=5, other_reached=5, short_reached=5, focus=(20.0, 10.0, 30.0),
+                 flips=(0.4, 0.3, 0.5), minilm=(1.4, 1.2, 1.6), word=(2.0, 1.5, 2.5), available=True):
+    """Evidence for every name the rule and the words read; each long cell alike unless patched."""
+    ev = [Evidence(names.length("short"), 16), Evidence(names.length("long"), 48)]
+    for task in TASKS:
+        ev.append(Evidence(names.baseline(task, "bag_of_words"), 1.0 if task == "needle" else 0.75))
+    for cell in CELLS:
+        for p in POOLINGS:
+            k = short_reached if cell[1] == "short" else (reached if p == "attention" else other_reached)
+            ev.append(_steps(names.steps(cell, p), k))
+        ev.append(Evidence(names.best_other(cell), "max"))
+        ev.append(Evidence(names.speedup(cell), speedup[0], speedup[1:], n=5))
+        ev.append(Evidence(names.gain(cell), 0.0, (-0.01, 0.01), n=5))
+    for cell in LONG_CELLS:
+        ev.append(Evidence(names.focus(cell), focus[0], focus[1:], n=5))
+        ev.append(Evidence(names.flips(cell), flips[0], flips[1:], n=5))
+        ev.append(Evidence(names.uniform_acc(cell), 0.55, (0.5, 0.6), n=5))
+    ev.append(Evidence(names.MINILM_AVAILABLE, "yes" if available else "no"))
+    if available:
+        ev.append(Evidence(names.MINILM_POLAR_RATIO, minilm[0], minilm[1:], n=5))
+        ev.append(Evidence(names.MINILM_POLAR_WORD_RATIO, word[0], word[1:], n=5))
+    return ev
+
+
+def _one(ev, name, value, lo, hi):
+    """``ev`` with the estimate ``name`` replaced."""
+    return patch(ev, {name: est(value, lo, hi)})
+
+
+SCENARIOS = {  # name: (evidence, overall verdict, (beats, focuses), (beats case, focuses case))
+    "all_win": (_q7_evidence(), "confirmed", ("confirmed", "confirmed"), ("all_win", "all_focus")),
+    "minilm_below_uniform_above_word": (_q7_evidence(minilm=(0.6, 0.5, 0.7)), "confirmed",
+                                        ("confirmed", "confirmed"), ("all_win", "all_focus")),
+    "minilm_undecided": (_q7_evidence(word=(0.9, 0.7, 1.1)), "qualified", ("confirmed", "qualified"),
+                         ("all_win", "minilm_short")),
+    "minilm_no": (_q7_evidence(word=(0.8, 0.7, 0.9)), "qualified", ("confirmed", "qualified"),
+                  ("all_win", "minilm_short")),
+    "minilm_unavailable": (_q7_evidence(available=False), "confirmed", ("confirmed", "confirmed"),
+                           ("all_win", "all_focus")),
+    "only_attention_learned": (_q7_evidence(other_reached=2, speedup=(1.0, 0.9, 1.1)), "confirmed",
+                               ("confirmed", "confirmed"), ("all_win", "all_focus")),
+    "only_other_learned": (_q7_evidence(reached=2), "inconclusive", ("refuted", "inconclusive"),
+                           ("none_win", rules.GATE_FAILED)),
+    "some_win": (_one(_q7_evidence(), names.speedup(LONG_CELLS[0]), 1.1, 0.9, 1.3), "qualified",
+                 ("qualified", "confirmed"), ("some_win", "all_focus")),
+    "no_margin": (_q7_evidence(speedup=(1.1, 0.9, 1.3)), "refuted", ("refuted", "confirmed"),
+                  ("none_win", "all_focus")),
+    "loses": (_q7_evidence(speedup=(0.5, 0.4, 0.6)), "refuted", ("refuted", "confirmed"), ("none_win", "all_focus")),
+    "unclear": (_q7_evidence(speedup=(1.4, 1.0, 2.0)), "inconclusive", ("inconclusive", "confirmed"),
+                ("unclear", "all_focus")),
+    "focus_nowhere": (_q7_evidence(focus=(1.0, 0.8, 1.2)), "qualified", ("confirmed", "refuted"),
+                      ("all_win", "none_focus")),
+    "flips_nowhere": (_q7_evidence(flips=(0.05, 0.0, 0.08)), "qualified", ("confirmed", "refuted"),
+                      ("all_win", "none_focus")),
+    "nothing_focuses": (_q7_evidence(focus=(1.0, 0.8, 1.2), flips=(0.05, 0.0, 0.08)), "qualified",
+                        ("confirmed", "refuted"), ("all_win", "none_focus")),
+    "focus_somewhere": (_one(_q7_evidence(), names.focus(LONG_CELLS[1]), 1.5, 1.0, 2.5), "qualified",
+                        ("confirmed", "qualified"), ("all_win", "some_focus")),
+    "short_not_learned": (_q7_evidence(short_reached=2), "inconclusive", ("inconclusive", "confirmed"),
+                          (rules.GATE_FAILED, "all_focus")),
+    "neither_learned": (_q7_evidence(reached=2, other_reached=2), "inconclusive", ("inconclusive", "inconclusive"),
+                        (rules.GATE_FAILED, rules.GATE_FAILED)),
+}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_q7_rule_gives_every_outcome(scenario):
+    ev, overall, verdicts, cases = SCENARIOS[scenario]
+    rs = q7_rule.decide(ev)
+    assert rs.verdict == overall, (scenario, rs)
+    assert tuple(c.verdict for c in rs.claims) == verdicts
+    assert tuple(c.case for c in rs.claims) == cases
+    assert (rs.verdict == "inconclusive") == (any(not g.passed for g in rs.gates) or verdicts[0] == "inconclusive")
+
+
+def test_q7_rule_reads_the_pretrained_model_against_the_mean_word():
+    for word, outcome in [((2.0, 1.5, 2.5), "singles_out"), ((0.9, 0.7, 1.1), "undecided"), ((0.8, 0.7, 0.9), "no")]:
+        assert q7_rule.decide(_q7_evidence(word=word)).claim(q7_rule.FOCUSES).values["minilm"] == outcome
+    assert q7_rule.decide(_q7_evidence(available=False)).claim(q7_rule.FOCUSES).values["minilm"] == "unavailable"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_q7_flips_are_true_and_every_decided_sub_claim_has_one(scenario):
+    ev = SCENARIOS[scenario][0]
+    assert_flips("q7", ev)
+    for r in q7_rule.decide(ev).claims:
+        assert all(f.verdict != r.verdict for f in r.flips)
+        if r.verdict != "inconclusive" and scenario != "nothing_focuses":
+            assert r.flips, (scenario, r.name)
+
+
+def test_q7_would_change_when_no_single_number_can():
+    """No cell focuses on either count: one number cannot make a cell focus, so the words name both."""
+    from attnlab.lab import get_experiment
+
+    rs = q7_rule.decide(SCENARIOS["nothing_focuses"][0])
+    assert rs.claim(q7_rule.FOCUSES).flips == ()
+    d = get_experiment("q7").decide(SCENARIOS["nothing_focuses"][0])
+    text = next(c for c in d.claims if c.name == q7_rule.FOCUSES).would_change
+    assert "above 2.0x uniform" in text and "more than 10%" in text
+
+
+def _flips(rs, claim=None):
+    """(evidence, value rounded, verdict) of every flip of ``rs`` (of one sub-claim if named)."""
+    claims = [rs.claim(claim)] if claim else rs.claims
+    return {(f.evidence, round(f.value, 6), f.verdict) for c in claims for f in c.flips}
+
+
+def test_q7_flips_cross_each_threshold_toward_the_other_outcomes():
+    flips = _flips(q7_rule.decide(_q7_evidence()))
+    assert (names.speedup(LONG_CELLS[0]), round(SPEEDUP - 0.05, 6), "qualified") in flips
+    assert (names.focus(LONG_CELLS[0]), round(FOCUS - 0.1, 6), "qualified") in flips
+    assert (names.MINILM_POLAR_WORD_RATIO, round(WORD_SHARE - 0.05, 6), "qualified") in flips
+    refuted = _flips(q7_rule.decide(_q7_evidence(speedup=(1.1, 0.9, 1.3))), q7_rule.BEATS)
+    assert refuted == {(names.speedup(c), round(SPEEDUP + 0.05, 6), "qualified") for c in LONG_CELLS}
+    unclear = _flips(q7_rule.decide(_q7_evidence(speedup=(1.4, 1.0, 2.0))), q7_rule.BEATS)
+    assert {v for _, _, v in unclear} == {"qualified"}  # one cell below the margin leaves two unclear
+    learned_only = _flips(q7_rule.decide(_q7_evidence(other_reached=2, speedup=(1.0, 0.9, 1.1))), q7_rule.BEATS)
+    assert {(v, verdict) for _, v, verdict in learned_only} == {(math.inf, "inconclusive")}
+    flips_only = _flips(q7_rule.decide(_q7_evidence(flips=(0.05, 0.0, 0.08))), q7_rule.FOCUSES)
+    assert flips_only == {(names.flips(c), round(FLIPS + 0.01, 6), "qualified") for c in LONG_CELLS}
+    focus_only = _flips(q7_rule.decide(_q7_evidence(focus=(1.0, 0.8, 1.2))), q7_rule.FOCUSES)
+    assert focus_only == {(names.focus(c), round(FOCUS + 0.1, 6), "qualified") for c in LONG_CELLS}
+
+
+def test_q7_would_change_names_a_condition_that_does_not_hold_yet():
+    """The old text said "a pretrained model giving the polar word no more than its uniform share" while the
+    model gave it 0.62x its uniform share and the sub-claim stood confirmed; now the words are the flips."""
+    from attnlab.lab import get_experiment
+
+    ev = _q7_evidence(minilm=(0.62, 0.55, 0.68), word=(1.32, 1.15, 1.5))
+    d = get_experiment("q7").decide(ev)
+    focus = next(c for c in d.claims if c.name == q7_rule.FOCUSES)
+    assert focus.verdict == "confirmed"
+    assert "uniform share" not in focus.would_change and "0.95x the mean word's share" in focus.would_change
+    assert "0.95 倍" in focus.would_change_zh
+    changed = [rules.with_value(e, WORD_SHARE - 0.05) if e.name == names.MINILM_POLAR_WORD_RATIO else e for e in ev]
+    assert q7_rule.decide(changed).claim(q7_rule.FOCUSES).verdict == "qualified"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_q7_words_in_both_languages_for_every_outcome(scenario):
+    from attnlab.lab import get_experiment
+
+    ev = SCENARIOS[scenario][0]
+    d, text = get_experiment("q7").judge(ev)
+    assert d.rule.startswith(d.verdict) and text.summary and text.answer_en and text.answer_zh
+    zh = [text.answer_zh] + [t for c in d.claims for t in (c.statement_zh, c.because_zh, c.would_change_zh)]
+    zh += [k.detail_zh for c in d.claims for k in c.checks]
+    for t in zh:
+        assert t and not zh_problems(t), (t, zh_problems(t))
+    for c in d.claims:
+        assert c.because and c.would_change and c.statement and c.rule.startswith(c.verdict)
+        assert "No measurement could change it" not in c.would_change
+
+
+def test_q7_rule_holds_no_sentence():
+    """rule.py: numbers and verdicts only (no string of three or more words, no Chinese)."""
+    import attnlab.questions.q7_why.rule as module
+
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, (ast.Module, ast.FunctionDef))
+                  and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            assert len(node.value.split()) < 3 and not re.search(r"[\u3400-\u9fff]", node.value), node.value
+
+
+# ---------------------------------------------------------------------------------------------- tiny run
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The tiny profile of q7, run once in this process (the real model is off in tests)."""
+    return run_tiny(["q7"], tmp_path_factory)["q7"]
+
+
+@pytest.mark.slow
+def test_tiny_run_verdict_equals_decide_on_its_evidence(tiny, tmp_path):
+    d = decide("q7", tiny.evidence)
+    assert (d.verdict, d.rule) == (tiny.verdict, tiny.rule)
+    assert [c.verdict for c in d.claims] == [c.verdict for c in tiny.claims]
+    assert tiny.rule.startswith(tiny.verdict)
+    assert tiny.claims and tiny.checks and tiny.literature and tiny.figures
+    from attnlab.report.figures import draw_result
+
+    files = draw_result(tiny, tmp_path)
+    assert files and all((tmp_path / "q7" / f).is_file() for f in files)
+    expected = {names.steps(LONG_CELLS[2], "attention"), names.speedup(LONG_CELLS[0]), names.focus(LONG_CELLS[1]),
+                names.flips(LONG_CELLS[0]), names.baseline("contrast", "bag_of_words"),
+                names.baseline("needle", "bag_of_words"), names.MINILM_AVAILABLE}
+    assert expected <= {e.name for e in tiny.evidence}
+    assert_flips("q7", tiny.evidence)
+
+
+@pytest.mark.slow
+def test_tiny_run_speaks_english_and_chinese(tiny):
+    assert_bilingual(tiny)
+    assert_zh_clean(tiny)
+    # the real model is off: its trial said so, and nothing stands in for its attention map
+    assert next(e for e in tiny.evidence if e.name == names.MINILM_AVAILABLE).value == "no"
+    assert tiny.attention_maps == []
+
+
+@pytest.mark.slow
+def test_q7_answers_follow_every_outcome(tiny):
+    ev = tiny.evidence
+    reached = {e.name: REACHED for e in ev if e.name.startswith("steps_")}
+    base = {**reached, **{f"speedup_{c}": est(2.25, 1.8, 2.7) for c in LONG},
+            **{f"focus_{c}": est(20.0, 10.0, 30.0) for c in LONG}, **{f"flips_{c}": est(0.4, 0.3, 0.5) for c in LONG}}
+    answers_for_every_outcome("q7", ev, {
+        "confirmed": base,
+        "qualified": {**base, f"focus_{LONG[0]}": est(1.0, 0.8, 1.2)},
+        "refuted": {**base, **{f"speedup_{c}": est(1.15, 0.9, 1.3) for c in LONG}},
+        "inconclusive": {**base, **{f"speedup_{c}": est(1.4, 1.0, 2.0) for c in LONG}},
+    }, {"confirmed": "2.25", "qualified": "1.0", "refuted": "1.15"})
+
+
+# ---------------------------------------------------------------------------------------------- tasks and probes
+
+
+def test_contrast_task_labels_follow_the_connective_and_baselines_are_exact():
+    from attnlab.data import ContrastSentimentTask, make_task
+
+    task = make_task("contrast", length=12, conflict_rate=0.5)
+    assert isinstance(task, ContrastSentimentTask)
+    a, b = task.sample(4000, 3), task.sample(4000, 3)
+    assert torch.equal(a.inputs, b.inputs) and torch.equal(a.targets, b.targets)  # seeded
+    rows = torch.arange(len(a))
+    polar = torch.tensor(task.polar_ids["positive"])
+    pos_first = torch.isin(a.inputs[rows, a.extra["deciding_pos"].minimum(a.extra["other_pos"])], polar).long()
+    pos_last = torch.isin(a.inputs[rows, a.extra["deciding_pos"].maximum(a.extra["other_pos"])], polar).long()
+    although = a.extra["connective"].bool()
+    assert torch.equal(a.targets, torch.where(although, pos_first, pos_last))
+    assert bool((a.extra["connective_pos"] > a.extra["deciding_pos"].minimum(a.extra["other_pos"])).all())
+    conflict = a.extra["conflict"]
+    assert torch.equal(conflict, pos_first != pos_last)
+    base = task.baselines()
+    assert base["bag_of_words"] == base["first_polar"] == base["last_polar"] == 0.75 and base["majority"] == 0.5
+    # the first-polar predictor is right on agreeing texts and on half the conflicting ones
+    assert abs(float((pos_first == a.targets).float().mean()) - base["first_polar"]) < 0.03
+    assert abs(float((pos_first[conflict] == a.targets[conflict]).float().mean()) - 0.5) < 0.04
+    assert task.decode(task.encode("i love it but the ending was dull")[0])[3] == "but"
+    with pytest.raises(ValueError, match="unknown words"):
+        task.encode("i love xylophones")
+    with pytest.raises(ValueError, match="length"):
+        make_task("contrast", length=2)
+
+
+def test_needle_task_bag_of_words_baseline_is_exact():
+    from attnlab.data import make_task
+
+    task = make_task("needle", length=12, min_len=6)
+    assert task.baselines() == {"chance": 0.5, "bag_of_words": 1.0}
+    batch = task.sample(2000, 0)
+    positive = torch.isin(batch.inputs, torch.tensor(task.polar_ids["positive"])).any(dim=1)
+    assert torch.equal(positive.long(), batch.targets)  # the bag of words decides every text
+
+
+def test_permutation_test_is_zero_for_uniform_weights_and_moves_for_peaked_ones():
+    from attnlab.analysis.permutation import permutation_test
+    from attnlab.data import make_task
+    from attnlab.models import RNNClassifier
+
+    task = make_task("needle", length=10)
+    batch = task.sample(64, 0)
+    torch.manual_seed(0)
+    model = RNNClassifier(vocab_size=task.vocab_size, n_classes=2, d_model=8, pooling="attention").eval()
+    with torch.no_grad():
+        model.pool.score.v.zero_()  # constant logits: uniform weights, which a permutation cannot change
+    g = torch.Generator().manual_seed(0)
+    r = permutation_test(model, batch.inputs, targets=batch.targets, n_perm=5, generator=g)
+    assert r.median_tvd < 1e-6 and r.flip_rate == 0.0
+    assert r.accuracy == r.permuted_accuracy == r.uniform_accuracy
+    with torch.no_grad():
+        model.pool.score.v.fill_(5.0)
+        model.pool.score.bias.normal_(0, 3)
+    r = permutation_test(model, batch.inputs, targets=batch.targets, n_perm=5, generator=g)
+    assert r.median_tvd > 0
+    with pytest.raises(ValueError, match="pooling='attention'"):
+        permutation_test(RNNClassifier(vocab_size=task.vocab_size, n_classes=2, d_model=8), batch.inputs)
+
+
+def test_q7_grid_runs_every_cell_and_pooling_and_one_pretrained_trial():
+    from attnlab.questions.q7_why.trials import minilm_trial, train_trial, trials
+
+    grid = trials("tiny", [0, 1])
+    train = [t for t in grid if t.fn is train_trial]
+    assert len(train) == len(CELLS) * len(POOLINGS) * 2
+    assert {(t.config["task"], t.config["role"], t.config["encoder"]) for t in train} == set(CELLS)
+    assert [t.config["sentences"] for t in grid if t.fn is minilm_trial] == [[list(SENTENCES[0])]]
+
+
+@pytest.mark.real_model
+def test_attention_received_by_a_word_of_a_real_sentence():
+    from attnlab.analysis.token_attention import attention_received
+    from attnlab.pretrained import PretrainedUnavailable, load
+
+    try:
+        model = load("all-MiniLM-L6-v2")
+    except PretrainedUnavailable as exc:
+        pytest.skip(str(exc))
+    r = attention_received(model, "I hate this movie.", "hate")
+    assert r.tokens[r.index] == "hate" and r.n_words == len(r.tokens) - 2
+    assert len(r.share) == model.n_layers and all(0 < s < 1 for s in r.share)
+    assert r.uniform == pytest.approx(1 / len(r.tokens))
+    assert all(1 <= k <= r.n_words for k in r.rank) and 1 <= r.deletion_rank <= r.n_words
+    # the word's share over the mean non-special token's share, per layer
+    assert r.word_ratio[0] == pytest.approx(r.share[0] / r.word_share[0])
+    with pytest.raises(ValueError, match="single token"):
+        attention_received(model, "I hate this movie.", "love")
+
+
+@pytest.mark.real_model
+def test_q7_minilm_trial_returns_the_seed_sentence_attention_map():
+    from attnlab.questions.q7_why.trials import minilm_trial
+
+    m = minilm_trial({"sentences": [list(SENTENCES[0])]})
+    assert "unavailable" not in m, m
+    assert m["tokens"][2] == "hate"
+    w = torch.tensor(m["weights"])  # (L, H, T, T)
+    assert w.shape[2:] == (len(m["tokens"]), len(m["tokens"]))
+    assert torch.allclose(w.sum(-1), torch.ones(w.shape[:3]), atol=1e-3)
+    assert len(m["sentences"]) == 1 and m["sentences"][0]["word"] == "hate"
+
+
+def test_q7_minilm_trial_says_when_the_model_is_unavailable():
+    from attnlab.questions.q7_why.evidence import minilm_evidence
+    from attnlab.questions.q7_why.trials import minilm_trial
+
+    m = minilm_trial({"sentences": [list(SENTENCES[0])]})
+    assert set(m) == {"unavailable"}  # the real model is off here
+    (e,) = minilm_evidence(m)
+    assert e.value == "no" and not zh_problems(e.label_zh)

@@ -1,0 +1,270 @@
+"""q8 (score functions): the tiny run, its stored verdict from ``decide``, every outcome of each sub-claim and of
+the whole rule, every flip, clean Chinese, and the trials' helpers on inputs whose answer is known."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from attnlab.lab import decide, get_experiment, stats
+from attnlab.lab.words.lint import zh_problems
+from attnlab.results import Evidence
+from question_helpers import (
+    NEVER,
+    REACHED,
+    answers_for_every_outcome,
+    assert_bilingual,
+    assert_flips,
+    assert_zh_clean,
+    est,
+    patch,
+    run_tiny,
+)
+
+CLAIMS = ("additive_beats_unscaled_at_large_d", "scaling_closes_the_gap", "multiplicative_competitive_at_small_d",
+          "dot_faster_and_smaller")
+
+# ---------------------------------------------------------------------------------------------- the tiny run
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The tiny profile of q8, run once in this process (about 12 s: the tests that use it are marked slow)."""
+    return run_tiny(["q8"], tmp_path_factory)["q8"]
+
+
+@pytest.mark.slow
+def test_tiny_run_verdict_equals_decide_on_its_evidence(tiny, tmp_path):
+    d = decide("q8", tiny.evidence)
+    assert (d.verdict, d.rule) == (tiny.verdict, tiny.rule)
+    assert [c.verdict for c in d.claims] == [c.verdict for c in tiny.claims]
+    assert [c.name for c in tiny.claims] == list(CLAIMS)
+    assert tiny.rule.startswith(tiny.verdict)
+    assert tiny.claims and tiny.checks and tiny.literature and tiny.figures
+    from attnlab.report.figures import draw_result
+
+    files = draw_result(tiny, tmp_path)
+    assert files and all((tmp_path / "q8" / f).is_file() for f in files)
+    names = {e.name for e in tiny.evidence}
+    assert {"steps_transformer_dk64_dot", "ratio_transformer_dk64_dot_additive", "ms_layer_additive",
+            "memory_additive_auto", "baseline_transformer_no_lookup", "steps_rnn_general"} <= names
+    assert {"ms_layer_additive", "time_ratio_step_additive"} <= {e.name for e in tiny.evidence if e.timing}
+
+
+@pytest.mark.slow
+def test_tiny_run_speaks_english_and_chinese(tiny):
+    assert_bilingual(tiny)
+    assert_zh_clean(tiny)
+    assert_flips("q8", tiny.evidence)
+
+
+# ---------------------------------------------------------------------------------------------- the trials
+
+
+@pytest.fixture
+def extra_score():
+    """A score registered by a test (then removed): it must never reach q8's grid."""
+    from attnlab.attention import scores
+
+    @scores.register_score("test_only_neg_l2")
+    class NegL2(scores.Score):
+        def pairwise(self, qp, kp):
+            return -torch.cdist(qp, kp).pow(2)
+
+    yield "test_only_neg_l2"
+    scores._REGISTRY.pop("test_only_neg_l2", None)
+
+
+def test_trains_the_builtin_scores_only(extra_score):
+    from attnlab.attention import list_scores
+    from attnlab.questions.q8_scores.settings import SCORES
+    from attnlab.questions.q8_scores.trials import trials
+
+    assert extra_score in list_scores()
+    assert set(SCORES) == {"dot", "scaled_dot", "general", "additive", "cosine"} and set(SCORES) <= set(list_scores())
+    grid = trials("tiny", [0, 1])
+    used = {t.config["score"] for t in grid if "score" in t.config}
+    used |= {s for t in grid for s in t.config.get("scores", [])}
+    assert used == set(SCORES)
+    assert [t for t in grid if t.exclusive] and all(t.threads == 2 for t in grid if t.exclusive)
+
+
+def test_rnn_forward_feeds_the_shifted_targets():
+    from attnlab.data import make_task
+    from attnlab.models import RNNSeq2Seq
+    from attnlab.questions.q8_scores.trials import reverse_forward
+
+    task = make_task("reverse", length=4, n_symbols=5)
+    batch = task.sample(3, 0)
+    seen = {}
+
+    class Spy(RNNSeq2Seq):
+        def forward(self, src, tgt, **kw):
+            seen["src"], seen["tgt"] = src, tgt
+            return super().forward(src, tgt, **kw)
+
+    model = Spy(src_vocab_size=task.vocab_size, tgt_vocab_size=6, d_model=8, score="dot")
+    logits = reverse_forward(4, 5)(model, batch)
+    assert logits.shape == (3, 9, 6)
+    assert torch.equal(seen["src"], batch.inputs[:, :4])
+    assert torch.equal(seen["tgt"][:, 0], torch.full((3,), 5))  # BOS
+    assert torch.equal(seen["tgt"][:, 1:], batch.targets[:, 5:8])  # y shifted right
+    assert torch.equal(batch.targets[:, 5:], (batch.inputs[:, :4] - 3).flip(1))
+
+
+def test_saved_bytes_counts_what_backward_keeps():
+    from attnlab.questions.q8_scores.trials import saved_bytes
+
+    x = torch.randn(256, requires_grad=True)
+    assert saved_bytes(lambda: (x * x).sum()) == 256 * 4  # x is saved once for both factors
+    assert saved_bytes(lambda: (x + 1).sum()) == 0
+
+
+# ---------------------------------------------------------------------------------------------- the rule
+
+
+def _steps(name, reached, steps=100, n=5):
+    return stats.steps_evidence(name, [steps] * reached + [None] * (n - reached), 600, label=name)
+
+
+def _evidence(*, large=None, small=None, rnn=None, scaled=(0.6, 0.5, 0.8), layer=(3.0, 2.5, 3.5), mem=(2.0, 1.0),
+              busy=None):
+    """Synthetic q8 evidence. ``large``/``small``/``rnn``: {score: (reached, ratio to additive, lo, hi)}."""
+    from attnlab.questions.q8_scores.evidence import pairs
+    from attnlab.questions.q8_scores.settings import MODELS, SCORES
+
+    large = large or {"dot": (0, 4.0, 3.5, 4.5), "general": (0, 4.0, 3.5, 4.5)}
+    small = small or {"dot": (5, 0.5, 0.4, 0.6), "general": (5, 0.5, 0.4, 0.6)}
+    rnn = rnn or {"dot": (5, 0.8, 0.6, 1.0), "general": (5, 0.8, 0.6, 1.0)}
+    ev = [Evidence("baseline_transformer_chance", 0.06), Evidence("baseline_transformer_no_lookup", 0.26),
+          Evidence("baseline_rnn_chance", 0.125), Evidence("baseline_rnn_bag_of_words", 0.3)]
+    spec = dict(zip(MODELS, (small, large, rnn), strict=True))
+    for model in MODELS:
+        ev.append(Evidence(f"budget_{model}", 400))
+        for sc in SCORES:
+            k = spec[model][sc][0] if sc in spec[model] else 5
+            ev.append(_steps(f"steps_{model}_{sc}", k))
+            ev.append(Evidence(f"acc_{model}_{sc}", 0.95 if k else 0.2, (0.9, 1.0) if k else (0.1, 0.3)))
+        for a, b in pairs(model):
+            if b == "additive" and a in spec[model]:
+                r = spec[model][a][1:]
+            elif (a, b) == ("scaled_dot", "additive"):
+                r = scaled
+            else:
+                r = (1.0, 0.9, 1.1)
+            ev.append(Evidence(f"ratio_{model}_{a}_{b}", r[0], r[1:]))
+    ev += [Evidence("time_ratio_layer_additive", layer[0], layer[1:]), Evidence("time_ratio_step_additive", 1.5),
+           Evidence("memory_additive_auto", [1.0, mem[0]]), Evidence("memory_scaled_dot_auto", [1.0, 1.0]),
+           Evidence("memory_additive_reference", [1.0, 8.0]), Evidence("memory_scaled_dot_reference", [1.0, 2.0])]
+    if busy is not None:
+        ev += [Evidence("others_cores", busy, unit="cores"), Evidence("machine_cpus", 2.0)]
+    return ev
+
+
+SAME = {"dot": (5, 1.0, 0.8, 1.2), "general": (5, 1.0, 0.8, 1.2)}
+SLOW = {"dot": (5, 3.0, 2.0, 4.0), "general": (5, 3.0, 2.0, 4.0)}
+UNSURE = {"dot": (5, 1.5, 1.2, 1.9), "general": (5, 1.5, 1.2, 1.9)}
+DEAD = {sc: (0, 1.0, 0.9, 1.1) for sc in ("dot", "general", "scaled_dot", "additive", "cosine")}
+
+# (sub-claim, expected verdict, expected case, _evidence keyword arguments)
+OUTCOMES = [
+    (0, "confirmed", "gap_grows", {}),
+    (0, "qualified", "partly", {"small": SLOW}),  # additive also ahead at small d_k
+    (0, "qualified", "partly", {"large": {"dot": (0, 4.0, 3.5, 4.5), "general": (5, 1.0, 0.8, 1.2)}}),
+    (0, "refuted", "keeps_up", {"large": SAME}),
+    (0, "inconclusive", "unclear", {"large": UNSURE}),
+    (1, "confirmed", "closes", {}),
+    (1, "refuted", "stays", {"scaled": (3.0, 2.0, 4.0)}),
+    (1, "inconclusive", "unclear", {"scaled": (1.5, 1.2, 1.9)}),
+    (2, "confirmed", "all_competitive", {}),
+    (2, "qualified", "some_competitive", {"small": SLOW}),
+    (2, "refuted", "all_slower", {"small": SLOW, "rnn": SLOW}),
+    (2, "inconclusive", "unclear", {"small": UNSURE, "rnn": UNSURE}),
+    (3, "confirmed", "both", {}),
+    (3, "qualified", "faster_only", {"mem": (1.1, 1.0)}),
+    (3, "qualified", "smaller_only", {"layer": (1.2, 1.1, 1.3)}),
+    (3, "refuted", "neither", {"layer": (1.2, 1.1, 1.3), "mem": (1.1, 1.0)}),
+    (3, "inconclusive", "unclear", {"layer": (1.5, 1.2, 1.9), "mem": (1.1, 1.0)}),
+    (3, "inconclusive", "gate_failed", {"busy": 1.5}),
+]
+
+
+@pytest.mark.parametrize(("claim", "verdict", "case", "kw"), OUTCOMES)
+def test_rule_gives_every_outcome_of_every_sub_claim(claim, verdict, case, kw):
+    exp = get_experiment("q8")
+    ev = _evidence(**kw)
+    r = exp.rule(ev).claims[claim]
+    assert (r.name, r.verdict, r.case) == (CLAIMS[claim], verdict, case)
+    if case != "gate_failed":  # a decided one (and an undecided one) says what would change it, and it is true
+        assert r.flips
+    assert assert_flips("q8", ev) >= len(CLAIMS) - 1
+    d, text = exp.judge(ev)
+    c = d.claims[claim]
+    assert c.rule.startswith(verdict) and c.because and c.because_zh and c.would_change and c.would_change_zh
+    for f in r.flips:  # the sentence states the flip's verdict
+        assert any(w in c.would_change for w in (f.verdict,)), (f, c.would_change)
+    for t in (c.statement_zh, c.because_zh, c.would_change_zh, text.answer_zh):
+        assert not zh_problems(t), (t, zh_problems(t))
+
+
+@pytest.mark.parametrize(("verdict", "kw"), [
+    ("confirmed", {}),
+    ("qualified", {"mem": (1.1, 1.0)}),  # the chunked kernel removes additive's memory cost
+    ("refuted", {"large": SAME}),  # unscaled as good as additive at large d_k: Britz refuted
+    ("inconclusive", {"large": UNSURE}),  # Britz's claim undecided
+    ("inconclusive", {"large": DEAD}),  # nothing learned at large d_k: a check fails and no verdict stands
+])
+def test_rule_gives_every_overall_outcome(verdict, kw):
+    d = decide("q8", _evidence(**kw))
+    assert d.verdict == verdict, d.rule
+    assert d.rule.startswith(verdict)
+    if kw.get("large") is DEAD:
+        assert any(not c.passed for c in d.checks) and "flagged" in d.rule
+
+
+def test_flips_move_a_number_just_across_the_margin():
+    r = get_experiment("q8").rule(_evidence()).claims[0]  # Britz confirmed
+    assert {(f.evidence, f.verdict) for f in r.flips} == {("ratio_transformer_dk8_dot_additive", "qualified")}
+    assert r.flips[0].value == pytest.approx(1.65)
+    d = decide("q8", _evidence())
+    assert "1.650" in d.claims[0].would_change and "1.650" in d.claims[0].would_change_zh
+
+
+def _decided_base(ev):
+    reached = {e.name: REACHED for e in ev if e.name.startswith("steps_")}
+    return {**reached, "steps_transformer_dk64_dot": NEVER, "steps_transformer_dk64_general": NEVER,
+            **{f"ratio_transformer_dk8_{sc}_additive": est(0.5, 0.4, 0.6) for sc in ("dot", "general")},
+            **{f"ratio_rnn_{sc}_additive": est(0.8, 0.6, 1.0) for sc in ("dot", "general")},
+            "ratio_transformer_dk64_scaled_dot_additive": est(0.6, 0.5, 0.8),
+            "time_ratio_layer_additive": est(3.75, 2.5, 5.0), "memory_additive_auto": {"value": [1.0, 4.0]},
+            "memory_scaled_dot_auto": {"value": [1.0, 1.0]},
+            "others_cores": {"value": 0.0}}  # timed on a quiet machine (the tests may load it)
+
+
+def test_answers_follow_every_outcome():
+    ev = _evidence(busy=0.0)
+    base = _decided_base(ev)
+    same = {f"ratio_transformer_dk64_{sc}_additive": est(1.0, 0.8, 1.2) for sc in ("dot", "general")}
+    scenarios = {
+        "confirmed": base,
+        "qualified": {**base, "memory_additive_auto": {"value": [1.0, 1.1]}},
+        "refuted": {**base, **same, "steps_transformer_dk64_dot": REACHED, "steps_transformer_dk64_general": REACHED,
+                    "time_ratio_layer_additive": est(4.25, 3.0, 5.5)},
+        "inconclusive": {**base, **{f"steps_transformer_dk64_{sc}": NEVER for sc in ("scaled_dot", "additive",
+                                                                                       "cosine")}},
+    }
+    answers_for_every_outcome("q8", ev, scenarios, {"confirmed": "3.75", "qualified": "1.10", "refuted": "4.25"})
+    exp = get_experiment("q8")
+    for changes in scenarios.values():  # every text of every outcome is clean Chinese; every flip holds
+        patched = patch(ev, changes)
+        d, text = exp.judge(patched)
+        zh = [text.answer_zh] + [t for c in d.claims for t in (c.statement_zh, c.because_zh, c.would_change_zh)]
+        zh += [k.detail_zh for c in d.claims for k in c.checks]
+        assert all(not zh_problems(t) for t in zh), [(t, zh_problems(t)) for t in zh if zh_problems(t)]
+        assert "undefined" not in text.answer_en and "None" not in text.answer_en
+        assert_flips("q8", patched)
+    # timed while other processes kept the cores busy: the timing sub-claim cannot be decided
+    busy = decide("q8", patch(ev, {**base, "others_cores": {"value": 1.5}}))
+    cost = next(c for c in busy.claims if c.name == "dot_faster_and_smaller")
+    assert cost.verdict == "inconclusive" and cost.checks[0].name == "quiet_machine" and busy.verdict == "qualified"
+    assert "1.50" in cost.would_change and "1.50" in cost.would_change_zh and "Time again" in cost.would_change
