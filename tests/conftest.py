@@ -23,17 +23,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 @pytest.fixture(autouse=True)
 def _restore_registries():
     from attnlab.attention import scores
-    from attnlab.data import tasks
-    from attnlab.experiments import registry
+    from attnlab.data import registry as task_registry
+    from attnlab.lab import registry
 
     saved_scores = dict(scores._REGISTRY)
-    saved_tasks = dict(tasks._REGISTRY)
+    saved_tasks = task_registry.snapshot()
     saved_questions = registry.snapshot()
     yield
     scores._REGISTRY.clear()
     scores._REGISTRY.update(saved_scores)
-    tasks._REGISTRY.clear()
-    tasks._REGISTRY.update(saved_tasks)
+    task_registry.restore(saved_tasks)
     registry.restore(saved_questions)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from attnlab.data.tasks import Task
+from attnlab.data.base import Task
 from attnlab.train import TrainConfig, TrainResult, train
 from attnlab.validation import check_int
 

@@ -2,106 +2,46 @@
 
 Every case measures attnlab against a peer in the same run (median of several runs after warm-up, the two
 sides alternated) and reports the ratio beside its target. Peak memory is read from the OS in a fresh
-process per workload. The cases live in :mod:`attnlab.bench.cases`; timing, memory and the machine
-description in :mod:`attnlab.bench.harness`; ``docs/benchmarks.md`` is written by
-:mod:`attnlab.bench.docs` (``python -m attnlab.bench --docs docs/benchmarks.md``).
+process per workload.
+
+- :mod:`attnlab.bench.cases`: the table of cases (by topic: ``mha``, ``kernels``, ``gpt2``, ``suite``);
+- :mod:`attnlab.bench.spec`: what an entry is (:class:`TimedCase`, :class:`MemoryCase`, :class:`Case`) and a row
+  (:class:`CaseResult`);
+- :mod:`attnlab.bench.runner`: the one generic runner; timing itself is :mod:`attnlab.timing`;
+- :mod:`attnlab.bench.memory` (peak memory in a fresh process, :mod:`attnlab.bench.workload`),
+  :mod:`attnlab.bench.machine` (the machine description);
+- :mod:`attnlab.bench.output` (table, JSON) and :mod:`attnlab.bench.docs` (``docs/benchmarks.md``, written by
+  ``python -m attnlab.bench --docs docs/benchmarks.md``).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from attnlab.bench.cases import CASES, CaseContext, CaseResult, Target, run_case, select_cases
-from attnlab.bench.harness import machine_info
+from attnlab.bench.cases import CASES, select_cases
+from attnlab.bench.docs import write_docs
+from attnlab.bench.machine import machine_info
+from attnlab.bench.output import COLUMNS, format_ratio, format_value, print_table, table_rows, write_json
+from attnlab.bench.runner import run_case
+from attnlab.bench.spec import CaseContext, CaseResult, Target
+from attnlab.validation import check_choice
 
-__all__ = ["CASES", "CaseResult", "Target", "format_value", "print_table", "run_bench", "write_json"]
+__all__ = [
+    "CASES",
+    "COLUMNS",
+    "CaseResult",
+    "Target",
+    "format_value",
+    "print_table",
+    "run_bench",
+    "table_rows",
+    "write_json",
+]
 
 DEVICES = ("cpu", "cuda")
-
-
-def format_value(x: float | None, unit: str) -> str:
-    """A table cell: ``x`` with 3-4 significant digits and its unit, or "-"."""
-    if x is None:
-        return "-"
-    if unit == "tokens":
-        return f"{x:.0f}"
-    ax = abs(x)
-    text = f"{x:,.0f}" if ax >= 100 else f"{x:.3g}" if ax >= 0.01 or ax == 0 else f"{x:.2e}"
-    return f"{text} {unit}"
-
-
-def format_ratio(r: float | None) -> str:
-    if r is None:
-        return "-"
-    return f"{r:.3f}" if abs(r) >= 0.01 or r == 0 else f"{r:.1e}"
-
-
-def format_met(result: CaseResult, quick: bool) -> str:
-    if result.error:
-        return "error"
-    if result.target is None:
-        return "-"
-    if quick:
-        return "n/a (quick)"
-    return {True: "yes", False: "no", None: "-"}[result.met]
-
-
-def table_rows(results: list[CaseResult], quick: bool) -> list[list[str]]:
-    """Rows of (case, attnlab, peer, ratio, target, met?) as strings."""
-    rows = []
-    for r in results:
-        rows.append([
-            r.title,
-            "error" if r.error else format_value(r.attnlab, r.unit),
-            format_value(r.peer, r.unit),
-            format_ratio(r.ratio),
-            r.target or "-",
-            format_met(r, quick),
-        ])
-    return rows
-
-
-COLUMNS = ["case", "attnlab", "peer", "ratio", "target", "met?"]
-
-
-def print_table(results: list[CaseResult], quick: bool = False, console=None) -> None:
-    """Print the results as a rich table, peers and errors underneath."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console()
-    table = Table(title="attnlab bench" + (" (quick: smoke run, targets not evaluated)" if quick else ""))
-    for col in COLUMNS:
-        table.add_column(col, justify="left" if col in ("case", "target") else "right")
-    for row in table_rows(results, quick):
-        table.add_row(*row)
-    console.print(table)
-    for r in results:
-        if r.error:
-            console.print(f"[red]{r.name}[/red]: {r.error}")
-        elif r.notes:
-            console.print(f"[dim]{r.name}: peer = {r.peer_name}; {r.notes}[/dim]")
-
-
-def write_json(payload: dict, path: Path) -> None:
-    """Write ``payload`` as JSON atomically (temporary file in the same directory, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2, default=str)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def run_bench(
@@ -129,8 +69,7 @@ def run_bench(
     Returns:
         One :class:`CaseResult` per case, in order. A failing case yields a row with ``error`` set.
     """
-    if device not in DEVICES:
-        raise ValueError(f"device: expected one of {DEVICES}, got {device!r}")
+    check_choice("device", device, DEVICES)
     if device == "cuda":
         import torch
 
@@ -170,7 +109,5 @@ def run_bench(
     if json_path is not None:
         write_json(payload, Path(json_path))
     if docs_path is not None:
-        from attnlab.bench.docs import write_docs
-
         write_docs(payload, Path(docs_path))
     return results

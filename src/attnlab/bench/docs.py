@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-from attnlab.bench.cases import CASES, CaseResult
+from attnlab.bench.cases import CASES
+from attnlab.bench.output import COLUMNS, table_rows
+from attnlab.bench.spec import CaseResult
+from attnlab.results import atomic_write_text
 
 REGENERATE = "python -m attnlab.bench --docs docs/benchmarks.md"
 
@@ -17,8 +18,6 @@ def _md_escape(text: str) -> str:
 
 def render_markdown(payload: dict) -> str:
     """The Markdown page for one run's payload (as written to JSON by :func:`attnlab.bench.run_bench`)."""
-    from attnlab.bench import COLUMNS, table_rows
-
     quick = bool(payload.get("quick"))
     results = [CaseResult(**r) for r in payload["results"]]
     m = payload["machine"]
@@ -76,13 +75,4 @@ def render_markdown(payload: dict) -> str:
 
 def write_docs(payload: dict, path: Path) -> None:
     """Render ``payload`` and write it to ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(render_markdown(payload))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, render_markdown(payload))

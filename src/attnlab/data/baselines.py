@@ -10,6 +10,8 @@ import math
 from fractions import Fraction
 from functools import lru_cache
 
+from attnlab.validation import check_int
+
 __all__ = ["expected_max_count", "mode_accuracy"]
 
 
@@ -38,8 +40,8 @@ def _count_sequences_all_le(n: int, k: int, m: int) -> int:
 
 def expected_max_count(n: int, k: int) -> Fraction:
     """E[max_v count(v)] for ``n`` independent uniform draws from ``k`` values (exact)."""
-    if n < 1 or k < 1:
-        raise ValueError(f"n, k: expected positive ints, got {n}, {k}")
+    check_int("n", n, 1)
+    check_int("k", k, 1)
     total = k**n
     # E[M] = sum_{m >= 1} P(M >= m) = sum_{m=1}^{n} (1 - P(M <= m - 1))
     return sum((Fraction(1) - Fraction(_count_sequences_all_le(n, k, m - 1), total) for m in range(1, n + 1)),

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from attnlab.data.tasks import Batch, Task, _check_n, _generator
+from attnlab.data.base import Batch, Task, as_generator
 from attnlab.validation import check_int
 
 __all__ = ["CharLMTask", "unigram_cross_entropy"]
@@ -33,6 +33,7 @@ class CharLMTask(Task):
             last one stands for any character outside it.
 
     Raises:
+        TypeError: ``text`` is not a str.
         ValueError: a text shorter than ``seq_len + 1``, or an empty alphabet.
     """
 
@@ -41,9 +42,11 @@ class CharLMTask(Task):
 
     def __init__(self, text: str, seq_len: int = 64, *, alphabet: str | None = None) -> None:
         check_int("seq_len", seq_len, 2)
-        if not isinstance(text, str) or len(text) < seq_len + 1:
+        if not isinstance(text, str):
+            raise TypeError(f"text: expected a str, got {type(text).__name__}")
+        if len(text) < seq_len + 1:
             raise ValueError(f"text: expected a str of at least seq_len + 1 = {seq_len + 1} characters, "
-                             f"got {len(text) if isinstance(text, str) else type(text).__name__}")
+                             f"got {len(text)}")
         self.alphabet = alphabet if alphabet is not None else "".join(sorted(set(text)))
         if not self.alphabet:
             raise ValueError("alphabet: expected at least one character, got ''")
@@ -74,8 +77,8 @@ class CharLMTask(Task):
         return {"chance": self.chance_accuracy, "most_frequent": float(counts.max()) / len(self.ids)}
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
-        _check_n(n)
-        g = _generator(generator)
+        check_int("n", n)
+        g = as_generator(generator)
         starts = torch.randint(0, len(self.ids) - self._seq_len, (n,), generator=g)  # (B,)
         window = self.ids[starts[:, None] + torch.arange(self._seq_len + 1)]  # (B, T + 1)
         return Batch(inputs=window[:, :-1], targets=window[:, 1:])

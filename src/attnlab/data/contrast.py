@@ -21,17 +21,14 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from attnlab.data.tasks import (
+from attnlab.data.base import Batch, as_generator, distinct
+from attnlab.data.registry import register_task
+from attnlab.data.sentiment import (
     DISTRACTOR_WORDS,
     NEGATIVE_WORDS,
     NEUTRAL_WORDS,
-    Batch,
     NeedleSentimentTask,
     WordSentimentTask,
-    _check_n,
-    _distinct,
-    _generator,
-    register_task,
 )
 from attnlab.validation import check_float, check_int
 
@@ -105,14 +102,14 @@ class ContrastSentimentTask(WordSentimentTask):
         return {"chance": 0.5, "majority": 0.5, "bag_of_words": agree, "first_polar": agree, "last_polar": agree}
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
-        _check_n(n)
-        g = _generator(generator)
+        check_int("n", n)
+        g = as_generator(generator)
         t, n_neu, n_dis = self.length, len(NEUTRAL_WORDS), len(DISTRACTOR_WORDS)
         neutral = 1 + torch.randint(0, n_neu, (n, t), generator=g)
         distract = 1 + n_neu + torch.randint(0, n_dis, (n, t), generator=g)
         use_dis = torch.rand(n, t, generator=g) < self.distractor_rate
         inputs = torch.where(use_dis, distract, neutral)  # (N, T) filler
-        pos = _distinct(n, t, 3, g).sort(dim=1).values  # (N, 3): i < c < j, uniform over triples
+        pos = distinct(n, t, 3, g).sort(dim=1).values  # (N, 3): i < c < j, uniform over triples
         first_pol = torch.randint(0, 2, (n,), generator=g)  # polarity of the word at i
         conflict = torch.rand(n, generator=g) < self.conflict_rate  # the word at j has the opposite polarity
         second_pol = torch.where(conflict, 1 - first_pol, first_pol)

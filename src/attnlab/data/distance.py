@@ -11,7 +11,8 @@ from typing import ClassVar
 
 import torch
 
-from attnlab.data.tasks import IGNORE_INDEX, Batch, Task, _check_n, _generator, register_task
+from attnlab.data.base import IGNORE_INDEX, Batch, Task, as_generator
+from attnlab.data.registry import register_task
 from attnlab.validation import check_int
 
 __all__ = ["MarkedRecallTask"]
@@ -74,8 +75,8 @@ class MarkedRecallTask(Task):
         return {"chance": 1.0 / self.n_symbols, "no_marker": 1.0 / self.n_symbols}
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
-        _check_n(n)
-        g = _generator(generator)
+        check_int("n", n)
+        g = as_generator(generator)
         s = self.n_symbols
         inputs = self._PLAIN + torch.randint(0, s, (n, self.length), generator=g)  # (N, T) distractors
         symbol = torch.randint(0, s, (n,), generator=g)  # (N,) the symbol to recall

@@ -25,7 +25,8 @@ from typing import ClassVar
 import torch
 from einops import rearrange
 
-from attnlab.data.tasks import IGNORE_INDEX, Batch, Task, _check_n, _distinct, _generator, register_task
+from attnlab.data.base import IGNORE_INDEX, Batch, Task, as_generator, distinct
+from attnlab.data.registry import register_task
 from attnlab.validation import check_int
 
 __all__ = ["BlockCopyTask", "MarkerTask"]
@@ -100,10 +101,10 @@ class BlockCopyTask(_NextTokenTask):
         return {"chance": self.chance_accuracy, "order_free": float(order_free)}
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
-        _check_n(n)
-        g = _generator(generator)
+        check_int("n", n)
+        g = as_generator(generator)
         m, w = self.n_blocks, self.block_len
-        blocks = 1 + _distinct(n * m, self.n_symbols, w, g).reshape(n, m, w)  # (N, M, W) symbol ids
+        blocks = 1 + distinct(n * m, self.n_symbols, w, g).reshape(n, m, w)  # (N, M, W) symbol ids
         inputs = rearrange([blocks, blocks], "two n m w -> n (m two w)")  # (N, 2MW): block, copy, block, ...
         first = int(self.bos)
         if self.bos:
@@ -159,8 +160,8 @@ class MarkerTask(_NextTokenTask):
         return self.length
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
-        _check_n(n)
-        g = _generator(generator)
+        check_int("n", n)
+        g = as_generator(generator)
         t = self.length
         inputs = 1 + torch.randint(0, self.n_symbols, (n, t), generator=g)  # (N, T) symbol ids
         marks = torch.randint(0, self.mark_range or t - 2, (n,), generator=g)  # (N,) marker position m

@@ -20,8 +20,9 @@ from typing import ClassVar
 
 import torch
 
+from attnlab.data.base import IGNORE_INDEX, Batch, Task, as_generator, distinct
 from attnlab.data.baselines import mode_accuracy
-from attnlab.data.tasks import IGNORE_INDEX, Batch, Task, _check_n, _distinct, _generator, register_task
+from attnlab.data.registry import register_task
 from attnlab.validation import check_int
 
 __all__ = ["CycleTask", "LookupTask"]
@@ -68,9 +69,9 @@ class LookupTask(Task):
         return {"chance": 1.0 / self.n_values, "no_lookup": mode_accuracy(self.n_pairs, self.n_values)}
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
-        _check_n(n)
-        g = _generator(generator)
-        keys = _distinct(n, self.n_keys, self.n_pairs, g)  # (N, P) distinct keys in random order
+        check_int("n", n)
+        g = as_generator(generator)
+        keys = distinct(n, self.n_keys, self.n_pairs, g)  # (N, P) distinct keys in random order
         values = torch.randint(0, self.n_values, (n, self.n_pairs), generator=g)  # (N, P)
         which = torch.randint(0, self.n_pairs, (n, self.n_queries), generator=g)  # (N, Q) pair asked for
         pairs = 2 + keys * self.n_values + values  # (N, P)
@@ -137,10 +138,10 @@ class CycleTask(Task):
         return {"chance": 1.0 / self.n_values, "no_lookup": mode_accuracy(self.seq_len - 1, self.n_values)}
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
-        _check_n(n)
-        g = _generator(generator)
+        check_int("n", n)
+        g = as_generator(generator)
         c, t = self.cycle_len, self.seq_len
-        cycles = _distinct(n, self.n_cycles, self.cycles_per_seq, g)  # (N, M) which cycles
+        cycles = distinct(n, self.n_cycles, self.cycles_per_seq, g)  # (N, M) which cycles
         symbols = (cycles[:, :, None] * c + torch.arange(c)).reshape(n, t)  # (N, T) whole cycles
         order = torch.rand(n, t, generator=g).argsort(dim=1)  # shuffle the positions
         symbols = symbols.gather(1, order)  # (N, T)

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import csv
 import json
-import re
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 
-from attnlab.data.tasks import PAD_ID, Batch, Task, _check_n, _generator
+from attnlab.data.base import PAD_ID, Batch, Task, as_generator
+from attnlab.data.tokenizers import CharTokenizer, WordTokenizer
+from attnlab.validation import check_float, check_int
 
 __all__ = [
     "CharTokenizer",
@@ -33,93 +33,6 @@ __all__ = [
     "load_hf_text_dataset",
     "read_text_file",
 ]
-
-PAD_TOKEN = "<pad>"
-UNK_TOKEN = "<unk>"
-_WORD_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Tokenizers
-# ----------------------------------------------------------------------------------------------------------
-class WordTokenizer:
-    """Word-level tokenizer: words and single punctuation marks, optionally lower-cased.
-
-    Id 0 is ``<pad>``, id 1 is ``<unk>`` (any token not in the vocabulary). Build the vocabulary from the
-    training texts with :meth:`fit`; save it with :meth:`to_dict` and restore with :meth:`from_dict`.
-
-    Args:
-        vocab: tokens in id order, starting with ``"<pad>"`` and ``"<unk>"``.
-        lowercase: lower-case text before splitting.
-    """
-
-    level: ClassVar[str] = "word"
-
-    def __init__(self, vocab: Sequence[str], *, lowercase: bool = True) -> None:
-        vocab = list(vocab)
-        if vocab[:2] != [PAD_TOKEN, UNK_TOKEN]:
-            raise ValueError(f"vocab: expected to start with {[PAD_TOKEN, UNK_TOKEN]}, got {vocab[:2]}")
-        if len(set(vocab)) != len(vocab):
-            raise ValueError("vocab: expected distinct tokens, got duplicates")
-        self.vocab = vocab
-        self.lowercase = lowercase
-        self.index = {tok: i for i, tok in enumerate(vocab)}
-
-    def split(self, text: str) -> list[str]:
-        """Text -> tokens."""
-        if self.lowercase:
-            text = text.lower()
-        return _WORD_RE.findall(text)
-
-    @classmethod
-    def fit(
-        cls, texts: Sequence[str], *, min_freq: int = 1, max_size: int | None = None, lowercase: bool = True
-    ) -> WordTokenizer:
-        """Build the vocabulary from ``texts``: tokens seen at least ``min_freq`` times, most frequent first
-        (ties broken alphabetically), at most ``max_size`` entries including ``<pad>`` and ``<unk>``."""
-        if min_freq < 1:
-            raise ValueError(f"min_freq: expected an int >= 1, got {min_freq!r}")
-        if max_size is not None and max_size < 2:
-            raise ValueError(f"max_size: expected None or an int >= 2, got {max_size!r}")
-        splitter = cls([PAD_TOKEN, UNK_TOKEN], lowercase=lowercase)
-        counts = Counter(tok for text in texts for tok in splitter.split(text))
-        toks = sorted((t for t, c in counts.items() if c >= min_freq), key=lambda t: (-counts[t], t))
-        if max_size is not None:
-            toks = toks[: max_size - 2]
-        return cls([PAD_TOKEN, UNK_TOKEN, *toks], lowercase=lowercase)
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self.vocab)
-
-    def encode(self, text: str) -> list[int]:
-        """Text -> ids (unknown tokens map to 1)."""
-        return [self.index.get(tok, 1) for tok in self.split(text)]
-
-    def decode(self, ids: Sequence[int] | torch.Tensor) -> list[str]:
-        """Ids -> tokens, padding dropped."""
-        return [self.vocab[int(i)] for i in ids if int(i) != PAD_ID]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"level": self.level, "vocab": self.vocab, "lowercase": self.lowercase}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> WordTokenizer:
-        level = data.get("level")
-        target = {"word": WordTokenizer, "char": CharTokenizer}.get(level)
-        if target is None:
-            raise ValueError(f"tokenizer level: expected 'word' or 'char', got {level!r}")
-        return target(data["vocab"], lowercase=bool(data.get("lowercase", True)))
-
-
-class CharTokenizer(WordTokenizer):
-    """Character-level tokenizer (every character, spaces included, is a token); same API as
-    :class:`WordTokenizer`."""
-
-    level: ClassVar[str] = "char"
-
-    def split(self, text: str) -> list[str]:
-        return list(text.lower() if self.lowercase else text)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -229,8 +142,7 @@ class TextClassificationDataset(Task):
             raise ValueError(f"labels: expected one per text ({len(texts)}), got {len(labels)}")
         if not texts:
             raise ValueError("texts: expected at least one text, got none")
-        if not isinstance(max_len, int) or max_len < 1:
-            raise ValueError(f"max_len: expected an int >= 1, got {max_len!r}")
+        check_int("max_len", max_len, 1)
         labels = [str(lab) for lab in labels]
         self.texts = list(texts)
         self.tokenizer = tokenizer if tokenizer is not None else WordTokenizer.fit(self.texts)
@@ -301,8 +213,7 @@ class TextClassificationDataset(Task):
         self, eval_fraction: float = 0.1, *, seed: int = 0
     ) -> tuple[TextClassificationDataset, TextClassificationDataset]:
         """Random (train, eval) split sharing the tokenizer and labels."""
-        if not 0.0 < eval_fraction < 1.0:
-            raise ValueError(f"eval_fraction: expected a float in (0, 1), got {eval_fraction!r}")
+        check_float("eval_fraction", eval_fraction, 0.0, 1.0, low_open=True, high_open=True)
         n = len(self)
         n_eval = min(max(1, round(n * eval_fraction)), n - 1)
         if n < 2:
@@ -364,17 +275,17 @@ class TextClassificationDataset(Task):
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         """``n`` examples drawn uniformly with replacement."""
-        _check_n(n)
-        g = _generator(generator)
+        check_int("n", n)
+        g = as_generator(generator)
         return self.batch(torch.randint(0, len(self), (n,), generator=g))
 
     def batches(
         self, batch_size: int, *, shuffle: bool = False, generator: torch.Generator | int | None = None
     ) -> Iterator[Batch]:
         """One pass over the data in batches of ``batch_size`` (the last may be smaller)."""
-        _check_n(batch_size)
+        check_int("batch_size", batch_size)
         order = (
-            torch.randperm(len(self), generator=_generator(generator)) if shuffle else torch.arange(len(self))
+            torch.randperm(len(self), generator=as_generator(generator)) if shuffle else torch.arange(len(self))
         )
         for start in range(0, len(self), batch_size):
             yield self.batch(order[start : start + batch_size])

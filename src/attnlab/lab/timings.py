@@ -2,7 +2,7 @@
 
 A timing trial (``Trial(..., exclusive=True)``) runs alone, but other processes on the machine can still
 take the cores it measures. Timing trials record the load of other processes (``others_cores``, from
-:func:`attnlab.analysis.speed.others_load`); :func:`quiet_gate` turns it into a precondition, so a verdict
+:func:`attnlab.timing.others_load`); :func:`quiet_gate` turns it into a precondition, so a verdict
 taken on a busy machine is inconclusive instead of wrong.
 """
 
@@ -22,7 +22,7 @@ MAX_OTHERS = 0.25  # CPU cores other processes may keep busy while timing (on a 
 
 
 def cacheable(load: dict[str, Any]) -> bool:
-    """Whether a timing taken under ``load`` (from :func:`attnlab.analysis.speed.others_load`) is worth keeping:
+    """Whether a timing taken under ``load`` (from :func:`attnlab.timing.others_load`) is worth keeping:
     other processes left the cores free (or the load could not be measured). A busy machine's timing is used
     for this run's verdict (which its quiet check then makes inconclusive) but measured again next run."""
     others = load.get("others_cores")

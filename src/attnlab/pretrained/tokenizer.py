@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from attnlab.pretrained.errors import CheckpointError
+from attnlab.validation import check_int
 
 __all__ = ["EncodedBatch", "WordPieceTokenizer"]
 
@@ -51,8 +52,7 @@ class WordPieceTokenizer:
         from tokenizers import Tokenizer
 
         path = Path(path)
-        if not isinstance(max_length, int) or max_length < 2:
-            raise ValueError(f"max_length: expected an int >= 2, got {max_length!r}")
+        check_int("max_length", max_length, 2)
         if not path.is_file():
             raise CheckpointError(f"{path}: required tokenizer file is missing from the checkpoint directory")
         try:

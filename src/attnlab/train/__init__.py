@@ -1,7 +1,9 @@
 """Training: one loop for every model and task, in one process or under ``torchrun``.
 
 - :mod:`~attnlab.train.config`: :class:`TrainConfig` and the learning-rate schedule;
-- :mod:`~attnlab.train.loop`: :func:`train`, :func:`evaluate`, :func:`batch_loss`, :class:`TrainResult`;
+- :mod:`~attnlab.train.loop`: :func:`train` (the loop);
+- :mod:`~attnlab.train.metrics`: :func:`evaluate`, :func:`batch_loss` and the model contract;
+- :mod:`~attnlab.train.result`: :class:`TrainResult`; :mod:`~attnlab.train.progress`: JSONL log, progress bar;
 - :mod:`~attnlab.train.distributed`: the process group under ``torchrun`` (DDP);
 - :mod:`~attnlab.train.checkpoint`: safetensors checkpoints with the model's class and config.
 

@@ -59,8 +59,10 @@ class TrainConfig:
             check_float(name, getattr(self, name), 0.0, low_open=True)
         check_float("weight_decay", self.weight_decay, 0.0)
         betas = tuple(self.betas)
-        if len(betas) != 2 or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas):
+        if len(betas) != 2:
             raise ValueError(f"betas: expected two floats in [0, 1), got {self.betas!r}")
+        for i, b in enumerate(betas):
+            check_float(f"betas[{i}]", b, 0.0, 1.0, high_open=True)
         object.__setattr__(self, "betas", (float(betas[0]), float(betas[1])))
         check_float("min_lr_ratio", self.min_lr_ratio, 0.0, 1.0)
         check_float("grad_clip", self.grad_clip, 0.0, optional=True)

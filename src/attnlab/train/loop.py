@@ -5,290 +5,43 @@ rate, clips the global gradient norm, evaluates on fixed seeded batches (every `
 at the end), reports the first step whose evaluation reaches ``cfg.threshold`` (and stops there with
 ``early_stop``), shows a progress bar, writes metrics as JSONL and saves safetensors checkpoints.
 
-Model contract: ``model(inputs, key_mask=key_mask)`` (``key_mask`` is passed only when the batch has one)
-returns logits (B, T, K) for ``task.kind == "tagging"`` (targets (B, T), ``-100`` = ignore) or (B, K) for
-``"classification"`` (targets (B,)), either as a tensor or as an object with a ``.logits`` attribute.
+The model contract, the loss and :func:`evaluate` are in :mod:`attnlab.train.metrics`; :class:`TrainResult` in
+:mod:`attnlab.train.result` (both importable from here too).
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import json
 import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import nn
 
-from attnlab.data.tasks import IGNORE_INDEX, Batch, Task
+from attnlab.data.base import Task
 from attnlab.train.checkpoint import WEIGHTS_NAME, model_config, save_checkpoint
 from attnlab.train.config import TrainConfig, lr_at
 from attnlab.train.distributed import Dist, resolve_device, setup_distributed
+from attnlab.train.metrics import (
+    ForwardFn,
+    batch_loss,
+    check_logits,
+    count_targets,
+    evaluate,
+    loss_and_counts,
+    model_logits,
+)
+from attnlab.train.progress import JsonlLog, progress_bar
+from attnlab.train.result import TrainResult
 from attnlab.validation import check_int
 
 __all__ = ["EVAL_SEED_OFFSET", "ForwardFn", "TrainResult", "batch_loss", "evaluate", "train"]
 
 EVAL_SEED_OFFSET = 1_000_003  # evaluation batches come from seed + this, a stream disjoint from training
-
-
-@dataclass(repr=False)
-class TrainResult:
-    """What :func:`train` returns (identical on every rank).
-
-    ``train_loss`` / ``train_accuracy`` are means over the last ``min(10, steps)`` steps; ``eval_*`` come
-    from the final evaluation. For tagging, ``*_accuracy`` is token accuracy over non-ignored targets and
-    ``eval_seq_accuracy`` the fraction of sequences with every target right (for classification it equals
-    ``eval_accuracy``). ``history`` has one dict per step (step, loss, accuracy, lr, grad_norm), ``evals`` one
-    per evaluation. ``tokens_per_second`` counts the global batch's input tokens over the training time
-    (evaluation and checkpointing excluded); ``seconds`` is the whole call. ``steps`` is the number of
-    updates made (fewer than ``cfg.steps`` after an early stop); ``steps_to_threshold`` the first evaluated
-    step whose accuracy reached ``cfg.threshold`` (``None``: not reached, or no threshold).
-    """
-
-    train_loss: float
-    train_accuracy: float
-    eval_loss: float
-    eval_accuracy: float
-    eval_seq_accuracy: float
-    steps: int
-    seconds: float
-    tokens_per_second: float
-    n_parameters: int
-    world_size: int
-    seed: int
-    checkpoint: str | None = None
-    steps_to_threshold: int | None = None
-    history: list[dict[str, float]] = field(default_factory=list)
-    evals: list[dict[str, float]] = field(default_factory=list)
-
-    def __repr__(self) -> str:  # compact: the per-step history can be long
-        fields = ", ".join(
-            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in self.summary().items()
-        )
-        return f"TrainResult({fields}, history=[{len(self.history)} steps], evals=[{len(self.evals)}])"
-
-    def summary(self) -> dict[str, Any]:
-        """Final metrics without the per-step history."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("history", "evals")}
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-
-ForwardFn = Callable[[nn.Module, Batch], Any]
-
-
-def _logits(
-    model: nn.Module,
-    batch: Batch,
-    forward_kwargs: dict[str, Any] | None = None,
-    forward: ForwardFn | None = None,
-) -> Tensor:
-    if forward is not None:
-        out = forward(model, batch)
-    else:
-        kwargs = dict(forward_kwargs or {})
-        if batch.key_mask is not None:
-            kwargs["key_mask"] = batch.key_mask
-        out = model(batch.inputs, **kwargs)
-    if isinstance(out, Tensor):
-        logits = out
-    elif isinstance(out, dict) and "logits" in out:
-        logits = out["logits"]
-    elif hasattr(out, "logits"):
-        logits = out.logits
-    elif isinstance(out, tuple) and out and isinstance(out[0], Tensor):
-        logits = out[0]
-    else:
-        raise TypeError(
-            f"model output: expected a logits tensor or an object with .logits, got {type(out).__name__}"
-        )
-    if logits is None:
-        raise TypeError(
-            "model output: logits is None (build the model with an output head, e.g. n_outputs=K)"
-        )
-    if logits.dtype in (torch.float16, torch.bfloat16):
-        logits = logits.float()
-    return logits
-
-
-def _check_shapes(logits: Tensor, batch: Batch, kind: str, n_classes: int | None) -> None:
-    n = batch.targets.shape[0]
-    if kind == "tagging":
-        t = batch.targets.shape[1]
-        if logits.dim() != 3 or logits.shape[:2] != (n, t):
-            raise ValueError(
-                f"logits: expected (B, T, K) = ({n}, {t}, K) for a tagging task, got {tuple(logits.shape)}"
-            )
-    elif kind == "classification":
-        if logits.dim() != 2 or logits.shape[0] != n:
-            raise ValueError(
-                f"logits: expected (B, K) = ({n}, K) for a classification task, got {tuple(logits.shape)}"
-            )
-    else:
-        raise ValueError(f"task.kind: expected 'tagging' or 'classification', got {kind!r}")
-    if n_classes is not None and logits.shape[-1] < n_classes:
-        raise ValueError(
-            f"logits: expected K >= task.n_classes = {n_classes} classes, got K = {logits.shape[-1]}"
-        )
-
-
-def _sums(logits: Tensor, targets: Tensor, kind: str, label_smoothing: float = 0.0) -> tuple[Tensor, Tensor]:
-    """Summed loss (differentiable) and counts ``[targets, correct, sequences, correct sequences]``."""
-    k = logits.shape[-1]
-    loss_sum = F.cross_entropy(
-        logits.reshape(-1, k),
-        targets.reshape(-1),
-        ignore_index=IGNORE_INDEX,
-        reduction="sum",
-        label_smoothing=label_smoothing,
-    )
-    with torch.no_grad():
-        pred = logits.argmax(dim=-1)
-        if kind == "tagging":
-            valid = targets != IGNORE_INDEX  # (B, T)
-            correct = (pred == targets) & valid
-            has = valid.any(dim=1)
-            seq_ok = (correct | ~valid).all(dim=1) & has
-            counts = torch.stack([valid.sum(), correct.sum(), has.sum(), seq_ok.sum()])
-        else:
-            correct = pred == targets  # (B,)
-            counts = torch.stack(
-                [
-                    torch.tensor(targets.numel(), device=targets.device),
-                    correct.sum(),
-                    torch.tensor(targets.numel(), device=targets.device),
-                    correct.sum(),
-                ]
-            )
-    return loss_sum, counts.to(torch.float64)
-
-
-def batch_loss(
-    model: nn.Module,
-    batch: Batch,
-    kind: str,
-    *,
-    forward_kwargs: dict[str, Any] | None = None,
-    forward: ForwardFn | None = None,
-) -> Tensor:
-    """Mean cross-entropy of ``model`` on ``batch`` over its non-ignored targets (differentiable).
-
-    The loss :func:`train` minimises, for analyses that need gradients, e.g. head importance
-    ``|dL/d head_mask|`` with ``forward_kwargs={"head_mask": mask.requires_grad_()}``.
-    """
-    logits = _logits(model, batch, forward_kwargs, forward)
-    _check_shapes(logits, batch, kind, None)
-    loss_sum, counts = _sums(logits, batch.targets, kind)
-    return loss_sum / counts[0].clamp(min=1).to(loss_sum.dtype)
-
-
-def _n_targets(batch: Batch, kind: str) -> int:
-    return int((batch.targets != IGNORE_INDEX).sum()) if kind == "tagging" else len(batch)
-
-
-@torch.no_grad()
-def evaluate(
-    model: nn.Module,
-    task: Task,
-    *,
-    n_batches: int = 4,
-    batch_size: int = 64,
-    seed: int = 0,
-    device: torch.device | str | None = None,
-    forward_kwargs: dict[str, Any] | None = None,
-    forward: ForwardFn | None = None,
-    _dist: Dist | None = None,
-) -> dict[str, float]:
-    """Loss and accuracy of ``model`` on ``n_batches`` batches drawn from ``task`` with seed ``seed``.
-
-    Args:
-        forward_kwargs: extra keyword arguments for the model's forward (e.g. ``{"head_mask": mask}``).
-        forward: ``forward(model, batch) -> logits`` replacing the default call (see :func:`train`).
-
-    Returns:
-        ``{"loss", "accuracy", "seq_accuracy", "n_targets"}`` (token / sequence accuracy for tagging).
-    """
-    d = _dist or Dist()
-    if batch_size % d.world:
-        raise ValueError(
-            f"eval_batch_size: expected a multiple of the world size {d.world}, got {batch_size}"
-        )
-    if device is None:
-        device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    was_training = model.training
-    model.eval()
-    g = torch.Generator().manual_seed(seed)
-    per = batch_size // d.world
-    loss_total = torch.zeros((), dtype=torch.float64, device=device)
-    counts_total = torch.zeros(4, dtype=torch.float64, device=device)
-    try:
-        for _ in range(n_batches):
-            batch = task.sample(batch_size, g)[d.rank * per : (d.rank + 1) * per].to(device)
-            logits = _logits(model, batch, forward_kwargs, forward)
-            _check_shapes(logits, batch, task.kind, None)
-            loss_sum, counts = _sums(logits, batch.targets, task.kind)
-            loss_total += loss_sum.to(torch.float64)
-            counts_total += counts
-    finally:
-        model.train(was_training)
-    stats = d.all_reduce(torch.cat([loss_total[None], counts_total])).tolist()
-    n_tok, n_ok, n_seq, n_seq_ok = stats[1:]
-    return {
-        "loss": stats[0] / max(n_tok, 1.0),
-        "accuracy": n_ok / max(n_tok, 1.0),
-        "seq_accuracy": n_seq_ok / max(n_seq, 1.0),
-        "n_targets": n_tok,
-    }
-
-
-class _JsonlLog:
-    def __init__(self, path: str | None, enabled: bool) -> None:
-        self.fh = None
-        if path is not None and enabled:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.fh = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
-
-    def write(self, record: dict[str, Any]) -> None:
-        if self.fh is not None:
-            self.fh.write(json.dumps(record, default=str) + "\n")
-            self.fh.flush()
-
-    def close(self) -> None:
-        if self.fh is not None:
-            self.fh.close()
-            self.fh = None
-
-
-@contextlib.contextmanager
-def _progress_bar(enabled: bool, total: int) -> Iterator[Any]:
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(
-        TextColumn("train"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[info]}"),
-        console=Console(stderr=True),
-        transient=False,
-    )
-    with bar:
-        task_id = bar.add_task("train", total=total, info="")
-        yield lambda advance, info: bar.update(task_id, advance=advance, info=info)
 
 
 def train(
@@ -395,7 +148,7 @@ def _train(
     n_params = sum(p.numel() for p in base.parameters())
     gen = torch.Generator().manual_seed(seed)
     is_main = d.rank == 0
-    log = _JsonlLog(cfg.log_path, is_main)
+    log = JsonlLog(cfg.log_path, is_main)
     log.write(
         {
             "event": "start",
@@ -442,16 +195,16 @@ def _train(
 
     try:
         show = progress and is_main and sys.stderr.isatty()
-        with _progress_bar(show, cfg.steps) as bar:
+        with progress_bar(show, cfg.steps) as bar:
             for step in range(1, cfg.steps + 1):
                 t0 = time.perf_counter()
                 global_batch = task.sample(cfg.batch_size, gen)
-                n_targets = _n_targets(global_batch, task.kind)
+                n_targets = count_targets(global_batch, task.kind)
                 batch = global_batch[d.rank * per_rank : (d.rank + 1) * per_rank].to(device)
-                logits = _logits(model, batch, forward=forward)
+                logits = model_logits(model, batch, forward=forward)
                 if step == 1:
-                    _check_shapes(logits, batch, task.kind, task.n_classes)
-                loss_sum, counts = _sums(logits, batch.targets, task.kind, cfg.label_smoothing)
+                    check_logits(logits, batch, task.kind, task.n_classes)
+                loss_sum, counts = loss_and_counts(logits, batch.targets, task.kind, cfg.label_smoothing)
                 # Normalise by the GLOBAL target count; DDP averages over ranks, hence the factor world.
                 loss = loss_sum * (d.world / max(n_targets, 1))
                 opt.zero_grad(set_to_none=True)

@@ -9,10 +9,20 @@ import pytest
 import torch
 
 from attnlab.bench import CASES, run_bench
-from attnlab.bench.cases import CaseContext, CaseResult, Target, read_report_seconds, run_case, select_cases
+from attnlab.bench.cases import (
+    Case,
+    CaseContext,
+    CaseResult,
+    Target,
+    Timed,
+    TimedCase,
+    read_report_seconds,
+    run_case,
+    select_cases,
+)
 from attnlab.bench.docs import REGENERATE, render_markdown
-from attnlab.bench.harness import MIB, machine_info, measure_memory
-from attnlab.timing import compare
+from attnlab.bench.machine import machine_info
+from attnlab.bench.memory import MIB, measure_memory
 
 TINY = ["mha.inference", "scores.general", "attention.matmul_fraction", "report.quick_compute"]
 
@@ -54,20 +64,13 @@ def test_memory_subprocess_measures_an_allocation():
     assert res.baseline_bytes > 0 and res.seconds >= 0
 
 
+@pytest.mark.slow  # over 5 s: two fresh processes
 def test_memory_case_chunked_vs_materialized_quick():
     ctx = CaseContext(quick=True)
     r = run_case(CASES["scores.additive.memory"], ctx)
     assert r.error is None, r.error
     assert r.attnlab > 0 and r.peer > 0 and r.ratio > 0
     assert r.details["attnlab"]["peak_bytes"] > 0
-
-
-def test_compare_alternates_and_takes_medians():
-    calls = []
-    timings = compare({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, warmup=1, repeats=4)
-    assert calls.count("a") == calls.count("b") == 5
-    assert calls[2:4] == ["a", "b"] and calls[4:6] == ["b", "a"]  # the order rotates each round
-    assert timings["a"].median >= 0 and len(timings["b"].times) == 4
 
 
 def test_target_checks_and_describes():
@@ -82,8 +85,6 @@ def test_target_checks_and_describes():
 
 
 def test_failing_case_becomes_an_error_row():
-    from attnlab.bench.cases import Case
-
     def boom(ctx):
         raise RuntimeError("kaput")
 
@@ -119,3 +120,45 @@ def test_markdown_renders_from_payload():
                "command": REGENERATE, "machine": machine_info(), "results": [r.to_dict()]}
     md = render_markdown(payload)
     assert "t\\|x" in md and "| yes |" in md and "0.500" in md
+
+
+def test_timed_runner_sets_the_mode_and_builds_the_row():
+    seen = []
+    lin = torch.nn.Linear(2, 2)
+
+    def build(ctx):
+        def ours():
+            seen.append((lin.training, torch.is_grad_enabled()))
+
+        def check():
+            ours()
+            return {"diff": 0.0}
+
+        return Timed(attnlab=ours, peer=lambda: None, title="t", modules=(lin,), details={"shapes": {"B": 1}},
+                     check=check, work=(10.0, 10.0),
+                     after=lambda timings: {"notes": f"{len(timings)} timed"})
+
+    ctx = CaseContext(quick=True)
+    for grad in (False, True):
+        case = TimedCase("t.case", "t", "peer", build, target=Target(">=", 1.0), grad=grad, unit="tok/s",
+                         warmup=1, repeats=(5, 2))
+        r = run_case(case, ctx)
+        assert r.error is None, r.error
+        assert set(seen) == {(grad, grad)}  # eval + no_grad, or train + grad, during the check and every call
+        assert len(seen) == 4  # the check, one warm-up, two repeats (quick)
+        seen.clear()
+    assert r.unit == "tok/s" and r.attnlab == pytest.approx(r.ratio * r.peer) and r.notes == "2 timed"
+    assert set(r.details) == {"shapes", "diff", "timings"} and len(r.details["timings"]["peer"]["times_s"]) == 2
+    assert r.target == "≥ 1" and r.met is None and ctx.results["t.case"] is r
+
+
+def test_the_table_runs_every_kind_of_entry_by_name():
+    from attnlab.bench.cases import MEMORY_WORKLOADS, MemoryCase
+
+    kinds = {type(c) for c in CASES.values()}
+    assert kinds == {Case, TimedCase, MemoryCase}
+    for c in CASES.values():
+        if isinstance(c, MemoryCase):
+            assert MEMORY_WORKLOADS[c.attnlab.name] is c.attnlab and MEMORY_WORKLOADS[c.peer.name] is c.peer
+    names = list(CASES)
+    assert names.index("scores.additive.memory") < names.index("scores.additive.long")  # it reuses the peak

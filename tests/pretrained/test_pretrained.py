@@ -58,6 +58,7 @@ def test_structure_from_config(encoder):
         assert block.ff.fc1.out_features == cfg["intermediate_size"]
 
 
+@pytest.mark.slow  # over 5 s: loads sentence-transformers
 def test_embed_matches_sentence_transformers(encoder):
     st = pytest.importorskip("sentence_transformers")
     ref_model = st.SentenceTransformer(str(MODEL_DIR), device="cpu")

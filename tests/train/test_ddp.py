@@ -90,6 +90,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # over 5 s: torchrun starts two processes
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed not available")
 def test_ddp_two_processes_match_single_process(tmp_path, monkeypatch):
     from safetensors.torch import load_file
