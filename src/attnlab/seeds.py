@@ -19,7 +19,8 @@ STREAMS: dict[str, tuple[int, int]] = {
     # name: (base, stride)
     "q1.importance_batches": (50_000, 1),  # q1: batches on which head importance is estimated
     "q1.heldout": (90_000, 1),  # q1: held-out batches for accuracy after pruning
-    "q1.probe_batch": (70_000, 1),  # q1: the batch on which head importance is measured
+    "q1.probe_batch": (70_000, 1),  # q1: the batch on which head roles are read
+    "q1.prune_order": (0, 1000),  # q1: random pruning orders (index: the order's number)
     "q2.probe_batch": (777_000, 1),  # q2: the batch on which score symmetry is measured
     "q2.text_eval": (3_000_017, 1),  # q2: held-out text for the character LM
     "q3.probe_batch": (555_000, 1),  # q3: the batch on which saturation and gradients are measured

@@ -1,0 +1,68 @@
+"""q1's plot data: steps and accuracy per head count, pruning curves, head importance."""
+
+from __future__ import annotations
+
+from attnlab.lab import rules
+from attnlab.lab.spec import EvidenceSet, Outcomes
+from attnlab.questions.q1_heads import evidence as names
+from attnlab.questions.q1_heads.settings import MINILM_FRACTIONS, MINILM_KEEP, TASKS, THRESHOLD
+from attnlab.results import Evidence, Heatmap, Panel, Plot, RefLine, Series
+
+
+def _headline(es: EvidenceSet, heads: list[int]) -> Plot:
+    panels = []
+    budget = es[names.BUDGET].number
+    for t in TASKS:
+        steps = [es[names.steps(t, h)] for h in heads]
+        per_seed = [[s for s in e.per_seed or [] if s is not None] for e in steps]
+        panels.append(Panel(kind="bar", title=f"{t} task: steps to {THRESHOLD} accuracy", xlabel="heads h",
+                            ylabel="steps", ylim=(0, budget * 1.12),
+                            series=[Series("median (bar: fastest to slowest seed)", [str(h) for h in heads],
+                                           [budget if isinstance(e.value, str) else e.number for e in steps],
+                                           [min(p) if p else budget for p in per_seed],
+                                           [max(p) if p else budget for p in per_seed],
+                                           notes=[f"{len(p)}/{len(e.per_seed or [])} reached" for p, e in
+                                                  zip(per_seed, steps, strict=True)])],
+                            lines=[RefLine(budget, "budget")]))
+    for t in TASKS:
+        acc = [es[names.acc(t, h)] for h in heads]
+        best_baseline = max(v.number for k, v in es.items() if k.startswith(names.baseline(t, "")))
+        panels.append(Panel(kind="bar", title=f"{t} task: accuracy when training stopped", xlabel="heads h",
+                            ylabel="accuracy", ylim=(0, 1.1),
+                            series=[Series("mean, 95% interval", [str(h) for h in heads], [e.number for e in acc],
+                                           [rules.interval(e)[0] for e in acc], [rules.interval(e)[1] for e in acc])],
+                            lines=[RefLine(best_baseline, "best trivial baseline")]))
+    return Plot("heads_compared", "One encoder layer, d_model fixed: how many heads?", panels, ncols=2,
+                caption=f"Training stops at {THRESHOLD} accuracy or at the budget. A bar at the budget line with "
+                "0/5 reached means no seed got there.", headline=True,
+                title_zh="一层编码器、d_model 固定：需要几个头？",
+                caption_zh=f"训练在准确率达到 {THRESHOLD} 或用完预算时停止。"
+                           "柱子顶到预算线且标注 0/5 表示没有种子达到。")
+
+
+def plots(ev: list[Evidence], outcomes: Outcomes, heads: list[int], ph: int) -> list[Plot]:
+    es = EvidenceSet(ev)
+    fracs = [k / ph for k in range(ph)]
+    prune = [Panel(title=f"{t} task, h={ph}", xlabel="fraction of heads removed", ylabel="accuracy", ylim=(0, 1.02),
+                   series=[Series("importance order (Michel et al.)", fracs, es[names.prune_curve(t)].value),
+                           Series("random order", fracs, es[names.prune_random_curve(t)].value, style="dashed")])
+             for t in TASKS]
+    if names.MINILM_CURVE in es:
+        mf = list(MINILM_FRACTIONS)
+        prune.append(Panel(title="all-MiniLM-L6-v2 (72 heads)", xlabel="fraction of heads removed",
+                           ylabel="nearest-neighbour agreement", ylim=(0, 1.02),
+                           series=[Series("importance order", mf, es[names.MINILM_CURVE].value),
+                                   Series("random order", mf, es[names.MINILM_RANDOM_CURVE].value, style="dashed")],
+                           lines=[RefLine(MINILM_KEEP, "keeps its behaviour")]))
+    importance = [o.measurements["importance"] for o in outcomes.where(kind="train", task="multi", heads=ph)]
+    return [_headline(es, heads),
+            Plot("pruning", "Removing heads without retraining", prune,
+                 caption="Means over seeds (ours) and one run (MiniLM).", title_zh="不重训地删去头",
+                 caption_zh="我们的模型为种子平均，MiniLM 为一次运行。"),
+            Plot("head_importance", f"Head importance, multi task, h={ph}", title_zh=f"头的重要性，三关系任务，h={ph}",
+                 caption="Michel et al. 2019: I_h = E|∂L/∂ξ_h| (ξ the head mask), divided by its layer's L2 norm; "
+                         "one row per seed.",
+                 caption_zh="Michel 等人 2019：I_h = E|∂L/∂ξ_h|（ξ 为头掩码），再除以所在层的 L2 范数；每行一个种子。",
+                 panels=[Panel(kind="heatmap", title="normalised importance per seed", xlabel="head", ylabel="seed",
+                               heatmap=Heatmap(importance, [str(i) for i in range(len(importance))],
+                                               [str(i + 1) for i in range(ph)]))])]

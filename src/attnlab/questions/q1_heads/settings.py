@@ -1,0 +1,57 @@
+"""q1's settings: the head counts and tasks compared, the profiles, every threshold and margin, the literature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attnlab.lab.context import pick
+from attnlab.results import Reference
+
+HEADS = (1, 2, 4, 8)  # head counts compared at fixed d_model (those that divide it)
+TASKS: dict[str, dict[str, Any]] = {  # the multi-relation task and its one-relation control
+    "multi": {"length": 16, "n_symbols": 4, "offsets": [-1, 2], "include_first": True},
+    "single": {"length": 16, "n_symbols": 8, "offsets": [2], "include_first": False},
+}
+TASK_ZH = {"multi": "三关系", "single": "单关系"}
+BASELINE_ZH = {"chance": "随机猜测", "all_but_one_relation": "只读其余关系、猜测一个关系"}
+RELATIONS = {"-1": "previous token", "+2": "token two ahead", "first": "first token"}  # of the multi task
+EXAMPLE = "The animal didn't cross the street because it was too tired."  # for the attention explorer
+
+THRESHOLD = 0.95  # accuracy that counts as "learned"
+MIN_REACHED = 0.8  # share of seeds that must reach the threshold (4 of 5) for a condition to count as learning
+BUDGET_FACTOR = 2  # the budget must be at least this many times the best condition's median steps
+FIXED_STEP = 300  # accuracy compared at this step (or at an earlier stop, scored on the separate held-out set)
+MIN_RATIO = 1.25  # steps ratio whose interval lies beyond this (or below 1 / this) counts as a difference
+PRUNE_TOL = 0.02  # a pruned model keeps its accuracy when within this of the unpruned one; also the accuracy
+#                   margin of "more heads is better / worse"
+MANY = 0.25  # "many heads can be removed": at least a quarter (Michel et al.: ~20% WMT, ~40% BERT)
+ROLE_MASS = 0.5  # a head's role is the offset (or the first token) holding more than this of its weight
+SPECIALISED = 0.5  # relations covered: confirmed above n - this (every relation has its own head)
+MIXED = 1.0  # relations covered: refuted below n - this
+MINILM_KEEP = 0.9  # MiniLM keeps its behaviour while >= 90% of sentences keep their nearest neighbour
+MINILM_STEP = 0.1  # MiniLM's heads are removed in steps of this share
+MINILM_FRACTIONS = tuple(i / 10 for i in range(10))  # 0, 10%, ..., 90% of MiniLM's heads removed
+RANDOM_ORDERS = 3  # random pruning orders averaged per trained model
+
+MICHEL = Reference("Michel et al. 2019, §3-4 (Figure 2, Table 2)", "Without retraining, ~20% of a WMT "
+                   "Transformer-large's heads and ~40% of BERT's heads (MNLI) can be pruned with no notable loss; "
+                   "most layers can be reduced to one head at test time.", "WMT14 En-Fr BLEU, MNLI accuracy",
+                   "supports", "https://arxiv.org/abs/1905.10650")
+VOITA = Reference("Voita et al. 2019, §5-6", "In a WMT encoder, positional, syntactic and rare-token heads are the "
+                  "important ones; pruning 38 of 48 encoder heads costs 0.15 BLEU.", "WMT En-Ru Transformer-base, "
+                  "BLEU", "supports", "https://arxiv.org/abs/1905.09418")
+VASWANI = Reference("Vaswani et al. 2017, Table 3 (A)", "At fixed compute, 1 head is 0.9 BLEU worse than 8; 32 "
+                    "heads are worse than 16.", "WMT14 En-De dev, Transformer-base, BLEU", "supports",
+                    "https://arxiv.org/abs/1706.03762")
+LITERATURE = [MICHEL, VOITA, VASWANI]
+
+
+def profile_settings(profile: str) -> dict[str, Any]:
+    """Model width, training budget, the head count that is pruned, and the MiniLM sample of ``profile``."""
+    return pick(profile,
+                tiny=dict(d_model=16, steps=30, batch_size=32, lr=3e-3, eval_every=10, prune_heads=4,
+                          minilm=dict(n_importance=8, n_eval=12, n_random=1)),
+                quick=dict(d_model=32, steps=800, batch_size=32, lr=3e-3, eval_every=25, prune_heads=8,
+                           minilm=dict(n_importance=24, n_eval=40, n_random=1)),
+                full=dict(d_model=64, steps=5000, batch_size=64, lr=2e-3, eval_every=50, prune_heads=8,
+                          minilm=dict(n_importance=400, n_eval=400, n_random=5)))

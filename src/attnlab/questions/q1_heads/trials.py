@@ -1,0 +1,159 @@
+"""q1's trials: one encoder layer per head count (with importance, pruning and roles for the pruned count), and
+Michel et al.'s importance and pruning on all-MiniLM-L6-v2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from attnlab.data import make_task
+from attnlab.lab.spec import Trial
+from attnlab.lab.training import fit
+from attnlab.questions.q1_heads.settings import (
+    EXAMPLE,
+    FIXED_STEP,
+    HEADS,
+    MINILM_FRACTIONS,
+    MINILM_KEEP,
+    PRUNE_TOL,
+    RANDOM_ORDERS,
+    ROLE_MASS,
+    TASKS,
+    THRESHOLD,
+    profile_settings,
+)
+from attnlab.seeds import generator, stream
+
+__all__ = ["minilm_trial", "prunable_fraction", "roles", "train_trial", "trials"]
+
+
+def prunable_fraction(fractions: list[float], accuracies: list[float], tol: float = PRUNE_TOL) -> float:
+    """Largest fraction f such that every point up to f keeps accuracy >= accuracy(0) - ``tol``."""
+    if len(fractions) != len(accuracies) or not fractions:
+        raise ValueError(f"fractions, accuracies: expected equal non-empty lists, got {len(fractions)} and "
+                         f"{len(accuracies)}")
+    best = 0.0
+    for f, a in zip(fractions, accuracies, strict=True):
+        if a < accuracies[0] - tol:
+            break
+        best = f
+    return float(best)
+
+
+def roles(mass: torch.Tensor, first: torch.Tensor) -> list[str]:
+    """Per head: the relation holding > ROLE_MASS of its weight ("-1", "+2", "first", other offsets) or "mixed".
+
+    ``mass`` (H, 2T - 1): weight per relative offset; ``first`` (H,): weight on the first token.
+    """
+    t = (mass.shape[1] + 1) // 2
+    out = []
+    for h in range(mass.shape[0]):
+        o = int(mass[h].argmax())
+        if float(first[h]) > ROLE_MASS and float(first[h]) >= float(mass[h].max()):
+            out.append("first")
+        elif float(mass[h, o]) > ROLE_MASS:
+            out.append(f"{o - (t - 1):+d}")
+        else:
+            out.append("mixed")
+    return out
+
+
+def train_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """Train one (task, h) for one seed; for the pruned head count also importance, pruning and roles."""
+    from attnlab.analysis.heads import head_importance, importance_order, pruning_curve, random_order
+    from attnlab.analysis.roles import offset_mass
+    from attnlab.models import TransformerEncoder
+    from attnlab.train import evaluate
+
+    task = make_task("multi_relation", **TASKS[config["task"]])
+    h, seed = config["heads"], config["seed"]
+    model = TransformerEncoder(vocab_size=task.vocab_size, d_model=config["d_model"], n_heads=h, n_layers=1,
+                               max_len=task.seq_len, n_outputs=task.n_classes)
+    out = fit(model, task, steps=config["steps"], lr=config["lr"], batch_size=config["batch_size"],
+              threshold=THRESHOLD, seed=seed, eval_every=config["eval_every"])
+    at_fixed = [a for s, a in out["curve"] if s <= FIXED_STEP]
+    # a run that stopped early is scored on the separate held-out set (its stopping evaluation is >= the
+    # threshold by selection); one that went on is read from its curve at the step
+    stopped_early = out["steps"] <= FIXED_STEP or not at_fixed
+    out["accuracy_at_fixed_step"] = out["accuracy"] if stopped_early else at_fixed[-1]
+    if h != config["prune_heads"]:
+        return out
+    model.eval()
+    g = generator(seed, "q1.importance_batches")
+    batches = [task.sample(config["batch_size"], g) for _ in range(4)]  # disjoint from training and evaluation
+
+    def loss_fn(batch: Any, mask: torch.Tensor) -> torch.Tensor:
+        logits = model(batch.inputs, head_mask=mask.permute(1, 0, 2)).logits  # mask (B, L, H) -> (L, B, H)
+        ce = F.cross_entropy(logits.transpose(1, 2), batch.targets, reduction="none")  # (B, T)
+        valid = (batch.targets != -100).to(ce.dtype)
+        return (ce * valid).sum(1) / valid.sum(1).clamp_min(1.0)  # (B,)
+
+    imp = head_importance(loss_fn, batches, 1, h, per_example=True).normalized  # (1, H)
+
+    def accuracy(mask: torch.Tensor) -> dict[str, float]:
+        m = evaluate(model, task, n_batches=8, batch_size=64, seed=stream(seed, "q1.heldout"),
+                     forward_kwargs={"head_mask": mask})
+        return {"accuracy": m["accuracy"]}
+
+    fractions = [k / h for k in range(h)]
+    curve = [p.metrics["accuracy"] for p in pruning_curve(accuracy, importance_order(imp), 1, h, fractions)]
+    orders = [random_order(1, h, stream(seed, "q1.prune_order", r)) for r in range(RANDOM_ORDERS)]
+    rnd = [[p.metrics["accuracy"] for p in pruning_curve(accuracy, order, 1, h, fractions)] for order in orders]
+    with torch.no_grad():
+        batch = task.sample(256, generator(seed, "q1.probe_batch"))
+        w = model(batch.inputs, need_weights=True).attentions[0]  # (B, H, T, T)
+    out.update(importance=imp[0].tolist(), prune_fractions=fractions, prune_curve=curve,
+               prune_random=[sum(c[i] for c in rnd) / len(rnd) for i in range(h)],
+               prunable=prunable_fraction(fractions, curve),
+               prunable_random=sum(prunable_fraction(fractions, c) for c in rnd) / len(rnd),
+               one_head=curve[-1], roles=roles(offset_mass(w), w.mean((0, 2))[:, 0]))
+    return out
+
+
+def _kept(fractions: list[float], values: list[float]) -> float:
+    """The largest share removed before MiniLM first drops below MINILM_KEEP."""
+    best = 0.0
+    for f, v in zip(fractions, values, strict=True):
+        if v < MINILM_KEEP:
+            break
+        best = f
+    return best
+
+
+def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """Michel et al. importance and pruning curves of all-MiniLM-L6-v2 on held-out corpus sentences."""
+    from attnlab.analysis import heads
+    from attnlab.analysis.corpus import load_corpus
+    from attnlab.pretrained import PretrainedUnavailable, load
+
+    try:
+        model = load("all-MiniLM-L6-v2")
+    except PretrainedUnavailable as exc:
+        return {"unavailable": str(exc)}
+    corpus = load_corpus(n=config["n_importance"] + config["n_eval"], seed=config["seed"])
+    imp_texts, eval_texts = corpus[:config["n_importance"]], corpus[config["n_importance"]:]
+    n_layers, n_heads = model.n_layers, model.n_heads
+    imp = heads.encoder_head_importance(model, imp_texts, batch_size=16)
+    quality = heads.embedding_quality(model, eval_texts, batch_size=16)
+    fractions = list(MINILM_FRACTIONS)
+    by_imp = heads.pruning_curve(quality, heads.importance_order(imp.normalized), n_layers, n_heads, fractions)
+    rnd = [heads.pruning_curve(quality, heads.random_order(n_layers, n_heads, s), n_layers, n_heads, fractions)
+           for s in range(config["n_random"])]
+    curve = [p.metrics["retrieval_at_1"] for p in by_imp]
+    random_curve = [sum(c[i].metrics["retrieval_at_1"] for c in rnd) / len(rnd) for i in range(len(fractions))]
+    tokens, maps = model.attentions(EXAMPLE)
+    return {"fractions": fractions, "curve": curve, "random_curve": random_curve, "prunable": _kept(fractions, curve),
+            "prunable_random": _kept(fractions, random_curve), "importance": imp.normalized.tolist(),
+            "n_importance": len(imp_texts), "n_eval": len(eval_texts), "objective": imp.objective,
+            "tokens": tokens, "weights": torch.stack(maps).round(decimals=4).tolist()}
+
+
+def trials(profile: str, seeds: list[int]) -> list[Trial]:
+    s = profile_settings(profile)
+    minilm = s.pop("minilm")
+    heads = [h for h in HEADS if s["d_model"] % h == 0]
+    grid = [Trial(train_trial, {"kind": "train", "task": t, "heads": h, "seed": seed, **s})
+            for t in TASKS for h in heads for seed in seeds]
+    return [*grid, Trial(minilm_trial, {"kind": "minilm", "seed": 0, **minilm})]

@@ -1,0 +1,225 @@
+"""q1's words: the rulings of :mod:`attnlab.questions.q1_heads.rule` in English and Chinese."""
+
+from __future__ import annotations
+
+from attnlab.lab import rules
+from attnlab.lab.rules import Ruling, Rulings
+from attnlab.lab.words import Words, fmt, join, num, pct, verdict
+from attnlab.questions.q1_heads import evidence as names
+from attnlab.questions.q1_heads.settings import (
+    FIXED_STEP,
+    MANY,
+    MIN_RATIO,
+    MINILM_STEP,
+    PRUNE_TOL,
+    RELATIONS,
+    TASK_ZH,
+    TASKS,
+    THRESHOLD,
+)
+
+STATEMENTS = {
+    "heads_specialise": ("Heads attend to different things (different sub-spaces).",
+                         "不同的头关注不同的信息（不同子空间）。"),
+    "more_not_always_better": ("More heads is not always better.", "头不是越多越好。"),
+    "one_head_enough": ("Sometimes one head is already enough.", "有时一个头就够了。"),
+    "heads_removable": ("Many heads can be removed and the model still works.", "去掉不少头，模型依然有效。"),
+}
+RELATIONS_ZH = "前一个词元、后两个词元、首个词元"
+
+
+def setting(x: float) -> str:
+    """A setting as it is written (2, 2.5, 0.02, 1.25): the fewest decimals that show it exactly."""
+    return next((num(x, d) for d in range(4) if abs(round(x, d) - x) < 1e-12), num(x))
+
+
+_THRESHOLD = setting(THRESHOLD)  # as the sentences print it
+
+
+def grid_share(x: float) -> str:
+    """A share found on MiniLM's grid (steps of MINILM_STEP): "< 10%" when even the first step fails."""
+    return f"< {pct(MINILM_STEP)}" if x < MINILM_STEP else pct(x)
+
+
+def _no_ratio(ev, task: str, top: int, h: int, lang: str) -> str:
+    """Who reached the threshold, where too few seeds reached it in both to form a steps ratio."""
+    k_top, n = rules.reached_count(ev[names.steps(task, top)])
+    k_h, _ = rules.reached_count(ev[names.steps(task, h)])
+    if lang == "zh":
+        return f"h={top} 有 {k_top}/{n} 个种子达到 {_THRESHOLD}，h={h} 有 {k_h}/{n} 个"
+    return f"h={top} reached {_THRESHOLD} in {k_top}/{n} seeds, h={h} in {k_h}/{n}"
+
+
+def steps_times(ev, task: str, top: int, h: int, lang: str) -> str:
+    """"8 heads need 1.45 [1.31, 1.60] times the steps of 1" (or why they cannot be compared)."""
+    ratio = ev[names.steps_ratio(task, top, h)]
+    fewer = f"{h} 个头" if lang == "zh" else ("one head" if h == 1 else f"{h} heads")
+    if isinstance(ratio.value, str):
+        why = _no_ratio(ev, task, top, h, lang)
+        return (f"{top} 个头与 {fewer}的步数无法比较（{why}）" if lang == "zh"
+                else f"the steps of {top} heads and of {fewer} cannot be compared ({why})")
+    return (f"{top} 个头需要 {fewer}的 {fmt(ratio, lang, 2)} 倍步数" if lang == "zh"
+            else f"{top} heads need {fmt(ratio, lang, 2)} times the steps of {fewer}")
+
+
+class HeadsWords(Words):
+    def statement(self, r: Ruling, ev, lang: str) -> str:
+        return STATEMENTS[r.name][lang == "zh"]
+
+    def rule(self, r: Ruling, ev) -> str:
+        v = r.values
+        if r.name == "heads_specialise":
+            return (f"{r.verdict}: with h={v['heads']} on the multi task, {fmt(ev[names.RELATIONS_COVERED], 'en', 2)} "
+                    f"of the {v['relations']} relations are some head's dominant target (roles per seed: "
+                    f"{ev[names.HEAD_ROLES].value}). Rule: confirmed if the interval lies above {setting(v['above'])} "
+                    f"(every relation has its own head), refuted if below {setting(v['below'])}, qualified otherwise.")
+        if r.name == "more_not_always_better":
+            heads = names.head_counts(ev)
+            top = heads[-1]
+            notes = []
+            for t in TASKS:
+                for h in heads[:-1]:
+                    ratio = ev[names.steps_ratio(t, top, h)]
+                    steps = (f"no steps ratio ({_no_ratio(ev, t, top, h, 'en')})" if isinstance(ratio.value, str)
+                             else f"steps ×{fmt(ratio)}")
+                    notes.append(f"{t} h={top} vs h={h}: {steps}, accuracy at step "
+                                 f"{FIXED_STEP} {fmt(ev[names.acc_gain(t, top, h)])}")
+            return (f"{r.verdict}: " + "; ".join(notes) + f". Rule: confirmed if on some task h={top} is worse than "
+                    f"a smaller h that learned (its steps ratio's interval above {setting(MIN_RATIO)}, or its accuracy "
+                    f"{setting(PRUNE_TOL)} lower) and not better in the other measure; refuted if on every task it is "
+                    f"better than every smaller h ({setting(MIN_RATIO)}x faster or {setting(PRUNE_TOL)} more "
+                    "accurate); qualified if it is only no better (no difference beyond the margins); else "
+                    "inconclusive.")
+        if r.name == "one_head_enough":
+            return (f"{r.verdict}: h=1 reaches {_THRESHOLD}: one relation {fmt(ev[names.steps('single', 1)])}, three "
+                    f"relations {fmt(ev[names.steps('multi', 1)])} (budget {int(ev[names.BUDGET].number)}). Rule: "
+                    f"confirmed if it does ({v['need']} of {v['seeds']} seeds) on both tasks, qualified if only on "
+                    "the one-relation task, refuted if not on the one-relation task.")
+        parts = [f"{t} task {fmt(ev[names.prunable(t)], 'en', 2)} (random order "
+                 f"{fmt(ev[names.prunable_random(t)], 'en', 2)}; one head kept: accuracy "
+                 f"{fmt(ev[names.one_head(t)], 'en', 2)})" for t in TASKS]
+        if names.MINILM_PRUNABLE in ev:
+            parts.append(f"all-MiniLM-L6-v2 {grid_share(ev[names.MINILM_PRUNABLE].number)} (random order "
+                         f"{grid_share(ev[names.MINILM_PRUNABLE_RANDOM].number)}; removed in steps of "
+                         f"{pct(MINILM_STEP)})")
+        return (f"{r.verdict}: share of heads removable without retraining: " + "; ".join(parts) + ". Rule per "
+                f"model: confirmed if the share is at least {setting(MANY)} (its interval's lower end, where there is "
+                f"one), refuted if it is below (the interval's upper end), undecided if the interval straddles "
+                f"{setting(MANY)}; overall confirmed if all are confirmed, refuted if all are refuted, qualified if "
+                "some are confirmed, inconclusive otherwise.")
+
+    def because(self, r: Ruling, ev, lang: str) -> str:
+        zh = lang == "zh"
+        v = r.values
+        if r.name == "heads_specialise":
+            cov, n = num(ev[names.RELATIONS_COVERED].number, 1), v["relations"]
+            return (f"用 {v['heads']} 个头时，{n} 个关系（{RELATIONS_ZH}）中平均有 {cov} 个有专门的头把大部分权重放在"
+                    "那个位置上。" if zh else
+                    f"With {v['heads']} heads, on average {cov} of the {n} relations ({', '.join(RELATIONS.values())})"
+                    " have a head that puts most of its weight on exactly that position.")
+        if r.name == "more_not_always_better":
+            heads = names.head_counts(ev)
+            top = heads[-1]
+            single, multi = steps_times(ev, "single", top, 1, lang), steps_times(ev, "multi", top, heads[-2], lang)
+            return (f"单关系任务上 {single}；三关系任务上 {multi}。" if zh
+                    else f"On the one-relation task {single}; on three relations {multi}.")
+        if r.name == "one_head_enough":
+            single, multi = ev[names.steps("single", 1)], ev[names.steps("multi", 1)]
+            ok, acc1 = v["learns"], num(ev[names.acc("multi", 1)].number, 2)
+            if zh:
+                also = ("也能达到" if ok["single"] else "能达到") if ok["multi"] else "达不到"
+                return (f"一个头在单关系任务上{'能' if ok['single'] else '不能'}达到 {_THRESHOLD}（所需步数："
+                        f"{fmt(single, lang)}）；一层里要同时读三个关系时{also}（所需步数：{fmt(multi, lang)}；"
+                        f"准确率 {acc1}）。")
+            return (f"One head {'reaches' if ok['single'] else 'does not reach'} {_THRESHOLD} on the one-relation task "
+                    f"(steps: {fmt(single)}); on three relations in one layer it "
+                    f"{('also reaches it' if ok['single'] else 'reaches it') if ok['multi'] else 'does not'} "
+                    f"(steps: {fmt(multi)}; accuracy {acc1}).")
+        share = {t: pct(ev[names.prunable(t)].number) for t in TASKS}
+        mini = ev[names.MINILM_PRUNABLE].number if names.MINILM_PRUNABLE in ev else None
+        if zh:
+            m = f"；all-MiniLM-L6-v2：{grid_share(mini)}（以最近邻不变为准，不是准确率）" if mini is not None else ""
+            return (f"不重训、按重要性删头：三关系任务可删 {share['multi']}，单关系任务可删 {share['single']}{m}"
+                    "（Michel 等人 2019，按准确率：WMT Transformer 约 20%，MNLI 上的 BERT 约 40%）。")
+        m = (f"; all-MiniLM-L6-v2: {grid_share(mini)} (nearest neighbours kept, not accuracy)"
+             if mini is not None else "")
+        return (f"Without retraining, by importance: {share['multi']} of the heads can go on three relations, "
+                f"{share['single']} on one relation{m} (Michel et al. 2019, by accuracy: ~20% of a WMT Transformer's "
+                "heads, ~40% of BERT's on MNLI).")
+
+    def would_change(self, r: Ruling, ev, lang: str) -> str:
+        if r.name != "more_not_always_better" or r.flips or r.case != "worse_somewhere":
+            return super().would_change(r, ev, lang)
+        # several comparisons show more heads worse: no one number changes the verdict, all of them must
+        top = r.values["top"]
+        by_task: dict[str, list[int]] = {}
+        for t, h in r.values["worse"]:
+            by_task.setdefault(t, []).append(h)
+        if lang == "zh":
+            pairs = join([f"{TASK_ZH[t]}任务上的 " + join([f"h={h}" for h in hs], lang) for t, hs in by_task.items()],
+                         lang)
+            return (f"没有哪一个数能单独改变它：{top} 个头不如{pairs}；只有这些比较全都落入余量之内（步数比不超过 "
+                    f"{setting(MIN_RATIO)}，准确率低不超过 {setting(PRUNE_TOL)}）时，结论才会变为「"
+                    f"{verdict('qualified', lang)}」（若 {top} 个头处处更好则为「{verdict('refuted', lang)}」）。")
+        pairs = join([join([f"h={h}" for h in hs], lang) + f" on the {t} task" for t, hs in by_task.items()], lang)
+        return (f"No single number would change it: {top} heads are worse than {pairs}; only if every one of these "
+                f"came within the margins (steps ratio at most {setting(MIN_RATIO)}, accuracy at most "
+                f"{setting(PRUNE_TOL)} lower) would it be qualified (refuted if {top} heads were better everywhere).")
+
+    def overall(self, rs: Rulings, ev) -> str:
+        v = rs.verdicts
+        return (f"{rs.verdict}: heads specialise {v['heads_specialise']}; more heads not always better "
+                f"{v['more_not_always_better']}; one head enough {v['one_head_enough']}; many removable "
+                f"{v['heads_removable']}. Rule: inconclusive if a check failed or no sub-claim is decided; confirmed "
+                "if all four are confirmed; refuted if every decided one is refuted; qualified otherwise (the "
+                "sub-claims say which parts hold).")
+
+    def summary(self, rs: Rulings, ev) -> str:
+        heads = names.head_counts(ev)
+        parts = [f"{t}: " + ", ".join(f"h={h} {fmt(ev[names.steps(t, h)])}" for h in heads) for t in TASKS]
+        return ("Median steps to the threshold for one encoder layer with d_model fixed, " + "; ".join(parts) + ". "
+                + self.overall(rs, ev))
+
+    def answer(self, rs: Rulings, ev, lang: str) -> str:
+        zh = lang == "zh"
+        top, pruned, fewest = rs.values["top"], rs.values["pruned"], rs.values["fewest_learning_multi"]
+        acc1 = num(ev[names.acc("multi", 1)].number, 2)
+        partial = names.baseline("multi", "all_but_one_relation")
+        chance = num(ev[names.baseline("multi", "chance")].number, 3)
+        cov = num(ev[names.RELATIONS_COVERED].number, 1)
+        if fewest is None:
+            core = (f"在预算内没有哪种头数学会了三关系任务（1 个头：准确率 {acc1}）" if zh else
+                    f"No head count learned the three-relation task within the budget (one head: {acc1} accuracy)")
+        elif fewest == 1:
+            core = (f"一层注意力即使只有 1 个头也能同时读三个位置（准确率 {acc1}）；头多时各头分工（3 个关系中平均 "
+                    f"{cov} 个有专门的头）" if zh else
+                    f"One layer reads three positions at once even with one head ({acc1} accuracy); with more heads, "
+                    f"the heads split the positions between them ({cov} of 3 relations get a head of their own)")
+        else:
+            p = num(ev[partial].number, 2) if partial in ev else None
+            if zh:
+                base = f"（只读其余关系、猜测其中一个可得 {p}；随机猜测 {chance}）" if p is not None else ""
+                core = (f"因为一层注意力要同时读三个位置时需要多个头：{fewest} 个及以上能学会，1 个头只有 {acc1} 的"
+                        f"准确率{base}，而且各头分工（3 个关系中平均 {cov} 个有专门的头）")
+            else:
+                base = (f" (reading every relation but one and guessing it gives {p}; chance {chance})"
+                        if p is not None else "")
+                core = (f"Because one layer that must read three positions at once needs several heads: with "
+                        f"{fewest} or more it learns the task, with one it stays at {acc1} accuracy{base}, and the "
+                        f"heads split the positions between them ({cov} of 3 relations get a head of their own)")
+        more, removable = rs.verdicts["more_not_always_better"], rs.verdicts["heads_removable"]
+        single = steps_times(ev, "single", top, 1, lang)
+        share, n = pct(ev[names.prunable("multi")].number), ev[names.acc("multi", 1)].n
+        mini = ev[names.MINILM_PRUNABLE].number if names.MINILM_PRUNABLE in ev else None
+        if zh:
+            m = f"，all-MiniLM-L6-v2 为 {grid_share(mini)}" if mini is not None else ""
+            return (f"{core}。「头不是越多越好」在这里的结论是「{verdict(more, lang)}」：单关系任务上 {single}。"
+                    f"不重训能否删掉许多头，这里的结论是「{verdict(removable, lang)}」：{pruned} 个头平均可删 {share}"
+                    f"（{n} 个种子）{m}，而该说法需要 {pct(MANY)}。")
+        m = f", all-MiniLM-L6-v2 {grid_share(mini)}" if mini is not None else ""
+        return (f"{core}. That more heads is not always better is {more} here: on a "
+                f"single relation {single}. Whether many heads can be removed without retraining is {removable} here: "
+                f"{share} of {pruned} heads on average ({n} seeds){m}, against the {pct(MANY)} the claim needs.")
+
+
+WORDS = HeadsWords()

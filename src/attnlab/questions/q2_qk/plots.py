@@ -1,0 +1,61 @@
+"""q2's plot data: accuracy per variant and readout, learning curves, MiniLM's symmetric share per head."""
+
+from __future__ import annotations
+
+from attnlab.analysis.curves import mean_curve
+from attnlab.lab import rules
+from attnlab.lab.spec import EvidenceSet, Outcomes
+from attnlab.questions.q2_qk import evidence as names
+from attnlab.questions.q2_qk.settings import RANK_BOUND, READOUTS, TASKS, THRESHOLD, VARIANTS
+from attnlab.results import Evidence, Heatmap, Panel, Plot, RefLine, Series
+
+
+def plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:
+    es = EvidenceSet(ev)
+    panels = []
+    for r in READOUTS:
+        series = []
+        for v in VARIANTS:
+            accs = [es[names.acc(r, t, v)] for t in TASKS]
+            series.append(Series(v, list(TASKS), [e.number for e in accs], [rules.interval(e)[0] for e in accs],
+                                 [rules.interval(e)[1] for e in accs]))
+        title = "attention read linearly (bound applies)" if r == "attention" else "full Transformer block"
+        panels.append(Panel(kind="bar", title=title, ylabel="accuracy", ylim=(0, 1.05), series=series,
+                            lines=[RefLine(RANK_BOUND, "2/3: symmetric ranking bound"),
+                                   RefLine(es[names.baseline("asymmetric", "no_lookup")].number,
+                                           "no-lookup baseline")]))
+    headline = Plot("accuracy_by_variant", "Separate vs shared W_Q/W_K on an asymmetric and a symmetric relation",
+                    panels, caption="Bars: mean accuracy over seeds with 95% intervals. Left: where the answer must "
+                    "come from where attention points, a symmetric score stays near the 2/3 ranking bound on "
+                    "3-cycles. Right: a feed-forward layer after attention can compensate.", headline=True,
+                    title_zh="分开与共享 W_Q/W_K：非对称关系与对称关系",
+                    caption_zh="柱：各种子平均准确率及 95% 区间。左：答案只能来自注意力指向的位置时，"
+                               "对称打分在 3 元环上停在 2/3 排序上界附近。右：注意力之后的前馈层可以弥补。")
+    curves = []
+    for r in READOUTS:
+        series = []
+        for v in VARIANTS:
+            runs = outcomes.where(readout=r, task="asymmetric", variant=v)
+            steps, means = mean_curve([o.measurements["curve"] for o in runs])
+            series.append(Series(v, steps, means))
+        curves.append(Panel(title=f"asymmetric task, {r} readout", xlabel="step", ylabel="accuracy",
+                            ylim=(0, 1.02), series=series, lines=[RefLine(THRESHOLD, "threshold")]))
+    plots = [headline, Plot("learning_curves", "Learning curves (mean over seeds)", curves,
+                            caption="Held-out accuracy on the 3-cycle task, mean over seeds (a run that reached the "
+                                    "threshold keeps its last value).",
+                            title_zh="学习曲线（各种子平均）",
+                            caption_zh="3 元环任务上的留出准确率，各种子平均（达到阈值后保持最后的值）。")]
+    if names.MINILM_SHARES in es:
+        shares = es[names.MINILM_SHARES].value
+        plots.append(Plot("minilm_qk_symmetry", "all-MiniLM-L6-v2: symmetric share of W_Q W_Kᵀ per head",
+                          caption="The share of W_Q W_Kᵀ's squared norm in its symmetric part: 1 for one shared "
+                                  "matrix, about 0.5 for random independent projections.",
+                          title_zh="all-MiniLM-L6-v2：每个头 W_Q W_Kᵀ 的对称部分占比",
+                          caption_zh="W_Q W_Kᵀ 的平方范数中对称部分所占的比例：共享同一矩阵时为 1，"
+                                     "随机独立投影约为 0.5。",
+                          panels=[Panel(kind="heatmap", title="1 = symmetric (shared), 0.5 = random", xlabel="head",
+                                        ylabel="layer",
+                                        heatmap=Heatmap(shares, [str(i + 1) for i in range(len(shares))],
+                                                        [str(i + 1) for i in range(len(shares[0]))], vmin=0.4,
+                                                        vmax=1.0))]))
+    return plots

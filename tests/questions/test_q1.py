@@ -1,0 +1,181 @@
+"""q1: the tiny run, its stored verdict from ``decide``, every outcome of each sub-claim and of the whole rule,
+every flip, and the texts in both languages (Chinese without English words).
+
+The rule's tests run on evidence aggregated from made-up trial outcomes (no training), so they are fast.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from attnlab.lab import decide, get_experiment
+from attnlab.lab.spec import Outcomes, TrialOutcome
+from attnlab.lab.words.lint import zh_problems
+from attnlab.questions.q1_heads import evidence as names
+from attnlab.questions.q1_heads.settings import MANY, RELATIONS, TASKS, profile_settings
+from attnlab.questions.q1_heads.trials import prunable_fraction, roles
+from question_helpers import NEVER, assert_bilingual, assert_flips, assert_zh_clean, run_tiny
+from question_helpers import est as _est
+from question_helpers import patch as _patch
+
+SEEDS = range(5)
+HEADS = (1, 2, 4, 8)
+
+
+def _train(task: str, h: int, seed: int, ph: int) -> dict:
+    m = {"accuracy": 0.97, "accuracy_at_fixed_step": 0.97, "steps_to_threshold": 200 + 10 * seed, "steps": 300,
+         "curve": [[100, 0.5], [200 + 10 * seed, 0.97]]}
+    if h == ph:
+        m.update(importance=[1.0 / (i + 1) for i in range(h)], prune_fractions=[k / h for k in range(h)],
+                 prune_curve=[0.97] * 3 + [0.5] * (h - 3), prune_random=[0.97, 0.9] + [0.4] * (h - 2),
+                 prunable=0.375, prunable_random=0.125, one_head=0.5,
+                 roles=["-1", "+2", "first"] + ["mixed"] * (h - 3))
+    return m
+
+
+@pytest.fixture(scope="module")
+def evidence():
+    """The evidence of a made-up quick run in which every condition learns (no trial is run)."""
+    s = profile_settings("quick")
+    s.pop("minilm")
+    items = [TrialOutcome({"kind": "train", "task": t, "heads": h, "seed": seed, **s},
+                          _train(t, h, seed, s["prune_heads"]))
+             for t in TASKS for h in HEADS for seed in SEEDS]
+    items.append(TrialOutcome({"kind": "minilm", "seed": 0}, {"unavailable": "switched off in tests"}))
+    return get_experiment("q1").aggregate(Outcomes(items)).evidence
+
+
+def _verdicts(ev, changes):
+    return get_experiment("q1").rule(_patch(ev, changes)).verdicts
+
+
+def _pairs(value, *, tasks=TASKS, smaller=HEADS[:-1], kind="ratio"):
+    name = names.steps_ratio if kind == "ratio" else names.acc_gain
+    return {name(t, HEADS[-1], h): value for t in tasks for h in smaller}
+
+
+def _zh_clean(ev) -> None:
+    d, text = get_experiment("q1").judge(ev)
+    texts = {"answer": text.answer_zh, **{f"{c.name}.{k}": getattr(c, k) for c in d.claims
+                                           for k in ("statement_zh", "because_zh", "would_change_zh")},
+             **{f"check {k.name}": k.detail_zh for c in d.claims for k in c.checks}}
+    problems = {k: zh_problems(v) for k, v in texts.items() if zh_problems(v)}
+    assert not problems, problems
+    assert all(c.because and c.because_zh and c.would_change and c.would_change_zh for c in d.claims)
+
+
+# every outcome of every sub-claim, each from a number moved across its threshold
+SUB_CLAIMS = {
+    ("heads_specialise", "confirmed"): {},
+    ("heads_specialise", "qualified"): {names.RELATIONS_COVERED: _est(2.2, 2.0, 2.4)},
+    ("heads_specialise", "refuted"): {names.RELATIONS_COVERED: _est(1.0, 0.5, 1.2)},
+    ("more_not_always_better", "qualified"): {},  # every ratio 1 and every gain 0: ties
+    ("more_not_always_better", "confirmed"): {names.steps_ratio("single", 8, 1): _est(1.5, 1.3, 1.7)},
+    ("more_not_always_better", "refuted"): _pairs(_est(0.4, 0.3, 0.5)),
+    ("more_not_always_better", "inconclusive"): {**_pairs(_est(0.4, 0.3, 0.5)), names.steps("multi", 1): NEVER,
+                                                 names.steps_ratio("multi", 8, 1): {"value": "undefined", "ci": None}},
+    ("one_head_enough", "confirmed"): {},
+    ("one_head_enough", "qualified"): {names.steps("multi", 1): NEVER},
+    ("one_head_enough", "refuted"): {names.steps("single", 1): NEVER},
+    ("heads_removable", "confirmed"): {},
+    ("heads_removable", "qualified"): {names.prunable("single"): _est(0.05, 0.0, 0.1)},
+    ("heads_removable", "refuted"): {names.prunable(t): _est(0.05, 0.0, 0.1) for t in TASKS},
+    ("heads_removable", "inconclusive"): {names.prunable(t): _est(0.2, 0.1, 0.3) for t in TASKS},
+}
+
+
+@pytest.mark.parametrize("claim, expected", list(SUB_CLAIMS))
+def test_each_sub_claim_gives_each_of_its_outcomes_and_its_flips_hold(evidence, claim, expected):
+    changes = SUB_CLAIMS[(claim, expected)]
+    assert _verdicts(evidence, changes)[claim] == expected
+    patched = _patch(evidence, changes)
+    assert_flips("q1", patched)
+    r = get_experiment("q1").rule(patched).claim(claim)
+    assert r.flips, (claim, expected)  # each decided sub-claim says what would change it, read off the rule
+    _zh_clean(patched)
+
+
+def test_rule_gives_every_overall_outcome(evidence):
+    worse = {names.steps_ratio("single", 8, 1): _est(1.5, 1.3, 1.7)}
+    scenarios = {
+        "confirmed": worse,
+        "qualified": {},
+        "refuted": {**_pairs(_est(0.4, 0.3, 0.5)), names.RELATIONS_COVERED: _est(1.0, 0.5, 1.2),
+                    names.steps("multi", 1): NEVER, names.steps("single", 1): NEVER,
+                    **{names.prunable(t): _est(0.05, 0.0, 0.1) for t in TASKS}},
+        "inconclusive": {names.steps(t, h): NEVER for t in TASKS for h in HEADS},
+    }
+    exp = get_experiment("q1")
+    for expected, changes in scenarios.items():
+        d, text = exp.judge(_patch(evidence, changes))
+        assert d.verdict == expected, (expected, d.rule)
+        assert text.answer_en and text.answer_zh and text.summary
+        if expected != "inconclusive":
+            assert f"{round(MANY * 100)}%" in text.answer_en and f"{round(MANY * 100)}%" in text.answer_zh
+        _zh_clean(_patch(evidence, changes))
+
+
+def test_more_heads_tying_with_fewer_is_only_qualified(evidence):
+    """A tie (no difference beyond the margins) is "no better", not "worse": qualified, not confirmed."""
+    assert _verdicts(evidence, {})["more_not_always_better"] == "qualified"
+    less_accurate = {names.acc_gain("multi", 8, 1): _est(-0.1, -0.15, -0.05)}
+    assert _verdicts(evidence, less_accurate)["more_not_always_better"] == "confirmed"
+    # slower but more accurate is better in the other measure: not "worse"
+    mixed = {names.steps_ratio("single", 8, 1): _est(1.5, 1.3, 1.7),
+             names.acc_gain("single", 8, 1): _est(0.1, 0.05, 0.15)}
+    assert _verdicts(evidence, mixed)["more_not_always_better"] == "qualified"
+
+
+def test_when_no_single_number_changes_it_the_words_say_what_would(evidence):
+    several = {names.steps_ratio("single", 8, h): _est(1.5, 1.3, 1.7) for h in (1, 2)}
+    patched = _patch(evidence, several)
+    r = get_experiment("q1").rule(patched).claim("more_not_always_better")
+    assert r.verdict == "confirmed" and not r.flips and len(r.values["worse"]) == 2
+    c = next(c for c in decide("q1", patched).claims if c.name == "more_not_always_better")
+    assert "No single number" in c.would_change and "h=1 and h=2 on the single task" in c.would_change
+    assert "1.25" in c.would_change and "1.25" in c.would_change_zh and not zh_problems(c.would_change_zh)
+
+
+def test_steps_in_chinese_are_counted_in_chinese(evidence):
+    """The issue's "150 (5/5 seeds reached it) 步": censored counts are worded in the sentence's language."""
+    d = decide("q1", evidence)
+    one = next(c for c in d.claims if c.name == "one_head_enough")
+    assert "5/5 个种子达到" in one.because_zh and "seeds" not in one.because_zh
+    assert "5/5 seeds reached it" in one.because
+
+
+def test_answer_is_built_from_the_numbers(evidence):
+    exp = get_experiment("q1")
+    first = exp.explain(evidence)
+    assert "38%" in first.answer_en and "38%" in first.answer_zh  # 3 of 8 heads removable
+    moved = exp.explain(_patch(evidence, {names.prunable("multi"): _est(0.625, 0.6, 0.65)}))
+    assert "63%" in moved.answer_en and "63%" in moved.answer_zh
+    ratio = exp.explain(_patch(evidence, {names.steps_ratio("single", 8, 1): _est(1.456, 1.3, 1.6)}))
+    assert "1.46" in ratio.answer_en and "1.46" in ratio.answer_zh
+
+
+def test_prunable_fraction_and_roles():
+    assert prunable_fraction([0.0, 0.25, 0.5, 0.75], [0.9, 0.89, 0.85, 0.95]) == 0.25  # stops at the first drop
+    with pytest.raises(ValueError, match="equal non-empty"):
+        prunable_fraction([0.0], [])
+    import torch
+
+    mass = torch.tensor([[0.1, 0.7, 0.1, 0.1, 0.0], [0.1, 0.2, 0.2, 0.2, 0.3], [0.0, 0.0, 0.0, 0.0, 0.9]])
+    first = torch.tensor([0.0, 0.6, 0.0])
+    assert roles(mass, first) == ["-1", "first", "+2"]
+    assert set(RELATIONS) == {"-1", "+2", "first"}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return run_tiny(["q1"], tmp_path_factory)["q1"]
+
+
+@pytest.mark.slow
+def test_tiny_run_stores_the_verdict_of_its_own_evidence_in_both_languages(tiny):
+    d = decide("q1", tiny.evidence)
+    assert (d.verdict, d.rule) == (tiny.verdict, tiny.rule)
+    assert [c.verdict for c in d.claims] == [c.verdict for c in tiny.claims]
+    assert_bilingual(tiny)
+    assert_zh_clean(tiny)
+    assert_flips("q1", tiny.evidence)
