@@ -1,0 +1,180 @@
+"""q10's longer texts: the short answer (en, zh) and the summary's paragraphs, from the rulings and evidence."""
+
+from __future__ import annotations
+
+from attnlab.lab import rules, stats
+from attnlab.lab.rules import Rulings
+from attnlab.lab.words import fmt, num, pct
+from attnlab.questions.q10_sinks import evidence as names
+from attnlab.questions.q10_sinks.rule import CARRIES_LITTLE, LM_SINK, NO_COST, SINK_REMOVES, at_ceiling
+from attnlab.questions.q10_sinks.settings import CEILING, MINILM, PARK_FACTOR, SINK_MOVED, VARIANT_LABEL
+
+
+def plain(x: float) -> str:
+    """A setting as written: ``2``, ``0.5``, ``0.98`` (the shortest decimals that keep its value)."""
+    text = repr(float(x))
+    digits = len(text.split(".")[1].rstrip("0")) if "." in text and "e" not in text else 3
+    return num(x, digits)
+
+
+def signed(x: float, digits: int = 3) -> str:
+    """``+0.012`` / ``-0.340``: a change with its sign."""
+    text = num(x, digits)
+    return text if text.startswith("-") else "+" + text
+
+
+def span(values: list[float], digits: int = 1) -> str:
+    """``"2.3–6.3"`` (or one value when they round alike): the range of point values."""
+    lo, hi = num(min(values), digits), num(max(values), digits)
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+PF, CEIL = plain(PARK_FACTOR), plain(CEILING)
+
+
+def learned_logits(ev, lang: str) -> str:
+    """Where the learned sink logits ended, in words, or "" without that evidence."""
+    if names.SINK_LOGIT_HEADS not in ev:
+        return ""
+    flat = [v for row in ev[names.SINK_LOGIT_HEADS].value for v in row]
+    big = ev[names.SINK_LOGIT_MAX_ABS]
+    lo, hi, moved = signed(min(flat)), signed(max(flat)), plain(SINK_MOVED)
+    near = rules.interval(big)[1] < SINK_MOVED
+    if lang == "zh":
+        tail = (f"在 0 的 ±{moved} 以内：可学习的汇聚点几乎停在 off-by-one 汇聚点（logit 为 0）上，"
+                "因此并不是独立的第二个检验" if near else f"离开 0 超过 ±{moved}")
+        return (f"可学习的汇聚点 logit（初始值为 0）训练后每个头在 {lo} 到 {hi} 之间（各种子平均；每个模型的最大绝对值 "
+                f"{fmt(big, lang)}），{tail}")
+    tail = (f"within ±{moved} of 0: the learned sink stayed close to the off-by-one sink (logit 0), so it is not an "
+            "independent second test" if near else f"moved beyond ±{moved} from 0")
+    return (f"the learned sink logits (initialised at 0) end at {lo} to {hi} per head (mean over seeds; largest "
+            f"|logit| per model {fmt(big)}), {tail}")
+
+
+def summary_parts(rs: Rulings, ev) -> list[str]:
+    """The summary's sentences before the overall rule (English)."""
+    conds, variants = names.conditions(ev), names.conditions(ev)[1:]
+    parts = []
+    layers = names.layers(ev)
+    if layers:
+        w = [ev[names.special_share(l)].number for l in layers]
+        nb = [ev[names.norm_share(l)].number for l in layers]
+        parts.append(f"{MINILM} puts {span(w, 2)} of each layer's attention on [CLS]/[SEP] (uniform: "
+                     f"{num(ev[names.MINILM_UNIFORM].number, 2)}); weighted by the norm of the transformed values "
+                     f"that becomes {span(nb, 2)}.")
+    lm = "; ".join(f"{VARIANT_LABEL[c]}: largest head {fmt(ev[names.first_max(c)])}, accuracy {fmt(ev[names.acc(c)])}"
+                   for c in conds)
+    parts.append(f"Causal LMs (first-token share; uniform {num(ev[names.LM_UNIFORM].number)}): {lm}.")
+    kept = [c for c in variants if rules.interval(ev[names.first_max_ratio(c)])[0] > PARK_FACTOR]
+    if rs.verdicts[SINK_REMOVES] in ("refuted", "qualified") and kept:
+        parts.append("Xiao et al. 2023 report that a sink key takes the parked weight in LMs of 160M parameters and "
+                     "more (Qiu et al. 2025: a gate cuts the first-token share); in our small LMs, with "
+                     + " and with ".join(f"{VARIANT_LABEL[c]} the largest first-token share stays at "
+                                         f"{num(ev[names.first_max_ratio(c)].number, 1)}x uniform while the sink takes "
+                                         f"{num(ev[names.sink_mass(c)].number)} of the weight" for c in kept)
+                     + ": within this training budget most of the weight parked on the first token did not move to "
+                       "the sink.")
+    if names.first_max_ratio_init("softmax") in ev and names.LM_HEADS in ev:
+        parts.append(f"The null for the largest-head statistic (a maximum over {num(ev[names.LM_HEADS].number, 0)} "
+                     f"heads) is the same statistic before training: "
+                     f"{fmt(ev[names.first_max_ratio_init('softmax')], 'en', 2)}x uniform with softmax, a paired rise "
+                     f"of {fmt(ev[names.first_max_growth('softmax')], 'en', 2)} with training; no control key "
+                     "position was measured in the trained models.")
+        drops = [c for c in variants if rules.interval(ev[names.first_max_drop(c)])[0] <= 0]
+        if drops:
+            parts.append("The paired drop of that share with a sink does not lie above 0 ("
+                         + "; ".join(f"{VARIANT_LABEL[c]} {fmt(ev[names.first_max_drop(c)])}" for c in drops)
+                         + f"), so the verdict on the sinks rests on the level staying above {PF}x uniform, not on a "
+                           "measured absence of change.")
+    else:
+        parts.append("The largest-head statistic (a maximum over heads) has no null reference in these runs.")
+    logit = learned_logits(ev, "en")
+    if logit:
+        parts.append(logit[0].upper() + logit[1:] + ".")
+    return parts
+
+
+# Each sub-claim's verdict in a few words (English, Chinese), for the short answer.
+_CARRIES = {"confirmed": ("so the parked weight changes the output little", "所以停放的权重对输出影响很小"),
+            "qualified": ("so the parked weight changes the output less than its size suggests, though not by half",
+                          "所以停放的权重对输出的影响小于其大小所示，但不到一半"),
+            "refuted": ("so by this measure the parked weight is not small", "所以按这个度量停放的权重并不小"),
+            "inconclusive": ("so it is not settled how much the parked weight changes the output",
+                             "所以还不能判断停放的权重对输出影响多大")}
+_LM_SINK = {"confirmed": ("a first-token sink", "出现了首词元汇聚点"), "refuted": ("no sink", "没有汇聚点"),
+            "qualified": ("high, but no higher than before training", "偏高，但不高于训练前"),
+            "inconclusive": ("not clearly a sink", "是否汇聚尚不明确")}
+_REMOVES = {"confirmed": ("no head parks any more", "不再有头停放权重"),
+            "qualified": ("the parking is gone with some sinks only", "只有部分汇聚点消除了停放"),
+            "refuted": ("the parking stays", "停放依然存在"),
+            "inconclusive": ("whether the parking goes is not settled", "停放是否消失尚无定论")}
+_COST = {"confirmed": ("no cost", "没有代价"), "qualified": ("a cost with some sinks only", "只有部分汇聚点变体有代价"),
+         "refuted": ("a cost", "有代价"), "inconclusive": ("the cost is not settled", "代价尚无定论")}
+_WITH = {"zero": ("an off-by-one softmax", "用 off-by-one softmax 时"),
+         "learned": ("a learned sink logit", "用可学习的汇聚点 logit 时"),
+         "gate": ("a sigmoid gate", "用 sigmoid 门时")}
+_LEAD = {"confirmed": ("Our measurements support", "我们的测量支持常见的解释"),
+         "qualified": ("Our measurements support only part of", "我们的测量只支持常见解释中的一部分"),
+         "refuted": ("Our measurements do not support", "我们的测量不支持常见的解释")}
+
+
+def _encoder(rs: Rulings, ev, zh: bool) -> str:
+    layers = names.layers(ev)
+    ratios = [ev[names.special_ratio(l)] for l in layers]
+    parked = [l for l, r in zip(layers, ratios, strict=True) if rules.interval(r)[0] > PARK_FACTOR]
+    norm = [ev[names.norm_over_weight(l)].number for l in (parked or layers)]
+    s, norm_s = span([r.number for r in ratios]), span(norm, 2)
+    carry = _CARRIES[rs.verdicts[CARRIES_LITTLE]][zh]
+    if zh:
+        where = "各停放层" if parked else "各层"
+        return (f"在 {MINILM} 中，[CLS] 和 [SEP] 得到的注意力是其均匀份额的 {s} 倍（{len(layers)} 层中 "
+                f"{len(parked)} 层明显超过 {PF} 倍）；把每个权重乘上变换后值向量的范数，{where}的份额变为权重份额的 "
+                f"{norm_s} 倍，{carry}。")
+    where = "the parking layers" if parked else "the layers"
+    return (f"In {MINILM}, [CLS] and [SEP] receive {s} times their uniform share of attention ({len(parked)} of "
+            f"{len(layers)} layers clearly above {PF}x), and weighting each weight by the norm of its transformed "
+            f"value turns that into {norm_s} of the weight share in {where}, {carry}.")
+
+
+def answer(rs: Rulings, ev, lang: str) -> str:
+    """The short answer of a decided question (the engine words an undecided one)."""
+    zh, v = lang == "zh", rs.verdicts
+    variants = names.conditions(ev)[1:]
+    lead = _LEAD[rs.verdict][zh]
+    if zh:
+        out = [f"{lead}：softmax 的权重之和必须为 1，无事可做的头只能把权重停放在每个查询都能看到的词元上，"
+               "而那里几乎不改变输出。"]
+    else:
+        out = [f"{lead} the usual explanation: softmax weights must sum to one, so a head with nothing to look up "
+               "parks them on a token every query sees, where they change little."]
+    n_sent = ev[names.MINILM_UNIFORM].n if names.layers(ev) else 0
+    if n_sent:
+        out.append(_encoder(rs, ev, zh))
+    r0 = num(ev[names.first_max_ratio("softmax")].number, 1)
+    ratio = {c: num(ev[names.first_max_ratio(c)].number, 1) for c in variants}
+    acc = [signed(ev[names.acc_diff(c)].number) for c in variants]
+    lm, removes, cost = _LM_SINK[v[LM_SINK]][zh], _REMOVES[v[SINK_REMOVES]][zh], _COST[v[NO_COST]][zh]
+    if v[NO_COST] == "qualified" and at_ceiling(ev):
+        cost = (f"在准确率上限处检测不到代价（每个变体的准确率都 >= {CEIL}，那里显示不出准确率代价）" if zh else
+                f"no cost detectable at the ceiling (every variant's accuracy >= {CEIL}, where no accuracy cost "
+                "could show)")
+    n, conf = ev[names.acc("softmax")].n, pct(stats.CONFIDENCE)
+    if zh:
+        with_sink = "、".join(f"{_WITH[c][1]}为 {ratio[c]} 倍" for c in variants)
+        each = "分别" if len(variants) > 1 else ""
+        out.append(f"在我们用 softmax 训练的小型因果语言模型中，最关注首个词元的头给它均匀份额 {r0} 倍的注意力"
+                   f"（{lm}）；加汇聚键后，{with_sink}，{removes}；可预测词元上的准确率{each}变化 "
+                   f"{'、'.join(acc)}：{cost}。")
+        encoder = f"，编码器读了 {n_sent} 个句子" if n_sent else ""
+        out.append(f"每个语言模型变体 {n} 个种子{encoder}（{conf} 区间）；我们的语言模型小、训练时间短，"
+                   "不同于 Xiao 等人 2023 年观察到汇聚键接过停放权重的大型语言模型。")
+        return "".join(out)
+    with_sink = " and ".join(f"{ratio[c]}x with {_WITH[c][0]}" for c in variants)
+    each = " respectively" if len(variants) > 1 else ""
+    out.append(f"In our small causal LMs trained with softmax, the head that attends most to the first token gives it "
+               f"{r0}x the uniform share ({lm}); with a sink key it is {with_sink}, so {removes}, and accuracy on the "
+               f"predictable tokens changes by {' and '.join(acc)}{each}: {cost}.")
+    encoder = f" and the encoder read {n_sent} sentences" if n_sent else ""
+    out.append(f"Each LM variant ran {n} seeds{encoder} ({conf} intervals); our LMs are small and briefly trained, "
+               "unlike the large LMs in which Xiao et al. 2023 saw a sink key take the parked weight.")
+    return " ".join(out)

@@ -1,0 +1,297 @@
+"""q10's evidence: trial outcomes -> named evidence (the names are defined here, once)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from attnlab.lab import stats
+from attnlab.lab.spec import Aggregate, EvidenceSet, Outcomes
+from attnlab.lab.words import num
+from attnlab.questions.q10_sinks.settings import (
+    ACC,
+    ALL_CONDITIONS,
+    BASELINE_ZH,
+    DIFF,
+    LITERATURE,
+    MINILM,
+    N_HEADS,
+    N_LAYERS,
+    PARK_FACTOR,
+    RATIO,
+    SENTENCE,
+    START,
+    THRESHOLD,
+    VARIANT_LABEL,
+    VARIANT_ZH,
+)
+from attnlab.questions.q10_sinks.trials import lm_task
+from attnlab.results import AttentionMap, Evidence
+
+# ---- evidence names ----
+LM_CONDITIONS = "lm_conditions"  # the conditions trained, softmax first
+LM_UNIFORM = "lm_uniform_first_share"
+LM_HEADS = "lm_heads"
+SINK_LOGIT_HEADS = "sink_logit_learned_heads"
+SINK_LOGIT_MAX_ABS = "sink_logit_learned_max_abs"
+MINILM_AVAILABLE = "minilm_available"
+MINILM_LAYERS = "minilm_layers"
+MINILM_UNIFORM = "minilm_uniform_share"
+MINILM_SPECIAL_HEADS = "minilm_special_share_heads"
+MINILM_NORM_HEADS = "minilm_norm_share_heads"
+
+
+def baseline(kind: str) -> str:
+    return f"baseline_{kind}"
+
+
+def acc(c: str) -> str:  # accuracy on the predictable tokens of condition c
+    return f"acc_{c}"
+
+
+def steps(c: str) -> str:
+    return f"steps_{c}"
+
+
+def first_max(c: str) -> str:  # the largest first-token share of a head
+    return f"first_max_{c}"
+
+
+def first_max_ratio(c: str) -> str:  # ... over the uniform causal share
+    return f"first_max_ratio_{c}"
+
+
+def first_max_ratio_init(c: str) -> str:  # the same ratio before training: the statistic's null
+    return f"first_max_ratio_init_{c}"
+
+
+def first_max_growth(c: str) -> str:  # that ratio, trained minus untrained (paired)
+    return f"first_max_growth_{c}"
+
+
+def first_mean(c: str) -> str:
+    return f"first_mean_{c}"
+
+
+def sink_heads(c: str) -> str:
+    return f"sink_heads_{c}"
+
+
+def sink_mass(c: str) -> str:
+    return f"sink_mass_{c}"
+
+
+def first_max_drop(c: str) -> str:  # largest first-token share, softmax minus c (paired)
+    return f"first_max_drop_{c}"
+
+
+def first_mean_drop(c: str) -> str:
+    return f"first_mean_drop_{c}"
+
+
+def acc_diff(c: str) -> str:  # accuracy, c minus softmax (paired)
+    return f"acc_diff_{c}"
+
+
+def steps_ratio(c: str) -> str:  # steps to the threshold, c over softmax (paired)
+    return f"steps_ratio_{c}"
+
+
+def special_share(layer: int) -> str:
+    return f"minilm_special_share_l{layer}"
+
+
+def special_ratio(layer: int) -> str:  # MiniLM layer (from 1): weight on [CLS]+[SEP] over 2/T
+    return f"minilm_special_ratio_l{layer}"
+
+
+def norm_share(layer: int) -> str:
+    return f"minilm_norm_share_l{layer}"
+
+
+def norm_over_weight(layer: int) -> str:  # MiniLM layer: the norm-based share over the weight share
+    return f"minilm_norm_over_weight_l{layer}"
+
+
+def conditions(ev: Mapping[str, Evidence]) -> list[str]:
+    """The conditions trained, softmax first."""
+    return list(ev[LM_CONDITIONS].value)
+
+
+def layers(ev: Mapping[str, Evidence]) -> list[int]:
+    """MiniLM's layers (from 1), none when it was not measured."""
+    return list(range(1, int(ev[MINILM_LAYERS].number) + 1)) if MINILM_LAYERS in ev else []
+
+
+# ---- aggregate ----
+def _max_head(first: list[list[float]]) -> float:
+    return max(x for row in first for x in row)
+
+
+def _mean_head(first: list[list[float]]) -> float:
+    flat = [x for row in first for x in row]
+    return sum(flat) / len(flat)
+
+
+def _condition(c: str, m: list[dict[str, Any]], uniform: float, budget: int) -> tuple[dict, list[Evidence]]:
+    """Per-condition series (accuracy, largest and mean first-token share, steps) and its evidence."""
+    per = {"acc": [x["accuracy"] for x in m], "max": [_max_head(x["first_share"]) for x in m],
+           "mean": [_mean_head(x["first_share"]) for x in m], "steps": [x["steps_to_threshold"] for x in m]}
+    name, name_zh = VARIANT_LABEL[c], VARIANT_ZH[c]
+    ev = [stats.evidence_from(acc(c), per["acc"], unit="accuracy", bounds=ACC,
+                              label=f"accuracy on the predictable tokens, {name}",
+                              label_zh=f"可预测词元上的准确率，{name_zh}"),
+          stats.steps_evidence(steps(c), per["steps"], budget,
+                               label=f"steps to {THRESHOLD} on the predictable tokens, {name}",
+                               label_zh=f"可预测词元上达到 {THRESHOLD} 准确率所需步数，{name_zh}"),
+          stats.evidence_from(first_max(c), per["max"], unit="share", bounds=ACC,
+                              label=f"largest first-token share of a head, {name}",
+                              label_zh=f"单个头给首个词元的最大份额，{name_zh}"),
+          stats.evidence_from(first_max_ratio(c), [v / uniform for v in per["max"]], unit="x uniform", bounds=RATIO,
+                              label=f"largest first-token share of a head over the uniform share, {name}",
+                              label_zh=f"单个头给首个词元的最大份额 / 均匀份额，{name_zh}")]
+    if all("first_share_init" in x for x in m):
+        init = [_max_head(x["first_share_init"]) / uniform for x in m]
+        ev.append(stats.evidence_from(first_max_ratio_init(c), init, unit="x uniform", bounds=RATIO,
+                                      label=f"the same ratio at initialisation (untrained, same seed and test "
+                                            f"batch): the statistic's null, {name}",
+                                      label_zh=f"初始化时（未训练，同一种子和测试批）的同一比值：该统计量的零假设参照，"
+                                               f"{name_zh}"))
+        ev.append(stats.paired_evidence(first_max_growth(c), [v / uniform for v in per["max"]], init,
+                                        unit="x uniform", bounds=(None, None),
+                                        label=f"largest first-token share over uniform, trained minus "
+                                              f"initialisation, {name}",
+                                        label_zh=f"单个头给首个词元的最大份额 / 均匀份额，训练后减去初始化时，"
+                                                 f"{name_zh}"))
+    if c == "learned" and all(x.get("sink_logits") for x in m):
+        logits = [x["sink_logits"] for x in m]  # per seed (L, H)
+        heads = [[sum(r[l][h] for r in logits) / len(logits) for h in range(len(logits[0][0]))]
+                 for l in range(len(logits[0]))]
+        ev.append(Evidence(SINK_LOGIT_HEADS, heads, unit="logit (layer x head)",
+                           label="learned sink logit per head after training (mean over seeds; initialised at 0)",
+                           label_zh="训练后每个头的可学习汇聚点 logit（各种子平均；初始值为 0）"))
+        ev.append(stats.evidence_from(SINK_LOGIT_MAX_ABS, [max(abs(v) for row in r for v in row) for r in logits],
+                                      unit="logit", bounds=(0, None),
+                                      label="largest |learned sink logit| of a head, per model",
+                                      label_zh="每个模型中各头可学习汇聚点 logit 绝对值的最大值"))
+    ev.append(stats.evidence_from(first_mean(c), per["mean"], unit="share", bounds=ACC,
+                                  label=f"first-token share averaged over heads and layers, {name}",
+                                  label_zh=f"首个词元的份额，对头和层取平均，{name_zh}"))
+    ev.append(stats.evidence_from(sink_heads(c), [sum(x >= PARK_FACTOR * uniform for row in o["first_share"]
+                                                      for x in row) for o in m], unit="heads", bounds=(0, None),
+                                  label=f"heads giving the first token >= {num(PARK_FACTOR, 0)}x the uniform "
+                                        f"share, {name}",
+                                  label_zh=f"给首个词元至少 {num(PARK_FACTOR, 0)} 倍均匀份额的头数，{name_zh}"))
+    if c != "softmax":
+        ev.append(stats.evidence_from(sink_mass(c), [_mean_head(o["sink_mass"]) for o in m], unit="share",
+                                      bounds=ACC, label=f"weight left to the sink (mean over heads), {name}",
+                                      label_zh=f"留给汇聚点的权重（对头取平均），{name_zh}"))
+    return per, ev
+
+
+def _paired(c: str, per: dict[str, dict], ref: dict) -> list[Evidence]:
+    """``c`` against softmax (paired per seed)."""
+    name, name_zh, mine = VARIANT_LABEL[c], VARIANT_ZH[c], per[c]
+    return [
+        stats.paired_evidence(first_max_drop(c), ref["max"], mine["max"], unit="share", bounds=DIFF,
+                              label=f"largest first-token share, softmax minus {name}",
+                              label_zh=f"单个头给首个词元的最大份额，softmax 减去{name_zh}"),
+        stats.paired_evidence(first_mean_drop(c), ref["mean"], mine["mean"], unit="share", bounds=DIFF,
+                              label=f"mean first-token share, softmax minus {name}",
+                              label_zh=f"首个词元的平均份额，softmax 减去{name_zh}"),
+        stats.paired_evidence(acc_diff(c), mine["acc"], ref["acc"], unit="accuracy", bounds=DIFF,
+                              label=f"accuracy on the predictable tokens, {name} minus softmax",
+                              label_zh=f"可预测词元上的准确率，{name_zh}减去 softmax"),
+        stats.paired_ratio_evidence(steps_ratio(c), mine["steps"], ref["steps"],
+                                    label=f"steps to {THRESHOLD}, {name} / softmax (seeds where both reached it)",
+                                    unit="x",
+                                    label_zh=f"达到 {THRESHOLD} 的步数之比，{name_zh} / softmax"
+                                             "（仅计两者都达到的种子）"),
+    ]
+
+
+def aggregate(outcomes: Outcomes) -> Aggregate:
+    from attnlab.analysis.sinks import uniform_first_share
+    from attnlab.questions.q10_sinks.plots import plots
+
+    lms = outcomes.where(kind="lm")
+    first = lms[0].config
+    conds = [c for c in ALL_CONDITIONS if outcomes.where(kind="lm", condition=c)]
+    seq_len = lms[0].measurements["seq_len"]
+    uniform = uniform_first_share(seq_len, START)
+    task = lm_task(first)
+    shape = lms[0].measurements["first_share"]  # (L, H)
+    ev: list[Evidence] = [
+        Evidence(LM_CONDITIONS, conds, label="attention variants of the trained LMs",
+                 label_zh="训练的语言模型所用的注意力变体"),
+        Evidence(LM_UNIFORM, uniform, unit="share", bounds=ACC, label=f"first-token share of uniform causal "
+                 f"attention over queries {START} .. {seq_len - 1} (exact)",
+                 label_zh=f"均匀因果注意力给首个词元的份额，查询 {START} .. {seq_len - 1}（精确值）"),
+        Evidence(LM_HEADS, len(shape) * len(shape[0]), unit="heads", label="heads per trained LM (layers x heads): "
+                 "the largest first-token share is a maximum over them",
+                 label_zh="每个训练的语言模型中的头数（层数 x 头数）：最大首词元份额是在这些头上取的最大值"),
+    ]
+    for base, value in task.baselines().items():
+        ev.append(Evidence(baseline(base), value, unit="accuracy", bounds=ACC,
+                           label=f"predictable tokens: {base.replace('_', '-')} baseline (exact)",
+                           label_zh=f"可预测的词元：{BASELINE_ZH[base]}基线（精确值）"))
+    per: dict[str, dict[str, list]] = {}
+    for c in conds:
+        per[c], more = _condition(c, [o.measurements for o in outcomes.where(kind="lm", condition=c)], uniform,
+                                  first["steps"])
+        ev.extend(more)
+    for c in conds[1:]:
+        ev.extend(_paired(c, per, per["softmax"]))
+    mini = outcomes.one(kind="minilm").measurements
+    maps = []
+    if "unavailable" not in mini:
+        ev.append(Evidence(MINILM_AVAILABLE, "yes", label=f"{MINILM} analysed", label_zh=f"已分析 {MINILM}"))
+        ev.extend(_minilm_evidence(mini))
+        maps.append(AttentionMap(f"{MINILM} on \"{SENTENCE}\": how much weight do the heads park on [CLS] and [SEP]?",
+                                 mini["tokens"], mini["weights"],
+                                 f"{MINILM} 读 “{SENTENCE}”：各个头把多少权重停放在 [CLS] 和 [SEP] 上？"))
+    else:
+        ev.append(Evidence(MINILM_AVAILABLE, "no", label=f"{MINILM} not analysed: {mini['unavailable']}",
+                           label_zh=f"未分析 {MINILM}：无法加载它的权重"))
+    config = {"task": task.config(), "conditions": conds, "threshold": THRESHOLD, "park_factor": PARK_FACTOR,
+              "first_token_queries": f"{START} .. T - 1", "model": f"TransformerLM, {N_LAYERS} layers, {N_HEADS} "
+              "heads, learned positions, d_ff = 2 d_model, untied output layer",
+              **{k: first[k] for k in ("d_model", "steps", "batch_size", "lr", "eval_every", "n_eval")},
+              "minilm_sentences": outcomes.one(kind="minilm").config["n_texts"]}
+    return Aggregate(ev, plots(EvidenceSet(ev), outcomes, conds), config, list(LITERATURE), maps)
+
+
+def _minilm_evidence(mini: dict[str, Any]) -> list[Evidence]:
+    weight, norm, uniform = mini["weight"], mini["norm"], mini["uniform"]  # (N, L), (N, L), (N,)
+    n_layers = len(weight[0])
+    tokens = num(mini["mean_tokens"], 1)
+    ev = [Evidence(MINILM_LAYERS, n_layers, unit="layers", label=f"{MINILM} layers", label_zh=f"{MINILM} 的层数"),
+          stats.evidence_from(MINILM_UNIFORM, uniform, unit="share", bounds=ACC, over="sentences",
+                              label=f"2/T: the [CLS]+[SEP] share of uniform attention (sentences of {tokens} tokens "
+                                    "on average)",
+                              label_zh=f"2/T：均匀注意力给 [CLS]+[SEP] 的份额（句子平均 {tokens} 个词元）"),
+          Evidence(MINILM_SPECIAL_HEADS, mini["weight_heads"], unit="share (layer x head)",
+                   label=f"{MINILM}: weight on [CLS]+[SEP] per head",
+                   label_zh=f"{MINILM}：每个头放在 [CLS]+[SEP] 上的权重"),
+          Evidence(MINILM_NORM_HEADS, mini["norm_heads"], unit="share (layer x head)",
+                   label=f"{MINILM}: norm-based share on [CLS]+[SEP] per head",
+                   label_zh=f"{MINILM}：每个头在 [CLS]+[SEP] 上基于范数的份额")]
+    for l in range(1, n_layers + 1):
+        w = [row[l - 1] for row in weight]
+        nb = [row[l - 1] for row in norm]
+        layer, layer_zh = f"{MINILM} layer {l}", f"{MINILM} 第 {l} 层"
+        ev.append(stats.evidence_from(special_share(l), w, unit="share", bounds=ACC, over="sentences",
+                                      label=f"{layer}: weight on [CLS]+[SEP]",
+                                      label_zh=f"{layer_zh}：放在 [CLS]+[SEP] 上的权重"))
+        ev.append(stats.evidence_from(special_ratio(l), [a / u for a, u in zip(w, uniform, strict=True)],
+                                      unit="x uniform", bounds=RATIO, over="sentences",
+                                      label=f"{layer}: weight on [CLS]+[SEP] over 2/T",
+                                      label_zh=f"{layer_zh}：放在 [CLS]+[SEP] 上的权重 / 2/T"))
+        ev.append(stats.evidence_from(norm_share(l), nb, unit="share", bounds=ACC, over="sentences",
+                                      label=f"{layer}: norm-based share on [CLS]+[SEP]",
+                                      label_zh=f"{layer_zh}：[CLS]+[SEP] 上基于范数的份额"))
+        ev.append(stats.evidence_from(norm_over_weight(l), [b / max(a, 1e-12) for a, b in zip(w, nb, strict=True)],
+                                      unit="x", bounds=RATIO, over="sentences",
+                                      label=f"{layer}: norm-based share over weight share",
+                                      label_zh=f"{layer_zh}：基于范数的份额 / 权重份额"))
+    return ev

@@ -1,0 +1,79 @@
+"""q10's plot data: where the weight is parked, per head of the trained LMs and of all-MiniLM-L6-v2."""
+
+from __future__ import annotations
+
+from attnlab.lab import rules
+from attnlab.lab.spec import EvidenceSet, Outcomes
+from attnlab.lab.words import num
+from attnlab.questions.q10_sinks import evidence as names
+from attnlab.questions.q10_sinks.settings import MINILM, PARK_FACTOR, VARIANT_LABEL, VARIANT_SHORT
+from attnlab.results import Heatmap, Panel, Plot, RefLine, Series
+
+_LMS = ("our causal LMs after training, with and without a sink: the largest first-token share of a head and the "
+        "mean over heads (mean over seeds, 95% intervals).",
+        "我们训练后的因果语言模型，有无汇聚点：单个头给首个词元的最大份额及各头平均份额（各种子平均，95% 区间）。")
+
+
+def _bars(es: EvidenceSet, conditions: list[str], uniform: float) -> list[Panel]:
+    bars = []
+    for stat, title in ((names.first_max, "largest first-token share of a head"),
+                        (names.first_mean, "mean first-token share (all heads)")):
+        e = [es[stat(c)] for c in conditions]
+        bars.append(Panel(kind="bar", title=title, ylabel="share of attention", ylim=(0, 1),
+                          series=[Series("trained LMs", [VARIANT_SHORT[c] for c in conditions], [x.number for x in e],
+                                         [rules.interval(x)[0] for x in e], [rules.interval(x)[1] for x in e])],
+                          lines=[RefLine(uniform, "uniform causal attention"),
+                                 RefLine(PARK_FACTOR * uniform, f"{num(PARK_FACTOR, 0)}x uniform")]))
+    return bars
+
+
+def _minilm_panel(es: EvidenceSet) -> list[Panel]:
+    layers = names.layers(es)
+    if not layers:
+        return []
+    series = []
+    for key, label in ((names.special_share, "attention weight"), (names.norm_share, "weight x ‖value‖ (Kobayashi)")):
+        e = [es[key(l)] for l in layers]
+        series.append(Series(label, layers, [x.number for x in e], [rules.interval(x)[0] for x in e],
+                             [rules.interval(x)[1] for x in e]))
+    return [Panel(title=f"{MINILM}: share on [CLS]+[SEP] by layer", xlabel="layer", ylabel="share", ylim=(0, 1),
+                  series=series, lines=[RefLine(es[names.MINILM_UNIFORM].number, "2/T (uniform)")])]
+
+
+def plots(es: EvidenceSet, outcomes: Outcomes, conditions: list[str]) -> list[Plot]:
+    uniform = es[names.LM_UNIFORM].number
+    panels = _minilm_panel(es)
+    if panels:
+        caption = ("Left: a pretrained encoder's attention on [CLS]/[SEP], by weight and by weight x norm of the "
+                   "transformed value (mean over sentences, 95% intervals). Right: " + _LMS[0])
+        caption_zh = ("左：预训练编码器放在 [CLS]/[SEP] 上的注意力，按权重和按权重 × 变换后值向量的范数计"
+                      "（各句子平均，95% 区间）。右：" + _LMS[1])
+    else:
+        caption, caption_zh = _LMS[0][0].upper() + _LMS[0][1:], _LMS[1]
+    headline = Plot("first_token_share", "Where the weight is parked", [*panels, *_bars(es, conditions, uniform)],
+                    headline=True, caption=caption, title_zh="权重停放在哪里", caption_zh=caption_zh)
+    heat = []
+    for c in conditions:
+        runs = [o.measurements["first_share"] for o in outcomes.where(kind="lm", condition=c)]
+        mean = [[sum(r[l][h] for r in runs) / len(runs) for h in range(len(runs[0][0]))] for l in range(len(runs[0]))]
+        heat.append(Panel(kind="heatmap", title=VARIANT_LABEL[c], xlabel="head", ylabel="layer",
+                          heatmap=Heatmap(mean, [str(i + 1) for i in range(len(mean))],
+                                          [str(i + 1) for i in range(len(mean[0]))], vmin=0.0, vmax=0.5)))
+    result = [headline, Plot("first_token_heads", "First-token share per head of the trained LMs (mean over seeds)",
+                             heat, caption=f"Uniform causal attention gives {num(uniform)}.",
+                             title_zh="训练的语言模型中每个头给首个词元的份额（各种子平均）",
+                             caption_zh=f"均匀因果注意力给出 {num(uniform)}。")]
+    if names.MINILM_SPECIAL_HEADS in es:
+        two_t = num(es[names.MINILM_UNIFORM].number, 2)
+        for key, name, title, title_zh in (("special", names.MINILM_SPECIAL_HEADS, "weight", "权重"),
+                                           ("norm", names.MINILM_NORM_HEADS, "weight x ‖value‖", "权重 × 值向量范数")):
+            values = es[name].value
+            result.append(Plot(
+                f"minilm_{key}_heads", f"{MINILM}: {title} on [CLS]+[SEP] per head",
+                [Panel(kind="heatmap", title=title, xlabel="head", ylabel="layer",
+                       heatmap=Heatmap(values, [str(i + 1) for i in range(len(values))],
+                                       [str(i + 1) for i in range(len(values[0]))], vmin=0.0, vmax=1.0))],
+                caption=f"Mean over sentences and query tokens; uniform attention gives 2/T, {two_t} on average.",
+                title_zh=f"{MINILM}：每个头在 [CLS]+[SEP] 上的{title_zh}",
+                caption_zh=f"对句子和查询词元取平均；均匀注意力给出 2/T，平均为 {two_t}。"))
+    return result

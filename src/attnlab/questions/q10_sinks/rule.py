@@ -1,0 +1,241 @@
+"""q10's rule: evidence -> a verdict per sub-claim and overall (numbers and verdicts only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from attnlab.lab import rules
+from attnlab.lab.rules import Flip, Gate
+from attnlab.lab.spec import EvidenceSet
+from attnlab.questions.q10_sinks import evidence as names
+from attnlab.questions.q10_sinks.settings import (
+    ACC_MARGIN,
+    CEILING,
+    LITTLE,
+    MIN_REACHED,
+    NO_RISE,
+    NUDGE,
+    PARK_FACTOR,
+    SAME,
+    STEP_MARGIN,
+)
+from attnlab.results import Evidence
+
+ENCODER_PARKS = "encoder_parks"
+CARRIES_LITTLE = "parked_carries_little"
+LM_SINK = "lm_first_token_sink"
+SINK_REMOVES = "sink_removes_parking"
+NO_COST = "sink_costs_nothing"
+
+MINILM_GATE = "minilm_available"  # kind "available": the encoder was measured
+PARKS_GATE = "minilm_parks_somewhere"  # kind "parks_somewhere": values k of n layers park
+HAS_SINK_GATE = "softmax_lm_has_sink"  # kind "above": values evidence, bound
+
+Ev = Mapping[str, Evidence]
+Outcome = tuple[str, str, dict[str, Any]]
+
+
+def learned_gate(ev: Ev, c: str) -> Gate:
+    return rules.reached_gate(f"learned_{c}", ev[names.steps(c)], min_fraction=MIN_REACHED)
+
+
+def _lo(ev: Ev, name: str) -> float:
+    return rules.interval(ev[name])[0]
+
+
+def _hi(ev: Ev, name: str) -> float:
+    return rules.interval(ev[name])[1]
+
+
+def parked_layers(ev: Ev) -> list[int]:
+    """MiniLM layers whose [CLS]+[SEP] ratio's interval lies above the parking factor."""
+    return [l for l in names.layers(ev) if _lo(ev, names.special_ratio(l)) > PARK_FACTOR]
+
+
+def at_ceiling(ev: Ev) -> bool:
+    """Every condition's mean accuracy on the predictable tokens is at least :data:`CEILING`: then no paired
+    accuracy difference can lie beyond -ACC_MARGIN, and the accuracy half of "no cost" cannot fail."""
+    return all(ev[names.acc(c)].number >= CEILING for c in names.conditions(ev))
+
+
+def _minilm_gate(ev: Ev) -> Gate:
+    return Gate(MINILM_GATE, names.MINILM_LAYERS in ev, "available", {"evidence": names.MINILM_AVAILABLE})
+
+
+def _parks_gate(ev: Ev) -> Gate:
+    k, n = len(parked_layers(ev)), len(names.layers(ev))
+    return Gate(PARKS_GATE, k > 0, "parks_somewhere", {"k": k, "n": n})
+
+
+def _has_sink_gate(ev: Ev) -> Gate:
+    ratio = names.first_max_ratio("softmax")
+    return Gate(HAS_SINK_GATE, _lo(ev, ratio) > PARK_FACTOR, "above", {"evidence": ratio, "bound": PARK_FACTOR})
+
+
+def _around(threshold: float, nudge: float) -> tuple[float, float]:
+    return threshold - nudge, threshold + nudge
+
+
+# ---- the sub-claims: (verdict, case, values) from the evidence ----
+def _encoder_parks(ev: Ev) -> Outcome:
+    layers = names.layers(ev)
+    parked = parked_layers(ev)
+    not_parked = [l for l in layers if _hi(ev, names.special_ratio(l)) < PARK_FACTOR]
+    values = {"layers": layers, "parked": parked, "not_parked": not_parked}
+    if 2 * len(parked) >= len(layers):
+        return "confirmed", "most_park", values
+    if len(not_parked) == len(layers):
+        return "refuted", "none_park", values
+    return ("qualified", "some_park", values) if parked else ("inconclusive", "unclear", values)
+
+
+def _carries_little(ev: Ev) -> Outcome:
+    parked = parked_layers(ev)
+    r = {l: rules.interval(ev[names.norm_over_weight(l)]) for l in parked}
+    little = [l for l, (_, hi) in r.items() if hi < LITTLE]
+    less = [l for l, (_, hi) in r.items() if hi < SAME]
+    more = [l for l, (lo, _) in r.items() if lo > SAME]
+    values = {"parked": parked, "little": little, "less": less, "more": more}
+    if len(little) == len(r):
+        return "confirmed", "all_little", values
+    if len(more) == len(r):
+        return "refuted", "all_more", values
+    return ("qualified", "all_less", values) if len(less) == len(r) else ("inconclusive", "unclear", values)
+
+
+def _lm_sink(ev: Ev) -> Outcome:
+    lo, hi = rules.interval(ev[names.first_max_ratio("softmax")])
+    grew = _lo(ev, names.first_max_growth("softmax")) > NO_RISE
+    if lo > PARK_FACTOR:
+        return ("confirmed", "parks_and_rose", {}) if grew else ("qualified", "parks_no_rise", {})
+    return ("refuted", "below", {}) if hi < PARK_FACTOR else ("inconclusive", "unclear", {})
+
+
+def _sink_removes(ev: Ev) -> Outcome:
+    variants = names.conditions(ev)[1:]
+    gone = [c for c in variants if _hi(ev, names.first_max_ratio(c)) < PARK_FACTOR]
+    stays = [c for c in variants if _lo(ev, names.first_max_ratio(c)) > PARK_FACTOR]
+    values = {"gone": gone, "stays": stays}
+    if len(gone) == len(variants):
+        return "confirmed", "all_gone", values
+    if len(stays) == len(variants):
+        return "refuted", "all_stay", values
+    return ("qualified", "some_gone", values) if gone else ("inconclusive", "unclear", values)
+
+
+def _no_cost(ev: Ev) -> Outcome:
+    variants = names.conditions(ev)[1:]
+    worse, fine = [], []
+    for c in variants:
+        lo, hi = rules.interval(ev[names.acc_diff(c)])
+        s = ev[names.steps_ratio(c)]
+        s_lo, s_hi = rules.interval(s) if not isinstance(s.value, str) else (1.0, 1.0)
+        if hi < -ACC_MARGIN or s_lo > STEP_MARGIN:
+            worse.append(c)
+        elif lo > -ACC_MARGIN and s_hi < STEP_MARGIN:
+            fine.append(c)
+    ceiling = at_ceiling(ev)
+    values = {"fine": fine, "worse": worse, "ceiling": ceiling}
+    if len(fine) == len(variants) and not ceiling:
+        return "confirmed", "all_fine", values
+    if len(worse) == len(variants):
+        return "refuted", "all_worse", values
+    if fine:
+        return "qualified", ("ceiling" if ceiling and len(fine) == len(variants) else "some_fine"), values
+    return "inconclusive", "unclear", values
+
+
+# ---- gates, evidence and flip candidates of each sub-claim ----
+def _gates(name: str, ev: Ev) -> list[Gate]:
+    conds = names.conditions(ev)
+    if name == ENCODER_PARKS:
+        return [_minilm_gate(ev)]
+    if name == CARRIES_LITTLE:
+        return [_minilm_gate(ev), _parks_gate(ev)]
+    if name == LM_SINK:
+        return [learned_gate(ev, conds[0])]
+    learned = [learned_gate(ev, c) for c in conds]
+    return [*learned, _has_sink_gate(ev)] if name == SINK_REMOVES else learned
+
+
+def _evidence(name: str, ev: Ev) -> list[str]:
+    layers, conds = names.layers(ev), names.conditions(ev)
+    variants = conds[1:]
+    if name == ENCODER_PARKS:
+        return ([names.special_ratio(l) for l in layers] + [names.MINILM_UNIFORM] * bool(layers)
+                + [names.MINILM_AVAILABLE])
+    if name == CARRIES_LITTLE:
+        return [names.norm_over_weight(l) for l in layers] + [names.MINILM_AVAILABLE]
+    if name == LM_SINK:
+        return [names.first_max_ratio("softmax"), names.first_max("softmax"), names.sink_heads("softmax"),
+                names.first_max_ratio_init("softmax"), names.first_max_growth("softmax")]
+    if name == SINK_REMOVES:
+        return ([names.first_max_ratio(c) for c in variants] + [names.first_max_drop(c) for c in variants]
+                + [names.sink_mass(c) for c in variants]
+                + [n for n in (names.SINK_LOGIT_HEADS, names.SINK_LOGIT_MAX_ABS) if n in ev])
+    return ([names.acc_diff(c) for c in variants] + [names.steps_ratio(c) for c in variants]
+            + [names.acc(c) for c in conds])
+
+
+def _candidates(name: str, ev: Ev) -> list[tuple[str, float]]:
+    """Values just across each threshold, for each number the sub-claim reads."""
+    park = _around(PARK_FACTOR, NUDGE["park"])
+    variants = names.conditions(ev)[1:]
+    if name == ENCODER_PARKS:
+        return [(names.special_ratio(l), x) for l in names.layers(ev) for x in park]
+    if name == CARRIES_LITTLE:
+        return ([(names.norm_over_weight(l), x) for l in parked_layers(ev)
+                 for x in (*_around(LITTLE, NUDGE["little"]), *_around(SAME, NUDGE["little"]))]
+                + [(names.special_ratio(l), park[0]) for l in parked_layers(ev)])
+    if name == LM_SINK:
+        return ([(names.first_max_ratio("softmax"), x) for x in park]
+                + [(names.first_max_growth("softmax"), x) for x in _around(NO_RISE, NUDGE["rise"])])
+    if name == SINK_REMOVES:
+        return [(names.first_max_ratio(c), x) for c in variants for x in park]
+    return ([(names.acc_diff(c), x) for c in variants for x in _around(-ACC_MARGIN, NUDGE["acc"])]
+            + [(names.steps_ratio(c), x) for c in variants for x in _around(STEP_MARGIN, NUDGE["steps"])]
+            + [(names.acc(c), x) for c in names.conditions(ev) for x in _around(CEILING, NUDGE["ceiling"])])
+
+
+_RULES: dict[str, Callable[[Ev], Outcome]] = {ENCODER_PARKS: _encoder_parks, CARRIES_LITTLE: _carries_little,
+                                              LM_SINK: _lm_sink, SINK_REMOVES: _sink_removes, NO_COST: _no_cost}
+CLAIMS = tuple(_RULES)
+
+
+def _flips(name: str, ev: Ev, current: str) -> list[Flip]:
+    """The first true flip toward each other decided verdict (applied as the tests apply them)."""
+    found: dict[str, Flip] = {}
+    for f in rules.rerun_flips(ev, _candidates(name, ev), lambda alt: claim(name, alt, flips=False).verdict,
+                               current):
+        if f.verdict != "inconclusive":
+            found.setdefault(f.verdict, f)
+    return list(found.values())
+
+
+def claim(name: str, ev: Ev, *, flips: bool = True) -> rules.Ruling:
+    """Sub-claim ``name`` as its rule decides it on ``ev``."""
+
+    def run() -> tuple[str, str, dict[str, Any], list[Flip]]:
+        verdict, case, values = _RULES[name](ev)
+        return verdict, case, values, _flips(name, ev, verdict) if flips else []
+
+    return rules.sub_claim(name, _gates(name, ev), _evidence(name, ev), run)
+
+
+def decide(evidence: Sequence[Evidence]) -> rules.Rulings:
+    ev = EvidenceSet(evidence)
+    claims = tuple(claim(name, ev) for name in CLAIMS)
+    gates = (_minilm_gate(ev), *(learned_gate(ev, c) for c in names.conditions(ev)))
+    v = {c.name: c.verdict for c in claims}
+    if any(not g.passed for g in gates):
+        verdict, case = "inconclusive", rules.GATE_FAILED
+    elif v[ENCODER_PARKS] == "refuted" and v[LM_SINK] == "refuted":
+        verdict, case = "refuted", "neither_parks"
+    elif all(x == "confirmed" for x in v.values()):
+        verdict, case = "confirmed", "all_confirmed"
+    elif v[ENCODER_PARKS] == "inconclusive" and v[LM_SINK] == "inconclusive":
+        verdict, case = "inconclusive", "neither_judged"
+    else:
+        verdict, case = "qualified", "in_part"
+    return rules.Rulings(verdict, claims, gates, case)

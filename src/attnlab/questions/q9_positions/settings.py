@@ -1,0 +1,65 @@
+"""q9's settings: the position schemes and tasks compared, the profiles, every threshold, the literature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attnlab.lab.context import pick
+from attnlab.results import Reference
+
+SCHEMES = ("sinusoidal", "learned", "rope", "alibi", "t5")
+FACTORS = (1, 2, 4)  # test lengths, as multiples of the training length T
+TASK_NAMES = ("local", "global")
+TASK_ZH = {"local": "局部任务", "global": "全局任务"}
+TASK_SHORT = {"local": ("local (block-copy)", "局部（块复制）"), "global": ("global (marker)", "全局（标记）")}
+SCHEME_ZH = {"sinusoidal": "正弦位置编码", "learned": "可学习位置表", "rope": "RoPE", "alibi": "ALiBi",
+             "t5": "T5 相对位置偏置"}
+SCHEME_EN = {"sinusoidal": "sinusoidal positions", "learned": "a learned table", "rope": "RoPE", "alibi": "ALiBi",
+             "t5": "the T5 bias"}
+BASELINE_ZH = {"chance": "随机猜测", "order_free": "不看顺序（在块内尚未复制的符号中均匀猜）"}
+# the global task's order-free baseline, computed here (the task itself only knows chance)
+GLOBAL_ORDER_FREE = ("order-free (guess the most frequent symbol so far)", "不看顺序（猜目前为止出现最多的符号）")
+N_HEADS, N_LAYERS = 4, 2  # the trained LMs
+MARKER_SYMBOLS = 16  # symbols of the global (marker) task
+
+THRESHOLD = 0.9  # accuracy at T that counts as learned (early stop)
+MIN_REACHED = 0.8  # share of a condition's seeds that must reach the threshold
+MARGIN = 0.05  # an accuracy drop whose interval lies below this: the scheme kept its accuracy; above: lost it
+NEAR_BASELINE = 0.1  # beyond-T accuracy within this of the best trivial baseline: nothing represented there
+EVEN = 0.0  # a paired difference (ALiBi minus another scheme) whose interval lies above this: ALiBi is ahead
+LR = {"local": 1e-2, "global": 3e-3}  # per task, the same for every scheme: the global task stalls at 1e-2
+
+# how far across a threshold a flip ("what would change it") moves a number
+NUDGE = {"drop": 0.01, "baseline": 0.01, "difference": 0.01}
+
+ACC = (0.0, 1.0)
+DIFF = (-1.0, 1.0)
+
+PRESS = Reference(
+    "Press et al. 2021 (ALiBi), §4 and Figure 1", "Trained on 512 or 1024 tokens of WikiText-103, ALiBi keeps its "
+    "perplexity (or improves it) on inputs several times longer; sinusoidal positions degrade after a few dozen "
+    "extra tokens; rotary and the T5 bias extrapolate part of the way, the T5 bias further than rotary.",
+    "language modelling perplexity, 247M-1.3B parameters", "supports", "https://arxiv.org/abs/2108.12409")
+KAZEMNEJAD = Reference(
+    "Kazemnejad et al. 2023, §4", "On algorithmic and reasoning tasks (copy, reverse, addition, SCAN ...) with "
+    "decoder-only models trained at length <= 20 and tested up to 40, ALiBi, rotary and absolute positions "
+    "generalise poorly; no positions (NoPE) and the T5 bias do best.", "decoder-only, ~107M parameters, "
+    "exact-match accuracy", "contradicts", "https://arxiv.org/abs/2305.19466")
+VASWANI = Reference(
+    "Vaswani et al. 2017, §3.5", "Sinusoids were chosen over a learned table because they 'may allow the model to "
+    "extrapolate to sequence lengths longer than the ones encountered during training' (a hypothesis, not tested "
+    "there).", "machine translation", "context", "https://arxiv.org/abs/1706.03762")
+CHEN = Reference(
+    "Chen et al. 2023 (position interpolation), §2", "RoPE models fail beyond their training length (perplexity "
+    "explodes, passkey retrieval fails); rescaling the positions into the trained range fixes it after brief "
+    "fine-tuning.", "LLaMA 7B-65B, context 2048 -> 32768", "context", "https://arxiv.org/abs/2306.15595")
+LITERATURE = [PRESS, KAZEMNEJAD, VASWANI, CHEN]
+
+
+def profile_settings(profile: str) -> dict[str, Any]:
+    """Training length, model width, budget and test set of ``profile`` (learning rates per task)."""
+    return pick(profile,
+                tiny=dict(length=8, d_model=16, steps=20, batch_size=16, lr=LR, eval_every=10, n_eval=32),
+                quick=dict(length=32, d_model=32, steps=800, batch_size=32, lr=LR, eval_every=25, n_eval=256),
+                full=dict(length=64, d_model=64, steps=4000, batch_size=64, lr={"local": 3e-3, "global": 1e-3},
+                          eval_every=50, n_eval=1024))

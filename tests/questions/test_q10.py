@@ -1,0 +1,318 @@
+"""q10 (why heads attend to the first token): its tiny run, its rule on hand-made evidence (every outcome of every
+sub-claim, every flip applied), its words in English and Chinese, and the probes behind it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+import question_helpers as qh
+from attnlab.analysis.sinks import first_token_share, sink_mass, uniform_first_share
+from attnlab.data import BlockCopyTask
+from attnlab.data.tasks import IGNORE_INDEX
+from attnlab.lab import decide, get_experiment, list_questions
+from attnlab.lab.words import num
+from attnlab.lab.words.lint import zh_problems
+from attnlab.questions.q10_sinks import QUESTION, rule, trials
+from attnlab.questions.q10_sinks import evidence as names
+from attnlab.questions.q10_sinks.settings import CONDITIONS
+from attnlab.results import Evidence
+
+CLAIMS = {rule.ENCODER_PARKS, rule.CARRIES_LITTLE, rule.LM_SINK, rule.SINK_REMOVES, rule.NO_COST}
+
+
+# ---------------------------------------------------------------------------------------------------- tiny run
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The tiny profile of q10, run once in this process (the real model is off in tests)."""
+    return qh.run_tiny(["q10"], tmp_path_factory)["q10"]
+
+
+@pytest.mark.slow
+def test_tiny_run_verdict_is_its_rule_on_its_evidence(tiny, tmp_path):
+    from attnlab.report.figures import draw_result
+
+    d = decide("q10", tiny.evidence)
+    assert tiny.profile == "tiny" and (tiny.verdict, tiny.rule) == (d.verdict, d.rule)
+    assert [c.verdict for c in d.claims] == [c.verdict for c in tiny.claims]
+    assert tiny.rule.startswith(tiny.verdict) and tiny.summary and tiny.answer["en"] and tiny.answer["zh"]
+    assert {c.name for c in tiny.claims} == CLAIMS
+    files = draw_result(tiny, tmp_path)
+    assert files and all((tmp_path / "q10" / f).is_file() for f in files)
+    # the real model is switched off in tests: the encoder sub-claims say so, no map stands in
+    assert not next(c for c in tiny.checks if c.name == rule.MINILM_GATE).passed
+    assert tiny.verdict == "inconclusive" and tiny.attention_maps == []
+    ev = {e.name: e for e in tiny.evidence}  # the learned sink logits and the statistic's null are recorded
+    assert len(ev[names.SINK_LOGIT_HEADS].value) == 2 and ev[names.SINK_LOGIT_MAX_ABS].n == len(tiny.seeds)
+    assert {names.first_max_ratio_init("softmax"), names.first_max_growth("softmax"), names.LM_HEADS} <= set(ev)
+
+
+@pytest.mark.slow
+def test_tiny_run_speaks_english_and_chinese(tiny):
+    qh.assert_bilingual(tiny)
+    qh.assert_zh_clean(tiny)
+    names_ = {e.name for e in tiny.evidence}
+    for c in tiny.claims:  # every evidence a claim names exists, even with the real model off
+        assert set(c.evidence) <= names_, (c.name, set(c.evidence) - names_)
+    qh.assert_flips("q10", tiny.evidence)
+
+
+def test_q10_is_beyond_the_seed_and_listed_after_q9():
+    qs = [q.qid for q in list_questions()]
+    assert QUESTION.group == "beyond" and QUESTION.question_zh and not zh_problems(QUESTION.question_zh)
+    assert qs.index("q10") == qs.index("q9") + 1
+
+
+# ---------------------------------------------------------------------------------------------------- the rule
+def _e(name, value, lo=None, hi=None, unit="accuracy", n=5):
+    return Evidence(name, value, None if lo is None else (lo, hi), unit, n=n, label=name, label_zh="证据")
+
+
+def _steps(name, reached=5, n=5):
+    return Evidence(name, 100.0, None, "steps", n=n, per_seed=[100] * reached + [None] * (n - reached),
+                    label=name, label_zh="步数")
+
+
+def q10_evidence(park=(5.0, 4.0, 6.0), little=(0.2, 0.15, 0.25), lm_ratio=(4.0, 3.0, 5.0),
+                 with_sink=(1.2, 1.0, 1.4), acc_diff=(0.0, -0.01, 0.01), reached=5, minilm=True,
+                 acc=(0.95, 0.93, 0.97), growth=(3.0, 2.0, 4.0), logit=(0.1, 0.05, 0.15), steps=(1.0, 0.9, 1.1)):
+    """Hand-made q10 evidence: by default every sub-claim holds. ``park``, ``little`` and ``with_sink`` may be a
+    list (one value per layer or variant)."""
+    def pick(x, i):
+        return x[i] if isinstance(x, list) else x
+
+    ev = [Evidence(names.LM_CONDITIONS, list(CONDITIONS)), _e(names.LM_UNIFORM, 0.0965, unit="share"),
+          _e(names.LM_HEADS, 8, unit="heads"),
+          Evidence(names.SINK_LOGIT_HEADS, [[logit[0], -logit[0] / 2] * 2] * 2, unit="logit (layer x head)"),
+          _e(names.SINK_LOGIT_MAX_ABS, *logit, unit="logit")]
+    for i, c in enumerate(CONDITIONS):
+        ev += [_steps(names.steps(c), reached), _e(names.acc(c), *acc),
+               _e(names.first_max_ratio_init(c), 1.1, 1.0, 1.2, unit="x uniform"),
+               _e(names.first_max_growth(c), *growth, unit="x uniform"),
+               _e(names.first_max(c), 0.3, 0.25, 0.35, unit="share"), _e(names.first_mean(c), 0.1, 0.09, 0.11),
+               _e(names.first_max_ratio(c), *(lm_ratio if c == "softmax" else pick(with_sink, i - 1)),
+                  unit="x uniform"), _e(names.sink_heads(c), 2.0, 1.0, 3.0)]
+        if c != "softmax":
+            ev += [_e(names.sink_mass(c), 0.2, 0.1, 0.3), _e(names.first_max_drop(c), 0.2, 0.15, 0.25),
+                   _e(names.first_mean_drop(c), 0.1, 0.05, 0.15), _e(names.acc_diff(c), *acc_diff),
+                   _e(names.steps_ratio(c), *pick(steps, i - 1), unit="x")]
+    if minilm:
+        ev += [Evidence(names.MINILM_AVAILABLE, "yes"), _e(names.MINILM_LAYERS, 6, unit="layers"),
+               _e(names.MINILM_UNIFORM, 0.1, 0.09, 0.11, n=64)]
+        for l in range(1, 7):
+            ev += [_e(names.special_ratio(l), *pick(park, l - 1)), _e(names.norm_over_weight(l), *pick(little, l - 1)),
+                   _e(names.special_share(l), 0.5, 0.45, 0.55), _e(names.norm_share(l), 0.1, 0.09, 0.11)]
+    else:
+        ev.append(Evidence(names.MINILM_AVAILABLE, "no"))
+    return ev
+
+
+STRADDLE = (2.0, 1.5, 2.5)
+PARK, NO_PARK = (5.0, 4.0, 6.0), (1.1, 0.9, 1.3)
+
+# (scenario, sub-claim, verdict): each outcome of each sub-claim, from one deciding number moved across its bar
+OUTCOMES = [
+    ({}, rule.ENCODER_PARKS, "confirmed"),
+    ({"park": [PARK, PARK, NO_PARK, STRADDLE, STRADDLE, NO_PARK]}, rule.ENCODER_PARKS, "qualified"),
+    ({"park": NO_PARK}, rule.ENCODER_PARKS, "refuted"),
+    ({"park": STRADDLE}, rule.ENCODER_PARKS, "inconclusive"),
+    ({}, rule.CARRIES_LITTLE, "confirmed"),
+    ({"little": (0.7, 0.6, 0.8)}, rule.CARRIES_LITTLE, "qualified"),
+    ({"little": (1.5, 1.2, 1.8)}, rule.CARRIES_LITTLE, "refuted"),
+    ({"little": (0.8, 0.4, 1.2)}, rule.CARRIES_LITTLE, "inconclusive"),
+    ({}, rule.LM_SINK, "confirmed"),
+    ({"growth": (0.1, -0.3, 0.5)}, rule.LM_SINK, "qualified"),
+    ({"lm_ratio": (1.2, 1.0, 1.4)}, rule.LM_SINK, "refuted"),
+    ({"lm_ratio": (2.1, 1.5, 2.7)}, rule.LM_SINK, "inconclusive"),
+    ({}, rule.SINK_REMOVES, "confirmed"),
+    ({"with_sink": [(1.2, 1.0, 1.4), (3.5, 3.0, 4.0)]}, rule.SINK_REMOVES, "qualified"),
+    ({"with_sink": (3.5, 3.0, 4.0)}, rule.SINK_REMOVES, "refuted"),
+    ({"with_sink": STRADDLE}, rule.SINK_REMOVES, "inconclusive"),
+    ({}, rule.NO_COST, "confirmed"),
+    ({"acc": (0.99, 0.98, 1.0)}, rule.NO_COST, "qualified"),  # at the ceiling: no accuracy cost could show
+    ({"steps": [(1.0, 0.9, 1.1), (2.0, 1.8, 2.2)]}, rule.NO_COST, "qualified"),  # one variant slower
+    ({"acc_diff": (-0.1, -0.15, -0.05)}, rule.NO_COST, "refuted"),
+    ({"steps": (1.5, 0.5, 2.5)}, rule.NO_COST, "inconclusive"),
+]
+
+
+def _zh_clean(evidence: list[Evidence]) -> None:
+    d, text = get_experiment("q10").judge(evidence)
+    texts = [text.answer_zh, *(t for c in d.claims for t in (c.statement_zh, c.because_zh, c.would_change_zh)),
+             *(k.detail_zh for c in d.claims for k in c.checks)]
+    assert all(t for t in texts)
+    assert not [(t, zh_problems(t)) for t in texts if zh_problems(t)]
+
+
+@pytest.mark.parametrize(("scenario", "name", "expected"), OUTCOMES)
+def test_every_outcome_of_every_sub_claim_with_its_flips_and_words(scenario, name, expected):
+    ev = q10_evidence(**scenario)
+    r = rule.decide(ev).claim(name)
+    assert r.verdict == expected, (name, r)
+    qh.assert_flips("q10", ev)
+    said = next(c for c in get_experiment("q10").decide(ev).claims if c.name == name)
+    if r.flips:  # what would change it states each flip's number
+        assert all(num(f.value) in said.would_change and num(f.value) in said.would_change_zh for f in r.flips)
+    else:  # every layer (or variant) alike: no single number flips it, and the words say what would
+        assert "it would take several" in said.would_change or "More seeds" in said.would_change, said.would_change
+    _zh_clean(ev)
+
+
+def test_flips_state_what_the_rule_does():
+    ev = q10_evidence(little=[(0.2, 0.15, 0.25)] * 5 + [(0.45, 0.4, 0.49)])
+    c = rule.decide(ev).claim(rule.CARRIES_LITTLE)
+    assert c.verdict == "confirmed" and [(f.evidence, f.value, f.verdict) for f in c.flips][0] == (
+        names.norm_over_weight(1), 0.55, "qualified")
+    claim = get_experiment("q10").decide(ev).claims[1]
+    assert "0.550" in claim.would_change and "有条件成立" in claim.would_change_zh
+    parks = get_experiment("q10").decide(q10_evidence()).claims[0]  # 6 of 6 layers park: no single number flips it
+    assert "it would take several" in parks.would_change and "fewer than half" in parks.would_change
+
+
+def test_overall_verdict_combines_the_sub_claims():
+    d = get_experiment("q10").decide(q10_evidence())
+    assert d.verdict == "confirmed", d.rule
+    text = get_experiment("q10").explain(q10_evidence())
+    assert text.answer_zh.startswith("我们的测量支持常见的解释") and "4.0" in text.answer_en and "4.0" in text.answer_zh
+    q = rule.decide(q10_evidence(lm_ratio=(1.2, 1.0, 1.4)))  # the encoder parks, our LMs do not
+    assert q.verdict == "qualified" and q.verdicts[rule.LM_SINK] == "refuted"
+    assert q.verdicts[rule.SINK_REMOVES] == "inconclusive"  # nothing to remove: its precondition failed
+    assert q.claim(rule.SINK_REMOVES).case == "gate_failed"
+    r = rule.decide(q10_evidence(park=NO_PARK, lm_ratio=(1.1, 0.9, 1.3)))
+    assert r.verdict == "refuted" and r.verdicts[rule.CARRIES_LITTLE] == "inconclusive"  # no layer parks
+    none = rule.decide(q10_evidence(park=STRADDLE, lm_ratio=(2.1, 1.5, 2.7)))  # neither can be judged
+    assert none.verdict == "inconclusive" and none.case == "neither_judged"
+    for ev in (q10_evidence(lm_ratio=(1.3, 1.0, 1.6), with_sink=(1.3, 1.0, 1.6), park=NO_PARK),
+               q10_evidence(with_sink=(3.7, 3.0, 4.4))):
+        d, text = get_experiment("q10").judge(ev)
+        assert text.answer_en and text.answer_zh and d.verdict in ("refuted", "qualified")
+        number = "1.3" if d.verdict == "refuted" else "3.7"
+        assert number in text.answer_en and number in text.answer_zh, text.answer_en
+        _zh_clean(ev)
+
+
+def test_inconclusive_without_the_encoder_or_when_a_condition_did_not_learn():
+    d = get_experiment("q10").decide(q10_evidence(minilm=False))
+    assert d.verdict == "inconclusive" and [c.name for c in d.checks if not c.passed] == [rule.MINILM_GATE]
+    assert {c.name: c.verdict for c in d.claims}[rule.LM_SINK] == "confirmed"
+    text = get_experiment("q10").explain(q10_evidence(minilm=False))  # no encoder: the answer says why
+    assert "all-MiniLM-L6-v2" in text.answer_en and "all-MiniLM-L6-v2" in text.answer_zh
+    d2 = get_experiment("q10").decide(q10_evidence(reached=1))
+    assert d2.verdict == "inconclusive" and all(not c.passed for c in d2.checks if c.name.startswith("learned_"))
+    assert "lm_first_token_sink inconclusive" in d2.rule
+    _zh_clean(q10_evidence(reached=1))
+    qh.assert_flips("q10", q10_evidence(reached=1))
+
+
+def test_no_cost_at_the_ceiling_is_only_qualified():
+    ev = q10_evidence(acc=(0.99, 0.98, 1.0))  # every condition at the ceiling: the accuracy test cannot fail
+    d, text = get_experiment("q10").judge(ev)
+    c = next(c for c in d.claims if c.name == rule.NO_COST)
+    assert c.verdict == "qualified" and d.verdict == "qualified", c.rule
+    assert "no cost detectable at the ceiling" in c.because and "上限" in c.because_zh and "ceiling" in c.rule
+    assert "hard enough" in c.would_change and "confirmed" in c.would_change  # an accuracy below the ceiling
+    assert "no cost detectable at the ceiling" in text.answer_en and "检测不到代价" in text.answer_zh
+    below = next(c for c in get_experiment("q10").decide(q10_evidence()).claims if c.name == rule.NO_COST)
+    assert below.verdict == "confirmed" and "ceiling" not in below.because
+    slow = rule.decide(q10_evidence(acc=(0.99, 0.98, 1.0), steps=(2.0, 1.8, 2.2)))
+    assert slow.verdicts[rule.NO_COST] == "refuted"
+
+
+def test_first_token_sink_is_judged_against_the_untrained_models():
+    ev = q10_evidence(growth=(0.1, -0.3, 0.5))  # high, but no higher than before training
+    d, text = get_experiment("q10").judge(ev)
+    c = next(c for c in d.claims if c.name == rule.LM_SINK)
+    assert c.verdict == "qualified" and d.verdict == "qualified", d.rule
+    assert "1.10 [1.00, 1.20]" in c.because and "训练前" in c.because_zh
+    assert names.first_max_ratio_init("softmax") in c.evidence
+    summary = get_experiment("q10").explain(q10_evidence()).summary
+    assert "maximum over 8 heads" in summary and "before training" in summary
+
+
+def test_learned_sink_logits_and_parking_that_survives_a_sink_are_reported():
+    ev = q10_evidence(with_sink=(3.5, 3.0, 4.0))
+    d, text = get_experiment("q10").judge(ev)
+    c = next(c for c in d.claims if c.name == rule.SINK_REMOVES)
+    assert "learned sink logits" in c.because and "not an independent second test" in c.because
+    assert names.SINK_LOGIT_MAX_ABS in c.evidence and "可学习的汇聚点 logit" in c.because_zh
+    assert "Xiao et al. 2023 report" in text.summary and "stays at 3.5x uniform" in text.summary
+    moved = get_experiment("q10").decide(q10_evidence(logit=(2.0, 1.5, 2.5))).claims[3]
+    assert "moved beyond" in moved.because
+    summary = get_experiment("q10").explain(q10_evidence()).summary
+    assert "The learned sink logits (initialised at 0) end at -0.050 to +0.100 per head" in summary
+
+
+def test_rule_reads_a_steps_ratio_that_is_undefined():
+    ev = [dataclasses.replace(e, value="undefined", ci=None) if e.name == names.steps_ratio("zero") else e
+          for e in q10_evidence()]
+    assert rule.decide(ev).verdicts[rule.NO_COST] == "confirmed"  # too few seeds reached it: the accuracy decides
+    assert "undefined" in get_experiment("q10").decide(ev).claims[4].because
+
+
+# ---------------------------------------------------------------------------------------------------- trials, probes
+@pytest.mark.real_model
+def test_minilm_trial_returns_an_attention_map_of_its_sentence():
+    m = trials.minilm_trial({"seed": 0, "n_texts": 2})
+    assert "unavailable" not in m, m
+    assert m["tokens"][0] == "[CLS]" and m["tokens"][-1] == "[SEP]" and "cat" in m["tokens"]
+    w = torch.tensor(m["weights"])  # (L, H, T, T)
+    assert w.shape[2:] == (len(m["tokens"]), len(m["tokens"]))
+    assert torch.allclose(w.sum(-1), torch.ones(w.shape[:3]), atol=1e-3)
+
+
+def test_minilm_trial_says_when_the_model_is_unavailable():
+    assert set(trials.minilm_trial({"seed": 0, "n_texts": 2})) == {"unavailable"}  # the real model is off here
+
+
+def test_block_copy_dense_with_bos_marks_the_predictable_tokens():
+    plain = BlockCopyTask(n_blocks=2, block_len=4, n_symbols=8)
+    dense = BlockCopyTask(n_blocks=2, block_len=4, n_symbols=8, bos=True, dense=True)
+    b, d = plain.sample(8, 3), dense.sample(8, 3)
+    assert dense.seq_len == plain.seq_len + 1 and bool((d.inputs[:, 0] == dense.bos_id).all())
+    assert torch.equal(d.inputs[:, 1:], b.inputs)
+    assert torch.equal(d.targets[:, :-1], d.inputs[:, 1:]) and bool((d.targets[:, -1] == IGNORE_INDEX).all())
+    assert torch.equal(d.extra["predictable"][:, 1:], b.targets != IGNORE_INDEX)
+    assert dense.vocab_size == plain.vocab_size + 1 == dense.n_classes
+
+
+def test_first_token_share_and_sink_mass_on_known_weights():
+    t = 6
+    uniform = torch.tril(torch.ones(t, t)) / torch.arange(1, t + 1)[:, None]  # causal uniform
+    parked = torch.zeros(t, t)
+    parked[:, 0] = 0.5  # half of every row on the first token, the rest to a sink
+    w = torch.stack([uniform, parked])[None]  # (B=1, H=2, T, T)
+    share = first_token_share([w, w], start=1)
+    assert share.shape == (2, 2)
+    assert share[0, 0].item() == pytest.approx(uniform_first_share(t, 1))
+    assert share[0, 1].item() == pytest.approx(0.5)
+    assert sink_mass([w], start=1)[0].tolist() == pytest.approx([0.0, 0.5], abs=1e-6)
+    assert uniform_first_share(4, 1) == pytest.approx((1 / 2 + 1 / 3 + 1 / 4) / 3)
+
+
+@pytest.mark.slow
+@pytest.mark.real_model
+def test_special_token_shares_of_minilm_are_shares():
+    from attnlab.analysis.sinks import special_token_shares
+    from attnlab.pretrained import load
+
+    model = load("all-MiniLM-L6-v2")
+    s = special_token_shares(model, ["I hate this movie.", "The cat sat on the mat quietly."], batch_size=1)
+    assert s.weight.shape == s.norm.shape == (2, 6, 12)
+    assert bool(((s.weight >= 0) & (s.weight <= 1 + 1e-5)).all()) and bool(((s.norm >= 0) & (s.norm <= 1 + 1e-5)).all())
+    assert s.uniform.tolist() == pytest.approx([2 / int(n) for n in s.n_tokens])
+    batched = special_token_shares(model, ["I hate this movie.", "The cat sat on the mat quietly."], batch_size=2)
+    assert torch.allclose(batched.weight, s.weight, atol=1e-5)  # padding changes nothing
+
+
+def test_learned_sink_logit_is_a_trained_parameter():
+    from attnlab.attention.multihead import MultiHeadAttention
+
+    torch.manual_seed(0)
+    m = MultiHeadAttention(16, 2, sink="learned")
+    assert any(p is m.sink_logits for p in m.parameters()) and m.sink_logits.requires_grad
+    for need in (False, True):  # the fused kernel path and the weights path
+        m.zero_grad()
+        m(torch.randn(3, 5, 16), is_causal=True, need_weights=need)[0].pow(2).sum().backward()
+        assert m.sink_logits.grad is not None and bool((m.sink_logits.grad != 0).all()), need

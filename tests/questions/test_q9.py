@@ -1,0 +1,328 @@
+"""q9 (which position scheme extrapolates): its tiny run, its rule on hand-made evidence (every outcome of every
+sub-claim, every flip applied), its words in English and Chinese, and the tasks, baselines and probes behind it."""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+
+import pytest
+import torch
+
+import question_helpers as qh
+from attnlab.data import BlockCopyTask, MarkerTask
+from attnlab.data.tasks import IGNORE_INDEX
+from attnlab.lab import decide, get_experiment, list_questions
+from attnlab.lab.words import num
+from attnlab.lab.words.lint import zh_problems
+from attnlab.models import LMOutput
+from attnlab.questions.q9_positions import QUESTION, rule
+from attnlab.questions.q9_positions import evidence as names
+from attnlab.questions.q9_positions.settings import FACTORS, SCHEMES, TASK_NAMES
+from attnlab.questions.q9_positions.trials import accuracy_beyond, make_length_task, marker_order_free_baseline
+from attnlab.results import Evidence
+
+CLAIMS = {rule.ALIBI, rule.SINUSOIDAL, rule.LEARNED, rule.BEATS_SIN, rule.BEATS_REL}
+
+
+# ---------------------------------------------------------------------------------------------------- tiny run
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The tiny profile of q9, run once in this process."""
+    return qh.run_tiny(["q9"], tmp_path_factory)["q9"]
+
+
+@pytest.mark.slow
+def test_tiny_run_verdict_is_its_rule_on_its_evidence(tiny, tmp_path):
+    from attnlab.report.figures import draw_result
+
+    d = decide("q9", tiny.evidence)
+    assert tiny.profile == "tiny" and (tiny.verdict, tiny.rule) == (d.verdict, d.rule)
+    assert [c.verdict for c in d.claims] == [c.verdict for c in tiny.claims]
+    assert tiny.rule.startswith(tiny.verdict) and tiny.summary and tiny.answer["en"] and tiny.answer["zh"]
+    assert {c.name for c in tiny.claims} == CLAIMS
+    files = draw_result(tiny, tmp_path)
+    assert files and all((tmp_path / "q9" / f).is_file() for f in files)
+    ev = {e.name: e for e in tiny.evidence}  # the global task's order-free baseline beats chance
+    assert ev[names.baseline("global", "order_free", 2)].number > ev[names.baseline("global", "chance", 2)].number
+    assert {names.drop_late(t, sc, f) for t in TASK_NAMES for sc in SCHEMES for f in (2, 4)} <= set(ev)
+    assert {names.alibi_vs(o, t, f) for o in rule.RELATIVE for t in TASK_NAMES for f in (2, 4)} <= set(ev)
+
+
+@pytest.mark.slow
+def test_tiny_run_speaks_english_and_chinese(tiny):
+    qh.assert_bilingual(tiny)
+    qh.assert_zh_clean(tiny)
+    have = {e.name for e in tiny.evidence}
+    for c in tiny.claims:
+        assert set(c.evidence) <= have, (c.name, set(c.evidence) - have)
+    qh.assert_flips("q9", tiny.evidence)
+
+
+def test_q9_is_beyond_the_seed_and_listed_after_it():
+    qs = [q.qid for q in list_questions()]
+    assert QUESTION.group == "beyond" and QUESTION.question_zh and not zh_problems(QUESTION.question_zh)
+    seed = [q for q in qs if q in {f"q{i}" for i in range(1, 9)}]
+    assert qs.index("q9") > max(qs.index(q) for q in seed)
+
+
+# ---------------------------------------------------------------------------------------------------- the rule
+def _e(name, value, lo=None, hi=None, unit="accuracy", n=5):
+    return Evidence(name, value, None if lo is None else (lo, hi), unit, n=n, label=name, label_zh="证据")
+
+
+def _steps(name, reached=5, n=5):
+    return Evidence(name, 100.0, None, "steps", n=n, per_seed=[100] * reached + [None] * (n - reached),
+                    label=name, label_zh="步数")
+
+
+KEPT, LOST, STRADDLE = (0.01, -0.01, 0.03), (0.3, 0.2, 0.4), (0.05, 0.0, 0.1)
+
+
+def q9_evidence(drop=None, x2=None, reached=None, vs=0.3, whole=None, rel=None, sin=None):
+    """Hand-made q9 evidence. ``drop[scheme]`` is (value, lo, hi) or a dict by task: the drop from the second half
+    of T, which the rules use; ``whole[scheme]`` the drop from the whole of T (default: the same); ``rel`` and
+    ``sin`` the ALiBi-minus-RoPE/T5 and ALiBi-minus-sinusoidal differences by name (default ``vs``). Accuracy at
+    T is 0.95; by default every sub-claim holds."""
+    drop = {"sinusoidal": (0.4, 0.3, 0.5), "learned": (0.6, 0.55, 0.65), "rope": (0.1, 0.05, 0.15),
+            "alibi": KEPT, "t5": (0.1, 0.06, 0.14), **(drop or {})}
+    reached = reached or {}
+    ev = [_e(names.TRAIN_LENGTH, 32, unit="tokens")]
+    for t in TASK_NAMES:
+        for f in FACTORS:
+            ev += [_e(names.baseline(t, "chance", f), 1 / 16), _e(names.baseline(t, "order_free", f), 0.37)]
+        for sc in SCHEMES:
+            d = drop[sc][t] if isinstance(drop[sc], dict) else drop[sc]
+            ev.append(_steps(names.steps(t, sc), reached.get(sc, 5)))
+            ev.append(_e(names.acc(t, sc, 1), 0.95, 0.93, 0.97))
+            ev += [_e(names.half(t, sc, "first"), 0.97), _e(names.half(t, sc, "second"), 0.93)]
+            for f in (2, 4):
+                acc = (0.95 - d[0], 0.93 - d[2], 0.97 - d[1])
+                ev.append(_e(names.acc(t, sc, f), *((x2 or {}).get(sc, acc) if f == 2 else acc)))
+                ev.append(_e(names.drop_late(t, sc, f), *d))
+                ev.append(_e(names.drop(t, sc, f), *(whole or {}).get(sc, d)))
+                if sc != "sinusoidal":
+                    name = names.vs_sin(t, sc, f)
+                    ev.append(_e(name, *(sin or {}).get(name, (vs, vs - 0.1, vs + 0.1))))
+        for f in (2, 4):
+            for other in rule.RELATIVE:
+                name = names.alibi_vs(other, t, f)
+                ev.append(_e(name, *(rel or {}).get(name, (vs, vs - 0.1, vs + 0.1))))
+    return ev
+
+
+BEHIND = (-0.2, -0.25, -0.15)
+EVEN = (0.0, -0.1, 0.1)
+ALL_REL = [names.alibi_vs(o, t, f) for o in rule.RELATIVE for t in TASK_NAMES for f in (2, 4)]
+
+# (scenario, sub-claim, verdict): each outcome of each sub-claim, from one deciding number moved across its bar
+OUTCOMES = [
+    ({}, rule.ALIBI, "confirmed"),
+    ({"drop": {"alibi": {"local": KEPT, "global": LOST}}}, rule.ALIBI, "qualified"),
+    ({"drop": {"alibi": LOST}}, rule.ALIBI, "refuted"),
+    ({"drop": {"alibi": STRADDLE}}, rule.ALIBI, "inconclusive"),
+    ({}, rule.SINUSOIDAL, "confirmed"),
+    ({"drop": {"sinusoidal": {"local": LOST, "global": KEPT}}}, rule.SINUSOIDAL, "qualified"),
+    ({"drop": {"sinusoidal": KEPT}}, rule.SINUSOIDAL, "refuted"),
+    ({"drop": {"sinusoidal": STRADDLE}}, rule.SINUSOIDAL, "inconclusive"),
+    ({}, rule.LEARNED, "confirmed"),
+    ({"x2": {"learned": (0.6, 0.55, 0.65)}}, rule.LEARNED, "qualified"),  # lost, but well above the baselines
+    ({"x2": {"learned": (0.6, 0.55, 0.65)}, "drop": {"learned": KEPT}}, rule.LEARNED, "refuted"),
+    ({"x2": {"learned": (0.6, 0.55, 0.65)}, "drop": {"learned": STRADDLE}}, rule.LEARNED, "inconclusive"),
+    ({}, rule.BEATS_SIN, "confirmed"),
+    ({"sin": {names.vs_sin("local", "alibi", 2): EVEN}}, rule.BEATS_SIN, "qualified"),
+    ({"vs": -0.3}, rule.BEATS_SIN, "refuted"),
+    ({"vs": 0.0}, rule.BEATS_SIN, "inconclusive"),
+    ({}, rule.BEATS_REL, "confirmed"),
+    ({"rel": {names.alibi_vs("rope", "local", 2): BEHIND}}, rule.BEATS_REL, "qualified"),
+    ({"rel": {n: BEHIND for n in ALL_REL}}, rule.BEATS_REL, "refuted"),
+    ({"rel": {n: EVEN for n in ALL_REL}}, rule.BEATS_REL, "inconclusive"),
+]
+
+
+def _zh_clean(evidence: list[Evidence]) -> None:
+    d, text = get_experiment("q9").judge(evidence)
+    texts = [text.answer_zh, *(t for c in d.claims for t in (c.statement_zh, c.because_zh, c.would_change_zh)),
+             *(k.detail_zh for c in d.claims for k in c.checks)]
+    assert all(texts)
+    assert not [(t, zh_problems(t)) for t in texts if zh_problems(t)]
+
+
+@pytest.mark.parametrize(("scenario", "name", "expected"), OUTCOMES)
+def test_every_outcome_of_every_sub_claim_with_its_flips_and_words(scenario, name, expected):
+    ev = q9_evidence(**scenario)
+    r = rule.decide(ev).claim(name)
+    assert r.verdict == expected, (name, r)
+    qh.assert_flips("q9", ev)
+    said = next(c for c in get_experiment("q9").decide(ev).claims if c.name == name)
+    if r.flips:  # what would change it states each flip's number
+        assert all(num(f.value) in said.would_change and num(f.value) in said.would_change_zh for f in r.flips)
+    else:  # every task (or comparison) alike: no single number flips it, and the words say what would
+        assert "it would take several" in said.would_change or "More seeds" in said.would_change, said.would_change
+    _zh_clean(ev)
+
+
+def test_overall_verdict_and_answers_for_every_outcome():
+    exp = get_experiment("q9")
+    lost_alibi = {"local": LOST, "global": KEPT}
+    cases = {
+        "confirmed": (q9_evidence(), "0.94"),
+        "qualified": (q9_evidence(drop={"alibi": lost_alibi}, x2={"alibi": (0.64, 0.6, 0.68)}), "0.64"),
+        "refuted": (q9_evidence(drop={"alibi": LOST}, x2={"alibi": (0.47, 0.4, 0.54)}), "0.47"),
+        "inconclusive": (q9_evidence(reached={"rope": 2}), None),
+    }
+    for expected, (ev, number) in cases.items():
+        d, text = exp.judge(ev)
+        assert d.verdict == expected, (expected, d.rule)
+        assert text.answer_en and text.answer_zh and text.summary
+        if number:
+            assert number in text.answer_en and number in text.answer_zh, text.answer_en
+        _zh_clean(ev)
+    assert exp.explain(cases["qualified"][0]).answer_zh.startswith("只部分成立")
+
+
+def test_inconclusive_when_a_scheme_did_not_learn_or_alibi_is_unclear():
+    d = get_experiment("q9").decide(q9_evidence(reached={"rope": 2}))
+    assert d.verdict == "inconclusive"
+    assert [c.name for c in d.checks if not c.passed] == ["learned_local_rope", "learned_global_rope"]
+    assert {c.name: c.verdict for c in d.claims}[rule.ALIBI] == "confirmed"  # its own checks passed
+    d2 = get_experiment("q9").decide(q9_evidence(drop={"alibi": STRADDLE}))
+    assert d2.verdict == "inconclusive" and "alibi_extrapolates inconclusive" in d2.rule
+
+
+def test_alibi_that_keeps_on_one_task_only_is_explained_beside_press():
+    ev = q9_evidence(drop={"alibi": {"local": KEPT, "global": LOST}}, vs=0.0, x2={"learned": (0.6, 0.55, 0.65)})
+    d, text = get_experiment("q9").judge(ev)
+    v = {c.name: c.verdict for c in d.claims}
+    assert d.verdict == "qualified" and v[rule.ALIBI] == "qualified", d.rule
+    assert v[rule.LEARNED] == "qualified" and v[rule.BEATS_SIN] == "inconclusive"
+    assert "Press et al. 2021 find" in text.summary and "does not on the global task" in text.summary
+    assert "0.97 in the first half" in text.summary and text.answer_zh.startswith("只部分成立")
+
+
+def test_alibi_drop_is_measured_from_the_second_half_of_t():
+    # a large drop from the whole of T (ALiBi already falls within T) but none from its second half: kept
+    ev = q9_evidence(whole={"alibi": (0.13, 0.11, 0.15)}, x2={"learned": (0.4, 0.35, 0.45)})
+    d = get_experiment("q9").decide(ev)
+    c = next(c for c in d.claims if c.name == rule.ALIBI)
+    assert c.verdict == "confirmed" and d.verdict == "confirmed", c.rule
+    assert "0.130 [0.110, 0.150]" in c.because and "second half" in c.because and "后半段" in c.because_zh
+    assert set(c.evidence) >= {names.drop_late("local", "alibi", 2), names.half("local", "alibi", "second")}
+    # and the reverse: no drop from the whole of T, one from its second half: lost
+    d2 = rule.decide(q9_evidence(drop={"alibi": LOST}, whole={"alibi": KEPT}))
+    assert d2.verdicts[rule.ALIBI] == "refuted"
+
+
+def test_alibi_against_rope_and_t5_is_judged_at_2t_as_well_as_4t():
+    ev = q9_evidence(rel={names.alibi_vs("rope", "local", 2): BEHIND}, x2={"learned": (0.4, 0.35, 0.45)})
+    d, text = get_experiment("q9").judge(ev)
+    c = next(c for c in d.claims if c.name == rule.BEATS_REL)
+    assert c.verdict == "qualified" and "at 2T" in c.because and "in 7 of 8" in c.because, c.because
+    assert d.verdict == "qualified"
+    assert "ALiBi is clearly behind RoPE, local (block-copy) task at 2T (-0.200" in text.summary
+    assert "-0.20" in text.answer_en and "-0.20" in text.answer_zh
+
+
+def test_summary_places_the_numbers_beside_kazemnejad():
+    ev = q9_evidence(x2={"learned": (0.4, 0.35, 0.45)})  # ALiBi ahead of the T5 bias at 2T on both tasks
+    summary = get_experiment("q9").explain(ev).summary
+    assert "Kazemnejad et al. 2023" in summary and "we disagree on the T5 bias" in summary
+    ahead = {names.alibi_vs("t5", t, 2): BEHIND for t in TASK_NAMES}
+    agree = get_experiment("q9").explain(q9_evidence(rel=ahead)).summary
+    assert "we agree that the T5 bias extrapolates better" in agree
+    mixed = get_experiment("q9").explain(q9_evidence(rel={names.alibi_vs("t5", "local", 2): BEHIND})).summary
+    assert "we agree on the local task" in mixed and "we disagree on the global task" in mixed
+    level = get_experiment("q9").explain(q9_evidence(rel={names.alibi_vs("t5", t, 2): EVEN for t in TASK_NAMES}))
+    assert "neither task shows a clear difference" in level.summary
+
+
+# ---------------------------------------------------------------------------------------------------- tasks, probes
+def _order_free_accuracy(task, batch, span_of) -> float:
+    """Simulate the order-free predictor: uniform over the span's symbols not yet copied (exact expectation)."""
+    total, count = 0.0, 0
+    for n in range(batch.inputs.shape[0]):
+        for p in (batch.targets[n] != IGNORE_INDEX).nonzero().flatten().tolist():
+            span, k = span_of(n, p)
+            total += 1.0 / (span - k)
+            count += 1
+    return total / count
+
+
+def test_block_copy_targets_and_baselines():
+    task = BlockCopyTask(n_blocks=3, block_len=4, n_symbols=6)
+    b = task.sample(64, 0)
+    assert b.inputs.shape == (64, task.seq_len) == (64, 24)
+    blocks = b.inputs.view(64, 3, 2, 4)
+    assert torch.equal(blocks[:, :, 0], blocks[:, :, 1])  # each block is followed by its copy
+    assert all(len(set(row.tolist())) == 4 for row in blocks[:, :, 0].reshape(-1, 4))  # distinct in a block
+    mask = b.targets != IGNORE_INDEX
+    assert int(mask[0].sum()) == 3 * 3
+    pos = mask[0].nonzero().flatten()
+    assert torch.equal(b.targets[:, pos], b.inputs[:, pos + 1]) and torch.equal(b.targets[:, pos], b.inputs[:, pos - 3])
+    assert task.baselines()["order_free"] == pytest.approx(float((Fraction(1, 3) + Fraction(1, 2) + 1) / 3))
+    sim = _order_free_accuracy(task, b, lambda n, p: (4, (p % 8) - 4 + 1))
+    assert sim == pytest.approx(task.baselines()["order_free"])
+
+
+def test_marker_task_every_token_after_the_follower_outputs_it():
+    task = MarkerTask(length=20, n_symbols=5)
+    b = task.sample(200, 1)
+    m = b.extra["mark_pos"]
+    rows = torch.arange(200)
+    assert bool((b.inputs[rows, m] == task.mark).all()) and int((b.inputs == task.mark).sum()) == 200
+    needle = b.inputs[rows, m + 1]
+    for n in range(200):
+        t = b.targets[n]
+        assert bool((t[: m[n] + 2] == IGNORE_INDEX).all()) and bool((t[m[n] + 2:] == needle[n]).all())
+    assert task.chance_accuracy == pytest.approx(1 / 5)
+    with pytest.raises(ValueError, match="mark_range"):
+        MarkerTask(length=8, mark_range=7)
+
+
+class _Oracle(torch.nn.Module):
+    """Predicts the next token exactly at positions < ``good``, token 0 after (an LM's output, as the models')."""
+
+    def __init__(self, targets: torch.Tensor, good: int, vocab: int) -> None:
+        super().__init__()
+        self.targets, self.good, self.vocab = targets, good, vocab
+
+    def forward(self, inputs):
+        t = self.targets.clamp(min=0).clone()
+        t[:, self.good:] = 0
+        return LMOutput(torch.nn.functional.one_hot(t, self.vocab).float())
+
+
+def test_accuracy_beyond_counts_only_positions_past_the_training_length():
+    task = make_length_task("global", 8, 2)
+    b = task.sample(50, 0)
+    model = _Oracle(b.targets, 8, task.vocab_size)
+    beyond, overall, bins = accuracy_beyond(model, b.inputs, b.targets, 8, 4)
+    assert beyond == 0.0 and 0.0 < overall < 1.0
+    assert bins[0] in (None, 1.0) and bins[1] == 1.0 and bins[2] == bins[3] == 0.0
+    assert accuracy_beyond(model, b.inputs, b.targets, 0, 4)[0] == pytest.approx(overall)
+
+
+def _marker_order_free_by_enumeration(length: int, k: int, start: int) -> Fraction:
+    """Every marker position and every sequence: the most frequent symbol so far, ties broken uniformly."""
+    right, count = Fraction(0), 0
+    for m in range(length - 2):
+        others = [i for i in range(length) if i != m]
+        for seq in itertools.product(range(k), repeat=length - 1):
+            x = dict(zip(others, seq, strict=True))
+            for p in range(max(m + 2, start), length):
+                c = [0] * k
+                for i in range(p + 1):
+                    if i != m:
+                        c[x[i]] += 1
+                top = [s for s in range(k) if c[s] == max(c)]
+                right += Fraction(int(x[m + 1] in top), len(top))
+                count += 1
+    return right / count
+
+
+@pytest.mark.parametrize(("length", "k", "start"), [(5, 2, 0), (6, 3, 0), (6, 3, 3), (7, 2, 4)])
+def test_marker_order_free_baseline_is_exact(length, k, start):
+    task = MarkerTask(length=length, n_symbols=k)
+    assert marker_order_free_baseline(task, start) == pytest.approx(
+        float(_marker_order_free_by_enumeration(length, k, start)), abs=1e-12)
+    assert marker_order_free_baseline(task, start) > task.chance_accuracy  # the needle is among the counted
