@@ -202,14 +202,19 @@ def with_value(e: Evidence, value: float) -> Evidence:
 
 
 def rerun_flips(evidence: Mapping[str, Evidence], candidates: Sequence[tuple[str, float]],
-                verdict_of: Callable[[Mapping[str, Evidence]], str], current: str) -> list[Flip]:
+                verdict_of: Callable[[Mapping[str, Evidence]], str], current: str, *,
+                first_per_verdict: bool = False) -> list[Flip]:
     """The flips among ``candidates`` (evidence name, value) that change ``current``: each is applied with
     :func:`with_value` and ``verdict_of`` (the sub-claim's rule) re-run, so every flip returned is true by
-    construction. Use it where a verdict depends on several numbers at once."""
-    flips = []
+    construction. Use it where a verdict depends on several numbers at once. With ``first_per_verdict``, only
+    the first flip toward each other decided verdict is kept (none toward "inconclusive")."""
+    flips: list[Flip] = []
     for name, value in candidates:
         changed = {k: with_value(e, value) if k == name else e for k, e in evidence.items()}
         v = verdict_of(changed)
-        if v != current:
-            flips.append(Flip(name, value, v))
+        if v == current:
+            continue
+        if first_per_verdict and (v == "inconclusive" or any(f.verdict == v for f in flips)):
+            continue
+        flips.append(Flip(name, value, v))
     return flips

@@ -6,6 +6,7 @@ Every model is built from keyword arguments or from its frozen config dataclass
 
 from attnlab.models.baselines import CNNEncoder, RNNClassifier, RNNEncoder, RNNSeq2Seq, Seq2SeqOutput
 from attnlab.models.blocks import AttentionPooling, DecoderBlock, Embeddings, EncoderBlock, FeedForward
+from attnlab.models.classifier import SequenceClassifier
 from attnlab.models.configs import (
     ClassifierConfig,
     CNNEncoderConfig,
@@ -18,19 +19,13 @@ from attnlab.models.configs import (
     RNNSeq2SeqConfig,
     TransformerConfig,
 )
+from attnlab.models.decoder import TransformerDecoder
+from attnlab.models.encoder import TransformerEncoder
+from attnlab.models.encoder_decoder import EncoderDecoder
 from attnlab.models.generation import GenerationOutput, beam_search, greedy_search
+from attnlab.models.lm import TransformerLM
+from attnlab.models.outputs import ClassifierOutput, DecoderOutput, EncoderOutput, LMOutput
 from attnlab.models.positions import LearnedPositions, SinusoidalPositions, sinusoidal_table
-from attnlab.models.transformer import (
-    ClassifierOutput,
-    DecoderOutput,
-    EncoderDecoder,
-    EncoderOutput,
-    LMOutput,
-    SequenceClassifier,
-    TransformerDecoder,
-    TransformerEncoder,
-    TransformerLM,
-)
 
 __all__ = [
     "AttentionPooling",

@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from attnlab.attention import attention, make_score
+from attnlab.models.base import ConfiguredModel, check_ids
 from attnlab.models.blocks import AttentionPooling, check_key_mask, masked_max, masked_mean
 from attnlab.models.configs import (
     CNNEncoderConfig,
@@ -26,7 +27,7 @@ from attnlab.models.configs import (
     RNNSeq2SeqConfig,
 )
 from attnlab.models.generation import GenerationOutput, check_generate_args, run_search
-from attnlab.models.transformer import ClassifierOutput, ConfiguredModel, EncoderOutput, _check_ids
+from attnlab.models.outputs import ClassifierOutput, EncoderOutput
 
 RNNState = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
@@ -76,7 +77,7 @@ def _embed_inputs(embed: nn.Embedding | None, d_model: int, input_ids: torch.Ten
         raise ValueError("input_ids / inputs_embeds: expected exactly one of them, got "
                          f"{'both' if input_ids is not None else 'neither'}")
     if input_ids is not None:
-        _check_ids(input_ids, "input_ids")
+        check_ids(input_ids, "input_ids")
         if embed is None:
             raise ValueError("input_ids: expected inputs_embeds for a model built with vocab_size=None, "
                              "got input_ids")
@@ -332,7 +333,7 @@ class RNNSeq2Seq(ConfiguredModel):
 
     def forward(self, src_ids: torch.Tensor, tgt_ids: torch.Tensor, *, src_key_mask: torch.Tensor | None = None,
                 need_weights: bool = False) -> Seq2SeqOutput:
-        _check_ids(tgt_ids, "tgt_ids")
+        check_ids(tgt_ids, "tgt_ids")
         memory, state = self.encode(src_ids, src_key_mask)
         logits, _, w = self._decode(tgt_ids, memory, src_key_mask, state)
         return Seq2SeqOutput(logits, w if need_weights else None)
@@ -348,7 +349,7 @@ class RNNSeq2Seq(ConfiguredModel):
         ``use_cache=True`` carries the RNN state forward (one token per step); ``False`` re-runs the
         decoder over the whole prefix each step (same result, for comparisons).
         """
-        _check_ids(src_ids, "src_ids")
+        check_ids(src_ids, "src_ids")
         check_key_mask(src_key_mask, src_ids.shape[0], src_ids.shape[1], "src_key_mask")
         if decoder_input_ids is None:
             if bos_token_id is None:

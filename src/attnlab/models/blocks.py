@@ -14,20 +14,38 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from attnlab.attention import KVCache, MultiHeadAttention, attention, make_score
-from attnlab.models.configs import ACTIVATIONS, _check_choice
+from attnlab.attention import AttentionConfig, KVCache, MultiHeadAttention, attention, make_score
+from attnlab.models.configs import ACTIVATIONS, attention_fields
+from attnlab.models.configs.base import check_choice
 from attnlab.models.positions import make_positions
-
-CROSS_SWITCHES = ("sink", "softcap", "gate")  # the attention switches that cross-attention takes too
 
 
 def _activation(name: str) -> nn.Module:
-    _check_choice("activation", name, ACTIVATIONS)
+    check_choice("activation", name, ACTIVATIONS)
     if name == "relu":
         return nn.ReLU()
     if name == "gelu_tanh":
         return nn.GELU(approximate="tanh")
     return nn.GELU()
+
+
+def _self_attention(d_model: int, n_heads: int, bias: bool, dropout: float, attention: AttentionConfig | None,
+                    switches: dict[str, Any]) -> AttentionConfig | dict[str, Any]:
+    """A block's self-attention config: ``attention``, checked against the block's own arguments, or the
+    fields from its keyword switches (``MultiHeadAttention.from_config`` takes either)."""
+    own = {"d_model": d_model, "n_heads": n_heads, "bias": bias, "dropout": dropout}
+    if attention is None:
+        return {**own, **attention_fields(switches, reserved=tuple(own))}
+    if switches:
+        raise ValueError(f"attention: expected an AttentionConfig or keyword switches, got both "
+                         f"(attention and {sorted(switches)})")
+    if not isinstance(attention, AttentionConfig):
+        raise TypeError(f"attention: expected an AttentionConfig or None, got {type(attention).__name__}")
+    for name, value in own.items():
+        got = getattr(attention, name)
+        if got != value:
+            raise ValueError(f"attention.{name}: expected {value!r}, the block's {name}, got {got!r}")
+    return attention
 
 
 def _dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
@@ -83,11 +101,12 @@ class EncoderBlock(nn.Module):
         norm_first: pre-LN (True) or post-LN (False).
         norm_eps: LayerNorm epsilon.
         bias: biases in projections, feed-forward and LayerNorms.
-        score, shared_qk, scale, n_kv_heads, attn_impl: passed to
-            :class:`attnlab.attention.MultiHeadAttention` (``attn_impl`` as its ``impl``).
-        **attention_switches: further :class:`~attnlab.attention.MultiHeadAttention` switches, passed
-            through: ``window``, ``sink``, ``softcap``, ``gate``, ``positions`` ("rope", "alibi", "t5" or
-            None), ``rotary_base``, ``rotary_fraction``, ``relative_buckets``, ``relative_max_distance``,
+        attention: the self-attention's :class:`~attnlab.attention.AttentionConfig` (its d_model, n_heads,
+            bias and dropout must equal the block's); None builds it from ``**attention_switches``.
+        **attention_switches: :class:`~attnlab.attention.AttentionConfig` fields, passed through
+            (``attn_impl`` as its ``impl``): ``score``, ``shared_qk``, ``scale``, ``n_kv_heads``,
+            ``attn_impl``, ``window``, ``sink``, ``softcap``, ``gate``, ``positions`` ("rope", "alibi", "t5"
+            or None), ``rotary_base``, ``rotary_fraction``, ``relative_buckets``, ``relative_max_distance``,
             ``relative_bidirectional``.
 
     Attributes:
@@ -99,14 +118,12 @@ class EncoderBlock(nn.Module):
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, *, dropout: float = 0.0,
                  activation: str = "gelu", norm_first: bool = True, norm_eps: float = 1e-5, bias: bool = True,
-                 score: str = "scaled_dot", shared_qk: bool = False, scale: Any = None,
-                 n_kv_heads: int | None = None, attn_impl: str = "auto", **attention_switches: Any) -> None:
+                 attention: AttentionConfig | None = None, **attention_switches: Any) -> None:
         super().__init__()
         self.norm_first = norm_first
         self.dropout = dropout
-        self.attn = MultiHeadAttention(d_model, n_heads, score=score, shared_qk=shared_qk, scale=scale,
-                                       n_kv_heads=n_kv_heads, bias=bias, dropout=dropout, impl=attn_impl,
-                                       **attention_switches)
+        self.attn = MultiHeadAttention.from_config(
+            _self_attention(d_model, n_heads, bias, dropout, attention, attention_switches))
         self.norm1 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
         self.ff = FeedForward(d_model, d_ff, activation=activation, dropout=dropout, bias=bias)
         self.norm2 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
@@ -142,8 +159,8 @@ class DecoderBlock(nn.Module):
 
     Arguments as :class:`EncoderBlock`; ``shared_qk``, ``window`` and the positions (``positions``,
     ``rotary_*``, ``relative_*``) apply to the self-attention only (the cross-attention's queries and keys
-    come from different sequences, so neither their distance nor a shared projection means anything);
-    ``sink``, ``softcap`` and ``gate`` apply to both.
+    come from different sequences, so neither their distance nor a shared projection means anything); the
+    other switches apply to both (``AttentionConfig.cross_attention_fields``).
 
     Attributes:
         attn, cross_attn (MultiHeadAttention), norm1, norm2, norm3 (LayerNorm), ff (FeedForward).
@@ -155,16 +172,14 @@ class DecoderBlock(nn.Module):
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, *, dropout: float = 0.0,
                  activation: str = "gelu", norm_first: bool = True, norm_eps: float = 1e-5, bias: bool = True,
-                 score: str = "scaled_dot", shared_qk: bool = False, scale: Any = None,
-                 n_kv_heads: int | None = None, attn_impl: str = "auto", **attention_switches: Any) -> None:
+                 attention: AttentionConfig | None = None, **attention_switches: Any) -> None:
         super().__init__()
         self.norm_first = norm_first
         self.dropout = dropout
-        kw = dict(score=score, scale=scale, n_kv_heads=n_kv_heads, bias=bias, dropout=dropout, impl=attn_impl)
-        cross_switches = {name: attention_switches[name] for name in CROSS_SWITCHES if name in attention_switches}
-        self.attn = MultiHeadAttention(d_model, n_heads, shared_qk=shared_qk, **kw, **attention_switches)
+        self.attn = MultiHeadAttention.from_config(
+            _self_attention(d_model, n_heads, bias, dropout, attention, attention_switches))
         self.norm1 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
-        self.cross_attn = MultiHeadAttention(d_model, n_heads, **kw, **cross_switches)
+        self.cross_attn = MultiHeadAttention.from_config(self.attn.config.cross_attention_fields())
         self.norm2 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
         self.ff = FeedForward(d_model, d_ff, activation=activation, dropout=dropout, bias=bias)
         self.norm3 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)

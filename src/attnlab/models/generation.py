@@ -178,3 +178,9 @@ def run_search(stepper: Stepper, prompt: torch.Tensor, max_new_tokens: int, *, n
                              pad_token_id=pad_token_id, output_scores=output_scores)
     return beam_search(stepper, prompt, max_new_tokens, num_beams, eos_token_id=eos_token_id,
                        pad_token_id=pad_token_id, length_penalty=length_penalty, output_scores=output_scores)
+
+
+def finish_search(out: GenerationOutput, output_scores: bool) -> torch.Tensor | GenerationOutput:
+    """What ``generate`` returns: the whole :class:`GenerationOutput` with ``output_scores``, else the
+    sequences (B, T + new)."""
+    return out if output_scores else out.sequences

@@ -11,6 +11,8 @@ import math
 import torch
 from torch import nn
 
+from attnlab.attention.position_schemes import EMBEDDING_POSITIONS
+
 
 def sinusoidal_table(max_len: int, d_model: int) -> torch.Tensor:
     r"""The fixed table :math:`PE_{p, 2i} = \sin(p / 10000^{2i/C})`, :math:`PE_{p, 2i+1} = \cos(\cdot)`.
@@ -88,4 +90,4 @@ def make_positions(kind: str, max_len: int, d_model: int, init_std: float = 0.02
         return LearnedPositions(max_len, d_model, init_std)
     if kind == "none":
         return None
-    raise ValueError(f"positions: expected one of ['learned', 'none', 'sinusoidal'], got {kind!r}")
+    raise ValueError(f"positions: expected one of {sorted((*EMBEDDING_POSITIONS, 'none'))}, got {kind!r}")

@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from attnlab.lab.rules import GATE_FAILED, Flip, Gate, Ruling, Rulings
-from attnlab.lab.words.numerals import LANGS, fmt, join, num, pct, reached, verdict
+from attnlab.lab.words.numerals import LANGS, fmt, join, num, pct, plain, reached, signed, verdict
 from attnlab.lab.words.timing import load_clause, load_sentence, quiet_text
 from attnlab.results import Check, Claim, Evidence
 
-__all__ = ["LANGS", "Words", "explain", "fmt", "join", "load_clause", "load_sentence", "num", "pct", "reached",
-           "verdict"]
+__all__ = ["LANGS", "Words", "explain", "fmt", "join", "load_clause", "load_sentence", "num", "pct", "plain",
+           "reached", "signed", "verdict"]
 
 
 class Evidences(dict):
@@ -105,8 +105,13 @@ class Words:
         return (f"若「{what}」为 {value}，结论将是「{verdict(f.verdict, lang)}」" if lang == "zh"
                 else f"if {what} were {value}: {verdict(f.verdict, lang)}")
 
+    def needs(self, r: Ruling, ev: Evidences, lang: str) -> list[tuple[str, str]]:
+        """Where no single number can change a verdict (a count over layers, tasks or comparisons): per other
+        verdict, what several numbers would have to do, e.g. ``[("refuted", "every layer kept ...")]``."""
+        return []
+
     def would_change(self, r: Ruling, ev: Evidences, lang: str) -> str:
-        """What would change the verdict: the failed gates, or the rule's flips."""
+        """What would change the verdict: the failed gates, the rule's flips, or what :meth:`needs` says."""
         zh = lang == "zh"
         busy = [g for g in r.gates if g.kind == "quiet" and not g.passed]
         if r.case == GATE_FAILED and busy:  # a busy machine: time again, not a bigger budget
@@ -118,7 +123,20 @@ class Words:
             return ("在能让以下条件满足的预算或设置下重新运行：" + "；".join(failed) + "。" if zh
                     else "Rerun with a budget or settings under which these hold: " + "; ".join(failed) + ".")
         if not r.flips:
-            return "没有哪项测量能改变它（推导）。" if zh else "No measurement could change it (a derivation)."
+            needs = [(v, text) for v, text in self.needs(r, ev, lang) if v != r.verdict]
+            if needs:
+                if zh:
+                    return ("没有哪一项测量单独越过阈值就能改变它，需要几项同时改变："
+                            + "；".join(f"若{t}，结论将是「{verdict(v, lang)}」" for v, t in needs) + "。")
+                return ("No single number crossing its threshold would change it; it would take several: "
+                        + "; ".join(f"{verdict(v, lang)} if {t}" for v, t in needs) + ".")
+            if r.verdict == "inconclusive":
+                return ("增加种子数，使跨过界线的区间落到它的一侧。" if zh
+                        else "More seeds, so that the intervals that straddle the bar fall on one side of it.")
+            if r.basis == "derivation":
+                return "没有哪项测量能改变它（推导）。" if zh else "No measurement could change it (a derivation)."
+            return ("没有哪一项测量单独越过阈值就能改变它。" if zh
+                    else "No single number crossing its threshold would change it.")
         parts = [self.flip(f, ev, lang) for f in r.flips]
         text = "；".join(parts) + "。" if zh else "; ".join(parts) + "."
         return text[0].upper() + text[1:] if not zh else text

@@ -13,7 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from attnlab.results import Evidence
 
-__all__ = ["LANGS", "UNDEFINED", "VERDICT_WORDS", "fmt", "join", "num", "pct", "reached", "verdict"]
+__all__ = ["LANGS", "UNDEFINED", "VERDICT_WORDS", "fmt", "join", "num", "pct", "plain", "reached", "signed",
+           "verdict"]
 
 LANGS: tuple[str, ...] = ("en", "zh")
 UNDEFINED = "undefined"  # the value of a ratio with fewer than two paired seeds (attnlab.lab.stats)
@@ -45,6 +46,18 @@ def num(x: float, digits: int = 3) -> str:
 def pct(x: float, digits: int = 0) -> str:
     """A fraction as a percentage: ``pct(0.225) == "23%"`` (the same rounding as :func:`num`)."""
     return num(100 * float(x), digits) + "%"
+
+
+def signed(x: float, digits: int = 3) -> str:
+    """A difference with its sign: ``signed(0.12, 2) == "+0.12"``, ``signed(-0.2, 2) == "-0.20"``."""
+    text = num(x, digits)
+    return text if text.startswith("-") else "+" + text
+
+
+def plain(x: float) -> str:
+    """A setting as it is written, in the fewest decimals that keep its value: ``0.05``, ``2``, ``0.98``."""
+    text = repr(float(x))
+    return num(x, len(text.split(".")[1].rstrip("0")) if "." in text and "e" not in text else 3)
 
 
 def verdict(v: str, lang: str) -> str:

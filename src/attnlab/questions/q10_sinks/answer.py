@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from attnlab.lab import rules, stats
 from attnlab.lab.rules import Rulings
-from attnlab.lab.words import fmt, num, pct
+from attnlab.lab.words import fmt, num, pct, plain, signed
 from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.rule import CARRIES_LITTLE, LM_SINK, NO_COST, SINK_REMOVES, at_ceiling
 from attnlab.questions.q10_sinks.settings import CEILING, MINILM, PARK_FACTOR, SINK_MOVED, VARIANT_LABEL
-
-
-def plain(x: float) -> str:
-    """A setting as written: ``2``, ``0.5``, ``0.98`` (the shortest decimals that keep its value)."""
-    text = repr(float(x))
-    digits = len(text.split(".")[1].rstrip("0")) if "." in text and "e" not in text else 3
-    return num(x, digits)
-
-
-def signed(x: float, digits: int = 3) -> str:
-    """``+0.012`` / ``-0.340``: a change with its sign."""
-    text = num(x, digits)
-    return text if text.startswith("-") else "+" + text
 
 
 def span(values: list[float], digits: int = 1) -> str:

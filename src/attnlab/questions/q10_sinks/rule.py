@@ -205,12 +205,8 @@ CLAIMS = tuple(_RULES)
 
 def _flips(name: str, ev: Ev, current: str) -> list[Flip]:
     """The first true flip toward each other decided verdict (applied as the tests apply them)."""
-    found: dict[str, Flip] = {}
-    for f in rules.rerun_flips(ev, _candidates(name, ev), lambda alt: claim(name, alt, flips=False).verdict,
-                               current):
-        if f.verdict != "inconclusive":
-            found.setdefault(f.verdict, f)
-    return list(found.values())
+    return rules.rerun_flips(ev, _candidates(name, ev), lambda alt: claim(name, alt, flips=False).verdict, current,
+                             first_per_verdict=True)
 
 
 def claim(name: str, ev: Ev, *, flips: bool = True) -> rules.Ruling:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from attnlab.lab.rules import GATE_FAILED, Flip, Gate, Ruling, Rulings
-from attnlab.lab.words import Words, fmt, num, verdict
+from attnlab.lab.rules import Flip, Gate, Ruling, Rulings
+from attnlab.lab.words import Words, fmt, num, plain, verdict
 from attnlab.questions.q10_sinks import evidence as names
-from attnlab.questions.q10_sinks.answer import answer, learned_logits, plain, span, summary_parts
+from attnlab.questions.q10_sinks.answer import answer, learned_logits, span, summary_parts
 from attnlab.questions.q10_sinks.rule import (
     CARRIES_LITTLE,
     ENCODER_PARKS,
@@ -75,9 +75,6 @@ _NEEDS = {
         "qualified": ("some variants stay within those margins", "部分变体在这些界限之内"),
         "refuted": ("every variant is beyond them", "每个变体都超出这些界限")},
 }
-_MORE = ("More seeds (or sentences), so that the intervals that straddle the bar fall on one side of it.",
-         "增加种子数（或句子数），使跨过界线的区间落到它的一侧。")
-
 
 def _times(e, lang: str) -> str:
     """A ratio as "1.23 [1.01, 1.50]x" / "1.23 [1.01, 1.50] 倍" (a text value stands as it is)."""
@@ -130,18 +127,10 @@ class SinkWords(Words):
                     f"{f.verdict}")
         return super().flip(f, ev, lang)
 
-    def would_change(self, r: Ruling, ev, lang: str) -> str:
-        if r.case == GATE_FAILED or r.flips:
-            return super().would_change(r, ev, lang)
-        zh = lang == "zh"
+    def needs(self, r: Ruling, ev, lang: str) -> list[tuple[str, str]]:
         if r.verdict == "inconclusive":
-            return _MORE[zh]
-        needs = [(v, text[zh]) for v, text in _NEEDS[r.name].items() if v != r.verdict]
-        if zh:
-            return ("没有哪一项测量单独越过阈值就能改变它，需要几项同时改变："
-                    + "；".join(f"若{t}，结论将是「{verdict(v, lang)}」" for v, t in needs) + "。")
-        return ("No single number crossing its threshold would change it; it would take several: "
-                + "; ".join(f"{v} if {t}" for v, t in needs) + ".")
+            return []
+        return [(v, text[lang == "zh"]) for v, text in _NEEDS[r.name].items()]
 
     def rule(self, r: Ruling, ev) -> str:
         v = r.values

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attnlab.lab import rules, stats
 from attnlab.lab.rules import Rulings
-from attnlab.lab.words import fmt, num, pct
+from attnlab.lab.words import fmt, num, pct, plain, signed
 from attnlab.questions.q9_positions import evidence as names
 from attnlab.questions.q9_positions.plots import task_title
 from attnlab.questions.q9_positions.rule import ALIBI, KEPT, LOST, rel_comparisons, sides, status, where
@@ -18,19 +18,6 @@ from attnlab.questions.q9_positions.settings import (
     TASK_ZH,
     THRESHOLD,
 )
-
-
-def plain(x: float) -> str:
-    """A setting as written: ``0.05``, ``0.9`` (the shortest decimals that keep its value)."""
-    text = repr(float(x))
-    return num(x, len(text.split(".")[1].rstrip("0")) if "." in text and "e" not in text else 3)
-
-
-def signed(x: float, digits: int = 2) -> str:
-    """``+0.12`` / ``-0.20``: a difference with its sign."""
-    text = num(x, digits)
-    return text if text.startswith("-") else "+" + text
-
 
 M = plain(MARGIN)
 _STATE = {"kept": ("kept", "保持住了"), "lost": ("dropped", "下降了"), "unclear": ("unclear", "不确定")}

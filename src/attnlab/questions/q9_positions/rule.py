@@ -158,13 +158,9 @@ def claim(name: str, ev: Ev, *, flips: bool = True) -> rules.Ruling:
 
     def run() -> tuple[str, str, dict[str, Any], list[Flip]]:
         verdict, case, values = _RULES[name](ev)
-        found: dict[str, Flip] = {}
-        if flips:
-            for f in rules.rerun_flips(ev, _candidates(name, ev),
-                                       lambda alt: claim(name, alt, flips=False).verdict, verdict):
-                if f.verdict != "inconclusive":
-                    found.setdefault(f.verdict, f)
-        return verdict, case, values, list(found.values())
+        found = rules.rerun_flips(ev, _candidates(name, ev), lambda alt: claim(name, alt, flips=False).verdict,
+                                  verdict, first_per_verdict=True) if flips else []
+        return verdict, case, values, found
 
     return rules.sub_claim(name, gates, _evidence(name, ev), run)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from attnlab.lab.rules import GATE_FAILED, Gate, Ruling, Rulings
-from attnlab.lab.words import Words, fmt, num, verdict
+from attnlab.lab.rules import Gate, Ruling, Rulings
+from attnlab.lab.words import Words, fmt, num, plain
 from attnlab.questions.q9_positions import evidence as names
-from attnlab.questions.q9_positions.answer import answer, drops, plain, summary
+from attnlab.questions.q9_positions.answer import answer, drops, summary
 from attnlab.questions.q9_positions.evidence import LONGER
 from attnlab.questions.q9_positions.rule import (
     ALIBI,
@@ -65,8 +65,6 @@ _NEEDS = {
                           "both", f"某个任务在 2T 上的下降区间低于 {M}，且准确率并非都接近基线")},
     BEATS_SIN: _VERSUS, BEATS_REL: _VERSUS,
 }
-_MORE = ("More seeds, so that the intervals that straddle the bar fall on one side of it.",
-         "增加种子数，使跨过界线的区间落到它的一侧。")
 _LEGEND = (f"from the accuracy on the second half of T; kept: interval below {M}; dropped: above",
            f"相对 T 后半段的准确率；保持：区间低于 {M}；下降：区间高于 {M}")
 
@@ -105,18 +103,10 @@ class PositionWords(Words):
                     f"{sc}, {t} task at T: {v['k']} of {v['n']} seeds reached {TH} accuracy (need {v['need']})")
         return super().gate(g, ev, lang)
 
-    def would_change(self, r: Ruling, ev, lang: str) -> str:
-        if r.case == GATE_FAILED or r.flips:
-            return super().would_change(r, ev, lang)
-        zh = lang == "zh"
+    def needs(self, r: Ruling, ev, lang: str) -> list[tuple[str, str]]:
         if r.verdict == "inconclusive":
-            return _MORE[zh]
-        needs = [(v, text[zh]) for v, text in _NEEDS[r.name].items() if v != r.verdict]
-        if zh:
-            return ("没有哪一项测量单独越过阈值就能改变它，需要几项同时改变："
-                    + "；".join(f"若{t}，结论将是「{verdict(v, lang)}」" for v, t in needs) + "。")
-        return ("No single number crossing its threshold would change it; it would take several: "
-                + "; ".join(f"{v} if {t}" for v, t in needs) + ".")
+            return []
+        return [(v, text[lang == "zh"]) for v, text in _NEEDS[r.name].items()]
 
     def rule(self, r: Ruling, ev) -> str:
         head = "Rule (drop = accuracy on the second half of T minus the accuracy beyond T, paired): "

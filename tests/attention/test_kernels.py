@@ -1,29 +1,13 @@
-"""Attention kernels, scores and masks: every fast path against the materialised reference."""
+"""The kernel paths (reference, SDPA, chunked) for every score: each fast path against the materialised
+reference, forward and backward, with masks, grouped-query heads, dropout and empty rows."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from attention_cases import BILINEAR, SCORES, one_thread, qkv, seeded_score  # noqa: F401 (one_thread: autouse)
 
 import attnlab
-from attnlab.attention import Score, list_scores, make_score, register_score
-
-SCORES = ["dot", "scaled_dot", "general", "additive", "cosine"]
-BILINEAR = ["dot", "scaled_dot", "general", "cosine"]
-
-
-def _qkv(b=2, h=4, tq=6, tk=7, d=8, dtype=torch.float32, hkv=None, requires_grad=False, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    hkv = hkv or h
-    q = torch.randn(b, h, tq, d, generator=g, dtype=dtype)
-    k = torch.randn(b, hkv, tk, d, generator=g, dtype=dtype)
-    v = torch.randn(b, hkv, tk, d, generator=g, dtype=dtype)
-    return [t.requires_grad_(requires_grad) for t in (q, k, v)]
-
-
-def _score(name, d=8, h=4, dtype=torch.float32):
-    torch.manual_seed(1)
-    return make_score(name, d, h).to(dtype)
 
 
 def _masks(b, h, tq, tk):
@@ -41,21 +25,17 @@ def _masks(b, h, tq, tk):
     }
 
 
-def test_registry_lists_the_five_scores():
-    assert set(SCORES) <= set(list_scores())
-
-
 @pytest.mark.parametrize("impl", ["sdpa", "chunked"])
 @pytest.mark.parametrize("name", SCORES)
 @pytest.mark.parametrize("mask_name", ["none", "causal", "bool", "float", "bool+causal"])
 def test_fast_paths_match_reference_forward_and_backward(impl, name, mask_name):
     if impl == "sdpa" and name not in BILINEAR:
         pytest.skip("sdpa runs bilinear scores only")
-    score = _score(name)
+    score = seeded_score(name)
     masks = _masks(2, 4, 6, 7)[mask_name]
     outs, grads = [], []
     for path in ("reference", impl):
-        q, k, v = _qkv(requires_grad=True)
+        q, k, v = qkv(requires_grad=True)
         score.zero_grad()
         out = attnlab.attention(q, k, v, score=score, impl=path, **masks)
         (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
@@ -72,8 +52,8 @@ def test_fast_paths_match_reference_forward_and_backward(impl, name, mask_name):
 def test_gradcheck_float64(impl, name):
     if impl == "sdpa" and name not in BILINEAR:
         pytest.skip("sdpa runs bilinear scores only")
-    score = _score(name, d=4, h=2, dtype=torch.float64)
-    q, k, v = _qkv(b=1, h=2, tq=3, tk=4, d=4, dtype=torch.float64, requires_grad=True)
+    score = seeded_score(name, d=4, h=2, dtype=torch.float64)
+    q, k, v = qkv(b=1, h=2, tq=3, tk=4, d=4, dtype=torch.float64, requires_grad=True)
     mask = torch.tensor([[True, True, False, True]] * 3)
     params = list(score.parameters())
 
@@ -85,11 +65,11 @@ def test_gradcheck_float64(impl, name):
 
 def test_chunked_blocks_many_chunks_match_reference(monkeypatch):
     """Force tiny blocks so that the online softmax crosses many query and key blocks."""
-    from attnlab.attention import kernels
+    from attnlab.attention.kernels import chunked
 
-    monkeypatch.setattr(kernels, "_block_sizes", lambda *a: (3, 5))
-    score = _score("additive")
-    q, k, v = _qkv(tq=11, tk=13, requires_grad=True)
+    monkeypatch.setattr(chunked, "_block_sizes", lambda *a: (3, 5))
+    score = seeded_score("additive")
+    q, k, v = qkv(tq=11, tk=13, requires_grad=True)
     key_mask = torch.ones(2, 13, dtype=torch.bool)
     key_mask[1, 9:] = False
     mask = key_mask[:, None, None, :].expand(2, 1, 11, 13)
@@ -105,8 +85,8 @@ def test_chunked_blocks_many_chunks_match_reference(monkeypatch):
 
 
 def test_chunked_dropout_gradient_is_consistent():
-    score = _score("additive", d=4, h=2, dtype=torch.float64)
-    q, k, v = _qkv(b=1, h=2, tq=3, tk=4, d=4, dtype=torch.float64, requires_grad=True)
+    score = seeded_score("additive", d=4, h=2, dtype=torch.float64)
+    q, k, v = qkv(b=1, h=2, tq=3, tk=4, d=4, dtype=torch.float64, requires_grad=True)
 
     def fn(q, k, v):
         torch.manual_seed(123)  # the dropout pattern is drawn from the global generator
@@ -119,14 +99,14 @@ def test_chunked_dropout_gradient_is_consistent():
 
 @pytest.mark.parametrize("impl", ["reference", "sdpa", "chunked"])
 def test_grouped_query_attention_equals_repeated_heads(impl):
-    q, k, v = _qkv(h=4, hkv=2)
+    q, k, v = qkv(h=4, hkv=2)
     out = attnlab.attention(q, k, v, impl=impl)
     full = attnlab.attention(q, k.repeat_interleave(2, 1), v.repeat_interleave(2, 1), impl="reference")
     torch.testing.assert_close(out, full, atol=1e-5, rtol=1e-5)
 
 
 def test_scaled_dot_matches_torch_sdpa():
-    q, k, v = _qkv()
+    q, k, v = qkv()
     mask = torch.rand(6, 7) > 0.2
     mask[:, 0] = True
     out, w = attnlab.attention(q, k, v, attn_mask=mask, return_weights=True)
@@ -135,21 +115,8 @@ def test_scaled_dot_matches_torch_sdpa():
     torch.testing.assert_close(w.sum(-1), torch.ones(2, 4, 6))
 
 
-def test_scale_switches():
-    q, k, v = _qkv()
-    unscaled = attnlab.attention(q, k, v, score="dot")
-    torch.testing.assert_close(attnlab.attention(q, k, v, score="scaled_dot", scale=1.0), unscaled)
-    torch.testing.assert_close(attnlab.attention(q, k, v, score="dot", scale=8**-0.5), attnlab.attention(q, k, v))
-    with pytest.raises(ValueError, match="scale"):
-        attnlab.attention(q, k, v, score="dot", scale=True)
-    with pytest.raises(ValueError, match="scale"):
-        attnlab.attention(q, k, v, score="scaled_dot", scale=False)
-    with pytest.raises(ValueError, match="scale"):
-        attnlab.attention(q, k, v, scale=-1.0)
-
-
 def test_causal_is_bottom_right_aligned():
-    q, k, v = _qkv(tq=2, tk=5)
+    q, k, v = qkv(tq=2, tk=5)
     _, w = attnlab.attention(q, k, v, is_causal=True, return_weights=True)
     # query 0 is position 3 of 5: it sees keys 0..3, not key 4
     assert (w[..., 0, 4] == 0).all() and (w[..., 0, 3] > 0).all() and (w[..., 1, :] > 0).all()
@@ -158,12 +125,12 @@ def test_causal_is_bottom_right_aligned():
 @pytest.mark.parametrize("impl", ["reference", "sdpa", "chunked"])
 @pytest.mark.parametrize("kind", ["bool", "float"])
 def test_fully_masked_rows_give_zeros_and_finite_grads(impl, kind):
-    q, k, v = _qkv(requires_grad=True)
+    q, k, v = qkv(requires_grad=True)
     mask = torch.ones(2, 1, 6, 7, dtype=torch.bool)
     mask[0, :, 2] = False  # query 2 of batch 0 has nothing to attend to
     if kind == "float":
         mask = torch.zeros(mask.shape).masked_fill(~mask, float("-inf"))
-    score = _score("additive") if impl == "chunked" else "scaled_dot"
+    score = seeded_score("additive") if impl == "chunked" else "scaled_dot"
     out = attnlab.attention(q, k, v, score=score, attn_mask=mask, impl=impl)
     assert torch.isfinite(out).all()
     assert (out[0, :, 2] == 0).all() and (out[1, :, 2] != 0).any()
@@ -175,57 +142,7 @@ def test_fully_masked_rows_give_zeros_and_finite_grads(impl, kind):
 
 @pytest.mark.parametrize("impl", ["auto", "reference", "sdpa", "chunked"])
 def test_empty_key_sequence_gives_zeros(impl):
-    q, k, v = _qkv(tk=0)
-    score = _score("additive") if impl == "chunked" else "scaled_dot"
+    q, k, v = qkv(tk=0)
+    score = seeded_score("additive") if impl == "chunked" else "scaled_dot"
     out = attnlab.attention(q, k, v, score=score, impl=impl)
     assert out.shape == (2, 4, 6, 8) and (out == 0).all()
-
-
-def test_user_registered_score_runs_on_chunked_path():
-    @register_score("neg_sq_l2_test")
-    class NegSqL2(Score):
-        def pairwise(self, qp, kp):
-            return -(qp.unsqueeze(-2) - kp.unsqueeze(-3)).pow(2).sum(-1)
-
-    q, k, v = _qkv(requires_grad=True)
-    out = attnlab.attention(q, k, v, score="neg_sq_l2_test")
-    ref = attnlab.attention(q, k, v, score="neg_sq_l2_test", impl="reference")
-    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
-    logits = -torch.cdist(q, k).pow(2)
-    torch.testing.assert_close(ref, torch.softmax(logits, -1) @ v, atol=1e-5, rtol=1e-5)
-    with pytest.raises(ValueError, match="bilinear"):
-        attnlab.attention(q, k, v, score="neg_sq_l2_test", impl="sdpa")
-
-
-@pytest.mark.parametrize(
-    "kwargs, exc, match",
-    [
-        (dict(score="nope"), ValueError, "unknown score 'nope'"),
-        (dict(score="general"), ValueError, "has learnable parameters"),
-        (dict(impl="fast"), ValueError, "impl"),
-        (dict(dropout_p=1.5), ValueError, "dropout_p"),
-        (dict(attn_mask=torch.ones(6, 6, dtype=torch.bool)), ValueError, r"attn_mask: expected .* got shape \(6, 6\)"),
-        (dict(attn_mask=torch.ones(6, 7, dtype=torch.long)), TypeError, "attn_mask: expected dtype"),
-        (dict(return_weights=True, impl="sdpa"), ValueError, "weights"),
-    ],
-)
-def test_bad_arguments_raise_clear_errors(kwargs, exc, match):
-    q, k, v = _qkv()
-    with pytest.raises(exc, match=match):
-        attnlab.attention(q, k, v, **kwargs)
-
-
-def test_bad_tensors_raise_clear_errors():
-    q, k, v = _qkv()
-    with pytest.raises(ValueError, match=r"q: expected 4 dims"):
-        attnlab.attention(q[0], k, v)
-    with pytest.raises(ValueError, match="same sequence length"):
-        attnlab.attention(q, k, v[:, :, :3])
-    with pytest.raises(ValueError, match="head dim"):
-        attnlab.attention(q, k[..., :4], v)
-    with pytest.raises(TypeError, match="one dtype"):
-        attnlab.attention(q, k.double(), v)
-    with pytest.raises(ValueError, match="divides"):
-        attnlab.attention(q, k[:, :3], v[:, :3])
-    with pytest.raises(TypeError, match="floating"):
-        attnlab.attention(q.long(), k, v)

@@ -1,19 +1,16 @@
-"""Generation: the KV-cached path gives the same tokens and logits as re-running the prefix."""
+"""Generation: the KV-cached path gives the same tokens and logits as re-running the prefix, greedy and
+beam, for every attention switch."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from model_cases import one_thread  # noqa: F401 (autouse)
 
+from attnlab import MultiHeadAttention
 from attnlab.models import EncoderDecoder, GenerationOutput, RNNSeq2Seq, TransformerLM
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+C, H = 16, 4
 
 
 def _same(a: GenerationOutput, b: GenerationOutput) -> None:
@@ -141,3 +138,46 @@ def test_rnn_seq2seq_generation(style, num_beams):
     with torch.no_grad():
         full = model(src, a.sequences[:, :-1], src_key_mask=mask).logits
     assert (full - a.scores).abs().max().item() <= 1e-4
+
+
+MODEL_VARIANTS = {
+    "rope": dict(positions="rope"),
+    "alibi": dict(positions="alibi"),
+    "t5": dict(positions="t5", relative_buckets=8, relative_max_distance=16),
+    "window+sink": dict(positions="rope", window=3, sink="learned"),
+    "softcap+gate": dict(positions="alibi", softcap=2.0, gate="sigmoid", n_kv_heads=2),
+}
+
+
+def _perturb_sinks(model):
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, MultiHeadAttention) and module.sink_logits is not None:
+                module.sink_logits.normal_()
+
+
+@pytest.mark.parametrize("variant", list(MODEL_VARIANTS))
+@pytest.mark.parametrize("num_beams", [1, 3])
+def test_lm_and_seq2seq_generate_same_tokens_and_logits_with_and_without_cache(variant, num_beams):
+    torch.manual_seed(0)
+    lm = TransformerLM(vocab_size=29, d_model=C, n_heads=H, n_layers=2, max_len=24, **MODEL_VARIANTS[variant]).eval()
+    _perturb_sinks(lm)
+    assert lm.embed.pos is None  # these positions act inside attention
+    prompt = torch.randint(0, 29, (2, 4))
+    cached = lm.generate(prompt, 8, num_beams=num_beams, output_scores=True)
+    plain = lm.generate(prompt, 8, num_beams=num_beams, use_cache=False, output_scores=True)
+    assert torch.equal(cached.sequences, plain.sequences)
+    assert (cached.scores - plain.scores).abs().max().item() <= 1e-5
+    with torch.no_grad():
+        assert (lm(cached.sequences).logits[:, 3:-1] - cached.scores).abs().max().item() <= 1e-4
+
+    seq2seq = EncoderDecoder(src_vocab_size=19, tgt_vocab_size=23, d_model=C, n_heads=H, n_layers=1, max_len=24,
+                             **MODEL_VARIANTS[variant]).eval()
+    _perturb_sinks(seq2seq)
+    src = torch.randint(0, 19, (2, 6))
+    src_mask = torch.ones(2, 6, dtype=torch.bool)
+    src_mask[1, 4:] = False
+    kw = dict(bos_token_id=0, src_key_mask=src_mask, num_beams=num_beams, output_scores=True)
+    cached, plain = seq2seq.generate(src, 6, **kw), seq2seq.generate(src, 6, use_cache=False, **kw)
+    assert torch.equal(cached.sequences, plain.sequences)
+    assert (cached.scores - plain.scores).abs().max().item() <= 1e-5

@@ -1,0 +1,87 @@
+"""The SDPA kernel: one fused ``F.scaled_dot_product_attention`` call for every bilinear score, whose
+per-token transform is folded into q and k first (see :mod:`attnlab.attention.kernels` for the formula)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from attnlab.attention.kernels.banded import band_layout, banded_sdpa
+from attnlab.attention.kernels.common import ScaleLike, full_bias
+from attnlab.attention.kernels.fused_call import sdpa_masked, with_sink_key
+from attnlab.attention.masks import MaskSpec
+from attnlab.attention.scores import Score
+
+__all__ = ["sdpa_attention"]
+
+
+def sdpa_attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    score: Score,
+    scale: ScaleLike,
+    mask: MaskSpec,
+    dropout_p: float = 0.0,
+    *,
+    bias: nn.Module | None = None,
+    sink: Tensor | None = None,
+) -> Tensor:
+    """Fused attention for a bilinear score: fold the score's per-token transform into q and k, then call
+    ``F.scaled_dot_product_attention`` once. Returns out (B, H, Tq, Dv).
+
+    A position bias is handed to the kernel as a float mask (H, Tq, Tk); a sink as one extra key; a window
+    as a batch of query blocks, each with the keys of its window (:func:`banded_sdpa`)."""
+    if not score.bilinear:
+        raise ValueError(
+            f"impl: 'sdpa' needs a bilinear score (dot, scaled_dot, general, cosine), got {score.name!r}; "
+            "use impl='chunked' or 'auto'"
+        )
+    qp, kp = score.prepare(q, k)
+    if isinstance(scale, Tensor):  # a learned scale is a tensor: fold it into q so autograd sees it
+        qp, sdpa_scale = qp * scale, 1.0
+    else:
+        sdpa_scale = float(scale)
+    gqa = qp.shape[1] != kp.shape[1]
+    if mask.window is not None:
+        layout = band_layout(mask)
+        if layout is not None:
+            return banded_sdpa(qp, kp, v, mask, layout, bias, sink, dropout_p, sdpa_scale)
+    only_causal = mask.explicit is None and mask.window is None  # (or nothing at all)
+    if bias is None and sink is not None and only_causal:
+        if not mask.causal or mask.tq == 1:  # nothing masked (one causal decoding step sees every key)
+            qs, ks, vs = with_sink_key(qp, kp, v, sink, sdpa_scale)
+            return F.scaled_dot_product_attention(qs, ks, vs, dropout_p=dropout_p, scale=sdpa_scale, enable_gqa=gqa)
+        if mask.tq == mask.tk:
+            # SDPA's causal mask is aligned top-left. With the sink key in front and one dummy query in front,
+            # query i + 1 sees keys 0..i + 1 = the sink and real keys 0..i: still the fused causal kernel.
+            qs, ks, vs = with_sink_key(F.pad(qp, (0, 0, 1, 0)), kp, v, sink, sdpa_scale)
+            out = F.scaled_dot_product_attention(
+                qs, ks, vs, dropout_p=dropout_p, is_causal=True, scale=sdpa_scale, enable_gqa=gqa
+            )
+            return out[:, :, 1:]  # drop the dummy query
+    if bias is None and sink is None:
+        if mask.is_empty:
+            return F.scaled_dot_product_attention(qp, kp, v, dropout_p=dropout_p, scale=sdpa_scale, enable_gqa=gqa)
+        if only_causal and mask.tq == mask.tk:
+            return F.scaled_dot_product_attention(
+                qp, kp, v, dropout_p=dropout_p, is_causal=True, scale=sdpa_scale, enable_gqa=gqa
+            )
+        if only_causal and mask.tq == 1:  # one decoding step: bottom-right causal masks nothing
+            return F.scaled_dot_product_attention(qp, kp, v, dropout_p=dropout_p, scale=sdpa_scale, enable_gqa=gqa)
+        if only_causal and mask.tq <= mask.tk:  # bottom-right causal alone leaves no row empty
+            m = mask.materialize(q.device)
+            return F.scaled_dot_product_attention(
+                qp, kp, v, attn_mask=m, dropout_p=dropout_p, scale=sdpa_scale, enable_gqa=gqa
+            )
+    m = mask.materialize(q.device)
+    if bias is not None:
+        b = full_bias(bias, mask, q.device, qp.dtype)[None]  # (1, H, Tq, Tk)
+        if m is None:
+            m = b
+        elif m.dtype == torch.bool:
+            m = b.masked_fill(~m, float("-inf"))
+        else:
+            m = b + m.to(qp.dtype)
+    return sdpa_masked(qp, kp, v, m, sink, dropout_p, sdpa_scale)
