@@ -26,12 +26,11 @@ def _restore_registries():
     from attnlab.data import registry as task_registry
     from attnlab.lab import registry
 
-    saved_scores = dict(scores._REGISTRY)
+    saved_scores = scores.snapshot_scores()
     saved_tasks = task_registry.snapshot()
     saved_questions = registry.snapshot()
     yield
-    scores._REGISTRY.clear()
-    scores._REGISTRY.update(saved_scores)
+    scores.restore_scores(saved_scores)
     task_registry.restore(saved_tasks)
     registry.restore(saved_questions)
 

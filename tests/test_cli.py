@@ -73,8 +73,8 @@ def test_errors_exit_nonzero_without_traceback(runner, tmp_path):
 
 
 def test_a_failing_question_is_reported_and_the_others_still_written(runner, tmp_path):
-    from attnlab.experiments import Experiment, register
-    from attnlab.experiments.spec import Trial
+    from attnlab.lab import Experiment, register
+    from attnlab.lab.spec import Trial
 
     bad = toy_experiment.make("toy2")
     register(Experiment(bad.question, trials=lambda p, s: [Trial(toy_experiment.failing_trial, {"seed": x})

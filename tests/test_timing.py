@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
-from attnlab.timing import compare, measure, time_call
+from attnlab.timing import compare, measure, thread_timings, time_call
 
 
 def test_compare_alternates_and_takes_medians():
@@ -32,3 +33,15 @@ def test_bad_counts_name_the_argument():
         compare({"a": lambda: None}, repeats=0)
     with pytest.raises(TypeError, match="warmup"):
         measure(lambda: None, warmup=1.5)
+
+
+def test_thread_timings_pairs_repeats_and_restores_threads():
+    before = torch.get_num_threads()
+    out = thread_timings({"a": lambda: sum(range(100)), "b": lambda: None}, threads=(1, 2), repeats=3, warmup=1,
+                         min_seconds=0.0)
+    assert set(out) == {"a", "b"} and all(len(out[k][t]) == 3 for k in out for t in (1, 2))
+    assert torch.get_num_threads() == before
+    short = thread_timings({"a": lambda: sum(range(100))}, threads=(1,), repeats=50, warmup=1, max_seconds=0.0)
+    assert len(short["a"][1]) == 1  # stopped after the first repeat
+    with pytest.raises(ValueError, match="threads"):
+        thread_timings({"a": lambda: None}, threads=(0,))

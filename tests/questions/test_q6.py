@@ -9,17 +9,6 @@ import math
 import pytest
 import torch
 
-from attnlab.analysis.cost import (
-    LAYERS,
-    attention_conv_flops_crossover,
-    attention_conv_params_crossover,
-    attention_lstm_flops_crossover,
-    count_flops,
-    count_params,
-    layer_flops,
-    layer_params,
-)
-from attnlab.analysis.speed import thread_timings
 from attnlab.data import MarkedRecallTask, make_task
 from attnlab.lab import decide, get_experiment
 from attnlab.lab.execute import execute_trial
@@ -353,34 +342,6 @@ def test_rule_module_holds_no_sentence():
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
-def test_cost_formulas_equal_module_counts_and_crossovers():
-    for kind in LAYERS:
-        for d in (8, 24):
-            assert count_params(kind, d, 5) == layer_params(kind, d, 5)
-            for n in (3, 16):
-                assert count_flops(kind, n, d, 5) == layer_flops(kind, n, d, 5)
-    assert [attention_conv_params_crossover(d) for d in (1, 3, 4, 64)] == [8, 6, 5, 5]
-    d = 64
-    assert attention_lstm_flops_crossover(d) == 2 * d
-    n = int(attention_lstm_flops_crossover(d))
-    assert layer_flops("self_attention", n, d) == layer_flops("lstm", n, d)
-    assert attention_conv_flops_crossover(d, 3) == 0.0 and attention_conv_flops_crossover(d, 8) == 2 * d
-    with pytest.raises(ValueError, match="kind"):
-        layer_params("mlp", 8)
-
-
-def test_thread_timings_pairs_repeats_and_restores_threads():
-    before = torch.get_num_threads()
-    out = thread_timings({"a": lambda: sum(range(100)), "b": lambda: None}, threads=(1, 2), repeats=3, warmup=1,
-                         min_seconds=0.0)
-    assert set(out) == {"a", "b"} and all(len(out[k][t]) == 3 for k in out for t in (1, 2))
-    assert torch.get_num_threads() == before
-    short = thread_timings({"a": lambda: sum(range(100))}, threads=(1,), repeats=50, warmup=1, max_seconds=0.0)
-    assert len(short["a"][1]) == 1  # stopped after the first repeat
-    with pytest.raises(ValueError, match="threads"):
-        thread_timings({"a": lambda: None}, threads=(0,))
-
-
 def test_marked_recall_layout_and_baselines():
     task = make_task("marked_recall", length=20, distance=7, n_symbols=5)
     assert isinstance(task, MarkedRecallTask)

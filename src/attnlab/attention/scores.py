@@ -30,6 +30,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 __all__ = [
+    "restore_scores",
+    "snapshot_scores",
     "AdditiveScore",
     "CosineScore",
     "DotScore",
@@ -127,6 +129,17 @@ def register_score(name: str) -> Callable[[type[Score]], type[Score]]:
         return cls
 
     return decorator
+
+
+def snapshot_scores() -> dict[str, type[Score]]:
+    """A copy of the score registry (tests put it back with :func:`restore_scores`)."""
+    return dict(_REGISTRY)
+
+
+def restore_scores(saved: dict[str, type[Score]]) -> None:
+    """Put back a registry saved by :func:`snapshot_scores` (scores registered since are forgotten)."""
+    _REGISTRY.clear()
+    _REGISTRY.update(saved)
 
 
 def list_scores() -> list[str]:

@@ -61,14 +61,21 @@ def register(experiment: Experiment, *, replace: bool = False) -> Experiment:
     return experiment
 
 
+def _builtin(qid: str) -> None:
+    """Import built-in question ``qid``; register it again if it was taken out by :func:`restore`."""
+    module = importlib.import_module(BUILTIN_MODULES[qid])
+    if qid not in _REGISTRY and isinstance(getattr(module, "EXPERIMENT", None), Experiment):
+        register(module.EXPERIMENT)
+
+
 def _load() -> None:
-    """Import the built-in question modules and the plugins' entry points (once)."""
+    """Import the built-in questions, and the plugins' entry points (once)."""
     global _loaded
+    for qid in BUILTIN_MODULES:
+        _builtin(qid)
     if _loaded:
         return
     _loaded = True
-    for module in BUILTIN_MODULES.values():
-        importlib.import_module(module)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             ep.load()
@@ -91,9 +98,7 @@ def list_questions() -> list[Question]:
 def get_experiment(qid: str) -> Experiment:
     """The experiment registered under ``qid`` (``ValueError`` naming the known ids otherwise)."""
     if qid in BUILTIN_MODULES and qid not in _REGISTRY:  # one question needs only its own package
-        module = importlib.import_module(BUILTIN_MODULES[qid])
-        if qid not in _REGISTRY and isinstance(getattr(module, "EXPERIMENT", None), Experiment):
-            register(module.EXPERIMENT)  # imported before, then taken out by restore()
+        _builtin(qid)
     if qid not in _REGISTRY:
         _load()
     if qid not in _REGISTRY:

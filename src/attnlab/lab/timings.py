@@ -47,7 +47,7 @@ def load_evidence(runs: list[Any], *, label_zh: str = "") -> list[Evidence]:
     vals = [o.measurements.get("others_cores") for o in runs]
     cpus = [o.measurements.get("cpus") for o in runs]
     label = "average CPU cores kept busy by other processes while timing (the most over the timing trials)"
-    label_zh = label_zh or "计时期间其他进程平均占用的 CPU 核数(取各计时试验中的最大值)"
+    label_zh = label_zh or "计时期间其他进程平均占用的 CPU 核数（取各计时试验中的最大值）"
     if not vals or any(v is None for v in vals):
         return [Evidence("others_cores", "not measured (no /proc/stat)", unit="cores", label=label, timing=True,
                          label_zh=label_zh)]

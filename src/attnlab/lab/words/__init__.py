@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from attnlab.lab.rules import GATE_FAILED, Flip, Gate, Ruling, Rulings
-from attnlab.lab.words.numerals import LANGS, fmt, join, num, pct, plain, reached, signed, verdict
+from attnlab.lab.words.numerals import LANGS, fmt, join, num, pct, plain, reached, sci, signed, verdict
 from attnlab.lab.words.timing import load_clause, load_sentence, quiet_text
 from attnlab.results import Check, Claim, Evidence
 
 __all__ = ["LANGS", "Words", "explain", "fmt", "join", "load_clause", "load_sentence", "num", "pct", "plain",
-           "reached", "signed", "verdict"]
+           "reached", "sci", "signed", "verdict"]
 
 
 class Evidences(dict):

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from attnlab.results import Evidence
 
-__all__ = ["LANGS", "UNDEFINED", "VERDICT_WORDS", "fmt", "join", "num", "pct", "plain", "reached", "signed",
+__all__ = ["LANGS", "UNDEFINED", "VERDICT_WORDS", "fmt", "join", "num", "pct", "plain", "reached", "sci", "signed",
            "verdict"]
 
 LANGS: tuple[str, ...] = ("en", "zh")
@@ -46,6 +46,11 @@ def num(x: float, digits: int = 3) -> str:
 def pct(x: float, digits: int = 0) -> str:
     """A fraction as a percentage: ``pct(0.225) == "23%"`` (the same rounding as :func:`num`)."""
     return num(100 * float(x), digits) + "%"
+
+
+def sci(x: float, digits: int = 1) -> str:
+    """A number too small or large for decimals, in one format: ``sci(0.000123) == "1.2e-04"``."""
+    return f"{float(x):.{digits}e}"
 
 
 def signed(x: float, digits: int = 3) -> str:

@@ -16,7 +16,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-QUICK = Path(__file__).parent.parent / "docs" / "report-quick" / "index.html"
+QUICK = Path(__file__).resolve().parents[2] / "docs" / "report-quick" / "index.html"
 
 
 def _shots(tmp_path: Path, name: str) -> list[Path]:

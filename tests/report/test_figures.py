@@ -41,8 +41,8 @@ def test_draw_result_writes_every_plot(tmp_path):
 
 def test_drawing_never_switches_the_matplotlib_backend():
     code = ("import matplotlib; matplotlib.use('svg'); import attnlab.report.figures as f; "
-            "import attnlab.report.html, attnlab.report.inspect; import attnlab.experiments; "
-            "from attnlab.experiments import list_questions; list_questions(); "
+            "import attnlab.report.html, attnlab.report.inspect; import attnlab.lab; "
+            "from attnlab.lab import list_questions; list_questions(); "
             "from attnlab.results import *; f.draw_plot(Plot('x', 't', [Panel(series=[Series('a', [1], [1])])])); "
             "print(matplotlib.get_backend())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -1,0 +1,46 @@
+"""q5's figures: which layers turn a second core into speed (the headline), and the decoder's passes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from attnlab.lab.rules import interval
+from attnlab.lab.spec import EvidenceSet
+from attnlab.questions.q5_parallel.evidence import cache_speedup, gflops, speedup, us_per_token
+from attnlab.questions.q5_parallel.settings import ARCHS, BATCH, GEN_MODES, GEN_THREADS, SHORT
+from attnlab.results import Panel, Plot, RefLine, Series
+
+
+def _series(es: EvidenceSet, label: str, xs: list[int], name_of: Callable[[int], str],
+            style: str = "solid") -> Series:
+    evs = [es[name_of(x)] for x in xs]
+    return Series(label, list(xs), [e.number for e in evs], [interval(e)[0] for e in evs],
+                  [interval(e)[1] for e in evs], style=style)
+
+
+def plots(es: EvidenceSet, lengths: list[int], gl: list[int]) -> list[Plot]:
+    speed = Panel(title=f"2 threads over 1 (batch {BATCH})", xlabel="sequence length T", ylabel="speed-up",
+                  xscale="log2",
+                  series=[_series(es, ARCHS[a], lengths, lambda t, a=a: speedup(a, t)) for a in ARCHS],
+                  lines=[RefLine(1.0, "no gain"), RefLine(2.0, "ideal on 2 cores")])
+    flops = Panel(title="Achieved GFLOP/s (2 threads)", xlabel="sequence length T", ylabel="GFLOP/s", xscale="log2",
+                  yscale="log",
+                  series=[_series(es, SHORT[a], lengths, lambda t, a=a: gflops(a, t, "2")) for a in ARCHS])
+    headline = Plot("parallel_speedup", "Which layers turn a second core into speed?", [speed, flops], caption=(
+        "Left: speed-up of 2 threads over 1 for one layer's forward+backward pass (geometric mean over repeats, "
+        "95% interval). Right: analytic FLOPs per second of wall time."), headline=True,
+        title_zh="哪些层能把第二个核变成速度？",
+        caption_zh="左：单层前向+反向时，2 个线程相对 1 个线程的加速比（各次重复的几何平均及 95% 区间）。"
+                   "右：解析计算的 FLOPs 除以实际耗时。")
+    per_token = Panel(title="Time per token", xlabel="tokens", ylabel="µs per token", xscale="log2", yscale="log",
+                      series=[_series(es, GEN_MODES[m], gl, lambda n, m=m: us_per_token(m, n)) for m in GEN_MODES])
+    cache = Panel(title="KV cache speed-up", xlabel="generated tokens", ylabel="without / with cache",
+                  xscale="log2", series=[_series(es, "KV cache speed-up", gl, cache_speedup)],
+                  lines=[RefLine(1.0, "no gain")])
+    decoder = Plot("decoder_training_vs_generation", "Decoder: one parallel pass vs one token at a time",
+                   [per_token, cache], caption=f"A causal LM, batch {BATCH}, forward only, {GEN_THREADS} thread: "
+                   "medians over repeats (left) and the cache's speed-up with 95% intervals (right).",
+                   title_zh="解码器：一次并行前向与逐个词元",
+                   caption_zh=f"一个因果语言模型，批大小 {BATCH}，只做前向，{GEN_THREADS} 个线程："
+                              "左为各次重复的中位数，右为 KV 缓存带来的加速及 95% 区间。")
+    return [headline, decoder]
