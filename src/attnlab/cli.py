@@ -108,7 +108,7 @@ def _handle_errors(fn: F) -> F:
 
 
 def _questions() -> list[Any]:
-    from attnlab.experiments import list_questions
+    from attnlab.lab import list_questions
 
     return list_questions()
 
@@ -137,8 +137,8 @@ def list_cmd() -> None:
 
 def _run(qids: list[str], profile: Profile, seeds: int | None, out: Path, jobs: int | None,
          executor: ExecutorName, address: str | None, progress: bool) -> Any:
-    from attnlab.experiments import run_questions
-    from attnlab.experiments.context import ensure_writable
+    from attnlab.lab import run_questions
+    from attnlab.lab.context import ensure_writable
     from attnlab.report.figures import draw_result
 
     ensure_writable(out)  # fail in well under a second, before loading any experiment
