@@ -9,48 +9,33 @@
 - users' text: :mod:`~attnlab.data.tokenizers`, :mod:`~attnlab.data.text`.
 """
 
-from attnlab.data.base import IGNORE_INDEX, PAD_ID, Batch, Task
+from attnlab.data import tasks
+from attnlab.data.base import SymbolSequenceTask
 from attnlab.data.char_lm import CharLMTask, unigram_cross_entropy
 from attnlab.data.contrast import ContrastSentimentTask
 from attnlab.data.distance import MarkedRecallTask
 from attnlab.data.extrapolation import BlockCopyTask, MarkerTask
-from attnlab.data.registry import get_task_class, list_tasks, make_task, register_task
-from attnlab.data.relations import AssociativeRecallTask, FollowTask, LongRangeTask, MatchTask, MultiRelationTask
 from attnlab.data.retrieval import CycleTask, LookupTask
-from attnlab.data.sentiment import NeedleSentimentTask
+from attnlab.data.tasks import *  # noqa: F403  (the interface, the registry and the core tasks: tasks.__all__)
 from attnlab.data.text import TextClassificationDataset, load_hf_text_dataset, read_text_file
 from attnlab.data.tokenizers import CharTokenizer, WordTokenizer
-from attnlab.data.transduction import CopyTask, ReverseTask, SortTask
 
+# everything the historical path attnlab.data.tasks gathers (the interface, the registry, the core tasks),
+# then the tasks and text loaders added beside it
 __all__ = [
-    "IGNORE_INDEX",
-    "PAD_ID",
-    "AssociativeRecallTask",
-    "Batch",
+    *tasks.__all__,
     "BlockCopyTask",
     "CharLMTask",
     "CharTokenizer",
     "ContrastSentimentTask",
-    "CopyTask",
     "CycleTask",
-    "FollowTask",
-    "LongRangeTask",
     "LookupTask",
     "MarkedRecallTask",
     "MarkerTask",
-    "MatchTask",
-    "MultiRelationTask",
-    "NeedleSentimentTask",
-    "ReverseTask",
-    "SortTask",
-    "Task",
+    "SymbolSequenceTask",
     "TextClassificationDataset",
     "WordTokenizer",
-    "get_task_class",
-    "list_tasks",
     "load_hf_text_dataset",
-    "make_task",
     "read_text_file",
-    "register_task",
     "unigram_cross_entropy",
 ]

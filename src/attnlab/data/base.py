@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
-__all__ = ["IGNORE_INDEX", "PAD_ID", "Batch", "Task", "as_generator", "distinct"]
+__all__ = ["IGNORE_INDEX", "PAD_ID", "Batch", "SymbolSequenceTask", "Task", "as_generator", "distinct"]
 
 IGNORE_INDEX = -100  # target value meaning "no prediction here" (the default ignore_index of cross_entropy)
 PAD_ID = 0  # input id used for padding by every task
@@ -130,6 +130,26 @@ class Task(ABC):
         """The task's name and constructor arguments (JSON-able), e.g. for result files."""
         args = dataclasses.asdict(self) if dataclasses.is_dataclass(self) else {}
         return {"name": self.name, **args}
+
+
+class SymbolSequenceTask(Task):
+    """A task over sequences of ``length`` tokens drawn from ``n_symbols`` symbols, whose targets are symbols.
+
+    Subclasses are dataclasses with the fields ``length`` and ``n_symbols`` (the annotations below are only
+    for readers: a plain base class gives a dataclass no fields). ``vocab_size`` stays theirs, as each adds
+    its own markers to the alphabet.
+    """
+
+    length: int
+    n_symbols: int
+
+    @property
+    def n_classes(self) -> int:
+        return self.n_symbols
+
+    @property
+    def seq_len(self) -> int:
+        return self.length
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -23,13 +23,7 @@ from torch import Tensor
 
 from attnlab.data.base import Batch, as_generator, distinct
 from attnlab.data.registry import register_task
-from attnlab.data.sentiment import (
-    DISTRACTOR_WORDS,
-    NEGATIVE_WORDS,
-    NEUTRAL_WORDS,
-    NeedleSentimentTask,
-    WordSentimentTask,
-)
+from attnlab.data.sentiment import NEGATIVE_WORDS, NeedleSentimentTask, WordSentimentTask, sample_filler
 from attnlab.validation import check_float, check_int
 
 __all__ = ["CONNECTIVES", "ContrastSentimentTask"]
@@ -104,11 +98,8 @@ class ContrastSentimentTask(WordSentimentTask):
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         check_int("n", n)
         g = as_generator(generator)
-        t, n_neu, n_dis = self.length, len(NEUTRAL_WORDS), len(DISTRACTOR_WORDS)
-        neutral = 1 + torch.randint(0, n_neu, (n, t), generator=g)
-        distract = 1 + n_neu + torch.randint(0, n_dis, (n, t), generator=g)
-        use_dis = torch.rand(n, t, generator=g) < self.distractor_rate
-        inputs = torch.where(use_dis, distract, neutral)  # (N, T) filler
+        t = self.length
+        inputs = sample_filler(n, t, self.distractor_rate, g)  # (N, T)
         pos = distinct(n, t, 3, g).sort(dim=1).values  # (N, 3): i < c < j, uniform over triples
         first_pol = torch.randint(0, 2, (n,), generator=g)  # polarity of the word at i
         conflict = torch.rand(n, generator=g) < self.conflict_rate  # the word at j has the opposite polarity

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import torch
 
-from attnlab.data.base import IGNORE_INDEX, Batch, Task, as_generator
+from attnlab.data.base import IGNORE_INDEX, Batch, SymbolSequenceTask, as_generator
 from attnlab.data.registry import register_task
 from attnlab.validation import check_int
 
@@ -20,7 +20,7 @@ __all__ = ["MarkedRecallTask"]
 
 @register_task("marked_recall")
 @dataclass(frozen=True)
-class MarkedRecallTask(Task):
+class MarkedRecallTask(SymbolSequenceTask):
     """Recall the one marked symbol at a query token ``distance`` positions after it.
 
     Layout of a sequence of ``length`` tokens: random plain symbols everywhere (distractors), except one
@@ -61,14 +61,6 @@ class MarkedRecallTask(Task):
     @property
     def vocab_size(self) -> int:
         return self._PLAIN + 2 * self.n_symbols
-
-    @property
-    def n_classes(self) -> int:
-        return self.n_symbols
-
-    @property
-    def seq_len(self) -> int:
-        return self.length
 
     def baselines(self) -> dict[str, float]:
         """``chance`` and ``no_marker`` (any predictor that ignores the marked token): both ``1 / S``, exactly."""

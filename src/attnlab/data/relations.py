@@ -9,7 +9,7 @@ from typing import ClassVar
 import torch
 from einops import rearrange
 
-from attnlab.data.base import IGNORE_INDEX, Batch, Task, as_generator, distinct
+from attnlab.data.base import IGNORE_INDEX, Batch, SymbolSequenceTask, Task, as_generator, distinct
 from attnlab.data.registry import register_task
 from attnlab.validation import check_choice, check_int
 
@@ -87,7 +87,7 @@ class AssociativeRecallTask(Task):
 # ----------------------------------------------------------------------------------------------------------
 @register_task("follow")
 @dataclass(frozen=True)
-class FollowTask(Task):
+class FollowTask(SymbolSequenceTask):
     """Asymmetric relation: one position holds a MARK token; output the symbol that FOLLOWS it.
 
     The mark must attend to position m + 1 and not to m - 1. A symmetric score ``s(i, j) = s(j, i)``
@@ -110,14 +110,6 @@ class FollowTask(Task):
     @property
     def vocab_size(self) -> int:
         return 2 + self.n_symbols
-
-    @property
-    def n_classes(self) -> int:
-        return self.n_symbols
-
-    @property
-    def seq_len(self) -> int:
-        return self.length
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         check_int("n", n)
@@ -188,7 +180,7 @@ class MatchTask(Task):
 # ----------------------------------------------------------------------------------------------------------
 @register_task("long_range")
 @dataclass(frozen=True)
-class LongRangeTask(Task):
+class LongRangeTask(SymbolSequenceTask):
     """Long-range dependency at a controlled distance: the target at position i is the symbol at i - distance.
 
     Attention reaches any distance in one step (path length O(1)); a CNN needs a receptive field of at
@@ -214,14 +206,6 @@ class LongRangeTask(Task):
     @property
     def vocab_size(self) -> int:
         return 1 + self.n_symbols
-
-    @property
-    def n_classes(self) -> int:
-        return self.n_symbols
-
-    @property
-    def seq_len(self) -> int:
-        return self.length
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         check_int("n", n)

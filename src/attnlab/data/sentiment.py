@@ -39,6 +39,19 @@ NEGATIVE_WORDS = ("hate", "awful", "terrible", "boring", "horrible", "dull")
 POSITIVE_WORDS = ("love", "great", "excellent", "wonderful", "brilliant", "superb")
 
 
+def sample_filler(n: int, length: int, distractor_rate: float, g: torch.Generator | None) -> Tensor:
+    """(n, length) ids of filler words: neutral words, each a distractor with probability ``distractor_rate``.
+
+    The ids are those of the needle vocabulary (``<pad>``, the neutral words, then the distractors), which
+    the contrast task's vocabulary extends, so both tasks fill their texts with this one draw.
+    """
+    n_neu, n_dis = len(NEUTRAL_WORDS), len(DISTRACTOR_WORDS)
+    neutral = 1 + torch.randint(0, n_neu, (n, length), generator=g)
+    distract = 1 + n_neu + torch.randint(0, n_dis, (n, length), generator=g)
+    use_dis = torch.rand(n, length, generator=g) < distractor_rate
+    return torch.where(use_dis, distract, neutral)
+
+
 # ----------------------------------------------------------------------------------------------------------
 class WordSentimentTask(Task):
     """A binary sentiment task over a small readable vocabulary: subclasses give ``words`` and ``length``."""
@@ -117,11 +130,8 @@ class NeedleSentimentTask(WordSentimentTask):
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         check_int("n", n)
         g = as_generator(generator)
-        t, n_neu, n_dis = self.length, len(NEUTRAL_WORDS), len(DISTRACTOR_WORDS)
-        neutral = 1 + torch.randint(0, n_neu, (n, t), generator=g)
-        distract = 1 + n_neu + torch.randint(0, n_dis, (n, t), generator=g)
-        use_dis = torch.rand(n, t, generator=g) < self.distractor_rate
-        inputs = torch.where(use_dis, distract, neutral)  # (N, T) filler
+        t = self.length
+        inputs = sample_filler(n, t, self.distractor_rate, g)  # (N, T)
         min_len = t if self.min_len is None else self.min_len
         lengths = torch.randint(min_len, t + 1, (n,), generator=g)  # (N,)
         needle_pos = (torch.rand(n, generator=g) * lengths).long().clamp(max=t - 1)  # uniform in [0, len)

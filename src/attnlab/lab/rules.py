@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from attnlab.results import VERDICTS, Evidence
+from attnlab.results import VERDICTS, Evidence, check_not_on_failed
 
 __all__ = ["GATE_FAILED", "Flip", "Gate", "Ruling", "Rulings", "interval", "ratio_side", "reached_count",
            "reached_gate", "rerun_flips", "sub_claim", "with_value", "worst_verdict"]
@@ -91,10 +91,7 @@ class Ruling:
 
     def __post_init__(self) -> None:
         _check_verdict(f"Ruling {self.name!r}", self.verdict)
-        failed = [g.name for g in self.gates if not g.passed]
-        if failed and self.verdict != "inconclusive":
-            raise ValueError(f"Ruling {self.name!r}: verdict {self.verdict!r} stands on failed gates {failed}; "
-                             "expected 'inconclusive'")
+        check_not_on_failed(f"Ruling {self.name!r}", self.verdict, self.gates, "gates")
 
 
 @dataclass(frozen=True)
@@ -110,10 +107,7 @@ class Rulings:
 
     def __post_init__(self) -> None:
         _check_verdict("Rulings.verdict", self.verdict)
-        failed = [g.name for g in self.gates if not g.passed]
-        if failed and self.verdict != "inconclusive":
-            raise ValueError(f"Rulings: verdict {self.verdict!r} stands on failed gates {failed}; "
-                             "expected 'inconclusive'")
+        check_not_on_failed("Rulings", self.verdict, self.gates, "gates")
 
     def claim(self, name: str) -> Ruling:
         """The sub-claim called ``name``."""

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from attnlab.results import VERDICTS, AttentionMap, Check, Claim, Evidence, Plot, Reference
+from attnlab.results import VERDICTS, AttentionMap, Check, Claim, Evidence, Plot, Reference, check_not_on_failed
 
 __all__ = [
     "Aggregate",
@@ -192,10 +192,7 @@ class Decision:
             raise ValueError(f"Decision.verdict: expected one of {VERDICTS}, got {self.verdict!r}")
         object.__setattr__(self, "checks", tuple(self.checks))
         object.__setattr__(self, "claims", tuple(self.claims))
-        failed = [c.name for c in self.checks if not c.passed]
-        if failed and self.verdict != "inconclusive":
-            raise ValueError(f"Decision: verdict {self.verdict!r} stands on failed checks {failed}; "
-                             "expected 'inconclusive'")
+        check_not_on_failed("Decision", self.verdict, self.checks)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from attnlab.models.blocks import Embeddings, EncoderBlock
+from attnlab.models.blocks import Embeddings, EncoderBlock, check_key_mask
 from attnlab.models.configs import TransformerConfig
+from attnlab.models.generation import GenerationOutput, Stepper, check_generate_args, finish_search, run_search
 from attnlab.models.head_pruning import PrunableHeads
 
-__all__ = ["BlockStack", "ConfiguredModel", "check_ids", "sub_config"]
+__all__ = ["BlockStack", "ConfiguredModel", "Seq2SeqModel", "check_ids", "repeat_for_beams", "sub_config"]
 
 
 class ConfiguredModel(nn.Module):
@@ -86,3 +87,57 @@ def check_ids(ids: torch.Tensor, name: str) -> None:
         raise ValueError(f"{name}: expected a (B, T) long tensor, got {got}")
     if ids.dtype != torch.long:
         raise TypeError(f"{name}: expected dtype torch.long, got {ids.dtype}")
+
+
+def repeat_for_beams(x: torch.Tensor | None, num_beams: int, dim: int = 0) -> torch.Tensor | None:
+    """``x`` with each example's rows repeated ``num_beams`` times along ``dim`` (one per beam); None stays None."""
+    return x if x is None or num_beams == 1 else x.repeat_interleave(num_beams, dim)
+
+
+class Seq2SeqModel(ConfiguredModel):
+    """An encoder-decoder: ``generate`` encodes the source once, then searches the decoder's output.
+
+    Subclasses say how their decoder is stepped over the encoded source (:meth:`_search_stepper`) and how
+    long a target may grow (:meth:`_max_target_len`).
+    """
+
+    def _search_stepper(self, src_ids: torch.Tensor, src_key_mask: torch.Tensor | None, num_beams: int,
+                        total_len: int, use_cache: bool) -> Stepper:
+        """The decoder over the encoded source, every example's rows repeated for ``num_beams`` beams;
+        ``total_len`` is the prompt's length plus the new tokens."""
+        raise NotImplementedError
+
+    def _max_target_len(self) -> int | None:
+        """The longest prompt plus new tokens the decoder can take (None: no limit)."""
+        return None
+
+    @torch.no_grad()
+    def generate(self, src_ids: torch.Tensor, max_new_tokens: int, *, bos_token_id: int | None = None,
+                 decoder_input_ids: torch.Tensor | None = None, src_key_mask: torch.Tensor | None = None,
+                 use_cache: bool = True, num_beams: int = 1, eos_token_id: int | None = None,
+                 pad_token_id: int | None = None, length_penalty: float = 1.0,
+                 output_scores: bool = False) -> torch.Tensor | GenerationOutput:
+        """Decode a target for ``src_ids`` (B, S), greedy or beam search.
+
+        The decoder prompt is ``decoder_input_ids`` (B, T) or a column of ``bos_token_id``. ``use_cache=True``
+        carries the decoder's state forward one token a step (a Transformer's self-attention KV caches,
+        reordered for beams, and cross-attention caches filled once from the encoder memory; an RNN's
+        state); ``False`` re-runs the decoder over the whole prefix each step (same result, for comparisons).
+
+        Returns:
+            (B, T + new) long: the decoder prompt followed by the new tokens (or a GenerationOutput).
+        """
+        check_ids(src_ids, "src_ids")
+        check_key_mask(src_key_mask, src_ids.shape[0], src_ids.shape[1], "src_key_mask")
+        if decoder_input_ids is None:
+            if bos_token_id is None:
+                raise ValueError("bos_token_id: expected an int (or decoder_input_ids), got None")
+            decoder_input_ids = src_ids.new_full((src_ids.shape[0], 1), bos_token_id)
+        check_generate_args(decoder_input_ids, max_new_tokens, num_beams, self._max_target_len(),
+                            "decoder_input_ids")
+        stepper = self._search_stepper(src_ids, src_key_mask, num_beams,
+                                       decoder_input_ids.shape[1] + max_new_tokens, use_cache)
+        out = run_search(stepper, decoder_input_ids, max_new_tokens, num_beams=num_beams,
+                         eos_token_id=eos_token_id, pad_token_id=pad_token_id, length_penalty=length_penalty,
+                         output_scores=output_scores)
+        return finish_search(out, output_scores)

@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from attnlab.attention import attention, make_score
-from attnlab.models.base import ConfiguredModel, check_ids
+from attnlab.models.base import ConfiguredModel, Seq2SeqModel, check_ids, repeat_for_beams
 from attnlab.models.blocks import AttentionPooling, check_key_mask, masked_max, masked_mean
 from attnlab.models.configs import (
     CNNEncoderConfig,
@@ -26,7 +26,6 @@ from attnlab.models.configs import (
     RNNEncoderConfig,
     RNNSeq2SeqConfig,
 )
-from attnlab.models.generation import GenerationOutput, check_generate_args, run_search
 from attnlab.models.outputs import ClassifierOutput, EncoderOutput
 
 RNNState = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
@@ -256,7 +255,7 @@ class _RNNSeq2SeqStepper:
         # Reordering happens within an example's beams, so the initial state rows are unchanged.
 
 
-class RNNSeq2Seq(ConfiguredModel):
+class RNNSeq2Seq(Seq2SeqModel):
     r"""RNN encoder-decoder with attention over the encoder states; the score is any registered score.
 
     ``style="luong"`` (Luong et al. 2015, global attention): the decoder RNN runs first,
@@ -338,35 +337,13 @@ class RNNSeq2Seq(ConfiguredModel):
         logits, _, w = self._decode(tgt_ids, memory, src_key_mask, state)
         return Seq2SeqOutput(logits, w if need_weights else None)
 
-    @torch.no_grad()
-    def generate(self, src_ids: torch.Tensor, max_new_tokens: int, *, bos_token_id: int | None = None,
-                 decoder_input_ids: torch.Tensor | None = None, src_key_mask: torch.Tensor | None = None,
-                 use_cache: bool = True, num_beams: int = 1, eos_token_id: int | None = None,
-                 pad_token_id: int | None = None, length_penalty: float = 1.0,
-                 output_scores: bool = False) -> torch.Tensor | GenerationOutput:
-        """Greedy or beam-search decoding; arguments as :meth:`EncoderDecoder.generate`.
-
-        ``use_cache=True`` carries the RNN state forward (one token per step); ``False`` re-runs the
-        decoder over the whole prefix each step (same result, for comparisons).
-        """
-        check_ids(src_ids, "src_ids")
-        check_key_mask(src_key_mask, src_ids.shape[0], src_ids.shape[1], "src_key_mask")
-        if decoder_input_ids is None:
-            if bos_token_id is None:
-                raise ValueError("bos_token_id: expected an int (or decoder_input_ids), got None")
-            decoder_input_ids = src_ids.new_full((src_ids.shape[0], 1), bos_token_id)
-        check_generate_args(decoder_input_ids, max_new_tokens, num_beams, None, "decoder_input_ids")
+    def _search_stepper(self, src_ids: torch.Tensor, src_key_mask: torch.Tensor | None, num_beams: int,
+                        total_len: int, use_cache: bool) -> _RNNSeq2SeqStepper:
+        """With ``use_cache`` the RNN state is carried forward (one token per step)."""
         memory, state = self.encode(src_ids, src_key_mask)
-        mask = src_key_mask
-        if num_beams > 1:
-            memory = memory.repeat_interleave(num_beams, 0)
-            mask = None if mask is None else mask.repeat_interleave(num_beams, 0)
-            if isinstance(state, tuple):
-                state = tuple(s.repeat_interleave(num_beams, 1) for s in state)
-            else:
-                state = state.repeat_interleave(num_beams, 1)
-        stepper = _RNNSeq2SeqStepper(self, memory, mask, state, use_cache)
-        out = run_search(stepper, decoder_input_ids, max_new_tokens, num_beams=num_beams,
-                         eos_token_id=eos_token_id, pad_token_id=pad_token_id, length_penalty=length_penalty,
-                         output_scores=output_scores)
-        return out if output_scores else out.sequences
+        if isinstance(state, tuple):  # an LSTM's (h, c), each (L, B, C): the batch is dimension 1
+            state = tuple(repeat_for_beams(s, num_beams, 1) for s in state)
+        else:
+            state = repeat_for_beams(state, num_beams, 1)
+        mask = repeat_for_beams(src_key_mask, num_beams)
+        return _RNNSeq2SeqStepper(self, repeat_for_beams(memory, num_beams), mask, state, use_cache)

@@ -8,6 +8,8 @@ Mask convention (as everywhere in attnlab): boolean ``True`` means "may attend";
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import torch
@@ -79,7 +81,42 @@ class FeedForward(nn.Module):
         return self.fc2(_dropout(self.act(self.fc1(x)), self.dropout, self.training))
 
 
-class EncoderBlock(nn.Module):
+class _SelfAttentionBlock(nn.Module):
+    """What every Transformer block starts with: the self-attention ``attn`` and its LayerNorm ``norm1``.
+
+    The arguments are :class:`EncoderBlock`'s. A subclass builds the sublayers that follow in
+    :meth:`_add_sublayers`, in their order in the block: that order is the order in which their weights draw
+    from the RNG, and the order of the state_dict's keys.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, *, dropout: float = 0.0,
+                 activation: str = "gelu", norm_first: bool = True, norm_eps: float = 1e-5, bias: bool = True,
+                 attention: AttentionConfig | None = None, **attention_switches: Any) -> None:
+        super().__init__()
+        self.norm_first = norm_first
+        self.dropout = dropout
+        self.attn = MultiHeadAttention.from_config(
+            _self_attention(d_model, n_heads, bias, dropout, attention, attention_switches))
+        self.norm1 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
+        self._add_sublayers(partial(nn.LayerNorm, d_model, eps=norm_eps, bias=bias),
+                            partial(FeedForward, d_model, d_ff, activation=activation, dropout=dropout, bias=bias))
+
+    def _add_sublayers(self, norm: Callable[[], nn.LayerNorm], feed_forward: Callable[[], FeedForward]) -> None:
+        """Build the sublayers after the self-attention; ``norm()`` and ``feed_forward()`` make one each."""
+        raise NotImplementedError
+
+    # Every sublayer sits in a residual branch: pre-LN  x + drop(f(norm(x))),  post-LN  norm(x + drop(f(x))).
+    def _branch_input(self, x: torch.Tensor, norm: nn.LayerNorm) -> torch.Tensor:
+        """What the sublayer of a residual branch reads: ``norm(x)`` pre-LN, ``x`` post-LN."""
+        return norm(x) if self.norm_first else x
+
+    def _add_branch(self, x: torch.Tensor, out: torch.Tensor, norm: nn.LayerNorm) -> torch.Tensor:
+        """``x`` plus the dropped-out sublayer output ``out``, normalised after the sum post-LN."""
+        x = x + _dropout(out, self.dropout, self.training)
+        return x if self.norm_first else norm(x)
+
+
+class EncoderBlock(_SelfAttentionBlock):
     r"""A Transformer block: self-attention and a feed-forward network, each in a residual branch.
 
     Pre-LN (``norm_first=True``; GPT-2, most modern models)::
@@ -116,37 +153,22 @@ class EncoderBlock(nn.Module):
         x (B, T, C) -> (x (B, T, C), weights (B, H, T, Tk) or None)
     """
 
-    def __init__(self, d_model: int, n_heads: int, d_ff: int, *, dropout: float = 0.0,
-                 activation: str = "gelu", norm_first: bool = True, norm_eps: float = 1e-5, bias: bool = True,
-                 attention: AttentionConfig | None = None, **attention_switches: Any) -> None:
-        super().__init__()
-        self.norm_first = norm_first
-        self.dropout = dropout
-        self.attn = MultiHeadAttention.from_config(
-            _self_attention(d_model, n_heads, bias, dropout, attention, attention_switches))
-        self.norm1 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
-        self.ff = FeedForward(d_model, d_ff, activation=activation, dropout=dropout, bias=bias)
-        self.norm2 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
+    def _add_sublayers(self, norm: Callable[[], nn.LayerNorm], feed_forward: Callable[[], FeedForward]) -> None:
+        self.ff = feed_forward()
+        self.norm2 = norm()
 
     def forward(self, x: torch.Tensor, *, key_mask: torch.Tensor | None = None,
                 attn_mask: torch.Tensor | None = None, is_causal: bool = False,
                 head_mask: torch.Tensor | None = None, need_weights: bool = False,
                 cache: KVCache | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        p, training = self.dropout, self.training
-        if self.norm_first:
-            a, w = self.attn(self.norm1(x), key_mask=key_mask, attn_mask=attn_mask, is_causal=is_causal,
-                             head_mask=head_mask, need_weights=need_weights, cache=cache)
-            x = x + _dropout(a, p, training)
-            x = x + _dropout(self.ff(self.norm2(x)), p, training)
-        else:
-            a, w = self.attn(x, key_mask=key_mask, attn_mask=attn_mask, is_causal=is_causal,
-                             head_mask=head_mask, need_weights=need_weights, cache=cache)
-            x = self.norm1(x + _dropout(a, p, training))
-            x = self.norm2(x + _dropout(self.ff(x), p, training))
+        a, w = self.attn(self._branch_input(x, self.norm1), key_mask=key_mask, attn_mask=attn_mask,
+                         is_causal=is_causal, head_mask=head_mask, need_weights=need_weights, cache=cache)
+        x = self._add_branch(x, a, self.norm1)
+        x = self._add_branch(x, self.ff(self._branch_input(x, self.norm2)), self.norm2)
         return x, w
 
 
-class DecoderBlock(nn.Module):
+class DecoderBlock(_SelfAttentionBlock):
     r"""Transformer decoder block: causal self-attention, cross-attention to a memory, feed-forward.
 
     Pre-LN::
@@ -170,19 +192,11 @@ class DecoderBlock(nn.Module):
         cross weights (B, H, T, S) | None)
     """
 
-    def __init__(self, d_model: int, n_heads: int, d_ff: int, *, dropout: float = 0.0,
-                 activation: str = "gelu", norm_first: bool = True, norm_eps: float = 1e-5, bias: bool = True,
-                 attention: AttentionConfig | None = None, **attention_switches: Any) -> None:
-        super().__init__()
-        self.norm_first = norm_first
-        self.dropout = dropout
-        self.attn = MultiHeadAttention.from_config(
-            _self_attention(d_model, n_heads, bias, dropout, attention, attention_switches))
-        self.norm1 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
+    def _add_sublayers(self, norm: Callable[[], nn.LayerNorm], feed_forward: Callable[[], FeedForward]) -> None:
         self.cross_attn = MultiHeadAttention.from_config(self.attn.config.cross_attention_fields())
-        self.norm2 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
-        self.ff = FeedForward(d_model, d_ff, activation=activation, dropout=dropout, bias=bias)
-        self.norm3 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
+        self.norm2 = norm()
+        self.ff = feed_forward()
+        self.norm3 = norm()
 
     def forward(self, x: torch.Tensor, memory: torch.Tensor, *, memory_key_mask: torch.Tensor | None = None,
                 key_mask: torch.Tensor | None = None, attn_mask: torch.Tensor | None = None,
@@ -190,25 +204,13 @@ class DecoderBlock(nn.Module):
                 cross_head_mask: torch.Tensor | None = None, need_weights: bool = False,
                 cache: KVCache | None = None, cross_cache: KVCache | None = None,
                 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-        p, training = self.dropout, self.training
-        if self.norm_first:
-            a, w_self = self.attn(self.norm1(x), key_mask=key_mask, attn_mask=attn_mask, is_causal=is_causal,
-                                  head_mask=head_mask, need_weights=need_weights, cache=cache)
-            x = x + _dropout(a, p, training)
-            a, w_cross = self.cross_attn(self.norm2(x), memory, memory, key_mask=memory_key_mask,
-                                         head_mask=cross_head_mask, need_weights=need_weights,
-                                         cache=cross_cache)
-            x = x + _dropout(a, p, training)
-            x = x + _dropout(self.ff(self.norm3(x)), p, training)
-        else:
-            a, w_self = self.attn(x, key_mask=key_mask, attn_mask=attn_mask, is_causal=is_causal,
-                                  head_mask=head_mask, need_weights=need_weights, cache=cache)
-            x = self.norm1(x + _dropout(a, p, training))
-            a, w_cross = self.cross_attn(x, memory, memory, key_mask=memory_key_mask,
-                                         head_mask=cross_head_mask, need_weights=need_weights,
-                                         cache=cross_cache)
-            x = self.norm2(x + _dropout(a, p, training))
-            x = self.norm3(x + _dropout(self.ff(x), p, training))
+        a, w_self = self.attn(self._branch_input(x, self.norm1), key_mask=key_mask, attn_mask=attn_mask,
+                              is_causal=is_causal, head_mask=head_mask, need_weights=need_weights, cache=cache)
+        x = self._add_branch(x, a, self.norm1)
+        a, w_cross = self.cross_attn(self._branch_input(x, self.norm2), memory, memory, key_mask=memory_key_mask,
+                                     head_mask=cross_head_mask, need_weights=need_weights, cache=cross_cache)
+        x = self._add_branch(x, a, self.norm2)
+        x = self._add_branch(x, self.ff(self._branch_input(x, self.norm3)), self.norm3)
         return x, w_self, w_cross
 
 

@@ -11,12 +11,10 @@ from typing import Any
 import torch
 
 from attnlab.attention import KVCache
-from attnlab.models.base import ConfiguredModel, check_ids, sub_config
-from attnlab.models.blocks import check_key_mask
+from attnlab.models.base import Seq2SeqModel, repeat_for_beams, sub_config
 from attnlab.models.configs import DecoderConfig, EncoderConfig, EncoderDecoderConfig
 from attnlab.models.decoder import TransformerDecoder
 from attnlab.models.encoder import TransformerEncoder
-from attnlab.models.generation import GenerationOutput, check_generate_args, finish_search, run_search
 from attnlab.models.outputs import DecoderOutput
 
 __all__ = ["EncoderDecoder"]
@@ -48,7 +46,7 @@ class _Seq2SeqStepper:
                 c.reorder(index)
 
 
-class EncoderDecoder(ConfiguredModel):
+class EncoderDecoder(Seq2SeqModel):
     """Transformer encoder-decoder (Vaswani et al. 2017).
 
     Keyword construction: the fields of :class:`EncoderDecoderConfig` (``src_vocab_size``,
@@ -80,41 +78,14 @@ class EncoderDecoder(ConfiguredModel):
         return self.decoder(tgt_ids, memory, memory_key_mask=src_key_mask, key_mask=tgt_key_mask,
                             need_weights=need_weights)
 
-    @torch.no_grad()
-    def generate(self, src_ids: torch.Tensor, max_new_tokens: int, *, bos_token_id: int | None = None,
-                 decoder_input_ids: torch.Tensor | None = None, src_key_mask: torch.Tensor | None = None,
-                 use_cache: bool = True, num_beams: int = 1, eos_token_id: int | None = None,
-                 pad_token_id: int | None = None, length_penalty: float = 1.0,
-                 output_scores: bool = False) -> torch.Tensor | GenerationOutput:
-        """Decode a target for ``src_ids`` (B, S), greedy or beam search.
+    def _max_target_len(self) -> int | None:
+        return self.config.max_len  # the decoder's position table and KV caches
 
-        The decoder prompt is ``decoder_input_ids`` (B, T) or a column of ``bos_token_id``. With
-        ``use_cache`` each layer keeps a self-attention KV cache (reordered for beams) and a
-        cross-attention cache filled once from the encoder memory.
-
-        Returns:
-            (B, T + new) long: the decoder prompt followed by the new tokens (or a GenerationOutput).
-        """
-        check_ids(src_ids, "src_ids")
-        check_key_mask(src_key_mask, src_ids.shape[0], src_ids.shape[1], "src_key_mask")
-        if decoder_input_ids is None:
-            if bos_token_id is None:
-                raise ValueError("bos_token_id: expected an int (or decoder_input_ids), got None")
-            decoder_input_ids = src_ids.new_full((src_ids.shape[0], 1), bos_token_id)
-        check_generate_args(decoder_input_ids, max_new_tokens, num_beams, self.config.max_len,
-                            "decoder_input_ids")
-        memory = self.encode(src_ids, src_key_mask)  # (B, S, C)
-        mask = src_key_mask
-        if num_beams > 1:
-            memory = memory.repeat_interleave(num_beams, 0)  # (B*K, S, C)
-            mask = None if mask is None else mask.repeat_interleave(num_beams, 0)
-        n_rows = memory.shape[0]
-        t = decoder_input_ids.shape[1]
-        caches = None
-        if use_cache:
-            caches = self.decoder.make_caches(n_rows, max(t + max_new_tokens, memory.shape[1]))
-        stepper = _Seq2SeqStepper(self.decoder, memory, mask, caches)
-        out = run_search(stepper, decoder_input_ids, max_new_tokens, num_beams=num_beams,
-                         eos_token_id=eos_token_id, pad_token_id=pad_token_id, length_penalty=length_penalty,
-                         output_scores=output_scores)
-        return finish_search(out, output_scores)
+    def _search_stepper(self, src_ids: torch.Tensor, src_key_mask: torch.Tensor | None, num_beams: int,
+                        total_len: int, use_cache: bool) -> _Seq2SeqStepper:
+        """With ``use_cache`` each decoder layer keeps a self-attention KV cache (reordered for beams) and a
+        cross-attention cache filled once from the encoder memory."""
+        memory = repeat_for_beams(self.encode(src_ids, src_key_mask), num_beams)  # (B*K, S, C)
+        mask = repeat_for_beams(src_key_mask, num_beams)
+        caches = self.decoder.make_caches(memory.shape[0], max(total_len, memory.shape[1])) if use_cache else None
+        return _Seq2SeqStepper(self.decoder, memory, mask, caches)

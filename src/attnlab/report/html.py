@@ -24,9 +24,10 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from attnlab.lab import words
+from attnlab.lab.spec import Question
 from attnlab.report.i18n import BASIS_WORDS, STANCE_WORDS, UI, VERDICT_WORDS, unit_zh
 from attnlab.results import Evidence, Result, ResultError, atomic_write_text, read_result
 
@@ -46,16 +47,9 @@ VERDICT_COLORS = {
 }
 
 
-class QuestionMeta(Protocol):
-    """What the report needs to know of a question that has no result yet."""
-
-    qid: str
-    title: str
-    question: str
-    question_zh: str
-    claim: str
-    claim_zh: str
-    group: str
+# What the report needs to know of a question that has no result yet: the metadata lab declares with each
+# question. Any object with these attributes will do (the report reads them with getattr and defaults).
+QuestionMeta = Question
 
 
 def format_number(x: Any) -> str:

@@ -32,6 +32,7 @@ from attnlab.results.evidence import (
     Evidence,
     Reference,
     ResultError,
+    check_not_on_failed,
 )
 from attnlab.results.io import atomic_write_bytes, atomic_write_text, jsonable
 from attnlab.results.plots import AttentionMap, Heatmap, Panel, Plot, RefLine, Series
@@ -61,6 +62,7 @@ __all__ = [
     "Series",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_not_on_failed",
     "jsonable",
     "read_result",
     "result_path",

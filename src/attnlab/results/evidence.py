@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 SCHEMA_VERSION = 3
 VERDICTS: tuple[str, ...] = ("confirmed", "qualified", "refuted", "inconclusive")
 """The claim holds / holds only under named conditions / does not hold / the evidence cannot decide."""
+
+
+def check_not_on_failed(where: str, verdict: str, preconditions: Iterable[Any], what: str = "checks") -> None:
+    """Raise unless ``verdict`` is "inconclusive" when any of its ``preconditions`` (checks or gates, each with
+    ``name`` and ``passed``) failed: no verdict may stand on a failed precondition."""
+    failed = [c.name for c in preconditions if not c.passed]
+    if failed and verdict != "inconclusive":
+        raise ValueError(f"{where}: verdict {verdict!r} stands on failed {what} {failed}; expected 'inconclusive'")
 
 
 class ResultError(ValueError):
@@ -243,12 +252,7 @@ class Claim:
             raise ValueError(f"Claim.basis: expected 'measured' or 'derivation', got {self.basis!r}")
         object.__setattr__(self, "checks", tuple(self.checks))
         object.__setattr__(self, "evidence", tuple(self.evidence))
-        failed = [c.name for c in self.checks if not c.passed]
-        if failed and self.verdict != "inconclusive":
-            raise ValueError(
-                f"Claim {self.name!r}: verdict {self.verdict!r} stands on failed checks {failed}; "
-                "expected 'inconclusive'"
-            )
+        check_not_on_failed(f"Claim {self.name!r}", self.verdict, self.checks)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attnlab.results.evidence import SCHEMA_VERSION, VERDICTS, Check, Claim, Evidence, Reference, ResultError
+from attnlab.results.evidence import (
+    SCHEMA_VERSION,
+    VERDICTS,
+    Check,
+    Claim,
+    Evidence,
+    Reference,
+    ResultError,
+    check_not_on_failed,
+)
 from attnlab.results.io import atomic_write_text, jsonable
 from attnlab.results.plots import AttentionMap, Plot
 
@@ -76,10 +85,7 @@ class Result:
         self.literature = [r if isinstance(r, Reference) else Reference(**r) for r in self.literature]
         self.plots = [p if isinstance(p, Plot) else Plot.from_dict(p) for p in self.plots]
         self.attention_maps = [m if isinstance(m, AttentionMap) else AttentionMap(**m) for m in self.attention_maps]
-        failed = [c.name for c in self.checks if not c.passed]
-        if failed and self.verdict != "inconclusive":
-            raise ValueError(f"Result {self.qid}: verdict {self.verdict!r} stands on failed checks {failed}; "
-                             "expected 'inconclusive'")
+        check_not_on_failed(f"Result {self.qid}", self.verdict, self.checks)
 
     def get(self, name: str) -> Evidence:
         """The evidence called ``name`` (``KeyError`` naming the ones there are if absent)."""
