@@ -75,14 +75,21 @@ def answers_for_every_outcome(qid: str, evidence: list[Evidence], scenarios: dic
 
 def assert_flips(qid: str, evidence: list[Evidence]) -> int:
     """Every "what would change it" of the rule holds: each flip, applied to ``evidence``, gives the verdict it
-    names for its sub-claim. Returns the number of flips checked."""
+    names for its sub-claim, and the sub-claim's sentences (en, zh) state the flip's number. Returns the number
+    of flips checked."""
     from attnlab.lab import get_experiment, rules
+    from attnlab.lab.words import num, pct
 
     exp = get_experiment(qid)
     rulings = exp.rule(evidence)
+    said = {c.name: (c.would_change, c.would_change_zh) for c in exp.decide(evidence).claims}
     checked = 0
     for r in rulings.claims:
         for f in r.flips:
+            shown = {num(f.value, d) for d in (0, 1, 2, 3)} | {pct(f.value, d) for d in (0, 1)}
+            shown |= {"no seed", "没有一个种子"}  # a steps flip to "never reached" has no number
+            for text in said[r.name]:  # the sentence states the number the rule would need
+                assert any(x in text for x in shown), (qid, r.name, f, text)
             changed = [rules.with_value(e, f.value) if e.name == f.evidence else e for e in evidence]
             got = exp.rule(changed).claim(r.name).verdict
             assert got == f.verdict, (qid, r.name, f, got)

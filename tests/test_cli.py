@@ -33,7 +33,7 @@ def test_run_then_ask_in_both_languages(runner, tmp_path):
                               "--no-progress"])
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "toy" / "result.json").read_text())
-    assert data["profile"] == "tiny" and data["seeds"] == [0, 1, 2] and data["schema"] == 2
+    assert data["profile"] == "tiny" and data["seeds"] == [0, 1, 2] and data["schema"] == 3
     assert (tmp_path / "toy" / "values.png").is_file() and (tmp_path / "toy" / "values.svg").is_file()
     res = runner.invoke(app, ["ask", "toy", "--out", str(tmp_path)])
     assert res.exit_code == 0 and "verdict: confirmed" in res.output and "b - a" in res.output
@@ -79,7 +79,7 @@ def test_a_failing_question_is_reported_and_the_others_still_written(runner, tmp
     bad = toy_experiment.make("toy2")
     register(Experiment(bad.question, trials=lambda p, s: [Trial(toy_experiment.failing_trial, {"seed": x})
                                                            for x in s], aggregate=bad.aggregate,
-                        decide=bad.decide), replace=True)
+                        rule=bad.rule, words=bad.words), replace=True)
     res = runner.invoke(app, ["report", "--profile", "tiny", "--only", "toy,toy2", "--out", str(tmp_path), "--jobs",
                               "1", "--no-progress"])
     assert res.exit_code == 1
