@@ -84,6 +84,10 @@ class ToyWords(words.Words):
     def answer(self, rs, ev, lang):
         return self.because(rs.claims[0], ev, lang)
 
+    def oneline(self, rs, ev, lang):
+        because = self.because(rs.claims[0], ev, lang)
+        return f"是：{because}" if lang == "zh" else f"Yes: {because}"
+
 
 def make(qid: str = QID, **trial_kw: Any) -> Experiment:
     return Experiment(Question(qid, "Toy", "Is b above a?", "b 比 a 大吗?", "b is above a.", "b 比 a 大。"),

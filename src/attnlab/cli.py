@@ -5,8 +5,10 @@ Commands::
     attnlab list                                   the questions
     attnlab run q3 [q4 ...] [--profile quick] [--seeds 5] [--out DIR] [--jobs N] [--executor local|ray]
     attnlab report [--profile quick] [--out DIR] [--only q1,q3] [--jobs N] [--executor ...] [--redraw]
-    attnlab ask q3 [--out DIR]                     the verdict and the deciding numbers of the last run
+    attnlab ask q3 [--lang zh] [--out DIR]         the answer, the verdict and the deciding numbers: from your
+                                                   run in OUT, else from the quick report shipped with attnlab
     attnlab inspect "some text" [--out DIR]        attention of a real pretrained model
+    attnlab --version
     attnlab bench [--quick] [--json FILE]          the performance suite
     attnlab train CONFIG                           train from a JSON/TOML config (also under torchrun)
 
@@ -35,7 +37,7 @@ DEFAULT_OUT = Path("attnlab-report")
 
 app = typer.Typer(
     name="attnlab",
-    help="attnlab: attention and the Transformer, with the seed's questions measured.",
+    help="attnlab: attention and the Transformer, with the questions of the interview notes measured.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -44,6 +46,22 @@ console = Console()
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from attnlab import __version__
+
+        console.print(f"attnlab {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="print the version and exit")] = False,
+) -> None:
+    pass
 
 
 class Profile(str, Enum):
@@ -73,7 +91,7 @@ ExecutorOpt = Annotated[ExecutorName, typer.Option(
     help="local: a process pool on this machine; ray: Ray tasks (pip install 'attnlab\\[ray]')")]
 AddressOpt = Annotated[str | None, typer.Option(
     help="Ray cluster address (with --executor ray; default: start a local Ray instance)")]
-SeedsOpt = Annotated[int | None, typer.Option(min=1, help="number of seeds (default: per question)")]
+SeedsOpt = Annotated[int | None, typer.Option(min=1, help="number of random seeds (default: per question)")]
 OutOpt = Annotated[Path, typer.Option(help="output folder (results, trial cache, figures, index.html)")]
 ProgressOpt = Annotated[bool, typer.Option(help="show the progress bar")]
 
@@ -99,7 +117,8 @@ def _handle_errors(fn: F) -> F:
                               "again to resume", highlight=False)
             raise typer.Exit(130) from None
         except _user_errors() as exc:
-            err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
+            # soft_wrap: one line however narrow the terminal (a pipe is 80 columns)
+            err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
@@ -178,7 +197,8 @@ def report_cmd(
     profile: Annotated[Profile, typer.Option(help="run size")] = Profile.quick,
     out: OutOpt = DEFAULT_OUT,
     only: Annotated[str | None, typer.Option(
-        help="comma-separated question ids, e.g. q1,q3 (default: the seed's eight; q9, q10 run on request)")] = None,
+        help="comma-separated question ids, e.g. q1,q3 (default: the eight of the interview notes; q9, q10 run "
+             "on request)")] = None,
     seeds: SeedsOpt = None,
     jobs: JobsOpt = None,
     executor: ExecutorOpt = ExecutorName.local,
@@ -193,7 +213,7 @@ def report_cmd(
     from attnlab.results import ResultError, read_result
 
     questions = _questions()  # the page shows every question: its result from OUT, or how to run it
-    # The seed's questions run by default; those beyond it cost more than the quick budget allows, so they
+    # The interview notes' questions run by default; those beyond it cost more than the quick budget allows, so they
     # run on request (--only q9,q10).
     qids = _parse_qids(only, "--only") if only is not None else [q.qid for q in questions if q.group == "seed"]
     errors: dict[str, str] = {}
@@ -245,20 +265,22 @@ def _print_summary(out: Path, qids: list[str]) -> None:
 @_handle_errors
 def ask_cmd(
     qid: Annotated[str, typer.Argument(help="question id, e.g. q3")],
-    out: Annotated[Path, typer.Option(help="output folder of the run")] = DEFAULT_OUT,
+    out: Annotated[Path | None, typer.Option(
+        help=f"output folder of your run (default: {DEFAULT_OUT} if it holds the question, else the quick "
+             "report shipped with attnlab)", show_default=False)] = None,
     lang: Annotated[Lang, typer.Option(help="language of the answer: en or zh")] = Lang.en,
 ) -> None:
-    """The short answer, the verdict and the deciding numbers of the last run."""
-    from attnlab.results import read_result
+    """The answer, the verdict and the deciding numbers: from your run, else from the report shipped with attnlab."""
+    known = [q.qid for q in _questions()]
+    if qid.strip().lower() not in known:
+        raise ValueError(f"QID: expected one of {', '.join(known)}, got {qid!r}")
+    from attnlab.shipped import find_answer
 
-    qid = (_parse_qids(qid, "QID") or [qid])[0]
-    result = read_result(out, qid)
-    if result is None:
-        raise FileNotFoundError(f"no result for {qid} in {out}; run `attnlab run {qid} --out {out}` first")
-    _print_result(result, lang.value)
+    result, source = find_answer(qid.strip().lower(), out, default_out=DEFAULT_OUT, lang=lang.value)
+    _print_result(result, lang.value, source=source)
 
 
-def _print_result(result: Any, lang: str = "en") -> None:
+def _print_result(result: Any, lang: str = "en", *, source: str | None = None) -> None:
     from attnlab.report.html import format_value
     from attnlab.report.i18n import VERDICT_WORDS
 
@@ -269,8 +291,14 @@ def _print_result(result: Any, lang: str = "en") -> None:
 
     word = VERDICT_WORDS.get(result.verdict, (result.verdict, result.verdict))[1 if zh else 0]
     console.print(f"[bold]{result.qid}[/bold] {escape(pick(result.question, result.question_zh))}", highlight=False)
-    answer = result.answer.get("zh" if zh else "en") or result.answer.get("en") or result.summary
-    console.print(f"[bold]{'结论' if zh else 'verdict'}: {word}[/bold]", highlight=False)
+    if source:
+        console.print(source, style="dim", highlight=False, markup=False)
+    key = "zh" if zh else "en"
+    answer = result.answer.get(key) or result.answer.get("en") or result.summary
+    console.print(f"[bold]{'结论：' if zh else 'verdict: '}{word}[/bold]", highlight=False)
+    oneline = (getattr(result, "oneline", None) or {}).get(key)
+    if oneline:
+        console.print(oneline, style="bold", highlight=False, markup=False)
     console.print(answer, highlight=False, markup=False)
     for c in result.claims:
         cw = VERDICT_WORDS.get(c.verdict, (c.verdict, c.verdict))[1 if zh else 0]
@@ -293,13 +321,20 @@ def _print_result(result: Any, lang: str = "en") -> None:
 @app.command("inspect")
 @_handle_errors
 def inspect_cmd(
-    text: Annotated[str, typer.Argument(help="text to run through the pretrained model")],
+    text: Annotated[str, typer.Argument(help="text to run through the pretrained model (English: all-MiniLM-L6-v2 "
+                                             "has an English, uncased vocabulary)")],
     layer: Annotated[int | None, typer.Option(help="layer to show (default: all)")] = None,
     head: Annotated[int | None, typer.Option(help="head to show (default: all)")] = None,
     out: Annotated[Path, typer.Option(
         help="output folder: index.html (the attention explorer) and the figures")] = Path("attnlab-inspect"),
 ) -> None:
     """Attention maps of a real pretrained model on TEXT."""
+    if not text.strip():
+        raise ValueError(f"TEXT: expected some text to inspect, got {'an empty' if not text else 'a whitespace-only'} "
+                         "string")
+    from attnlab.lab.context import ensure_writable
+
+    ensure_writable(out)  # a file in the way is one line, before the model loads
     from attnlab.report.inspect import run_inspect
 
     run_inspect(text, layer=layer, head=head, out_dir=out)  # prints its table and writes the figures

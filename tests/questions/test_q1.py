@@ -10,6 +10,7 @@ import pytest
 
 from attnlab.lab import decide, get_experiment
 from attnlab.lab.spec import Outcomes, TrialOutcome
+from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
 from attnlab.lab.words.lint import zh_problems
 from attnlab.questions.q1_heads import evidence as names
 from attnlab.questions.q1_heads.settings import MANY, RELATIONS, TASKS, profile_settings
@@ -56,12 +57,14 @@ def _pairs(value, *, tasks=TASKS, smaller=HEADS[:-1], kind="ratio"):
 
 def _zh_clean(ev) -> None:
     d, text = get_experiment("q1").judge(ev)
-    texts = {"answer": text.answer_zh, **{f"{c.name}.{k}": getattr(c, k) for c in d.claims
-                                           for k in ("statement_zh", "because_zh", "would_change_zh")},
+    texts = {"answer": text.answer_zh, "oneline": text.oneline_zh,
+             **{f"{c.name}.{k}": getattr(c, k) for c in d.claims for k in ("statement_zh", "because_zh",
+                                                                            "would_change_zh")},
              **{f"check {k.name}": k.detail_zh for c in d.claims for k in c.checks}}
     problems = {k: zh_problems(v) for k, v in texts.items() if zh_problems(v)}
     assert not problems, problems
     assert all(c.because and c.because_zh and c.would_change and c.would_change_zh for c in d.claims)
+    assert len(text.oneline_en.split()) <= ONELINE_WORDS and 0 < zh_length(text.oneline_zh) <= ONELINE_CHARS
 
 
 # every outcome of every sub-claim, each from a number moved across its threshold
@@ -113,6 +116,41 @@ def test_rule_gives_every_overall_outcome(evidence):
         if expected != "inconclusive":
             assert f"{round(MANY * 100)}%" in text.answer_en and f"{round(MANY * 100)}%" in text.answer_zh
         _zh_clean(_patch(evidence, changes))
+
+
+def _assert_oneline(text, en: str, zh: str) -> None:
+    """The one-line answer exists in both languages, fits the limits, carries its number and is Chinese."""
+    assert text.oneline_en and text.oneline_zh
+    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
+    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
+    assert zh_problems(text.oneline_zh) == [], text.oneline_zh
+
+
+def test_one_line_answer_for_every_outcome(evidence):
+    """Every verdict, and every way to reach it that the one-liner words differently, gives one sentence with its
+    number in both languages."""
+    worse = {names.steps_ratio("single", 8, 1): _est(1.5, 1.3, 1.7)}
+    one_head_fails = {names.steps("multi", 1): NEVER, names.acc("multi", 1): _est(0.25, 0.2, 0.3)}
+    partly = {"value": "> 800", "per_seed": [100, 100, None, None, None], "n": 5}
+    slow = {"value": 500.0, "per_seed": [500] * 5, "n": 5}
+    scenarios = {  # name: (verdict, changes, number in English, number in Chinese)
+        "confirmed": ("confirmed", worse, "3.0 of 3", "平均 3.0 个"),
+        "qualified": ("qualified", {}, "3.0 of 3", "平均 3.0 个"),
+        "qualified_one_head_fails": ("qualified", one_head_fails, "0.25", "0.25"),
+        "refuted": ("refuted", {**_pairs(_est(0.4, 0.3, 0.5)), names.RELATIONS_COVERED: _est(1.0, 0.5, 1.2),
+                                names.steps("multi", 1): NEVER, names.steps("single", 1): NEVER,
+                                **{names.prunable(t): _est(0.05, 0.0, 0.1) for t in TASKS}}, "1.0 of 3", "平均 1.0 个"),
+        "inconclusive": ("inconclusive", {names.steps(t, h): NEVER for t in TASKS for h in HEADS}, "800", "800"),
+        "inconclusive_some_seeds": ("inconclusive", {names.steps("multi", h): partly for h in HEADS}, "2 of 5",
+                                    "只有 2 个种子"),
+        "inconclusive_budget": ("inconclusive", {names.steps("multi", h): slow for h in HEADS}, "(500)", "（500）"),
+    }
+    exp = get_experiment("q1")
+    for name, (expected, changes, en, zh) in scenarios.items():
+        d, text = exp.judge(_patch(evidence, changes))
+        assert d.verdict == expected, (name, d.rule)
+        _assert_oneline(text, en, zh)
+        assert ("Not settled yet" in text.oneline_en) == (expected == "inconclusive"), name
 
 
 def test_more_heads_tying_with_fewer_is_only_qualified(evidence):

@@ -53,6 +53,8 @@ def test_tiny_run_verdict_is_its_rule_on_its_evidence(tiny, tmp_path):
 def test_tiny_run_speaks_english_and_chinese(tiny):
     qh.assert_bilingual(tiny)
     qh.assert_zh_clean(tiny)
+    assert tiny.oneline["en"].startswith("Not settled yet") and tiny.oneline["zh"].startswith("尚无定论")
+    assert not zh_problems(tiny.oneline["zh"])
     names_ = {e.name for e in tiny.evidence}
     for c in tiny.claims:  # every evidence a claim names exists, even with the real model off
         assert set(c.evidence) <= names_, (c.name, set(c.evidence) - names_)
@@ -112,30 +114,51 @@ def q10_evidence(park=(5.0, 4.0, 6.0), little=(0.2, 0.15, 0.25), lm_ratio=(4.0, 
 STRADDLE = (2.0, 1.5, 2.5)
 PARK, NO_PARK = (5.0, 4.0, 6.0), (1.1, 0.9, 1.3)
 
-# (scenario, sub-claim, verdict): each outcome of each sub-claim, from one deciding number moved across its bar
+# (scenario, sub-claim, verdict, what the one-line answer says (en, zh)): each outcome of each sub-claim, from one
+# deciding number moved across its bar
+CONFIRMED_LINE = ("park them on [CLS]/[SEP], up to 5.0x their uniform share, where they barely change the output",
+                  "停在 [CLS]/[SEP]（均匀份额 5.0 倍），几乎不改变输出")
 OUTCOMES = [
-    ({}, rule.ENCODER_PARKS, "confirmed"),
-    ({"park": [PARK, PARK, NO_PARK, STRADDLE, STRADDLE, NO_PARK]}, rule.ENCODER_PARKS, "qualified"),
-    ({"park": NO_PARK}, rule.ENCODER_PARKS, "refuted"),
-    ({"park": STRADDLE}, rule.ENCODER_PARKS, "inconclusive"),
-    ({}, rule.CARRIES_LITTLE, "confirmed"),
-    ({"little": (0.7, 0.6, 0.8)}, rule.CARRIES_LITTLE, "qualified"),
-    ({"little": (1.5, 1.2, 1.8)}, rule.CARRIES_LITTLE, "refuted"),
-    ({"little": (0.8, 0.4, 1.2)}, rule.CARRIES_LITTLE, "inconclusive"),
-    ({}, rule.LM_SINK, "confirmed"),
-    ({"growth": (0.1, -0.3, 0.5)}, rule.LM_SINK, "qualified"),
-    ({"lm_ratio": (1.2, 1.0, 1.4)}, rule.LM_SINK, "refuted"),
-    ({"lm_ratio": (2.1, 1.5, 2.7)}, rule.LM_SINK, "inconclusive"),
-    ({}, rule.SINK_REMOVES, "confirmed"),
-    ({"with_sink": [(1.2, 1.0, 1.4), (3.5, 3.0, 4.0)]}, rule.SINK_REMOVES, "qualified"),
-    ({"with_sink": (3.5, 3.0, 4.0)}, rule.SINK_REMOVES, "refuted"),
-    ({"with_sink": STRADDLE}, rule.SINK_REMOVES, "inconclusive"),
-    ({}, rule.NO_COST, "confirmed"),
-    ({"acc": (0.99, 0.98, 1.0)}, rule.NO_COST, "qualified"),  # at the ceiling: no accuracy cost could show
-    ({"steps": [(1.0, 0.9, 1.1), (2.0, 1.8, 2.2)]}, rule.NO_COST, "qualified"),  # one variant slower
-    ({"acc_diff": (-0.1, -0.15, -0.05)}, rule.NO_COST, "refuted"),
-    ({"steps": (1.5, 0.5, 2.5)}, rule.NO_COST, "inconclusive"),
+    ({}, rule.ENCODER_PARKS, "confirmed", CONFIRMED_LINE),
+    ({"park": [PARK, PARK, NO_PARK, STRADDLE, STRADDLE, NO_PARK]}, rule.ENCODER_PARKS, "qualified",
+     ("only 2/6 all-MiniLM-L6-v2 layers do", "仅 2/6 层如此")),
+    ({"park": NO_PARK}, rule.ENCODER_PARKS, "refuted",
+     ("on the first token, up to 4.0x uniform, but all-MiniLM-L6-v2 gives only 1.1x", "编码器只有 1.1 倍")),
+    ({"park": STRADDLE}, rule.ENCODER_PARKS, "inconclusive", ("the encoder's parking is unclear", "编码器停放未定")),
+    ({}, rule.CARRIES_LITTLE, "confirmed", CONFIRMED_LINE),
+    ({"little": (0.7, 0.6, 0.8)}, rule.CARRIES_LITTLE, "qualified", ("still carries some signal", "仍带一些信息")),
+    ({"little": (1.5, 1.2, 1.8)}, rule.CARRIES_LITTLE, "refuted", ("does change the output", "它确实影响输出")),
+    ({"little": (0.8, 0.4, 1.2)}, rule.CARRIES_LITTLE, "inconclusive",
+     ("effect on the output is unclear", "影响尚不清楚")),
+    ({}, rule.LM_SINK, "confirmed", CONFIRMED_LINE),
+    ({"growth": (0.1, -0.3, 0.5)}, rule.LM_SINK, "qualified", ("no higher than untrained", "首词元训练前已偏高")),
+    ({"lm_ratio": (1.2, 1.0, 1.4)}, rule.LM_SINK, "refuted", ("show no first-token sink", "语言模型没有汇聚点")),
+    ({"lm_ratio": (2.1, 1.5, 2.7)}, rule.LM_SINK, "inconclusive", ("our LMs' sink is unclear", "语言模型汇聚未定")),
+    ({}, rule.SINK_REMOVES, "confirmed", CONFIRMED_LINE),
+    ({"with_sink": [(1.2, 1.0, 1.4), (3.5, 3.0, 4.0)]}, rule.SINK_REMOVES, "qualified",
+     ("only some sink variants remove it", "仅部分汇聚键有效")),
+    ({"with_sink": (3.5, 3.0, 4.0)}, rule.SINK_REMOVES, "refuted",
+     ("our LMs kept parking with a sink key (3.5x)", "加汇聚键后仍停放")),
+    ({"with_sink": STRADDLE}, rule.SINK_REMOVES, "inconclusive",
+     ("whether a sink key removes it is unclear", "汇聚键效果未定")),
+    ({}, rule.NO_COST, "confirmed", CONFIRMED_LINE),
+    ({"acc": (0.99, 0.98, 1.0)}, rule.NO_COST, "qualified",  # at the ceiling: no accuracy cost could show
+     ("untestable at the ceiling", "上限处测不出代价")),
+    ({"steps": [(1.0, 0.9, 1.1), (2.0, 1.8, 2.2)]}, rule.NO_COST, "qualified",  # one variant slower
+     ("some sink variants cost accuracy or steps", "部分变体有代价")),
+    ({"acc_diff": (-0.1, -0.15, -0.05)}, rule.NO_COST, "refuted", ("sink variants cost", "汇聚变体有代价")),
+    ({"steps": (1.5, 0.5, 2.5)}, rule.NO_COST, "inconclusive", ("a sink's cost is unclear", "代价尚无定论")),
 ]
+
+
+def assert_oneline(text, en: str, zh: str) -> None:
+    """The one-line answer exists in both languages, fits its limits, says ``en`` / ``zh`` and is clean Chinese."""
+    from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
+
+    assert text.oneline_en and text.oneline_zh
+    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
+    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
+    assert not zh_problems(text.oneline_zh), zh_problems(text.oneline_zh)
 
 
 def _zh_clean(evidence: list[Evidence]) -> None:
@@ -146,8 +169,8 @@ def _zh_clean(evidence: list[Evidence]) -> None:
     assert not [(t, zh_problems(t)) for t in texts if zh_problems(t)]
 
 
-@pytest.mark.parametrize(("scenario", "name", "expected"), OUTCOMES)
-def test_every_outcome_of_every_sub_claim_with_its_flips_and_words(scenario, name, expected):
+@pytest.mark.parametrize(("scenario", "name", "expected", "oneline"), OUTCOMES)
+def test_every_outcome_of_every_sub_claim_with_its_flips_and_words(scenario, name, expected, oneline):
     ev = q10_evidence(**scenario)
     r = rule.decide(ev).claim(name)
     assert r.verdict == expected, (name, r)
@@ -158,6 +181,7 @@ def test_every_outcome_of_every_sub_claim_with_its_flips_and_words(scenario, nam
     else:  # every layer (or variant) alike: no single number flips it, and the words say what would
         assert "it would take several" in said.would_change or "More seeds" in said.would_change, said.would_change
     _zh_clean(ev)
+    assert_oneline(get_experiment("q10").explain(ev), *oneline)
 
 
 def test_flips_state_what_the_rule_does():
@@ -175,6 +199,7 @@ def test_overall_verdict_combines_the_sub_claims():
     d = get_experiment("q10").decide(q10_evidence())
     assert d.verdict == "confirmed", d.rule
     text = get_experiment("q10").explain(q10_evidence())
+    assert_oneline(text, *CONFIRMED_LINE)
     assert text.answer_zh.startswith("我们的测量支持常见的解释") and "4.0" in text.answer_en and "4.0" in text.answer_zh
     q = rule.decide(q10_evidence(lm_ratio=(1.2, 1.0, 1.4)))  # the encoder parks, our LMs do not
     assert q.verdict == "qualified" and q.verdicts[rule.LM_SINK] == "refuted"
@@ -184,6 +209,8 @@ def test_overall_verdict_combines_the_sub_claims():
     assert r.verdict == "refuted" and r.verdicts[rule.CARRIES_LITTLE] == "inconclusive"  # no layer parks
     none = rule.decide(q10_evidence(park=STRADDLE, lm_ratio=(2.1, 1.5, 2.7)))  # neither can be judged
     assert none.verdict == "inconclusive" and none.case == "neither_judged"
+    assert_oneline(get_experiment("q10").explain(q10_evidence(park=STRADDLE, lm_ratio=(2.1, 1.5, 2.7))),
+                   "neither all-MiniLM-L6-v2 (2.0x) nor our LMs (2.1x)", "编码器（2.0 倍）和语言模型（2.1 倍）")
     for ev in (q10_evidence(lm_ratio=(1.3, 1.0, 1.6), with_sink=(1.3, 1.0, 1.6), park=NO_PARK),
                q10_evidence(with_sink=(3.7, 3.0, 4.4))):
         d, text = get_experiment("q10").judge(ev)
@@ -191,6 +218,9 @@ def test_overall_verdict_combines_the_sub_claims():
         number = "1.3" if d.verdict == "refuted" else "3.7"
         assert number in text.answer_en and number in text.answer_zh, text.answer_en
         _zh_clean(ev)
+        line = (("[CLS]/[SEP] get at most 1.1x, and our LMs' first token 1.3x", "语言模型首个词元 1.3 倍")
+                if d.verdict == "refuted" else ("with a sink key (3.7x)", "加汇聚键后仍停放"))
+        assert_oneline(text, *line)
 
 
 def test_inconclusive_without_the_encoder_or_when_a_condition_did_not_learn():
@@ -199,6 +229,12 @@ def test_inconclusive_without_the_encoder_or_when_a_condition_did_not_learn():
     assert {c.name: c.verdict for c in d.claims}[rule.LM_SINK] == "confirmed"
     text = get_experiment("q10").explain(q10_evidence(minilm=False))  # no encoder: the answer says why
     assert "all-MiniLM-L6-v2" in text.answer_en and "all-MiniLM-L6-v2" in text.answer_zh
+    assert_oneline(text, "all-MiniLM-L6-v2 was not measured; our small LMs give the first token 4.0x",
+                   "缺 all-MiniLM-L6-v2；语言模型首个词元达均匀份额 4.0 倍")
+    assert_oneline(get_experiment("q10").explain(q10_evidence(reached=1)), "in only 1/5 runs",
+                   "5 个种子中只有 1 个达到 0.9")
+    assert_oneline(get_experiment("q10").explain(q10_evidence(reached=0)), "in none of 5 runs",
+                   "5 个种子都没有达到 0.9")
     d2 = get_experiment("q10").decide(q10_evidence(reached=1))
     assert d2.verdict == "inconclusive" and all(not c.passed for c in d2.checks if c.name.startswith("learned_"))
     assert "lm_first_token_sink inconclusive" in d2.rule
@@ -236,7 +272,7 @@ def test_learned_sink_logits_and_parking_that_survives_a_sink_are_reported():
     d, text = get_experiment("q10").judge(ev)
     c = next(c for c in d.claims if c.name == rule.SINK_REMOVES)
     assert "learned sink logits" in c.because and "not an independent second test" in c.because
-    assert names.SINK_LOGIT_MAX_ABS in c.evidence and "可学习的汇聚点 logit" in c.because_zh
+    assert names.SINK_LOGIT_MAX_ABS in c.evidence and "可学习的汇聚 logit" in c.because_zh
     assert "Xiao et al. 2023 report" in text.summary and "stays at 3.5x uniform" in text.summary
     moved = get_experiment("q10").decide(q10_evidence(logit=(2.0, 1.5, 2.5))).claims[3]
     assert "moved beyond" in moved.because

@@ -11,6 +11,7 @@ import torch
 
 from attnlab.lab import decide, get_experiment
 from attnlab.lab.spec import Outcomes, TrialOutcome
+from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
 from attnlab.lab.words.lint import zh_problems
 from attnlab.questions.q2_qk import build_model
 from attnlab.questions.q2_qk import evidence as names
@@ -66,12 +67,14 @@ def evidence():
 
 def _zh_clean(ev) -> None:
     d, text = get_experiment("q2").judge(ev)
-    texts = {"answer": text.answer_zh, **{f"{c.name}.{k}": getattr(c, k) for c in d.claims
-                                           for k in ("statement_zh", "because_zh", "would_change_zh")},
+    texts = {"answer": text.answer_zh, "oneline": text.oneline_zh,
+             **{f"{c.name}.{k}": getattr(c, k) for c in d.claims for k in ("statement_zh", "because_zh",
+                                                                            "would_change_zh")},
              **{f"check {k.name}": k.detail_zh for c in d.claims for k in c.checks}}
     problems = {k: zh_problems(v) for k, v in texts.items() if zh_problems(v)}
     assert not problems, problems
     assert all(c.because and c.because_zh and c.would_change and c.would_change_zh for c in d.claims)
+    assert len(text.oneline_en.split()) <= ONELINE_WORDS and 0 < zh_length(text.oneline_zh) <= ONELINE_CHARS
 
 
 GAIN_ATT = names.gain("attention", "asymmetric", "shared")
@@ -118,6 +121,42 @@ def test_rule_gives_every_overall_outcome(evidence):
         _zh_clean(_patch(evidence, changes))
     # expressive power undecided: the whole question is
     assert exp.rule(_patch(evidence, {GAIN_ATT: _est(0.05, 0.0, 0.1)})).verdict == "inconclusive"
+
+
+def _assert_oneline(text, en: str, zh: str) -> None:
+    """The one-line answer exists in both languages, fits the limits, carries its number and is Chinese."""
+    assert text.oneline_en and text.oneline_zh
+    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
+    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
+    assert zh_problems(text.oneline_zh) == [], text.oneline_zh
+
+
+def test_one_line_answer_for_every_outcome(evidence):
+    """Every verdict, and every way to reach it that the one-liner words differently, gives one sentence with its
+    number in both languages."""
+    faster = {SPEED_BLOCK: _est(2.5, 2.0, 3.0)}
+    scenarios = {  # name: (verdict, changes, number in English, number in Chinese)
+        "confirmed": ("confirmed", faster, "0.60", "0.60"),
+        "qualified": ("qualified", {}, "0.60", "0.60"),
+        "qualified_block_better_shared": ("qualified", {GAIN_BLOCK: _est(-0.1, -0.15, -0.06)}, "0.60", "0.60"),
+        "qualified_block_open": ("qualified", {SPEED_BLOCK: _est(1.4, 1.2, 1.6)}, "0.60", "0.60"),
+        "qualified_text": ("qualified", {**faster, names.TEXT_GAIN: _est(0.002, -0.005, 0.009)}, "0.02 nats",
+                           "0.02 奈特"),
+        "qualified_text_open": ("qualified", {**faster, names.TEXT_GAIN: _est(0.03, 0.0, 0.06)}, "0.60", "0.60"),
+        "refuted": ("refuted", {GAIN_ATT: _est(0.0, -0.02, 0.01)}, "0.00", "0.00"),
+        "inconclusive": ("inconclusive", {names.steps("attention", "asymmetric", "separate"): NEVER}, "none of 5",
+                         "没有一个种子"),
+        "inconclusive_control": ("inconclusive", {names.steps("block", "symmetric", "shared"): {
+            "value": "> 800", "per_seed": [100, 100, None, None, None], "n": 5}}, "only 2 of 5", "只有 2 个种子"),
+        "inconclusive_power": ("inconclusive", {GAIN_ATT: _est(0.05, 0.0, 0.1)}, "0.05", "0.05"),
+        "inconclusive_text_lm": ("inconclusive", {names.text_loss("shared"): _est(2.9, 2.8, 3.0)}, "2.90", "2.90"),
+    }
+    exp = get_experiment("q2")
+    for name, (expected, changes, en, zh) in scenarios.items():
+        d, text = exp.judge(_patch(evidence, changes))
+        assert d.verdict == expected, (name, d.rule)
+        _assert_oneline(text, en, zh)
+        assert ("Not settled yet" in text.oneline_en) == (expected == "inconclusive"), name
 
 
 def test_a_text_lm_that_did_not_learn_leaves_the_text_sub_claim_open(evidence):

@@ -6,6 +6,8 @@ import pytest
 
 from attnlab.lab import build_result, decide, get_experiment
 from attnlab.lab.spec import Outcomes, TrialOutcome
+from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
+from attnlab.lab.words.lint import zh_problems
 from attnlab.questions.q3_scaling.settings import TEMPERATURES, profile_settings
 from question_helpers import NEVER, REACHED, assert_flips, assert_zh_clean, run_tiny
 from question_helpers import est as _est
@@ -74,6 +76,7 @@ def test_made_up_outcomes_confirm_at_large_d_k(tiny):
 def test_every_text_is_in_both_languages_and_the_chinese_is_chinese(tiny):
     assert all(c.statement and c.statement_zh and c.because_zh and c.would_change_zh for c in tiny.claims)
     assert_zh_clean(tiny)
+    assert tiny.oneline["en"] and tiny.oneline["zh"] and zh_problems(tiny.oneline["zh"]) == []
 
 
 def test_rule_gives_every_outcome(tiny):
@@ -112,3 +115,46 @@ def test_what_would_change_it_is_what_the_rule_does(tiny, scenario):
     d = decide("q3", patched)
     decided = [c for c in d.claims if c.verdict != "inconclusive" or c.checks]
     assert all(c.would_change and c.would_change_zh for c in decided)
+
+
+def _assert_oneline(text, en: str, zh: str) -> None:
+    """The one-line answer exists in both languages, fits the limits, carries its number and is Chinese."""
+    assert text.oneline_en and text.oneline_zh
+    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
+    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
+    assert zh_problems(text.oneline_zh) == [], text.oneline_zh
+
+
+def test_one_line_answer_for_every_outcome(tiny):
+    """Every verdict, and every way to reach it that the one-liner words differently, gives one sentence with its
+    number in both languages."""
+    ev = tiny.evidence
+    small, large, lk, sk, base = _base(ev)
+    reached_lk = {**base, f"steps_{lk}": REACHED}
+    scenarios = {  # name: (verdict, changes, number in English, number in Chinese)
+        "confirmed": ("confirmed", base, "0 of 5 runs", "5 次训练在 800 步内无一学会"),
+        "confirmed_ratio": ("confirmed", {**reached_lk, f"steps_ratio_{lk}": _est(2.04, 1.8, 2.2)}, "2.0 times",
+                            "2.0 倍"),
+        "qualified": ("qualified", {**base, f"steps_{sk}": REACHED, f"steps_ratio_{sk}": _est(1.0, 0.9, 1.1)},
+                      "0 of 5", "无一学会"),
+        "refuted_saturation": ("refuted", {**base, f"sat_wrong_gain_{lk}": _est(0.02, -0.01, 0.05)}, "+2%", "+2%"),
+        "refuted_steps": ("refuted", {**reached_lk, f"steps_ratio_{lk}": _est(1.0, 0.9, 1.1)}, "1.00", "1.00"),
+        "refuted_gradient": ("refuted", {**base, f"grad_ratio_{lk}": _est(1.5, 1.2, 1.8)}, "1.50", "1.50"),
+        "inconclusive_gate": ("inconclusive", {**base, f"steps_dk{large}_sqrt": NEVER}, "none of 5", "5 次训练"),
+        "inconclusive_budget": ("inconclusive", {**base, f"steps_dk{large}_sqrt": {**REACHED, "value": 300.0,
+                                                                                  "per_seed": [300] * 5}},
+                                "(300)", "（300）"),
+        "inconclusive_saturation": ("inconclusive", {**base, f"sat_wrong_gain_{lk}": _est(0.1, 0.05, 0.15)}, "10%",
+                                    "10%"),
+        "inconclusive_gradient": ("inconclusive", {**base, f"grad_ratio_{lk}": _est(0.7, 0.4, 0.9)}, "0.70", "0.70"),
+        "inconclusive_steps": ("inconclusive", {**reached_lk, f"steps_ratio_{lk}": _est(1.3, 1.1, 1.6)}, "1.30",
+                               "1.30"),
+    }
+    exp = get_experiment("q3")
+    for name, (expected, changes, en, zh) in scenarios.items():
+        d, text = exp.judge(_patch(ev, changes))
+        assert d.verdict == expected, (name, d.rule)
+        _assert_oneline(text, en, zh)
+        assert ("Not settled yet" in text.oneline_en) == (expected == "inconclusive"), name
+    assert "5 个种子中只有" not in next(c.because_zh for c in decide("q3", _patch(ev, base)).claims
+                                      if c.name == "training_hard_large_dk")

@@ -7,6 +7,7 @@ import pytest
 
 from attnlab.lab import decide, get_experiment
 from attnlab.lab.spec import Outcomes, TrialOutcome
+from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
 from attnlab.lab.words.lint import zh_problems
 from attnlab.questions.q5_parallel import ARCHS, device_trial
 from attnlab.questions.q5_parallel.evidence import aggregate, lengths_in
@@ -80,10 +81,18 @@ def _rule(ev: list[Evidence], name: str) -> str:
     return next(c.rule for c in decide("q5", ev).claims if c.name == name)
 
 
+def _fits(en: str, zh: str, number: str | None = None) -> None:
+    """A one-line answer: in both languages, within the limits, with ``number`` in both, in clean Chinese."""
+    assert 0 < len(en.split()) <= ONELINE_WORDS and 0 < zh_length(zh) <= ONELINE_CHARS, (en, zh)
+    assert number is None or (number in en and number in zh), (number, en, zh)
+    assert not zh_problems(zh), zh_problems(zh)
+
+
 def _zh_clean(ev: list[Evidence]) -> None:
-    """Every Chinese text the rule's words give on ``ev`` is Chinese."""
+    """Every Chinese text the rule's words give on ``ev`` is Chinese, and the one-line answer fits."""
     d, text = get_experiment("q5").judge(ev)
-    texts = {"answer": text.answer_zh, **{f"check {c.name}": c.detail_zh for c in d.checks}}
+    _fits(text.oneline_en, text.oneline_zh)
+    texts = {"answer": text.answer_zh, "oneline": text.oneline_zh, **{f"check {c.name}": c.detail_zh for c in d.checks}}
     for c in d.claims:
         texts.update({f"{c.name}.statement": c.statement_zh, f"{c.name}.because": c.because_zh,
                       f"{c.name}.would_change": c.would_change_zh})
@@ -115,6 +124,7 @@ def test_tiny_run_verdict_is_its_rule_on_its_evidence(tiny, tmp_path):
 def test_tiny_run_speaks_english_and_chinese(tiny):
     assert_bilingual(tiny)
     assert_zh_clean(tiny)
+    _fits(tiny.oneline["en"], tiny.oneline["zh"])
     names = {e.name for e in tiny.evidence}
     for c in tiny.claims:  # a claim names the evidence that decides it
         assert c.evidence and set(c.evidence) <= names, (c.name, set(c.evidence) - names)
@@ -218,6 +228,32 @@ def test_gates_make_it_inconclusive():
 
 
 # ---------------------------------------------------------------------------------------------------- the words
+@pytest.mark.parametrize(("changes", "kw", "verdict", "number"), [
+    ({}, {}, "qualified", "2.10"),  # the decoder parallelises in training: the causal block / LSTM ratio
+    ({f"excess_decoder_vs_encoder_T{T}": _timed(0.8, 0.7, 0.88)}, {}, "qualified", "0.80"),  # less than the encoder
+    ({f"speedup_encoder_T{T}": _timed(1.04, 0.9, 1.1), f"excess_decoder_vs_lstm_T{T}": _timed(0.9, 0.8, 1.0)}, {},
+     "qualified", "1.04"),  # the decoder did not parallelise; the encoder's own gain is unclear
+    ({f"speedup_encoder_T{T}": _timed(1.77, 1.6, 1.9), f"excess_decoder_vs_lstm_T{T}": _timed(0.9, 0.8, 1.0)}, {},
+     "confirmed", "2.10"),
+    ({f"excess_encoder_vs_lstm_T{T}": _timed(0.95, 0.9, 1.0), f"speedup_lstm_T{T}": _timed(1.93, 1.8, 2.0)}, {},
+     "refuted", "0.95"),
+    ({f"excess_encoder_vs_lstm_T{T}": _timed(1.3, 1.0, 1.6)}, {}, "inconclusive", "1.30"),  # across the margin
+    ({f"excess_decoder_vs_lstm_T{T}": _timed(1.12, 1.0, 1.2)}, {}, "inconclusive", "1.12"),
+    ({f"excess_decoder_vs_lstm_T{T}": _timed(0.9, 0.8, 1.0), f"excess_encoder_vs_lstm_T{T}": _timed(0.97, 0.9, 1.0)},
+     {}, "inconclusive", "0.97"),  # neither block gains: the measure cannot judge the decoder
+    ({}, {"n": 4}, "inconclusive", "4"),  # a busy machine stopped the trials early
+    ({"teacher_forcing_max_abs_diff": {"value": 0.5}}, {}, "inconclusive", "5.0e-01"),
+    ({"others_cores": {"value": 0.8}}, {}, "inconclusive", "0.80"),
+])
+def test_one_line_answer_for_every_outcome(changes, kw, verdict, number):
+    """One sentence per outcome, in both languages: within the limits, with its number, in clean Chinese."""
+    d, text = get_experiment("q5").judge(q5_evidence(changes, **kw))
+    en, zh = text.oneline_en, text.oneline_zh
+    assert d.verdict == verdict, d.rule
+    _fits(en, zh, number)
+    assert ("Not settled yet" in en and zh.startswith("尚无定论")) == (verdict == "inconclusive")
+
+
 def test_answer_names_lengths_without_a_gain():
     """The encoder's own speed-up at a short length, with an interval reaching 1, is named in the answer and summary."""
     _, text = get_experiment("q5").judge(q5_evidence())

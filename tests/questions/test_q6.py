@@ -12,6 +12,7 @@ import torch
 from attnlab.data import MarkedRecallTask, make_task
 from attnlab.lab import decide, get_experiment
 from attnlab.lab.execute import execute_trial
+from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
 from attnlab.questions.q6_cost import models, trials
 from attnlab.questions.q6_cost import names as N
 from attnlab.questions.q6_cost import rule as R
@@ -39,17 +40,30 @@ def _claim(d, name: str):
     return next(c for c in d.claims if c.name == name)
 
 
+def _fits(en: str, zh: str, number: str | None = None) -> None:
+    """A one-line answer: in both languages, within the limits, with ``number`` in both, in clean Chinese and the
+    glossary's terms."""
+    from attnlab.lab.words.lint import zh_problems
+
+    assert 0 < len(en.split()) <= ONELINE_WORDS and 0 < zh_length(zh) <= ONELINE_CHARS, (en, zh)
+    assert number is None or (number in en and number in zh), (number, en, zh)
+    assert not zh_problems(zh) and "对手" not in zh and "种子中有 0 个" not in zh, zh
+
+
 def _zh_clean(ev: list[Evidence]) -> None:
-    """Every Chinese text the words give on ``ev`` is Chinese."""
+    """Every Chinese text the words give on ``ev`` is Chinese (no "对手": the glossary's "比较的模型"), and the one-line
+    answer fits."""
     from attnlab.lab.words.lint import zh_problems
 
     d, text = _judge(ev)
-    texts = {"answer": text.answer_zh, **{f"check {c.name}": c.detail_zh for c in d.checks}}
+    _fits(text.oneline_en, text.oneline_zh)
+    texts = {"answer": text.answer_zh, "oneline": text.oneline_zh, **{f"check {c.name}": c.detail_zh for c in d.checks}}
     for c in d.claims:
         texts.update({f"{c.name}.statement": c.statement_zh, f"{c.name}.because": c.because_zh,
                       f"{c.name}.would_change": c.would_change_zh})
     problems = {k: zh_problems(v) for k, v in texts.items() if zh_problems(v)}
     assert not problems, problems
+    assert not [k for k, v in texts.items() if "对手" in v]
 
 
 @pytest.mark.slow
@@ -78,6 +92,7 @@ def test_tiny_run_speaks_english_and_chinese(tiny):
     assert all(set(c.evidence) <= names for c in tiny.claims)
     assert all(c.detail_zh for claim in tiny.claims for c in claim.checks)
     assert assert_flips("q6", tiny.evidence) >= 0
+    _fits(tiny.oneline["en"], tiny.oneline["zh"])
 
 
 def _timed(value: float, lo: float, hi: float) -> dict:
@@ -124,6 +139,9 @@ def test_answer_follows_every_outcome(tiny, outcome):
     assert all(c.because and c.because_zh and c.would_change and c.would_change_zh for c in d.claims)
     if number is not None:
         assert number in text.answer_en and number in text.answer_zh, (text.answer_en, text.answer_zh)
+    # the one line: attention / LSTM time at the longest n, or the accuracy gain too close to its bar
+    _fits(text.oneline_en, text.oneline_zh,
+          {"qualified": "3.00", "confirmed": "0.50", "refuted": "4.25", "inconclusive": "0.020"}[outcome])
     assert assert_flips("q6", ev) >= 2
     _zh_clean(ev)
 
@@ -326,6 +344,52 @@ def test_rule_gates_and_edge_cases():
     budget = [Evidence(N.params("cnn"), 16000.0) if e.name == N.params("cnn") else e for e in q6_evidence()]
     d = _decide(budget)  # 16000 > 1.1 * 14000: the comparison is not at equal parameters
     assert not next(c for c in d.checks if c.name == R.BUDGET).passed and d.verdict == "inconclusive"
+
+
+def _budget_apart() -> list[Evidence]:
+    return [Evidence(N.params("cnn"), 16000.0) if e.name == N.params("cnn") else e for e in q6_evidence()]
+
+
+def _formula_off() -> list[Evidence]:
+    return [_e(N.PARAMS_MISMATCHES, 2.0, n=20) if e.name == N.PARAMS_MISMATCHES else e for e in q6_evidence()]
+
+
+def _better_than_cnn_only() -> list[Evidence]:
+    ev = q6_evidence(gain=(0.3, 0.25, 0.35), accs={**BELOW, "lstm": (1.0, 0.995)})
+    return [_e(e.name, 0.004, -0.001, 0.009, n=5) if e.name == N.gain("lstm", 24) else e for e in ev]
+
+
+ONE_LINES = {  # name: (evidence, verdict, the number the one-line answer carries)
+    "quicker_to_learn": (q6_evidence, "qualified", "3.00"),  # attention / LSTM time at n=1024
+    "more_accurate_than_one": (_better_than_cnn_only, "qualified", "3.00"),
+    "faster_no_better": (lambda: q6_evidence(**FAST, ratio=(1.0, 0.8, 1.2)), "qualified", "0.80"),
+    "confirmed": (lambda: q6_evidence(**FAST, gain=(0.3, 0.25, 0.35), accs=BELOW), "confirmed", "0.80"),
+    "refuted": (lambda: q6_evidence(times=((1.5, 1.4, 1.6), (4.25, 4.0, 4.5)), ratio=(1.0, 0.8, 1.2)), "refuted",
+                "4.25"),
+    "steps_at_ceiling": (lambda: q6_evidence(ratio=(1.44, 1.2, 1.72)), "inconclusive", "1.44"),
+    "steps_below_ceiling": (lambda: q6_evidence(ratio=(1.46, 1.2, 1.72), accs={**CEILING, "lstm": (1.0, 0.985)}),
+                            "inconclusive", "1.46"),
+    "gain_straddles": (lambda: q6_evidence(gain=(0.021, 0.0, 0.04), accs=BELOW), "inconclusive", "0.021"),
+    "time_straddles": (lambda: q6_evidence(times=((1.02, 0.8, 1.2), (3.0, 2.8, 3.2))), "inconclusive", "1.02"),
+    "few_repeats": (lambda: q6_evidence(n=3), "inconclusive", "3"),
+    "busy": (lambda: q6_evidence(others=14.0), "inconclusive", "14.00"),
+    "cnn_short_reach": (lambda: q6_evidence(reach=15.0), "inconclusive", "15"),
+    "not_learned": (lambda: q6_evidence(steps_lo=(None, None, None, 50, 50)), "inconclusive", "2"),
+    "nothing_learned": (lambda: q6_evidence(steps_lo=(None,) * 5), "inconclusive", "5"),
+    "budget": (_budget_apart, "inconclusive", "14%"),
+    "formulas": (_formula_off, "inconclusive", "2"),
+}
+
+
+@pytest.mark.parametrize("name", ONE_LINES)
+def test_one_line_answer_for_every_outcome(name):
+    """One sentence per outcome, in both languages: within the limits, with its number, in clean Chinese."""
+    make, verdict, number = ONE_LINES[name]
+    d, text = _judge(make())
+    en, zh = text.oneline_en, text.oneline_zh
+    assert d.verdict == verdict, d.rule
+    _fits(en, zh, number)
+    assert ("Not settled yet" in en and zh.startswith("尚无定论")) == (verdict == "inconclusive")
 
 
 def test_rule_module_holds_no_sentence():

@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from attnlab.lab import decide, rules, stats
+from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
 from attnlab.lab.words.lint import zh_problems
 from attnlab.questions.q7_why import names
 from attnlab.questions.q7_why import rule as q7_rule
@@ -200,13 +201,57 @@ def test_q7_words_in_both_languages_for_every_outcome(scenario):
     ev = SCENARIOS[scenario][0]
     d, text = get_experiment("q7").judge(ev)
     assert d.rule.startswith(d.verdict) and text.summary and text.answer_en and text.answer_zh
-    zh = [text.answer_zh] + [t for c in d.claims for t in (c.statement_zh, c.because_zh, c.would_change_zh)]
+    zh = [text.answer_zh, text.oneline_zh]
+    zh += [t for c in d.claims for t in (c.statement_zh, c.because_zh, c.would_change_zh)]
     zh += [k.detail_zh for c in d.claims for k in c.checks]
     for t in zh:
-        assert t and not zh_problems(t), (t, zh_problems(t))
+        assert t and not zh_problems(t) and "判决" not in t, (t, zh_problems(t))
+    _fits(text.oneline_en, text.oneline_zh)
     for c in d.claims:
         assert c.because and c.would_change and c.statement and c.rule.startswith(c.verdict)
         assert "No measurement could change it" not in c.would_change
+
+
+ONE_LINE_NUMBERS = {  # the number each scenario's one-line answer carries
+    "all_win": "20.0", "minilm_below_uniform_above_word": "20.0", "minilm_undecided": "0.90", "minilm_no": "0.80",
+    "minilm_unavailable": "20.0", "only_attention_learned": "20.0", "only_other_learned": "2",
+    "some_win": "2", "no_margin": "1.10", "loses": "0.50", "unclear": "1.40", "focus_nowhere": "1.0",
+    "flips_nowhere": "5%", "nothing_focuses": "1.0", "focus_somewhere": "2", "short_not_learned": "2",
+    "neither_learned": "2",
+}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_q7_one_line_answer_for_every_outcome(scenario):
+    """One sentence per outcome, in both languages: within the limits, with its number, in clean Chinese."""
+    from attnlab.lab import get_experiment
+
+    ev, overall = SCENARIOS[scenario][:2]
+    d, text = get_experiment("q7").judge(ev)
+    en, zh = text.oneline_en, text.oneline_zh
+    assert d.verdict == overall
+    _fits(en, zh, ONE_LINE_NUMBERS[scenario])
+    assert ("Not settled yet" in en and zh.startswith("尚无定论")) == (overall == "inconclusive")
+
+
+def _fits(en: str, zh: str, number: str | None = None) -> None:
+    """A one-line answer: in both languages, within the limits, with ``number`` in both, in clean Chinese and the
+    glossary's terms ("预测翻转", not "判决翻转"; "5 个种子都没有达到", not "... 有 0 个")."""
+    assert 0 < len(en.split()) <= ONELINE_WORDS and 0 < zh_length(zh) <= ONELINE_CHARS, (en, zh)
+    assert number is None or (number in en and number in zh), (number, en, zh)
+    assert not zh_problems(zh) and "判决" not in zh and "种子中有 0 个" not in zh, zh
+
+
+def test_q7_one_line_answer_names_the_setting_too_close_to_call():
+    """One setting straddles the margin while the others fall short of it: undecided, and the line says which ratio
+    leaves it open (the quick run's pattern)."""
+    from attnlab.lab import get_experiment
+
+    ev = _one(_q7_evidence(speedup=(1.0, 0.8, 1.2)), names.speedup(LONG_CELLS[1]), 1.41, 1.01, 1.95)
+    d, text = get_experiment("q7").judge(ev)
+    assert d.verdict == "inconclusive"
+    assert "one is too close to call" in text.oneline_en and "1.41" in text.oneline_en
+    assert "1 个设置难以判定" in text.oneline_zh and "1.41" in text.oneline_zh
 
 
 def test_q7_rule_holds_no_sentence():
@@ -255,6 +300,7 @@ def test_tiny_run_speaks_english_and_chinese(tiny):
     # the real model is off: its trial said so, and nothing stands in for its attention map
     assert next(e for e in tiny.evidence if e.name == names.MINILM_AVAILABLE).value == "no"
     assert tiny.attention_maps == []
+    _fits(tiny.oneline["en"], tiny.oneline["zh"])
 
 
 @pytest.mark.slow
@@ -263,12 +309,20 @@ def test_q7_answers_follow_every_outcome(tiny):
     reached = {e.name: REACHED for e in ev if e.name.startswith("steps_")}
     base = {**reached, **{f"speedup_{c}": est(2.25, 1.8, 2.7) for c in LONG},
             **{f"focus_{c}": est(20.0, 10.0, 30.0) for c in LONG}, **{f"flips_{c}": est(0.4, 0.3, 0.5) for c in LONG}}
-    answers_for_every_outcome("q7", ev, {
+    scenarios = {
         "confirmed": base,
         "qualified": {**base, f"focus_{LONG[0]}": est(1.0, 0.8, 1.2)},
         "refuted": {**base, **{f"speedup_{c}": est(1.15, 0.9, 1.3) for c in LONG}},
         "inconclusive": {**base, **{f"speedup_{c}": est(1.4, 1.0, 2.0) for c in LONG}},
-    }, {"confirmed": "2.25", "qualified": "1.0", "refuted": "1.15"})
+    }
+    answers_for_every_outcome("q7", ev, scenarios, {"confirmed": "2.25", "qualified": "1.0", "refuted": "1.15"})
+    from attnlab.lab import get_experiment
+
+    # the one line: the weight on the deciding word, the settings that focus, the ratio short of or near the margin
+    numbers = {"confirmed": "20.0", "qualified": "2", "refuted": "1.15", "inconclusive": "1.40"}
+    for verdict, changes in scenarios.items():
+        _, text = get_experiment("q7").judge(patch(ev, changes))
+        _fits(text.oneline_en, text.oneline_zh, numbers[verdict])
 
 
 # ---------------------------------------------------------------------------------------------- tasks and probes

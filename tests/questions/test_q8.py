@@ -166,31 +166,43 @@ SLOW = {"dot": (5, 3.0, 2.0, 4.0), "general": (5, 3.0, 2.0, 4.0)}
 UNSURE = {"dot": (5, 1.5, 1.2, 1.9), "general": (5, 1.5, 1.2, 1.9)}
 DEAD = {sc: (0, 1.0, 0.9, 1.1) for sc in ("dot", "general", "scaled_dot", "additive", "cosine")}
 
-# (sub-claim, expected verdict, expected case, _evidence keyword arguments)
+# (sub-claim, expected verdict, expected case, _evidence keyword arguments, what the one-line answer says (en, zh))
 OUTCOMES = [
-    (0, "confirmed", "gap_grows", {}),
-    (0, "qualified", "partly", {"small": SLOW}),  # additive also ahead at small d_k
-    (0, "qualified", "partly", {"large": {"dot": (0, 4.0, 3.5, 4.5), "general": (5, 1.0, 0.8, 1.2)}}),
-    (0, "refuted", "keeps_up", {"large": SAME}),
-    (0, "inconclusive", "unclear", {"large": UNSURE}),
-    (1, "confirmed", "closes", {}),
-    (1, "refuted", "stays", {"scaled": (3.0, 2.0, 4.0)}),
-    (1, "inconclusive", "unclear", {"scaled": (1.5, 1.2, 1.9)}),
-    (2, "confirmed", "all_competitive", {}),
-    (2, "qualified", "some_competitive", {"small": SLOW}),
-    (2, "refuted", "all_slower", {"small": SLOW, "rnn": SLOW}),
-    (2, "inconclusive", "unclear", {"small": UNSURE, "rnn": UNSURE}),
-    (3, "confirmed", "both", {}),
-    (3, "qualified", "faster_only", {"mem": (1.1, 1.0)}),
-    (3, "qualified", "smaller_only", {"layer": (1.2, 1.1, 1.3)}),
-    (3, "refuted", "neither", {"layer": (1.2, 1.1, 1.3), "mem": (1.1, 1.0)}),
-    (3, "inconclusive", "unclear", {"layer": (1.5, 1.2, 1.9), "mem": (1.1, 1.0)}),
-    (3, "inconclusive", "gate_failed", {"busy": 1.5}),
+    (0, "confirmed", "gap_grows", {}, ("in 0/5 runs", "5 个种子都没学会")),
+    (0, "qualified", "partly", {"small": SLOW}, ("additive also leads at d_k=8", "d_k=8 时加性打分也领先")),
+    (0, "qualified", "partly", {"large": {"dot": (0, 4.0, 3.5, 4.5), "general": (5, 1.0, 0.8, 1.2)}},
+     ("general keeps up", "通用打分跟得上")),
+    (0, "refuted", "keeps_up", {"large": SAME}, ("needed 1.00x additive's steps", "加性打分的 1.00 倍")),
+    (0, "inconclusive", "unclear", {"large": UNSURE}, ("Not settled yet", "尚无定论")),
+    (1, "confirmed", "closes", {}, ("scaled dot in 5/5", "5 个种子都没学会")),
+    (1, "refuted", "stays", {"scaled": (3.0, 2.0, 4.0)}, ("scaling leaves a gap", "缩放没有消除差距")),
+    (1, "inconclusive", "unclear", {"scaled": (1.5, 1.2, 1.9)}, ("scaling's effect is unsettled", "缩放能否")),
+    (2, "confirmed", "all_competitive", {}, ("in 0/5 runs", "5 个种子都没学会")),
+    (2, "qualified", "some_competitive", {"small": SLOW}, ("additive also leads", "加性打分也领先")),
+    (2, "refuted", "all_slower", {"small": SLOW, "rnn": SLOW}, ("additive also leads", "加性打分也领先")),
+    (2, "inconclusive", "unclear", {"small": UNSURE, "rnn": UNSURE}, ("in 0/5 runs", "5 个种子都没学会")),
+    (3, "confirmed", "both", {}, ("in 0/5 runs", "5 个种子都没学会")),
+    (3, "qualified", "faster_only", {"mem": (1.1, 1.0)}, ("memory is only 1.10x", "内存仅 1.10 倍")),
+    (3, "qualified", "smaller_only", {"layer": (1.2, 1.1, 1.3)}, ("only 1.2x slower", "只慢 1.2 倍")),
+    (3, "refuted", "neither", {"layer": (1.2, 1.1, 1.3), "mem": (1.1, 1.0)}, ("under 1.5x", "都不到 1.5 倍")),
+    (3, "inconclusive", "unclear", {"layer": (1.5, 1.2, 1.9), "mem": (1.1, 1.0)},
+     ("speed gap is unsettled", "速度差距尚无定论")),
+    (3, "inconclusive", "gate_failed", {"busy": 1.5}, ("timings were disturbed", "计时时机器太忙")),
 ]
 
 
-@pytest.mark.parametrize(("claim", "verdict", "case", "kw"), OUTCOMES)
-def test_rule_gives_every_outcome_of_every_sub_claim(claim, verdict, case, kw):
+def assert_oneline(text, en: str, zh: str) -> None:
+    """The one-line answer exists in both languages, fits its limits, says ``en`` / ``zh`` and is clean Chinese."""
+    from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
+
+    assert text.oneline_en and text.oneline_zh
+    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
+    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
+    assert not zh_problems(text.oneline_zh), zh_problems(text.oneline_zh)
+
+
+@pytest.mark.parametrize(("claim", "verdict", "case", "kw", "oneline"), OUTCOMES)
+def test_rule_gives_every_outcome_of_every_sub_claim(claim, verdict, case, kw, oneline):
     exp = get_experiment("q8")
     ev = _evidence(**kw)
     r = exp.rule(ev).claims[claim]
@@ -205,21 +217,34 @@ def test_rule_gives_every_outcome_of_every_sub_claim(claim, verdict, case, kw):
         assert any(w in c.would_change for w in (f.verdict,)), (f, c.would_change)
     for t in (c.statement_zh, c.because_zh, c.would_change_zh, text.answer_zh):
         assert not zh_problems(t), (t, zh_problems(t))
+    assert_oneline(text, *oneline)
 
 
-@pytest.mark.parametrize(("verdict", "kw"), [
-    ("confirmed", {}),
-    ("qualified", {"mem": (1.1, 1.0)}),  # the chunked kernel removes additive's memory cost
-    ("refuted", {"large": SAME}),  # unscaled as good as additive at large d_k: Britz refuted
-    ("inconclusive", {"large": UNSURE}),  # Britz's claim undecided
-    ("inconclusive", {"large": DEAD}),  # nothing learned at large d_k: a check fails and no verdict stands
+@pytest.mark.parametrize(("verdict", "kw", "oneline"), [
+    ("confirmed", {}, ("as the papers say, at d_k=64 unscaled dot learned in 0/5 runs", "与文献一致")),
+    # the chunked kernel removes additive's memory cost
+    ("qualified", {"mem": (1.1, 1.0)}, ("mostly as the papers say", "大体与文献一致")),
+    # unscaled as good as additive at large d_k: Britz refuted
+    ("refuted", {"large": SAME}, ("unlike Britz et al.", "与 Britz 等人不同")),
+    ("inconclusive", {"large": UNSURE}, ("needs 1.50x additive's steps", "加性打分的 1.50 倍")),  # Britz undecided
+    # nothing learned at large d_k: a check fails and no verdict stands
+    ("inconclusive", {"large": DEAD}, ("no score learned the task in any of 5 runs", "所有打分的 5 个种子都没学会")),
+    # the best score learned in 2 of 5 runs: the check fails
+    ("inconclusive", {"large": {sc: (2, 1.0, 0.9, 1.1) for sc in DEAD}}, ("only 2/5 runs", "5 个种子中有 2 个学会")),
+    # neither unscaled dot nor additive learned at large d_k, scaled dot did: Britz's claim cannot be judged
+    ("inconclusive", {"large": {"dot": (0, 1.0, 0.9, 1.1), "general": (5, 1.5, 1.2, 1.9),
+                                "additive": (0, 1.0, 0.9, 1.1)}}, ("neither unscaled dot nor additive", "都没学会")),
+    # Luong's claim in part, every other sub-claim holds
+    ("qualified", {"rnn": SLOW}, ("only 2/4 of Luong's cases hold", "Luong 等人的结论只部分成立")),
+    ("qualified", {"rnn": UNSURE}, ("only 2/4 of Luong's cases hold", "Luong 等人的结论只部分成立")),
 ])
-def test_rule_gives_every_overall_outcome(verdict, kw):
-    d = decide("q8", _evidence(**kw))
+def test_rule_gives_every_overall_outcome(verdict, kw, oneline):
+    d, text = get_experiment("q8").judge(_evidence(**kw))
     assert d.verdict == verdict, d.rule
     assert d.rule.startswith(verdict)
     if kw.get("large") is DEAD:
         assert any(not c.passed for c in d.checks) and "flagged" in d.rule
+    assert_oneline(text, *oneline)
 
 
 def test_flips_move_a_number_just_across_the_margin():
@@ -255,9 +280,12 @@ def test_answers_follow_every_outcome():
     }
     answers_for_every_outcome("q8", ev, scenarios, {"confirmed": "3.75", "qualified": "1.10", "refuted": "4.25"})
     exp = get_experiment("q8")
-    for changes in scenarios.values():  # every text of every outcome is clean Chinese; every flip holds
+    onelines = {"confirmed": ("in 0/5 runs", "5 个种子都没学会"), "qualified": ("memory is only 1.10x", "1.10 倍"),
+                "refuted": ("needed 1.00x", "1.00 倍"), "inconclusive": ("no score learned", "所有打分")}
+    for verdict, changes in scenarios.items():  # every text of every outcome is clean Chinese; every flip holds
         patched = patch(ev, changes)
         d, text = exp.judge(patched)
+        assert_oneline(text, *onelines[verdict])
         zh = [text.answer_zh] + [t for c in d.claims for t in (c.statement_zh, c.because_zh, c.would_change_zh)]
         zh += [k.detail_zh for c in d.claims for k in c.checks]
         assert all(not zh_problems(t) for t in zh), [(t, zh_problems(t)) for t in zh if zh_problems(t)]

@@ -3,6 +3,7 @@ sub-claim, every flip applied), its words in English and Chinese, and the tasks,
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from fractions import Fraction
 
@@ -53,6 +54,7 @@ def test_tiny_run_verdict_is_its_rule_on_its_evidence(tiny, tmp_path):
 def test_tiny_run_speaks_english_and_chinese(tiny):
     qh.assert_bilingual(tiny)
     qh.assert_zh_clean(tiny)
+    assert tiny.oneline["en"] and tiny.oneline["zh"] and not zh_problems(tiny.oneline["zh"])
     have = {e.name for e in tiny.evidence}
     for c in tiny.claims:
         assert set(c.evidence) <= have, (c.name, set(c.evidence) - have)
@@ -115,29 +117,49 @@ BEHIND = (-0.2, -0.25, -0.15)
 EVEN = (0.0, -0.1, 0.1)
 ALL_REL = [names.alibi_vs(o, t, f) for o in rule.RELATIVE for t in TASK_NAMES for f in (2, 4)]
 
-# (scenario, sub-claim, verdict): each outcome of each sub-claim, from one deciding number moved across its bar
+# (scenario, sub-claim, verdict, what the one-line answer says (en, zh)): each outcome of each sub-claim, from one
+# deciding number moved across its bar
 OUTCOMES = [
-    ({}, rule.ALIBI, "confirmed"),
-    ({"drop": {"alibi": {"local": KEPT, "global": LOST}}}, rule.ALIBI, "qualified"),
-    ({"drop": {"alibi": LOST}}, rule.ALIBI, "refuted"),
-    ({"drop": {"alibi": STRADDLE}}, rule.ALIBI, "inconclusive"),
-    ({}, rule.SINUSOIDAL, "confirmed"),
-    ({"drop": {"sinusoidal": {"local": LOST, "global": KEPT}}}, rule.SINUSOIDAL, "qualified"),
-    ({"drop": {"sinusoidal": KEPT}}, rule.SINUSOIDAL, "refuted"),
-    ({"drop": {"sinusoidal": STRADDLE}}, rule.SINUSOIDAL, "inconclusive"),
-    ({}, rule.LEARNED, "confirmed"),
-    ({"x2": {"learned": (0.6, 0.55, 0.65)}}, rule.LEARNED, "qualified"),  # lost, but well above the baselines
-    ({"x2": {"learned": (0.6, 0.55, 0.65)}, "drop": {"learned": KEPT}}, rule.LEARNED, "refuted"),
-    ({"x2": {"learned": (0.6, 0.55, 0.65)}, "drop": {"learned": STRADDLE}}, rule.LEARNED, "inconclusive"),
-    ({}, rule.BEATS_SIN, "confirmed"),
-    ({"sin": {names.vs_sin("local", "alibi", 2): EVEN}}, rule.BEATS_SIN, "qualified"),
-    ({"vs": -0.3}, rule.BEATS_SIN, "refuted"),
-    ({"vs": 0.0}, rule.BEATS_SIN, "inconclusive"),
-    ({}, rule.BEATS_REL, "confirmed"),
-    ({"rel": {names.alibi_vs("rope", "local", 2): BEHIND}}, rule.BEATS_REL, "qualified"),
-    ({"rel": {n: BEHIND for n in ALL_REL}}, rule.BEATS_REL, "refuted"),
-    ({"rel": {n: EVEN for n in ALL_REL}}, rule.BEATS_REL, "inconclusive"),
+    ({}, rule.ALIBI, "confirmed", ("ALiBi does: at 4x the training length it keeps 0.94", "准确率仍有 0.94")),
+    ({"drop": {"alibi": {"local": KEPT, "global": LOST}}}, rule.ALIBI, "qualified",
+     ("only in part", "只能部分外推")),
+    ({"drop": {"alibi": LOST}}, rule.ALIBI, "refuted", ("falls from 0.95 within T to 0.65", "降到 2T 时的 0.65")),
+    ({"drop": {"alibi": STRADDLE}}, rule.ALIBI, "inconclusive",
+     ("0.05 [0.00, 0.10], straddles the 0.05 bar", "[0.00, 0.10] 跨过 0.05")),
+    ({}, rule.SINUSOIDAL, "confirmed", ("sinusoidal positions fall to 0.55", "正弦位置编码跌到 0.55")),
+    ({"drop": {"sinusoidal": {"local": LOST, "global": KEPT}}}, rule.SINUSOIDAL, "qualified",
+     ("sinusoidal positions hold on one task", "正弦位置编码在一个任务上没有下降")),
+    ({"drop": {"sinusoidal": KEPT}}, rule.SINUSOIDAL, "refuted", ("sinusoidal positions hold too", "也没有下降")),
+    ({"drop": {"sinusoidal": STRADDLE}}, rule.SINUSOIDAL, "inconclusive",
+     ("sinusoidal's drop is unclear", "是否下降尚不清楚")),
+    ({}, rule.LEARNED, "confirmed", ("keeps 0.94", "0.94")),
+    ({"x2": {"learned": (0.6, 0.55, 0.65)}}, rule.LEARNED, "qualified",  # lost, but well above the baselines
+     ("a learned table beats the baseline", "仍高于基线")),
+    ({"x2": {"learned": (0.6, 0.55, 0.65)}, "drop": {"learned": KEPT}}, rule.LEARNED, "refuted",
+     ("a learned table holds too", "可学习位置表也保持住了")),
+    ({"x2": {"learned": (0.6, 0.55, 0.65)}, "drop": {"learned": STRADDLE}}, rule.LEARNED, "inconclusive",
+     ("the learned table is unclear", "可学习位置表尚不清楚")),
+    ({}, rule.BEATS_SIN, "confirmed", ("keeps 0.94", "0.94")),
+    ({"sin": {names.vs_sin("local", "alibi", 2): EVEN}}, rule.BEATS_SIN, "qualified",
+     ("beats sinusoidal in only 3/4 comparisons", "对正弦位置编码仅 3/4 组胜出")),
+    ({"vs": -0.3}, rule.BEATS_SIN, "refuted", ("in only 0/4", "仅 0/4 组")),
+    ({"vs": 0.0}, rule.BEATS_SIN, "inconclusive", ("in only 0/4", "仅 0/4 组")),
+    ({}, rule.BEATS_REL, "confirmed", ("keeps 0.94", "0.94")),
+    ({"rel": {names.alibi_vs("rope", "local", 2): BEHIND}}, rule.BEATS_REL, "qualified",
+     ("beats RoPE and T5 in only 7/8 comparisons", "对 RoPE 和 T5 仅 7/8 组胜出")),
+    ({"rel": {n: BEHIND for n in ALL_REL}}, rule.BEATS_REL, "refuted", ("in only 0/8", "仅 0/8 组")),
+    ({"rel": {n: EVEN for n in ALL_REL}}, rule.BEATS_REL, "inconclusive", ("in only 0/8", "仅 0/8 组")),
 ]
+
+
+def assert_oneline(text, en: str, zh: str) -> None:
+    """The one-line answer exists in both languages, fits its limits, says ``en`` / ``zh`` and is clean Chinese."""
+    from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
+
+    assert text.oneline_en and text.oneline_zh
+    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
+    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
+    assert not zh_problems(text.oneline_zh), zh_problems(text.oneline_zh)
 
 
 def _zh_clean(evidence: list[Evidence]) -> None:
@@ -148,8 +170,8 @@ def _zh_clean(evidence: list[Evidence]) -> None:
     assert not [(t, zh_problems(t)) for t in texts if zh_problems(t)]
 
 
-@pytest.mark.parametrize(("scenario", "name", "expected"), OUTCOMES)
-def test_every_outcome_of_every_sub_claim_with_its_flips_and_words(scenario, name, expected):
+@pytest.mark.parametrize(("scenario", "name", "expected", "oneline"), OUTCOMES)
+def test_every_outcome_of_every_sub_claim_with_its_flips_and_words(scenario, name, expected, oneline):
     ev = q9_evidence(**scenario)
     r = rule.decide(ev).claim(name)
     assert r.verdict == expected, (name, r)
@@ -160,6 +182,7 @@ def test_every_outcome_of_every_sub_claim_with_its_flips_and_words(scenario, nam
     else:  # every task (or comparison) alike: no single number flips it, and the words say what would
         assert "it would take several" in said.would_change or "More seeds" in said.would_change, said.would_change
     _zh_clean(ev)
+    assert_oneline(get_experiment("q9").explain(ev), *oneline)
 
 
 def test_overall_verdict_and_answers_for_every_outcome():
@@ -171,6 +194,12 @@ def test_overall_verdict_and_answers_for_every_outcome():
         "refuted": (q9_evidence(drop={"alibi": LOST}, x2={"alibi": (0.47, 0.4, 0.54)}), "0.47"),
         "inconclusive": (q9_evidence(reached={"rope": 2}), None),
     }
+    onelines = {"confirmed": ("ALiBi does", "ALiBi 能外推"),
+                "qualified": ("0.94 accuracy on the marker task but 0.65 on block-copy; sinusoidal 0.55",
+                              "标记任务 0.94，块复制任务仅 0.65"),
+                "refuted": ("Not even ALiBi", "降到 2T 时的 0.47"),
+                "inconclusive": ("RoPE learned the block-copy task at length T in only 2/5 runs",
+                                 "RoPE 在长度 T 的块复制任务上 5 个种子中只有 2 个学会")}
     for expected, (ev, number) in cases.items():
         d, text = exp.judge(ev)
         assert d.verdict == expected, (expected, d.rule)
@@ -178,6 +207,7 @@ def test_overall_verdict_and_answers_for_every_outcome():
         if number:
             assert number in text.answer_en and number in text.answer_zh, text.answer_en
         _zh_clean(ev)
+        assert_oneline(text, *onelines[expected])
     assert exp.explain(cases["qualified"][0]).answer_zh.startswith("只部分成立")
 
 
@@ -185,6 +215,12 @@ def test_inconclusive_when_a_scheme_did_not_learn_or_alibi_is_unclear():
     d = get_experiment("q9").decide(q9_evidence(reached={"rope": 2}))
     assert d.verdict == "inconclusive"
     assert [c.name for c in d.checks if not c.passed] == ["learned_local_rope", "learned_global_rope"]
+    assert_oneline(get_experiment("q9").explain(q9_evidence(reached={"rope": 0})), "in none of 5 runs",
+                   "5 个种子都没有学会")
+    low = [dataclasses.replace(e, value=0.01, ci=(0.0, 0.02)) if e.name == names.acc("local", "rope", 1) else e
+           for e in q9_evidence()]  # a scheme below its trivial baseline at T
+    assert_oneline(get_experiment("q9").explain(low), "only 9/10 scheme-task pairs",
+                   "10 个（任务，编码）组合中只有 9 个")
     assert {c.name: c.verdict for c in d.claims}[rule.ALIBI] == "confirmed"  # its own checks passed
     d2 = get_experiment("q9").decide(q9_evidence(drop={"alibi": STRADDLE}))
     assert d2.verdict == "inconclusive" and "alibi_extrapolates inconclusive" in d2.rule

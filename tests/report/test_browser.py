@@ -46,6 +46,7 @@ def _open(browser, path: Path, locale: str = "en-US"):
     return context, page, errors, urls
 
 
+@pytest.mark.slow  # about 5 s on 2 cores
 def test_the_quick_report_answers_every_question_in_both_languages(browser, tmp_path):
     assert QUICK.is_file(), "docs/report-quick/index.html is missing: regenerate it with attnlab report"
     assert QUICK.stat().st_size < 5_000_000

@@ -121,6 +121,7 @@ def minilm():
     return load("all-MiniLM-L6-v2")
 
 
+@pytest.mark.slow  # over 5 s on 2 cores
 def test_inspect_page_shows_the_model_weights(browser, minilm, tmp_path):
     from attnlab.report.inspect import run_inspect
 
@@ -240,6 +241,7 @@ def _long_weights(L: int, H: int, T: int) -> np.ndarray:
     return w / w.sum(-1, keepdims=True)
 
 
+@pytest.mark.slow  # over 5 s on 2 cores
 def test_long_input_renders_in_reasonable_time(browser, tmp_path):
     shots = Shots(tmp_path, "long")
     L, H, T = 6, 12, 256

@@ -78,7 +78,7 @@ def test_answer_first_in_both_languages_and_self_contained(tmp_path):
     assert 'lang="zh-CN">大 d_k 时缩放很重要(0.61)。' in q3 and "logits 会饱和" in q3 and "x 的准确率" in q3
     assert "RuntimeError: boom" in html and "0.910 [0.900, 0.920]" in html
     assert '<a href="https://arxiv.org/abs/1">Paper 2017, Table 1</a>' in html
-    assert "data:image/png;base64," in html
+    assert "data:image/svg+xml;base64," in html  # the SVG: sharp on a projector and when zoomed
     assert not re.search(r'(src|href)="(https?:)?//', html.replace('href="https://', 'href="LINK'))
     assert "<link" not in html and "@import" not in html and "default-src 'none'" in html
     assert "attnlab run q3 --profile tiny --seeds 5" in html
@@ -99,7 +99,8 @@ def test_explorer_is_embedded_once_with_its_code(tmp_path):
     _write(tmp_path, _result("q2", attention_maps=[AttentionMap("again", ["a", "b"], w)]))
     html = write_report(tmp_path).read_text(encoding="utf-8")
     assert html.count('class="attnlab-explorer') == 2
-    assert html.count("<script") == 4  # the explorer's code once, the data of each, and the language switch
+    # the explorer's code once, the data of each, the figure zoom and the language switch
+    assert html.count("<script") == 5
 
 
 def test_only_the_questions_own_figures_are_inlined(tmp_path):

@@ -41,7 +41,8 @@ def build_result(exp: Experiment, outcomes: Sequence[TrialOutcome], *, profile: 
     return Result(
         qid=q.qid, title=q.title, question=q.question, question_zh=q.question_zh, claim=q.claim,
         claim_zh=q.claim_zh, verdict=decision.verdict, rule=decision.rule, summary=text.summary,
-        answer={"en": text.answer_en, "zh": text.answer_zh}, checks=list(decision.checks),
+        answer={"en": text.answer_en, "zh": text.answer_zh}, oneline={"en": text.oneline_en, "zh": text.oneline_zh},
+        checks=list(decision.checks),
         claims=list(decision.claims), evidence=agg.evidence, literature=agg.literature, plots=agg.plots,
         figures=[f for p in agg.plots for f in p.files()], config=agg.config, seeds=list(seeds),
         versions=versions(), seconds=round(sum(o.seconds for o in outcomes), 3), profile=profile,

@@ -203,6 +203,8 @@ class Explanation:
     summary: str
     answer_en: str = ""
     answer_zh: str = ""
+    oneline_en: str = ""  # the answer in one sentence: the verdict and the number that makes it stick
+    oneline_zh: str = ""
 
 
 class EvidenceSet(Mapping[str, Evidence]):

@@ -15,6 +15,7 @@ UI: dict[str, tuple[str, str]] = {
     "summary": ("At a glance", "一览"),
     "question": ("Question", "问题"),
     "answer": ("Short answer", "简答"),
+    "why": ("Why we say so", "依据"),
     "verdict": ("Verdict", "结论"),
     "seed_says": ("The seed says", "原文观点"),
     "claims": ("Verdict by sub-claim", "分项结论"),
@@ -57,6 +58,12 @@ UI: dict[str, tuple[str, str]] = {
     "print": ("Print or save as PDF", "打印或存为 PDF"),
     "contents": ("Contents", "目录"),
     "no_zh": ("", "(暂无中文)"),
+    "no_margin": ("Passed, but with no margin: at its threshold or inside the margin the rule asks for, so not ticked",
+                  "通过，但没有余量：恰在阈值上或落在规则要求的余量之内，因此不打勾"),
+    "ratios": ("How the ratios are computed", "比值的算法"),
+    "zoom_hint": ("click to enlarge", "点击放大"),
+    "zoom_close": ("Close ✕", "关闭 ✕"),
+    "zoom_tip": ("Click the figure for full size; Esc closes", "点击图片查看原始大小；按 Esc 关闭"),
 }
 
 VERDICT_WORDS: dict[str, tuple[str, str]] = {

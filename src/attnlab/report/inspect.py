@@ -1,8 +1,7 @@
 """``attnlab inspect TEXT``: look at the attention of a real pretrained model.
 
 :func:`run_inspect` tokenizes a text, runs all-MiniLM-L6-v2 (or another checkpoint) with per-head
-weights, prints for every layer and head the most attended token of each token (a rich table per
-layer), and writes into ``out_dir``:
+weights, prints what it found, and writes into ``out_dir``:
 
 - ``attention_grid.png`` / ``.svg``: one heatmap per selected head;
 - ``attention_mean.png`` / ``.svg``: the mean over the selected heads, sized so that token labels stay
@@ -11,19 +10,35 @@ layer), and writes into ``out_dir``:
   head view, a model view, the weights behind them, head roles and PNG export, in one self-contained
   page whose Content-Security-Policy forbids network access. ``layer`` and ``head`` choose what it
   opens on.
+
+The figures use the explorer's colour scale and carry a colour bar (:mod:`attnlab.report.figures.attention`).
+What it prints: for a short text, per layer, each token's most attended token in every head; for a text
+longer than :data:`LONG_INPUT` tokens, a summary (each head's most attended tokens), since the explorer
+holds the rest. It warns when the text was truncated (saying how many tokens were cut), when most of it
+is unknown to the model's vocabulary ([UNK]: the model reads another language, named from its model
+card), and says which font draws CJK tokens (or that none was found).
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from attnlab.report.figures.attention import draw_attention_grid, draw_attention_mean
+from attnlab.report.figures.attention import draw_attention_grid, draw_attention_mean, has_cjk
+from attnlab.report.figures.fonts import cjk_font
 
-__all__ = ["InspectResult", "run_inspect"]
+__all__ = ["LONG_INPUT", "UNK_WARNING", "InspectResult", "model_language", "run_inspect"]
+
+LONG_INPUT = 24  # above this many tokens the printout is a summary, not one line per token
+UNK_WARNING = 0.25  # warn when at least this share of the text's tokens are [UNK]
+_LANGUAGES = {"en": "English", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "de": "German", "fr": "French",
+              "es": "Spanish", "ru": "Russian", "ar": "Arabic", "multilingual": "many languages"}
 
 
 @dataclass
@@ -37,6 +52,12 @@ class InspectResult:
         most_attended: (layer, head) -> for each query token, the index of its most attended key.
         files: paths written, relative to ``out_dir``.
         out_dir: where the files are.
+        n_text_tokens: tokens of the whole text before truncation (with [CLS] and [SEP]).
+        n_cut: tokens cut by truncation (0 when the text fits).
+        unk_share: share of the text's tokens (without [CLS] / [SEP]) that are [UNK].
+        language: the model's language as its model card states it ("" when unknown).
+        cjk_font: the font that draws CJK tokens in the figures (None: none installed).
+        warnings: the warnings printed (truncation, [UNK], a missing CJK font), one line each.
     """
 
     tokens: list[str]
@@ -45,6 +66,12 @@ class InspectResult:
     most_attended: dict[tuple[int, int], list[int]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     out_dir: Path = Path("attnlab-inspect")
+    n_text_tokens: int = 0
+    n_cut: int = 0
+    unk_share: float = 0.0
+    language: str = ""
+    cjk_font: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def _select(n_layers: int, n_heads: int, layer: int | None, head: int | None) -> list[tuple[int, int]]:
@@ -54,6 +81,83 @@ def _select(n_layers: int, n_heads: int, layer: int | None, head: int | None) ->
     layers = range(n_layers) if layer is None else [layer]
     heads = range(n_heads) if head is None else [head]
     return [(l, h) for l in layers for h in heads]
+
+
+def _check_inputs(text: Any, out_dir: Path) -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"text: expected str, got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError(f"text: expected some text to inspect, got {'an empty' if not text else 'a whitespace-only'} "
+                         "string")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"out_dir: {out_dir} exists and is not a folder")
+    blocker = next((p for p in out_dir.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise ValueError(f"out_dir: cannot create {out_dir}: {blocker} is a file")
+
+
+def model_language(encoder: Any) -> str:
+    """The language the encoder's tokenizer was built for, from the ``language`` of its model card
+    (README.md front matter) and ``do_lower_case`` of its tokenizer config: e.g. "English, uncased";
+    "" when the checkpoint does not say."""
+    path = getattr(getattr(encoder, "tokenizer", None), "path", None)
+    return _folder_language(str(Path(path).parent)) if path is not None else ""
+
+
+@functools.cache
+def _folder_language(folder: str) -> str:
+    card = Path(folder) / "README.md"
+    codes: list[str] = []
+    if card.is_file():
+        front = re.match(r"---\n(.*?)\n---", card.read_text(encoding="utf-8", errors="replace"), re.S)
+        pattern = r"^language:[ \t]*(.*)\n((?:[ \t]*-[ \t].*\n)*)"  # "language: en" or a YAML list under it
+        block = re.search(pattern, front.group(1) + "\n", re.M) if front else None
+        if block:
+            codes = [c.strip(" '\"[]") for c in block.group(1).split(",") if c.strip(" '\"[]")]
+            codes += [line.strip()[1:].strip(" '\"") for line in block.group(2).splitlines() if line.strip()]
+    if not codes:
+        return ""
+    names = ", ".join(_LANGUAGES.get(c.lower(), c) for c in codes)
+    config = Path(folder) / "tokenizer_config.json"
+    lower = json.loads(config.read_text(encoding="utf-8")).get("do_lower_case") if config.is_file() else None
+    return names + {True: ", uncased", False: ", cased"}.get(lower, "")
+
+
+@functools.cache
+def _untruncated_tokenizer(path: str) -> Any:
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(path)
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+def _text_tokens(encoder: Any, text: str, kept: list[str]) -> list[str]:
+    """All tokens of ``text`` (with [CLS] / [SEP]), as the model's tokenizer makes them without truncation."""
+    path = getattr(getattr(encoder, "tokenizer", None), "path", None)
+    if path is None:
+        return kept
+    return list(_untruncated_tokenizer(str(path)).encode(text.strip()).tokens)
+
+
+def _warnings(result: InspectResult, name: str, all_tokens: list[str], max_length: int | None) -> list[str]:
+    out = []
+    if result.n_cut:
+        out.append(f"truncated: the text has {len(all_tokens) - 2:,} tokens and {name} reads at most "
+                   f"{max_length or len(result.tokens)} (with [CLS] and [SEP]), so the last {result.n_cut:,} were cut; "
+                   f"the maps show the first {len(result.tokens) - 2:,}")
+    words = [t for t in all_tokens if t not in ("[CLS]", "[SEP]")]
+    n_unk = sum(t == "[UNK]" for t in words)
+    if words and result.unk_share >= UNK_WARNING:
+        reads = (f"{name} is a model of {result.language} text" if result.language
+                 else f"{name}'s vocabulary does not cover this text (its model card names no language)")
+        out.append(f"{n_unk:,} of {len(words):,} tokens ({result.unk_share:.0%}) are [UNK], unknown to the model: "
+                   f"{reads}, so these maps say little about this text")
+    if any(has_cjk(t) for t in result.tokens) and result.cjk_font is None:
+        out.append("no CJK font found (install fonts-wqy-microhei or fonts-noto-cjk): CJK tokens draw as boxes in "
+                   "the PNG and SVG figures")
+    return out
 
 
 def run_inspect(
@@ -76,50 +180,85 @@ def run_inspect(
         model: a model name / checkpoint directory for :func:`attnlab.pretrained.load`, or an
             already loaded :class:`~attnlab.pretrained.BertEncoder`.
         console: a ``rich.console.Console`` to print to (default: a new one on stdout).
-        show_table: print the per-layer tables.
+        show_table: print the tables, the warnings and the files written (``InspectResult.warnings`` has
+            the warnings either way).
 
     Returns:
         :class:`InspectResult`.
 
     Raises:
         PretrainedUnavailable: the model's weights package is not installed.
-        ValueError / TypeError: bad ``text``, ``layer`` or ``head``.
+        ValueError / TypeError: bad ``text`` (not a string, empty or only whitespace), ``layer``, ``head``,
+            or an ``out_dir`` that is a file.
     """
-    if not isinstance(text, str):
-        raise TypeError(f"text: expected str, got {type(text).__name__}")
+    out_dir = Path(out_dir)
+    _check_inputs(text, out_dir)
     from attnlab.pretrained import load
 
     encoder = load(model) if isinstance(model, (str, Path)) else model
     selected = _select(encoder.n_layers, encoder.n_heads, layer, head)
     tokens, maps = encoder.attentions(text)
     weights = torch.stack(maps)  # (L, H, T, T)
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    result = InspectResult(tokens=tokens, heads=selected, weights=weights, out_dir=out_dir)
+    all_tokens = _text_tokens(encoder, text, tokens)
+    words = [t for t in all_tokens if t not in ("[CLS]", "[SEP]")]
+    result = InspectResult(tokens=tokens, heads=selected, weights=weights, out_dir=out_dir,
+                           n_text_tokens=len(all_tokens), n_cut=max(0, len(all_tokens) - len(tokens)),
+                           unk_share=sum(t == "[UNK]" for t in words) / max(len(words), 1),
+                           language=model_language(encoder), cjk_font=cjk_font())
+    name = _model_name(model)
+    max_length = getattr(getattr(encoder, "tokenizer", None), "max_length", None)
+    result.warnings = _warnings(result, name, all_tokens, max_length)
     for l, h in selected:
         result.most_attended[(l, h)] = weights[l, h].argmax(-1).tolist()
     if show_table:
-        _print_tables(result, console)
+        from rich.console import Console
+
+        console = console or Console()
+        for line in result.warnings:
+            console.print(f"[yellow]warning:[/yellow] {_escape(line)}", highlight=False, soft_wrap=True)
+        if len(tokens) > LONG_INPUT or result.n_cut:
+            _print_summary(result, console)
+        else:
+            _print_tables(result, console)
     result.files += draw_attention_grid(result.weights, result.tokens, result.heads, out_dir)
     result.files += draw_attention_mean(result.weights, result.tokens, result.heads, out_dir)
     result.files.append(_write_explorer(text, result, model, layer, head, out_dir))
     if show_table:
-        from rich.console import Console
-
-        (console or Console()).print(f"wrote {', '.join(result.files)} to {out_dir}")
+        if any(has_cjk(t) for t in tokens) and result.cjk_font:
+            console.print(f"CJK tokens drawn with the font {result.cjk_font}", highlight=False)
+        console.print(f"wrote {', '.join(result.files)} to {out_dir}", highlight=False)
     return result
+
+
+def _model_name(model: Any) -> str:
+    if isinstance(model, str):
+        return model
+    if isinstance(model, Path):
+        return model.name
+    return "the model"
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
 
 
 def _short(token: str, n: int = 12) -> str:
     return token if len(token) <= n else token[: n - 1] + "…"
 
 
+def _entropy(w: torch.Tensor) -> float:
+    """Mean entropy (nats) of the rows of a (T, T) attention map."""
+    return float(-(w * w.clamp_min(1e-30).log()).sum(-1).mean())
+
+
 def _print_tables(result: InspectResult, console: Any) -> None:
-    from rich.console import Console
+    """Short texts: per layer, every head's most attended token for each token."""
     from rich.table import Table
     from rich.text import Text
 
-    console = console or Console()
     tokens = result.tokens
     layers = sorted({l for l, _ in result.heads})
     for l in layers:
@@ -132,12 +271,31 @@ def _print_tables(result: InspectResult, console: Any) -> None:
             if ll != l:
                 continue
             w = result.weights[l, h]  # (T, T)
-            entropy = float(-(w * w.clamp_min(1e-30).log()).sum(-1).mean())
             pairs = []
             for i, j in enumerate(result.most_attended[(l, h)]):
                 pairs.append(f"{_short(tokens[i])}->{_short(tokens[j])} {float(w[i, j]):.2f}")
-            table.add_row(Text(str(h)), Text(f"{entropy:.2f}"), Text("  ".join(pairs)))
+            table.add_row(Text(str(h)), Text(f"{_entropy(w):.2f}"), Text("  ".join(pairs)))
         console.print(table)
+
+
+def _print_summary(result: InspectResult, console: Any, top: int = 3) -> None:
+    """Long texts: one row per head with the tokens it attends to most (mean weight they receive)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    tokens = result.tokens
+    table = Table(title=Text(f"{len(tokens)} tokens: each head's {top} most attended tokens (#position, mean weight "
+                             "they receive); every token's own view is in index.html"), header_style="bold")
+    for col in ("layer", "head", "entropy"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("most attended")
+    for l, h in result.heads:
+        w = result.weights[l, h]  # (T, T)
+        received = w.mean(0)  # (T,): mean over the queries of the weight each key receives
+        idx = received.topk(min(top, len(tokens))).indices.tolist()
+        cells = "  ".join(f"{_short(tokens[j])}#{j} {float(received[j]):.2f}" for j in idx)
+        table.add_row(str(l), str(h), f"{_entropy(w):.2f}", Text(cells))
+    console.print(table)
 
 
 def _write_explorer(text: str, result: InspectResult, model: Any, layer: int | None, head: int | None,

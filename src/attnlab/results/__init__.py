@@ -7,7 +7,7 @@ the experiments (the report, the figures, the benchmarks, the CLI's ``ask``) rea
 Schema (``SCHEMA_VERSION`` 3)::
 
     {"schema", "qid", "title", "question", "question_zh", "claim", "claim_zh",
-     "verdict", "rule", "summary", "answer": {"en", "zh"},
+     "verdict", "rule", "summary", "answer": {"en", "zh"}, "oneline": {"en", "zh"},
      "checks":   [{"name", "passed", "detail"}],                 # preconditions of the verdict
      "claims":   [{"name", "statement", "verdict", "rule", "checks", "evidence", "basis"}],  # sub-claims
      "evidence": [{"name", "label", "value", "ci", "ci_method", "n", "unit", "bounds", "anchor",

@@ -38,6 +38,8 @@ class Result:
         rule: the overall rule with its numbers.
         summary: a paragraph saying what was measured and what it shows.
         answer: the short answer, ``{"en": ..., "zh": ...}``.
+        oneline: the answer in one sentence with its verdict and deciding number, ``{"en": ..., "zh": ...}``
+            (at most 25 English words, 50 Chinese characters); empty in results written before it existed.
         checks: preconditions of the verdict; a failed one makes the verdict ``"inconclusive"``.
         claims: the sub-claims, each with its verdict.
         evidence: the measured quantities.
@@ -60,6 +62,7 @@ class Result:
     checks: list[Check] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     answer: dict[str, str] = field(default_factory=dict)
+    oneline: dict[str, str] = field(default_factory=dict)
     literature: list[Reference] = field(default_factory=list)
     plots: list[Plot] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)

@@ -20,8 +20,12 @@ from attnlab.lab.words.numerals import LANGS, fmt, join, num, pct, plain, reache
 from attnlab.lab.words.timing import load_clause, load_sentence, quiet_text
 from attnlab.results import Check, Claim, Evidence
 
-__all__ = ["LANGS", "Words", "explain", "fmt", "join", "load_clause", "load_sentence", "num", "pct", "plain",
-           "reached", "sci", "signed", "verdict"]
+ONELINE_WORDS = 25  # the one-line answer in English: at most this many words
+ONELINE_CHARS = 50  # ... and in Chinese: at most this many characters (zh_length)
+
+__all__ = ["LANGS", "ONELINE_CHARS", "ONELINE_WORDS", "Words", "explain", "fmt", "join", "load_clause",
+           "load_sentence", "num", "pct", "plain",
+           "reached", "sci", "signed", "verdict", "zh_length"]
 
 
 class Evidences(dict):
@@ -61,6 +65,11 @@ class Words:
     def answer(self, rs: Rulings, ev: Evidences, lang: str) -> str:
         """Per question: the short answer (2-4 sentences: what holds, under which conditions, how sure)."""
         raise NotImplementedError(f"{type(self).__name__}.answer")
+
+    def oneline(self, rs: Rulings, ev: Evidences, lang: str) -> str:
+        """Per question: the answer in one sentence, with the verdict and the one number that makes it stick: at
+        most :data:`ONELINE_WORDS` English words or :data:`ONELINE_CHARS` Chinese characters."""
+        raise NotImplementedError(f"{type(self).__name__}.oneline")
 
     def summary(self, rs: Rulings, ev: Evidences) -> str:
         """Per question: the longer paragraph (English); by default the overall rule."""
@@ -197,4 +206,15 @@ def explain(words: Words, rulings: Rulings, evidence: Sequence[Evidence]):
         answer = {lang: words.undecided_answer(rulings, ev, lang) for lang in LANGS}
     else:
         answer = {lang: words.answer(rulings, ev, lang) for lang in LANGS}
-    return decision, Explanation(words.summary(rulings, ev), answer["en"], answer["zh"])
+    oneline = {lang: words.oneline(rulings, ev, lang) for lang in LANGS}
+    for lang, limit, size in (("en", ONELINE_WORDS, len(oneline["en"].split())),
+                              ("zh", ONELINE_CHARS, zh_length(oneline["zh"]))):
+        if size > limit:
+            raise ValueError(f"{type(words).__name__}.oneline({lang!r}): expected at most {limit} "
+                             f"{'words' if lang == 'en' else 'characters'}, got {size}: {oneline[lang]!r}")
+    return decision, Explanation(words.summary(rulings, ev), answer["en"], answer["zh"], oneline["en"], oneline["zh"])
+
+
+def zh_length(text: str) -> int:
+    """The length of a Chinese sentence: every character counts, Latin letters, digits and marks included."""
+    return len(text.strip())

@@ -30,7 +30,7 @@ def learned_logits(ev, lang: str) -> str:
     if lang == "zh":
         tail = (f"在 0 的 ±{moved} 以内：可学习的汇聚点几乎停在 off-by-one 汇聚点（logit 为 0）上，"
                 "因此并不是独立的第二个检验" if near else f"离开 0 超过 ±{moved}")
-        return (f"可学习的汇聚点 logit（初始值为 0）训练后每个头在 {lo} 到 {hi} 之间（各种子平均；每个模型的最大绝对值 "
+        return (f"可学习的汇聚 logit（初始值为 0）训练后每个头在 {lo} 到 {hi} 之间（各种子平均；每个模型的最大绝对值 "
                 f"{fmt(big, lang)}），{tail}")
     tail = (f"within ±{moved} of 0: the learned sink stayed close to the off-by-one sink (logit 0), so it is not an "
             "independent second test" if near else f"moved beyond ±{moved} from 0")
@@ -98,7 +98,7 @@ _REMOVES = {"confirmed": ("no head parks any more", "不再有头停放权重"),
 _COST = {"confirmed": ("no cost", "没有代价"), "qualified": ("a cost with some sinks only", "只有部分汇聚点变体有代价"),
          "refuted": ("a cost", "有代价"), "inconclusive": ("the cost is not settled", "代价尚无定论")}
 _WITH = {"zero": ("an off-by-one softmax", "用 off-by-one softmax 时"),
-         "learned": ("a learned sink logit", "用可学习的汇聚点 logit 时"),
+         "learned": ("a learned sink logit", "用可学习的汇聚 logit 时"),
          "gate": ("a sigmoid gate", "用 sigmoid 门时")}
 _LEAD = {"confirmed": ("Our measurements support", "我们的测量支持常见的解释"),
          "qualified": ("Our measurements support only part of", "我们的测量只支持常见解释中的一部分"),

@@ -169,11 +169,11 @@ def _condition(c: str, m: list[dict[str, Any]], uniform: float, budget: int) -> 
                  for l in range(len(logits[0]))]
         ev.append(Evidence(SINK_LOGIT_HEADS, heads, unit="logit (layer x head)",
                            label="learned sink logit per head after training (mean over seeds; initialised at 0)",
-                           label_zh="训练后每个头的可学习汇聚点 logit（各种子平均；初始值为 0）"))
+                           label_zh="训练后每个头的可学习汇聚 logit（各种子平均；初始值为 0）"))
         ev.append(stats.evidence_from(SINK_LOGIT_MAX_ABS, [max(abs(v) for row in r for v in row) for r in logits],
                                       unit="logit", bounds=(0, None),
                                       label="largest |learned sink logit| of a head, per model",
-                                      label_zh="每个模型中各头可学习汇聚点 logit 绝对值的最大值"))
+                                      label_zh="每个模型中各头可学习汇聚 logit 绝对值的最大值"))
     ev.append(stats.evidence_from(first_mean(c), per["mean"], unit="share", bounds=ACC,
                                   label=f"first-token share averaged over heads and layers, {name}",
                                   label_zh=f"首个词元的份额，对头和层取平均，{name_zh}"))
@@ -192,16 +192,18 @@ def _condition(c: str, m: list[dict[str, Any]], uniform: float, budget: int) -> 
 def _paired(c: str, per: dict[str, dict], ref: dict) -> list[Evidence]:
     """``c`` against softmax (paired per seed)."""
     name, name_zh, mine = VARIANT_LABEL[c], VARIANT_ZH[c], per[c]
+    lead = " " if name_zh[0].isascii() else ""  # a space between Chinese and Latin, none between Chinese words
+    tail = " " if name_zh[-1].isascii() else ""
     return [
         stats.paired_evidence(first_max_drop(c), ref["max"], mine["max"], unit="share", bounds=DIFF,
                               label=f"largest first-token share, softmax minus {name}",
-                              label_zh=f"单个头给首个词元的最大份额，softmax 减去{name_zh}"),
+                              label_zh=f"单个头给首个词元的最大份额，softmax 减去{lead}{name_zh}"),
         stats.paired_evidence(first_mean_drop(c), ref["mean"], mine["mean"], unit="share", bounds=DIFF,
                               label=f"mean first-token share, softmax minus {name}",
-                              label_zh=f"首个词元的平均份额，softmax 减去{name_zh}"),
+                              label_zh=f"首个词元的平均份额，softmax 减去{lead}{name_zh}"),
         stats.paired_evidence(acc_diff(c), mine["acc"], ref["acc"], unit="accuracy", bounds=DIFF,
                               label=f"accuracy on the predictable tokens, {name} minus softmax",
-                              label_zh=f"可预测词元上的准确率，{name_zh}减去 softmax"),
+                              label_zh=f"可预测词元上的准确率，{name_zh}{tail}减去 softmax"),
         stats.paired_ratio_evidence(steps_ratio(c), mine["steps"], ref["steps"],
                                     label=f"steps to {THRESHOLD}, {name} / softmax (seeds where both reached it)",
                                     unit="x",

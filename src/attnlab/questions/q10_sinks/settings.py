@@ -13,7 +13,7 @@ VARIANT_KW = {"softmax": {}, "zero": {"sink": "zero"}, "learned": {"sink": "lear
 VARIANT_LABEL = {"softmax": "softmax", "zero": "off-by-one (sink logit 0)", "learned": "learned sink logit",
                  "gate": "sigmoid output gate"}
 VARIANT_SHORT = {"softmax": "softmax", "zero": "off-by-one", "learned": "learned sink", "gate": "gate"}
-VARIANT_ZH = {"softmax": "softmax", "zero": "off-by-one（汇聚点 logit 为 0）", "learned": "可学习的汇聚点 logit",
+VARIANT_ZH = {"softmax": "softmax", "zero": "off-by-one（汇聚 logit 为 0）", "learned": "可学习的汇聚 logit",
               "gate": "sigmoid 输出门"}
 BASELINE_ZH = {"chance": "随机猜测", "order_free": "不看顺序（在块内尚未复制的符号中均匀猜）"}
 SENTENCE = "The cat sat on the mat."  # a short sentence for the report's attention explorer: [CLS]/[SEP] parking

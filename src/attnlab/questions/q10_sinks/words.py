@@ -6,6 +6,7 @@ from attnlab.lab.rules import Flip, Gate, Ruling, Rulings
 from attnlab.lab.words import Words, fmt, num, plain, verdict
 from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.answer import answer, learned_logits, span, summary_parts
+from attnlab.questions.q10_sinks.oneline import oneline, spaced
 from attnlab.questions.q10_sinks.rule import (
     CARRIES_LITTLE,
     ENCODER_PARKS,
@@ -96,7 +97,8 @@ class SinkWords(Words):
             return (f"未安装 {MINILM} 的权重：无法测量编码器的子结论" if zh
                     else f"{MINILM} weights not installed: the encoder sub-claims cannot be measured")
         if g.kind == "parks_somewhere":
-            return (f"{v['n']} 层中有 {v['k']} 层停放权重（基于范数的分析需要至少一层）" if zh
+            some = "都没有" if v["k"] == 0 else f"中有 {v['k']} 层"
+            return (f"{v['n']} 层{some}停放权重（基于范数的分析需要至少一层）" if zh
                     else f"{v['k']} of {v['n']} layers park (needed for the norm-based view)")
         if g.kind == "above":
             e = ev[v["evidence"]]
@@ -107,7 +109,8 @@ class SinkWords(Words):
         if g.kind == "reached" and g.name.startswith("learned_"):
             c = g.name.removeprefix("learned_")
             if zh:
-                return (f"{VARIANT_ZH[c]}：{v['n']} 个种子中有 {v['k']} 个在可预测词元上达到 {TH} 准确率"
+                some = "都没有" if v["k"] == 0 else f"中有 {v['k']} 个"
+                return (f"{VARIANT_ZH[c]}：{v['n']} 个种子{some}在可预测词元上达到 {TH} 准确率"
                         f"（需要 {v['need']} 个）")
             return (f"{VARIANT_LABEL[c]}: {v['k']} of {v['n']} seeds reached {TH} accuracy on the predictable tokens "
                     f"(need {v['need']})")
@@ -227,9 +230,10 @@ class SinkWords(Words):
         if lang == "zh":
             per = "；".join(f"{VARIANT_ZH[c]}为 {ratio_of(c)}（汇聚点拿走 {mass(c)} 的权重）" for c in variants)
             drops = "、".join(f"{mean_drop(c)}（{VARIANT_ZH[c]}）" for c in variants)
-            return (f"单个头给首个词元的最大份额（以均匀份额为单位）：softmax 为 {ratio}；{per}；{n} 个汇聚点变体中"
-                    f"有 {k} 个低于 {PF} 倍{'；' + logit if logit else ''}。各头平均的首词元份额下降 {drops}："
-                    "这是在小型 2 层语言模型上的测量，不是文献报告汇聚点接过权重的那种规模。")
+            some = f"都没有低于 {PF} 倍" if k == 0 else f"有 {k} 个低于 {PF} 倍"
+            return spaced(f"单个头给首个词元的最大份额（以均匀份额为单位）：softmax 为 {ratio}；{per}；{n} 个汇聚点变体"
+                          f"{some}{'；' + logit if logit else ''}。各头平均的首词元份额下降 {drops}："
+                          "这是在小型 2 层语言模型上的测量，不是文献报告汇聚点接过权重的那种规模。")
         per = "; ".join(f"with {VARIANT_LABEL[c]} {ratio_of(c)} (the sink takes {mass(c)} of the weight)"
                         for c in variants)
         drops = ", ".join(f"{mean_drop(c)} ({VARIANT_SHORT[c]})" for c in variants)
@@ -247,8 +251,9 @@ class SinkWords(Words):
             accs = "、".join(f"{VARIANT_ZH[c]} {num(ev[names.acc(c)].number)}" for c in conds)
             ceil = (f"所有条件都在准确率上限处（平均准确率 {accs}，均 >= {CEIL}），在那里不可能出现超过 {AM} 的准确率"
                     "代价：在上限处检测不到代价，真正被检验的只有步数比。") if r.values["ceiling"] else ""
-            return (f"与 softmax 相比（配对；可预测词元上的准确率和达到 {TH} 的步数）：{per}；{n} 个变体中有 {k} 个在 "
-                    f"-{AM} 准确率和 {SM} 倍步数以内。" + ceil)
+            some = f"{n} 个变体都不在" if k == 0 else f"{n} 个变体中有 {k} 个在"
+            return spaced(f"与 softmax 相比（配对；可预测词元上的准确率和达到 {TH} 的步数）：{per}；{some} "
+                          f"-{AM} 准确率和 {SM} 倍步数以内。" + ceil)
         per = "; ".join(f"{VARIANT_LABEL[c]}: accuracy {fmt(ev[names.acc_diff(c)])}, steps "
                         f"{_times(ev[names.steps_ratio(c)], lang)}" for c in variants)
         accs = ", ".join(f"{VARIANT_SHORT[c]} {num(ev[names.acc(c)].number)}" for c in conds)
@@ -269,6 +274,9 @@ class SinkWords(Words):
 
     def answer(self, rs: Rulings, ev, lang: str) -> str:
         return answer(rs, ev, lang)
+
+    def oneline(self, rs: Rulings, ev, lang: str) -> str:
+        return oneline(rs, ev, lang)
 
 
 WORDS = SinkWords()

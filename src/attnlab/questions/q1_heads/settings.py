@@ -13,7 +13,7 @@ TASKS: dict[str, dict[str, Any]] = {  # the multi-relation task and its one-rela
     "single": {"length": 16, "n_symbols": 8, "offsets": [2], "include_first": False},
 }
 TASK_ZH = {"multi": "三关系", "single": "单关系"}
-BASELINE_ZH = {"chance": "随机猜测", "all_but_one_relation": "只读其余关系、猜测一个关系"}
+BASELINE_ZH = {"chance": "随机猜测", "all_but_one_relation": "只看其余关系、对剩下一个随机猜测"}
 RELATIONS = {"-1": "previous token", "+2": "token two ahead", "first": "first token"}  # of the multi task
 EXAMPLE = "The animal didn't cross the street because it was too tired."  # for the attention explorer
 

@@ -6,6 +6,7 @@ from attnlab.lab import rules
 from attnlab.lab.rules import Ruling, Rulings
 from attnlab.lab.words import Words, fmt, join, num, pct, verdict
 from attnlab.questions.q1_heads import evidence as names
+from attnlab.questions.q1_heads import oneline as short
 from attnlab.questions.q1_heads.settings import (
     FIXED_STEP,
     MANY,
@@ -25,7 +26,7 @@ STATEMENTS = {
     "one_head_enough": ("Sometimes one head is already enough.", "有时一个头就够了。"),
     "heads_removable": ("Many heads can be removed and the model still works.", "去掉不少头，模型依然有效。"),
 }
-RELATIONS_ZH = "前一个词元、后两个词元、首个词元"
+RELATIONS_ZH = "前一个词元、往后第二个词元、首个词元"
 
 
 def setting(x: float) -> str:
@@ -198,7 +199,7 @@ class HeadsWords(Words):
         else:
             p = num(ev[partial].number, 2) if partial in ev else None
             if zh:
-                base = f"（只读其余关系、猜测其中一个可得 {p}；随机猜测 {chance}）" if p is not None else ""
+                base = f"（只看其余关系、对剩下一个随机猜测可得 {p}；随机猜测 {chance}）" if p is not None else ""
                 core = (f"因为一层注意力要同时读三个位置时需要多个头：{fewest} 个及以上能学会，1 个头只有 {acc1} 的"
                         f"准确率{base}，而且各头分工（3 个关系中平均 {cov} 个有专门的头）")
             else:
@@ -220,6 +221,9 @@ class HeadsWords(Words):
         return (f"{core}. That more heads is not always better is {more} here: on a "
                 f"single relation {single}. Whether many heads can be removed without retraining is {removable} here: "
                 f"{share} of {pruned} heads on average ({n} seeds){m}, against the {pct(MANY)} the claim needs.")
+
+    def oneline(self, rs: Rulings, ev, lang: str) -> str:
+        return short.oneline(rs, ev, lang)
 
 
 WORDS = HeadsWords()

@@ -30,7 +30,7 @@ def plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:
                     "3-cycles. Right: a feed-forward layer after attention can compensate.", headline=True,
                     title_zh="分开与共享 W_Q/W_K：非对称关系与对称关系",
                     caption_zh="柱：各种子平均准确率及 95% 区间。左：答案只能来自注意力指向的位置时，"
-                               "对称打分在 3 元环上停在 2/3 排序上界附近。右：注意力之后的前馈层可以弥补。")
+                               "对称打分在置换的 3-轮换上停在 2/3 排序上界附近。右：注意力之后的前馈层可以弥补。")
     curves = []
     for r in READOUTS:
         series = []
@@ -44,7 +44,7 @@ def plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:
                             caption="Held-out accuracy on the 3-cycle task, mean over seeds (a run that reached the "
                                     "threshold keeps its last value).",
                             title_zh="学习曲线（各种子平均）",
-                            caption_zh="3 元环任务上的留出准确率，各种子平均（达到阈值后保持最后的值）。")]
+                            caption_zh="置换的 3-轮换任务上的留出准确率，各种子平均（达到阈值后保持最后的值）。")]
     if names.MINILM_SHARES in es:
         shares = es[names.MINILM_SHARES].value
         plots.append(Plot("minilm_qk_symmetry", "all-MiniLM-L6-v2: symmetric share of W_Q W_Kᵀ per head",

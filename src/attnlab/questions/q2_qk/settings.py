@@ -15,7 +15,7 @@ TASKS: dict[str, dict[str, int]] = {  # 3-cycles (one-way relations) and the sym
     "asymmetric": {"cycle_len": 3, "n_cycles": 4, "cycles_per_seq": 2, "n_values": 8},
     "symmetric": {"cycle_len": 2, "n_cycles": 6, "cycles_per_seq": 3, "n_values": 8},
 }
-TASK_ZH = {"asymmetric": "非对称（3 元环）", "symmetric": "对称（2 元环）"}
+TASK_ZH = {"asymmetric": "非对称（置换的 3-轮换）", "symmetric": "对称（置换的 2-轮换）"}
 VARIANT_ZH = {"separate": "分开的 W_Q/W_K", "shared": "共享同一矩阵", "none": "不做投影"}
 READOUT_ZH = {"attention": "注意力直接线性读出", "block": "完整 Transformer 块"}
 BASELINE_ZH = {"chance": "随机猜测", "no_lookup": "不查找（猜上下文中最常见的值）"}

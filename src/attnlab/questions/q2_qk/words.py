@@ -6,6 +6,7 @@ from attnlab.lab import rules
 from attnlab.lab.rules import Gate, Ruling, Rulings
 from attnlab.lab.words import Words, fmt, num, pct
 from attnlab.questions.q2_qk import evidence as names
+from attnlab.questions.q2_qk import oneline as short
 from attnlab.questions.q2_qk.rule import TEXT_LEARNED_KIND
 from attnlab.questions.q2_qk.settings import (
     MIN_GAIN,
@@ -26,7 +27,7 @@ STATEMENTS = {
     "helps_in_practice": ("The extra expressive power helps a full Transformer block learn a one-way relation (the "
                           "3-cycle task; natural text is the next sub-claim).",
                           "这种额外的表达能力能帮助完整的 Transformer 块学会单向关系"
-                          "（3 元环任务；自然文本见下一个子论断）。"),
+                          "（置换的 3-轮换任务；自然文本见下一个子论断）。"),
     "helps_on_text": ("Separate W_Q and W_K help a small language model on natural text (held-out English prose, "
                       "character level).",
                       "分开的 W_Q 和 W_K 能帮助小型语言模型处理自然文本（留出的英文文本，字符级）。"),
@@ -109,8 +110,8 @@ class QKWords(Words):
             g = fmt(ev[names.gain("attention", "asymmetric", "shared")], lang)
             g_sym = fmt(ev[names.gain("attention", "symmetric", "shared")], lang)
             pf = fmt(ev[names.partner_first("attention", "asymmetric", "shared")], lang)
-            return (f"分开投影在 3 元环任务上的准确率高出 {g}，在对称对照任务上高出 {g_sym}；共享矩阵只让 {pf} 的词元把"
-                    "最高注意力给了正确的伙伴（理论上最多 2/3）。" if zh else
+            return (f"分开投影在置换的 3-轮换任务上的准确率高出 {g}，在对称对照任务上高出 {g_sym}；"
+                    f"共享矩阵只让 {pf} 的词元把最高注意力给了正确的伙伴（理论上最多 2/3）。" if zh else
                     f"Separate projections are {g} more accurate on the 3-cycle task, {g_sym} on the symmetric "
                     f"control; a shared matrix ranks the right partner first for only {pf} of tokens (at most 2/3 is "
                     "possible).")
@@ -190,6 +191,9 @@ class QKWords(Words):
                 f"\"a looks for b, b looks for c, c looks for a\": on that task separate W_Q and W_K reach "
                 f"{acc['separate']} accuracy and a shared matrix {acc['shared']} ({n} seeds, paired gain {gain}). "
                 + block + text + share)
+
+    def oneline(self, rs: Rulings, ev, lang: str) -> str:
+        return short.oneline(rs, ev, lang)
 
 
 def _steps_phrase(ev, lang: str) -> str:

@@ -147,7 +147,7 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                        label="training budget per run (early stop at the threshold)",
                        label_zh="每次训练的步数预算（达到阈值即停）"))
     example = torch.softmax(torch.tensor([1.0, 2.0, 10.0], dtype=torch.float64), 0)[-1]
-    ev.append(Evidence(SOFTMAX_EXAMPLE, float(example), unit="weight",
+    ev.append(Evidence(SOFTMAX_EXAMPLE, float(example), unit="weight", bounds=(0.0, 1.0),
                        label="softmax([1, 2, 10]): weight on the largest (the seed's example)",
                        label_zh="softmax([1, 2, 10]) 中最大项的权重（原文的例子）", ci_method="exact"))
     for dk in dks:

@@ -33,8 +33,9 @@ def plots(ev: list[Evidence], outcomes: Outcomes, dks: list[int]) -> list[Plot]:
         runs = [o.measurements for o in outcomes.where(d_k=large, temperature=t)]
         xs = ["0", *(str(s) for s in PROBE_STEPS)]
         xs = [x for x in xs if all(x in m["probes"] for m in runs)]
+        style = "dashed" if t == "1/d_k" else "solid"  # ×1/√d_k and ×1/d_k can both sit on 0: keep both visible
         sat.append(Series(f"× {t}", [int(x) for x in xs],
-                          [sum(m["probes"][x]["saturated_wrong"] for m in runs) / len(runs) for x in xs]))
+                          [sum(m["probes"][x]["saturated_wrong"] for m in runs) / len(runs) for x in xs], style=style))
         grad.append(Series(f"× {t}", [int(x) for x in xs],
                            [sum(m["probes"][x]["grad_scores"] for m in runs) / len(runs) for x in xs]))
     during = Plot("saturation_during_training", f"d_k = {large}: what the softmax does while training", [

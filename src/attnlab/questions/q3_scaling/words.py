@@ -5,6 +5,7 @@ from __future__ import annotations
 from attnlab.lab.rules import Ruling, Rulings
 from attnlab.lab.words import Words, fmt, num, pct
 from attnlab.questions.q3_scaling import evidence as names
+from attnlab.questions.q3_scaling import oneline as short
 from attnlab.questions.q3_scaling.settings import (
     MAX_GRAD_RATIO,
     MIN_RATIO,
@@ -60,9 +61,12 @@ class ScalingWords(Words):
         v = r.values
         zh = lang == "zh"
         if r.case == "few_reached":
-            return (f"不缩放时 {v['seeds']} 个种子中只有 {v['reached']} 个在 {v['budget']} 步内达到 {THRESHOLD}" if zh
-                    else f"unscaled reached {THRESHOLD} in only {v['reached']} of {v['seeds']} seeds within "
-                         f"{v['budget']} steps")
+            k, n, budget = v["reached"], v["seeds"], v["budget"]
+            if zh:
+                return (f"不缩放时 {n} 个种子都没有在 {budget} 步内达到 {THRESHOLD}" if k == 0
+                        else f"不缩放时 {n} 个种子中有 {k} 个在 {budget} 步内达到 {THRESHOLD}")
+            return (f"unscaled reached {THRESHOLD} in none of {n} seeds within {budget} steps" if k == 0
+                    else f"unscaled reached {THRESHOLD} in only {k} of {n} seeds within {budget} steps")
         if r.case == "undefined":
             return "步数比无法计算" if zh else "the step ratio is undefined"
         ratio = fmt(ev[names.steps_ratio(v["d_k"], "1")], lang, 2)
@@ -125,12 +129,15 @@ class ScalingWords(Words):
         wq = fmt(ev[names.grad_wq_ratio(large, "1")], lang, 2)
         sr = fmt(ev[names.steps_ratio(small, "1")], lang, 2)
         acc, budget = num(ev[names.acc(large, "1")].number, 2), int(ev[names.BUDGET].number)
-        ref_steps = fmt(ref, lang, 0)
+        ref_k, ref_n = (sum(s is not None for s in ref.per_seed or []), len(ref.per_seed or []))
+        ref_steps = num(ref.number, 0) if not isinstance(ref.value, str) else str(ref.value)
         if k < n:
-            hard = (f"{n} 次不缩放的运行中有 {n - k} 次在 {budget} 步内达不到 {THRESHOLD}（准确率 {acc}），而 1/√d_k "
-                    f"学会它用了 {ref_steps} 步" if zh else
-                    f"{n - k} of {n} unscaled runs do not reach {THRESHOLD} within {budget} steps (accuracy {acc}) on "
-                    f"a task that 1/√d_k learns in {ref_steps} steps")
+            missed = (f"{n} 次不缩放的运行都" if k == 0 else f"{n} 次不缩放的运行中有 {n - k} 次") if zh else (
+                f"all {n} unscaled runs fail to" if k == 0 else f"{n - k} of {n} unscaled runs do not")
+            hard = (f"{missed}在 {budget} 步内达不到 {THRESHOLD}（准确率 {acc}），而 1/√d_k "
+                    f"学会它的中位步数是 {ref_steps}（{ref_k}/{ref_n} 个种子达到）" if zh else
+                    f"{missed} reach {THRESHOLD} within {budget} steps (accuracy {acc}) on "
+                    f"a task that 1/√d_k learns in a median {ref_steps} steps ({ref_k}/{ref_n} seeds reached it)")
         else:
             br = fmt(ev[names.steps_ratio(large, "1")], lang, 2)
             hard = (f"不缩放的运行需要缩放版本 {br} 倍的步数" if zh
@@ -150,6 +157,9 @@ class ScalingWords(Words):
                 f"At d_k={small} unscaled needs {sr} times the steps of scaled (Vaswani et al. expect little "
                 f"difference at small d_k; with d_model fixed, d_k={small} also means {large // small} times as many "
                 f"heads as d_k={large}).")
+
+    def oneline(self, rs: Rulings, ev, lang: str) -> str:
+        return short.oneline(rs, ev, lang)
 
 
 WORDS = ScalingWords()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from attnlab.lab.rules import GATE_FAILED, Gate, Ruling, Rulings
 from attnlab.lab.words import Words, fmt, num
+from attnlab.questions.q4_variance import oneline as short
 from attnlab.questions.q4_variance.evidence import (
     MINILM_PER_LAYER,
     MINILM_RATIO,
@@ -215,6 +216,9 @@ class VarianceWords(Words):
                 f"from {lo_std} at d_k={dks[0]} to {hi_std} at d_k={dks[-1]} (log-log slope {s}: 0 would mean no "
                 f"dependence, and without the 1/√d_k it would be {extra} higher).{arm} The seed's second half, that "
                 f"this mitigates vanishing gradients, is tested in q3.{mini}")
+
+    def oneline(self, rs: Rulings, ev, lang: str) -> str:
+        return short.oneline(rs, ev, lang)
 
 
 WORDS = VarianceWords()

@@ -20,6 +20,7 @@ from attnlab.questions.q5_parallel.evidence import (
     token_by_token_vs_parallel,
     us_per_token,
 )
+from attnlab.questions.q5_parallel.oneline import oneline
 from attnlab.questions.q5_parallel.rule import DECODER, ENCODER, GENERATION, KV_CACHE, ONE_PASS, no_gain_lengths
 from attnlab.questions.q5_parallel.settings import ARCHS, BATCH, FLAT_STEP_COST, MARGIN, SHORT
 
@@ -232,6 +233,9 @@ class ParallelWords(Words):
 
     def answer(self, rs: Rulings, ev, lang: str) -> str:
         return answer(rs, ev, lang)
+
+    def oneline(self, rs: Rulings, ev, lang: str) -> str:
+        return oneline(rs, ev, lang)
 
 
 def _generation_numbers(v: dict, ev, lang: str) -> str:

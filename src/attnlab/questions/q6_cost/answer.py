@@ -52,12 +52,12 @@ CONV_LEAD = {  # against the k=3 convolution
 }
 CEILING_LEAD = {  # attention and both rivals at the threshold at every distance
     "refuted": ("At these distances there was no difference at long range (attention and both rivals learned every "
-                "distance)", "在这些距离上，长距离依赖没有差别（注意力和两个对手都学会了每个距离）"),
+                "distance)", "在这些距离上，长距离依赖没有差别（注意力和其余两种模型都学会了每个距离）"),
     "qualified": ("At these distances attention and both rivals learned every distance, attention only in fewer "
-                  "steps", "在这些距离上注意力和两个对手都学会了每个距离，注意力只是用的步数更少"),
+                  "steps", "在这些距离上注意力和其余两种模型都学会了每个距离，注意力只是用的步数更少"),
     "inconclusive": ("At these distances attention and both rivals learned every distance; whether attention "
                      "learns long-range recall in fewer steps is undecided",
-                     "在这些距离上注意力和两个对手都学会了每个距离；注意力是否用更少的步数学会长距离回忆，尚无定论"),
+                     "在这些距离上注意力和其余两种模型都学会了每个距离；注意力是否用更少的步数学会长距离回忆，尚无定论"),
 }
 LONG_LEAD = {
     "confirmed": ("Attention was better at long range", "注意力在长距离依赖上更好"),

@@ -51,19 +51,21 @@ def cost_evidence(cfg: dict[str, Any], m: dict[str, Any]) -> list[Evidence]:
     ev.append(Evidence(N.FEWER_PARAMS_SHARE, wins_p / n_cases_p, unit="share of grid cases", n=n_cases_p,
                        label="derivation: share of (d, rival) cases where self-attention has fewer parameters "
                              "(rivals: LSTM and conv of each k)", bounds=ACC,
-                       label_zh="推导：在（d，对手）组合中自注意力参数更少的比例（对手：LSTM 和各个 k 的卷积）"))
+                       label_zh="推导：在（d，比较的模型）组合中自注意力参数更少的比例"
+                                "（比较的模型：LSTM 和各个 k 的卷积）"))
     cases_f = [(n, d, r) for n in cfg["ns"] for d in ds for r in ("lstm", "conv")]
     wins_f = sum(layer_flops("self_attention", n, d) < layer_flops(r, n, d, 3) for n, d, r in cases_f)
     ev.append(Evidence(N.FEWER_FLOPS_SHARE, wins_f / len(cases_f), unit="share of grid cases",
                        n=len(cases_f), bounds=ACC,
                        label="derivation: share of (n, d, rival) cases where self-attention needs fewer FLOPs "
                              "(rivals: LSTM and conv k=3)",
-                       label_zh="推导：在（n，d，对手）组合中自注意力 FLOPs 更少的比例（对手：LSTM 和 k=3 的卷积）"))
+                       label_zh="推导：在（n，d，比较的模型）组合中自注意力 FLOPs 更少的比例"
+                                "（比较的模型：LSTM 和 k=3 的卷积）"))
     ev.append(Evidence(N.BLOCK_OVER_LSTM, table[("transformer_block", ds[-1], 3)] / table[("lstm", ds[-1], 3)],
                        unit="ratio", label=f"derivation: a whole Transformer block's parameters / an LSTM layer's "
                                            f"at d={ds[-1]} (→ 12/8 = 1.5)",
                        label_zh=f"推导：d={ds[-1]} 时整个 Transformer 块的参数量 / 一个 LSTM 层的参数量"
-                                "（→ 12/8 = 1.5）"))
+                                "（→ 12/8 = 1.5）", ci_method="exact: counted on the modules"))
     ev.append(Evidence(N.MIN_KERNEL, float(attention_conv_params_crossover(max(ds))), unit="k",
                        label="derivation: smallest conv kernel with more parameters than self-attention "
                              "(k > 4 + 3/d; 5 for every d >= 4)",

@@ -92,7 +92,7 @@ def _recall_evidence(outcomes: Outcomes, first: dict, distances: list[int]) -> l
                 N.gain(r, dist), outcomes.values("heldout_accuracy", **att),
                 outcomes.values("heldout_accuracy", **rv), unit="accuracy", bounds=DIFF,
                 label=f"held-out accuracy, attention - {MODELS[r]}, distance {dist} (paired by seed)",
-                label_zh=f"留出准确率之差：注意力减去{MODELS_ZH[r]}，距离 {dist}（按种子配对）"))
+                label_zh=f"留出准确率之差：注意力减去 {MODELS_ZH[r]}，距离 {dist}（按种子配对）"))
             ev.append(stats.paired_ratio_evidence(
                 N.steps_ratio(r, dist), outcomes.values("steps_to_threshold", **rv),
                 outcomes.values("steps_to_threshold", **att), unit="x",
@@ -108,8 +108,8 @@ def _recall_evidence(outcomes: Outcomes, first: dict, distances: list[int]) -> l
             N.steps_growth(r), rel(hi), rel(lo), unit="x",
             label=f"({MODELS[r]} / attention steps at distance {hi}) / (the same at distance {lo}): > 1 when the "
                   "rival's learning cost grows with distance faster than attention's",
-            label_zh=f"（距离 {hi} 时{MODELS_ZH[r]} / 注意力的步数之比）/（距离 {lo} 时的同一比值）：大于 1 表示对手的"
-                     "学习代价随距离增长得比注意力快"))
+            label_zh=f"（距离 {hi} 时 {MODELS_ZH[r]} / 注意力的步数之比）/（距离 {lo} 时的同一比值）：大于 1 表示"
+                     "该模型的学习代价随距离增长得比注意力快"))
     reach = outcomes.values("reach", kind="train", model=CNN, distance=distances[-1])
     ev.append(Evidence(N.CNN_REACH, float(min(reach)), unit="positions", n=len(reach), per_seed=reach,
                        label=f"dilated CNN: farthest input offset the last position depends on (fewest over seeds; "

@@ -3,6 +3,7 @@ were taken. ``lang`` is ``"en"`` or ``"zh"``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from attnlab.lab.rules import Flip, Ruling
@@ -26,7 +27,16 @@ from attnlab.questions.q6_cost.settings import (
 )
 from attnlab.results import Evidence
 
-__all__ = ["count_side", "crossover_text", "flip_text", "no_single_flip", "steps_times"]
+__all__ = ["count_side", "crossover_text", "flip_text", "no_single_flip", "spaced", "steps_times"]
+
+_HAN = "\u4e00-\u9fff"
+
+
+def spaced(text: str) -> str:
+    """A Chinese text with one space between a Chinese character and a Latin letter or digit, and none beside
+    full-width punctuation: model names such as "LSTM（Chrono 初始化）" sit in a sentence without stray spaces."""
+    text = re.sub(rf"(?<=[{_HAN}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])(?=[{_HAN}])", " ", text)
+    return re.sub(r" *([，。；：（）、]) *", r"\1", text)
 
 
 def steps_times(ratio: Evidence, rival: str, lang: str, *, interval: bool = True) -> str:
@@ -34,10 +44,10 @@ def steps_times(ratio: Evidence, rival: str, lang: str, *, interval: bool = True
     zh = lang == "zh"
     if isinstance(ratio.value, str):
         t = num(THRESHOLD, 2)
-        return (f"{MODELS_ZH[rival]}：没有步数比（两者都达到 {t} 的种子不足两个）" if zh
+        return (spaced(f"{MODELS_ZH[rival]}：没有步数比（两者都达到 {t} 的种子不足两个）") if zh
                 else f"the {MODELS[rival]}: no step ratio (fewer than two seeds where both reached {t})")
     x = fmt(ratio, lang, 2) if interval else num(ratio.number, 2)
-    return (f"{MODELS_ZH[rival]} 所需步数是注意力的 {x} 倍" if zh
+    return (spaced(f"{MODELS_ZH[rival]}所需步数是注意力的 {x} 倍") if zh
             else f"the {MODELS[rival]} needs {x} times attention's steps")
 
 
@@ -94,7 +104,7 @@ def no_single_flip(r: Ruling, lang: str) -> str:
     zh, e = lang == "zh", num(TIME_EQUAL, 0)
     g, m, t = num(MIN_GAIN, 2), num(STEPS_MARGIN, 1), num(THRESHOLD, 2)
     if r.name == R.FASTER and r.verdict == "qualified":
-        return ("没有哪一个长度能单独改变它：自注意力要在每个长度上都比两个对手快（成立），"
+        return ("没有哪一个长度能单独改变它：自注意力要在每个长度上都比其余两种模型快（成立），"
                 "或都比它们慢（不成立）。" if zh
                 else "No single length changes it: self-attention would have to be faster than both rivals at every "
                      "length (confirmed) or slower at every length (refuted).")
@@ -102,11 +112,11 @@ def no_single_flip(r: Ruling, lang: str) -> str:
         return (f"增加计时重复次数，使每个耗时之比的区间都落到 {e} 的一侧。" if zh
                 else f"More timing repeats, so that every time ratio's interval falls on one side of {e}.")
     if r.verdict == "qualified":
-        return (f"没有哪一个数能单独改变它：要让每个步数比都低于 {m}（没有差别：不成立），或在某个对手低于 {t} 时，"
-                f"对两个对手的准确率提升都高于 {g}（成立）。" if zh else
+        return (f"没有哪一个数能单独改变它：要让每个步数比都低于 {m}（没有差别：不成立），"
+                f"或在某个比较的模型低于 {t} 时，对其余两种模型的准确率提升都高于 {g}（成立）。" if zh else
                 f"No single number changes it: it would take every steps ratio below {m} (no difference: refuted), or "
                 f"accuracy gains above {g} against both rivals once a rival falls below {t} (confirmed).")
     return (f"增加种子数，使每个准确率提升的区间都落到 {g} 的一侧、每个步数比的区间都落到 {m} 的一侧；或更长的距离，"
-            f"让某个对手低于 {t}。" if zh else
+            f"让某个比较的模型低于 {t}。" if zh else
             f"More seeds, so that each accuracy gain's interval falls on one side of {g} and each steps ratio's on one "
             f"side of {m}; or longer distances, where a rival falls below {t}.")

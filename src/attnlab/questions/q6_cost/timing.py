@@ -51,7 +51,7 @@ def speed_evidence(runs: list[Any]) -> list[Evidence]:
                                unit="x", label=f"FLOPs, self-attention / {SPEED_LAYERS[r]}, n={n} (derivation: the "
                                                "time ratio if both ran at the same FLOP/s)",
                                label_zh=f"FLOPs 之比：自注意力 / {SPEED_LAYERS_ZH[r]}，n={n}（推导：两者 FLOP/s 相同时"
-                                        "的耗时之比）"))
+                                        "的耗时之比）", ci_method="exact: counted from the layer formulas"))
     ns = [o.config["n"] for o in runs]
     ratios = [EvidenceSet(ev)[N.time_ratio(LSTM_LAYER, n)].number for n in ns]
     ev.append(Evidence(N.MEASURED_CROSSOVER, crossover(ns, ratios), unit="n",

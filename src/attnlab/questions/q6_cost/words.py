@@ -8,7 +8,15 @@ from attnlab.lab.words import Words, fmt, join, num, pct
 from attnlab.questions.q6_cost import answer
 from attnlab.questions.q6_cost import names as N
 from attnlab.questions.q6_cost import rule as R
-from attnlab.questions.q6_cost.phrases import count_side, crossover_text, flip_text, no_single_flip, steps_times
+from attnlab.questions.q6_cost.oneline import oneline
+from attnlab.questions.q6_cost.phrases import (
+    count_side,
+    crossover_text,
+    flip_text,
+    no_single_flip,
+    spaced,
+    steps_times,
+)
 from attnlab.questions.q6_cost.settings import (
     LSTM_LAYER,
     MIN_GAIN,
@@ -26,11 +34,11 @@ __all__ = ["WORDS", "CostWords"]
 
 STATEMENTS = {
     R.FEWER_PARAMETERS: ("Attention has fewer parameters and lower complexity than CNNs and RNNs.",
-                         "Attention 比 CNN 和 RNN 参数更少、复杂度更低。"),
+                         "注意力比 CNN 和 RNN 参数更少、复杂度更低。"),
     R.FASTER: ("Attention is faster than RNNs and CNNs: it parallelises like a CNN, which an RNN cannot.",
-               "Attention 比 RNN 和 CNN 快：它能像 CNN 一样并行，RNN 不能。"),
+               "注意力比 RNN 和 CNN 快：它能像 CNN 一样并行，RNN 不能。"),
     R.LONG_RANGE: ("Attention handles long-range dependencies better than CNNs and RNNs.",
-                   "Attention 比 CNN 和 RNN 更擅长处理长距离依赖。"),
+                   "注意力比 CNN 和 RNN 更擅长处理长距离依赖。"),
 }
 ACCURACY = {R.MORE_ACCURATE: "more accurate", R.NO_MORE_ACCURATE: "no more accurate",
             R.ACC_UNDECIDED: "accuracy undecided"}
@@ -63,8 +71,8 @@ def _ceiling_top(v: dict, lang: str) -> str:
         return ""
     d, low, t = v["distance"], num(v["lowest"], 3), num(THRESHOLD, 2)
     if lang == "zh":
-        return (f"注意力和两个对手在直到 {d} 的每个距离上，留出准确率的平均值都至少为 {t}（最低 {low}）：准确率分不出"
-                "它们，除非步数显示出差别，否则在这些距离上没有差别。")
+        return (f"注意力和其余两种模型在直到 {d} 的每个距离上，留出准确率的平均值都至少为 {t}（最低 {low}）："
+                "准确率分不出它们，除非步数显示出差别，否则在这些距离上没有差别。")
     return (f"Every model (attention and both rivals) reaches a mean held-out accuracy of at least {t} at every "
             f"distance up to {d} (lowest {low}): accuracy cannot separate them, so there is no difference at these "
             "distances unless the steps show one. ")
@@ -106,8 +114,9 @@ class CostWords(Words):
             sp, sf = pct(v[N.FEWER_PARAMS_SHARE]), pct(v[N.FEWER_FLOPS_SHARE])
             k, c = num(v[N.MIN_KERNEL], 0), num(v[N.FLOPS_CROSSOVER], 0)
             if zh:
-                return (f"在模块上计数：在（d，对手）组合中自注意力参数更少的占 {sp}，"
-                        f"在（n，d，对手）组合中 FLOPs 更少的占 {sf}；卷积核大小达到 {k} 起卷积的参数才多于自注意力，"
+                return (f"在模块上计数：在（d，比较的模型）组合中自注意力参数更少的占 {sp}，"
+                        f"在（n，d，比较的模型）组合中 FLOPs 更少的占 {sf}；"
+                        f"卷积核大小达到 {k} 起卷积的参数才多于自注意力，"
                         f"只有当 n < {c}d 时 LSTM 的 FLOPs 才更多。")
             return (f"Counted on the modules, self-attention has fewer parameters than its rival in {sp} of the "
                     f"(d, rival) cases and fewer FLOPs in {sf} of the (n, d, rival) cases: a convolution has more "
@@ -130,10 +139,10 @@ class CostWords(Words):
         steps = [steps_times(ev[N.steps_ratio(rv, d)], rv, lang) for rv in RIVALS]
         t, m = num(THRESHOLD, 2), num(STEPS_MARGIN, 1)
         if zh:
-            return (f"{_ceiling_top(v, 'zh')}距离 {d} 时（按 {gains[0].n} 个种子配对），注意力与 {MODELS_ZH[RIVALS[0]]}"
-                    f" 的留出准确率之差为 {fmt(gains[0], 'zh')}，"
-                    f"与 {MODELS_ZH[RIVALS[1]]} 之差为 {fmt(gains[1], 'zh')}；"
-                    f"达到 {t} 时，" + "；".join(steps) + f"（步数达到 {m} 倍才算更少）。")
+            return spaced(f"{_ceiling_top(v, 'zh')}距离 {d} 时（按 {gains[0].n} 个种子配对），注意力与"
+                          f"{MODELS_ZH[RIVALS[0]]}的留出准确率之差为 {fmt(gains[0], 'zh')}，"
+                          f"与{MODELS_ZH[RIVALS[1]]}之差为 {fmt(gains[1], 'zh')}；"
+                          f"达到 {t} 时，" + "；".join(steps) + f"（步数达到 {m} 倍才算更少）。")
         return (f"{_ceiling_top(v, 'en')}At distance {d}, paired over {gains[0].n} seeds, attention's held-out "
                 f"accuracy minus that of the {MODELS[RIVALS[0]]} is {fmt(gains[0])} and minus that of the "
                 f"{MODELS[RIVALS[1]]} {fmt(gains[1])}; to reach {t}, " + "; ".join(steps)
@@ -149,10 +158,11 @@ class CostWords(Words):
         if not r.flips and r.case != GATE_FAILED:  # no single number changes it
             return no_single_flip(r, lang)
         text = super().would_change(r, ev, lang)
+        text = spaced(text) if zh else text
         if r.name == R.LONG_RANGE and r.case != GATE_FAILED and r.values["ceiling"]:
             t, g = num(THRESHOLD, 2), num(MIN_GAIN, 2)
             text += (f"所有模型都在上限，所以准确率之差只有在更难的设置（更长的距离、更多干扰项）下才能显示出来：让某个"
-                     f"对手低于 {t}，且配对准确率提升高于 {g}。" if zh else
+                     f"比较的模型低于 {t}，且配对准确率提升高于 {g}。" if zh else
                      f" Every model is at the ceiling, so an accuracy gain can only show in a harder setting (longer "
                      f"distances, more distractors) in which a rival falls below {t}, with a paired gain above {g}.")
         return text
@@ -178,8 +188,9 @@ class CostWords(Words):
             counts = [f"{names[m]} {k}/{n}" for m, (k, n, _) in v["counts"].items()]
             need = next(iter(v["counts"].values()))
             t = num(THRESHOLD, 2)
-            return (f"比较所用的距离 {v['distance']} 在这里是可学的：至少要有一个模型在 {need[1]} 个种子中"
-                    f"至少 {need[2]} 个达到 {t}（否则比较的是几次失败）；达到的种子数：" + "，".join(counts) if zh else
+            return (spaced(f"比较所用的距离 {v['distance']} 在这里是可学的：至少要有一个模型在 {need[1]} 个种子中"
+                           f"至少 {need[2]} 个达到 {t}（否则比较的是几次失败）；达到的种子数：" + "，".join(counts))
+                    if zh else
                     f"the compared distance {v['distance']} is learnable here: at least one model must reach {t} in at "
                     f"least {need[2]} of {need[1]} seeds (else the comparison is between failures); seeds that "
                     "reached it: " + ", ".join(counts))
@@ -191,7 +202,7 @@ class CostWords(Words):
             names = MODELS_ZH if zh else MODELS
             counts = [f"{names[m]} {num(c, 0)}" for m, c in v["counts"].items()]
             tol = pct(v["tolerance"])
-            return ("参数量：" + "，".join(counts) + f"（最多的比最少的多不超过 {tol}）" if zh else
+            return (spaced("参数量：" + "，".join(counts) + f"（最多的比最少的多不超过 {tol}）") if zh else
                     "parameters: " + ", ".join(counts) + f" (the largest within {tol} of the smallest)")
         return super().gate(g, ev, lang)
 
@@ -205,6 +216,9 @@ class CostWords(Words):
 
     def answer(self, rs: Rulings, ev, lang: str) -> str:
         return answer.short_answer(rs, ev, lang)
+
+    def oneline(self, rs: Rulings, ev, lang: str) -> str:
+        return oneline(rs, ev, lang)
 
     def summary(self, rs: Rulings, ev) -> str:
         claims = {c.name: self._claim_rule(c, ev) for c in rs.claims}

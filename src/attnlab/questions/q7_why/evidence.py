@@ -96,7 +96,7 @@ def _cell_evidence(outcomes: Outcomes, cell: Cell, length: int, budget: int) -> 
                                       label_zh=f"连接词上的注意力权重 / 均匀份额，{what_zh}"))
     ev.append(stats.evidence_from(names.flips(cell), [x["perm_flip_rate"] for x in m], unit="fraction", bounds=ACC,
                                   label=f"decisions flipped by permuting the attention weights, {what}",
-                                  label_zh=f"随机打乱注意力权重后翻转的判决比例，{what_zh}"))
+                                  label_zh=f"随机打乱注意力权重后翻转的预测比例，{what_zh}"))
     ev.append(stats.evidence_from(names.tvd(cell), [x["perm_median_tvd"] for x in m], unit="TVD", bounds=ACC,
                                   label=f"median output change (TVD) under permuted weights, {what}",
                                   label_zh=f"打乱权重后输出变化（TVD）的中位数，{what_zh}"))

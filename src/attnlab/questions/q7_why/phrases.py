@@ -55,7 +55,7 @@ def focus_line(v: Mapping[str, Any], ev, lang: str) -> str:
     focus, flips = fmt(ev[names.focus(cell)], lang, 2), fmt(ev[names.flips(cell)], lang, 2)
     uniform = names.uniform_acc(cell)
     if lang == "zh":
-        text = f"{what(cell, ev, lang)}：决定性词上的权重是均匀份额的 {focus} 倍，打乱权重后 {flips} 的判决翻转"
+        text = f"{what(cell, ev, lang)}：决定性词上的权重是均匀份额的 {focus} 倍，打乱权重后 {flips} 的预测翻转"
         return text + (f"，改用均匀权重时准确率为 {fmt(ev[uniform], lang, 2)}" if uniform in ev else "")
     text = (f"{what(cell, ev, lang)}: {focus}x uniform on the deciding word, {flips} of decisions flip when the "
             "weights are permuted")

@@ -38,10 +38,12 @@ def _steps_plot(es: EvidenceSet, budgets: dict[str, int], label) -> Plot:
                             "reached)", series=series))
     return Plot("steps_by_pooling", "Steps to learn the task: attention vs last / mean / max pooling", panels,
                 caption="Bars: median steps to reach the threshold over seeds; a bar at the budget means at "
-                "least half of the seeds did not reach it. Left: keyword detection; right: two polar words "
-                "and a connective (the compositional task).", headline=True,
+                "least half of the seeds did not reach it. The ratios in the text are paired: the geometric mean of "
+                "each seed's ratio, so they need not equal a ratio of these medians. Left: keyword detection; "
+                "right: two polar words and a connective (the compositional task).", headline=True,
                 title_zh="学会任务所需的步数：注意力池化与取最后状态、平均、最大池化",
                 caption_zh="柱：各种子达到阈值所需步数的中位数；柱顶在预算处表示至少一半种子没有达到。"
+                           "正文中的比值是配对的：各种子比值的几何平均，不一定等于这些中位数之比。"
                            "左：关键词检测；右：两个极性词加一个连接词（组合任务）。")
 
 

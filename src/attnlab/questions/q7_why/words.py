@@ -9,6 +9,7 @@ from attnlab.lab.rules import GATE_FAILED, Flip, Gate, Ruling, Rulings
 from attnlab.lab.words import Words, fmt, num, pct, verdict
 from attnlab.questions.q7_why import names
 from attnlab.questions.q7_why import rule as R
+from attnlab.questions.q7_why.oneline import oneline, seeds_zh
 from attnlab.questions.q7_why.phrases import cell_line, focus_line, minilm_line, what
 from attnlab.questions.q7_why.settings import (
     CELLS,
@@ -77,7 +78,7 @@ class WhyWords(Words):
         cells = ("；" if zh else "; ").join(focus_line(c, ev, lang) for c in v["cells"])
         if zh:
             return (f"我们的注意力落在决定性词上（超过均匀份额的 {_F} 倍）且位置确实起作用"
-                    f"（打乱后超过 {_P} 的判决翻转）的长文本设置有 {v['good']} 个（共 {v['n']} 个）："
+                    f"（打乱后超过 {_P} 的预测翻转）的长文本设置有 {v['good']} 个（共 {v['n']} 个）："
                     f"{cells}；{minilm_line(ev, lang)}。")
         return (f"Our attention sits on the deciding word (above {_F}x uniform) and its placement matters (over {_P} "
                 f"of decisions flip when permuted) in {v['good']} of {v['n']} long-text settings: {cells}; "
@@ -91,7 +92,7 @@ class WhyWords(Words):
             for p in POOLINGS:
                 if g.kind == "reached" and v["evidence"] == names.steps(c, p):
                     if lang == "zh":
-                        return (f"{POOLING_ZH[p]}，{what(c, ev, lang)}：{v['n']} 个种子中有 {v['k']} 个达到阈值"
+                        return (f"{POOLING_ZH[p]}，{what(c, ev, lang)}：{seeds_zh(v['k'], v['n'])}阈值"
                                 f"（需要 {v['need']} 个）")
                     return (f"{p} pooling, {what(c, ev, lang)}: {v['k']} of {v['n']} seeds reached the threshold "
                             f"(need {v['need']})")
@@ -116,7 +117,7 @@ class WhyWords(Words):
                 return (f"若{w} 中决定性词上的权重是均匀份额的 {x} 倍{end}" if zh
                         else f"if the weight on the deciding word were {x}x uniform ({w}){end}")
             if f.evidence == names.flips(c):
-                return (f"若{w} 中打乱权重后有 {pct(f.value)} 的判决翻转{end}" if zh
+                return (f"若{w} 中打乱权重后有 {pct(f.value)} 的预测翻转{end}" if zh
                         else f"if permuting the weights flipped {pct(f.value)} of the decisions ({w}){end}")
         if f.evidence == names.MINILM_POLAR_WORD_RATIO:
             x = num(f.value, 2)
@@ -136,7 +137,7 @@ class WhyWords(Words):
         if r.case != GATE_FAILED and not r.flips:  # no one number moves it: say what would
             if r.name == R.FOCUSES:
                 return (f"某个长文本设置中决定性词上的权重高于均匀份额的 {_F} 倍，"
-                        f"且打乱权重后超过 {_P} 的判决翻转。" if zh
+                        f"且打乱权重后超过 {_P} 的预测翻转。" if zh
                         else f"A long-text setting where the weight on the deciding word lies above {_F}x uniform and "
                              f"permuting it flips more than {_P} of the decisions.")
             return (f"某个长文本设置中，两种池化都学会了任务，且步数比的区间落在 {_M} 的另一侧。" if zh
@@ -171,6 +172,9 @@ class WhyWords(Words):
 
     def answer(self, rs: Rulings, ev, lang: str) -> str:
         return _answer(rs, ev, lang)
+
+    def oneline(self, rs: Rulings, ev, lang: str) -> str:
+        return oneline(rs, ev, lang)
 
 
 def _brief(v: dict[str, Any], ev, lang: str) -> str:
@@ -210,7 +214,7 @@ def _answer(rs: Rulings, ev, lang: str) -> str:
         out = [f"{lead}在长文本（T={length} 个词）上，带注意力池化的 LSTM 明显胜过取最后状态、平均、最大池化中最好一种"
                f"（对方达到 {_T} 准确率需要其 {_M} 倍以上的步数，或学不会）的设置有 {wins} 个（共 {len(compared)} 个；"
                f"{cells}）。",
-               f"训练后的注意力在决定标签的词上放了均匀份额 1/T 的 {fs} 倍权重，把权重随机换位会让 {ps} 的判决翻转"
+               f"训练后的注意力在决定标签的词上放了均匀份额 1/T 的 {fs} 倍权重，把权重随机换位会让 {ps} 的预测翻转"
                f"（{k} 个设置中有 {good} 个同时越过 {_F} 倍和 {_P} 两条线）。"]
     else:
         out = [f"{lead}on long texts (T={length} words) an LSTM with attention pooling beat the best of last, mean and "
@@ -224,7 +228,7 @@ def _answer(rs: Rulings, ev, lang: str) -> str:
         out.append(_minilm_answer(ev, mini, lang))
     if zh:
         out.append(f"每个条件 {n_seeds} 个种子（配对 95% 区间），文本是合成的：词袋在关键词任务上得 {bow[0]}，"
-                   f"在转折任务上得 {bow[1]}；置换检验只能说明输出是否取决于权重放在哪里，不能说明权重解释了判决。")
+                   f"在转折任务上得 {bow[1]}；置换检验只能说明输出是否取决于权重放在哪里，不能说明权重解释了预测。")
         return "".join(out)
     out.append(f"Each condition ran {n_seeds} seeds (paired 95% intervals) on synthetic texts, where a bag of words "
                f"scores {bow[0]} on the keyword task and {bow[1]} on the but/although task; a permutation test shows "

@@ -51,7 +51,7 @@ QUESTION = Question(
           "(Britz et al. 2017), that scaling by 1/√d_k closes the gap and that dot products are faster and "
           "smaller (Vaswani et al. 2017), and that dot / general scores are as good as additive in an RNN "
           "encoder-decoder (Luong et al. 2015).",
-    claim_zh="（种子只列举了计算方式，没有给出结论。）检验文献中的结论：维度增大时加性注意力优于未缩放的"
+    claim_zh="（原文只列举了计算方式，没有给出结论。）检验文献中的结论：维度增大时加性注意力优于未缩放的"
              "乘性注意力（Britz et al. 2017）；除以 √d_k 可消除差距，点积更快更省内存（Vaswani et al. 2017）；"
              "在 RNN 编码器-解码器中点积和通用打分与加性注意力效果相当（Luong et al. 2015）。",
 )

@@ -7,6 +7,7 @@ from attnlab.lab.words import Words, fmt, num, pct
 from attnlab.questions.q8_scores import evidence as E
 from attnlab.questions.q8_scores import phrases as P
 from attnlab.questions.q8_scores.answer import answer, britz_onset
+from attnlab.questions.q8_scores.oneline import oneline
 from attnlab.questions.q8_scores.rule import BRITZ, COST, LUONG, SCALING, memory_ratio
 from attnlab.questions.q8_scores.settings import (
     ADDITIVE,
@@ -113,7 +114,8 @@ class ScoresWords(Words):
         v, zh = g.values, lang == "zh"
         if g.kind == "best_learned":
             best, where = P.sc(v["score"], lang), E.describe(v["model"], lang)
-            return (f"最好的打分函数（{best}），{where}：{v['n']} 个种子中有 {v['k']} 个达到阈值（需要 {v['need']} 个）"
+            some = f"{v['n']} 个种子都没有达到" if v["k"] == 0 else f"{v['n']} 个种子中有 {v['k']} 个达到"
+            return (f"最好的打分函数（{best}），{where}：{some}阈值（需要 {v['need']} 个）"
                     if zh else f"best score ({best}), {where}: {v['k']} of {v['n']} seeds reached the threshold "
                                f"(need {v['need']})")
         return super().gate(g, ev, lang)
@@ -152,6 +154,9 @@ class ScoresWords(Words):
 
     def answer(self, rs: Rulings, ev, lang: str) -> str:
         return answer(rs, ev, lang)
+
+    def oneline(self, rs: Rulings, ev, lang: str) -> str:
+        return oneline(rs, ev, lang)
 
 
 WORDS = ScoresWords()

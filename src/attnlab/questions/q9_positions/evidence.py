@@ -19,6 +19,7 @@ from attnlab.questions.q9_positions.settings import (
     TASK_NAMES,
     TASK_ZH,
     THRESHOLD,
+    spaced,
 )
 from attnlab.questions.q9_positions.trials import make_length_task, marker_order_free_baseline
 from attnlab.results import Evidence
@@ -141,7 +142,7 @@ def _scheme(outcomes: Outcomes, t: str, sc: str, budget: int) -> list[Evidence]:
             ev.append(stats.paired_evidence(
                 vs_sin(t, sc, f), _acc(outcomes, t, sc, f), _acc(outcomes, t, "sinusoidal", f), unit="accuracy",
                 bounds=DIFF, label=f"{sc} minus sinusoidal at {f}T (beyond T), {task}",
-                label_zh=f"{sc_zh}减去正弦位置编码的准确率，{f}T（超出 T 的目标），{task_zh}"))
+                label_zh=spaced(f"{sc_zh}减去正弦位置编码的准确率，{f}T（超出 T 的目标），{task_zh}")))
     halves = [_halves(o.measurements["by_factor"]["1"]["bins"]) for o in outcomes.where(**where)]
     for i, (which, which_zh) in enumerate(zip(HALVES, ("前", "后"), strict=True)):
         ev.append(stats.evidence_from(half(t, sc, which), [h[i] for h in halves], unit="accuracy", bounds=ACC,
@@ -173,7 +174,7 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                 ev.append(stats.paired_evidence(
                     alibi_vs(other, t, f), _acc(outcomes, t, "alibi", f), _acc(outcomes, t, other, f),
                     unit="accuracy", bounds=DIFF, label=f"alibi minus {other} at {f}T (beyond T), {t} task",
-                    label_zh=f"ALiBi 减去{SCHEME_ZH[other]}的准确率，{f}T（超出 T 的目标），{TASK_ZH[t]}"))
+                    label_zh=spaced(f"ALiBi 减去{SCHEME_ZH[other]}的准确率，{f}T（超出 T 的目标），{TASK_ZH[t]}")))
     lrs = {t: outcomes.where(task=t, scheme=SCHEMES[0])[0].config["lr"] for t in TASK_NAMES}
     config = {"tasks": {t: make_length_task(t, length, 1).config() for t in TASK_NAMES}, "schemes": list(SCHEMES),
               "factors": list(FACTORS), "threshold": THRESHOLD, "margin": MARGIN, "model": "TransformerLM, 2 layers, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from attnlab.lab.context import pick
@@ -63,3 +64,12 @@ def profile_settings(profile: str) -> dict[str, Any]:
                 quick=dict(length=32, d_model=32, steps=800, batch_size=32, lr=LR, eval_every=25, n_eval=256),
                 full=dict(length=64, d_model=64, steps=4000, batch_size=64, lr={"local": 3e-3, "global": 1e-3},
                           eval_every=50, n_eval=1024))
+
+
+_BEFORE = re.compile(r"(?<=[\u4e00-\u9fff])(?=[A-Za-z0-9\[])")
+_AFTER = re.compile(r"(?<=[A-Za-z0-9\]%])(?=[\u4e00-\u9fff])")
+
+
+def spaced(text: str) -> str:
+    """A space between a Chinese character and a Latin letter, digit or bracket, as Chinese technical prose has."""
+    return _AFTER.sub(" ", _BEFORE.sub(" ", text))

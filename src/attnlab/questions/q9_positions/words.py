@@ -7,6 +7,7 @@ from attnlab.lab.words import Words, fmt, num, plain
 from attnlab.questions.q9_positions import evidence as names
 from attnlab.questions.q9_positions.answer import answer, drops, summary
 from attnlab.questions.q9_positions.evidence import LONGER
+from attnlab.questions.q9_positions.oneline import oneline
 from attnlab.questions.q9_positions.rule import (
     ALIBI,
     BEATS_REL,
@@ -26,6 +27,7 @@ from attnlab.questions.q9_positions.settings import (
     TASK_SHORT,
     TASK_ZH,
     THRESHOLD,
+    spaced,
 )
 
 M, NB, TH = plain(MARGIN), plain(NEAR_BASELINE), plain(THRESHOLD)
@@ -93,12 +95,14 @@ class PositionWords(Words):
     def gate(self, g: Gate, ev, lang: str) -> str:
         zh, v = lang == "zh", g.values
         if g.kind == "above_baselines":
-            return (f"{v['n']} 个（任务，位置编码）组合中有 {v['k']} 个在 T 上的准确率高于该任务最好的平凡基线" if zh
+            some = "都没有" if v["k"] == 0 else f"中有 {v['k']} 个"
+            return (f"{v['n']} 个（任务，位置编码）组合{some}在 T 上的准确率高于该任务最好的平凡基线" if zh
                     else f"{v['k']} of {v['n']} (task, scheme) accuracies at T lie above the task's best trivial "
                          "baseline")
         if g.kind == "reached" and g.name.startswith("learned_"):
             t, sc = g.name.split("_")[1:3]
-            return (f"{SCHEME_ZH[sc]}，{TASK_ZH[t]}，长度 T：{v['n']} 个种子中有 {v['k']} 个达到 {TH} 准确率（需要 "
+            some = "都没有" if v["k"] == 0 else f"中有 {v['k']} 个"
+            return (f"{SCHEME_ZH[sc]}，{TASK_ZH[t]}，长度 T：{v['n']} 个种子{some}达到 {TH} 准确率（需要 "
                     f"{v['need']} 个）" if zh else
                     f"{sc}, {t} task at T: {v['k']} of {v['n']} seeds reached {TH} accuracy (need {v['need']})")
         return super().gate(g, ev, lang)
@@ -167,8 +171,8 @@ class PositionWords(Words):
         if zh:
             others = "、".join(SCHEME_ZH[o] for o in (("sinusoidal",) if r.name == BEATS_SIN else RELATIVE))
             items = "；".join(f"{z}：{fmt(ev[n], lang)}" for n, _, z in comparisons(r.name))
-            return (f"ALiBi 超出 T 部分的准确率减去{others}的（配对），{items}：{v['n']} 组比较中区间高于 0 的 "
-                    f"{v['up']} 组，低于 0 的 {v['down']} 组。")
+            return spaced(f"ALiBi 超出 T 部分的准确率减去{others}的（配对），{items}：{v['n']} 组比较中区间高于 0 的 "
+                          f"{v['up']} 组，低于 0 的 {v['down']} 组。")
         others = " and ".join(SCHEME_EN[o] for o in (("sinusoidal",) if r.name == BEATS_SIN else RELATIVE))
         items = "; ".join(f"{e}: {fmt(ev[n], lang)}" for n, e, _ in comparisons(r.name))
         return (f"ALiBi's accuracy beyond T minus that of {others} (paired), {items}: the interval lies above 0 in "
@@ -184,6 +188,9 @@ class PositionWords(Words):
 
     def answer(self, rs: Rulings, ev, lang: str) -> str:
         return answer(rs, ev, lang, comparisons(BEATS_REL))
+
+    def oneline(self, rs: Rulings, ev, lang: str) -> str:
+        return oneline(rs, ev, lang)
 
 
 WORDS = PositionWords()

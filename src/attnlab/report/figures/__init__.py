@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from attnlab.report.figures.draw import PALETTE, draw_plot
+from attnlab.report.figures.colors import PALETTE, color_for, figure_colors
+from attnlab.report.figures.draw import FIG_WIDTH, draw_plot, tick_text
+from attnlab.report.figures.fonts import cjk_font, font_note, font_rc
 from attnlab.report.figures.save import save_figure
 from attnlab.results import Result
 
-__all__ = ["PALETTE", "draw_plot", "draw_result", "save_figure"]
+__all__ = ["FIG_WIDTH", "PALETTE", "cjk_font", "color_for", "draw_plot", "draw_result", "figure_colors", "font_note",
+           "font_rc", "save_figure", "tick_text"]
 
 
 def draw_result(result: Result, out_dir: str | Path) -> list[str]:
