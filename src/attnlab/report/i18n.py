@@ -9,9 +9,9 @@ from __future__ import annotations
 __all__ = ["UI", "VERDICT_WORDS", "STANCE_WORDS", "BASIS_WORDS", "unit_zh"]
 
 UI: dict[str, tuple[str, str]] = {
-    "title": ("attnlab report: questions about attention, measured", "attnlab 报告:关于注意力机制的问题,用实验回答"),
+    "title": ("attnlab report: questions about attention, measured", "attnlab 报告：关于注意力机制的问题，用实验回答"),
     "subtitle": ("Each question of the seed's interview notes becomes an experiment; the answer comes first.",
-                 "面试笔记里的每个问题都变成一个实验;先给答案。"),
+                 "面试笔记里的每个问题都变成一个实验；先给答案。"),
     "summary": ("At a glance", "一览"),
     "question": ("Question", "问题"),
     "answer": ("Short answer", "简答"),
@@ -47,8 +47,8 @@ UI: dict[str, tuple[str, str]] = {
     "beyond": ("Beyond the seed", "原文之外"),
     "beyond_note": ("Two questions the seed does not ask. They cost more than the quick profile's ten minutes, so "
                     "`attnlab report` runs them on request: attnlab report --only q9,q10.",
-                    "原文没有问的两个问题。它们超出 quick 配置十分钟的预算,所以 attnlab report 默认不运行,"
-                    "需要时运行:attnlab report --only q9,q10。"),
+                    "原文没有问的两个问题。它们超出 quick 配置十分钟的预算，所以 attnlab report 默认不运行，"
+                    "需要时运行：attnlab report --only q9,q10。"),
     "seed_questions": ("The seed's questions", "原文的问题"),
     "not_run_text": ("This question has not been run yet.", "这个问题还没有运行。"),
     "run_it": ("Run it", "运行"),
