@@ -70,7 +70,7 @@ def test_the_quick_report_answers_every_question_in_both_languages(browser, tmp_
         assert page.evaluate("(el) => el.complete && el.naturalWidth > 100", img.element_handle()), qid
     page.locator("section#q2 figure.headline").scroll_into_view_if_needed()
     _shot(page, dirs, "q2_headline_en.png")
-    page.click("button[data-set-lang='zh-CN']")
+    page.locator("[data-set-lang='zh-CN']").first.click()
     assert page.evaluate("document.documentElement.getAttribute('lang')") == "zh-CN"
     for qid in qids:
         sec = page.locator(f"section#{qid}")
@@ -97,7 +97,7 @@ def test_the_language_follows_the_browser_and_is_remembered(browser, tmp_path):
     context, page, errors, _ = _open(browser, QUICK, locale="zh-CN")
     assert page.evaluate("document.documentElement.getAttribute('data-lang')") == "zh-CN"
     assert page.locator("section#q1 .answer[lang='zh-CN']").is_visible()
-    page.click("button[data-set-lang='en']")
+    page.locator("[data-set-lang='en']").first.click()
     page.reload()
     assert page.evaluate("document.documentElement.getAttribute('data-lang')") == "en"  # the reader's choice wins
     assert not errors, errors
@@ -108,5 +108,121 @@ def test_the_report_prints(browser, tmp_path):
     context, page, errors, _ = _open(browser, QUICK)
     pdf = page.pdf(path=str(tmp_path / "report.pdf"))
     assert pdf[:4] == b"%PDF" and len(pdf) > 50_000
+    assert not errors, errors
+    context.close()
+
+
+# The page as the template draws it now: rendered from the committed quick report's results (not its HTML).
+DOCS = QUICK.parent
+A4_PAGES_ZH = 30
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory) -> Path:
+    from attnlab.cli import _questions
+    from attnlab.report.html import render_report
+    from attnlab.results import read_result
+
+    questions = _questions()
+    results = {q.qid: read_result(DOCS, q.qid) for q in questions if (DOCS / q.qid / "result.json").is_file()}
+    if not results:
+        pytest.skip("docs/report-quick holds no results")
+    path = tmp_path_factory.mktemp("fresh") / "index.html"
+    path.write_text(render_report(results, DOCS, questions=questions, command_out="docs/report-quick"),
+                    encoding="utf-8")
+    return path
+
+
+def _goto(browser, path: Path, query: str = "", locale: str = "en-US"):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri() + query, wait_until="load")
+    return context, page, errors
+
+
+def _lang(page) -> str:
+    return page.evaluate("document.documentElement.getAttribute('data-lang')")
+
+
+def test_lang_in_the_address_chooses_the_language_and_the_switch_updates_it(browser, fresh):
+    context, page, errors = _goto(browser, fresh, "?lang=zh", locale="en-US")  # the address beats the browser
+    assert _lang(page) == "zh-CN" and page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page.locator("section#q1 .oneline[lang='zh-CN']").is_visible()
+    assert not page.locator("section#q1 .oneline[lang=en]").is_visible()
+    assert page.locator("nav.toc li [lang='zh-CN']").first.is_visible()
+    page.evaluate("window.__same_page = 1")
+    page.click(".switch a[data-set-lang='en']")  # a link to ?lang=en, followed without reloading
+    assert _lang(page) == "en" and page.evaluate("window.__same_page") == 1
+    assert "lang=en" in page.url and page.locator("section#q1 .oneline[lang=en]").is_visible()
+    # each question links to itself in the other language
+    link = page.locator("section#q2 h2 a.langlink[lang=en]")
+    assert link.get_attribute("href") == "?lang=zh#q2"
+    link.click()
+    assert _lang(page) == "zh-CN" and page.url.endswith("?lang=zh#q2") and page.evaluate("window.__same_page") == 1
+    assert not errors, errors
+    context.close()
+    context, page, errors = _goto(browser, fresh, "?lang=en", locale="zh-CN")
+    assert _lang(page) == "en"
+    assert not errors, errors
+    context.close()
+
+
+def test_the_contents_link_to_every_section(browser, fresh):
+    context, page, errors = _goto(browser, fresh)
+    sections = page.evaluate("[...document.querySelectorAll('section.q')].map(s => s.id)")
+    hrefs = page.evaluate("[...document.querySelectorAll('nav.toc li a')].map(a => a.getAttribute('href'))")
+    assert hrefs == [f"#{q}" for q in sections] and len(sections) >= 8
+    badges = page.locator("nav.toc li .badge")
+    assert badges.count() == len(sections) and badges.first.is_visible()
+    for qid in sections:  # its heading's anchor links to it too
+        assert page.locator(f"section#{qid} h2 a.anchor[lang=en]").get_attribute("href") == f"#{qid}"
+    last = sections[-1]
+    page.click(f"nav.toc a[href='#{last}']")
+    page.wait_for_function("(id) => location.hash === '#' + id", arg=last)
+    page.wait_for_function("(id) => { const r = document.getElementById(id).getBoundingClientRect();"
+                           " return r.top >= -2 && r.top < innerHeight; }", arg=last)
+    assert not errors, errors
+    context.close()
+
+
+def test_print_opens_every_section_and_shows_no_controls(browser, fresh):
+    context, page, errors = _goto(browser, fresh, "?lang=zh")
+    closed = "document.querySelectorAll('details:not([open])').length"
+    assert page.evaluate(closed) > 0  # evaluated as functions: the page's CSP forbids eval
+    page.emulate_media(media="print")
+    page.wait_for_function(f"() => {closed} === 0")
+    assert page.locator("section#q1 details.claim-evidence table.evidence").first.is_visible()
+    assert not page.locator(".switch").is_visible()
+    explorers = page.locator(".attnlab-explorer")
+    if explorers.count():  # its current view stays, its controls go
+        page.wait_for_function("[...document.querySelectorAll('.attnlab-explorer')].every("
+                               "r => r.getAttribute('data-ax-ready') === '1')", timeout=30_000)
+        shown = "(r) => [...r.querySelectorAll('canvas')].some(c => c.getClientRects().length > 0)"
+        hidden = "(r) => [...r.querySelectorAll('button.ax-btn, select, input, [role=tablist]')]" \
+                 ".every(e => e.getClientRects().length === 0)"
+        assert page.evaluate(shown, explorers.first.element_handle())
+        assert page.evaluate(hidden, explorers.first.element_handle())
+    page.emulate_media(media="screen")  # afterwards, as the reader left them
+    page.wait_for_function(f"() => {closed} > 0")
+    assert not errors, errors
+    context.close()
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
+@pytest.mark.slow  # about 4 s on 2 cores
+def test_the_chinese_report_prints_on_at_most_30_a4_pages(browser, fresh, tmp_path):
+    context, page, errors = _goto(browser, fresh, locale="zh-CN")
+    assert _lang(page) == "zh-CN"
+    pdf = page.pdf(path=str(tmp_path / "report-zh.pdf"), format="A4")
+    pages = _pdf_pages(pdf)
+    assert 10 <= pages <= A4_PAGES_ZH, pages
     assert not errors, errors
     context.close()

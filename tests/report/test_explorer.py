@@ -75,16 +75,18 @@ def test_nan_negative_and_row_sums_say_where():
     w = softmax_weights(2, 3, 5)
     bad = w.copy()
     bad[1, 2, 3, 4] = np.nan
-    with pytest.raises(ValueError, match=r"expected finite weights, got nan at layer 1 head 2 query 3 key 4"):
+    # numbered from 1, as the explorer shows them, then the array's index
+    with pytest.raises(ValueError, match=r"expected finite weights, got nan at layer 2 head 3 query 4 key 5 "
+                                         r"\(index \[1, 2, 3, 4\]\)"):
         explorer_fragment(toks, bad)
     bad = w.copy()
     bad[0, 1, 2, 0] = -0.5
-    with pytest.raises(ValueError, match=r"expected weights >= 0 .* at layer 0 head 1 query 2 key 0"):
+    with pytest.raises(ValueError, match=r"expected weights >= 0 .* at layer 1 head 2 query 3 key 1 \(index"):
         explorer_fragment(toks, bad)
     bad = w.copy()
     bad[0, 1, 3] *= 0.5
-    with pytest.raises(ValueError, match=r"every row \(query\) to sum to 1 within 0.01, got 0.5 at layer 0 head 1 "
-                                         r"query 3"):
+    with pytest.raises(ValueError, match=r"every row \(query\) to sum to 1 within 0.01, got 0.5 at layer 1 head 2 "
+                                         r"query 4 \(index \[0, 1, 3\]\)"):
         explorer_fragment(toks, bad)
     with pytest.raises(ValueError, match="to sum to 1"):  # scores instead of probabilities
         explorer_fragment(toks, np.random.default_rng(0).normal(size=(1, 2, 5, 5)) ** 2)
@@ -166,8 +168,14 @@ def test_page_is_offline_and_its_policy_admits_only_its_own_code():
     for _, body in blocks:
         digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in csp
+    # the SVG export's namespace names and its image attribute (a data: URL made on the page) fetch nothing
+    code = page.replace("http-equiv", "")
+    for name in ('xmlns="http://www.w3.org/2000/svg"', 'xmlns:xlink="http://www.w3.org/1999/xlink"',
+                 """' xlink:href="' + img.toDataURL('image/png')"""):
+        assert code.count(name) == 1, name
+        code = code.replace(name, "")
     for needle in ("src=", "href=", "@import", "url(", "http://", "https://"):
-        assert needle not in page.replace("http-equiv", "")
+        assert needle not in code
 
 
 def test_fragments_embed_several_times(tmp_path):
@@ -210,3 +218,108 @@ def test_head_roles_labels():
     (data,) = read_explorer(explorer_fragment(toks, w))
     assert data.roles[0][0] == "prev"
     assert data.raw["notes"][0][0].startswith("prev 1.00 · next 0.00 · self 0.12 · [CLS] 0.25")
+
+
+# ---------------------------------------------------------------- the view that answers the caption
+
+
+def test_answer_lines_opening_view_and_export_title_are_embedded():
+    toks, w = tokens_for(6), softmax_weights(2, 3, 6)
+    html = explorer_fragment(toks, w, layer=1, heads=[2], token=3, answer="Layer 2, head 3: <'w2'> 0.5.",
+                             answer_zh="第 2 层第 3 个头：“w2”0.5。", export_title="model on 'text'")
+    assert '<p class="ax-answer" lang="en">Layer 2, head 3: &lt;&#x27;w2&#x27;&gt; 0.5.</p>' in html
+    assert '<p class="ax-answer" lang="zh-CN">第 2 层第 3 个头：“w2”0.5。</p>' in html
+    (data,) = read_explorer(html)
+    assert data.raw["initial"] == {"layer": 1, "heads": [2], "token": 3}
+    assert data.raw["answer"] == {"en": "Layer 2, head 3: <'w2'> 0.5.", "zh": "第 2 层第 3 个头：“w2”0.5。"}
+    assert data.raw["export_title"] == "model on 'text'"
+    plain = explorer_fragment(toks, w, title="a title")  # no answer: no line; exports take the title
+    assert "ax-answer" not in plain.split("<script")[0] and read_explorer(plain)[0].raw["export_title"] == "a title"
+    only_en = explorer_fragment(toks, w, answer="only English")  # Chinese falls back to it
+    assert '<p class="ax-answer" lang="zh-CN">only English</p>' in only_en
+    with pytest.raises(TypeError, match="answer_zh"):
+        explorer_fragment(toks, w, answer_zh=3)
+
+
+def test_attention_map_focus_round_trips_and_old_results_load():
+    from attnlab.results import AttentionMap
+
+    w = softmax_weights(2, 3, 4).tolist()
+    m = AttentionMap("t", tokens_for(4), w, "题", focus_layer=1, focus_head=2, focus_token=3, answer="a",
+                     answer_zh="答")
+    d = m.to_dict()
+    back = AttentionMap.from_dict(d)
+    assert (back.focus_layer, back.focus_head, back.focus_token, back.answer, back.answer_zh) == (1, 2, 3, "a", "答")
+    old = {k: v for k, v in d.items() if not k.startswith("focus_") and not k.startswith("answer")}
+    back = AttentionMap.from_dict(old)
+    assert (back.focus_layer, back.focus_head, back.focus_token, back.answer, back.answer_zh) == (None, None, None,
+                                                                                                  "", "")
+
+
+def test_report_explorer_opens_on_the_focus():
+    from types import SimpleNamespace
+
+    from attnlab.report.view import _explorers
+    from attnlab.results import AttentionMap
+
+    toks, w = tokens_for(5), softmax_weights(2, 3, 5)
+    maps = [AttentionMap("m on 'x'", toks, w.tolist(), focus_layer=1, focus_head=0, focus_token=2, answer="en",
+                         answer_zh="中"), AttentionMap("old", toks, w.tolist())]
+    a, b = (read_explorer(f)[0].raw for f in _explorers(SimpleNamespace(attention_maps=maps), "q9"))
+    assert a["initial"] == {"layer": 1, "heads": [0], "token": 2} and a["answer"] == {"en": "en", "zh": "中"}
+    assert a["export_title"] == "m on 'x'"
+    assert b["initial"] == {"layer": 0, "heads": None, "token": None} and b["answer"] == {"en": "", "zh": ""}
+
+
+def test_focus_words_number_from_one_and_mark_repeated_tokens():
+    from attnlab.lab.words import focus
+
+    toks = ["[CLS]", "the", "cat", "sat", "on", "the", "mat", "[SEP]"]
+    assert focus.head(2, 6, "en") == "Layer 3, head 7" and focus.head(2, 6, "zh") == "第 3 层第 7 个头"
+    assert focus.token(toks, 2, "en") == "'cat'" and focus.token(toks, 2, "zh") == "“cat”"
+    assert focus.token(toks, 5, "en") == "'the#6'" and focus.token(toks, 0, "zh") == "[CLS]"
+    assert focus.find(toks, "CAT") == 2 and focus.find(toks, "dog") is None
+    assert focus.strongest(np.array([[0.1, 0.3], [0.3, 0.2]])) == (0, 1)  # the first on a tie
+
+
+@pytest.mark.parametrize("qid", ["q1", "q2", "q7", "q10"])
+def test_questions_choose_the_focus_from_the_weights(qid):
+    from attnlab.lab.words import num
+    from attnlab.lab.words.lint import zh_problems
+    from attnlab.questions.q1_heads.explorer import explorer_focus as q1
+    from attnlab.questions.q2_qk.explorer import explorer_focus as q2
+    from attnlab.questions.q7_why.explorer import explorer_focus as q7
+    from attnlab.questions.q10_sinks.explorer import explorer_focus as q10
+
+    toks = ["[CLS]", "the", "dog", "and", "the", "animal", "hate", "it", "[SEP]"]
+    T = len(toks)
+    w = softmax_weights(3, 4, T, seed=5, sharp=1.0)
+    shown = np.round(w, 3)
+    it, dog, animal, hate = 7, 2, 5, 6
+    if qid == "q1":
+        f = q1(toks, w.tolist())
+        l, h = np.unravel_index(shown[:, :, it, animal].argmax(), (3, 4))
+        value, token = shown[l, h, it, animal], it
+    elif qid == "q2":
+        f = q2(toks, w.tolist())
+        l, h = np.unravel_index(shown[:, :, it, dog].argmax(), (3, 4))
+        value, token = shown[l, h, it, dog], it
+        assert f"'dog' puts {shown[l, h, dog, it]:.3f} on 'it'" in f["answer"]
+    elif qid == "q7":
+        f = q7(toks, w.tolist(), "hate")
+        l, h = np.unravel_index(shown[:, :, 0, hate].argmax(), (3, 4))
+        value, token = shown[l, h, 0, hate], 0
+    else:
+        f = q10(toks, w.tolist())
+        mass = shown[..., [0, T - 1]].sum(-1)
+        l, h = np.unravel_index(mass.mean(-1).argmax(), (3, 4))
+        value, token = mass[l, h].mean(), f["focus_token"]
+        assert toks[token] not in ("[CLS]", "[SEP]") and f"puts {mass[l, h, token]:.3f}." in f["answer"]
+    assert (f["focus_layer"], f["focus_head"], f["focus_token"]) == (l, h, token)
+    where = f"Layer {l + 1}, head {h + 1}: "
+    assert f["answer"].startswith(where) and num(value) in f["answer"]
+    assert f["answer_zh"].startswith(f"第 {l + 1} 层第 {h + 1} 个头：") and num(value) in f["answer_zh"]
+    # Chinese: full-width punctuation, no English but the quoted tokens; a repeated token carries its position
+    assert not zh_problems(re.sub(r"“[^”]*”", "", f["answer_zh"])), f["answer_zh"]
+    assert "the#" not in f["answer"] or re.search(r"the#[25]\b", f["answer"])
+    assert q2(["[CLS]", "no", "pronoun", "[SEP]"], softmax_weights(1, 1, 4).tolist()) == {}

@@ -86,6 +86,21 @@ class Shots:
         return struct.unpack(">II", data[16:24])
 
 
+def download_svg(shots: Shots, page, click: str):
+    """Click an SVG export button; keep the file; return (its file name, its parsed XML root)."""
+    import xml.etree.ElementTree as ET
+
+    with page.expect_download() as info:
+        page.click(click)
+    path = shots.dirs[0] / ("export-" + info.value.suggested_filename)
+    info.value.save_as(str(path))
+    shots.keep(path)
+    return info.value.suggested_filename, ET.fromstring(path.read_bytes())
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
 def bars(page, root: str, side: str) -> list[tuple[int, int, float]]:
     """(head, row, weight) of every bar drawn beside the tokens of one column."""
     col = "ax-left" if side == "q" else "ax-right"
@@ -134,7 +149,7 @@ def test_inspect_page_shows_the_model_weights(browser, minilm, tmp_path):
     root = "#explorer"
 
     # choose a layer, hover a token: the bars and the readout show the model's weights
-    page.select_option(f"{root} .ax-layer", "2")
+    page.select_option(f"{root} .ax-layer", value="3")  # layers are numbered from 1: index 2
     page.hover(f"{root} .ax-left .ax-tok[data-i='{hate}']")
     shown = bars(page, root, "k")
     assert len(shown) == H * T
@@ -160,8 +175,8 @@ def test_inspect_page_shows_the_model_weights(browser, minilm, tmp_path):
     lines = page.eval_on_selector_all(f"{root} .ax-readout li", "els => els.map(e => e.textContent)")
     assert len(lines) == H
     for h, line in enumerate(lines):
-        m = re.fullmatch(r"layer 2 head (\d+): 'hate' → 'movie' (\d\.\d{3})", line)
-        assert m and int(m.group(1)) == h and abs(float(m.group(2)) - W[2, h, hate, movie]) <= QUANT, line
+        m = re.fullmatch(r"layer 3 head (\d+): 'hate' → 'movie' (\d\.\d{3})", line)
+        assert m and int(m.group(1)) == h + 1 and abs(float(m.group(2)) - W[2, h, hate, movie]) <= QUANT, line
     shots.take(page, "head-view-pair.png", root)
 
     # click a head's colour to hide it
@@ -196,7 +211,7 @@ def test_inspect_page_shows_the_model_weights(browser, minilm, tmp_path):
     shots.take(page, "model-view.png")
     page.click(f"{root} .ax-cell[data-l='3'][data-h='4']")
     assert page.locator(f"{root} .ax-detail").is_visible()
-    assert "layer 3 head 4" in page.inner_text(f"{root} .ax-detail-title")
+    assert "layer 4 head 5" in page.inner_text(f"{root} .ax-detail-title")
     for key in ("ArrowDown", "ArrowDown", "ArrowRight", "ArrowRight", "ArrowRight"):
         page.keyboard.press(key)
     ((h, i, j, w),) = readout_pairs(page, root)
@@ -206,7 +221,7 @@ def test_inspect_page_shows_the_model_weights(browser, minilm, tmp_path):
     page.mouse.move(box["x"] + g[0] + g[2] * 5.5, box["y"] + g[1] + g[2] * 2.5)
     ((h, i, j, w),) = readout_pairs(page, root)
     assert (h, i, j) == (4, 2, 5) and abs(w - W[3, 4, 2, 5]) <= QUANT
-    assert re.search(r"layer 3 head 4: 'hate' → '\.' \d\.\d{3}", page.inner_text(f"{root} .ax-readout"))
+    assert re.search(r"layer 4 head 5: 'hate' → '\.' \d\.\d{3}", page.inner_text(f"{root} .ax-readout"))
     shots.take(page, "model-view-detail.png")
     width, height = shots.download(page, f"{root} .ax-png")
     assert width > 300 and height > 300
@@ -308,16 +323,154 @@ def test_two_fragments_in_one_page_work_independently(browser, tmp_path):
     assert page.locator(f"{b} .ax-readout li").count() == 0
     for h, j, w in bars(page, a, "k"):
         assert abs(w - wa[0, h, 4, j]) <= QUANT
-    page.select_option(f"{b} .ax-layer", "2")
+    page.select_option(f"{b} .ax-layer", value="3")
     page.click(f"{b} .ax-headbtn[data-h='0']")
     page.hover(f"{b} .ax-right .ax-tok[data-i='2']")
     assert page.get_attribute(f"{b} .ax-headbtn[data-h='0']", "aria-pressed") == "false"
     assert page.get_attribute(f"{a} .ax-headbtn[data-h='0']", "aria-pressed") == "true"
-    assert page.input_value(f"{a} .ax-layer") == "0"
+    assert page.input_value(f"{a} .ax-layer") == "1"
     got = bars(page, b, "q")
     assert {h for h, _, _ in got} == {1, 2, 3}
     for h, i, w in got:
         assert abs(w - wb[2, h, i, 2]) <= QUANT
     shots.take(page, "two-explorers.png")
+    watch.assert_clean()
+    page.close()
+
+
+def _report_like_page(tmp_path: Path, body: str, name: str) -> Path:
+    """``body`` inside the report's own styles, as the report embeds explorers (English first)."""
+    from attnlab.report.explorer import explorer_assets
+
+    template = (Path(attnlab.report.__file__).parent / "templates" / "report.html").read_text(encoding="utf-8")
+    host_css = "".join(re.findall(r"<style>(.*?)</style>", template, re.S))
+    path = tmp_path / name
+    path.write_text("<!DOCTYPE html><html lang='en' data-lang='en'><head><meta charset='utf-8'><title>answer</title>"
+                    f"<style>{host_css}</style></head><body><main>{body}</main>{explorer_assets()}</body></html>",
+                    encoding="utf-8")
+    return path
+
+
+def _focus_map():
+    from attnlab.results import AttentionMap
+
+    toks = ["[CLS]", "the", "dog", "chased", "the", "cat", "because", "it", "was", "hungry", ".", "[SEP]"]
+    w = np.random.default_rng(7).dirichlet(np.ones(len(toks)) * 0.5, size=(3, 4, len(toks)))
+    fl, fh, ft, dog = 2, 1, 7, 2  # 0-based: shown as layer 3, head 2
+    stored = np.asarray(AttentionMap("", toks, w.tolist()).to_dict()["weights"])
+    a = f"{stored[fl, fh, ft, dog]:.3f}"
+    return AttentionMap("toy-model on \"The dog chased the cat because it was hungry.\"", toks, w.tolist(),
+                        "toy-model 读句子", focus_layer=fl, focus_head=fh, focus_token=ft,
+                        answer=f"Layer 3, head 2: 'it' puts {a} of its weight on 'dog'.",
+                        answer_zh=f"第 3 层第 2 个头：“it”把 {a} 的权重放在“dog”上。"), stored
+
+
+def test_explorer_opens_on_the_view_that_answers_its_caption(browser, tmp_path):
+    from types import SimpleNamespace
+
+    from attnlab.report.view import _explorers
+
+    shots = Shots(tmp_path, "answer")
+    m, W = _focus_map()
+    L, H, T, _ = W.shape
+    fl, fh, ft = m.focus_layer, m.focus_head, m.focus_token
+    (frag,) = _explorers(SimpleNamespace(attention_maps=[m]), "q2")
+    page, watch = open_page(browser, _report_like_page(tmp_path, frag, "answer.html"))
+    root = "#q2-explorer-0"
+
+    # the opening view: the focus layer (numbered from 1), only the focus head, the focus token pinned
+    assert page.input_value(f"{root} .ax-layer") == str(fl + 1)
+    assert page.eval_on_selector_all(f"{root} .ax-layer option", "os => os.map(o => o.textContent)") == ["1", "2", "3"]
+    assert page.eval_on_selector_all(f"{root} .ax-hname", "es => es.map(e => e.textContent)") == ["H1", "H2", "H3",
+                                                                                                  "H4"]
+    pressed = page.eval_on_selector_all(f"{root} .ax-headbtn", "es => es.map(e => e.getAttribute('aria-pressed'))")
+    assert pressed == ["true" if h == fh else "false" for h in range(H)]
+    assert page.get_attribute(f"{root} .ax-left .ax-tok[data-i='{ft}']", "aria-pressed") == "true"
+    assert page.get_attribute(f"{root} .ax-left .ax-tok[data-i='{ft}']", "title") == f"it (token {ft + 1} of {T})"
+
+    # the weights the readout and the bars show are the map's weights at the focus
+    pairs = readout_pairs(page, root)
+    assert len(pairs) == 3 and all((h, i) == (fh, ft) for h, i, _, _ in pairs)
+    assert pairs[0][2] == int(W[fl, fh, ft].argmax())
+    for _, i, j, w in pairs:
+        assert abs(w - W[fl, fh, i, j]) <= 1e-9
+    assert sorted(bars(page, root, "k")) == [(fh, j, W[fl, fh, ft, j]) for j in range(T)]
+    text = page.inner_text(f"{root} .ax-readout")
+    assert text.startswith("layer 3: 'it' attends to") and "head 2" in text and "head 1" not in text
+    answer = page.inner_text(f"{root} .ax-answer[lang='en']")
+    assert answer == m.answer and f"{W[fl, fh, ft, 2]:.3f}" in answer
+    # a repeated token is named with its position
+    page.hover(f"{root} .ax-right .ax-tok[data-i='4']")
+    ((h, i, j, w),) = readout_pairs(page, root)
+    assert (h, i, j) == (fh, ft, 4) and abs(w - W[fl, fh, ft, 4]) <= 1e-9
+    assert page.inner_text(f"{root} .ax-readout li") == f"layer 3 head 2: 'it' → 'the#5' {W[fl, fh, ft, 4]:.3f}"
+    page.mouse.move(0, 0)
+    shots.take(page, "answer-en.png")
+
+    # the answer line in the page's language
+    assert page.is_visible(f"{root} .ax-answer[lang='en']") and not page.is_visible(f"{root} .ax-answer[lang='zh-CN']")
+    page.evaluate("document.documentElement.setAttribute('data-lang', 'zh-CN')")
+    assert page.is_visible(f"{root} .ax-answer[lang='zh-CN']") and not page.is_visible(f"{root} .ax-answer[lang='en']")
+    assert page.inner_text(f"{root} .ax-answer[lang='zh-CN']") == m.answer_zh
+    shots.take(page, "answer-zh.png")
+
+    # exports are titled with the model, the sentence, the layer and the head, numbered from 1
+    assert page.evaluate(f"document.querySelector('{root}').explorer.exportTitle()") == [m.title, "layer 3, head 2"]
+    with page.expect_download() as info:
+        page.click(f"{root} .ax-png")
+    assert info.value.suggested_filename == "q2-explorer-0-layer3-head2.png"
+    name, svg = download_svg(shots, page, f"{root} .ax-svg")
+    assert name == "q2-explorer-0-layer3-head2.svg" and svg.tag == f"{SVG}svg"
+    assert svg.find(f"{SVG}title").text == f"{m.title} · layer 3, head 2"
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    assert "layer 3, head 2" in texts and "head 2" in texts and "it" in texts
+    # one line per key the pinned token gives at least the minimum weight (0.01), from the one head shown
+    assert len(list(svg.iter(f"{SVG}path"))) == int((W[fl, fh, ft] >= 0.01).sum())
+
+    # the model view numbers layers and heads from 1 too; a map opened large exports as SVG with its image
+    page.get_by_role("tab", name="Model view").click()
+    assert page.eval_on_selector_all(f"{root} .ax-glabel", "es => es.map(e => e.textContent)") == ["", "L1", "L2",
+                                                                                                   "L3"]
+    page.click(f"{root} .ax-cell[data-l='{fl}'][data-h='{fh}']")
+    assert page.inner_text(f"{root} .ax-detail-title").startswith("layer 3 head 2")
+    name, svg = download_svg(shots, page, f"{root} .ax-svg")
+    assert name == "q2-explorer-0-layer3-head2-map.svg" and len(list(svg.iter(f"{SVG}image"))) == 1
+    assert svg.find(f"{SVG}title").text.endswith("· layer 3, head 2")
+    page.keyboard.press("Escape")
+    name, svg = download_svg(shots, page, f"{root} .ax-svg")
+    assert name == "q2-explorer-0-all-heads.svg" and len(list(svg.iter(f"{SVG}image"))) == L * H
+    watch.assert_clean()
+    page.close()
+
+
+@pytest.mark.slow  # loads the model
+def test_preselected_view_shows_the_model_weights(browser, minilm, tmp_path):
+    import json
+    from types import SimpleNamespace
+
+    import torch
+
+    from attnlab.questions.q2_qk.explorer import explorer_focus
+    from attnlab.questions.q2_qk.settings import EXAMPLE
+    from attnlab.report.view import _explorers
+    from attnlab.results import AttentionMap
+
+    tokens, maps = minilm.attentions(EXAMPLE)
+    W = torch.stack(maps).double().numpy()
+    weights = torch.stack(maps).round(decimals=4).tolist()  # as q2's trial stores them
+    f = explorer_focus(tokens, weights)
+    l, h, i, dog = f["focus_layer"], f["focus_head"], f["focus_token"], tokens.index("dog")
+    assert tokens[i] == "it" and W[l, h, i, dog] >= W[:, :, i, dog].max() - 1e-3
+    m = AttentionMap.from_dict(json.loads(json.dumps(AttentionMap("all-MiniLM-L6-v2", tokens, weights, **f).to_dict())))
+    (frag,) = _explorers(SimpleNamespace(attention_maps=[m]), "q2")
+    page, watch = open_page(browser, _report_like_page(tmp_path, frag, "minilm.html"))
+    root = "#q2-explorer-0"
+    pairs = readout_pairs(page, root)
+    assert len(pairs) == 3 and all((hh, ii) == (h, i) for hh, ii, _, _ in pairs)
+    for _, _, j, w in pairs:
+        assert abs(w - W[l, h, i, j]) <= QUANT + 1e-4  # stored to 4 decimals, then shown to 3
+    page.hover(f"{root} .ax-right .ax-tok[data-i='{dog}']")  # the answer's number is the readout's
+    ((_, _, _, w),) = readout_pairs(page, root)
+    assert f"puts {w:.3f} of its weight on 'dog'" in page.inner_text(f"{root} .ax-answer[lang='en']")
     watch.assert_clean()
     page.close()

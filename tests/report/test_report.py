@@ -135,3 +135,20 @@ def test_verdict_badges_in_both_languages(tmp_path, verdict):
     assert f'<span lang="en">{verdict}</span>' in html
     zh = {"confirmed": "成立", "qualified": "有条件成立", "refuted": "不成立", "inconclusive": "无定论"}[verdict]
     assert f'<span lang="zh-CN">{zh}</span>' in html
+
+
+def test_contents_anchors_and_links_to_the_other_language(tmp_path):
+    _write(tmp_path, _result("q1"))
+    _write(tmp_path, _result("q3", verdict="refuted"))
+    html = write_report(tmp_path).read_text(encoding="utf-8")
+    toc = html[html.index('<nav class="toc"'):html.index("</nav>")]
+    for qid, verdict in (("q1", "qualified"), ("q3", "refuted")):  # a line each: id, question, verdict
+        line = toc[toc.index(f'href="#{qid}"'):]
+        line = line[:line.index("</li>")]
+        assert "Why is attention scaled?" in line and "为什么要缩放?" in line and f">{verdict}<" in line
+        head = html[html.index(f'<section class="q" id="{qid}">'):]
+        head = head[:head.index("</h2>")]
+        assert f'class="anchor no-print" href="#{qid}"' in head  # ¶ beside the heading
+        assert f'href="?lang=zh#{qid}"' in head and f'href="?lang=en#{qid}"' in head
+    assert 'href="?lang=zh"' in html and 'href="?lang=en"' in html  # the switch is a pair of links
+    assert "beforeprint" in html and "afterprint" in html and "@media print" in html

@@ -142,9 +142,21 @@ def _explorers(result: Result, qid: str) -> list[str]:
         return []
     from attnlab.report.explorer import explorer_fragment
 
-    # the report writes each map's title above it, in both languages
-    return [explorer_fragment(m.tokens, m.weights, title=None, element_id=f"{qid}-explorer-{i}",
-                              include_assets=False) for i, m in enumerate(result.attention_maps)]
+    # the report writes each map's title above it, in both languages; the explorer opens on the view that
+    # answers it (layer, head and pinned token), with its answer line, and titles its exports with it
+    out = []
+    for i, m in enumerate(result.attention_maps):
+        focus: dict = {}
+        if m.focus_layer is not None:
+            focus["layer"] = m.focus_layer
+        if m.focus_head is not None:
+            focus["heads"] = [m.focus_head]
+        if m.focus_token is not None:
+            focus["token"] = m.focus_token
+        out.append(explorer_fragment(m.tokens, m.weights, title=None, element_id=f"{qid}-explorer-{i}",
+                                     include_assets=False, answer=m.answer or None, answer_zh=m.answer_zh or None,
+                                     export_title=m.title, **focus))
+    return out
 
 
 def section_view(meta: Any, result: Result | None, error: str, out_dir: Path,

@@ -128,17 +128,35 @@ class AttentionMap:
         title: what it shows, e.g. ``"all-MiniLM-L6-v2 on 'I hate this movie.'"``; ``title_zh`` in Chinese.
         tokens: the T tokens.
         weights: (L, H, T, T) nested lists, each row summing to 1 (rounded to 3 decimals when stored).
+        focus_layer, focus_head: the layer and head the explorer opens on, the one that answers the title
+            (0-based here; the explorer numbers them from 1). None: layer 1, every head.
+        focus_token: the query token pinned when the explorer opens (an index into ``tokens``), or None.
+        answer, answer_zh: one line saying what that view shows, e.g. "Layer 3, head 7: 'it' puts 0.412
+            of its weight on 'dog'." (its numbers as the explorer shows them, to 3 decimals).
     """
 
     title: str
     tokens: list[str]
     weights: list
     title_zh: str = ""
+    focus_layer: int | None = None
+    focus_head: int | None = None
+    focus_token: int | None = None
+    answer: str = ""
+    answer_zh: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         rounded = jsonable(self.weights)
         return {"title": self.title, "title_zh": self.title_zh, "tokens": list(self.tokens),
-                "weights": _round(rounded, 3)}
+                "weights": _round(rounded, 3), "focus_layer": self.focus_layer, "focus_head": self.focus_head,
+                "focus_token": self.focus_token, "answer": self.answer, "answer_zh": self.answer_zh}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AttentionMap:
+        """From :meth:`to_dict`'s output; results written before the focus fields existed load with none."""
+        return cls(title=d["title"], tokens=list(d["tokens"]), weights=d["weights"], title_zh=d.get("title_zh", ""),
+                   focus_layer=d.get("focus_layer"), focus_head=d.get("focus_head"),
+                   focus_token=d.get("focus_token"), answer=d.get("answer", ""), answer_zh=d.get("answer_zh", ""))
 
 
 def _round(x: Any, digits: int) -> Any:

@@ -87,7 +87,8 @@ class Result:
         self.claims = [c if isinstance(c, Claim) else Claim.from_dict(c) for c in self.claims]
         self.literature = [r if isinstance(r, Reference) else Reference(**r) for r in self.literature]
         self.plots = [p if isinstance(p, Plot) else Plot.from_dict(p) for p in self.plots]
-        self.attention_maps = [m if isinstance(m, AttentionMap) else AttentionMap(**m) for m in self.attention_maps]
+        self.attention_maps = [m if isinstance(m, AttentionMap) else AttentionMap.from_dict(m)
+                               for m in self.attention_maps]
         check_not_on_failed(f"Result {self.qid}", self.verdict, self.checks)
 
     def get(self, name: str) -> Evidence:

@@ -8,6 +8,7 @@ from typing import Any
 from attnlab.lab import stats
 from attnlab.lab.spec import Aggregate, EvidenceSet, Outcomes
 from attnlab.lab.words import num
+from attnlab.questions.q10_sinks.explorer import explorer_map
 from attnlab.questions.q10_sinks.settings import (
     ACC,
     ALL_CONDITIONS,
@@ -19,14 +20,13 @@ from attnlab.questions.q10_sinks.settings import (
     N_LAYERS,
     PARK_FACTOR,
     RATIO,
-    SENTENCE,
     START,
     THRESHOLD,
     VARIANT_LABEL,
     VARIANT_ZH,
 )
 from attnlab.questions.q10_sinks.trials import lm_task
-from attnlab.results import AttentionMap, Evidence
+from attnlab.results import Evidence
 
 # ---- evidence names ----
 LM_CONDITIONS = "lm_conditions"  # the conditions trained, softmax first
@@ -249,9 +249,7 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     if "unavailable" not in mini:
         ev.append(Evidence(MINILM_AVAILABLE, "yes", label=f"{MINILM} analysed", label_zh=f"已分析 {MINILM}"))
         ev.extend(_minilm_evidence(mini))
-        maps.append(AttentionMap(f"{MINILM} on \"{SENTENCE}\": how much weight do the heads park on [CLS] and [SEP]?",
-                                 mini["tokens"], mini["weights"],
-                                 f"{MINILM} 读 “{SENTENCE}”：各个头把多少权重停放在 [CLS] 和 [SEP] 上？"))
+        maps.append(explorer_map(mini))
     else:
         ev.append(Evidence(MINILM_AVAILABLE, "no", label=f"{MINILM} not analysed: {mini['unavailable']}",
                            label_zh=f"未分析 {MINILM}：无法加载它的权重"))

@@ -8,6 +8,7 @@ from attnlab.data import make_task
 from attnlab.lab import stats
 from attnlab.lab.spec import Aggregate, Outcomes
 from attnlab.lab.words import pct
+from attnlab.questions.q1_heads.explorer import explorer_focus
 from attnlab.questions.q1_heads.settings import (
     BASELINE_ZH,
     EXAMPLE,
@@ -204,5 +205,6 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     maps = []
     if "unavailable" not in mini and "tokens" in mini:
         maps.append(AttentionMap(f"all-MiniLM-L6-v2 on \"{EXAMPLE}\": which heads look where?", mini["tokens"],
-                                 mini["weights"], f"all-MiniLM-L6-v2 读“{EXAMPLE}”：哪些头看向哪里？"))
+                                 mini["weights"], f"all-MiniLM-L6-v2 读“{EXAMPLE}”：哪些头看向哪里？",
+                                 **explorer_focus(mini["tokens"], mini["weights"])))
     return Aggregate(ev, plots(ev, outcomes, heads, ph), config, list(LITERATURE), maps)

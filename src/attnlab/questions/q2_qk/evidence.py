@@ -6,6 +6,7 @@ from attnlab.data import make_task
 from attnlab.lab import stats
 from attnlab.lab.spec import Aggregate, Outcomes
 from attnlab.lab.words import num
+from attnlab.questions.q2_qk.explorer import explorer_focus
 from attnlab.questions.q2_qk.settings import (
     BASELINE_ZH,
     EXAMPLE,
@@ -179,5 +180,6 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     if "unavailable" not in mini:
         maps.append(AttentionMap(f"all-MiniLM-L6-v2 on \"{EXAMPLE}\": does \"it\" look at \"dog\" while \"dog\" "
                                  "looks elsewhere?", mini["tokens"], mini["weights"],
-                                 f"all-MiniLM-L6-v2 读“{EXAMPLE}”：“it”看向“dog”时，“dog”是否看向别处？"))
+                                 f"all-MiniLM-L6-v2 读“{EXAMPLE}”：“it”看向“dog”时，“dog”是否看向别处？",
+                                 **explorer_focus(mini["tokens"], mini["weights"])))
     return Aggregate(ev, plots(ev, outcomes), config, list(LITERATURE), maps)

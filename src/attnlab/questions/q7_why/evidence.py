@@ -9,6 +9,7 @@ from attnlab.lab import stats
 from attnlab.lab.spec import Aggregate, Outcomes
 from attnlab.lab.words import num
 from attnlab.questions.q7_why import names
+from attnlab.questions.q7_why.explorer import explorer_focus
 from attnlab.questions.q7_why.plots import plots
 from attnlab.questions.q7_why.settings import (
     BASELINE_ZH,
@@ -186,5 +187,6 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         text, word = SENTENCES[0]
         maps.append(AttentionMap(f"{MINILM} on \"{text}\": how much attention does \"{word}\" receive?",
                                  mini["tokens"], mini["weights"],
-                                 f"{MINILM} 读 `{text}`：`{word}` 得到了多少注意力？"))
+                                 f"{MINILM} 读 `{text}`：`{word}` 得到了多少注意力？",
+                                 **explorer_focus(mini["tokens"], mini["weights"], word)))
     return Aggregate(ev, plots(ev, outcomes, lengths, budgets), config, list(LITERATURE), maps)

@@ -76,9 +76,11 @@ def _stack_layers(attentions: Any) -> np.ndarray:
 
 
 def _where(bad: np.ndarray) -> str:
-    """'layer l head h query i' of the first True in ``bad`` (L, H, T[, T])."""
-    l, h, i = (int(v) for v in np.argwhere(bad)[0][:3])
-    return f"layer {l} head {h} query {i}"
+    """Where the first True in ``bad`` (L, H, T[, T]) is, numbered from 1 as the explorer shows layers, heads
+    and tokens, then as the array's 0-based index: 'layer 1 head 2 query 3 key 4 (index [0, 1, 2, 3])'."""
+    pos = [int(v) for v in np.argwhere(bad)[0]]
+    names = ("layer", "head", "query", "key")[:len(pos)]
+    return " ".join(f"{n} {v + 1}" for n, v in zip(names, pos, strict=True)) + f" (index [{', '.join(map(str, pos))}])"
 
 
 def validate_inputs(tokens: Any, attentions: Any, *, atol: float = 1e-2) -> tuple[list[str], np.ndarray]:
@@ -121,13 +123,12 @@ def validate_inputs(tokens: Any, attentions: Any, *, atol: float = 1e-2) -> tupl
     finite = np.isfinite(w)
     if not finite.all():
         pos = np.argwhere(~finite)[0]
-        raise ValueError(f"attentions: expected finite weights, got {w[tuple(pos)]} at "
-                         f"{_where(~finite)} key {int(pos[3])}")
+        raise ValueError(f"attentions: expected finite weights, got {w[tuple(pos)]} at {_where(~finite)}")
     if (w < -atol).any():
         neg = w < -atol
         pos = np.argwhere(neg)[0]
         raise ValueError(f"attentions: expected weights >= 0 (softmax probabilities), got {w[tuple(pos)]:.4g} at "
-                         f"{_where(neg)} key {int(pos[3])}")
+                         f"{_where(neg)}")
     sums = w.sum(-1)  # (L, H, T)
     off = np.abs(sums - 1.0) > atol
     if off.any():

@@ -45,6 +45,13 @@
 
   function quote(t) { return "'" + t + "'"; }
 
+  /* Layers, heads and token positions are shown numbered from 1, as the report's figures number them;
+     the code and the data-* attributes keep 0-based indices. */
+  function n1(k) { return String(k + 1); }
+
+  /* Token i as the readout names it: a token that occurs more than once carries its position, 'the#6'. */
+  function tokName(m, i) { return m.repeated[m.tokens[i]] ? m.tokens[i] + '#' + n1(i) : m.tokens[i]; }
+
   // ---------------------------------------------------------------- data
 
   function base64Bytes(text) {
@@ -83,9 +90,12 @@
     var ready = raw.codec === 'q1000+zlib' ? inflate(bytes) : Promise.resolve(bytes);
     return ready.then(function (b) {
       var q = unpack(b, n);
+      var seen = {}, repeated = {};
+      raw.tokens.forEach(function (t) { if (seen[t]) repeated[t] = true; seen[t] = true; });
       return {
-        title: raw.title, tokens: raw.tokens, L: L, H: H, T: T, q: q,
+        title: raw.title, tokens: raw.tokens, L: L, H: H, T: T, q: q, repeated: repeated,
         roles: raw.roles, notes: raw.notes, initial: raw.initial || {},
+        exportTitle: raw.export_title || raw.title || '', answer: raw.answer || {},
         // quantised weight of query i -> key j in layer l, head h
         at: function (l, h, i, j) { return q[((l * H + h) * T + i) * T + j]; }
       };
@@ -155,16 +165,18 @@
     return text.slice(0, lo) + '…';
   }
 
+  function downloadBlob(blob, name) {
+    var url = URL.createObjectURL(blob), a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 2000);
+  }
+
   function download(canvas, name) {
-    canvas.toBlob(function (blob) {
-      var url = URL.createObjectURL(blob), a = document.createElement('a');
-      a.href = url;
-      a.download = name;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(function () { URL.revokeObjectURL(url); }, 2000);
-    }, 'image/png');
+    canvas.toBlob(function (blob) { downloadBlob(blob, name); }, 'image/png');
   }
 
   /* Words of `text` in lines no wider than maxW pixels. */
@@ -306,18 +318,21 @@
     });
     this.layerLabel = el('label', null, 'layer ');
     this.layerSel = attrs(el('select', 'ax-layer'), {'aria-label': 'layer'});
-    for (var l = 0; l < m.L; l++) {
-      var o = el('option', null, String(l));
-      o.value = String(l);
+    for (var l = 0; l < m.L; l++) {  // shown and valued from 1
+      var o = el('option', null, n1(l));
+      o.value = n1(l);
       this.layerSel.appendChild(o);
     }
-    this.layerSel.value = String(this.s.layer);
-    this.layerSel.addEventListener('change', function () { self.setLayer(+self.layerSel.value); });
+    this.layerSel.value = n1(this.s.layer);
+    this.layerSel.addEventListener('change', function () { self.setLayer(+self.layerSel.value - 1); });
     this.layerLabel.appendChild(this.layerSel);
     var png = attrs(el('button', 'ax-btn ax-png', 'Download PNG'), {type: 'button',
       title: 'save the current view as a PNG image'});
     png.addEventListener('click', function () { self.exportPNG(); });
-    bar.append(tabs, this.layerLabel, png);
+    var svg = attrs(el('button', 'ax-btn ax-svg', 'Download SVG'), {type: 'button',
+      title: 'save the current view as an SVG image'});
+    svg.addEventListener('click', function () { self.exportSVG(); });
+    bar.append(tabs, this.layerLabel, png, svg);
 
     return bar;
   };
@@ -333,8 +348,8 @@
       var sw = el('span', 'ax-sw');
       sw.style.background = headColor(h);
       sw.style.borderColor = headColor(h);
-      b.append(sw, el('span', 'ax-hname', 'H' + h), el('span', 'ax-role'));
-      b.setAttribute('aria-label', 'head ' + h);
+      b.append(sw, el('span', 'ax-hname', 'H' + n1(h)), el('span', 'ax-role'));
+      b.setAttribute('aria-label', 'head ' + n1(h));
       b.addEventListener('click', function (ev) {
         var hh = +this.getAttribute('data-h');
         if (ev.shiftKey || ev.altKey) self.soloHead(hh); else self.toggleHead(hh);
@@ -425,8 +440,8 @@
         var row = attrs(el('div', 'ax-rowline'), {'data-side': side, 'data-i': String(i)});
         var t = m.tokens[i];
         var tok = attrs(el('button', 'ax-tok', t === '' ? ' ' : t), {type: 'button', tabindex: i === 0 ? '0' : '-1',
-          'data-side': side, 'data-i': String(i), title: t + ' (token ' + i + ')',
-          'aria-label': (side === 'q' ? 'query ' : 'key ') + i + ': ' + t});
+          'data-side': side, 'data-i': String(i), title: t + ' (token ' + n1(i) + ' of ' + m.T + ')',
+          'aria-label': (side === 'q' ? 'query ' : 'key ') + n1(i) + ': ' + t});
         if (specials.test(t)) tok.classList.add('ax-special');
         var bars = el('div', 'ax-bars'), list = [];
         for (var h = 0; h < m.H; h++) {
@@ -527,7 +542,7 @@
 
   Explorer.prototype.setLayer = function (l) {
     this.s.layer = clamp(l, 0, this.m.L - 1);
-    this.layerSel.value = String(this.s.layer);
+    this.layerSel.value = n1(this.s.layer);
     this.updateLegend();
     this.renderHead();
     if (this.gridBuilt) this.markLayer();
@@ -556,7 +571,7 @@
       var role = m.roles[s.layer][h];
       b.setAttribute('aria-pressed', s.visible[h] ? 'true' : 'false');
       b.querySelector('.ax-role').textContent = role;
-      b.title = 'layer ' + s.layer + ' head ' + h + (role ? ' (' + role + ')' : '') + ': ' + m.notes[s.layer][h] +
+      b.title = 'layer ' + n1(s.layer) + ' head ' + n1(h) + (role ? ' (' + role + ')' : '') + ': ' + m.notes[s.layer][h] +
         '. Click to ' + (s.visible[h] ? 'hide' : 'show') + ', shift-click to show only this head.';
     });
     ['q', 'k'].forEach(function (side) {
@@ -704,31 +719,32 @@
     if (s.view === 'model') return this.renderDetailReadout();
     var fs = this.focusState(), heads = this.activeHeads();
     if (!fs.src) {
-      ro.append(el('div', 'ax-rtitle', 'layer ' + l), el('div', 'ax-hint', heads.length ?
+      ro.append(el('div', 'ax-rtitle', 'layer ' + n1(l)), el('div', 'ax-hint', heads.length ?
         'Hover or focus a token to see its weights.' : 'All heads are hidden: click a head above to show it.'));
       return;
     }
     var tok = m.tokens, src = fs.src, list = el('ul');
     if (fs.target !== null) {
       var qi = src.side === 'q' ? src.i : fs.target, kj = src.side === 'q' ? fs.target : src.i;
-      ro.appendChild(el('div', 'ax-rtitle', 'layer ' + l + ': ' + quote(tok[qi]) + ' → ' + quote(tok[kj])));
+      ro.appendChild(el('div', 'ax-rtitle', 'layer ' + n1(l) + ': ' + quote(tokName(m, qi)) + ' → ' +
+        quote(tokName(m, kj))));
       heads.forEach(function (h) {
         var q = m.at(l, h, qi, kj);
         var li = attrs(el('li'), {'data-h': String(h), 'data-i': String(qi), 'data-j': String(kj), 'data-w': fmt(q)});
         var sw = el('span', 'ax-sw');
         sw.style.background = headColor(h);
-        li.append(sw, document.createTextNode('layer ' + l + ' head ' + h + ': ' + quote(tok[qi]) + ' → ' +
-          quote(tok[kj]) + ' '), el('span', 'ax-w', fmt(q)));
+        li.append(sw, document.createTextNode('layer ' + n1(l) + ' head ' + n1(h) + ': ' + quote(tokName(m, qi)) +
+          ' → ' + quote(tokName(m, kj)) + ' '), el('span', 'ax-w', fmt(q)));
         list.appendChild(li);
       });
     } else {
-      ro.appendChild(el('div', 'ax-rtitle', 'layer ' + l + ': ' + (src.side === 'q' ?
-        quote(tok[src.i]) + ' attends to' : 'what attends to ' + quote(tok[src.i]))));
+      ro.appendChild(el('div', 'ax-rtitle', 'layer ' + n1(l) + ': ' + (src.side === 'q' ?
+        quote(tokName(m, src.i)) + ' attends to' : 'what attends to ' + quote(tokName(m, src.i)))));
       heads.forEach(function (h) {
         var li = attrs(el('li'), {'data-h': String(h)}), sw = el('span', 'ax-sw');
         sw.style.background = headColor(h);
         var role = m.roles[l][h];
-        li.append(sw, document.createTextNode('head ' + h + (role ? ' (' + role + ')' : '') + ': '));
+        li.append(sw, document.createTextNode('head ' + n1(h) + (role ? ' (' + role + ')' : '') + ': '));
         var best = [];
         for (var r = 0; r < m.T; r++) best.push(r);
         best.sort(function (a, b) { return self.weight(l, h, src, b) - self.weight(l, h, src, a); });
@@ -736,7 +752,7 @@
           var q = self.weight(l, h, src, r);
           var qi = src.side === 'q' ? src.i : r, kj = src.side === 'q' ? r : src.i;
           var span = attrs(el('span', 'ax-pair'), {'data-i': String(qi), 'data-j': String(kj), 'data-w': fmt(q)});
-          span.append(document.createTextNode((n ? ' · ' : '') + tok[r] + ' '), el('span', 'ax-w', fmt(q)));
+          span.append(document.createTextNode((n ? ' · ' : '') + tokName(m, r) + ' '), el('span', 'ax-w', fmt(q)));
           li.appendChild(span);
         });
         list.appendChild(li);
@@ -755,7 +771,7 @@
   Explorer.prototype.showNote = function (l, h, extra) {
     var m = this.m, ro = this.readout, role = m.roles[l][h];
     ro.textContent = '';
-    ro.append(el('div', 'ax-rtitle', 'layer ' + l + ' head ' + h + (role ? ': ' + role : ': no role label')),
+    ro.append(el('div', 'ax-rtitle', 'layer ' + n1(l) + ' head ' + n1(h) + (role ? ': ' + role : ': no role label')),
       el('div', null, m.notes[l][h]),
       el('div', 'ax-hint', 'mean weight on the previous / next / same token and on special tokens; entropy ' +
         'normalised to 1 = uniform.' + extra));
@@ -788,7 +804,7 @@
     for (var h = 0; h < m.H; h++) {
       var gh = el('span', 'ax-ghead'), sw = el('span', 'ax-sw');
       sw.style.background = headColor(h);
-      gh.append(sw, el('span', null, 'H' + h));
+      gh.append(sw, el('span', null, 'H' + n1(h)));
       grid.appendChild(gh);
     }
     this.cells = [];
@@ -797,13 +813,13 @@
         ' Click or press Enter to open the map.');
     };
     for (var l = 0; l < m.L; l++) {
-      grid.appendChild(el('span', 'ax-glabel', 'L' + l));
+      grid.appendChild(el('span', 'ax-glabel', 'L' + n1(l)));
       for (h = 0; h < m.H; h++) {
         var role = m.roles[l][h];
         var cell = attrs(el('button', 'ax-cell'), {type: 'button', 'data-l': String(l), 'data-h': String(h),
           tabindex: l === 0 && h === 0 ? '0' : '-1',
-          'aria-label': 'layer ' + l + ' head ' + h + (role ? ', ' + role : '') + ': open large',
-          title: 'layer ' + l + ' head ' + h + (role ? ' (' + role + ')' : '') + ': ' + m.notes[l][h]});
+          'aria-label': 'layer ' + n1(l) + ' head ' + n1(h) + (role ? ', ' + role : '') + ': open large',
+          title: 'layer ' + n1(l) + ' head ' + n1(h) + (role ? ' (' + role + ')' : '') + ': ' + m.notes[l][h]});
         var c = document.createElement('canvas');
         cell.append(c, el('span', 'ax-role', role || ' '));
         cell.addEventListener('click', function () {
@@ -876,11 +892,11 @@
       self.setView('head');
     });
     var role = m.roles[l][h];
-    bar.append(back, el('span', 'ax-detail-title', 'layer ' + l + ' head ' + h + (role ? ' (' + role + ')' : '')),
+    bar.append(back, el('span', 'ax-detail-title', 'layer ' + n1(l) + ' head ' + n1(h) + (role ? ' (' + role + ')' : '')),
       el('span', 'ax-meta', m.notes[l][h]), toHead);
     var sc = el('div', 'ax-detail-scroll');
     var c = attrs(document.createElement('canvas'), {tabindex: '0', role: 'img',
-      'aria-label': 'attention map of layer ' + l + ' head ' + h + '; arrow keys move a cursor, Escape goes back'});
+      'aria-label': 'attention map of layer ' + n1(l) + ' head ' + n1(h) + '; arrow keys move a cursor, Escape goes back'});
     sc.appendChild(c);
     d.append(bar, sc);
     this.detailCanvas = c;
@@ -922,23 +938,30 @@
 
   /* The large map with token labels, drawn once into an offscreen canvas; the cursor is painted over a
      copy of it so that moving the pointer over a 256-token map stays cheap. */
-  Explorer.prototype.drawDetailBase = function (l, h, scale) {
+  Explorer.prototype.drawDetailBase = function (l, h) {
+    var g = this.detailGeometry(l, h), base = document.createElement('canvas');
+    this.paintDetailMap(sizeCanvas(base, g.W, g.H, 6000), g);
+    g.base = base;
+    return g;
+  };
+
+  /* Sizes of the large map of layer l, head h: cell size, label width, the whole picture. */
+  Explorer.prototype.detailGeometry = function (l, h) {
     var m = this.m, T = m.T;
     var cell = Math.floor(clamp(560 / T, 12, 44));
     var font = TOKEN_FONT.replace('13px', clamp(cell - 2, 10, 12) + 'px');
     var longest = 0;
     for (var i = 0; i < T; i++) longest = Math.max(longest, textWidth(m.tokens[i], font));
     var lab = Math.ceil(Math.min(longest, 150)) + 10;
-    var W = lab + T * cell + 6, H = W;
-    var base = document.createElement('canvas');
-    var ctx = sizeCanvas(base, W, H, scale ? 16000 : 6000);
-    if (scale) {  // export: a fixed resolution
-      base.width = Math.round(W * scale);
-      base.height = Math.round(H * scale);
-      ctx.setTransform(scale, 0, 0, scale, 0, 0);
-    }
+    var W = lab + T * cell + 6;
+    return {W: W, H: W, x0: lab, y0: lab, cell: cell, font: font, l: l, h: h};
+  };
+
+  /* The large map with its token labels (and its numbers when the cells are large), at (0, 0) of ctx. */
+  Explorer.prototype.paintDetailMap = function (ctx, g) {
+    var m = this.m, T = m.T, l = g.l, h = g.h, cell = g.cell, lab = g.x0, i, j;
     ctx.fillStyle = '#fff';
-    ctx.fillRect(0, 0, W, H);
+    ctx.fillRect(0, 0, g.W, g.H);
     drawHeat(ctx, heatImage(m, l, h), lab, lab, T * cell);
     if (cell >= 14) {  // cell borders help reading short inputs
       ctx.strokeStyle = 'rgba(255,255,255,0.7)';
@@ -955,14 +978,14 @@
       ctx.textAlign = 'center';
       ctx.textBaseline = 'middle';
       for (i = 0; i < T; i++) {
-        for (var j = 0; j < T; j++) {
+        for (j = 0; j < T; j++) {
           var q = m.at(l, h, i, j);
           ctx.fillStyle = Math.sqrt(q / SCALE) > 0.55 ? '#fff' : '#1f2328';
           ctx.fillText((q / SCALE).toFixed(2), lab + j * cell + cell / 2, lab + i * cell + cell / 2);
         }
       }
     }
-    ctx.font = font;
+    ctx.font = g.font;
     ctx.fillStyle = '#1f2328';
     ctx.textBaseline = 'middle';
     ctx.textAlign = 'right';
@@ -972,7 +995,6 @@
     ctx.textAlign = 'left';
     for (j = 0; j < T; j++) ctx.fillText(fitText(ctx, m.tokens[j], lab - 8), -lab + 5, lab + j * cell + cell / 2);
     ctx.restore();
-    return {base: base, W: W, H: H, x0: lab, y0: lab, cell: cell, l: l, h: h};
   };
 
   Explorer.prototype.paintDetail = function () {
@@ -999,7 +1021,7 @@
       return;
     }
     var role = m.roles[d.l][d.h];
-    ro.appendChild(el('div', 'ax-rtitle', 'layer ' + d.l + ' head ' + d.h + (role ? ' (' + role + ')' : '')));
+    ro.appendChild(el('div', 'ax-rtitle', 'layer ' + n1(d.l) + ' head ' + n1(d.h) + (role ? ' (' + role + ')' : '')));
     if (!cur) {
       ro.appendChild(el('div', 'ax-hint', 'Hover a cell, or press an arrow key, to read its weight.'));
       return;
@@ -1007,49 +1029,197 @@
     var q = m.at(d.l, d.h, cur.i, cur.j), list = el('ul');
     var li = attrs(el('li'), {'data-h': String(d.h), 'data-i': String(cur.i), 'data-j': String(cur.j),
       'data-w': fmt(q)});
-    li.append(document.createTextNode('layer ' + d.l + ' head ' + d.h + ': ' + quote(m.tokens[cur.i]) + ' → ' +
-      quote(m.tokens[cur.j]) + ' '), el('span', 'ax-w', fmt(q)));
+    li.append(document.createTextNode('layer ' + n1(d.l) + ' head ' + n1(d.h) + ': ' + quote(tokName(m, cur.i)) +
+      ' → ' + quote(tokName(m, cur.j)) + ' '), el('span', 'ax-w', fmt(q)));
     list.appendChild(li);
     ro.appendChild(list);
   };
 
-  // ---------------------------------------------------------------- PNG export
+  // ---------------------------------------------------------------- PNG and SVG export
 
-  Explorer.prototype.exportPNG = function () {
-    var name = (this.root.id || 'attention') + '-';
-    var s = this.s;
-    if (s.view === 'head') download(this.headImage(2), name + 'layer' + s.layer + '.png');
-    else if (s.detail) download(this.detailImage(2), name + 'layer' + s.detail.l + '-head' + s.detail.h + '.png');
-    else download(this.gridImage(2), name + 'all-heads.png');
+  /* The heads shown, in words: 'head 7', 'heads 1, 4, 7', or 'heads 1–12' for all of them. */
+  function headsText(heads, H) {
+    if (heads.length === 1) return 'head ' + n1(heads[0]);
+    if (!heads.length) return 'no head';
+    if (heads.length === H) return 'heads 1–' + H;
+    return 'heads ' + heads.map(n1).join(', ');
+  }
+
+  /* What the current view shows, for the exported image's title and its file name. */
+  Explorer.prototype.exportWhat = function () {
+    var s = this.s, m = this.m, d = s.detail;
+    if (s.view === 'head') {
+      var heads = this.activeHeads();
+      return {text: 'layer ' + n1(s.layer) + ', ' + headsText(heads, m.H),
+        file: 'layer' + n1(s.layer) + (heads.length === 1 ? '-head' + n1(heads[0]) : '')};
+    }
+    if (d) return {text: 'layer ' + n1(d.l) + ', head ' + n1(d.h), file: 'layer' + n1(d.l) + '-head' + n1(d.h) + '-map'};
+    return {text: 'all ' + m.L + ' layers × ' + m.H + ' heads', file: 'all-heads'};
   };
 
-  /* A title and, below it, `draw(ctx, y)` of a `w` x `h` picture, on a white image `scale` times its
-     CSS size. */
-  function framed(scale, title, sub, w, h, draw) {
-    var pad = 16, titleH = title ? 24 : 0, subFont = '12px ' + UI_FONT;
+  /* The exported image's title: the model and the sentence (the explorer's export title), then the
+     layer and heads, numbered from 1. */
+  Explorer.prototype.exportTitle = function () {
+    return [this.m.exportTitle || 'attention', this.exportWhat().text];
+  };
+
+  /* The current view as a canvas (PNG, twice its CSS size) or an SvgContext (SVG). */
+  Explorer.prototype.exportImage = function (svg) {
+    var s = this.s, scale = svg ? 1 : 2;
+    if (s.view === 'head') return this.headImage(scale, svg);
+    return s.detail ? this.detailImage(scale, svg) : this.gridImage(scale, svg);
+  };
+
+  Explorer.prototype.exportName = function (ext) {
+    return (this.root.id || 'attention') + '-' + this.exportWhat().file + '.' + ext;
+  };
+
+  Explorer.prototype.exportPNG = function () {
+    download(this.exportImage(false), this.exportName('png'));
+  };
+
+  Explorer.prototype.exportSVG = function () {
+    downloadBlob(new Blob([this.exportImage(true).toString()], {type: 'image/svg+xml'}), this.exportName('svg'));
+  };
+
+  /* The part of the canvas 2D API the exports use, recorded as SVG elements: rectangles, straight paths,
+     text and images (a heat map is an embedded PNG, one pixel per weight, drawn without smoothing). */
+  function SvgContext(W, H, title) {
+    this.W = W;
+    this.H = H;
+    this.title = title;
+    this.parts = [];
+    this.path = [];
+    this.stack = [];
+    this.m = [1, 0, 0, 1, 0, 0];
+    this.fillStyle = '#000';
+    this.strokeStyle = '#000';
+    this.lineWidth = 1;
+    this.lineCap = 'butt';
+    this.globalAlpha = 1;
+    this.font = '10px sans-serif';
+    this.textAlign = 'start';
+    this.textBaseline = 'alphabetic';
+    this.imageSmoothingEnabled = true;
+    this.imageSmoothingQuality = 'low';
+  }
+
+  var STATE = ['fillStyle', 'strokeStyle', 'lineWidth', 'lineCap', 'globalAlpha', 'font', 'textAlign', 'textBaseline',
+    'imageSmoothingEnabled'];
+
+  function xml(t) {
+    return String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  }
+
+  function r3(x) { return String(Math.round(x * 1000) / 1000); }
+
+  SvgContext.prototype.save = function () {
+    var st = {m: this.m.slice()}, self = this;
+    STATE.forEach(function (k) { st[k] = self[k]; });
+    this.stack.push(st);
+  };
+  SvgContext.prototype.restore = function () {
+    var st = this.stack.pop(), self = this;
+    if (!st) return;
+    this.m = st.m;
+    STATE.forEach(function (k) { self[k] = st[k]; });
+  };
+  SvgContext.prototype.transform = function (a, b, c, d, e, f) {
+    var m = this.m;
+    this.m = [m[0] * a + m[2] * b, m[1] * a + m[3] * b, m[0] * c + m[2] * d, m[1] * c + m[3] * d,
+      m[0] * e + m[2] * f + m[4], m[1] * e + m[3] * f + m[5]];
+  };
+  SvgContext.prototype.setTransform = function (a, b, c, d, e, f) { this.m = [a, b, c, d, e, f]; };
+  SvgContext.prototype.scale = function (x, y) { this.transform(x, 0, 0, y, 0, 0); };
+  SvgContext.prototype.translate = function (x, y) { this.transform(1, 0, 0, 1, x, y); };
+  SvgContext.prototype.rotate = function (a) {
+    var c = Math.cos(a), s = Math.sin(a);
+    this.transform(c, s, -s, c, 0, 0);
+  };
+  SvgContext.prototype.measureText = function (text) {
+    measureCtx = measureCtx || document.createElement('canvas').getContext('2d');
+    measureCtx.font = this.font;
+    return measureCtx.measureText(text);
+  };
+  /* The attributes every element shares: its transform and opacity. */
+  SvgContext.prototype.common = function () {
+    var m = this.m, out = '';
+    if (m[0] !== 1 || m[1] !== 0 || m[2] !== 0 || m[3] !== 1 || m[4] !== 0 || m[5] !== 0) {
+      out += ' transform="matrix(' + m.map(r3).join(' ') + ')"';
+    }
+    if (this.globalAlpha < 1) out += ' opacity="' + r3(Math.max(0, this.globalAlpha)) + '"';
+    return out;
+  };
+  SvgContext.prototype.rect = function (x, y, w, h, paint) {
+    this.parts.push('<rect x="' + r3(x) + '" y="' + r3(y) + '" width="' + r3(w) + '" height="' + r3(h) + '" ' + paint +
+      this.common() + '/>');
+  };
+  SvgContext.prototype.fillRect = function (x, y, w, h) { this.rect(x, y, w, h, 'fill="' + xml(this.fillStyle) + '"'); };
+  SvgContext.prototype.strokeRect = function (x, y, w, h) {
+    this.rect(x, y, w, h, 'fill="none" stroke="' + xml(this.strokeStyle) + '" stroke-width="' + r3(this.lineWidth) + '"');
+  };
+  SvgContext.prototype.clearRect = function () {};
+  SvgContext.prototype.beginPath = function () { this.path = []; };
+  SvgContext.prototype.moveTo = function (x, y) { this.path.push('M' + r3(x) + ' ' + r3(y)); };
+  SvgContext.prototype.lineTo = function (x, y) { this.path.push('L' + r3(x) + ' ' + r3(y)); };
+  SvgContext.prototype.stroke = function () {
+    if (!this.path.length) return;
+    this.parts.push('<path d="' + this.path.join('') + '" fill="none" stroke="' + xml(this.strokeStyle) +
+      '" stroke-width="' + r3(this.lineWidth) + '" stroke-linecap="' + this.lineCap + '"' + this.common() + '/>');
+  };
+  SvgContext.prototype.fillText = function (text, x, y) {
+    var anchor = {left: 'start', start: 'start', right: 'end', end: 'end', center: 'middle'}[this.textAlign] || 'start';
+    var base = {top: 'text-before-edge', hanging: 'hanging', middle: 'central', bottom: 'text-after-edge'}[
+      this.textBaseline];
+    this.parts.push('<text x="' + r3(x) + '" y="' + r3(y) + '" fill="' + xml(this.fillStyle) + '" text-anchor="' + anchor +
+      '"' + (base ? ' dominant-baseline="' + base + '"' : '') + ' style="white-space:pre;font:' + xml(this.font) + '"' +
+      this.common() + '>' + xml(text) + '</text>');
+  };
+  SvgContext.prototype.drawImage = function (img, x, y, w, h) {
+    this.parts.push('<image x="' + r3(x) + '" y="' + r3(y) + '" width="' + r3(w) + '" height="' + r3(h) +
+      '" preserveAspectRatio="none"' + (this.imageSmoothingEnabled ? '' : ' style="image-rendering:pixelated"') +
+      ' xlink:href="' + img.toDataURL('image/png') + '"' + this.common() + '/>');
+  };
+  SvgContext.prototype.toString = function () {
+    return '<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" ' +
+      'xmlns:xlink="http://www.w3.org/1999/xlink" width="' + this.W + '" height="' + this.H + '" viewBox="0 0 ' +
+      this.W + ' ' + this.H + '">\n<title>' + xml(this.title) + '</title>\n' + this.parts.join('\n') + '\n</svg>\n';
+  };
+
+  /* A title (lines: the model and sentence, then the layer and heads), a grey subtitle, and below them
+     `draw(ctx, x, y)` of a `w` x `h` picture, on white: a canvas `scale` times its CSS size, or an
+     SvgContext when `svg`. */
+  function framed(scale, title, sub, w, h, draw, svg) {
+    var pad = 16, titleFont = '600 15px ' + UI_FONT, subFont = '12px ' + UI_FONT;
+    var titleLines = [];
+    title.forEach(function (t) { if (t) titleLines = titleLines.concat(wrapText(t, titleFont, w)); });
+    var titleH = titleLines.length * 20 + (titleLines.length ? 4 : 0);
     var subLines = sub ? wrapText(sub, subFont, w) : [], subH = subLines.length * 16 + (sub ? 2 : 0);
-    var W = Math.ceil(w + 2 * pad), H = Math.ceil(h + 2 * pad + titleH + subH);
-    var c = document.createElement('canvas');
-    c.width = W * scale;
-    c.height = H * scale;
-    var ctx = c.getContext('2d');
-    ctx.scale(scale, scale);
+    var W = Math.ceil(w + 2 * pad), H = Math.ceil(h + 2 * pad + titleH + subH), c = null, ctx;
+    if (svg) {
+      ctx = new SvgContext(W, H, title.filter(Boolean).join(' · '));
+    } else {
+      c = document.createElement('canvas');
+      c.width = W * scale;
+      c.height = H * scale;
+      ctx = c.getContext('2d');
+      ctx.scale(scale, scale);
+    }
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, W, H);
     ctx.fillStyle = '#1f2328';
     ctx.textBaseline = 'top';
-    if (title) {
-      ctx.font = '600 15px ' + UI_FONT;
-      ctx.fillText(fitText(ctx, title, W - 2 * pad), pad, pad);
-    }
+    ctx.textAlign = 'left';
+    ctx.font = titleFont;
+    titleLines.forEach(function (line, k) { ctx.fillText(fitText(ctx, line, W - 2 * pad), pad, pad + 20 * k); });
     ctx.font = subFont;
     ctx.fillStyle = '#59636e';
     subLines.forEach(function (line, k) { ctx.fillText(line, pad, pad + titleH + 16 * k); });
     draw(ctx, pad, pad + titleH + subH);
-    return c;
+    return svg ? ctx : c;
   }
 
-  Explorer.prototype.headImage = function (scale) {
+  Explorer.prototype.headImage = function (scale, svg) {
     var m = this.m, s = this.s, self = this, heads = this.activeHeads(), fs = this.focusState(), T = m.T;
     var longest = 0;
     for (var i = 0; i < T; i++) longest = Math.max(longest, textWidth(m.tokens[i], TOKEN_FONT));
@@ -1060,7 +1230,7 @@
     // legend rows: a swatch, the head and its role, wrapped to the picture's width
     var items = heads.map(function (h) {
       var role = m.roles[s.layer][h];
-      return {h: h, text: 'head ' + h + (role ? ' ' + role : '')};
+      return {h: h, text: 'head ' + n1(h) + (role ? ' ' + role : '')};
     });
     var legendFont = '12px ' + UI_FONT, rows = [[]], x = 0;
     items.forEach(function (it) {
@@ -1070,11 +1240,11 @@
       x += it.w;
     });
     var legendH = rows.length * 18 + 8;
-    var what = fs.src ? (fs.src.side === 'q' ? 'where ' + quote(m.tokens[fs.src.i]) + ' attends' :
-      'what attends to ' + quote(m.tokens[fs.src.i])) : (s.topK > 0 && s.topK < T ? 'strongest ' + s.topK +
+    var what = fs.src ? (fs.src.side === 'q' ? 'where ' + quote(tokName(m, fs.src.i)) + ' attends' :
+      'what attends to ' + quote(tokName(m, fs.src.i))) : (s.topK > 0 && s.topK < T ? 'strongest ' + s.topK +
       ' keys of each query' : 'all weights');
-    var sub = 'layer ' + s.layer + ' · ' + what + ' · opacity = weight' + (s.minW > 0 ? ' (≥ ' + s.minW + ')' : '');
-    return framed(scale, m.title || 'attention', sub, width, legendH + 18 + T * ROW, function (ctx, x0, y0) {
+    var sub = what + ' · opacity = weight' + (s.minW > 0 ? ' (≥ ' + s.minW + ')' : '');
+    return framed(scale, this.exportTitle(), sub, width, legendH + 18 + T * ROW, function (ctx, x0, y0) {
       ctx.textBaseline = 'middle';
       ctx.font = legendFont;
       rows.forEach(function (row, r) {
@@ -1120,15 +1290,15 @@
         });
       }
       self.drawLines(ctx, x0 + colW + leftBars + 2, x0 + width - colW - rightBars - 2, yOf);
-    });
+    }, svg);
   };
 
-  Explorer.prototype.gridImage = function (scale) {
+  Explorer.prototype.gridImage = function (scale, svg) {
     var m = this.m, cs = 72, gap = 6, labW = 28, headH = 18, roleH = 14;
     var w = labW + m.H * (cs + gap), h = headH + m.L * (cs + roleH + gap);
     var sub = m.L + ' layers × ' + m.H + ' heads · ' + m.T + ' tokens · rows: queries, columns: keys · ' +
       'colour: √weight';
-    return framed(scale, m.title || 'attention', sub, w, h, function (ctx, x0, y0) {
+    return framed(scale, this.exportTitle(), sub, w, h, function (ctx, x0, y0) {
       ctx.textBaseline = 'middle';
       ctx.font = '11px ' + UI_FONT;
       for (var hh = 0; hh < m.H; hh++) {
@@ -1137,13 +1307,13 @@
         ctx.fillRect(x, y0 + 4, 9, 9);
         ctx.fillStyle = '#59636e';
         ctx.textAlign = 'left';
-        ctx.fillText('H' + hh, x + 13, y0 + 9);
+        ctx.fillText('H' + n1(hh), x + 13, y0 + 9);
       }
       for (var l = 0; l < m.L; l++) {
         var y = y0 + headH + l * (cs + roleH + gap);
         ctx.fillStyle = '#59636e';
         ctx.textAlign = 'left';
-        ctx.fillText('L' + l, x0, y + cs / 2);
+        ctx.fillText('L' + n1(l), x0, y + cs / 2);
         for (hh = 0; hh < m.H; hh++) {
           var xx = x0 + labW + hh * (cs + gap);
           drawHeat(ctx, heatImage(m, l, hh), xx, y, cs);
@@ -1155,17 +1325,19 @@
           ctx.fillText(fitText(ctx, m.roles[l][hh], cs), xx + cs / 2, y + cs + roleH / 2 + 1);
         }
       }
-    });
+    }, svg);
   };
 
-  Explorer.prototype.detailImage = function (scale) {
-    var m = this.m, d = this.s.detail, g = this.drawDetailBase(d.l, d.h, scale);
+  Explorer.prototype.detailImage = function (scale, svg) {
+    var m = this.m, d = this.s.detail, g = this.detailGeometry(d.l, d.h), self = this;
     var role = m.roles[d.l][d.h];
-    var sub = 'layer ' + d.l + ' head ' + d.h + (role ? ' (' + role + ')' : '') +
-      ' · rows: queries, columns: keys · colour: √weight';
-    return framed(scale, m.title || 'attention', sub, g.W, g.H, function (ctx, x0, y0) {
-      ctx.drawImage(g.base, x0, y0, g.W, g.H);
-    });
+    var sub = (role ? 'role: ' + role + ' · ' : '') + 'rows: queries, columns: keys · colour: √weight';
+    return framed(scale, this.exportTitle(), sub, g.W, g.H, function (ctx, x0, y0) {
+      ctx.save();
+      ctx.translate(x0, y0);
+      self.paintDetailMap(ctx, g);
+      ctx.restore();
+    }, svg);
   };
 
   // ---------------------------------------------------------------- start

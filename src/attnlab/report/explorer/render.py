@@ -95,6 +95,9 @@ def explorer_fragment(
     layer: int = 0,
     heads: Iterable[int] | None = None,
     token: int | None = None,
+    answer: str | None = None,
+    answer_zh: str | None = None,
+    export_title: str | None = None,
     compress: bool | None = None,
     include_assets: bool = True,
     atol: float = 1e-2,
@@ -104,7 +107,8 @@ def explorer_fragment(
     The fragment has a head view (one layer; every head in its colour; hover, tap or focus a token to
     see where it attends, or what attends to it; heads shown or hidden by clicking their colour), a
     model view (all layers × heads as small maps; one opens large with token labels), the weights
-    behind what is drawn, head-role labels, and a PNG export of the current view.
+    behind what is drawn, head-role labels, and a PNG and SVG export of the current view. Layers, heads
+    and token positions are shown numbered from 1 (the arguments here are 0-based indices).
 
     Args:
         tokens: T token strings (special tokens included), as the model saw them.
@@ -117,9 +121,14 @@ def explorer_fragment(
             :func:`~attnlab.report.explorer.roles.head_roles_labels` (default thresholds).
         element_id: the id of the fragment's root element (default: derived from its content; give
             distinct ids to identical explorers in one page). Letters, digits, ``_:.-``.
-        layer: the layer the head view opens on.
-        heads: the heads shown at first (default: all).
-        token: a query token selected at first (default: none).
+        layer: the layer the head view opens on (0-based; shown as ``layer + 1``).
+        heads: the heads shown at first (0-based; default: all).
+        token: a query token pinned at first (an index into ``tokens``; default: none).
+        answer, answer_zh: one line saying what the opening view shows, in English and Chinese, written
+            above the explorer (``p.ax-answer[lang=en]`` and ``[lang=zh-CN]``; a page whose root has
+            ``data-lang="zh-CN"`` shows the Chinese one, any other page the English one).
+        export_title: the title of exported PNG and SVG images, e.g. the model and the sentence
+            (default: ``title``); the export adds the layer and heads shown.
         compress: zlib-compress the weights (None: when the packed weights exceed 64 KiB). Compressed
             data needs a browser with ``DecompressionStream`` (Chrome 80, Firefox 113, Safari 16.4).
         include_assets: append the explorer's style and script (safe to repeat; pass False and add
@@ -145,6 +154,9 @@ def explorer_fragment(
         shown = sorted({_check_index(f"heads[{n}]", h, H) for n, h in enumerate(heads)})
     if token is not None:
         _check_index("token", token, T)
+    for name, value in (("answer", answer), ("answer_zh", answer_zh), ("export_title", export_title)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name}: expected str or None, got {type(value).__name__}")
     stats = head_role_stats(tokens, w)
     labels = labels_from_stats(stats) if roles is None else _check_roles(roles, L, H)
     codec, payload = encode_weights(w, compress=compress)
@@ -152,6 +164,8 @@ def explorer_fragment(
         "format": FORMAT, "version": VERSION, "title": title, "tokens": tokens, "shape": [L, H, T],
         "scale": SCALE, "codec": codec, "weights": payload, "roles": labels, "notes": role_notes(stats),
         "initial": {"layer": layer, "heads": shown, "token": token},
+        "answer": {"en": answer or "", "zh": answer_zh or ""},
+        "export_title": export_title if export_title is not None else title,
     }
     body = _script_json(data)
     if element_id is None:
@@ -163,6 +177,7 @@ def explorer_fragment(
     parts = [
         f'<div class="attnlab-explorer" id="{element_id}">',
         f'<div class="ax-header">{heading}<span class="ax-meta">{meta}</span></div>',
+        *_answer_lines(answer, answer_zh),
         f'<script type="application/json" class="ax-data" data-for="{element_id}">{body}</script>',
         '<noscript><p class="ax-noscript">This attention explorer needs JavaScript.</p></noscript>',
         "</div>",
@@ -170,6 +185,14 @@ def explorer_fragment(
     if include_assets:
         parts.append(explorer_assets())
     return "\n".join(parts) + "\n"
+
+
+def _answer_lines(answer: str | None, answer_zh: str | None) -> list[str]:
+    """The answer line in each language (Chinese falls back to English), or none."""
+    if not answer and not answer_zh:
+        return []
+    return [f'<p class="ax-answer" lang="en">{html.escape(answer or answer_zh or "")}</p>',
+            f'<p class="ax-answer" lang="zh-CN">{html.escape(answer_zh or answer or "")}</p>']
 
 
 _PAGE_CSS = ("body{margin:0;background:#fff;color:#1f2328}"
