@@ -34,11 +34,11 @@ QUESTION = Question(
     qid="q1",
     title="Why multi-head attention?",
     question="Why does the Transformer need multi-head attention?",
-    question_zh="为什么Transformer 需要进行 Multi-head Attention?",
+    question_zh="为什么Transformer 需要进行 Multi-head Attention？",
     claim="Heads form sub-spaces that attend to different things, an internal ensemble; but more heads is not "
           "always better, one head can be enough, and many heads can be removed.",
-    claim_zh="将模型分为多个头,形成多个子空间,可以让模型去关注不同方面的信息;……并不是multi-head的参数设置越大越好,"
-             "有的时候1就已经非常好了,去掉一些头效果依然有不错的效果",
+    claim_zh="将模型分为多个头，形成多个子空间，可以让模型去关注不同方面的信息；……并不是multi-head的参数设置越大越好，"
+             "有的时候1就已经非常好了，去掉一些头效果依然有不错的效果",
 )
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials.trials, aggregate=evidence.aggregate, rule=rule.decide,

@@ -43,9 +43,9 @@ QUESTION = Question(
     title="Why different W_Q and W_K?",
     question="Why are Q and K produced by different weight matrices; why not one matrix (a token's dot "
              "product with itself)?",
-    question_zh="Transformer为什么Q和K使用不同的权重矩阵生成,为何不能使用同一个值进行自身的点乘?",
+    question_zh="Transformer为什么Q和K使用不同的权重矩阵生成，为何不能使用同一个值进行自身的点乘？",
     claim="Separate projections add expressive power, which often helps in practice.",
-    claim_zh="分别乘上一个不同的矩阵W,这么做可以增加模型的表达能力,实践中经常也会带来一定的帮助。",
+    claim_zh="分别乘上一个不同的矩阵W，这么做可以增加模型的表达能力，实践中经常也会带来一定的帮助。",
 )
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials.trials, aggregate=evidence.aggregate, rule=rule.decide,

@@ -32,11 +32,11 @@ QUESTION = Question(
     qid="q3",
     title="Why scale the scores?",
     question="Why is the attention in the Transformer scaled?",
-    question_zh="Transformer中的attention为什么要进行scaled?",
+    question_zh="Transformer中的attention为什么要进行scaled？",
     claim="Large differences between logits saturate the softmax (softmax([1,2,10]) gives 0.99954 to the "
           "largest) and the gradients then vanish, which makes training hard.",
-    claim_zh="只要我们的数字中,出现了差异相对较大的情况,例如[1,2,10]……0.999541338035342。"
-             "这种情况还会带来一个问题,梯度更新困难",
+    claim_zh="只要我们的数字中，出现了差异相对较大的情况，例如[1,2,10]……0.999541338035342。"
+             "这种情况还会带来一个问题，梯度更新困难",
 )
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials.trials, aggregate=evidence.aggregate, rule=rule.decide,

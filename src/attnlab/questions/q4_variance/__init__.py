@@ -38,9 +38,9 @@ QUESTION = Question(
     title="Dot product vs dimension; why √d_k?",
     question="How does the size of the dot product depend on the dimension, and why scale by the square root of "
              "the dimension?",
-    question_zh="维度与点积大小的关系是怎么样的,为什么使用维度的根号来放缩?",
+    question_zh="维度与点积大小的关系是怎么样的，为什么使用维度的根号来放缩？",
     claim="Scaling by √d_k controls the variance of the scores and so mitigates vanishing gradients.",
-    claim_zh="可以控制方差,有效缓解梯度消失的问题。",
+    claim_zh="可以控制方差，有效缓解梯度消失的问题。",
 )
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials.trials, aggregate=evidence.aggregate, rule=rule.decide,

@@ -51,11 +51,11 @@ QUESTION = Question(
     qid="q5",
     title="How does the Transformer parallelise?",
     question="How does the Transformer parallelise?",
-    question_zh="Transformer 如何并行化的?",
+    question_zh="Transformer 如何并行化的？",
     claim="The encoder processes all tokens in parallel (an RNN must go in order); the decoder is not parallel: "
           "it decodes one token at a time, each input depending on the previous output.",
-    claim_zh="Transformer在Decoder侧是没有并行的,一个一个解码,当前时刻的输入依赖于上一个时刻的输出。所以Transformer的并行"
-             "主要集中在Encoder侧,不同词(Token)或者元素是可以并行的……而 RNN的模型就必须按照顺序从到的顺序进行计算。",
+    claim_zh="Transformer在Decoder侧是没有并行的，一个一个解码，当前时刻的输入依赖于上一个时刻的输出。所以Transformer的并行"
+             "主要集中在Encoder侧，不同词(Token)或者元素是可以并行的……而 RNN的模型就必须按照顺序从到的顺序进行计算。",
 )
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials.trials, aggregate=evidence.aggregate, rule=rule.decide,

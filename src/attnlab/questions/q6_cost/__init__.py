@@ -45,12 +45,12 @@ QUESTION = Question(
     qid="q6",
     title="Attention vs CNN and RNN",
     question="What advantages does attention have over CNNs and RNNs?",
-    question_zh="Attention相较于CNN和RNN的优势有哪些?",
+    question_zh="Attention相较于CNN和RNN的优势有哪些？",
     claim="Fewer parameters and lower complexity; faster, because unlike an RNN it parallelises (like a CNN); "
           "better with long-range dependencies.",
-    claim_zh="参数少:模型复杂度跟 CNN、RNN 相比,复杂度更小,参数也更少。"
-             "速度快:Attention 解决了 RNN 不能并行计算的问题……可以和CNN一样并行处理。"
-             "效果好:……长距离的信息会被弱化……Attention 是挑重点,就算文本比较长,也能从中间抓住重点。",
+    claim_zh="参数少：模型复杂度跟 CNN、RNN 相比，复杂度更小，参数也更少。"
+             "速度快：Attention 解决了 RNN 不能并行计算的问题……可以和CNN一样并行处理。"
+             "效果好：……长距离的信息会被弱化……Attention 是挑重点，就算文本比较长，也能从中间抓住重点。",
 )
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials.trials, aggregate=evidence.aggregate, rule=rule.decide,

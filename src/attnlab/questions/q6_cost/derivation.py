@@ -35,16 +35,16 @@ def cost_evidence(cfg: dict[str, Any], m: dict[str, Any]) -> list[Evidence]:
                                          table[("lstm", d, 3)], *(table[("conv", d, k)] for k in ks)] for d in ds],
                        unit="parameters per layer", label="derivation, counted on the modules: rows [d, "
                        "self-attention, Transformer block, LSTM, " + ", ".join(f"conv k={k}" for k in ks) + "]",
-                       label_zh="推导，在模块上计数：每行为 [d, 自注意力, Transformer 块, LSTM, "
-                                + ", ".join(f"卷积 k={k}" for k in ks) + "]"))
+                       label_zh="推导，在模块上计数：每行依次为 d、自注意力、Transformer 块、LSTM、"
+                                + "、".join(f"卷积 k={k}" for k in ks)))
     d0 = flops_width(ds)
     kinds = ("self_attention", "lstm", "conv")
     ev.append(Evidence(N.FLOPS_TABLE, [[n, *(layer_flops(kind, n, d0, 3) for kind in kinds)] for n in cfg["ns"]],
                        unit="forward FLOPs per layer (batch 1)",
                        label=f"derivation (formulas, checked against counts for n <= {max(cfg['count_ns'])}): rows "
                              f"[n, self-attention, LSTM, conv k=3] at d={d0}",
-                       label_zh=f"推导（公式，n <= {max(cfg['count_ns'])} 时已与计数核对）：d={d0} 时每行为 "
-                                "[n, 自注意力, LSTM, 卷积 k=3]"))
+                       label_zh=f"推导（公式，n <= {max(cfg['count_ns'])} 时已与计数核对）：d={d0} 时每行依次为 "
+                                "n、自注意力、LSTM、卷积 k=3"))
     fewer_p = [(d, k) for d in ds for k in ks if table[("self_attention", d, 3)] < table[("conv", d, k)]]
     n_cases_p = len(ds) * (len(ks) + 1)
     wins_p = len(fewer_p) + sum(table[("self_attention", d, 3)] < table[("lstm", d, 3)] for d in ds)

@@ -48,12 +48,12 @@ QUESTION = Question(
     qid="q7",
     title="Why attention at all?",
     question="Why introduce the attention mechanism?",
-    question_zh="为什么引入Attention机制?",
+    question_zh="为什么引入Attention机制？",
     claim="Attention lets a model focus on what matters (to classify the sentiment of \"I hate this movie.\" "
           "it should attend to \"hate\"); on long text an RNN with attention beats an RNN with plain pooling "
           "by a good margin.",
-    claim_zh="让模型对重要信息重点关注并充分学习吸收……比如:I hate this movie.如果做情感分析,明显对hate这个词语应当"
-             "关注更多……对于这种长文本处理,使用RNN+attention的效果比使用单纯的RNN+pooling的效果要好不少。",
+    claim_zh="让模型对重要信息重点关注并充分学习吸收……比如：I hate this movie.如果做情感分析，明显对hate这个词语应当"
+             "关注更多……对于这种长文本处理，使用RNN+attention的效果比使用单纯的RNN+pooling的效果要好不少。",
 )
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials.trials, aggregate=evidence.aggregate, rule=rule.decide,

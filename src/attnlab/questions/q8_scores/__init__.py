@@ -45,7 +45,7 @@ QUESTION = Question(
     qid="q8",
     title="Ways to compute attention weights",
     question="What are the common ways to compute attention weights?",
-    question_zh="Attention中权重的常见计算方式有哪些?",
+    question_zh="Attention中权重的常见计算方式有哪些？",
     claim="The seed lists score functions and makes no claim about them. Tested instead: the literature's "
           "claims that additive attention beats unscaled multiplicative attention as the dimension grows "
           "(Britz et al. 2017), that scaling by 1/√d_k closes the gap and that dot products are faster and "
