@@ -44,6 +44,29 @@ def assert_bilingual(result: Any) -> None:
         assert c.evidence and set(c.evidence) & names, c.name
 
 
+def assert_stored_verdict_is_its_rule(result: Any) -> Any:
+    """A stored result's verdict, rule and sub-claim verdicts are what ``decide`` gives on its own evidence;
+    returns that decision."""
+    from attnlab.lab import decide
+
+    d = decide(result.qid, result.evidence)
+    assert (d.verdict, d.rule) == (result.verdict, result.rule)
+    assert [c.verdict for c in d.claims] == [c.verdict for c in result.claims]
+    return d
+
+
+def assert_oneline(text: Any, en: str, zh: str) -> None:
+    """The one-line answer of an explanation exists in both languages, fits its limits, says ``en`` / ``zh``
+    and is clean Chinese."""
+    from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
+    from attnlab.lab.words.lint import zh_problems
+
+    assert text.oneline_en and text.oneline_zh
+    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
+    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
+    assert not zh_problems(text.oneline_zh), zh_problems(text.oneline_zh)
+
+
 def patch(evidence: list[Evidence], changes: dict[str, dict]) -> list[Evidence]:
     """``evidence`` with the fields of the named items replaced (every name must exist)."""
     missing = set(changes) - {e.name for e in evidence}

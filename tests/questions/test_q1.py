@@ -15,7 +15,15 @@ from attnlab.lab.words.lint import zh_problems
 from attnlab.questions.q1_heads import evidence as names
 from attnlab.questions.q1_heads.settings import MANY, RELATIONS, TASKS, profile_settings
 from attnlab.questions.q1_heads.trials import prunable_fraction, roles
-from question_helpers import NEVER, assert_bilingual, assert_flips, assert_zh_clean, run_tiny
+from question_helpers import (
+    NEVER,
+    assert_bilingual,
+    assert_flips,
+    assert_oneline,
+    assert_stored_verdict_is_its_rule,
+    assert_zh_clean,
+    run_tiny,
+)
 from question_helpers import est as _est
 from question_helpers import patch as _patch
 
@@ -118,12 +126,6 @@ def test_rule_gives_every_overall_outcome(evidence):
         _zh_clean(_patch(evidence, changes))
 
 
-def _assert_oneline(text, en: str, zh: str) -> None:
-    """The one-line answer exists in both languages, fits the limits, carries its number and is Chinese."""
-    assert text.oneline_en and text.oneline_zh
-    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
-    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
-    assert zh_problems(text.oneline_zh) == [], text.oneline_zh
 
 
 def test_one_line_answer_for_every_outcome(evidence):
@@ -149,7 +151,7 @@ def test_one_line_answer_for_every_outcome(evidence):
     for name, (expected, changes, en, zh) in scenarios.items():
         d, text = exp.judge(_patch(evidence, changes))
         assert d.verdict == expected, (name, d.rule)
-        _assert_oneline(text, en, zh)
+        assert_oneline(text, en, zh)
         assert ("Not settled yet" in text.oneline_en) == (expected == "inconclusive"), name
 
 
@@ -211,9 +213,7 @@ def tiny(tmp_path_factory):
 
 @pytest.mark.slow
 def test_tiny_run_stores_the_verdict_of_its_own_evidence_in_both_languages(tiny):
-    d = decide("q1", tiny.evidence)
-    assert (d.verdict, d.rule) == (tiny.verdict, tiny.rule)
-    assert [c.verdict for c in d.claims] == [c.verdict for c in tiny.claims]
+    assert_stored_verdict_is_its_rule(tiny)
     assert_bilingual(tiny)
     assert_zh_clean(tiny)
     assert_flips("q1", tiny.evidence)

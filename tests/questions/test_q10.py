@@ -12,7 +12,7 @@ import question_helpers as qh
 from attnlab.analysis.sinks import first_token_share, sink_mass, uniform_first_share
 from attnlab.data import BlockCopyTask
 from attnlab.data.tasks import IGNORE_INDEX
-from attnlab.lab import decide, get_experiment, list_questions
+from attnlab.lab import get_experiment, list_questions
 from attnlab.lab.words import num
 from attnlab.lab.words.lint import zh_problems
 from attnlab.questions.q10_sinks import QUESTION, rule, trials
@@ -34,9 +34,8 @@ def tiny(tmp_path_factory):
 def test_tiny_run_verdict_is_its_rule_on_its_evidence(tiny, tmp_path):
     from attnlab.report.figures import draw_result
 
-    d = decide("q10", tiny.evidence)
-    assert tiny.profile == "tiny" and (tiny.verdict, tiny.rule) == (d.verdict, d.rule)
-    assert [c.verdict for c in d.claims] == [c.verdict for c in tiny.claims]
+    qh.assert_stored_verdict_is_its_rule(tiny)
+    assert tiny.profile == "tiny"
     assert tiny.rule.startswith(tiny.verdict) and tiny.summary and tiny.answer["en"] and tiny.answer["zh"]
     assert {c.name for c in tiny.claims} == CLAIMS
     files = draw_result(tiny, tmp_path)
@@ -151,14 +150,6 @@ OUTCOMES = [
 ]
 
 
-def assert_oneline(text, en: str, zh: str) -> None:
-    """The one-line answer exists in both languages, fits its limits, says ``en`` / ``zh`` and is clean Chinese."""
-    from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
-
-    assert text.oneline_en and text.oneline_zh
-    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
-    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
-    assert not zh_problems(text.oneline_zh), zh_problems(text.oneline_zh)
 
 
 def _zh_clean(evidence: list[Evidence]) -> None:
@@ -181,7 +172,7 @@ def test_every_outcome_of_every_sub_claim_with_its_flips_and_words(scenario, nam
     else:  # every layer (or variant) alike: no single number flips it, and the words say what would
         assert "it would take several" in said.would_change or "More seeds" in said.would_change, said.would_change
     _zh_clean(ev)
-    assert_oneline(get_experiment("q10").explain(ev), *oneline)
+    qh.assert_oneline(get_experiment("q10").explain(ev), *oneline)
 
 
 def test_flips_state_what_the_rule_does():
@@ -199,7 +190,7 @@ def test_overall_verdict_combines_the_sub_claims():
     d = get_experiment("q10").decide(q10_evidence())
     assert d.verdict == "confirmed", d.rule
     text = get_experiment("q10").explain(q10_evidence())
-    assert_oneline(text, *CONFIRMED_LINE)
+    qh.assert_oneline(text, *CONFIRMED_LINE)
     assert text.answer_zh.startswith("我们的测量支持常见的解释") and "4.0" in text.answer_en and "4.0" in text.answer_zh
     q = rule.decide(q10_evidence(lm_ratio=(1.2, 1.0, 1.4)))  # the encoder parks, our LMs do not
     assert q.verdict == "qualified" and q.verdicts[rule.LM_SINK] == "refuted"
@@ -209,7 +200,7 @@ def test_overall_verdict_combines_the_sub_claims():
     assert r.verdict == "refuted" and r.verdicts[rule.CARRIES_LITTLE] == "inconclusive"  # no layer parks
     none = rule.decide(q10_evidence(park=STRADDLE, lm_ratio=(2.1, 1.5, 2.7)))  # neither can be judged
     assert none.verdict == "inconclusive" and none.case == "neither_judged"
-    assert_oneline(get_experiment("q10").explain(q10_evidence(park=STRADDLE, lm_ratio=(2.1, 1.5, 2.7))),
+    qh.assert_oneline(get_experiment("q10").explain(q10_evidence(park=STRADDLE, lm_ratio=(2.1, 1.5, 2.7))),
                    "neither all-MiniLM-L6-v2 (2.0x) nor our LMs (2.1x)", "编码器（2.0 倍）和语言模型（2.1 倍）")
     for ev in (q10_evidence(lm_ratio=(1.3, 1.0, 1.6), with_sink=(1.3, 1.0, 1.6), park=NO_PARK),
                q10_evidence(with_sink=(3.7, 3.0, 4.4))):
@@ -220,7 +211,7 @@ def test_overall_verdict_combines_the_sub_claims():
         _zh_clean(ev)
         line = (("[CLS]/[SEP] get at most 1.1x, and our LMs' first token 1.3x", "语言模型首个词元 1.3 倍")
                 if d.verdict == "refuted" else ("with a sink key (3.7x)", "加汇聚键后仍停放"))
-        assert_oneline(text, *line)
+        qh.assert_oneline(text, *line)
 
 
 def test_inconclusive_without_the_encoder_or_when_a_condition_did_not_learn():
@@ -229,11 +220,11 @@ def test_inconclusive_without_the_encoder_or_when_a_condition_did_not_learn():
     assert {c.name: c.verdict for c in d.claims}[rule.LM_SINK] == "confirmed"
     text = get_experiment("q10").explain(q10_evidence(minilm=False))  # no encoder: the answer says why
     assert "all-MiniLM-L6-v2" in text.answer_en and "all-MiniLM-L6-v2" in text.answer_zh
-    assert_oneline(text, "all-MiniLM-L6-v2 was not measured; our small LMs give the first token 4.0x",
+    qh.assert_oneline(text, "all-MiniLM-L6-v2 was not measured; our small LMs give the first token 4.0x",
                    "缺 all-MiniLM-L6-v2；语言模型首个词元达均匀份额 4.0 倍")
-    assert_oneline(get_experiment("q10").explain(q10_evidence(reached=1)), "in only 1/5 runs",
+    qh.assert_oneline(get_experiment("q10").explain(q10_evidence(reached=1)), "in only 1/5 runs",
                    "5 个种子中只有 1 个达到 0.9")
-    assert_oneline(get_experiment("q10").explain(q10_evidence(reached=0)), "in none of 5 runs",
+    qh.assert_oneline(get_experiment("q10").explain(q10_evidence(reached=0)), "in none of 5 runs",
                    "5 个种子都没有达到 0.9")
     d2 = get_experiment("q10").decide(q10_evidence(reached=1))
     assert d2.verdict == "inconclusive" and all(not c.passed for c in d2.checks if c.name.startswith("learned_"))

@@ -23,7 +23,15 @@ from attnlab.questions.q2_qk.settings import (
     profile_settings,
     text_settings,
 )
-from question_helpers import NEVER, assert_bilingual, assert_flips, assert_zh_clean, run_tiny
+from question_helpers import (
+    NEVER,
+    assert_bilingual,
+    assert_flips,
+    assert_oneline,
+    assert_stored_verdict_is_its_rule,
+    assert_zh_clean,
+    run_tiny,
+)
 from question_helpers import est as _est
 from question_helpers import patch as _patch
 
@@ -123,12 +131,6 @@ def test_rule_gives_every_overall_outcome(evidence):
     assert exp.rule(_patch(evidence, {GAIN_ATT: _est(0.05, 0.0, 0.1)})).verdict == "inconclusive"
 
 
-def _assert_oneline(text, en: str, zh: str) -> None:
-    """The one-line answer exists in both languages, fits the limits, carries its number and is Chinese."""
-    assert text.oneline_en and text.oneline_zh
-    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
-    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
-    assert zh_problems(text.oneline_zh) == [], text.oneline_zh
 
 
 def test_one_line_answer_for_every_outcome(evidence):
@@ -155,7 +157,7 @@ def test_one_line_answer_for_every_outcome(evidence):
     for name, (expected, changes, en, zh) in scenarios.items():
         d, text = exp.judge(_patch(evidence, changes))
         assert d.verdict == expected, (name, d.rule)
-        _assert_oneline(text, en, zh)
+        assert_oneline(text, en, zh)
         assert ("Not settled yet" in text.oneline_en) == (expected == "inconclusive"), name
 
 
@@ -228,9 +230,7 @@ def tiny(tmp_path_factory):
 
 @pytest.mark.slow
 def test_tiny_run_stores_the_verdict_of_its_own_evidence_in_both_languages(tiny):
-    d = decide("q2", tiny.evidence)
-    assert (d.verdict, d.rule) == (tiny.verdict, tiny.rule)
-    assert [c.verdict for c in d.claims] == [c.verdict for c in tiny.claims]
+    assert_stored_verdict_is_its_rule(tiny)
     assert_bilingual(tiny)
     assert_zh_clean(tiny)
     assert_flips("q2", tiny.evidence)

@@ -6,10 +6,17 @@ import pytest
 
 from attnlab.lab import build_result, decide, get_experiment
 from attnlab.lab.spec import Outcomes, TrialOutcome
-from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
 from attnlab.lab.words.lint import zh_problems
 from attnlab.questions.q3_scaling.settings import TEMPERATURES, profile_settings
-from question_helpers import NEVER, REACHED, assert_flips, assert_zh_clean, run_tiny
+from question_helpers import (
+    NEVER,
+    REACHED,
+    assert_flips,
+    assert_oneline,
+    assert_stored_verdict_is_its_rule,
+    assert_zh_clean,
+    run_tiny,
+)
 from question_helpers import est as _est
 from question_helpers import patch as _patch
 
@@ -62,9 +69,7 @@ def _base(ev):
 
 @pytest.mark.slow
 def test_the_tiny_run_stores_what_decide_gives_on_its_evidence(tiny_run):
-    d = decide("q3", tiny_run.evidence)
-    assert (d.verdict, d.rule) == (tiny_run.verdict, tiny_run.rule)
-    assert [c.verdict for c in d.claims] == [c.verdict for c in tiny_run.claims]
+    assert_stored_verdict_is_its_rule(tiny_run)
     assert_zh_clean(tiny_run)
     assert_flips("q3", tiny_run.evidence)
 
@@ -117,12 +122,6 @@ def test_what_would_change_it_is_what_the_rule_does(tiny, scenario):
     assert all(c.would_change and c.would_change_zh for c in decided)
 
 
-def _assert_oneline(text, en: str, zh: str) -> None:
-    """The one-line answer exists in both languages, fits the limits, carries its number and is Chinese."""
-    assert text.oneline_en and text.oneline_zh
-    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
-    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
-    assert zh_problems(text.oneline_zh) == [], text.oneline_zh
 
 
 def test_one_line_answer_for_every_outcome(tiny):
@@ -154,7 +153,7 @@ def test_one_line_answer_for_every_outcome(tiny):
     for name, (expected, changes, en, zh) in scenarios.items():
         d, text = exp.judge(_patch(ev, changes))
         assert d.verdict == expected, (name, d.rule)
-        _assert_oneline(text, en, zh)
+        assert_oneline(text, en, zh)
         assert ("Not settled yet" in text.oneline_en) == (expected == "inconclusive"), name
     assert "5 个种子中只有" not in next(c.because_zh for c in decide("q3", _patch(ev, base)).claims
                                       if c.name == "training_hard_large_dk")

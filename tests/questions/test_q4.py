@@ -22,6 +22,8 @@ from question_helpers import (
     answers_for_every_outcome,
     assert_bilingual,
     assert_flips,
+    assert_oneline,
+    assert_stored_verdict_is_its_rule,
     assert_zh_clean,
     run_tiny,
 )
@@ -89,9 +91,7 @@ def _zh_clean(ev: list[Evidence]) -> None:
 
 @pytest.mark.slow
 def test_stored_verdict_is_decide_on_its_own_evidence(tiny):
-    d = decide("q4", tiny.evidence)
-    assert (d.verdict, d.rule) == (tiny.verdict, tiny.rule)
-    assert [c.verdict for c in d.claims] == [c.verdict for c in tiny.claims]
+    assert_stored_verdict_is_its_rule(tiny)
     assert [c.name for c in tiny.claims] == ["variance_grows_as_dk", "scale_independent_of_dk", "unit_scale"]
     assert [c.basis for c in tiny.claims] == ["derivation", "measured", "measured"]
 
@@ -128,12 +128,6 @@ def test_rule_gives_every_outcome(evidence):
                                                       "unit_scale": "inconclusive"}
 
 
-def _assert_oneline(text, en: str, zh: str) -> None:
-    """The one-line answer exists in both languages, fits the limits, carries its number and is Chinese."""
-    assert text.oneline_en and text.oneline_zh
-    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
-    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
-    assert zh_problems(text.oneline_zh) == [], text.oneline_zh
 
 
 def test_one_line_answer_for_every_outcome(evidence):
@@ -164,7 +158,7 @@ def test_one_line_answer_for_every_outcome(evidence):
     for name, (expected, changes, en, zh) in scenarios.items():
         d, text = exp.judge(_patch(ev, changes))
         assert d.verdict == expected, (name, d.rule)
-        _assert_oneline(text, en, zh)
+        assert_oneline(text, en, zh)
         assert ("Not settled" in text.oneline_en) == (expected == "inconclusive"), name
 
 

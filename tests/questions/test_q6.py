@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from attnlab.data import MarkedRecallTask, make_task
-from attnlab.lab import decide, get_experiment
+from attnlab.lab import get_experiment
 from attnlab.lab.execute import execute_trial
 from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
 from attnlab.questions.q6_cost import models, trials
@@ -18,7 +18,16 @@ from attnlab.questions.q6_cost import names as N
 from attnlab.questions.q6_cost import rule as R
 from attnlab.questions.q6_cost.settings import RIVALS
 from attnlab.results import Evidence
-from question_helpers import REACHED, assert_bilingual, assert_flips, assert_zh_clean, est, patch, run_tiny
+from question_helpers import (
+    REACHED,
+    assert_bilingual,
+    assert_flips,
+    assert_stored_verdict_is_its_rule,
+    assert_zh_clean,
+    est,
+    patch,
+    run_tiny,
+)
 
 
 # ---------------------------------------------------------------------------------------------------- tiny run
@@ -69,9 +78,7 @@ def _zh_clean(ev: list[Evidence]) -> None:
 @pytest.mark.slow
 def test_tiny_run_verdict_is_its_rule_on_its_evidence(tiny, tmp_path):
     assert tiny.profile == "tiny"
-    d = decide("q6", tiny.evidence)
-    assert (tiny.verdict, tiny.rule) == (d.verdict, d.rule)
-    assert [c.verdict for c in d.claims] == [c.verdict for c in tiny.claims]
+    assert_stored_verdict_is_its_rule(tiny)
     assert tiny.rule.startswith(tiny.verdict) and tiny.summary and tiny.answer["en"] and tiny.answer["zh"]
     assert [c.name for c in tiny.claims] == [R.FEWER_PARAMETERS, R.FASTER, R.LONG_RANGE]
     assert [c.basis for c in tiny.claims] == ["derivation", "measured", "measured"]

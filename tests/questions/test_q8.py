@@ -15,6 +15,8 @@ from question_helpers import (
     answers_for_every_outcome,
     assert_bilingual,
     assert_flips,
+    assert_oneline,
+    assert_stored_verdict_is_its_rule,
     assert_zh_clean,
     est,
     patch,
@@ -35,9 +37,7 @@ def tiny(tmp_path_factory):
 
 @pytest.mark.slow
 def test_tiny_run_verdict_equals_decide_on_its_evidence(tiny, tmp_path):
-    d = decide("q8", tiny.evidence)
-    assert (d.verdict, d.rule) == (tiny.verdict, tiny.rule)
-    assert [c.verdict for c in d.claims] == [c.verdict for c in tiny.claims]
+    assert_stored_verdict_is_its_rule(tiny)
     assert [c.name for c in tiny.claims] == list(CLAIMS)
     assert tiny.rule.startswith(tiny.verdict)
     assert tiny.claims and tiny.checks and tiny.literature and tiny.figures
@@ -191,14 +191,6 @@ OUTCOMES = [
 ]
 
 
-def assert_oneline(text, en: str, zh: str) -> None:
-    """The one-line answer exists in both languages, fits its limits, says ``en`` / ``zh`` and is clean Chinese."""
-    from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
-
-    assert text.oneline_en and text.oneline_zh
-    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
-    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
-    assert not zh_problems(text.oneline_zh), zh_problems(text.oneline_zh)
 
 
 @pytest.mark.parametrize(("claim", "verdict", "case", "kw", "oneline"), OUTCOMES)

@@ -13,7 +13,7 @@ import torch
 import question_helpers as qh
 from attnlab.data import BlockCopyTask, MarkerTask
 from attnlab.data.tasks import IGNORE_INDEX
-from attnlab.lab import decide, get_experiment, list_questions
+from attnlab.lab import get_experiment, list_questions
 from attnlab.lab.words import num
 from attnlab.lab.words.lint import zh_problems
 from attnlab.models import LMOutput
@@ -37,9 +37,8 @@ def tiny(tmp_path_factory):
 def test_tiny_run_verdict_is_its_rule_on_its_evidence(tiny, tmp_path):
     from attnlab.report.figures import draw_result
 
-    d = decide("q9", tiny.evidence)
-    assert tiny.profile == "tiny" and (tiny.verdict, tiny.rule) == (d.verdict, d.rule)
-    assert [c.verdict for c in d.claims] == [c.verdict for c in tiny.claims]
+    qh.assert_stored_verdict_is_its_rule(tiny)
+    assert tiny.profile == "tiny"
     assert tiny.rule.startswith(tiny.verdict) and tiny.summary and tiny.answer["en"] and tiny.answer["zh"]
     assert {c.name for c in tiny.claims} == CLAIMS
     files = draw_result(tiny, tmp_path)
@@ -152,14 +151,6 @@ OUTCOMES = [
 ]
 
 
-def assert_oneline(text, en: str, zh: str) -> None:
-    """The one-line answer exists in both languages, fits its limits, says ``en`` / ``zh`` and is clean Chinese."""
-    from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
-
-    assert text.oneline_en and text.oneline_zh
-    assert len(text.oneline_en.split()) <= ONELINE_WORDS and zh_length(text.oneline_zh) <= ONELINE_CHARS
-    assert en in text.oneline_en and zh in text.oneline_zh, (text.oneline_en, text.oneline_zh)
-    assert not zh_problems(text.oneline_zh), zh_problems(text.oneline_zh)
 
 
 def _zh_clean(evidence: list[Evidence]) -> None:
@@ -182,7 +173,7 @@ def test_every_outcome_of_every_sub_claim_with_its_flips_and_words(scenario, nam
     else:  # every task (or comparison) alike: no single number flips it, and the words say what would
         assert "it would take several" in said.would_change or "More seeds" in said.would_change, said.would_change
     _zh_clean(ev)
-    assert_oneline(get_experiment("q9").explain(ev), *oneline)
+    qh.assert_oneline(get_experiment("q9").explain(ev), *oneline)
 
 
 def test_overall_verdict_and_answers_for_every_outcome():
@@ -207,7 +198,7 @@ def test_overall_verdict_and_answers_for_every_outcome():
         if number:
             assert number in text.answer_en and number in text.answer_zh, text.answer_en
         _zh_clean(ev)
-        assert_oneline(text, *onelines[expected])
+        qh.assert_oneline(text, *onelines[expected])
     assert exp.explain(cases["qualified"][0]).answer_zh.startswith("只部分成立")
 
 
@@ -215,11 +206,11 @@ def test_inconclusive_when_a_scheme_did_not_learn_or_alibi_is_unclear():
     d = get_experiment("q9").decide(q9_evidence(reached={"rope": 2}))
     assert d.verdict == "inconclusive"
     assert [c.name for c in d.checks if not c.passed] == ["learned_local_rope", "learned_global_rope"]
-    assert_oneline(get_experiment("q9").explain(q9_evidence(reached={"rope": 0})), "in none of 5 runs",
+    qh.assert_oneline(get_experiment("q9").explain(q9_evidence(reached={"rope": 0})), "in none of 5 runs",
                    "5 个种子都没有学会")
     low = [dataclasses.replace(e, value=0.01, ci=(0.0, 0.02)) if e.name == names.acc("local", "rope", 1) else e
            for e in q9_evidence()]  # a scheme below its trivial baseline at T
-    assert_oneline(get_experiment("q9").explain(low), "only 9/10 scheme-task pairs",
+    qh.assert_oneline(get_experiment("q9").explain(low), "only 9/10 scheme-task pairs",
                    "10 个（任务，编码）组合中只有 9 个")
     assert {c.name: c.verdict for c in d.claims}[rule.ALIBI] == "confirmed"  # its own checks passed
     d2 = get_experiment("q9").decide(q9_evidence(drop={"alibi": STRADDLE}))
