@@ -141,3 +141,13 @@ def assert_zh_clean(result: Any) -> None:
     problems = {where: zh_problems(text) for where, text in zh_texts(result).items() if text}
     problems = {k: v for k, v in problems.items() if v}
     assert not problems, problems
+
+
+def made_up_sweep(keys: Sequence[str], conditions: Sequence[Sequence[Any]], chosen: float = 3e-3) -> Any:
+    """A learning-rate sweep in which every condition chose the middle of 1e-3, 3e-3 and 1e-2 (not at an edge)."""
+    from attnlab.lab.tuning import Sweep, SweepCondition
+
+    rates = (1e-3, 3e-3, 1e-2)
+    return Sweep(tuple(keys), "accuracy", tuple(
+        SweepCondition(tuple(c), ", ".join(f"{k}={v}" for k, v in zip(keys, c)), rates, (0.8, 0.9, 0.7),
+                       (0.5, 0.4, 0.6), chosen, 1) for c in conditions))

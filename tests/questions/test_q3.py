@@ -15,6 +15,7 @@ from question_helpers import (
     assert_oneline,
     assert_stored_verdict_is_its_rule,
     assert_zh_clean,
+    made_up_sweep,
     run_tiny,
 )
 from question_helpers import est as _est
@@ -41,20 +42,22 @@ def _outcomes() -> Outcomes:
                 stalls = t == "1" and dk == max(s["dks"])
                 sat, grad = (0.6 + 0.01 * seed, 1e-5) if stalls else (0.05 + 0.01 * seed, 1e-4 * (1 + 0.1 * seed))
                 probes = {k: _probe(sat, grad) for k in ("0", "25", "50", "100", "end")}
-                steps = None if stalls else 200 + 20 * seed + (100 if t == "1/d_k" else 0)
+                steps = None if stalls else 150 + 10 * seed + (100 if t == "1/d_k" else 0)
                 items.append(TrialOutcome(
-                    {"d_k": dk, "temperature": t, "seed": seed, "d_model": s["d_model"], "steps": s["steps"],
-                     "batch_size": s["batch_size"], "lr": s["lr"], "eval_every": s["eval_every"]},
+                    {"d_k": dk, "temperature": t, "seed": seed, "d_model": s["d_model"], "n_heads": s["n_heads"],
+                     "steps": s["steps"], "batch_size": s["batch_size"], "lr": 3e-3, "eval_every": s["eval_every"]},
                     {"accuracy": 0.4 if stalls else 0.97, "steps_to_threshold": steps, "probes": probes,
-                     "curve": [[100, 0.5], [400, 0.4 if stalls else 0.97]]}))
-    return Outcomes(items)
+                     "steps": s["steps"], "curve": [[100, 0.5], [400, 0.4 if stalls else 0.97]]}))
+    return Outcomes(items, tuning=made_up_sweep(("d_k", "temperature"),
+                                                [(dk, t) for dk in s["dks"] for t in TEMPERATURES]))
 
 
 @pytest.fixture(scope="module")
 def tiny():
     """A result built from made-up outcomes (fast); the real tiny run is in the slow tests."""
     outcomes = _outcomes()
-    return build_result(get_experiment("q3"), list(outcomes), profile="quick", seeds=list(range(5)))
+    return build_result(get_experiment("q3"), list(outcomes), profile="quick", seeds=list(range(5)),
+                        sweep=outcomes.tuning)
 
 
 def _base(ev):
@@ -95,7 +98,9 @@ def test_rule_gives_every_outcome(tiny):
     scenarios = {
         "confirmed": base,
         "qualified": {**base, f"steps_{sk}": REACHED, f"steps_ratio_{sk}": _est(1.0, 0.9, 1.1)},
-        "refuted": {**base, f"sat_wrong_gain_{lk}": _est(0.0, -0.01, 0.02)},
+        "refuted": {**base, f"sat_wrong_gain_{lk}": _est(0.0, -0.01, 0.02), f"grad_ratio_{lk}": _est(1.5, 1.2, 1.8),
+                    f"steps_{lk}": REACHED, f"steps_ratio_{lk}": _est(1.0, 0.9, 1.1), f"steps_{sk}": REACHED,
+                    f"steps_ratio_{sk}": _est(1.0, 0.9, 1.1)},
         "inconclusive": {**base, f"steps_dk{large}_sqrt": NEVER},
     }
     for expected, changes in scenarios.items():
@@ -136,18 +141,21 @@ def test_one_line_answer_for_every_outcome(tiny):
                             "2.0 倍"),
         "qualified": ("qualified", {**base, f"steps_{sk}": REACHED, f"steps_ratio_{sk}": _est(1.0, 0.9, 1.1)},
                       "0 of 5", "无一学会"),
-        "refuted_saturation": ("refuted", {**base, f"sat_wrong_gain_{lk}": _est(0.02, -0.01, 0.05)}, "+2%", "+2%"),
-        "refuted_steps": ("refuted", {**reached_lk, f"steps_ratio_{lk}": _est(1.0, 0.9, 1.1)}, "1.00", "1.00"),
-        "refuted_gradient": ("refuted", {**base, f"grad_ratio_{lk}": _est(1.5, 1.2, 1.8)}, "1.50", "1.50"),
+        "partly_saturation": ("qualified", {**base, f"sat_wrong_gain_{lk}": _est(0.02, -0.01, 0.05)}, "+2%", "+2%"),
+        "partly_steps": ("qualified", {**reached_lk, f"steps_ratio_{lk}": _est(1.0, 0.9, 1.1)}, "1.00", "1.00"),
+        "partly_gradient": ("qualified", {**base, f"grad_ratio_{lk}": _est(1.5, 1.2, 1.8)}, "1.50", "1.50"),
+        "refuted": ("refuted", {**reached_lk, f"steps_ratio_{lk}": _est(1.0, 0.9, 1.1),
+                                f"sat_wrong_gain_{lk}": _est(0.02, -0.01, 0.05), f"grad_ratio_{lk}": _est(1.5, 1.2, 1.8),
+                                f"steps_{sk}": REACHED, f"steps_ratio_{sk}": _est(1.0, 0.9, 1.1)}, "1.00", "1.00"),
         "inconclusive_gate": ("inconclusive", {**base, f"steps_dk{large}_sqrt": NEVER}, "none of 5", "5 次训练"),
         "inconclusive_budget": ("inconclusive", {**base, f"steps_dk{large}_sqrt": {**REACHED, "value": 300.0,
                                                                                   "per_seed": [300] * 5}},
                                 "(300)", "（300）"),
-        "inconclusive_saturation": ("inconclusive", {**base, f"sat_wrong_gain_{lk}": _est(0.1, 0.05, 0.15)}, "10%",
-                                    "10%"),
-        "inconclusive_gradient": ("inconclusive", {**base, f"grad_ratio_{lk}": _est(0.7, 0.4, 0.9)}, "0.70", "0.70"),
-        "inconclusive_steps": ("inconclusive", {**reached_lk, f"steps_ratio_{lk}": _est(1.3, 1.1, 1.6)}, "1.30",
-                               "1.30"),
+        "open_saturation": ("qualified", {**base, f"sat_wrong_gain_{lk}": _est(0.1, 0.05, 0.15)}, "10%", "10%"),
+        "inconclusive_few_decided": ("inconclusive", {**base, f"grad_ratio_{lk}": _est(0.7, 0.4, 0.9),
+                                                      f"sat_wrong_gain_{lk}": _est(0.1, 0.05, 0.15),
+                                                      f"steps_{lk}": REACHED, f"steps_ratio_{lk}": _est(1.3, 1.1, 1.6)},
+                                     "1.30", "1.30"),
     }
     exp = get_experiment("q3")
     for name, (expected, changes, en, zh) in scenarios.items():
@@ -155,5 +163,6 @@ def test_one_line_answer_for_every_outcome(tiny):
         assert d.verdict == expected, (name, d.rule)
         assert_oneline(text, en, zh)
         assert ("Not settled yet" in text.oneline_en) == (expected == "inconclusive"), name
+        assert ("Partly" in text.oneline_en) == name.startswith(("partly", "open")), name
     assert "5 个种子中只有" not in next(c.because_zh for c in decide("q3", _patch(ev, base)).claims
                                       if c.name == "training_hard_large_dk")

@@ -21,7 +21,7 @@ from typing import Any
 
 from attnlab.results import VERDICTS, Evidence, check_not_on_failed
 
-__all__ = ["GATE_FAILED", "Flip", "Gate", "Ruling", "Rulings", "interval", "ratio_side", "reached_count",
+__all__ = ["COMBINATION", "GATE_FAILED", "Flip", "combine", "Gate", "Ruling", "Rulings", "interval", "ratio_side", "reached_count",
            "reached_gate", "rerun_flips", "sub_claim", "with_value", "worst_verdict"]
 
 GATE_FAILED = "gate_failed"
@@ -212,3 +212,36 @@ def rerun_flips(evidence: Mapping[str, Evidence], candidates: Sequence[tuple[str
             continue
         flips.append(Flip(name, value, v))
     return flips
+
+
+COMBINATION = ("inconclusive if a check failed or fewer than half of the sub-claims are decided; confirmed if "
+               "every sub-claim is confirmed; refuted if every decided sub-claim is refuted; qualified otherwise")
+"""The one rule that combines sub-claims into a question's verdict, the same in every question (:func:`combine`)."""
+
+
+def combine(claims: Sequence[Ruling], gates: Sequence[Gate] = (), values: Mapping[str, Any] | None = None) -> Rulings:
+    """The question's verdict from its sub-claims, by :data:`COMBINATION`:
+
+    - ``"inconclusive"`` if one of ``gates`` failed (case :data:`GATE_FAILED`) or fewer than half of the
+      sub-claims are decided (case ``"too_few_decided"``);
+    - ``"confirmed"`` if every sub-claim is confirmed (``"all_confirmed"``);
+    - ``"refuted"`` if every decided sub-claim is refuted (``"decided_refuted"``);
+    - ``"qualified"`` otherwise (``"mixed"``: some parts hold, others do not or are open).
+
+    ``values`` (the question's own numbers for its words) are kept, with the verdict counts added.
+    """
+    if not claims:
+        raise ValueError("claims: expected at least one sub-claim, got none")
+    counts = {v: sum(c.verdict == v for c in claims) for v in VERDICTS}
+    decided = len(claims) - counts["inconclusive"]
+    if any(not g.passed for g in gates):
+        verdict, case = "inconclusive", GATE_FAILED
+    elif 2 * decided < len(claims):
+        verdict, case = "inconclusive", "too_few_decided"
+    elif counts["confirmed"] == len(claims):
+        verdict, case = "confirmed", "all_confirmed"
+    elif counts["refuted"] == decided:
+        verdict, case = "refuted", "decided_refuted"
+    else:
+        verdict, case = "qualified", "mixed"
+    return Rulings(verdict, tuple(claims), tuple(gates), case, {**(values or {}), "counts": counts})

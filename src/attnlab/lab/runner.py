@@ -23,6 +23,7 @@ from attnlab.lab.execute import TrialError
 from attnlab.lab.executors import InProcessExecutor, Job, make_executor, usable_cores
 from attnlab.lab.registry import get_experiment
 from attnlab.lab.spec import Experiment, Outcomes, Trial, TrialOutcome
+from attnlab.lab.tuning import Sweep, apply_rates, build_sweep, extension, summarise
 from attnlab.results import Result, write_result
 
 __all__ = ["RunReport", "build_result", "decide", "run_questions"]
@@ -33,9 +34,12 @@ def decide(qid: str, evidence: Sequence[Any]):
     return get_experiment(qid).decide(list(evidence))
 
 
-def build_result(exp: Experiment, outcomes: Sequence[TrialOutcome], *, profile: str, seeds: list[int]) -> Result:
-    """Aggregate a question's outcomes, decide and explain, and assemble its :class:`Result`."""
-    agg = exp.aggregate(Outcomes(outcomes))
+def build_result(exp: Experiment, outcomes: Sequence[TrialOutcome], *, profile: str, seeds: list[int],
+                 sweep: Sweep | None = None, sweep_outcomes: Sequence[TrialOutcome] = ()) -> Result:
+    """Aggregate a question's outcomes (and its learning-rate sweep), decide and explain, and assemble its
+    :class:`Result`."""
+    agg = exp.aggregate(Outcomes(outcomes, tuning=sweep))
+    outcomes = [*sweep_outcomes, *outcomes]
     decision, text = exp.judge(agg.evidence)
     q = exp.question
     return Result(
@@ -81,6 +85,8 @@ class _Plan:
     trials: list[Trial]
     cache: TrialCache
     outcomes: list[TrialOutcome | None]
+    sweep: Sweep | None = None
+    sweep_outcomes: list[TrialOutcome] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     pending: int = 0  # trials submitted and not yet returned
 
@@ -92,7 +98,7 @@ class _Plan:
 class _Progress:
     """Counts trials across the run: done (run now) / cached / running / failed / total."""
 
-    def __init__(self, enabled: bool, console: Any, total: int, cached: int, workers: int) -> None:
+    def __init__(self, enabled: bool, console: Any, total: int, cached: int, workers: int, what: str = "trials") -> None:
         self.total, self.cached, self.done, self.failed, self.outstanding = total, cached, 0, 0, total - cached
         self.workers = workers
         self.console = console
@@ -100,7 +106,7 @@ class _Progress:
         if enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self._bar = Progress(TextColumn("trials"), BarColumn(), MofNCompleteColumn(),
+            self._bar = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console,
                                  transient=False)
             self._task = self._bar.add_task("trials", total=total, completed=cached, detail=self._detail())
@@ -175,15 +181,20 @@ def run_questions(
         console = Console(stderr=True)
     say = (lambda m: console.print(m, highlight=False)) if console is not None else (lambda m: None)
 
-    plans = []
-    for qid in qids:
-        exp = get_experiment(qid)
-        seed_list = exp.seeds(profile, seeds) if seeds is None or isinstance(seeds, int) else [int(s) for s in seeds]
-        trials = exp.trials(profile, seed_list)
-        cache = TrialCache(out, qid, warn=lambda m: say(f"[yellow]warning:[/yellow] {m}"))
-        plans.append(_Plan(exp, seed_list, trials, cache, [cache.load(t) for t in trials]))
-
     report = RunReport(executor=pool.describe())
+    exps = [get_experiment(qid) for qid in qids]
+    caches = {e.qid: TrialCache(out, e.qid, warn=lambda m: say(f"[yellow]warning:[/yellow] {m}")) for e in exps}
+    sweeps = _tune([e for e in exps if e.tuning is not None], caches, profile, pool, report, progress, console, jobs)
+    plans = []
+    for exp in exps:
+        if exp.qid in report.errors:
+            continue
+        seed_list = exp.seeds(profile, seeds) if seeds is None or isinstance(seeds, int) else [int(s) for s in seeds]
+        sweep, sweep_outcomes = sweeps.get(exp.qid, (None, []))
+        trials = apply_rates(exp.trials(profile, seed_list), exp.tuning, sweep)
+        cache = caches[exp.qid]
+        plans.append(_Plan(exp, seed_list, trials, cache, [cache.load(t) for t in trials], sweep, sweep_outcomes))
+
     parallel: list[Job] = []
     exclusive: list[Job] = []
     where: dict[int, tuple[_Plan, int]] = {}
@@ -205,7 +216,8 @@ def run_questions(
             say(f"[red]{plan.qid} failed:[/red] {report.errors[plan.qid]}")
             return
         try:
-            result = build_result(plan.exp, plan.outcomes, profile=profile, seeds=plan.seeds)  # type: ignore[arg-type]
+            result = build_result(plan.exp, plan.outcomes, profile=profile, seeds=plan.seeds,  # type: ignore[arg-type]
+                                  sweep=plan.sweep, sweep_outcomes=plan.sweep_outcomes)
         except Exception as exc:  # noqa: BLE001 - one broken question must not lose the others
             report.errors[plan.qid] = f"aggregating the trials failed: {type(exc).__name__}: {exc}"
             say(f"[red]{plan.qid} failed:[/red] {report.errors[plan.qid]}")
@@ -250,3 +262,67 @@ def run_questions(
                     finish(plan)
     report.wall_seconds = time.perf_counter() - start
     return report
+
+
+def _run_cached(pool: Any, todo: Sequence[tuple[str, Trial]], caches: Mapping[str, TrialCache], report: RunReport,
+                make_bar: Callable[[int, int], _Progress]) -> dict[int, TrialOutcome | str]:
+    """Run ``todo`` (question id, trial) on ``pool``, reusing and filling the trial cache; per index the outcome
+    or the error message."""
+    done: dict[int, TrialOutcome | str] = {}
+    jobs = []
+    for i, (qid, trial) in enumerate(todo):
+        report.trials_total += 1
+        cached = caches[qid].load(trial)
+        if cached is not None:
+            report.trials_reused += 1
+            done[i] = cached
+        else:
+            jobs.append(Job(i, trial.fn, trial.ref, trial.config, 1))
+    bar = make_bar(len(todo), len(todo) - len(jobs))
+    with bar:
+        for index, outcome in pool.run(jobs):
+            qid, trial = todo[index]
+            if isinstance(outcome, BaseException):
+                done[index] = str(outcome) if isinstance(outcome, TrialError) else (
+                    f"trial {trial.ref} failed: {type(outcome).__name__}: {outcome}")
+                bar.advance(ok=False)
+                continue
+            m = outcome["measurements"]
+            if "unavailable" not in m and m.get("cache", True):
+                caches[qid].store(trial, m, outcome["seconds"])
+            done[index] = TrialOutcome(trial.config, m, outcome["seconds"])
+            report.trials_run += 1
+            bar.advance(ok=True)
+    return done
+
+
+def _tune(exps: Sequence[Experiment], caches: Mapping[str, TrialCache], profile: str, pool: Any, report: RunReport,
+          progress: bool, console: Any, jobs: int) -> dict[str, tuple[Sweep, list[TrialOutcome]]]:
+    """The learning-rate sweeps of ``exps`` (:mod:`attnlab.lab.tuning`), all questions' rounds run together; a
+    question whose sweep failed is recorded in ``report.errors``."""
+    grids = {e.qid: e.tuning.first_grid(profile) for e in exps}
+    new = dict(grids)
+    outcomes: dict[str, list[TrialOutcome]] = {e.qid: [] for e in exps}
+    for _round in range(1 + max((e.tuning.max_extend for e in exps), default=0)):
+        todo = [(e.qid, t) for e in exps if e.qid in new and e.qid not in report.errors
+                for t in e.tuning.trials(profile, new[e.qid])]
+        if not todo:
+            break
+        done = _run_cached(pool, todo, caches, report, lambda total, cached: _Progress(
+            progress and console is not None, console, total, cached, jobs, what="learning-rate sweep"))
+        for i, (qid, _) in enumerate(todo):
+            if isinstance(done[i], str):
+                report.errors.setdefault(qid, f"learning-rate sweep: {done[i]}")
+            else:
+                outcomes[qid].append(done[i])  # type: ignore[arg-type]
+        new = {}
+        for e in exps:
+            if e.qid in report.errors:
+                continue
+            grow = extension(e.tuning, profile, grids[e.qid], summarise(e.tuning, outcomes[e.qid]))
+            if grow:
+                new[e.qid] = {k: grow.get(k, []) for k in grids[e.qid]}
+                for k, extra in grow.items():
+                    grids[e.qid][k] = sorted(grids[e.qid][k] + extra)
+    return {e.qid: (build_sweep(e.tuning, outcomes[e.qid]), outcomes[e.qid]) for e in exps
+            if e.qid not in report.errors}

@@ -124,11 +124,13 @@ class Outcomes(Sequence[TrialOutcome]):
     """The outcomes of a question's trials, in the order the trials were declared.
 
     ``outcomes.where(condition="shared")`` selects by config values; ``outcomes.values("accuracy",
-    condition="shared")`` lists a measurement over the selected trials, ordered by seed.
+    condition="shared")`` lists a measurement over the selected trials, ordered by seed. ``outcomes.tuning``
+    is the learning-rate sweep (:class:`~attnlab.lab.tuning.Sweep`) of an experiment with a ``tuning``, else None.
     """
 
-    def __init__(self, items: Sequence[TrialOutcome]) -> None:
+    def __init__(self, items: Sequence[TrialOutcome], tuning: Any = None) -> None:
         self._items = list(items)
+        self.tuning = tuning
 
     def __len__(self) -> int:
         return len(self._items)
@@ -237,6 +239,8 @@ class Experiment:
         rule: ``rule(evidence) -> Rulings`` (pure; numbers and verdicts, no sentence: :mod:`attnlab.lab.rules`).
         words: the question's :class:`~attnlab.lab.words.Words` (its sentences in English and Chinese).
         n_seeds: default number of seeds per profile.
+        tuning: a :class:`~attnlab.lab.tuning.Tuning` when the compared conditions train: the runner sweeps
+            their learning rates first and gives trials that ask for ``"lr": "tuned"`` the chosen one.
     """
 
     question: Question
@@ -245,6 +249,7 @@ class Experiment:
     rule: Callable[[Sequence[Evidence]], Any]
     words: Any
     n_seeds: Mapping[str, int] = field(default_factory=lambda: {"tiny": 2, "quick": 5, "full": 10})
+    tuning: Any = None
 
     def judge(self, evidence: Sequence[Evidence]) -> tuple[Decision, Explanation]:
         """The rule applied to ``evidence``, in words: the :class:`Decision` and the :class:`Explanation`."""

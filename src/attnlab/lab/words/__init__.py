@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from attnlab.lab.rules import GATE_FAILED, Flip, Gate, Ruling, Rulings
 from attnlab.lab.words.numerals import LANGS, fmt, join, num, pct, plain, reached, sci, signed, verdict
+from attnlab.lab.words.standard import STANDARD_KINDS, combination_text, standard_gate, standard_oneline
 from attnlab.lab.words.timing import load_clause, load_sentence, quiet_text
 from attnlab.results import Check, Claim, Evidence
 
@@ -59,8 +60,9 @@ class Words:
         raise NotImplementedError(f"{type(self).__name__}.because")
 
     def overall(self, rs: Rulings, ev: Evidences) -> str:
-        """Per question: how the sub-claims combine into the verdict, with the verdicts (English)."""
-        raise NotImplementedError(f"{type(self).__name__}.overall")
+        """How the sub-claims combine into the verdict, with the verdicts (English): the one combination rule
+        (:func:`attnlab.lab.rules.combine`)."""
+        return combination_text(rs, "en")
 
     def answer(self, rs: Rulings, ev: Evidences, lang: str) -> str:
         """Per question: the short answer (2-4 sentences: what holds, under which conditions, how sure)."""
@@ -97,6 +99,8 @@ class Words:
                     else f"{_label(e, lang)}: {fmt(e, lang)} (need at least {num(v['need'])})")
         if g.kind == "quiet":
             return quiet_text(v, lang)
+        if g.kind in STANDARD_KINDS:
+            return standard_gate(g, ev, lang)
         raise NotImplementedError(f"{type(self).__name__}.gate: no words for gate kind {g.kind!r} ({g.name})")
 
     def flip(self, f: Flip, ev: Evidences, lang: str) -> str:
@@ -206,7 +210,11 @@ def explain(words: Words, rulings: Rulings, evidence: Sequence[Evidence]):
         answer = {lang: words.undecided_answer(rulings, ev, lang) for lang in LANGS}
     else:
         answer = {lang: words.answer(rulings, ev, lang) for lang in LANGS}
-    oneline = {lang: words.oneline(rulings, ev, lang) for lang in LANGS}
+    failed_standard = [g for g in rulings.gates if g.kind in STANDARD_KINDS and not g.passed]
+    if failed_standard:  # the same words in every question for a failed standard check
+        oneline = {lang: standard_oneline(failed_standard[0], lang) for lang in LANGS}
+    else:
+        oneline = {lang: words.oneline(rulings, ev, lang) for lang in LANGS}
     for lang, limit, size in (("en", ONELINE_WORDS, len(oneline["en"].split())),
                               ("zh", ONELINE_CHARS, zh_length(oneline["zh"]))):
         if size > limit:

@@ -46,7 +46,7 @@ class TransformerConfig(ConfigMixin):
     causal_self_attention: ClassVar[bool] = False  # the model's self-attention is causal (T5 buckets one-sided)
 
     d_model: int  # model width C
-    n_heads: int  # attention heads H (d_model must be divisible by it)
+    n_heads: int  # attention heads H (d_model must be divisible by it unless head_dim is given)
     n_layers: int  # number of blocks
     max_len: int = 512  # longest sequence (positions table size, KV cache size)
     d_ff: int | None = None  # feed-forward hidden width; None -> 4 * d_model
@@ -61,15 +61,17 @@ class TransformerConfig(ConfigMixin):
     init_std: float = 0.02  # std of the normal init of token (unscaled) and learned position embeddings
     attention: AttentionConfig | dict | None = None  # the blocks' self-attention (see above)
     pruned_heads: tuple[tuple[int, ...], ...] = ()  # per block, the original heads prune_heads removed; () none
+    head_dim: int | None = None  # D, one head's width; None -> d_model // n_heads (set it to vary D at fixed H)
 
     def __post_init__(self) -> None:
         check_int("d_model", self.d_model)
         check_int("n_heads", self.n_heads)
         check_int("n_layers", self.n_layers)
         check_int("max_len", self.max_len)
-        if self.d_model % self.n_heads:
+        check_int("head_dim", self.head_dim, optional=True)
+        if self.head_dim is None and self.d_model % self.n_heads:
             raise ValueError(
-                f"d_model: expected a multiple of n_heads={self.n_heads}, got {self.d_model}"
+                f"d_model: expected a multiple of n_heads={self.n_heads} (or set head_dim), got {self.d_model}"
             )
         check_int("d_ff", self.d_ff, optional=True)
         if self.d_ff is None:
@@ -98,7 +100,8 @@ class TransformerConfig(ConfigMixin):
         return dict(d_model=self.d_model, n_heads=self.n_heads, bias=self.bias, dropout=self.dropout,
                     positions=self.positions if inside else None,
                     relative_bidirectional=not (self.positions == "t5" and self.causal_self_attention),
-                    kdim=self.d_model, vdim=self.d_model, head_dim=self.d_model // self.n_heads)
+                    kdim=self.d_model, vdim=self.d_model,
+                    head_dim=self.head_dim or self.d_model // self.n_heads)
 
     def _resolve_attention(self) -> None:
         derived = self._derived_attention()

@@ -13,9 +13,11 @@ the largest) and then the gradients are hard to update with. Three sub-claims, e
 3. **So training is hard.** Steps to 0.95 accuracy on key-value lookup (:class:`attnlab.data.LookupTask`),
    where one attention layer must put its weight on the one matching key out of 16.
 
-Only the logit temperature varies: one encoder layer with d_model fixed (64), no positions, the same
-initialisation per seed, logits q·k multiplied by 1, 1/√d_k or 1/d_k; d_k = 64 (one head) and d_k = 8
-(eight heads). Comparisons are paired per seed against 1/√d_k. Vaswani et al. 2017 (§3.2.1) expect the
+Only the logit temperature varies: one encoder layer with d_model (64) and the head count (2) fixed, no
+positions, the same initialisation per seed, logits q·k multiplied by 1, 1/√d_k or 1/d_k, at d_k = 8 and
+d_k = 64 (the head width alone changes). Each condition trains at its own learning rate, chosen by a sweep
+on a tuning seed (:mod:`attnlab.lab.tuning`), for the same budget; comparisons are paired per seed
+against 1/√d_k. Vaswani et al. 2017 (§3.2.1) expect the
 unscaled form to suffer for large d_k and "for small values of d_k the two mechanisms perform similarly".
 
 The package: :mod:`.settings` (profiles, thresholds, literature), :mod:`.trials`, :mod:`.evidence` (the
@@ -40,4 +42,4 @@ QUESTION = Question(
 )
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials.trials, aggregate=evidence.aggregate, rule=rule.decide,
-                                 words=words.WORDS))
+                                 words=words.WORDS, tuning=trials.TUNING))

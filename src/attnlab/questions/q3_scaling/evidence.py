@@ -7,8 +7,9 @@ from typing import Any
 import torch
 
 from attnlab.data import make_task
-from attnlab.lab import stats
+from attnlab.lab import protocol, stats
 from attnlab.lab.spec import Aggregate, Outcomes
+from attnlab.lab.tuning import sweep_evidence, sweep_plot
 from attnlab.questions.q3_scaling.plots import plots
 from attnlab.questions.q3_scaling.settings import (
     EARLY,
@@ -25,6 +26,8 @@ from attnlab.results import Evidence
 # ---- evidence names ----
 D_KS = "d_ks"
 BUDGET = "budget_steps"
+STEPS_READ = "read_at_step"
+EVAL_EVERY = "eval_every"
 SOFTMAX_EXAMPLE = "softmax_1_2_10_max"
 BASELINE_NO_LOOKUP = "baseline_no_lookup"
 _SHORT = {"1": "unscaled", "1/sqrt(d_k)": "sqrt", "1/d_k": "dk"}
@@ -36,6 +39,11 @@ def _key(d_k: int, temp: str) -> str:
 
 def acc(d_k: int, temp: str) -> str:
     return f"acc_{_key(d_k, temp)}"
+
+
+def lr(d_k: int, temp: str) -> str:
+    """The learning rate the sweep chose for the condition."""
+    return f"lr_{_key(d_k, temp)}"
 
 
 def steps(d_k: int, temp: str) -> str:
@@ -144,8 +152,18 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     ev.append(Evidence(D_KS, dks, unit="d_k", label="head widths compared (d_model fixed)",
                        label_zh="比较的每头维度（d_model 固定）"))
     ev.append(Evidence(BUDGET, first["steps"], unit="steps",
-                       label="training budget per run (early stop at the threshold)",
-                       label_zh="每次训练的步数预算（达到阈值即停）"))
+                       label="training budget per run (every run trains all of it)",
+                       label_zh="每次训练的步数预算（每次都训练满）"))
+    ev.append(Evidence(EVAL_EVERY, first["eval_every"], unit="steps",
+                       label="steps between evaluations (the fewest in which the threshold can be reached)",
+                       label_zh="两次评估之间的步数（达到阈值最少需要的步数）"))
+    ev.append(protocol.budget_evidence(STEPS_READ, outcomes, label="steps at which every run was read",
+                                       label_zh="每次运行被读取时的步数"))
+    sweep = outcomes.tuning
+    if sweep is not None:
+        ev.extend(sweep_evidence(sweep, lambda c: lr(*c.key), lambda c: (
+            f"learning rate chosen: d_k={c.key[0]}, logits × {c.key[1]}",
+            f"选中的学习率：d_k={c.key[0]}，logits 乘以 {c.key[1]}")))
     example = torch.softmax(torch.tensor([1.0, 2.0, 10.0], dtype=torch.float64), 0)[-1]
     ev.append(Evidence(SOFTMAX_EXAMPLE, float(example), unit="weight", bounds=(0.0, 1.0),
                        label="softmax([1, 2, 10]): weight on the largest (the seed's example)",
@@ -157,5 +175,11 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
             ev.extend(_paired(outcomes, dk, t))
     config = {"task": {"name": "lookup", **TASK}, "d_ks": dks, "temperatures": list(TEMPERATURES),
               "threshold": THRESHOLD, "saturated_at": SATURATED_AT, "probe_steps": list(PROBE_STEPS),
-              **{k: first[k] for k in ("d_model", "steps", "batch_size", "lr", "eval_every")}}
-    return Aggregate(ev, plots(ev, outcomes, dks), config, [VASWANI])
+              **{k: first[k] for k in ("d_model", "n_heads", "steps", "batch_size", "eval_every")},
+              "lr": {f"d_k={o.config['d_k']}, x {o.config['temperature']}": o.config["lr"] for o in outcomes}}
+    figures = plots(ev, outcomes, dks)
+    if sweep is not None:
+        figures.append(sweep_plot(sweep, name="q3_lr_sweep", group="d_k", line="temperature",
+                                  title="Each temperature at its own learning rate",
+                                  title_zh="每种温度各自的学习率"))
+    return Aggregate(ev, figures, config, [VASWANI])

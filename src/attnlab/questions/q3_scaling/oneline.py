@@ -35,9 +35,9 @@ def _hard(rs: Rulings, ev, lang: str) -> str:
     return _learned(ev, large, budget, lang)
 
 
-def _refuted(rs: Rulings, ev, lang: str) -> str:
+def _refuted(rs: Rulings, ev, lang: str, name: str | None = None) -> str:
     large, zh = rs.values["large"], lang == "zh"
-    name = next(c for c in CORE if rs.verdicts[c] == "refuted")
+    name = name or next(c for c in CORE if rs.verdicts[c] == "refuted")
     if name == "training_hard_large_dk":
         r = num(ev[names.steps_ratio(large, "1")].number, 2)
         return (f"不是：d_k={large} 时不缩放学会查找的步数与缩放相当（{r} 倍）。" if zh
@@ -70,10 +70,10 @@ def _gate(g: Gate, ev, lang: str) -> str:
                  f"at d_k={dk}.")
 
 
-def _open(rs: Rulings, ev, lang: str) -> str:
+def _open(rs: Rulings, ev, lang: str, name: str | None = None) -> str:
     """The first core sub-claim that is undecided, with its number."""
     large, zh = rs.values["large"], lang == "zh"
-    name = next(c for c in CORE if rs.verdicts[c] == "inconclusive")
+    name = name or next(c for c in CORE if rs.verdicts[c] == "inconclusive")
     if name == "saturation":
         gain, bar = pct(ev[names.sat_wrong_gain(large, "1")].number), pct(MIN_SATURATION_GAIN)
         return (f"尚无定论：d_k={large} 时不缩放多出 {gain} 的饱和行，离 {bar} 的界线太近。" if zh
@@ -109,6 +109,11 @@ def oneline(rs: Rulings, ev, lang: str) -> str:
         return _open(rs, ev, lang)
     if rs.verdict == "refuted":
         return _refuted(rs, ev, lang)
+    exception = next((c for c in CORE if rs.verdicts[c] in ("refuted", "inconclusive")), None)
+    if exception is not None:  # qualified because a part of the mechanism does not hold or is open
+        text = (_refuted if rs.verdicts[exception] == "refuted" else _open)(rs, ev, lang, exception)
+        rest = text.split("：", 1)[1] if zh else text.split(": ", 1)[1]
+        return f"部分成立：{rest}" if zh else f"Partly: {rest}"
     hard = _hard(rs, ev, lang)
     if rs.verdict == "confirmed":
         return (f"是，所有 d_k 下都如此：不缩放时，{hard}。" if zh

@@ -38,8 +38,15 @@ def temperature(name: str, d_k: int) -> float:
 
 
 def profile_settings(profile: str) -> dict[str, Any]:
-    """Model width, head widths compared and the training budget of ``profile``."""
+    """Model width, head count, head widths compared and the training budget of ``profile``.
+
+    The head count is fixed and d_k varies (``head_dim``), so d_k is the only factor that changes between
+    widths; every run trains the whole budget (no early stop), so every probe is read at the same step.
+    """
     return pick(profile,
-                tiny=dict(d_model=16, dks=[2, 16], steps=30, batch_size=32, lr=3e-3, eval_every=10),
-                quick=dict(d_model=64, dks=[8, 64], steps=800, batch_size=32, lr=3e-3, eval_every=25),
-                full=dict(d_model=256, dks=[8, 64, 256], steps=4000, batch_size=64, lr=2e-3, eval_every=50))
+                tiny=dict(d_model=16, n_heads=2, dks=[2, 16], steps=30, batch_size=32, eval_every=10),
+                quick=dict(d_model=64, n_heads=2, dks=[8, 64], steps=600, batch_size=32, eval_every=25),
+                full=dict(d_model=256, n_heads=4, dks=[8, 64, 256], steps=3000, batch_size=64, eval_every=50))
+
+
+LR_CENTER = {"tiny": 3e-3, "quick": 3e-3, "full": 2e-3}  # the middle of each condition's learning-rate sweep

@@ -10,7 +10,9 @@ import torch.nn.functional as F
 from attnlab.data import make_task
 from attnlab.lab.spec import Trial
 from attnlab.lab.training import fit
+from attnlab.lab.tuning import TUNED, Tuning
 from attnlab.questions.q3_scaling.settings import (
+    LR_CENTER,
     PROBE_STEPS,
     SATURATED_AT,
     TASK,
@@ -21,16 +23,15 @@ from attnlab.questions.q3_scaling.settings import (
 )
 from attnlab.seeds import generator
 
-__all__ = ["build_model", "query_softmax_stats", "train_trial", "trials"]
+__all__ = ["TUNING", "build_model", "query_softmax_stats", "train_trial", "trials"]
 
 
-def build_model(*, vocab_size: int, n_classes: int, max_len: int, d_model: int, d_k: int, factor: float):
-    """One encoder layer, no positions, ``d_model / d_k`` heads, logits ``factor · q·k``."""
+def build_model(*, vocab_size: int, n_classes: int, max_len: int, d_model: int, n_heads: int, d_k: int,
+                factor: float):
+    """One encoder layer, no positions, ``n_heads`` heads of width ``d_k``, logits ``factor · q·k``."""
     from attnlab.models import TransformerEncoder
 
-    if d_model % d_k:
-        raise ValueError(f"d_k: expected a divisor of d_model={d_model}, got {d_k}")
-    return TransformerEncoder(vocab_size=vocab_size, d_model=d_model, n_heads=d_model // d_k, n_layers=1,
+    return TransformerEncoder(vocab_size=vocab_size, d_model=d_model, n_heads=n_heads, head_dim=d_k, n_layers=1,
                               max_len=max_len, n_outputs=n_classes, positions="none", score="dot", scale=factor)
 
 
@@ -39,7 +40,7 @@ def train_trial(config: dict[str, Any]) -> dict[str, Any]:
     task = make_task("lookup", **TASK)
     factor = temperature(config["temperature"], config["d_k"])
     model = build_model(vocab_size=task.vocab_size, n_classes=task.n_classes, max_len=task.seq_len,
-                        d_model=config["d_model"], d_k=config["d_k"], factor=factor)
+                        d_model=config["d_model"], n_heads=config["n_heads"], d_k=config["d_k"], factor=factor)
     batch = task.sample(256, generator(config["seed"], "q3.probe_batch"))
     probes: dict[str, dict[str, float]] = {"0": query_softmax_stats(model, batch)}
 
@@ -48,7 +49,8 @@ def train_trial(config: dict[str, Any]) -> dict[str, Any]:
             probes[str(step)] = query_softmax_stats(m, batch)
 
     out = fit(model, task, steps=config["steps"], lr=config["lr"], batch_size=config["batch_size"],
-              threshold=THRESHOLD, seed=config["seed"], eval_every=config["eval_every"], callback=probe)
+              threshold=THRESHOLD, seed=config["seed"], eval_every=config["eval_every"], callback=probe,
+              early_stop=False)
     probes["end"] = query_softmax_stats(model, batch)
     return {**out, "probes": probes}
 
@@ -73,8 +75,15 @@ def query_softmax_stats(model: Any, batch: Any) -> dict[str, float]:
             "grad_scores": float(p["grad_scores"][0][:, :, n_pairs + 1:].mean()), "grad_w_q": p["grad_w_q"][0]}
 
 
-def trials(profile: str, seeds: list[int]) -> list[Trial]:
+def conditions(profile: str) -> list[dict[str, Any]]:
+    """Every compared condition (head width x temperature), complete but for the learning rate and seed."""
     s = profile_settings(profile)
     dks = s.pop("dks")
-    return [Trial(train_trial, {"d_k": dk, "temperature": t, "seed": seed, **s})
-            for dk in dks for t in TEMPERATURES for seed in seeds]
+    return [{"d_k": dk, "temperature": t, **s} for dk in dks for t in TEMPERATURES]
+
+
+def trials(profile: str, seeds: list[int]) -> list[Trial]:
+    return [Trial(train_trial, {**c, "lr": TUNED, "seed": seed}) for c in conditions(profile) for seed in seeds]
+
+
+TUNING = Tuning(train_trial, conditions, keys=("d_k", "temperature"), center=LR_CENTER)

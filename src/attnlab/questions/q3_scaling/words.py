@@ -99,14 +99,6 @@ class ScalingWords(Words):
                     "anyway.")
         return f"d_k={dk} 时，{self._how(r, ev, lang)}。" if zh else f"At d_k={dk}, {self._how(r, ev, lang)}."
 
-    def overall(self, rs: Rulings, ev) -> str:
-        small, large, v = rs.values["small"], rs.values["large"], rs.verdicts
-        return (f"{rs.verdict}: saturation {v['saturation']}, vanishing gradient {v['gradients_vanish']}, harder "
-                f"training at d_k={large} {v['training_hard_large_dk']}, at d_k={small} {v['training_hard_small_dk']}. "
-                "Rule: inconclusive if a check failed or one of the three large-d_k claims is; refuted if one of them "
-                f"is refuted; confirmed if training is also harder at d_k={small}; qualified otherwise (it holds at "
-                "large d_k only, as Vaswani et al. expect).")
-
     def summary(self, rs: Rulings, ev) -> str:
         large = rs.values["large"]
         parts = []
