@@ -67,6 +67,7 @@ def _main(
 class Profile(str, Enum):
     tiny = "tiny"
     quick = "quick"
+    standard = "standard"
     full = "full"
 
 

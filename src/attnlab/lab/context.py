@@ -25,7 +25,8 @@ def pick(profile: str, *, tiny: T, quick: T, full: T) -> T:
     """The value for ``profile``: ``pick(profile, tiny=20, quick=400, full=4000)``."""
     if profile not in PROFILES:
         raise ValueError(f"profile: expected one of {PROFILES}, got {profile!r}")
-    return {"tiny": tiny, "quick": quick, "full": full}[profile]
+    # the standard profile runs the quick settings with the whole protocol (sweeps, more seeds)
+    return {"tiny": tiny, "quick": quick, "standard": quick, "full": full}[profile]
 
 
 def versions() -> dict[str, str]:

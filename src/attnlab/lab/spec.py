@@ -40,8 +40,10 @@ __all__ = [
     "fn_ref",
 ]
 
-PROFILES: tuple[str, ...] = ("tiny", "quick", "full")
-"""Run sizes: ``tiny`` (tests, seconds), ``quick`` (2 CPU cores, minutes), ``full`` (a GPU or a cluster)."""
+PROFILES: tuple[str, ...] = ("tiny", "quick", "standard", "full")
+"""Run sizes: ``tiny`` (tests, seconds); ``quick`` (2 CPU cores, under ten minutes: the standard settings on
+fewer seeds, at the learning rates the committed standard run chose); ``standard`` (2 CPU cores, under an
+hour: every learning rate swept, five seeds; the committed ``docs/report``); ``full`` (a GPU or a cluster)."""
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,7 @@ class Experiment:
     aggregate: Callable[[Outcomes], Aggregate]
     rule: Callable[[Sequence[Evidence]], Any]
     words: Any
-    n_seeds: Mapping[str, int] = field(default_factory=lambda: {"tiny": 2, "quick": 5, "full": 10})
+    n_seeds: Mapping[str, int] = field(default_factory=lambda: {"tiny": 2, "quick": 3, "standard": 5, "full": 10})
     tuning: Any = None
 
     def judge(self, evidence: Sequence[Evidence]) -> tuple[Decision, Explanation]:

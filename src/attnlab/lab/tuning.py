@@ -4,8 +4,8 @@ A reviewer's first question of "condition A never learns" is whether A was only 
 with a :class:`Tuning` answers it before any evaluation seed runs:
 
 1. **Sweep.** Each condition (the configs :attr:`Tuning.conditions` returns) trains at ``n_rates``
-   log-spaced learning rates around :attr:`Tuning.center` (a factor :attr:`Tuning.factor` apart) on tuning
-   seeds ``TUNING_SEED_BASE + i``, disjoint from the evaluation seeds ``0 .. n-1`` and from every named
+   learning rates around :attr:`Tuning.center` on the 1-3-10 ladder (..., 1e-3, 3e-3, 1e-2, 3e-2, ...:
+   neighbours about a factor 3 apart) on tuning seeds ``TUNING_SEED_BASE + i``, disjoint from the evaluation seeds ``0 .. n-1`` and from every named
    stream they derive (:mod:`attnlab.seeds`).
 2. **Extend.** Where the best rate is at an edge of what was tried, one more rate beyond that edge is
    tried, up to :attr:`Tuning.max_extend` times, so a choice at the edge means the grid really ran out.
@@ -45,8 +45,8 @@ class Tuning:
         conditions: ``conditions(profile) -> list[dict]``: one config per compared condition, complete except
             ``"lr"`` and ``"seed"``.
         keys: the config keys that name a condition (an evaluation trial gets the rate chosen for its values).
-        center: the middle rate of the first grid, per profile (``{"tiny": 3e-3, "quick": 3e-3, ...}``).
-        factor: the ratio between neighbouring rates.
+        center: the middle rate of the first grid, per profile (``{"tiny": 3e-3, "quick": 3e-3, ...}``; a profile
+            not named takes quick's), a rung of the 1-3-10 ladder.
         n_rates: rates in the first grid (odd, centred on ``center``).
         n_seeds: tuning seeds per profile.
         max_extend: how many times a grid may grow by one rate beyond the edge where the best one sits.
@@ -57,7 +57,6 @@ class Tuning:
     conditions: Callable[[str], list[dict[str, Any]]]
     keys: tuple[str, ...]
     center: Mapping[str, float]
-    factor: float = 3.0
     n_rates: int = 3
     n_seeds: Mapping[str, int] = field(default_factory=lambda: {"tiny": 1, "quick": 1, "full": 3})
     max_extend: int = 1
@@ -67,17 +66,19 @@ class Tuning:
     def __post_init__(self) -> None:
         if not self.keys:
             raise ValueError("Tuning.keys: expected the config keys that name a condition, got none")
-        if self.factor <= 1:
-            raise ValueError(f"Tuning.factor: expected a ratio > 1, got {self.factor!r}")
+        for profile, c in self.center.items():
+            if not math.isclose(ladder(rung(c)), c, rel_tol=1e-9):
+                raise ValueError(f"Tuning.center[{profile!r}]: expected a rung of the 1-3-10 ladder (1e-3, 3e-3, "
+                                 f"1e-2, ...), got {c!r}")
         if self.n_rates < 1 or self.n_rates % 2 == 0:
             raise ValueError(f"Tuning.n_rates: expected an odd count >= 1, got {self.n_rates!r}")
 
     def seeds(self, profile: str) -> list[int]:
-        return [TUNING_SEED_BASE + i for i in range(int(self.n_seeds.get(profile, 1)))]
+        return [TUNING_SEED_BASE + i for i in range(int(self.n_seeds.get(profile, self.n_seeds.get("quick", 1))))]
 
     def rate(self, profile: str, index: int) -> float:
-        """The rate ``index`` steps of :attr:`factor` from the centre (``0`` is the centre)."""
-        return float(f"{self.center[profile] * self.factor ** index:.3g}")
+        """The rate ``index`` rungs of the 1-3-10 ladder from the centre (``0`` is the centre)."""
+        return ladder(rung(self.center.get(profile, self.center.get("quick"))) + index)
 
     def condition_key(self, config: Mapping[str, Any]) -> tuple:
         missing = [k for k in self.keys if k not in config]
@@ -97,6 +98,19 @@ class Tuning:
     def first_grid(self, profile: str) -> dict[tuple, list[int]]:
         half = self.n_rates // 2
         return {self.condition_key(c): list(range(-half, half + 1)) for c in self.conditions(profile)}
+
+
+def rung(rate: float) -> int:
+    """The ladder index of ``rate``: 1e-3 is -6, 3e-3 is -5, 1e-2 is -4 (rung ``2k`` is 10^k, ``2k + 1`` is 3·10^k)."""
+    if not (isinstance(rate, (int, float)) and rate > 0):
+        raise ValueError(f"rate: expected a positive learning rate, got {rate!r}")
+    k = math.floor(math.log10(rate) + 1e-9)
+    return 2 * k + (1 if rate / 10**k >= 2 else 0)
+
+
+def ladder(index: int) -> float:
+    """The rate at ladder ``index``: ..., 1e-3, 3e-3, 1e-2, 3e-2, ..."""
+    return float(f"{(3 if index % 2 else 1) * 10.0 ** (index // 2):.1g}")
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from attnlab.results import Evidence
 __all__ = ["COMBINATION_ZH", "STANDARD_KINDS", "combination_text", "standard_gate"]
 
 STANDARD_KINDS = ("learned", "lr_tuned", "equal_budget", "below_ceiling")
-COMBINATION_ZH = ("若有检查未通过，或已下结论的子论断不到一半，则为「无法判定」；全部子论断成立则「成立」；"
-                  "已下结论的子论断全部被推翻则「被推翻」；其余情况为「部分成立」")
+COMBINATION_ZH = ("若有检查未通过，或已下结论的子论断不到一半，则为「无定论」；每个子论断都成立则为「成立」；"
+                  "已下结论的子论断全都不成立则为「不成立」；其余情况为「有条件成立」")
 
 
 def _label(ev: Mapping[str, Evidence], name: str, zh: bool) -> str:
