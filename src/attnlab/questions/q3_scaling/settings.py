@@ -49,4 +49,4 @@ def profile_settings(profile: str) -> dict[str, Any]:
                 full=dict(d_model=256, n_heads=4, dks=[8, 64, 256], steps=3000, batch_size=64, eval_every=50))
 
 
-LR_CENTER = {"tiny": 3e-3, "quick": 3e-3, "full": 2e-3}  # the middle of each condition's learning-rate sweep
+LR_CENTER = {"tiny": 3e-3, "quick": 3e-3, "full": 1e-3}  # the middle of each condition's learning-rate sweep
