@@ -220,3 +220,16 @@ def test_agreement_probe_reports_every_method_over_sentences():
         attribution_agreement(lm, sentences, target=lambda o: o.logits[:, -1, 3], methods=["attention"])
     with pytest.raises(TypeError, match="model: expected an attnlab model with hook points"):
         attribution_agreement(_Bag(), sentences, target=lambda o: o.sum(-1))
+
+
+@pytest.mark.slow
+@pytest.mark.real_model
+def test_agreement_runs_on_minilm_sentences_given_as_text():
+    from attnlab.pretrained import load
+
+    model = load("all-MiniLM-L6-v2")
+    sentences = ["I hate this movie.", "The cat sat quietly on the warm mat."]
+    out = attribution_agreement(model, sentences, target=lambda o: o.hidden.mean(1)[:, 0], skip=(0, -1),
+                                methods=["raw", "rollout", "flow", "norm", "grad_input"], n_boot=200)
+    assert {a.n for a in out.values()} == {2}
+    assert all(-1 <= a.rho <= 1 for a in out.values())
