@@ -12,7 +12,11 @@
   goes (Jain & Wallace 2019);
 - :mod:`~attnlab.analysis.cost`: parameters and FLOPs of a sequence layer as functions of n, d and k;
 - :mod:`~attnlab.analysis.speed`: wall time under several thread counts, and how busy the machine was;
-- :mod:`~attnlab.analysis.curves`: learning curves of several runs averaged for plotting.
+- :mod:`~attnlab.analysis.curves`: learning curves of several runs averaged for plotting;
+- :mod:`~attnlab.analysis.attribution`: raw attention, rollout, flow, norm-based, attention × gradient,
+  gradient × input and erasure, and each method's agreement with erasure;
+- :mod:`~attnlab.analysis.circuits`: head detectors (previous-token, duplicate-token, induction),
+  activation patching per head and per position, the logit lens.
 
 Every function returns numbers (no question ids, no evidence, no figures); the experiments turn them into
 evidence.

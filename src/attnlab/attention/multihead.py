@@ -27,6 +27,8 @@ from attnlab.attention.alibi import ALiBi
 from attnlab.attention.cache import KVCache
 from attnlab.attention.config import AttentionConfig
 from attnlab.attention.heads import HeadsMixin
+from attnlab.attention.hooks import ATTENTION_POINTS, HookedModel, HookPoints
+from attnlab.attention.inputs import check_inputs, head_multiplier
 from attnlab.attention.interop import from_torch_multihead
 from attnlab.attention.kernels import attend, resolve_scale
 from attnlab.attention.masks import build_mask_spec
@@ -54,7 +56,7 @@ def _position_bias(config: AttentionConfig) -> nn.Module | None:
     )
 
 
-class MultiHeadAttention(HeadsMixin, nn.Module):
+class MultiHeadAttention(HeadsMixin, HookPoints, HookedModel, nn.Module):
     """Multi-head attention, batch-first.
 
     Built from keyword arguments, the fields of :class:`AttentionConfig` (``MultiHeadAttention(d_model,
@@ -113,6 +115,9 @@ class MultiHeadAttention(HeadsMixin, nn.Module):
         position_bias: :class:`~attnlab.attention.alibi.ALiBi` or
             :class:`~attnlab.attention.relative_bias.RelativePositionBias`, else None.
         head_ids: the original index of each head left (``prune_heads`` removes entries).
+
+    Hook points (:mod:`attnlab.attention.hooks`): ``q``, ``k``, ``v``, ``scores``, ``pattern``, ``z``,
+    ``out``; ``hooks({name: fn})`` and ``run_with_cache(query, ...)`` work on the module alone too.
     """
 
     d_model = _config_field("d_model", "C, the model width.")
@@ -129,6 +134,7 @@ class MultiHeadAttention(HeadsMixin, nn.Module):
     softcap = _config_field("softcap", "Logit soft-cap c, or None.")
     positions = _config_field("positions", "Position scheme inside self-attention, or None.")
     rotary_base = _config_field("rotary_base", "RoPE's base.")
+    hook_points = ATTENTION_POINTS
 
     def __init__(self, d_model: int | None = None, n_heads: int | None = None, *,
                  config: AttentionConfig | dict[str, Any] | None = None, **switches: Any) -> None:
@@ -231,39 +237,6 @@ class MultiHeadAttention(HeadsMixin, nn.Module):
         q, k, v = fused.split([dq, dkv, dkv], dim=-1)
         return q, k, v
 
-    def _check_inputs(self, query: Tensor, key: Tensor | None, value: Tensor | None) -> None:
-        if not isinstance(query, Tensor):
-            raise TypeError(f"query: expected a tensor (B, Tq, C), got {type(query).__name__}")
-        if query.dim() != 3 or query.shape[-1] != self.d_model:
-            raise ValueError(f"query: expected shape (B, Tq, {self.d_model}), got {tuple(query.shape)}")
-        if not query.is_floating_point():
-            raise TypeError(f"query: expected a floating dtype, got {query.dtype}")
-        for name, x, width in (("key", key, self.kdim), ("value", value, self.vdim)):
-            if x is None:
-                continue
-            if not isinstance(x, Tensor):
-                raise TypeError(f"{name}: expected a tensor (B, Tk, {width}), got {type(x).__name__}")
-            if x.dim() != 3 or x.shape[-1] != width or x.shape[0] != query.shape[0]:
-                raise ValueError(
-                    f"{name}: expected shape ({query.shape[0]}, Tk, {width}), got {tuple(x.shape)}"
-                )
-            if x.dtype != query.dtype:
-                raise TypeError(f"{name}: expected dtype {query.dtype} like query, got {x.dtype}")
-        if key is not None and value is None and self.kdim != self.vdim:
-            raise ValueError(f"value: expected a tensor (B, Tk, {self.vdim}) since vdim != kdim, got None")
-        if key is not None and value is not None and key.shape[1] != value.shape[1]:
-            raise ValueError(f"key, value: expected the same length Tk, got {key.shape[1]} and {value.shape[1]}")
-
-    def _check_head_mask(self, head_mask: Tensor, batch: int) -> Tensor:
-        if not isinstance(head_mask, Tensor):
-            raise TypeError(f"head_mask: expected a tensor of shape (H,) or (B, H), got {type(head_mask).__name__}")
-        h = self.n_heads
-        if tuple(head_mask.shape) not in ((h,), (batch, h)):
-            raise ValueError(f"head_mask: expected shape ({h},) or ({batch}, {h}), got {tuple(head_mask.shape)}")
-        if head_mask.dim() == 1:
-            return head_mask[None, :, None, None]  # (1, H, 1, 1)
-        return head_mask[:, :, None, None]  # (B, H, 1, 1)
-
     def forward(
         self,
         query: Tensor,
@@ -306,7 +279,7 @@ class MultiHeadAttention(HeadsMixin, nn.Module):
             )
         if cache is not None and not isinstance(cache, KVCache):
             raise TypeError(f"cache: expected an attnlab KVCache, got {type(cache).__name__}")
-        self._check_inputs(query, key, value)
+        check_inputs(self, query, key, value)
         c = self.config
         batch, tq, _ = query.shape
         d = c.head_dim
@@ -341,6 +314,11 @@ class MultiHeadAttention(HeadsMixin, nn.Module):
             positions = torch.arange(start, start + tq, device=q.device)
             cos, sin = rotary_cos_sin(positions, rotary_dim, c.rotary_base)  # (Tq, r) each
             q, k = rotate(q, cos, sin), rotate(k, cos, sin)
+        hooked = self._hook_fns is not None  # no hook set: the code below is exactly the unhooked forward
+        if hooked:
+            q = self.run_hook("q", q)
+            if k is not None:  # before the cache: a replaced key is what later tokens see
+                k, v = self.run_hook("k", k), self.run_hook("v", v)
         if cache is not None:
             if self_attention:
                 k, v = cache.append(k, v)
@@ -354,7 +332,7 @@ class MultiHeadAttention(HeadsMixin, nn.Module):
             attn_mask=attn_mask, key_mask=key_mask, is_causal=is_causal,
             batch=batch, heads=c.n_heads, tq=tq, tk=tk, dtype=q.dtype, window=c.window,
         )
-        head_scale = self._check_head_mask(head_mask, batch) if head_mask is not None else None
+        head_scale = head_multiplier(self, head_mask, batch) if head_mask is not None else None
         scale = self.learned_scale if self.learned_scale is not None else self.fixed_scale
         sink = self.sink_logits  # (H,) when learned, else None
         if c.sink == "zero":
@@ -370,14 +348,20 @@ class MultiHeadAttention(HeadsMixin, nn.Module):
             bias=self.position_bias,
             softcap=c.softcap,
             sink=sink,
+            edit=self.run_hook if hooked and self.hooks_on("scores", "pattern") else None,
         )  # out (B, H, Tq, D)
         if self.gate_proj is not None:
             gate = torch.sigmoid(self.gate_proj(query))  # (B, Tq, H): one scalar per head and query token
             out = out * rearrange(gate, "b t h -> b h t 1")
         if head_scale is not None:
             out = out * head_scale.to(out.dtype)
-        out = rearrange(out, "b h t d -> b t (h d)")  # (B, Tq, H*D)
-        return self.out_proj(out), weights
+        if hooked:
+            out = self.run_hook("z", out)
+        out = self.out_proj(rearrange(out, "b h t d -> b t (h d)"))  # (B, Tq, C)
+        return (self.run_hook("out", out) if hooked else out), weights
+
+    def _hook_modules(self) -> dict[str, HookPoints]:
+        return {"": self}  # a lone attention's points: "q", "k", ..., "out"
 
 
 # help(MultiHeadAttention) and IDEs show the switches, read from AttentionConfig's fields

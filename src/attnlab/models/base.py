@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from attnlab.attention.hooks import HookedModel, HookPoints, block_hook_modules
 from attnlab.models.blocks import Embeddings, EncoderBlock, check_key_mask
 from attnlab.models.configs import TransformerConfig
 from attnlab.models.generation import GenerationOutput, Stepper, check_generate_args, finish_search, run_search
@@ -44,9 +45,12 @@ class ConfiguredModel(nn.Module):
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
 
-class BlockStack(PrunableHeads, ConfiguredModel):
+class BlockStack(PrunableHeads, HookedModel, ConfiguredModel):
     """A Transformer stack: token embeddings, ``layers`` (``block_class`` blocks), a final LayerNorm when
-    ``config.final_norm``, then an output head (:meth:`_add_output_head`), in this order."""
+    ``config.final_norm``, then an output head (:meth:`_add_output_head`), in this order.
+
+    Hook points ``blocks.{i}.attn.q`` ... ``blocks.{i}.resid_post`` (:mod:`attnlab.attention.hooks`), with
+    ``hooks({name: fn})`` and ``run_with_cache(*inputs, names=...)``."""
 
     block_class: type[nn.Module] = EncoderBlock
 
@@ -60,6 +64,9 @@ class BlockStack(PrunableHeads, ConfiguredModel):
         self.norm = nn.LayerNorm(c.d_model, eps=c.norm_eps, bias=c.bias) if c.final_norm else None
         self._add_output_head()
         self._prune_as_configured()
+
+    def _hook_modules(self) -> dict[str, HookPoints]:
+        return block_hook_modules(self.layers)
 
     def _add_output_head(self) -> None:
         """``lm_head``: C -> V without bias, sharing the token embedding when ``config.tie_embeddings``."""

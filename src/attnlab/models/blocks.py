@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from attnlab.attention import AttentionConfig, KVCache, MultiHeadAttention, attention, make_score
+from attnlab.attention.hooks import BLOCK_POINTS, DECODER_BLOCK_POINTS, HookPoints
 from attnlab.models.configs import ACTIVATIONS, attention_fields
 from attnlab.models.configs.base import check_choice
 from attnlab.models.positions import make_positions
@@ -81,7 +82,7 @@ class FeedForward(nn.Module):
         return self.fc2(_dropout(self.act(self.fc1(x)), self.dropout, self.training))
 
 
-class _SelfAttentionBlock(nn.Module):
+class _SelfAttentionBlock(HookPoints, nn.Module):
     """What every Transformer block starts with: the self-attention ``attn`` and its LayerNorm ``norm1``.
 
     The arguments are :class:`EncoderBlock`'s. A subclass builds the sublayers that follow in
@@ -149,9 +150,13 @@ class EncoderBlock(_SelfAttentionBlock):
     Attributes:
         attn (MultiHeadAttention), norm1, norm2 (LayerNorm), ff (FeedForward with ``fc1``, ``fc2``).
 
+    Hook points (:mod:`attnlab.attention.hooks`): ``resid_pre``, ``resid_mid``, ``resid_post``.
+
     Shape:
         x (B, T, C) -> (x (B, T, C), weights (B, H, T, Tk) or None)
     """
+
+    hook_points = BLOCK_POINTS
 
     def _add_sublayers(self, norm: Callable[[], nn.LayerNorm], feed_forward: Callable[[], FeedForward]) -> None:
         self.ff = feed_forward()
@@ -161,11 +166,16 @@ class EncoderBlock(_SelfAttentionBlock):
                 attn_mask: torch.Tensor | None = None, is_causal: bool = False,
                 head_mask: torch.Tensor | None = None, need_weights: bool = False,
                 cache: KVCache | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        hooked = self._hook_fns is not None
+        if hooked:
+            x = self.run_hook("resid_pre", x)
         a, w = self.attn(self._branch_input(x, self.norm1), key_mask=key_mask, attn_mask=attn_mask,
                          is_causal=is_causal, head_mask=head_mask, need_weights=need_weights, cache=cache)
         x = self._add_branch(x, a, self.norm1)
+        if hooked:
+            x = self.run_hook("resid_mid", x)
         x = self._add_branch(x, self.ff(self._branch_input(x, self.norm2)), self.norm2)
-        return x, w
+        return (self.run_hook("resid_post", x) if hooked else x), w
 
 
 class DecoderBlock(_SelfAttentionBlock):
@@ -187,10 +197,15 @@ class DecoderBlock(_SelfAttentionBlock):
     Attributes:
         attn, cross_attn (MultiHeadAttention), norm1, norm2, norm3 (LayerNorm), ff (FeedForward).
 
+    Hook points: ``resid_pre``, ``resid_mid`` (after self-attention), ``resid_cross`` (after
+    cross-attention), ``resid_post``.
+
     Shape:
         x (B, T, C), memory (B, S, C) -> (x (B, T, C), self weights (B, H, T, Tk) | None,
         cross weights (B, H, T, S) | None)
     """
+
+    hook_points = DECODER_BLOCK_POINTS
 
     def _add_sublayers(self, norm: Callable[[], nn.LayerNorm], feed_forward: Callable[[], FeedForward]) -> None:
         self.cross_attn = MultiHeadAttention.from_config(self.attn.config.cross_attention_fields())
@@ -204,14 +219,20 @@ class DecoderBlock(_SelfAttentionBlock):
                 cross_head_mask: torch.Tensor | None = None, need_weights: bool = False,
                 cache: KVCache | None = None, cross_cache: KVCache | None = None,
                 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        hook = self.run_hook if self._hook_fns is not None else _no_hook
+        x = hook("resid_pre", x)
         a, w_self = self.attn(self._branch_input(x, self.norm1), key_mask=key_mask, attn_mask=attn_mask,
                               is_causal=is_causal, head_mask=head_mask, need_weights=need_weights, cache=cache)
-        x = self._add_branch(x, a, self.norm1)
+        x = hook("resid_mid", self._add_branch(x, a, self.norm1))
         a, w_cross = self.cross_attn(self._branch_input(x, self.norm2), memory, memory, key_mask=memory_key_mask,
                                      head_mask=cross_head_mask, need_weights=need_weights, cache=cross_cache)
-        x = self._add_branch(x, a, self.norm2)
+        x = hook("resid_cross", self._add_branch(x, a, self.norm2))
         x = self._add_branch(x, self.ff(self._branch_input(x, self.norm3)), self.norm3)
-        return x, w_self, w_cross
+        return hook("resid_post", x), w_self, w_cross
+
+
+def _no_hook(point: str, x: torch.Tensor) -> torch.Tensor:
+    return x
 
 
 class Embeddings(nn.Module):

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from attnlab.attention.hooks import HookedModel, HookPoints, block_hook_modules
 from attnlab.models.base import ConfiguredModel, sub_config
 from attnlab.models.blocks import AttentionPooling, masked_max, masked_mean
 from attnlab.models.configs import ClassifierConfig, EncoderConfig
@@ -23,7 +24,7 @@ from attnlab.models.outputs import ClassifierOutput
 __all__ = ["SequenceClassifier"]
 
 
-class SequenceClassifier(ConfiguredModel):
+class SequenceClassifier(HookedModel, ConfiguredModel):
     """Transformer encoder, a pooling step and a linear classifier.
 
     Pooling (``config.pooling``): "first" (the first token's state, BERT's [CLS] convention), "mean" /
@@ -32,6 +33,7 @@ class SequenceClassifier(ConfiguredModel):
     forward(input_ids (B, T), *, key_mask (B, T) | None, head_mask | None, need_weights=False) ->
     :class:`ClassifierOutput` (``logits`` (B, n_classes), the pooling weights (B, T) with attention pooling,
     and the per-layer self-attention maps when ``need_weights``). ``prune_heads`` prunes the encoder.
+    Hook points: the encoder's, ``blocks.{i}.attn.q`` ... (:mod:`attnlab.attention.hooks`).
     """
 
     config_class = ClassifierConfig
@@ -43,6 +45,9 @@ class SequenceClassifier(ConfiguredModel):
         self.pool = AttentionPooling(c.d_model, c.pool_score) if c.pooling == "attention" else None
         self.dropout = nn.Dropout(c.dropout)
         self.classifier = nn.Linear(c.d_model, c.n_classes)
+
+    def _hook_modules(self) -> dict[str, HookPoints]:
+        return block_hook_modules(self.encoder.layers)
 
     def prune_heads(self, heads: Mapping[int, Iterable[int]]) -> None:
         """Remove heads of the encoder's self-attention, {block: current head indices}

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 
 from attnlab.attention import KVCache
+from attnlab.attention.hooks import HookedModel, HookPoints, block_hook_modules
 from attnlab.models.base import Seq2SeqModel, repeat_for_beams, sub_config
 from attnlab.models.configs import DecoderConfig, EncoderConfig, EncoderDecoderConfig
 from attnlab.models.decoder import TransformerDecoder
@@ -46,7 +47,7 @@ class _Seq2SeqStepper:
                 c.reorder(index)
 
 
-class EncoderDecoder(Seq2SeqModel):
+class EncoderDecoder(HookedModel, Seq2SeqModel):
     """Transformer encoder-decoder (Vaswani et al. 2017).
 
     Keyword construction: the fields of :class:`EncoderDecoderConfig` (``src_vocab_size``,
@@ -56,6 +57,9 @@ class EncoderDecoder(Seq2SeqModel):
     need_weights=False) -> :class:`DecoderOutput` (``logits`` (B, T, V_tgt), hidden states, and the self- and
     cross-attention weights when ``need_weights``). ``tgt_ids`` is the decoder input (shifted right,
     starting with BOS).
+
+    Hook points (:mod:`attnlab.attention.hooks`): ``encoder.blocks.{i}.attn.q`` ... and
+    ``decoder.blocks.{i}.attn.q``, ``decoder.blocks.{i}.cross_attn.q`` ..., ``decoder.blocks.{i}.resid_cross``.
     """
 
     config_class = EncoderDecoderConfig
@@ -67,6 +71,10 @@ class EncoderDecoder(Seq2SeqModel):
         self.decoder = TransformerDecoder(sub_config(DecoderConfig, c, vocab_size=c.tgt_vocab_size,
                                                       n_layers=c.n_decoder_layers,
                                                       tie_embeddings=c.tie_embeddings))
+
+    def _hook_modules(self) -> dict[str, HookPoints]:
+        return {**block_hook_modules(self.encoder.layers, "encoder."),
+                **block_hook_modules(self.decoder.layers, "decoder.")}
 
     def encode(self, src_ids: torch.Tensor, src_key_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Encoder hidden states (B, S, C)."""

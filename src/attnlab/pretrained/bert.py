@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from attnlab.attention.hooks import HookedModel, HookPoints, block_hook_modules
 from attnlab.pretrained.bert_config import ACTIVATIONS, BertConfig
 from attnlab.pretrained.errors import CheckpointError
 from attnlab.pretrained.loader import check_tensor_shapes, read_safetensors, resolve_model_dir
@@ -69,12 +70,15 @@ class BertEmbeddings(nn.Module):
         return self.norm(x)
 
 
-class BertEncoder(nn.Module):
+class BertEncoder(HookedModel, nn.Module):
     """A BERT-family sentence encoder made of attnlab blocks.
 
     Build it with :func:`load`. The blocks are ``self.blocks[l]`` (attnlab ``EncoderBlock``), each
     with ``attn`` (``MultiHeadAttention``: ``q_proj``, ``k_proj``, ``v_proj``, ``out_proj``),
     ``norm1``, ``norm2`` and ``ff.fc1`` / ``ff.fc2``.
+
+    Hook points ``blocks.{i}.attn.q`` ... ``blocks.{i}.resid_post`` (:mod:`attnlab.attention.hooks`), with
+    ``hooks({name: fn})`` and ``run_with_cache(input_ids, names=...)``.
 
     Args:
         config: sizes (see :class:`BertConfig`).
@@ -101,6 +105,9 @@ class BertEncoder(nn.Module):
             for _ in range(config.num_hidden_layers)
         )
         self.source: Path | None = None
+
+    def _hook_modules(self) -> dict[str, HookPoints]:
+        return block_hook_modules(self.blocks)
 
     # -- sizes -------------------------------------------------------------------------------------
     @property

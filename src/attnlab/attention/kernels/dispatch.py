@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from torch import Tensor, nn
 
@@ -37,18 +38,22 @@ def attend(
     bias: nn.Module | None = None,
     softcap: float | None = None,
     sink: Tensor | None = None,
+    edit: Callable[[str, Tensor], Tensor] | None = None,
 ) -> tuple[Tensor, Tensor | None]:
     """Run validated inputs on the chosen path. Returns (out, weights or None).
 
     ``bias`` maps relative positions ``j - p`` (any shape, long) to a float bias (H, ...); ``softcap`` is a
-    positive float or None; ``sink`` the sink logit per query head (H,) or None.
+    positive float or None; ``sink`` the sink logit per query head (H,) or None. ``edit`` (the scores and
+    pattern hooks) runs on the reference path, whatever ``impl`` says: only that path forms the weights.
     """
     batch, n_heads, tq, _ = q.shape
     tk = k.shape[2]
     if tk == 0 or tq == 0:  # nothing to attend to (or nobody asking): zeros, never NaN
         out = q.new_zeros(batch, n_heads, tq, v.shape[-1])
         return out, (q.new_zeros(batch, n_heads, tq, tk) if need_weights else None)
-    if impl == "auto":
+    if edit is not None:
+        impl = "reference"
+    elif impl == "auto":
         impl = "reference" if need_weights else ("sdpa" if score.bilinear and softcap is None else "chunked")
     if need_weights and impl != "reference":
         raise ValueError(
@@ -58,7 +63,7 @@ def attend(
         raise ValueError(SOFTCAP_ON_SDPA)
     extras = dict(bias=bias, sink=sink)
     if impl == "reference":
-        return reference_attention(q, k, v, score, scale, mask, dropout_p, softcap=softcap, **extras)
+        return reference_attention(q, k, v, score, scale, mask, dropout_p, softcap=softcap, edit=edit, **extras)
     if impl == "sdpa":
         return sdpa_attention(q, k, v, score, scale, mask, dropout_p, **extras), None
     return chunked_attention(q, k, v, score, scale, mask, dropout_p, softcap=softcap, **extras), None

@@ -7,6 +7,7 @@ that returns the two callables (or the two memory workloads), and the target if 
 - :mod:`~attnlab.bench.cases.mha`: MultiHeadAttention against torch's, score and position switches;
 - :mod:`~attnlab.bench.cases.kernels`: the additive score's chunked kernel, the sliding window, the FLOP rate;
 - :mod:`~attnlab.bench.cases.gpt2`: the language model against Hugging Face GPT-2;
+- :mod:`~attnlab.bench.cases.hooks`: a forward with no hook set costs what a never-hooked one does;
 - :mod:`~attnlab.bench.cases.suite`: the experiment runner and the quick report.
 
 Order matters once: ``scores.additive.long`` extrapolates from the peak that ``scores.additive.memory``
@@ -16,7 +17,7 @@ measured before it in the same run.
 from __future__ import annotations
 
 from attnlab.bench import spec
-from attnlab.bench.cases import gpt2, kernels, mha, suite
+from attnlab.bench.cases import gpt2, hooks, kernels, mha, suite
 from attnlab.bench.cases.suite import read_report_seconds
 from attnlab.bench.runner import run_case
 from attnlab.bench.runner import select_cases as _select
@@ -33,6 +34,7 @@ TABLE: list[AnyCase] = [
     *mha.POSITIONS,
     *kernels.WINDOW,
     *gpt2.GPT2,
+    *hooks.HOOKS,
     kernels.MATMUL,
     *suite.SUITE,
 ]
