@@ -254,3 +254,6 @@ def test_inspect_argument_errors_are_one_line(runner, tmp_path):
     (tmp_path / "file").write_text("x")
     line = _one_error_line(runner.invoke(app, ["inspect", "hello", "--out", str(tmp_path / "file")]))
     assert f"--out: {tmp_path / 'file'} exists and is not a folder" in line
+    for flag in ("--layer", "--head"):  # numbered from 1, as the figures and the explorer number them
+        line = _one_error_line(runner.invoke(app, ["inspect", "hello", flag, "0", "--out", str(tmp_path / "o")]))
+        assert f"{flag}: expected a {flag[2:]} number from 1" in line and "got 0" in line

@@ -20,6 +20,7 @@ stderr, without a traceback, and the command exits with status 1; an interrupted
 from __future__ import annotations
 
 import functools
+import re
 import signal
 from collections.abc import Callable
 from enum import Enum
@@ -324,8 +325,8 @@ def _print_result(result: Any, lang: str = "en", *, source: str | None = None) -
 def inspect_cmd(
     text: Annotated[str, typer.Argument(help="text to run through the pretrained model (English: all-MiniLM-L6-v2 "
                                              "has an English, uncased vocabulary)")],
-    layer: Annotated[int | None, typer.Option(help="layer to show (default: all)")] = None,
-    head: Annotated[int | None, typer.Option(help="head to show (default: all)")] = None,
+    layer: Annotated[int | None, typer.Option(help="layer to show, numbered from 1 (default: all)")] = None,
+    head: Annotated[int | None, typer.Option(help="head to show, numbered from 1 (default: all)")] = None,
     out: Annotated[Path, typer.Option(
         help="output folder: index.html (the attention explorer) and the figures")] = Path("attnlab-inspect"),
 ) -> None:
@@ -338,7 +339,19 @@ def inspect_cmd(
     ensure_writable(out)  # a file in the way is one line, before the model loads
     from attnlab.report.inspect import run_inspect
 
-    run_inspect(text, layer=layer, head=head, out_dir=out)  # prints its table and writes the figures
+    for name, value in (("layer", layer), ("head", head)):
+        if value is not None and value < 1:
+            raise ValueError(f"--{name}: expected a {name} number from 1 ({name}s are numbered from 1, as in the "
+                             f"figures and the explorer), got {value}")
+    try:  # the library counts from 0, the command line from 1
+        run_inspect(text, layer=None if layer is None else layer - 1, head=None if head is None else head - 1,
+                    out_dir=out)  # prints its table and writes the figures
+    except ValueError as exc:
+        m = re.match(r"(layer|head): expected an int in \[0, (\d+)\], got (-?\d+)$", str(exc))
+        if m is None:
+            raise
+        name, last, got = m[1], int(m[2]), int(m[3])
+        raise ValueError(f"--{name}: expected a {name} number from 1 to {last + 1}, got {got + 1}") from None
 
 
 @app.command("bench")

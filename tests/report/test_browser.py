@@ -34,15 +34,15 @@ def _shot(page, dirs: list[Path], name: str, full: bool = False) -> None:
         shutil.copy(dirs[0] / name, d / name)
 
 
-def _open(browser, path: Path, locale: str = "en-US"):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
+def _open(browser, path: Path, locale: str = "en-US", width: int = 1280, query: str = ""):
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
     page = context.new_page()
     errors: list[str] = []
     urls: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("request", lambda r: urls.append(r.url))
-    page.goto(path.as_uri(), wait_until="load")
+    page.goto(path.as_uri() + query, wait_until="load")
     return context, page, errors, urls
 
 
@@ -225,4 +225,33 @@ def test_the_chinese_report_prints_on_at_most_30_a4_pages(browser, fresh, tmp_pa
     pages = _pdf_pages(pdf)
     assert 10 <= pages <= A4_PAGES_ZH, pages
     assert not errors, errors
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_chinese_page_and_the_softmax_panel(browser, fresh, tmp_path, width):
+    dirs = _shots(tmp_path, f"zh_softmax_{width}")
+    context, page, errors, urls = _open(browser, fresh, "zh-CN", width=width, query="?lang=zh")
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    q1 = page.locator("section#q1")
+    # interval methods and published findings in Chinese; the English rule and summary are not shown
+    assert q1.locator("table.evidence .muted.small[lang='zh-CN']").first.is_visible()
+    assert "个种子" in q1.locator("table.evidence .muted.small[lang='zh-CN']").first.inner_text()
+    assert not q1.locator("details.rule-details[lang=en]").first.is_visible()
+    assert "各分项" in q1.locator("details.rule-details[lang='zh-CN'] .rule").inner_text()
+    assert not q1.locator("details.summary-text").is_visible()
+    # the softmax panel: the seed's 0.99954 and its vanishing gradient, and the scale the reader moves
+    panel = page.locator("#q3-softmax")
+    panel.scroll_into_view_if_needed()
+    assert "0.99954" in panel.locator("tr[data-scale='1']").inner_text()
+    assert "0.99954" in panel.locator(".softmax-out").inner_text()
+    panel.locator("input.softmax-scale").fill("-3")  # s = 1/8 = 1/√64
+    out = panel.locator(".softmax-out").inner_text()
+    assert "1/√d_k" in out and "0.59083" in out and "0.24" in out
+    assert panel.locator("tr.current").get_attribute("data-scale") == "0.125"
+    assert page.locator("#q4-softmax").count() == 1
+    _shot(page, dirs, "q3_softmax_zh.png")
+    assert page.evaluate("document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth + 1")
+    assert not errors, errors
+    assert not [u for u in urls if not u.startswith(("file:", "data:", "blob:"))], urls
     context.close()

@@ -413,6 +413,8 @@ def test_explorer_opens_on_the_view_that_answers_its_caption(browser, tmp_path):
     assert page.is_visible(f"{root} .ax-answer[lang='zh-CN']") and not page.is_visible(f"{root} .ax-answer[lang='en']")
     assert page.inner_text(f"{root} .ax-answer[lang='zh-CN']") == m.answer_zh
     shots.take(page, "answer-zh.png")
+    assert page.inner_text(f"{root} .ax-tabs").split() == ["头视图", "模型视图"]  # the controls in Chinese too
+    page.evaluate("document.documentElement.setAttribute('data-lang', 'en')")
 
     # exports are titled with the model, the sentence, the layer and the head, numbered from 1
     assert page.evaluate(f"document.querySelector('{root}').explorer.exportTitle()") == [m.title, "layer 3, head 2"]

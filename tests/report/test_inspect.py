@@ -159,3 +159,21 @@ def test_cjk_glyphs_are_drawn_with_the_cjk_font():
     with pytest.warns(UserWarning, match="missing from font"):  # DejaVu Sans alone: boxes
         boxes = pixels(["DejaVu Sans"])
     assert not np.array_equal(pixels(), boxes)
+
+
+@pytest.mark.real_model
+def test_the_command_numbers_layers_and_heads_from_1(tmp_path, monkeypatch, encoder):
+    from typer.testing import CliRunner
+
+    import attnlab.pretrained
+    from attnlab.cli import app
+
+    monkeypatch.setattr(attnlab.pretrained, "load", lambda *a, **k: encoder)  # loaded once for the module
+    runner = CliRunner()
+    res = runner.invoke(app, ["inspect", "I hate this movie.", "--layer", "6", "--head", "12", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "layer 6:" in res.output and "layer 0" not in res.output
+    assert json.loads((tmp_path / "index.html").read_text(encoding="utf-8").split('class="ax-data"')[1]
+                      .split(">", 1)[1].split("</script>")[0])["initial"]["layer"] == 5  # 0-based inside
+    res = runner.invoke(app, ["inspect", "hi", "--layer", "7", "--out", str(tmp_path / "o")])
+    assert res.exit_code != 0 and "--layer: expected a layer number from 1 to 6, got 7" in res.output

@@ -99,8 +99,8 @@ def test_explorer_is_embedded_once_with_its_code(tmp_path):
     _write(tmp_path, _result("q2", attention_maps=[AttentionMap("again", ["a", "b"], w)]))
     html = write_report(tmp_path).read_text(encoding="utf-8")
     assert html.count('class="attnlab-explorer') == 2
-    # the explorer's code once, the data of each, the figure zoom and the language switch
-    assert html.count("<script") == 5
+    # the explorer's code once, the data of each, the figure zoom, the language switch and q3's softmax panel
+    assert html.count("<script") == 6
 
 
 def test_only_the_questions_own_figures_are_inlined(tmp_path):

@@ -73,6 +73,7 @@ def render_report(
     from markupsafe import Markup
 
     from attnlab.report.explorer import explorer_assets
+    from attnlab.report.softmax import softmax_assets
 
     out_dir = Path(out_dir)
     errors = errors or {}
@@ -99,6 +100,7 @@ def render_report(
         versions=versions,
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         explorer_assets=Markup(explorer_assets()) if any(s.explorers for s in sections) else "",
+        softmax_assets=Markup(softmax_assets()) if any(s.softmax for s in sections) else "",
         check_mark=check_mark,
         figure_font=font_note(),
         trusted=Markup,

@@ -6,7 +6,10 @@ Chinese versions); these are the words around them.
 
 from __future__ import annotations
 
-__all__ = ["UI", "VERDICT_WORDS", "STANCE_WORDS", "BASIS_WORDS", "unit_zh"]
+import re
+from collections.abc import Callable
+
+__all__ = ["UI", "VERDICT_WORDS", "STANCE_WORDS", "BASIS_WORDS", "ci_method_zh", "unit_zh"]
 
 UI: dict[str, tuple[str, str]] = {
     "title": ("attnlab report: questions about attention, measured", "attnlab 报告：关于注意力机制的问题，用实验回答"),
@@ -22,9 +25,15 @@ UI: dict[str, tuple[str, str]] = {
     "because": ("Deciding numbers", "关键数字"),
     "checks": ("Checks it stands on", "前提检查"),
     "would_change": ("What would change it", "什么会改变结论"),
-    "rule": ("The rule, precisely", "判定规则(原文)"),
+    "rule": ("The rule, precisely", "判定规则"),
+    "overall_from": ("", "各分项："),
+    "overall_is": ("", "总体结论由它们合成："),
+    "rule_en_only": ("", "各分项和总体判定规则的完整表述（含全部阈值和代入的数字）目前只有英文版；"
+                         "上面的「关键数字」和「什么会改变结论」依据的是同一套规则。"),
+    "read_in_en": ("", "切换到英文查看"),
     "figures": ("More figures", "更多图表"),
     "explorer": ("Explore the attention", "交互查看注意力"),
+    "softmax": ("Move the scale: softmax([1, 2, 10])", "调整缩放：softmax([1, 2, 10])"),
     "evidence": ("Evidence", "证据"),
     "other_evidence": ("Other measurements", "其他测量"),
     "measurement": ("Measurement", "测量项"),
@@ -60,7 +69,7 @@ UI: dict[str, tuple[str, str]] = {
     "anchor": ("Link to this question", "本题链接"),
     "other_in_html": ("Not printed: {n} other measurements, listed in the HTML report and in result.json.",
                       "未打印：另外 {n} 项测量，见 HTML 报告和 result.json。"),
-    "no_zh": ("", "(暂无中文)"),
+    "no_zh": ("", "（暂无中文）"),
     "no_margin": ("Passed, but with no margin: at its threshold or inside the margin the rule asks for, so not ticked",
                   "通过，但没有余量：恰在阈值上或落在规则要求的余量之内，因此不打勾"),
     "ratios": ("How the ratios are computed", "比值的算法"),
@@ -86,17 +95,102 @@ STANCE_WORDS: dict[str, tuple[str, str]] = {
 
 BASIS_WORDS: dict[str, tuple[str, str]] = {
     "measured": ("measurement", "实验测量"),
-    "derivation": ("derivation (cannot fail on data)", "推导(不依赖数据)"),
+    "derivation": ("derivation (cannot fail on data)", "推导（不依赖数据）"),
 }
 
 _UNITS = {
     "accuracy": "准确率", "steps": "步", "fraction": "比例", "x": "倍", "norm": "范数", "std": "标准差",
     "slope": "斜率", "share": "占比", "weight": "权重", "s": "秒", "relations": "个关系", "heads": "个头",
     "seconds": "秒", "variance": "方差", "ratio": "比值", "tokens": "个词元", "parameters": "参数",
-    "tokens/s": "词元/秒", "GFLOP/s": "GFLOP/秒",
+    "tokens/s": "词元/秒", "GFLOP/s": "GFLOP/秒", "agreement": "一致率", "cores": "个核",
+    "dependent steps per layer": "每层相互依赖的步数",
+    "forward FLOPs per layer (batch 1)": "每层前向 FLOPs（批大小 1）",
+    "grid points": "个网格点", "layers": "层", "logit (layer x head)": "logit（层 × 头）", "nats/char": "奈特/字符",
+    "parameters per layer": "每层参数", "positions": "个位置", "rank": "秩", "role per head": "每个头的角色",
+    "share (layer x head)": "占比（层 × 头）", "share of grid cases": "网格情形的占比", "words": "个词",
+    "x mean word": "倍（相对词的平均）", "x uniform": "倍（相对均匀分布）",
+    "x uniform (sentence x layer)": "倍（相对均匀分布；句子 × 层）", "µs per token": "µs/词元",
 }
 
 
 def unit_zh(unit: str) -> str:
     """The unit in Chinese where a translation is known, else as it is (symbols such as d_k)."""
     return _UNITS.get(unit, unit)
+
+
+# ----------------------------------------------------------------------------------------------------
+# How an interval was computed (an evidence's ``ci_method``), in Chinese
+# ----------------------------------------------------------------------------------------------------
+
+_N = r"(\d+)"
+_X = r"([-+]?[\d.]+(?:e[-+]?\d+)?|[-−+]?∞)"
+_OVER = {"seeds": "个种子", "sentences": "个句子", "repeats": "次重复", "heads": "个头", "layers": "层",
+         "texts": "段文本", "models": "个模型", "draws": "次抽取", "trials": "次试验"}
+_WORD = "(" + "|".join(_OVER) + ")"
+_SIDE = {"at least this": "所以真实比值至少是这个数", "at most this": "所以真实比值至多是这个数",
+         "the direction of the true ratio is unknown where both are": "两者都未达到时真实比值偏向哪边未知"}
+
+
+def _k_of_n(k: str, n: str, unit: str) -> str:
+    """"k of n" as the glossary writes it: "5 个种子都…", "…中有 3 个…", "…都没有…" (the verb follows)."""
+    return f"{n} {unit}都" if k == n else f"{n} {unit}都没有" if k == "0" else f"{n} {unit}中有 {k} 个"
+
+
+def _over(n: str, what: str) -> str:
+    return f"{n} {_OVER[what]}"
+
+
+# One clause of a method (clauses are separated by "; "): a pattern and its Chinese; the Chinese of a method
+# nested in a clause ("paired differences: ...", "geometric mean, ... on the log scale") is translated in turn.
+_CLAUSES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = [(re.compile(p + "$"), f) for p, f in [
+    (rf"{_N}% t interval over {_N} {_WORD}(?:, clipped to \[{_X}, {_X}\])?",
+     lambda m: f"{_over(m[2], m[3])}的 {m[1]}% t 区间" + (f"，截断到 [{m[4]}, {m[5]}]" if m[4] else "")),
+    (rf"all {_N} {_WORD} equal", lambda m: f"{_over(m[1], m[2])}的值全部相同，无区间"),
+    (r"a single seed: no interval", lambda m: "只有一个种子：无区间"),
+    (r"paired differences: (.+)", lambda m: _join(m[1], "配对差：")),
+    (r"geometric mean, (.+) on the log scale", lambda m: _join(m[1], "几何平均，区间在对数尺度上求得（", "）")),
+    (rf"{_N} of {_N} seeds left out \(a value missing\)", lambda m: f"{_k_of_n(m[1], m[2], '个种子')}缺值，未计入"),
+    (r"fewer than 2 seeds with both values", lambda m: "两个值都有的种子不足 2 个"),
+    (rf"censored: the numerator never reached the threshold in {_N} of {_N} seeds, the denominator in {_N} of {_N}",
+     lambda m: f"截尾：在 {m[2]} 个种子中，分子始终没有达到阈值的有 {m[1]} 个，分母有 {m[3]} 个"),
+    (rf"those count as the budget of {_X} steps, so (?:the true ratio is )?(.+)",
+     lambda m: f"这些种子按预算 {m[1]} 步计，{_SIDE[m[2]]}" if m[2] in _SIDE else None),
+    (rf"median over {_N} {_WORD}", lambda m: f"{_over(m[1], m[2])}的中位数"),
+    (rf"{_N} of {_N} reached it within {_N}", lambda m: f"{_k_of_n(m[1], m[2], '个')}在 {m[3]} 步内达到"),
+    (rf"median of {_N} (alternating )?repeats(?: \(fastest {_X} ms\)| \(range {_X} to {_X}\))?",
+     lambda m: f"{m[1]} 次{'交替' if m[2] else ''}重复的中位数"
+               + (f"（最快 {m[3]} ms）" if m[3] else f"（范围 {m[4]} 至 {m[5]}）" if m[4] else "")),
+    (rf"range over the {_N} {_WORD} of one model \(a spread, not a confidence interval\)",
+     lambda m: f"同一模型 {_over(m[1], m[2])}的范围（这是离散程度，不是置信区间）"),
+    (rf"std over draws {_X}", lambda m: f"多次随机抽取的标准差为 {m[1]}"),
+    (rf"the most over {_N} timing trials", lambda m: f"{m[1]} 次计时试验中的最大值"),
+    (r"exact", lambda m: "精确值"),
+    (r"exact: counted from the layer formulas", lambda m: "精确值：由各层的公式算出"),
+    (r"exact: counted on the modules", lambda m: "精确值：在模块上逐一数出"),
+    (r"one model, one corpus sample: no interval", lambda m: "一个模型、一份语料样本：无区间"),
+]]
+
+
+def _clause(text: str) -> str | None:
+    for pattern, zh in _CLAUSES:
+        m = pattern.match(text.strip())
+        if m:
+            return zh(m)
+    return None
+
+
+def _join(text: str, prefix: str = "", suffix: str = "") -> str | None:
+    parts = [_clause(c) for c in text.split("; ")]
+    return None if any(p is None for p in parts) else prefix + "；".join(parts) + suffix  # type: ignore[arg-type]
+
+
+def ci_method_zh(method: str) -> str:
+    """``method`` (how an interval was computed, as :mod:`attnlab.lab.stats` and the questions write it) in
+    Chinese, or ``""`` where a part of it has no known translation (the report then shows the English).
+
+    >>> ci_method_zh("paired differences: 95% t interval over 5 seeds, clipped to [0, 1]")
+    '配对差值：5 个种子的 95% t 区间，截断到 [0, 1]'
+    """
+    if not method:
+        return ""
+    return _join(method) or ""

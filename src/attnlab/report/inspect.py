@@ -262,7 +262,7 @@ def _print_tables(result: InspectResult, console: Any) -> None:
     tokens = result.tokens
     layers = sorted({l for l, _ in result.heads})
     for l in layers:
-        table = Table(title=Text(f"layer {l}: each token -> its most attended token (weight)"),
+        table = Table(title=Text(f"layer {l + 1}: each token -> its most attended token (weight)"),
                       header_style="bold", expand=False)
         table.add_column("head", justify="right", no_wrap=True)
         table.add_column("entropy", justify="right", no_wrap=True)
@@ -274,7 +274,7 @@ def _print_tables(result: InspectResult, console: Any) -> None:
             pairs = []
             for i, j in enumerate(result.most_attended[(l, h)]):
                 pairs.append(f"{_short(tokens[i])}->{_short(tokens[j])} {float(w[i, j]):.2f}")
-            table.add_row(Text(str(h)), Text(f"{_entropy(w):.2f}"), Text("  ".join(pairs)))
+            table.add_row(Text(str(h + 1)), Text(f"{_entropy(w):.2f}"), Text("  ".join(pairs)))
         console.print(table)
 
 
@@ -293,8 +293,8 @@ def _print_summary(result: InspectResult, console: Any, top: int = 3) -> None:
         w = result.weights[l, h]  # (T, T)
         received = w.mean(0)  # (T,): mean over the queries of the weight each key receives
         idx = received.topk(min(top, len(tokens))).indices.tolist()
-        cells = "  ".join(f"{_short(tokens[j])}#{j} {float(received[j]):.2f}" for j in idx)
-        table.add_row(str(l), str(h), f"{_entropy(w):.2f}", Text(cells))
+        cells = "  ".join(f"{_short(tokens[j])}#{j + 1} {float(received[j]):.2f}" for j in idx)
+        table.add_row(str(l + 1), str(h + 1), f"{_entropy(w):.2f}", Text(cells))
     console.print(table)
 
 

@@ -17,12 +17,13 @@ from typing import Any
 
 from attnlab.lab import words
 from attnlab.report.formatting import evidence_bounds, format_value, ratio_method
-from attnlab.report.i18n import unit_zh
+from attnlab.report.i18n import ci_method_zh, unit_zh
 from attnlab.results import Evidence, Result
 
 __all__ = ["FIGURE_FORMATS", "FigureView", "RowView", "SectionView", "reproduce_command", "section_view"]
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml"}
+SOFTMAX_QUESTIONS = ("q3", "q4")  # why scale, and why √d_k: the seed's softmax([1, 2, 10]) with a scale to move
 FIGURE_FORMATS = (".svg", ".png")  # the SVG first: sharp at any size and when zoomed, and smaller
 
 
@@ -62,6 +63,7 @@ class RowView:
     details: str
     kind: str = ""  # a ratio's kind: "paired: geometric mean of the per-seed ratios", "ratio of medians"
     kind_zh: str = ""
+    method_zh: str = ""  # ``method`` in Chinese, "" where it has no known translation (the English shows)
 
 
 @dataclass
@@ -82,6 +84,7 @@ class SectionView:
     claim_ratios: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # how its ratios were computed
     other_rows: list[RowView] = field(default_factory=list)
     explorers: list[str] = field(default_factory=list)  # HTML fragments (trusted: built by attnlab)
+    softmax: str = ""  # q3 and q4: the softmax panel (trusted HTML)
     command: str = ""
     config: str = ""
 
@@ -118,7 +121,7 @@ def _row(e: Evidence) -> RowView:
     else:
         details = ""
     if isinstance(e.value, list):
-        value = value_zh = f"{len(e.value)} values"
+        value, value_zh = f"{len(e.value)} values", f"{len(e.value)} 个值"
     elif isinstance(e.value, str) or (e.unit == "steps" and e.per_seed is not None):
         value, value_zh = words.fmt(e, "en"), words.fmt(e, "zh")  # "not reached", censored counts, undefined ratios
     else:
@@ -126,7 +129,7 @@ def _row(e: Evidence) -> RowView:
     kind, kind_zh = ratio_method(e)
     return RowView(label=e.label or e.name, label_zh=e.label_zh, name=e.name, value=value, value_zh=value_zh,
                 method=e.ci_method, unit=e.unit, unit_zh=unit_zh(e.unit), anchor=e.anchor, details=details,
-                kind=kind, kind_zh=kind_zh)
+                kind=kind, kind_zh=kind_zh, method_zh=ci_method_zh(e.ci_method))
 
 
 def _evidence_rows(result: Result) -> tuple[dict[str, list[RowView]], list[RowView]]:
@@ -181,6 +184,10 @@ def section_view(meta: Any, result: Result | None, error: str, out_dir: Path,
     sec.claim_ratios = {name: list(dict.fromkeys((r.kind, r.kind_zh) for r in rows if r.kind))
                         for name, rows in sec.claim_rows.items()}
     sec.explorers = _explorers(result, qid)
+    if qid in SOFTMAX_QUESTIONS:
+        from attnlab.report.softmax import softmax_panel
+
+        sec.softmax = softmax_panel(element_id=f"{qid}-softmax")
     sec.command = reproduce_command(result, command_out)
     sec.config = json.dumps(result.config, ensure_ascii=False, sort_keys=True, indent=1)
     return sec

@@ -12,7 +12,7 @@ Schema (``SCHEMA_VERSION`` 3)::
      "claims":   [{"name", "statement", "verdict", "rule", "checks", "evidence", "basis"}],  # sub-claims
      "evidence": [{"name", "label", "value", "ci", "ci_method", "n", "unit", "bounds", "anchor",
                    "per_seed", "timing", "label_zh", "ci_kind"}],
-     "literature": [{"source", "url", "finding", "regime", "stance"}],
+     "literature": [{"source", "url", "finding", "regime", "stance", "finding_zh", "regime_zh"}],
      "plots": [...], "figures": [...], "config", "seeds", "profile", "versions", "seconds",
      "trials": {"total", "run", "reused"}}
 

@@ -69,6 +69,8 @@ class Reference:
         regime: where (model, data, metric), so a reader can judge whether it transfers.
         stance: ``"supports"``, ``"contradicts"`` or ``"context"`` with respect to the seed's claim.
         url: arXiv or DOI link.
+        finding_zh, regime_zh: ``finding`` and ``regime`` in Chinese (optional: results written before they
+            existed have none, and the report then shows the English).
     """
 
     source: str
@@ -76,6 +78,8 @@ class Reference:
     regime: str = ""
     stance: str = "context"
     url: str = ""
+    finding_zh: str = ""
+    regime_zh: str = ""
 
     def __post_init__(self) -> None:
         if self.stance not in ("supports", "contradicts", "context"):

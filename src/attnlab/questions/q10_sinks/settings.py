@@ -42,26 +42,45 @@ DIFF = (-1.0, 1.0)
 
 CLARK = Reference("Clark et al. 2019, §3 and §4", "In BERT-base over half of the attention of layers 6-10 goes "
                   "to [SEP]; gradients show it hardly matters (a no-op); early layers attend to [CLS].",
-                  "BERT-base, Wikipedia segments", "supports", "https://arxiv.org/abs/1906.04341")
+                  "BERT-base, Wikipedia segments", "supports", "https://arxiv.org/abs/1906.04341",
+                  finding_zh="BERT-base 第 6 至 10 层有一半以上的注意力落在 [SEP] 上；"
+                              "梯度显示这部分注意力几乎不起作用，相当于空操作；浅层的注意力则多落在 [CLS] 上。",
+                  regime_zh="BERT-base，维基百科文本片段")
 KOBAYASHI = Reference("Kobayashi et al. 2020, §4-5", "Weighting each attention weight by the norm of its "
                       "transformed value, attention to [CLS]/[SEP] and punctuation shrinks sharply: those tokens "
                       "get large weights but small transformed vectors.", "BERT-base, Wikipedia", "supports",
-                      "https://arxiv.org/abs/2004.10102")
+                      "https://arxiv.org/abs/2004.10102",
+                      finding_zh="把每个注意力权重乘上对应值向量变换后的范数，[CLS]、[SEP] "
+                                  "和标点分到的注意力就大幅缩小：这些词元权重虽大，变换后的向量却很小。",
+                      regime_zh="BERT-base，维基百科")
 XIAO = Reference("Xiao et al. 2023 (StreamingLLM), §3", "LLMs put a large share of attention on the initial "
                  "tokens whatever they are; keeping 4 of them in a sliding window restores streaming perplexity; "
                  "pre-training with a dedicated sink token (or off-by-one softmax, 'SoftMax1') gives one sink.",
                  "Llama-2, MPT, Falcon, Pythia 7B-70B; 160M models pre-trained", "supports",
-                 "https://arxiv.org/abs/2309.17453")
+                 "https://arxiv.org/abs/2309.17453",
+                 finding_zh="大语言模型不论开头几个词元是什么，都把很大一部分注意力放在它们身上；滑动窗口里保留其中 "
+                             "4 个，流式生成的困惑度就能恢复；预训练时加入一个专门的汇聚词元（或改用分母加一的 "
+                             "softmax，即 SoftMax1），注意力汇聚点就只剩这一个。",
+                 regime_zh="Llama-2、MPT、Falcon、Pythia，7B 至 70B；另有预训练的 160M 模型")
 QIU = Reference("Qiu et al. 2025 (gated attention), §4.3", "A sigmoid gate after attention cuts the first-token "
                 "share of attention from 46.7% to 4.8% (averaged over layers and heads).",
-                "1.7B dense and 15B MoE LMs, 3.5T tokens", "supports", "https://arxiv.org/abs/2505.06708")
+                "1.7B dense and 15B MoE LMs, 3.5T tokens", "supports", "https://arxiv.org/abs/2505.06708",
+                finding_zh="在注意力输出后加一个 sigmoid 门控，首个词元分到的注意力从 46.7% 降到 "
+                            "4.8%（各层各头的平均）。",
+                regime_zh="1.7B 稠密模型和 15B MoE 语言模型，3.5T 词元")
 GU = Reference("Gu et al. 2024, §3-7", "Sinks emerge during pre-training once the model is optimised on enough "
                "data, even in small LMs and on random tokens; they act like key biases and vanish when softmax is "
                "replaced by un-normalised sigmoid attention.", "LLaMA-style LMs, 14M-1B parameters", "context",
-               "https://arxiv.org/abs/2410.10781")
+               "https://arxiv.org/abs/2410.10781",
+               finding_zh="只要训练数据足够，注意力汇聚点就会在预训练中出现，小模型和随机词元上也不例外；"
+                           "它的作用类似键上的偏置，把 softmax 换成不归一化的 sigmoid 注意力后就消失了。",
+               regime_zh="LLaMA 式语言模型，14M 至 1B 参数")
 BARBERO = Reference("Barbero et al. 2025, §3-5", "Sinks are useful: they keep deep, long-context models from "
                     "over-mixing token representations, and grow with depth and context length.",
-                    "Gemma 7B, LLaMA 3.1; pre-training ablations", "context", "https://arxiv.org/abs/2504.02732")
+                    "Gemma 7B, LLaMA 3.1; pre-training ablations", "context", "https://arxiv.org/abs/2504.02732",
+                    finding_zh="注意力汇聚点有用处：它让层数深、上下文长的模型不至于把各词元的表示混得过匀，"
+                                "而且随层数和上下文长度的增加而增强。",
+                    regime_zh="Gemma 7B、LLaMA 3.1；预训练消融实验")
 LITERATURE = [CLARK, KOBAYASHI, XIAO, QIU, GU, BARBERO]
 
 

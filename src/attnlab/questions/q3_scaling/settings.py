@@ -26,7 +26,11 @@ VASWANI = Reference("Vaswani et al. 2017, §3.2.1", "Additive and dot-product at
                     "small d_k; additive outperforms unscaled dot products for larger d_k, which the authors "
                     "attribute to large dot products pushing the softmax into regions of extremely small "
                     "gradients.", "WMT translation (no table for the unscaled variant)", "supports",
-                    "https://arxiv.org/abs/1706.03762")
+                    "https://arxiv.org/abs/1706.03762",
+                    finding_zh="d_k 较小时，加性注意力与点积注意力效果相近；d_k 较大时，"
+                                "加性注意力胜过不缩放的点积注意力。作者认为原因是点积太大，把 softmax "
+                                "推进了梯度极小的区域。",
+                    regime_zh="WMT 翻译（论文没有给出不缩放版本的表格）")
 
 
 def temperature(name: str, d_k: int) -> float:

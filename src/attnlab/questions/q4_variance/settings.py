@@ -35,7 +35,10 @@ FLIP_FACTOR = 1.1  # how far (a factor) across a std band a "what would change i
 FOOTNOTE = Reference("Vaswani et al. 2017, §3.2.1 footnote 4", "If the components of q and k are independent "
                      "random variables with mean 0 and variance 1, q·k has mean 0 and variance d_k; dividing by "
                      "√d_k counteracts the growth.", "assumption about random vectors, not a measurement",
-                     "supports", "https://arxiv.org/abs/1706.03762")
+                     "supports", "https://arxiv.org/abs/1706.03762",
+                     finding_zh="若 q 和 k 的各分量是均值为 0、方差为 1 的独立随机变量，q·k 的均值为 0、方差为 d_k；"
+                                 "除以 √d_k 正好抵消这种增长。",
+                     regime_zh="对随机向量的假设，不是测量")
 
 
 def profile_settings(profile: str) -> dict[str, Any]:

@@ -57,21 +57,33 @@ FLAT_STEP_COST = 1.5  # a cached step's cost that grows less than this from the 
 VASWANI = Reference(
     "Vaswani et al. 2017, Table 1 and §4", "Sequential operations per layer: O(1) for self-attention and "
     "convolution, O(n) for a recurrent layer; the Transformer trains in parallel over positions (teacher forcing).",
-    "per-layer analysis", "supports", "https://arxiv.org/abs/1706.03762")
+    "per-layer analysis", "supports", "https://arxiv.org/abs/1706.03762",
+    finding_zh="每层的顺序操作数：自注意力和卷积为 O(1)，循环层为 O(n)；"
+                "Transformer 训练时各位置并行计算（教师强制）。",
+    regime_zh="逐层分析")
 LITERATURE = [
     VASWANI,
     Reference("Pope et al. 2022, Efficiently Scaling Transformer Inference", "Autoregressive decoding is "
               "sequential and memory-bandwidth bound; the KV cache avoids recomputing the prefix but each token "
               "still needs a full pass over the weights.", "PaLM inference on TPU v4", "supports",
-              "https://arxiv.org/abs/2211.05102"),
+              "https://arxiv.org/abs/2211.05102",
+              finding_zh="自回归解码是串行的，瓶颈在内存带宽；KV 缓存省去了重复计算前缀，"
+                          "但每生成一个词元仍要把全部权重读一遍。",
+              regime_zh="PaLM 在 TPU v4 上的推理"),
     Reference("Leviathan et al. 2023, speculative decoding", "Generation can be made partly parallel by "
               "drafting several tokens with a small model and verifying them in one parallel pass: one "
               "token at a time is the default, not a law.", "T5-XXL, LaMDA", "context",
-              "https://arxiv.org/abs/2211.17192"),
+              "https://arxiv.org/abs/2211.17192",
+              finding_zh="先用小模型起草几个词元，再用大模型一次并行验证，生成就能部分并行：逐个生成词元是默认做法，"
+                          "不是定律。",
+              regime_zh="T5-XXL、LaMDA"),
     Reference("Bradbury et al. 2017, Quasi-Recurrent Neural Networks", "Recurrent layers can be made mostly "
               "parallel (convolutions over time plus a cheap elementwise recurrence): the sequential part of "
               "an RNN is a design choice.", "QRNN vs LSTM, language modelling", "context",
-              "https://arxiv.org/abs/1611.01576"),
+              "https://arxiv.org/abs/1611.01576",
+              finding_zh="循环层也可以大体并行（沿时间做卷积，再加一个开销很小的逐元素递推）：RNN "
+                          "的串行部分是设计上的选择。",
+              regime_zh="QRNN 与 LSTM 对比，语言建模"),
 ]
 
 

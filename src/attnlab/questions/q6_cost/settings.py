@@ -60,21 +60,35 @@ LITERATURE = [
     Reference("Vaswani et al. 2017, Table 1", "Per layer: self-attention O(n²·d) operations, O(1) sequential "
               "steps, path length O(1); recurrent O(n·d²), O(n), O(n); convolutional O(k·n·d²), O(1), O(log_k n) "
               "(dilated). Self-attention is cheaper than recurrence when n < d.", "asymptotic analysis", "context",
-              "https://arxiv.org/abs/1706.03762"),
+              "https://arxiv.org/abs/1706.03762",
+              finding_zh="每层：自注意力 O(n²·d) 次运算、O(1) 步串行、路径长度 O(1)；循环层分别为 O(n·d²)、O(n)、"
+                          "O(n)；卷积层为 O(k·n·d²)、O(1)、O(log_k n)（空洞卷积）。n < d "
+                          "时自注意力的计算量比循环层小。",
+              regime_zh="渐近分析"),
     Reference("Tang et al. 2018, Why Self-Attention? (EMNLP)", "On long-range subject-verb agreement, RNNs match or "
               "beat self-attention Transformers as the distance grows; self-attention's advantage in translation "
               "comes from semantic feature extraction, not long-range modelling.", "NMT models, agreement accuracy "
-              "vs distance", "contradicts", "https://arxiv.org/abs/1808.08946"),
+              "vs distance", "contradicts", "https://arxiv.org/abs/1808.08946",
+              finding_zh="在长距离主谓一致任务上，随着距离增大，RNN 与自注意力 Transformer 持平甚至更好；"
+                          "自注意力在翻译上的优势来自语义特征提取，而不是长距离建模。",
+              regime_zh="神经机器翻译模型，一致准确率随距离的变化"),
     Reference("Tran et al. 2018, The Importance of Being Recurrent for Modeling Hierarchical Structure",
               "LSTMs beat Transformers on subject-verb agreement with many attractors and on logical inference "
               "over longer sequences.", "agreement and logical inference", "contradicts",
-              "https://arxiv.org/abs/1803.03585"),
+              "https://arxiv.org/abs/1803.03585",
+              finding_zh="在干扰词很多的主谓一致任务和较长序列的逻辑推理任务上，LSTM 胜过 Transformer。",
+              regime_zh="主谓一致与逻辑推理"),
     Reference("Tallec & Ollivier 2018, Can recurrent neural networks warp time? (ICLR)", "Chrono initialisation "
               "(forget-gate bias log U(1, T_max - 1)) lets LSTMs learn long dependencies that default "
-              "initialisation misses.", "copy and adding tasks", "context", "https://arxiv.org/abs/1804.11188"),
+              "initialisation misses.", "copy and adding tasks", "context", "https://arxiv.org/abs/1804.11188",
+              finding_zh="用 Chrono 初始化（遗忘门偏置取 log U(1, T_max - 1)），LSTM "
+                          "能学会默认初始化学不到的长距离依赖。",
+              regime_zh="复制任务与加法任务"),
     Reference("Bai et al. 2018, An Empirical Evaluation of Generic Convolutional and Recurrent Networks",
               "Dilated temporal convolutions match or beat LSTMs across sequence tasks, including long memory.",
-              "TCN vs LSTM/GRU", "context", "https://arxiv.org/abs/1803.01271"),
+              "TCN vs LSTM/GRU", "context", "https://arxiv.org/abs/1803.01271",
+              finding_zh="空洞时间卷积在各类序列任务上与 LSTM 持平或更好，包括需要长记忆的任务。",
+              regime_zh="TCN 与 LSTM、GRU 对比"),
 ]
 
 

@@ -63,21 +63,33 @@ JAIN_WALLACE = Reference(
     "Jain & Wallace 2019, Attention is not Explanation, §4", "Randomly permuting the attention weights of "
     "BiLSTM+attention text classifiers often changes the output little (small median TVD), and attention "
     "correlates weakly with gradient and leave-one-out importance.", "BiLSTM + additive attention; SST, IMDB, "
-    "20News, ...; output TVD", "contradicts", "https://arxiv.org/abs/1902.10186")
+    "20News, ...; output TVD", "contradicts", "https://arxiv.org/abs/1902.10186",
+    finding_zh="把 BiLSTM + 注意力文本分类器的注意力权重随机打乱，输出往往变化不大（TVD 的中位数很小）；"
+                "注意力与梯度、逐词删除得到的重要性也只是弱相关。",
+    regime_zh="BiLSTM + 加性注意力；SST、IMDB、20News 等；输出的 TVD")
 WIEGREFFE_PINTER = Reference(
     "Wiegreffe & Pinter 2019, Attention is not not Explanation, §3-4", "Permuting weights at test time leaves "
     "the trained encoder unchanged, so it cannot show the weights are not an explanation; on several of the "
     "same datasets uniform weights do as well as learned ones (attention not needed), elsewhere adversarial "
     "weights must be trained and hard to find.", "same models and datasets as Jain & Wallace", "context",
-    "https://arxiv.org/abs/1908.04626")
+    "https://arxiv.org/abs/1908.04626",
+    finding_zh="测试时打乱权重，训练好的编码器并没有变，所以这证明不了权重不是解释；在其中几个相同的数据集上，"
+                "均匀权重与学到的权重效果一样（根本用不着注意力），在其余数据集上，对抗权重得专门训练，而且很难找到。",
+    regime_zh="与 Jain & Wallace 相同的模型和数据集")
 YANG = Reference(
     "Yang et al. 2016, Hierarchical Attention Networks, Table 2", "GRU encoders with attention pooling beat "
     "GRU encoders with average pooling on document classification (e.g. Yelp'15 71.0 vs 69.8 accuracy, flat "
-    "models).", "bi-GRU, Yelp/IMDB/Yahoo/Amazon documents", "supports", "https://aclanthology.org/N16-1174/")
+    "models).", "bi-GRU, Yelp/IMDB/Yahoo/Amazon documents", "supports", "https://aclanthology.org/N16-1174/",
+    finding_zh="在文档分类上，用注意力池化的 GRU 编码器胜过用平均池化的 GRU 编码器（例如扁平模型在 Yelp'15 上准确率 "
+                "71.0 对 69.8）。",
+    regime_zh="双向 GRU，Yelp、IMDB、Yahoo、Amazon 文档")
 CLARK = Reference(
     "Clark et al. 2019, What Does BERT Look At?, §3", "Much of BERT's attention goes to [CLS], [SEP] and "
     "punctuation; attention to [SEP] behaves like a no-op (its gradient-based importance is low).",
-    "BERT-base, Wikipedia text", "context", "https://arxiv.org/abs/1906.04341")
+    "BERT-base, Wikipedia text", "context", "https://arxiv.org/abs/1906.04341",
+    finding_zh="BERT 的注意力有很大一部分落在 [CLS]、[SEP] 和标点上；落在 [SEP] "
+                "上的注意力相当于空操作（按梯度算的重要性很低）。",
+    regime_zh="BERT-base，维基百科文本")
 LITERATURE = (YANG, JAIN_WALLACE, WIEGREFFE_PINTER, CLARK)
 
 

@@ -40,20 +40,34 @@ PRESS = Reference(
     "Press et al. 2021 (ALiBi), §4 and Figure 1", "Trained on 512 or 1024 tokens of WikiText-103, ALiBi keeps its "
     "perplexity (or improves it) on inputs several times longer; sinusoidal positions degrade after a few dozen "
     "extra tokens; rotary and the T5 bias extrapolate part of the way, the T5 bias further than rotary.",
-    "language modelling perplexity, 247M-1.3B parameters", "supports", "https://arxiv.org/abs/2108.12409")
+    "language modelling perplexity, 247M-1.3B parameters", "supports", "https://arxiv.org/abs/2108.12409",
+    finding_zh="在 WikiText-103 上用 512 或 1024 个词元训练后，ALiBi 在长几倍的输入上困惑度不变甚至更好；"
+                "正弦位置编码多出几十个词元就开始变差；旋转位置编码和 T5 偏置能外推一段，T5 "
+                "偏置比旋转位置编码外推得更远。",
+    regime_zh="语言建模困惑度，247M 至 1.3B 参数")
 KAZEMNEJAD = Reference(
     "Kazemnejad et al. 2023, §4", "On algorithmic and reasoning tasks (copy, reverse, addition, SCAN ...) with "
     "decoder-only models trained at length <= 20 and tested up to 40, ALiBi, rotary and absolute positions "
     "generalise poorly; no positions (NoPE) and the T5 bias do best.", "decoder-only, ~107M parameters, "
-    "exact-match accuracy", "contradicts", "https://arxiv.org/abs/2305.19466")
+    "exact-match accuracy", "contradicts", "https://arxiv.org/abs/2305.19466",
+    finding_zh="在算法和推理任务上（复制、反转、加法、SCAN 等），用长度不超过 20 的序列训练、在长至 40 "
+                "的序列上测试的仅解码器模型，ALiBi、旋转位置编码和绝对位置编码都泛化得不好；不用位置编码（NoPE）和 "
+                "T5 偏置最好。",
+    regime_zh="仅解码器模型，约 107M 参数，完全匹配准确率")
 VASWANI = Reference(
     "Vaswani et al. 2017, §3.5", "Sinusoids were chosen over a learned table because they 'may allow the model to "
     "extrapolate to sequence lengths longer than the ones encountered during training' (a hypothesis, not tested "
-    "there).", "machine translation", "context", "https://arxiv.org/abs/1706.03762")
+    "there).", "machine translation", "context", "https://arxiv.org/abs/1706.03762",
+    finding_zh="选用正弦函数而不是可学习的位置表，是因为它「或许能让模型外推到比训练时更长的序列」（只是假设，"
+                "论文里没有检验）。",
+    regime_zh="机器翻译")
 CHEN = Reference(
     "Chen et al. 2023 (position interpolation), §2", "RoPE models fail beyond their training length (perplexity "
     "explodes, passkey retrieval fails); rescaling the positions into the trained range fixes it after brief "
-    "fine-tuning.", "LLaMA 7B-65B, context 2048 -> 32768", "context", "https://arxiv.org/abs/2306.15595")
+    "fine-tuning.", "LLaMA 7B-65B, context 2048 -> 32768", "context", "https://arxiv.org/abs/2306.15595",
+    finding_zh="用 RoPE 的模型一超出训练长度就失效（困惑度暴涨，密钥检索失败）；把位置缩放回训练过的范围，"
+                "再稍加微调即可解决。",
+    regime_zh="LLaMA 7B 至 65B，上下文从 2048 扩到 32768")
 LITERATURE = [PRESS, KAZEMNEJAD, VASWANI, CHEN]
 
 

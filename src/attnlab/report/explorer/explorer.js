@@ -116,6 +116,14 @@
     return e;
   }
 
+  /* A label in both languages: the page shows one (html[data-lang="zh-CN"] the Chinese, any other page the
+     English), as the report does for its own words. */
+  function bi(en, zh) {
+    var f = document.createDocumentFragment();
+    f.append(attrs(el('span', null, en), {lang: 'en'}), attrs(el('span', null, zh), {lang: 'zh-CN'}));
+    return f;
+  }
+
   /* A folded "how to use" note: open it once, and it stays out of the way. */
   function helpNote(text) {
     var d = el('details', 'ax-help');
@@ -303,9 +311,11 @@
     var self = this, m = this.m;
     var bar = el('div', 'ax-toolbar');
     var tabs = attrs(el('div', 'ax-tabs'), {role: 'tablist', 'aria-label': 'view'});
-    this.tabHead = attrs(el('button', 'ax-tab', 'Head view'), {type: 'button', role: 'tab', 'aria-selected': 'true'});
-    this.tabModel = attrs(el('button', 'ax-tab', 'Model view'), {type: 'button', role: 'tab', 'aria-selected': 'false',
+    this.tabHead = attrs(el('button', 'ax-tab'), {type: 'button', role: 'tab', 'aria-selected': 'true'});
+    this.tabHead.appendChild(bi('Head view', '头视图'));
+    this.tabModel = attrs(el('button', 'ax-tab'), {type: 'button', role: 'tab', 'aria-selected': 'false',
       tabindex: '-1'});
+    this.tabModel.appendChild(bi('Model view', '模型视图'));
     tabs.append(this.tabHead, this.tabModel);
     this.tabHead.addEventListener('click', function () { self.setView('head'); });
     this.tabModel.addEventListener('click', function () { self.setView('model'); });
@@ -316,7 +326,8 @@
       self.setView(next);
       (next === 'head' ? self.tabHead : self.tabModel).focus();
     });
-    this.layerLabel = el('label', null, 'layer ');
+    this.layerLabel = el('label');
+    this.layerLabel.append(bi('layer', '层'), ' ');
     this.layerSel = attrs(el('select', 'ax-layer'), {'aria-label': 'layer'});
     for (var l = 0; l < m.L; l++) {  // shown and valued from 1
       var o = el('option', null, n1(l));
@@ -326,11 +337,11 @@
     this.layerSel.value = n1(this.s.layer);
     this.layerSel.addEventListener('change', function () { self.setLayer(+self.layerSel.value - 1); });
     this.layerLabel.appendChild(this.layerSel);
-    var png = attrs(el('button', 'ax-btn ax-png', 'Download PNG'), {type: 'button',
-      title: 'save the current view as a PNG image'});
+    var png = attrs(el('button', 'ax-btn ax-png'), {type: 'button', title: 'save the current view as a PNG image'});
+    png.appendChild(bi('Download PNG', '下载 PNG'));
     png.addEventListener('click', function () { self.exportPNG(); });
-    var svg = attrs(el('button', 'ax-btn ax-svg', 'Download SVG'), {type: 'button',
-      title: 'save the current view as an SVG image'});
+    var svg = attrs(el('button', 'ax-btn ax-svg'), {type: 'button', title: 'save the current view as an SVG image'});
+    svg.appendChild(bi('Download SVG', '下载 SVG'));
     svg.addEventListener('click', function () { self.exportSVG(); });
     bar.append(tabs, this.layerLabel, png, svg);
 
@@ -368,18 +379,20 @@
     rovingRow(this.legend);
 
     var controls = el('div', 'ax-toolbar');
-    this.dirBtn = attrs(el('button', 'ax-btn ax-dir', '⇄ swap direction'), {type: 'button',
+    this.dirBtn = attrs(el('button', 'ax-btn ax-dir'), {type: 'button',
       title: 'show what attends to the selected token instead of where it attends, or back'});
+    this.dirBtn.append('⇄ ', bi('swap direction', '反转方向'));
     this.dirBtn.addEventListener('click', function () { self.swapDirection(); });
-    var minLabel = el('label', null, 'min weight ');
+    var minLabel = el('label');
+    minLabel.append(bi('min weight', '最小权重'), ' ');
     this.minInput = attrs(el('input'), {type: 'number', min: '0', max: '1', step: '0.01', value: String(this.s.minW)});
     this.minInput.addEventListener('input', function () {
       var v = parseFloat(self.minInput.value);
       if (isFinite(v)) { self.s.minW = clamp(v, 0, 1); self.renderHead(); }
     });
     minLabel.appendChild(this.minInput);
-    var topLabel = attrs(el('label', null, 'lines per token '), {
-      title: 'when no token is selected: the strongest k keys of each query'});
+    var topLabel = attrs(el('label'), {title: 'when no token is selected: the strongest k keys of each query'});
+    topLabel.append(bi('lines per token', '每个词元的连线数'), ' ');
     this.topSel = attrs(el('select', 'ax-topk'), {'aria-label': 'lines per token when no token is selected'});
     [0, 1, 2, 3, 5, 10].forEach(function (k) {
       if (k >= m.T) return;
@@ -394,12 +407,34 @@
     });
     topLabel.appendChild(this.topSel);
     controls.append(this.dirBtn, minLabel, topLabel);
+    var step = attrs(el('div', 'ax-step'), {role: 'group', 'aria-label': 'step through the heads, one at a time'});
+    this.prevBtn = attrs(el('button', 'ax-btn ax-prev'), {type: 'button', 'aria-label': 'previous head',
+      title: 'show the previous head alone (← on these buttons)'});
+    this.prevBtn.append('◀ ', bi('previous head', '上一个头'));
+    this.nextBtn = attrs(el('button', 'ax-btn ax-next'), {type: 'button', 'aria-label': 'next head',
+      title: 'show the next head alone (→ on these buttons)'});
+    this.nextBtn.append(bi('next head', '下一个头'), ' ▶');
+    this.stepLabel = attrs(el('span', 'ax-steplabel'), {'aria-live': 'polite'});
+    this.prevBtn.addEventListener('click', function () { self.stepHead(-1); });
+    this.nextBtn.addEventListener('click', function () { self.stepHead(1); });
+    step.addEventListener('keydown', function (ev) {
+      if (ev.key !== 'ArrowLeft' && ev.key !== 'ArrowRight') return;
+      ev.preventDefault();
+      self.stepHead(ev.key === 'ArrowLeft' ? -1 : 1);
+    });
+    step.append(this.prevBtn, this.nextBtn, this.stepLabel);
+    controls.appendChild(step);
+    // the coloured tokens: the sentence, each token shaded by the attention of the selected token
+    this.sentence = attrs(el('div', 'ax-sentence'), {'aria-live': 'polite'});
+    this.sentenceTitle = el('div', 'ax-stitle');
+    this.sentenceToks = el('div', 'ax-stoks');
+    this.sentence.append(this.sentenceTitle, this.sentenceToks);
     var help = helpNote('Hover, tap or focus a token: on the left, where it attends; on the right, what ' +
       'attends to it (line and bar opacity = weight). Click or Enter pins it; then hover the other column for ' +
       'exact weights. Arrow keys move between tokens (left / right: to the other column), Esc clears. Click a ' +
       'head to hide it, shift-click or double-click to show it alone (arrow keys move along the heads). With ' +
       'long inputs and no token selected, only the strongest lines of each token are drawn (lines per token).');
-    this.headPanel.append(this.legend, controls, help);
+    this.headPanel.append(this.legend, controls, this.sentence, help);
 
   };
 
@@ -706,9 +741,69 @@
     var ctx = this.canvas.getContext('2d');
     ctx.clearRect(0, 0, this.linesW, m.T * ROW);
     this.drawLines(ctx, 2, this.linesW - 2, function (i) { return i * ROW + ROW / 2; });
+    this.renderSentence();
+    this.renderStep();
     this.dirBtn.disabled = !pin;
     this.dirBtn.setAttribute('aria-pressed', pin && pin.side === 'k' ? 'true' : 'false');
     this.renderReadout();
+  };
+
+  /* One head at a time: with one head shown, the one before or after it (wrapping); with several or none,
+     the first (next) or the last (previous) of them. */
+  Explorer.prototype.stepHead = function (d) {
+    var heads = this.activeHeads(), H = this.m.H, h;
+    if (heads.length === 1) h = (heads[0] + d + H) % H;
+    else if (heads.length) h = d > 0 ? heads[0] : heads[heads.length - 1];
+    else h = d > 0 ? 0 : H - 1;
+    this.setVisible(function (k) { return k === h; });
+  };
+
+  Explorer.prototype.renderStep = function () {
+    var heads = this.activeHeads(), H = this.m.H, l = n1(this.s.layer);
+    this.stepLabel.textContent = '';
+    if (heads.length === 1) {
+      this.stepLabel.append(bi('layer ' + l + ', head ' + n1(heads[0]) + ' of ' + H,
+        '第 ' + l + ' 层，第 ' + n1(heads[0]) + ' 个头（共 ' + H + ' 个）'));
+    } else {
+      this.stepLabel.append(bi('layer ' + l + ', ' + heads.length + ' of ' + H + ' heads shown',
+        '第 ' + l + ' 层，显示 ' + heads.length + ' 个头（共 ' + H + ' 个）'));
+    }
+  };
+
+  /* The coloured tokens: the sentence, each token's background the weight the selected token gives it (or,
+     swapped, the weight it gives the selected token), averaged over the heads shown, on the maps' scale. */
+  Explorer.prototype.renderSentence = function () {
+    var m = this.m, s = this.s, l = s.layer, fs = this.focusState(), heads = this.activeHeads(), self = this;
+    var title = this.sentenceTitle, box = this.sentenceToks;
+    title.textContent = '';
+    box.textContent = '';
+    var src = fs.src;
+    var which = heads.length === 1 ? 'head ' + n1(heads[0]) : heads.length + ' heads, mean';
+    var whichZh = heads.length === 1 ? '第 ' + n1(heads[0]) + ' 个头' : heads.length + ' 个头的平均';
+    if (!src || !heads.length) {
+      title.append(bi('Coloured tokens: hover, tap or pin a token to shade the sentence by its attention.',
+        '着色词元：把指针移到某个词元上（或点按、固定它），句子就按它的注意力着色。'));
+    } else {
+      var name = quote(tokName(m, src.i));
+      title.append(bi('Coloured tokens: ' + (src.side === 'q' ? 'where ' + name + ' attends' : 'what attends to ' +
+        name) + ' (layer ' + n1(l) + ', ' + which + ')', '着色词元：' + (src.side === 'q' ? name + ' 看向哪里' :
+        '哪些词元看向 ' + name) + '（第 ' + n1(l) + ' 层，' + whichZh + '）'));
+    }
+    m.tokens.forEach(function (t, r) {
+      var span = attrs(el('span', 'ax-ctok', t), {'data-i': String(r)});
+      if (src && heads.length) {
+        var q = 0;
+        heads.forEach(function (h) { q += self.weight(l, h, src, r); });
+        q /= heads.length;
+        var rgb = rampRGB(Math.sqrt(q / SCALE));
+        span.style.background = 'rgb(' + rgb.map(Math.round).join(',') + ')';
+        span.style.color = q / SCALE > 0.3 ? '#fff' : '';
+        span.setAttribute('data-w', fmt(q));
+        span.title = tokName(m, r) + ': ' + fmt(q);
+        if (r === src.i) span.classList.add('ax-csrc');
+      }
+      box.appendChild(span);
+    });
   };
 
   /* The numbers: per shown head, the strongest weights of the source token, or the exact weight of

@@ -143,7 +143,7 @@ def draw_attention_grid(weights: torch.Tensor, tokens: list[str], heads: list[tu
         if len(heads) == 1:
             l, h = heads[0]
             fig, ax, cax = _big_axes(tokens)
-            image = attention_heatmap(ax, weights[l, h], tokens, title=f"layer {l} head {h}", label_limit=256,
+            image = attention_heatmap(ax, weights[l, h], tokens, title=f"layer {l + 1} head {h + 1}", label_limit=256,
                                       fontsize=_label_size(t))
             _colorbar(fig, image, "attention weight (colour: √weight, as in the explorer)", cax=cax)
             return save_figure(fig, out_dir, "attention_grid", tight=False)
@@ -157,9 +157,9 @@ def draw_attention_grid(weights: torch.Tensor, tokens: list[str], heads: list[tu
         image = ax.imshow(img.numpy(), cmap=explorer_cmap(), norm=explorer_norm(), interpolation="nearest",
                           aspect="equal")
         ax.set_xticks([c * (cell + gap) + (cell - 1) / 2 for c in range(len(cols))])
-        ax.set_xticklabels([f"H{h}" for h in cols], fontsize=8)
+        ax.set_xticklabels([f"H{h + 1}" for h in cols], fontsize=8)
         ax.set_yticks([r * (cell + gap) + (cell - 1) / 2 for r in range(len(layers))])
-        ax.set_yticklabels([f"L{l}" for l in layers], fontsize=8)
+        ax.set_yticklabels([f"L{l + 1}" for l in layers], fontsize=8)
         pooled = f", pooled to {cell}x{cell}" if cell < t else ""
         ax.set_title(f"attention per head ({t} tokens{pooled}; rows: queries, columns: keys)", fontsize=9)
         what = "mean weight in a pooled cell" if cell < t else "attention weight"
@@ -177,7 +177,7 @@ def draw_attention_mean(weights: torch.Tensor, tokens: list[str], heads: list[tu
     with _fonts():
         fig, ax, cax = _big_axes(tokens)
         image = attention_heatmap(ax, mean, tokens, label_limit=256, fontsize=_label_size(t))
-        what = "all heads" if len(heads) > 1 else f"layer {heads[0][0]} head {heads[0][1]}"
+        what = "all heads" if len(heads) > 1 else f"layer {heads[0][0] + 1} head {heads[0][1] + 1}"
         ax.set_title(f"mean attention, {what} (rows: queries, columns: keys)", fontsize=10)
         _colorbar(fig, image, "attention weight (colour: √weight, as in the explorer)", cax=cax)
         return save_figure(fig, out_dir, "attention_mean", tight=False)
