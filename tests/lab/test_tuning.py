@@ -98,3 +98,24 @@ class _ToyWords(Words):  # a question's words, as short as they can be
 
     def oneline(self, rs, ev, lang):
         return "x"
+
+
+def test_quick_reuses_the_rates_the_shipped_standard_sweep_chose(tmp_path, monkeypatch):
+    exp = Experiment(Question("qtune", "t", "q", "q", "c", "c"), trials=_trials, aggregate=_aggregate, rule=_rule,
+                     words=_ToyWords(), tuning=TUNING)
+    saved = registry.snapshot()
+    try:
+        registry.register(exp)
+        standard = run_questions(["qtune"], profile="standard", seeds=2, out=tmp_path / "s", jobs=1,
+                                 progress=False)["qtune"]
+        import attnlab.shipped
+
+        monkeypatch.setattr(attnlab.shipped, "read_shipped", lambda qid: standard if qid == "qtune" else None)
+        quick = run_questions(["qtune"], profile="quick", seeds=2, out=tmp_path / "q", jobs=1, progress=False)
+    finally:
+        registry.restore(saved)
+    result = quick["qtune"]
+    assert result.trials["total"] == 4  # the evaluation only: no sweep ran
+    ev = {e.name: e for e in result.evidence}
+    assert ev["lr_low"].value == pytest.approx(1e-3) and "standard profile's sweep" in ev["lr_low"].ci_method
+    assert result.config["lr_sweep"]["source"] == "standard"

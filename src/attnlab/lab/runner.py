@@ -39,6 +39,8 @@ def build_result(exp: Experiment, outcomes: Sequence[TrialOutcome], *, profile: 
     """Aggregate a question's outcomes (and its learning-rate sweep), decide and explain, and assemble its
     :class:`Result`."""
     agg = exp.aggregate(Outcomes(outcomes, tuning=sweep))
+    if sweep is not None:
+        agg.config = {**agg.config, "lr_sweep": sweep.to_dict()}
     outcomes = [*sweep_outcomes, *outcomes]
     decision, text = exp.judge(agg.evidence)
     q = exp.question
@@ -300,6 +302,8 @@ def _tune(exps: Sequence[Experiment], caches: Mapping[str, TrialCache], profile:
           progress: bool, console: Any, jobs: int) -> dict[str, tuple[Sweep, list[TrialOutcome]]]:
     """The learning-rate sweeps of ``exps`` (:mod:`attnlab.lab.tuning`), all questions' rounds run together; a
     question whose sweep failed is recorded in ``report.errors``."""
+    reused = {e.qid: s for e in exps if (s := stored_sweep(e, profile)) is not None}
+    exps = [e for e in exps if e.qid not in reused]
     grids = {e.qid: e.tuning.first_grid(profile) for e in exps}
     new = dict(grids)
     outcomes: dict[str, list[TrialOutcome]] = {e.qid: [] for e in exps}
@@ -324,5 +328,27 @@ def _tune(exps: Sequence[Experiment], caches: Mapping[str, TrialCache], profile:
                 new[e.qid] = {k: grow.get(k, []) for k in grids[e.qid]}
                 for k, extra in grow.items():
                     grids[e.qid][k] = sorted(grids[e.qid][k] + extra)
-    return {e.qid: (build_sweep(e.tuning, outcomes[e.qid]), outcomes[e.qid]) for e in exps
-            if e.qid not in report.errors}
+    swept = {e.qid: (build_sweep(e.tuning, outcomes[e.qid]), outcomes[e.qid]) for e in exps
+             if e.qid not in report.errors}
+    return {**{qid: (s, []) for qid, s in reused.items()}, **swept}
+
+
+REUSE_SWEEP_FROM = {"quick": "standard"}  # a profile that reuses the rates another profile's sweep chose
+
+
+def stored_sweep(exp: Experiment, profile: str) -> Sweep | None:
+    """The sweep of the result attnlab ships for ``exp`` (the committed standard report) when ``profile``
+    reuses it and it chose rates for exactly these conditions and settings; else None (sweep here)."""
+    source = REUSE_SWEEP_FROM.get(profile)
+    if source is None:
+        return None
+    from attnlab.shipped import read_shipped
+
+    try:
+        shipped = read_shipped(exp.qid)
+    except Exception:  # noqa: BLE001 - a broken shipped file: sweep here instead
+        return None
+    if shipped is None or shipped.profile != source or "lr_sweep" not in shipped.config:
+        return None
+    sweep = Sweep.from_dict(shipped.config["lr_sweep"], source=source)
+    return sweep if sweep.matches(exp.tuning, profile) else None

@@ -115,7 +115,8 @@ def ladder(index: int) -> float:
 
 @dataclass(frozen=True)
 class SweepCondition:
-    """One condition's sweep: the rates tried (ascending), the mean metric and tie-break at each, the choice."""
+    """One condition's sweep: the rates tried (ascending), the mean metric and tie-break at each, the choice,
+    and a digest of the condition's whole config (so a stored choice is reused only for the same settings)."""
 
     key: tuple
     label: str
@@ -124,6 +125,7 @@ class SweepCondition:
     losses: tuple[float, ...]
     chosen: float
     n_seeds: int
+    digest: str = ""
 
     @property
     def at_edge(self) -> bool:
@@ -133,11 +135,32 @@ class SweepCondition:
 
 @dataclass(frozen=True)
 class Sweep:
-    """What the sweep found, condition by condition (what ``outcomes.tuning`` holds)."""
+    """What the sweep found, condition by condition (what ``outcomes.tuning`` holds). ``source`` is
+    ``"sweep"`` when this run swept, or the profile whose stored sweep it reused (e.g. ``"standard"``)."""
 
     keys: tuple[str, ...]
     metric: str
     conditions: tuple[SweepCondition, ...]
+    source: str = "sweep"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"keys": list(self.keys), "metric": self.metric, "source": self.source,
+                "conditions": [{"key": list(c.key), "label": c.label, "rates": list(c.rates), "scores": list(c.scores),
+                                "losses": list(c.losses), "chosen": c.chosen, "n_seeds": c.n_seeds,
+                                "digest": c.digest} for c in self.conditions]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], *, source: str | None = None) -> Sweep:
+        conds = tuple(SweepCondition(tuple(c["key"]), c["label"], tuple(c["rates"]), tuple(c["scores"]),
+                                     tuple(c["losses"]), float(c["chosen"]), int(c["n_seeds"]), c.get("digest", ""))
+                      for c in d["conditions"])
+        return cls(tuple(d["keys"]), d["metric"], conds, source or d.get("source", "sweep"))
+
+    def matches(self, tuning: Tuning, profile: str) -> bool:
+        """Whether this sweep chose rates for exactly ``tuning``'s conditions at ``profile``, same settings."""
+        want = {tuning.condition_key(c): condition_digest(c) for c in tuning.conditions(profile)}
+        have = {c.key: c.digest for c in self.conditions}
+        return tuple(self.keys) == tuning.keys and want == have
 
     def chosen(self, config: Mapping[str, Any]) -> float:
         key = tuple(config[k] for k in self.keys)
@@ -189,15 +212,25 @@ def extension(tuning: Tuning, profile: str, indices: Mapping[tuple, list[int]],
     return grow
 
 
+def condition_digest(config: Mapping[str, Any]) -> str:
+    """A short digest of a condition's config without its rate and seed."""
+    import hashlib
+    import json
+
+    body = {k: v for k, v in config.items() if k not in ("lr", "seed")}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def build_sweep(tuning: Tuning, outcomes: Sequence[TrialOutcome]) -> Sweep:
     summary = summarise(tuning, outcomes)
+    digests = {tuning.condition_key(o.config): condition_digest(o.config) for o in outcomes}
     conds = []
     for key, by_rate in summary.items():
         rates = tuple(sorted(by_rate))
         label = ", ".join(f"{k}={v}" for k, v in zip(tuning.keys, key))
         conds.append(SweepCondition(key, label, rates, tuple(by_rate[r][0] for r in rates),
                                     tuple(by_rate[r][1] for r in rates), best_rate(by_rate),
-                                    min(by_rate[r][2] for r in rates)))
+                                    min(by_rate[r][2] for r in rates), digests[key]))
     return Sweep(tuning.keys, tuning.metric, tuple(conds))
 
 
@@ -219,10 +252,11 @@ def sweep_evidence(sweep: Sweep, name: Callable[[SweepCondition], str],
     for c in sweep.conditions:
         en, zh = label(c)
         tried = ", ".join(f"{r:g}" for r in c.rates)
+        where = "" if sweep.source == "sweep" else f" in the {sweep.source} profile's sweep"
         out.append(Evidence(name(c), c.chosen, None, "lr", label=en, label_zh=zh, n=c.n_seeds,
                             bounds=(c.rates[0], c.rates[-1]),
-                            ci_method=f"chosen from {tried} by the highest mean final held-out {sweep.metric} over "
-                                      f"{c.n_seeds} tuning seed{'s' if c.n_seeds > 1 else ''} (ties within {TIE}: "
+                            ci_method=f"chosen from {tried}{where} by the highest mean final held-out {sweep.metric} "
+                                      f"over {c.n_seeds} tuning seed{'s' if c.n_seeds > 1 else ''} (ties within {TIE}: "
                                       "lowest held-out loss)"))
     return out
 
