@@ -85,7 +85,7 @@ def describe(result: Result, lang: str = "en") -> str:
     return f"the {profile + ' ' if profile else ''}report shipped with attnlab {__version__} ({', '.join(parts)})"
 
 
-_PROFILE_ZH = {"quick": "快速", "full": "完整", "tiny": "微型"}
+_PROFILE_ZH = {"quick": "快速", "standard": "标准", "full": "完整", "tiny": "微型"}
 
 
 def find_answer(qid: str, out: Path | None, *, default_out: Path, lang: str = "en") -> tuple[Result, str]:

@@ -60,6 +60,11 @@ UI: dict[str, tuple[str, str]] = {
                     "需要时运行：attnlab report --only q9,q10。"),
     "seed_questions": ("The seed's questions", "原文的问题"),
     "not_run_text": ("This question has not been run yet.", "这个问题还没有运行。"),
+    "provisional": ("Provisional: the standard run (five seeds, every learning rate swept; docs/report) says "
+                    "“{v}”. This quick run has fewer seeds.",
+                    "暂定：标准运行（五个种子，每个学习率都扫描过；见 docs/report）的结论是「{v}」。这次快速运行的种子更少。"),
+    "as_standard": ("The standard run (five seeds, every learning rate swept; docs/report) gives the same verdict.",
+                    "标准运行（五个种子，每个学习率都扫描过；见 docs/report）给出同样的结论。"),
     "run_it": ("Run it", "运行"),
     "basis": ("answered by", "依据"),
     "generated": ("generated", "生成于"),
@@ -110,6 +115,7 @@ _UNITS = {
     "share (layer x head)": "占比（层 × 头）", "share of grid cases": "网格情形的占比", "words": "个词",
     "x mean word": "倍（相对词的平均）", "x uniform": "倍（相对均匀分布）",
     "x uniform (sentence x layer)": "倍（相对均匀分布；句子 × 层）", "µs per token": "µs/词元",
+    "lr": "学习率",
 }
 
 
@@ -168,7 +174,13 @@ _CLAUSES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = 
     (r"exact: counted from the layer formulas", lambda m: "精确值：由各层的公式算出"),
     (r"exact: counted on the modules", lambda m: "精确值：在模块上逐一数出"),
     (r"one model, one corpus sample: no interval", lambda m: "一个模型、一份语料样本：无区间"),
+    (rf"chosen from ([\d.e\-, ]+?)(?: in the (\w+) profile's sweep)? by the highest mean final held-out (\w+) over "
+     rf"{_N} tuning seeds? \(ties within {_X}: lowest held-out loss\)",
+     lambda m: f"从 {m[1]} 中选出{f'（沿用{_PROFILE_ZH.get(m[2], m[2])}档的扫描）' if m[2] else ''}："
+               f"{m[4]} 个调参种子上最终留出集{_UNITS.get(m[3], m[3])}均值最高者（相差 {m[5]} 以内时取留出集损失最低者）"),
+    (rf"the step counts of {_N} trials, every condition and seed", lambda m: f"{m[1]} 次试验（每个条件、每个种子）的步数"),
 ]]
+_PROFILE_ZH = {"quick": "快速", "standard": "标准", "full": "完整", "tiny": "微型"}
 
 
 def _clause(text: str) -> str | None:

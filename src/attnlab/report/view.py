@@ -85,6 +85,7 @@ class SectionView:
     other_rows: list[RowView] = field(default_factory=list)
     explorers: list[str] = field(default_factory=list)  # HTML fragments (trusted: built by attnlab)
     softmax: str = ""  # q3 and q4: the softmax panel (trusted HTML)
+    standard_verdict: str = ""  # a quick result's verdict in the standard run attnlab ships ("" if none)
     command: str = ""
     config: str = ""
 
@@ -162,6 +163,20 @@ def _explorers(result: Result, qid: str) -> list[str]:
     return out
 
 
+def standard_verdict(result: Result) -> str:
+    """The verdict of the standard run attnlab ships for a quick ``result``'s question ("" if it ships none, or
+    ``result`` is not a quick run)."""
+    if result.profile != "quick":
+        return ""
+    from attnlab.shipped import read_shipped
+
+    try:
+        shipped = read_shipped(result.qid)
+    except Exception:  # noqa: BLE001 - a broken installation must not stop the report
+        return ""
+    return shipped.verdict if shipped is not None and shipped.profile == "standard" else ""
+
+
 def section_view(meta: Any, result: Result | None, error: str, out_dir: Path,
                  command_out: str | None) -> SectionView:
     src = result if result is not None else meta
@@ -177,6 +192,7 @@ def section_view(meta: Any, result: Result | None, error: str, out_dir: Path,
         return sec
     sec.status = result.verdict
     sec.result = result
+    sec.standard_verdict = standard_verdict(result)
     figures = _figures(result, out_dir / qid)
     sec.headline = next((f for f in figures if f.headline), figures[0] if figures else None)
     sec.figures = [f for f in figures if f is not sec.headline]
