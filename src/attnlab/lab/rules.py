@@ -78,6 +78,8 @@ class Ruling:
         gates: the preconditions it stands on.
         flips: what would change the verdict (empty only when nothing measured could).
         basis: ``"measured"`` or ``"derivation"`` (see :class:`~attnlab.results.Claim`).
+        counted: whether :func:`combine` counts it: False for a sub-claim beyond the seed's claim (shown, not
+            counted); derivations are never counted.
     """
 
     name: str
@@ -88,6 +90,7 @@ class Ruling:
     gates: tuple[Gate, ...] = ()
     flips: tuple[Flip, ...] = ()
     basis: str = "measured"
+    counted: bool = True
 
     def __post_init__(self) -> None:
         _check_verdict(f"Ruling {self.name!r}", self.verdict)
@@ -128,13 +131,14 @@ def sub_claim(
     rule: Callable[[], tuple[str, str, Mapping[str, Any], Sequence[Flip]]],
     *,
     basis: str = "measured",
+    counted: bool = True,
 ) -> Ruling:
     """A sub-claim: ``rule() -> (verdict, case, values, flips)`` runs only when every gate passed; otherwise the
     sub-claim is ``"inconclusive"`` with case :data:`GATE_FAILED` (and what would change it is the gates)."""
     if any(not g.passed for g in gates):
-        return Ruling(name, "inconclusive", GATE_FAILED, {}, tuple(evidence), tuple(gates), (), basis)
+        return Ruling(name, "inconclusive", GATE_FAILED, {}, tuple(evidence), tuple(gates), (), basis, counted)
     verdict, case, values, flips = rule()
-    return Ruling(name, verdict, case, dict(values), tuple(evidence), tuple(gates), tuple(flips), basis)
+    return Ruling(name, verdict, case, dict(values), tuple(evidence), tuple(gates), tuple(flips), basis, counted)
 
 
 def interval(e: Evidence) -> tuple[float, float]:
@@ -214,8 +218,9 @@ def rerun_flips(evidence: Mapping[str, Evidence], candidates: Sequence[tuple[str
     return flips
 
 
-COMBINATION = ("inconclusive if a check failed or fewer than half of the sub-claims are decided; confirmed if "
-               "every sub-claim is confirmed; refuted if every decided sub-claim is refuted; qualified otherwise")
+COMBINATION = ("over the measured sub-claims of the seed's claim (derivations and sub-claims beyond the seed are "
+               "shown, not counted): inconclusive if a check failed or fewer than half of them are decided; confirmed "
+               "if every one is confirmed; refuted if every decided one is refuted; qualified otherwise")
 """The one rule that combines sub-claims into a question's verdict, the same in every question (:func:`combine`)."""
 
 
@@ -230,15 +235,16 @@ def combine(claims: Sequence[Ruling], gates: Sequence[Gate] = (), values: Mappin
 
     ``values`` (the question's own numbers for its words) are kept, with the verdict counts added.
     """
-    if not claims:
-        raise ValueError("claims: expected at least one sub-claim, got none")
-    counts = {v: sum(c.verdict == v for c in claims) for v in VERDICTS}
-    decided = len(claims) - counts["inconclusive"]
+    counted = [c for c in claims if c.counted and c.basis == "measured"]
+    if not counted:
+        raise ValueError("claims: expected at least one measured sub-claim of the seed's claim, got none")
+    counts = {v: sum(c.verdict == v for c in counted) for v in VERDICTS}
+    decided = len(counted) - counts["inconclusive"]
     if any(not g.passed for g in gates):
         verdict, case = "inconclusive", GATE_FAILED
-    elif 2 * decided < len(claims):
+    elif 2 * decided < len(counted):
         verdict, case = "inconclusive", "too_few_decided"
-    elif counts["confirmed"] == len(claims):
+    elif counts["confirmed"] == len(counted):
         verdict, case = "confirmed", "all_confirmed"
     elif counts["refuted"] == decided:
         verdict, case = "refuted", "decided_refuted"

@@ -11,8 +11,9 @@ from attnlab.results import Evidence
 __all__ = ["COMBINATION_ZH", "STANDARD_KINDS", "combination_text", "standard_gate"]
 
 STANDARD_KINDS = ("learned", "lr_tuned", "equal_budget", "below_ceiling")
-COMBINATION_ZH = ("若有检查未通过，或已下结论的子论断不到一半，则为「无定论」；每个子论断都成立则为「成立」；"
-                  "已下结论的子论断全都不成立则为「不成立」；其余情况为「有条件成立」")
+COMBINATION_ZH = ("只计原文论断中靠测量判定的子论断（推导和原文之外的子论断只列出、不计入）：若有检查未通过，"
+                  "或已下结论的不到一半，则为「无定论」；每个都成立则为「成立」；已下结论的全都不成立则为「不成立」；"
+                  "其余情况为「有条件成立」")
 
 
 def _label(ev: Mapping[str, Evidence], name: str, zh: bool) -> str:
@@ -88,10 +89,14 @@ def standard_gate(g: Gate, ev: Mapping[str, Evidence], lang: str) -> str:
 
 def combination_text(rs: Rulings, lang: str) -> str:
     """The verdicts of the sub-claims and the one rule that combines them."""
+    def counted(c) -> bool:
+        return c.counted and c.basis == "measured"
+
     if lang == "zh":
-        parts = "；".join(f"{c.name}：{verdict(c.verdict, 'zh')}" for c in rs.claims)
+        parts = "；".join(f"{c.name}：{verdict(c.verdict, 'zh')}{'' if counted(c) else '（不计入）'}" for c in rs.claims)
         return f"{verdict(rs.verdict, 'zh')}（{parts}）。合并规则：{COMBINATION_ZH}。"
-    parts = "; ".join(f"{c.name.replace('_', ' ')} {c.verdict}" for c in rs.claims)
+    parts = "; ".join(f"{c.name.replace('_', ' ')} {c.verdict}{'' if counted(c) else ' (not counted)'}"
+                      for c in rs.claims)
     return f"{rs.verdict} ({parts}). Combination rule (the same in every question): {COMBINATION}."
 
 

@@ -43,6 +43,14 @@ def _undecided(rs: Rulings, ev, zh: bool) -> str:
     """The first measured sub-claim left undecided: its ratio, too close to the bar."""
     t, m = rs.values["T"], num(MARGIN, 1)
     enc = _x(ev[excess_vs_lstm("encoder", t)])
+    for name, arch in ((ENCODER, "encoder"), (DECODER, "decoder")):
+        if rs.claim(name).case == "runs_disagree":
+            a, b = _x(ev[excess_vs_lstm(arch, t)]), _x(ev[f"{excess_vs_lstm(arch, t)}_replicate"])
+            return (f"尚无定论：两次独立计时不一致（{a} 倍与 {b} 倍）。" if zh
+                    else f"Not settled yet: two independent timing runs disagree ({a}x and {b}x an LSTM's gain).")
+        if rs.claim(name).case == "no_second_run":
+            return ("尚无定论：只有一次计时，没有第二次独立计时。" if zh
+                    else "Not settled yet: one timing run only, no second independent one.")
     if rs.claim(ENCODER).verdict == "inconclusive":
         return (f"尚无定论：第二个线程对编码器的帮助是对 LSTM 的 {enc} 倍，离 {m} 倍的界线太近。" if zh
                 else f"Not settled yet: a second thread helps the encoder {enc}x as much as an LSTM, too close "
@@ -65,6 +73,19 @@ def oneline(rs: Rulings, ev, lang: str) -> str:
     if rs.verdict == "inconclusive":
         return _undecided(rs, ev, zh)
     enc, dec = (_x(ev[excess_vs_lstm(a, t)]) for a in ("encoder", "decoder"))
+    enc_verdict, dec_verdict = rs.claim(ENCODER).verdict, rs.claim(DECODER).verdict
+    if enc_verdict == "inconclusive":  # decided on the decoder alone
+        if dec_verdict == "refuted":
+            return (f"不成立：训练时解码器同样并行，第二个线程对它的帮助是对 LSTM 的 {dec} 倍。" if zh
+                    else f"No: in training the decoder is parallel too, a second thread helping it {dec}x as much "
+                         "as an LSTM.")
+        return (f"部分成立：因果解码器从第二个线程得到的帮助不比 LSTM 多（{dec} 倍），编码器尚无定论。" if zh
+                else f"Partly: the causal decoder gains no more from a second thread than an LSTM ({dec}x); the "
+                     "encoder is not settled.")
+    if dec_verdict == "inconclusive" and enc_verdict in ("confirmed", "qualified"):
+        return (f"部分成立：第二个线程对编码器的帮助是 LSTM 的 {enc} 倍；解码器尚无定论（{dec} 倍）。" if zh
+                else f"Partly: a second thread helps the encoder {enc}x as much as an LSTM; the decoder is not settled "
+                     f"({dec}x).")
     if rs.verdict == "refuted":
         return (f"不成立：第二个线程对编码器的帮助只是对 LSTM 的 {enc} 倍，并不明显更多。" if zh
                 else f"No, not here: a second thread helps the encoder only {enc}x as much as an LSTM, not "
@@ -73,7 +94,6 @@ def oneline(rs: Rulings, ev, lang: str) -> str:
         return (f"成立：第二个线程对编码器的帮助是对 LSTM 的 {enc} 倍，对因果解码器则不比 LSTM 多。" if zh
                 else f"Yes, here: a second thread helps the encoder {enc}x as much as an LSTM, but the causal "
                      "decoder no more than an LSTM.")
-    dec_verdict = rs.claim(DECODER).verdict
     if dec_verdict == "refuted":  # the decoder parallelises in training: only generation is sequential
         return (f"只对生成成立：训练时解码器同样并行，第二个线程对它的帮助是对 LSTM 的 {dec} 倍。" if zh
                 else f"True only for generation: in training the decoder is parallel too, a second thread helping it "

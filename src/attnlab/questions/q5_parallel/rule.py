@@ -12,8 +12,8 @@ Derivation checks, not part of the verdict: ``teacher_forcing_one_pass`` (token 
 and ``generation_sequential`` (a generated token / a teacher-forced one above 1 at every length). Not in the seed:
 ``kv_cache_grows`` (the cache's speed-up and its growth with length, both above 1).
 
-Overall: inconclusive if a gate failed or a measured sub-claim is; refuted if the encoder's parallelism is;
-confirmed if both measured sub-claims are; qualified otherwise.
+Both measured sub-claims must give the same verdict in a second, independent timing run of the deciding length
+(else inconclusive, case ``runs_disagree``). Overall: the one combination rule (:func:`attnlab.lab.rules.combine`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from attnlab.questions.q5_parallel.evidence import (
     generation_lengths,
     generation_vs_parallel,
     lengths_in,
+    replicate,
     sequential_steps_lstm,
     speedup,
     thread_lengths,
@@ -106,6 +107,18 @@ def _decoder(ev: Ev, t: int) -> tuple[str, str]:
     return "inconclusive", "ratio_unclear"
 
 
+def in_both_runs(verdict_of: Callable[[Ev, int], tuple[str, str]], ev: Ev, t: int) -> tuple[str, str]:
+    """A timing verdict that holds in two independent runs of the deciding length: the rule applied to the first
+    run and to the second (its evidence in the first's place); where they differ, or the second is missing,
+    inconclusive."""
+    first = verdict_of(ev, t)
+    names = [n for n in ev if n.endswith("_replicate")]
+    if not names:
+        return "inconclusive", "no_second_run"
+    second = verdict_of({**ev, **{n[: -len("_replicate")]: ev[n] for n in names}}, t)
+    return first if first[0] == second[0] else ("inconclusive", "runs_disagree")
+
+
 def _above_one(ev: Ev, names: Sequence[str]) -> tuple[str, str]:
     """Every interval above 1: confirmed; one below 1: refuted; else inconclusive."""
     if all(_above(ev[n], NO_GAIN) for n in names):
@@ -117,12 +130,12 @@ def _above_one(ev: Ev, names: Sequence[str]) -> tuple[str, str]:
 
 def _claim(name: str, gates: list[Gate], evidence: list[str], ev: EvidenceSet,
            verdict_of: Callable[[Ev], tuple[str, str]], candidates: list[tuple[str, float]],
-           values: dict[str, Any], basis: str = "measured") -> Ruling:
+           values: dict[str, Any], basis: str = "measured", counted: bool = True) -> Ruling:
     def rule():
         verdict, case = verdict_of(ev)
         return verdict, case, values, _flips(ev, candidates, lambda e: verdict_of(e)[0], verdict)
 
-    return rules.sub_claim(name, gates, evidence, rule, basis=basis)
+    return rules.sub_claim(name, gates, evidence, rule, basis=basis, counted=counted)
 
 
 def decide(evidence: Sequence[Evidence]) -> Rulings:
@@ -141,11 +154,13 @@ def decide(evidence: Sequence[Evidence]) -> Rulings:
     same = Gate(MATCH, diff <= MATCH_TOL, "match", {"diff": diff, "tol": MATCH_TOL})
     others = [speedup("encoder", x) for x in lengths_in(ev, lambda x: speedup("encoder", x)) if x != t]
 
+    second = [replicate(x) for x in (enc_x, enc_s, dec_x, dec_e) if replicate(x) in ev]
     c1 = _claim(ENCODER, [check_enc, quiet],
-                [enc_x, enc_s, speedup("lstm", t), SEQUENTIAL_STEPS_ATTENTION, sequential_steps_lstm(t), OTHERS_CORES,
-                 *others], ev, lambda e: _encoder(e, t), [*_around(enc_x, MARGIN), *_around(enc_s, NO_GAIN)],
-                {"T": t, "no_gain_at": no_gain_lengths(ev)})
-    c2 = _claim(DECODER, [check_dec, quiet, same], [dec_x, dec_e, enc_x], ev, lambda e: _decoder(e, t),
+                [enc_x, enc_s, *second[:2], speedup("lstm", t), SEQUENTIAL_STEPS_ATTENTION, sequential_steps_lstm(t),
+                 OTHERS_CORES, *others], ev, lambda e: in_both_runs(_encoder, e, t),
+                [*_around(enc_x, MARGIN), *_around(enc_s, NO_GAIN)], {"T": t, "no_gain_at": no_gain_lengths(ev)})
+    c2 = _claim(DECODER, [check_dec, quiet, same], [dec_x, dec_e, enc_x, *second[2:]], ev,
+                lambda e: in_both_runs(_decoder, e, t),
                 [*_around(dec_x, MARGIN), *_around(dec_e, 1 / MARGIN), *_around(enc_x, MARGIN)], {"T": t, "L": n})
     c2b = _claim(ONE_PASS, [check_gen, quiet, same], [tbt, MAX_ABS_DIFF], ev, lambda e: _above_one(e, [tbt]),
                  _around(tbt, NO_GAIN), {"L": n}, basis="derivation")
@@ -153,18 +168,7 @@ def decide(evidence: Sequence[Evidence]) -> Rulings:
                 [c for g in gens for c in _around(g, NO_GAIN)], {"lengths": lengths_in(ev, generation_vs_parallel)},
                 basis="derivation")
     c4 = _claim(KV_CACHE, [check_gen, quiet], [c_sp, CACHE_GROWTH], ev, lambda e: _above_one(e, [c_sp, CACHE_GROWTH]),
-                [*_around(c_sp, NO_GAIN), *_around(CACHE_GROWTH, NO_GAIN)], {"L": n, "from": gl[0]})
+                [*_around(c_sp, NO_GAIN), *_around(CACHE_GROWTH, NO_GAIN)], {"L": n, "from": gl[0]},
+                counted=False)  # not in the seed: shown, not counted
 
-    gates = (check_enc, check_dec, quiet, same)
-    measured = (c1.verdict, c2.verdict)
-    if any(not g.passed for g in gates):
-        verdict, case = "inconclusive", rules.GATE_FAILED
-    elif "inconclusive" in measured:
-        verdict, case = "inconclusive", "measured_unclear"
-    elif c1.verdict == "refuted":
-        verdict, case = "refuted", "encoder_refuted"
-    elif measured == ("confirmed", "confirmed"):
-        verdict, case = "confirmed", "both_confirmed"
-    else:
-        verdict, case = "qualified", "otherwise"
-    return Rulings(verdict, (c1, c2, c2b, c3, c4), gates, case, {"T": t, "L": n})
+    return rules.combine((c1, c2, c2b, c3, c4), (check_enc, check_dec, quiet, same), {"T": t, "L": n})

@@ -144,6 +144,10 @@ def trials(profile: str, seeds: list[int]) -> list[Trial]:
     seed = seeds[0]
     out = [Trial(threads_trial, {"kind": THREADS_KIND, "T": t, "batch": BATCH, "threads": list(THREADS), "seed": seed,
                                  **common}, exclusive=True, threads=TIMING_THREADS) for t in s["lengths"]]
+    # the deciding length timed again, as its own trial after the others: a timing verdict must hold in both runs
+    out.append(Trial(threads_trial, {"kind": THREADS_KIND, "T": s["lengths"][-1], "batch": BATCH,
+                                     "threads": list(THREADS), "seed": seed, "replicate": 1, **common},
+                     exclusive=True, threads=TIMING_THREADS))
     out.append(Trial(generation_trial, {"kind": GENERATION_KIND, "lengths": s["gen_lengths"], "vocab_size": GEN_VOCAB,
                                         "n_layers": GEN_LAYERS, "threads": GEN_THREADS, "seed": seed,
                                         **common, "repeats": s["gen_repeats"]},
