@@ -52,8 +52,9 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     ev.append(Evidence(N.EVAL_EVERY, first["eval_every"], unit="steps",
                        label="steps between evaluations (the fewest in which the threshold can be reached)",
                        label_zh="两次评估之间的步数（达到阈值最少需要的步数）"))
-    ev.append(protocol.budget_evidence(N.STEPS_READ, runs, label="steps at which every recall run was read (every run "
-                                       "trains its whole budget)", label_zh="每次回忆训练被读取时的步数（每次都训练满）"))
+    ev.append(protocol.budget_evidence(N.STEPS_READ, runs,
+                                       label="steps at which every recall run was read (every run trains its whole "
+                                             "budget)", label_zh="每次回忆训练被读取时的步数（每次都训练满）"))
     sweep = outcomes.tuning
     if sweep is not None:
         ev.extend(sweep_evidence(sweep, lambda c: N.lr(c.key[0]), lambda c: (

@@ -99,8 +99,8 @@ def _train_configs(profile: str) -> list[dict[str, Any]]:
     widths = {m: width_for_budget(m, s["budget"], s["task"], cnn_layers) for m in TRAINED}
     train = {k: s[k] for k in ("steps", "batch_size", "eval_every", "eval_batches", "heldout", "budget")}
     train["cnn_layers"] = cnn_layers
-    return [{"kind": "train", "model": m, "distance": dist, "d_model": widths[m], "task": {**s["task"], "distance": dist},
-             **train} for dist in s["distances"] for m in TRAINED]
+    return [{"kind": "train", "model": m, "distance": dist, "d_model": widths[m],
+             "task": {**s["task"], "distance": dist}, **train} for dist in s["distances"] for m in TRAINED]
 
 
 def conditions(profile: str) -> list[dict[str, Any]]:
