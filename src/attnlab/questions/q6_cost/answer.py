@@ -12,7 +12,7 @@ from attnlab.lab.words.timing import load_clause, load_sentence
 from attnlab.questions.q6_cost import names as N
 from attnlab.questions.q6_cost import rule as R
 from attnlab.questions.q6_cost.derivation import flops_width
-from attnlab.questions.q6_cost.phrases import steps_times
+from attnlab.questions.q6_cost.phrases import regime, steps_times
 from attnlab.questions.q6_cost.settings import (
     ATTENTION,
     CNN,
@@ -90,10 +90,12 @@ def _speed(rs: Rulings, ev: Mapping[str, Evidence], zh: bool) -> str:
     lead, conv = SPEED_LEAD[per[LSTM_LAYER]][zh], CONV_LEAD[per[CONV]][zh]
     if zh:
         meet = f"，两者在 n={meet} 附近耗时相同" if meet else ""
-        return (f"{lead}：单层前向+反向的耗时，n={ns[0]} 时是 LSTM 的 {lo} 倍，n={ns[-1]} 时是 {hi} 倍{meet}；"
+        return (f"{lead}：{regime(ev, 'zh')}计时，"
+                f"单层前向+反向的耗时，n={ns[0]} 时是 LSTM 的 {lo} 倍，n={ns[-1]} 时是 {hi} 倍{meet}；"
                 f"自注意力{conv}（n={ns[0]} 时耗时是它的 {c_lo} 倍，n={ns[-1]} 时是 {c_hi} 倍）。")
     meet = f", the two costing the same near n={meet}" if meet else ""
-    return (f"{lead}: one layer's forward+backward pass takes {lo} times the LSTM's time at n={ns[0]} and {hi} times "
+    return (f"{lead}: timed {regime(ev, 'en')}, "
+            f"one layer's forward+backward pass takes {lo} times the LSTM's time at n={ns[0]} and {hi} times "
             f"at n={ns[-1]}{meet}; {conv} ({c_lo} times its time at n={ns[0]}, {c_hi} times at n={ns[-1]}).")
 
 
@@ -128,10 +130,12 @@ def _how_sure(rs: Rulings, ev: Mapping[str, Evidence], zh: bool) -> str:
     repeats = min((ev[N.time_ratio(r, n)].n or 0) for r in SPEED_RIVALS for n in ns)
     if zh:
         return (f"准确率是 {gains[0].n} 个种子的平均，带配对 95% 区间（注意力减 LSTM 为 {fmt(gains[0], 'zh')}，"
-                f"减 CNN 为 {fmt(gains[1], 'zh')}）；计时是至少 {repeats} 次重复的几何平均，{load_clause(ev, 'zh')}。")
+                f"减 CNN 为 {fmt(gains[1], 'zh')}）；计时是单个进程内至少 {repeats} 次交替重复的几何平均，"
+                f"方括号是这些重复的离散范围，不是跨独立运行的区间，{load_clause(ev, 'zh')}。")
     return (f"Accuracies are means over {gains[0].n} seeds with paired 95% intervals (attention minus the LSTM "
             f"{fmt(gains[0])}, minus the CNN {fmt(gains[1])}); timings are geometric means over at least {repeats} "
-            f"repeats {load_clause(ev, 'en')}.")
+            "alternating repeats in one process, their brackets the spread of those repeats, not intervals over "
+            f"independent runs, {load_clause(ev, 'en')}.")
 
 
 def short_answer(rs: Rulings, ev: Mapping[str, Evidence], lang: str) -> str:
@@ -158,6 +162,8 @@ def _tang(ev: Mapping[str, Evidence], d_hi: int) -> str:
 def _init(ev: Mapping[str, Evidence], dists: list[int]) -> str:
     d_hi, t = dists[-1], num(THRESHOLD, 2)
     trained = [d for d in dists if N.acc(LSTM_DEFAULT, d) in ev]
+    if not trained:
+        return ""
     broken = [d for d in trained if rules.interval(ev[N.acc(LSTM_DEFAULT, d)])[1] < THRESHOLD]
     base = num(ev[N.baseline(N.NO_MARKER)].number, 3)
     if broken:
@@ -187,4 +193,5 @@ def summary(rs: Rulings, ev: Mapping[str, Evidence], claim_rules: Mapping[str, s
     base = num(ev[N.baseline(N.NO_MARKER)].number, 3)
     return " ".join([sentence(claim_rules[R.FEWER_PARAMETERS]), sentence(claim_rules[R.FASTER]),
                      load_sentence(ev, "en"), f"At distance {d_hi} (exact no-marker baseline {base}): {accs}.",
-                     sentence(claim_rules[R.LONG_RANGE]), _tang(ev, d_hi), _init(ev, dists), overall])
+                     sentence(claim_rules[R.LONG_RANGE]), _tang(ev, d_hi),
+                     *[x for x in (_init(ev, dists),) if x], overall])

@@ -8,9 +8,10 @@ The derivation's evidence is built in :mod:`~attnlab.questions.q6_cost.derivatio
 from __future__ import annotations
 
 from attnlab.data import make_task
-from attnlab.lab import stats
+from attnlab.lab import protocol, stats
 from attnlab.lab.spec import Aggregate, EvidenceSet, Outcomes
 from attnlab.lab.timings import load_evidence
+from attnlab.lab.tuning import sweep_evidence, sweep_plot
 from attnlab.questions.q6_cost import names as N
 from attnlab.questions.q6_cost.derivation import cost_evidence, flops_width
 from attnlab.questions.q6_cost.models import cnn_reach
@@ -27,6 +28,7 @@ from attnlab.questions.q6_cost.settings import (
     MODELS_ZH,
     RIVALS,
     THRESHOLD,
+    TRAINED,
 )
 from attnlab.questions.q6_cost.timing import speed_evidence
 from attnlab.results import Evidence
@@ -47,14 +49,29 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     first = runs[0].config
     distances = sorted({o.config["distance"] for o in runs})
     ev += _recall_evidence(outcomes, first, distances)
+    ev.append(Evidence(N.EVAL_EVERY, first["eval_every"], unit="steps",
+                       label="steps between evaluations (the fewest in which the threshold can be reached)",
+                       label_zh="两次评估之间的步数（达到阈值最少需要的步数）"))
+    ev.append(protocol.budget_evidence(N.STEPS_READ, runs,
+                                       label="steps at which every recall run was read (every run trains its whole "
+                                             "budget)", label_zh="每次回忆训练被读取时的步数（每次都训练满）"))
+    sweep = outcomes.tuning
+    if sweep is not None:
+        ev.extend(sweep_evidence(sweep, lambda c: N.lr(c.key[0]), lambda c: (
+            f"learning rate chosen: {MODELS[c.key[0]]} (tuned at distance {distances[-1]}, used at every distance)",
+            f"选中的学习率：{MODELS_ZH[c.key[0]]}（在距离 {distances[-1]} 上调参，所有距离都用它）")))
     config = {"task": {**first["task"], "distances": distances}, "threshold": THRESHOLD,
-              "widths": {m: outcomes.where(model=m)[0].config["d_model"] for m in MODELS},
-              **{k: first[k] for k in ("budget", "steps", "batch_size", "lr", "eval_every", "eval_batches", "heldout")},
+              "widths": {m: outcomes.where(model=m)[0].config["d_model"] for m in TRAINED},
+              "lr": {m: outcomes.where(kind="train", model=m)[0].config["lr"] for m in TRAINED},
+              **{k: first[k] for k in ("budget", "steps", "batch_size", "eval_every", "eval_batches", "heldout")},
               "cnn": {"layers": first["cnn_layers"], "kernel": CNN_KERNEL, "dilation_base": CNN_DILATION_BASE},
               "speed": {k: speed_runs[0].config[k] for k in ("d_model", "tokens", "threads", "repeats")},
               "cost_grid": {k: cost.config[k] for k in ("ds", "ns", "ks")}}
-    return Aggregate(ev, plots(EvidenceSet(ev), distances, speed_runs, flops_width(cost.config["ds"])), config,
-                     LITERATURE)
+    figures = plots(EvidenceSet(ev), distances, speed_runs, flops_width(cost.config["ds"]))
+    if sweep is not None:
+        figures.append(sweep_plot(sweep, name="q6_lr_sweep", group="model", line="model",
+                                  title="Each model at its own learning rate", title_zh="每种模型各自的学习率"))
+    return Aggregate(ev, figures, config, LITERATURE)
 
 
 def _recall_evidence(outcomes: Outcomes, first: dict, distances: list[int]) -> list[Evidence]:
@@ -66,7 +83,7 @@ def _recall_evidence(outcomes: Outcomes, first: dict, distances: list[int]) -> l
                                  "token" if name == N.NO_MARKER else "chance baseline (exact)",
                            label_zh="不看标记基线（精确值）：任何忽略被标记词元的预测器" if name == N.NO_MARKER
                            else "随机猜测基线（精确值）"))
-    for m in MODELS:
+    for m in TRAINED:
         n_par = outcomes.values("n_parameters", model=m, distance=distances[0])[0]
         width = outcomes.where(model=m)[0].config["d_model"]
         ev.append(Evidence(N.params(m), float(n_par), unit="parameters",
@@ -75,7 +92,7 @@ def _recall_evidence(outcomes: Outcomes, first: dict, distances: list[int]) -> l
                            label_zh=f"{MODELS_ZH[m]}：参数量（宽度 {width}"
                                     + (f"，{first['cnn_layers']} 层）" if m == CNN else "）")))
     for dist in distances:
-        here = [m for m in MODELS if outcomes.where(kind="train", model=m, distance=dist)]
+        here = [m for m in TRAINED if outcomes.where(kind="train", model=m, distance=dist)]
         for m in here:
             where = dict(kind="train", model=m, distance=dist)
             what, what_zh = f"{MODELS[m]}, distance {dist}", f"{MODELS_ZH[m]}，距离 {dist}"

@@ -21,10 +21,18 @@ DERIVATION = (FEWER_PARAMS_SHARE, FEWER_FLOPS_SHARE, PARAMS_TABLE, FLOPS_TABLE, 
 MEASURED_CROSSOVER = "measured_crossover_lstm"
 OTHERS_CORES = "others_cores"  # written by attnlab.lab.timings.load_evidence
 MACHINE_CPUS = "machine_cpus"  # written by attnlab.lab.timings.load_evidence
+TIMING_REGIME = "timing_regime"  # [threads, tokens per batch, d]: CPU, batch = tokens // n
 
 # ---- marked recall
 NO_MARKER = "no_marker"  # the task's baseline that ignores the marked token
 CNN_REACH = "cnn_reach"
+STEPS_READ = "read_at_step"  # the step counts at which the recall runs were read (one when budgets are equal)
+EVAL_EVERY = "eval_every"
+
+
+def lr(model: str) -> str:
+    """The learning rate the sweep chose for ``model``."""
+    return f"lr_{model}"
 
 
 def ms(kind: str, n: int) -> str:

@@ -62,7 +62,7 @@ def _gate(rs: Rulings, ev, zh: bool) -> str:
     if g.kind == "reach":
         return head + (f"空洞 CNN 只看得到 {num(v['reach'], 0)} 个位置之前，够不到 {v['need']}。" if zh
                        else f"the dilated CNN sees only {num(v['reach'], 0)} positions back, short of {v['need']}.")
-    if g.kind == "equal_budget":
+    if g.kind == R.EQUAL_PARAMS:
         counts = v["counts"].values()
         return head + (f"参数量相差 {pct(max(counts) / min(counts) - 1)}，超过 {pct(v['tolerance'])}。" if zh
                        else f"parameter counts differ by {pct(max(counts) / min(counts) - 1)}, over "
@@ -103,7 +103,8 @@ def _speed(rs: Rulings, ev, zh: bool) -> str:
     """Self-attention's time against the LSTM's at the longest length timed."""
     n = rs.claim(R.FASTER).values["ns"][-1]
     x = num(ev[N.time_ratio(LSTM_LAYER, n)].number, 2)
-    return f"n={n} 时注意力耗时是 LSTM 的 {x} 倍" if zh else f"at n={n} self-attention takes {x}x an LSTM's time"
+    return (f"n={n} 时注意力耗时是 LSTM 的 {x} 倍" if zh
+            else f"on CPU at n={n} self-attention takes {x}x an LSTM's time")
 
 
 def _long_range(rs: Rulings, zh: bool) -> str:
@@ -114,6 +115,8 @@ def _long_range(rs: Rulings, zh: bool) -> str:
         return "长距离回忆也更准确" if zh else f"more accurate at {recall}"
     if r.verdict == "refuted":
         return "长距离回忆并不更好" if zh else f"no better at {recall}"
+    if r.verdict == "inconclusive":
+        return "长距离回忆是否更好未定" if zh else f"whether it is better at {recall} is open"
     better = [m for m in RIVALS if v["accuracy"][m] == R.MORE_ACCURATE]
     if better:
         worse = next(m for m in RIVALS if m not in better)

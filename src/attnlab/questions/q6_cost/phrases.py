@@ -27,7 +27,7 @@ from attnlab.questions.q6_cost.settings import (
 )
 from attnlab.results import Evidence
 
-__all__ = ["count_side", "crossover_text", "flip_text", "no_single_flip", "spaced", "steps_times"]
+__all__ = ["count_side", "crossover_text", "flip_text", "no_single_flip", "regime", "spaced", "steps_times"]
 
 _HAN = "\u4e00-\u9fff"
 
@@ -37,6 +37,16 @@ def spaced(text: str) -> str:
     full-width punctuation: model names such as "LSTM（Chrono 初始化）" sit in a sentence without stray spaces."""
     text = re.sub(rf"(?<=[{_HAN}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])(?=[{_HAN}])", " ", text)
     return re.sub(r" *([，。；：（）、]) *", r"\1", text)
+
+
+def regime(ev: Mapping[str, Evidence], lang: str) -> str:
+    """"on CPU, 2 threads, 4096 tokens per batch, d=64" (the timings' regime), as far as the evidence says."""
+    zh = lang == "zh"
+    if N.TIMING_REGIME not in ev:
+        return "在 CPU 上" if zh else "on CPU"
+    threads, tokens, d = ev[N.TIMING_REGIME].value
+    return (f"在 CPU 上用 {threads} 个线程、每批 {tokens} 个词元（批大小 {tokens}/n）、d={d}" if zh
+            else f"on CPU, {threads} threads, {tokens} tokens per batch (batch {tokens}/n), d={d}")
 
 
 def steps_times(ratio: Evidence, rival: str, lang: str, *, interval: bool = True) -> str:

@@ -9,8 +9,8 @@
   both, inconclusive if inconclusive against either, qualified otherwise.
 - ``long_range``: at the longest distance, per rival, accuracy (paired gain vs ``MIN_GAIN``; at the ceiling it
   cannot separate) and learning (steps ratio vs ``STEPS_MARGIN``), combined as in :func:`long_range_outcome`.
-- Overall: inconclusive if a gate failed or a measured sub-claim is inconclusive; confirmed if both measured
-  sub-claims are confirmed; refuted if both are refuted; qualified otherwise.
+- The standard checks (``learned``, ``lr_tuned``, ``equal_budget``, ``below_ceiling``) gate ``long_range``
+  and the verdict; the sub-claims combine by the one rule of :func:`attnlab.lab.rules.combine`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from attnlab.lab import rules
+from attnlab.lab import protocol, rules
 from attnlab.lab.spec import EvidenceSet
 from attnlab.lab.timings import quiet_gate
 from attnlab.questions.q6_cost import names as N
@@ -49,6 +49,7 @@ __all__ = ["decide", "long_range_outcome", "speed_outcome"]
 FEWER_PARAMETERS, FASTER, LONG_RANGE = "fewer_parameters", "faster", "long_range"
 FORMULAS, REPEATS = "formulas_match_modules", "timing_repeats"
 REACH, BUDGET = "cnn_covers_distance", "equal_parameter_budget"
+EQUAL_PARAMS = "equal_params"  # the kind of the parameter-budget gate
 
 # ---- per length, against one rival
 T_FASTER, T_SLOWER, T_UNDECIDED = "faster", "slower", "undecided"
@@ -93,8 +94,29 @@ def _reach(ev: EvidenceSet, d_hi: int) -> rules.Gate:
 
 def _budget(ev: EvidenceSet) -> rules.Gate:
     counts = {m: ev[N.params(m)].number for m in COMPARED}
-    return rules.Gate(BUDGET, max(counts.values()) <= (1 + BUDGET_TOLERANCE) * min(counts.values()), "equal_budget",
+    return rules.Gate(BUDGET, max(counts.values()) <= (1 + BUDGET_TOLERANCE) * min(counts.values()), EQUAL_PARAMS,
                       {"counts": counts, "tolerance": BUDGET_TOLERANCE})
+
+
+def standard_gates(ev: EvidenceSet, dists: list[int]) -> tuple[rules.Gate, ...]:
+    """The four standard checks. ``learned``: every compared model beats the no-marker baseline at every distance,
+    except the rivals at the longest one, whose failure there is what the claim predicts (measured, not
+    required). ``below_ceiling``: a model more than 0.01 below perfect accuracy at the longest distance or, when
+    every model is at the ceiling there, one that needs more steps than the first evaluation (a steps ratio can
+    still show a difference)."""
+    d_hi, base = dists[-1], ev[N.baseline(N.NO_MARKER)].number
+    exempt = [N.acc(r, d_hi) for r in RIVALS]
+    learned = protocol.learned(ev, [(N.acc(m, d), base) for d in dists for m in COMPARED
+                                    if N.acc(m, d) not in exempt], exempt=exempt)
+    lr_names = [N.lr(m) for m in COMPARED]
+    tuned = protocol.lr_tuned(ev, lr_names) if all(n in ev for n in lr_names) else protocol.not_tuned(lr_names)
+    budget = (protocol.equal_budget(ev, N.STEPS_READ) if N.STEPS_READ in ev
+              else rules.Gate("equal_budget", False, "equal_budget", {"evidence": N.STEPS_READ, "steps": []}))
+    ceiling_gate = protocol.below_ceiling(ev, [N.acc(m, d_hi) for m in COMPARED], ACC[1])
+    if not ceiling_gate.passed and N.EVAL_EVERY in ev:
+        ceiling_gate = protocol.below_ceiling(ev, [N.steps(m, d_hi) for m in COMPARED], float(ev[N.EVAL_EVERY].number),
+                                              higher_is_better=False, margin=0.0)
+    return protocol.standard_gates(learned, tuned, budget, ceiling_gate)
 
 
 # ---------------------------------------------------------------------------------------------------- outcomes
@@ -225,10 +247,9 @@ def _long_range_candidates(dists: list[int]) -> list[tuple[str, float]]:
 def decide(evidence: Sequence[Evidence]) -> rules.Rulings:
     ev = EvidenceSet(list(evidence))
     dists, ns = N.distances(ev), N.lengths(ev)
-    d_lo, d_hi = dists[0], dists[-1]
+    d_hi = dists[-1]
     formulas, repeats, quiet = _formulas(ev), _repeats(ev, ns), quiet_gate(ev, threads=TIMING_THREADS)
-    learned = [rules.reached_gate(learned_gate(m, d_lo), ev[N.steps(m, d_lo)], min_fraction=MIN_REACHED)
-               for m in COMPARED]
+    standard = standard_gates(ev, dists)
     learnable, reach, budget = _learnable(ev, d_hi), _reach(ev, d_hi), _budget(ev)
 
     def params() -> tuple[str, str, dict[str, Any], list[rules.Flip]]:
@@ -241,28 +262,20 @@ def decide(evidence: Sequence[Evidence]) -> rules.Rulings:
         verdict, case, values = speed_outcome(ev, ns)
         return verdict, case, values, flips(lambda e: speed_outcome(e, ns)[0], ev, verdict, _speed_candidates(ns))
 
+    def long_range_verdict(e: EvidenceSet) -> str:
+        gated = [*standard_gates(e, dists), _learnable(e, d_hi), _reach(e, d_hi), _budget(e)]
+        return "inconclusive" if any(not g.passed for g in gated) else long_range_outcome(e, dists)[0]
+
     def long_range() -> tuple[str, str, dict[str, Any], list[rules.Flip]]:
         verdict, case, values = long_range_outcome(ev, dists)
-        return verdict, case, values, flips(lambda e: long_range_outcome(e, dists)[0], ev, verdict,
-                                            _long_range_candidates(dists))
+        return verdict, case, values, flips(long_range_verdict, ev, verdict, _long_range_candidates(dists))
 
     c1 = rules.sub_claim(FEWER_PARAMETERS, [formulas], N.DERIVATION, params, basis="derivation")
     c2 = rules.sub_claim(FASTER, [repeats, quiet],
                          [N.time_ratio(r, n) for r in SPEED_RIVALS for n in ns] + [N.MEASURED_CROSSOVER,
                                                                                    N.OTHERS_CORES], faster)
-    c3 = rules.sub_claim(LONG_RANGE, [*learned, learnable, reach, budget],
+    c3 = rules.sub_claim(LONG_RANGE, [*standard, learnable, reach, budget],
                          [N.gain(r, d_hi) for r in RIVALS] + [N.steps_ratio(r, d_hi) for r in RIVALS]
                          + [N.acc(m, d_hi) for m in COMPARED] + [N.steps_growth(r) for r in RIVALS], long_range)
-    gates = (formulas, repeats, quiet, *learned, learnable, reach, budget)
-    measured = (c2.verdict, c3.verdict)
-    if any(not g.passed for g in gates):
-        verdict, case = "inconclusive", rules.GATE_FAILED
-    elif "inconclusive" in measured:
-        verdict, case = "inconclusive", "measured_undecided"
-    elif measured == ("refuted", "refuted"):
-        verdict, case = "refuted", "both_refuted"
-    elif measured == ("confirmed", "confirmed"):
-        verdict, case = "confirmed", "both_confirmed"
-    else:
-        verdict, case = "qualified", "mixed"
-    return rules.Rulings(verdict, (c1, c2, c3), gates, case, {"distances": dists, "lengths": ns})
+    gates = (*standard, formulas, repeats, quiet, learnable, reach, budget)
+    return rules.combine((c1, c2, c3), gates, {"distances": dists, "lengths": ns})

@@ -3,6 +3,7 @@ self-attention / rival over the repeats beside the ratios the FLOP counts predic
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from typing import Any
@@ -18,6 +19,7 @@ from attnlab.questions.q6_cost.settings import (
     SPEED_LAYERS,
     SPEED_LAYERS_ZH,
     SPEED_RIVALS,
+    TIMING_THREADS,
 )
 from attnlab.results import Evidence
 
@@ -41,11 +43,14 @@ def speed_evidence(runs: list[Any]) -> list[Evidence]:
                                label_zh=f"前向+反向耗时，{SPEED_LAYERS_ZH[kind]}，n={n}，批大小 {b}，d={d}"))
         for r in SPEED_RIVALS:
             k = min(len(t[SELF_ATTENTION]), len(t[r]))
-            ev.append(ratio_evidence(N.time_ratio(r, n), [t[SELF_ATTENTION][i] / t[r][i] for i in range(k)],
-                                     label=f"wall time, self-attention / {SPEED_LAYERS[r]}, n={n} (< 1: attention "
-                                           "faster)",
-                                     label_zh=f"耗时之比：自注意力 / {SPEED_LAYERS_ZH[r]}，n={n}"
-                                              "（小于 1 表示注意力更快）"))
+            e = ratio_evidence(N.time_ratio(r, n), [t[SELF_ATTENTION][i] / t[r][i] for i in range(k)],
+                               label=f"wall time, self-attention / {SPEED_LAYERS[r]}, n={n} (CPU, "
+                                     f"{TIMING_THREADS} threads, batch {b}, d={d}; < 1: attention faster)",
+                               label_zh=f"耗时之比：自注意力 / {SPEED_LAYERS_ZH[r]}，n={n}（CPU，"
+                                        f"{TIMING_THREADS} 个线程，批大小 {b}，d={d}；小于 1 表示注意力更快）")
+            ev.append(dataclasses.replace(e, ci_method=f"geometric mean of {e.n} alternating repeats in one process; "
+                                                       "the bracket is the spread of those repeats (a t interval on "
+                                                       "the log scale), not an interval over independent runs"))
             ev.append(Evidence(N.flops_ratio(r, n), layer_flops(SELF_ATTENTION, n, d)
                                / layer_flops(r, n, d, SPEED_KERNEL),
                                unit="x", label=f"FLOPs, self-attention / {SPEED_LAYERS[r]}, n={n} (derivation: the "
@@ -53,6 +58,12 @@ def speed_evidence(runs: list[Any]) -> list[Evidence]:
                                label_zh=f"FLOPs 之比：自注意力 / {SPEED_LAYERS_ZH[r]}，n={n}（推导：两者 FLOP/s 相同时"
                                         "的耗时之比）", ci_method="exact: counted from the layer formulas"))
     ns = [o.config["n"] for o in runs]
+    tokens, threads = runs[0].config["tokens"], runs[0].config["threads"]
+    ev.append(Evidence(N.TIMING_REGIME, [threads, tokens, d], unit="[threads, tokens per batch, d]",
+                       label=f"timing regime: CPU, {threads} threads, {tokens} tokens per batch (batch = "
+                             f"{tokens} // n), d={d}, one process, forward+backward of one layer",
+                       label_zh=f"计时条件：CPU，{threads} 个线程，每批 {tokens} 个词元（批大小 = {tokens} // n），"
+                                f"d={d}，单个进程，单层前向+反向"))
     ratios = [EvidenceSet(ev)[N.time_ratio(LSTM_LAYER, n)].number for n in ns]
     ev.append(Evidence(N.MEASURED_CROSSOVER, crossover(ns, ratios), unit="n",
                        label=f"n where the measured time ratio self-attention / LSTM crosses 1 (log-log interpolation "

@@ -14,19 +14,21 @@ from attnlab.data import make_task
 from attnlab.lab.spec import Trial
 from attnlab.lab.timings import cacheable
 from attnlab.lab.training import fit
+from attnlab.lab.tuning import TUNED, Tuning
 from attnlab.questions.q6_cost.models import build_model, cnn_layers_for, receptive_reach, width_for_budget
 from attnlab.questions.q6_cost.settings import (
     CNN,
-    MODELS,
+    LR_CENTER,
     SPEED_HEADS,
     SPEED_KERNEL,
     SPEED_LAYERS,
     THRESHOLD,
     TIMING_THREADS,
+    TRAINED,
     profile_settings,
 )
 
-__all__ = ["cost_trial", "speed_trial", "train_trial", "trials"]
+__all__ = ["TUNING", "conditions", "cost_trial", "speed_trial", "train_trial", "trials"]
 
 
 def cost_trial(config: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +78,7 @@ def train_trial(config: dict[str, Any]) -> dict[str, Any]:
                         max_len=task.seq_len, cnn_layers=config["cnn_layers"])
     out = fit(model, task, steps=config["steps"], lr=config["lr"], batch_size=config["batch_size"],
               threshold=THRESHOLD, seed=config["seed"], eval_every=config["eval_every"],
-              eval_batches=config["eval_batches"], forward=_logits)
+              eval_batches=config["eval_batches"], forward=_logits, early_stop=False)
     model.eval()
     with torch.no_grad():
         batch = task.sample(config["heldout"], seeds.generator(config["seed"], "q6.heldout"))
@@ -90,19 +92,35 @@ def train_trial(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _train_configs(profile: str) -> list[dict[str, Any]]:
+    """Every model at every distance, complete but for the learning rate and seed."""
+    s = profile_settings(profile)
+    cnn_layers = cnn_layers_for(max(s["distances"]))
+    widths = {m: width_for_budget(m, s["budget"], s["task"], cnn_layers) for m in TRAINED}
+    train = {k: s[k] for k in ("steps", "batch_size", "eval_every", "eval_batches", "heldout", "budget")}
+    train["cnn_layers"] = cnn_layers
+    return [{"kind": "train", "model": m, "distance": dist, "d_model": widths[m],
+             "task": {**s["task"], "distance": dist}, **train} for dist in s["distances"] for m in TRAINED]
+
+
+def conditions(profile: str) -> list[dict[str, Any]]:
+    """The compared conditions the sweep tunes: each model at the longest distance (where the verdict is read);
+    its chosen rate trains it at every distance."""
+    longest = max(profile_settings(profile)["distances"])
+    return [c for c in _train_configs(profile) if c["distance"] == longest]
+
+
 def trials(profile: str, seeds: list[int]) -> list[Trial]:
-    """The cost trial, every model at every distance for every seed, and one timing trial per length."""
+    """The cost trial, every model at every distance for every seed (at its tuned rate), one timing trial per
+    length."""
     s = profile_settings(profile)
     out = [Trial(cost_trial, {"kind": "cost", **{k: s[k] for k in ("ds", "ns", "ks", "count_ns", "count_ds")}})]
-    cnn_layers = cnn_layers_for(max(s["distances"]))
-    widths = {m: width_for_budget(m, s["budget"], s["task"], cnn_layers) for m in MODELS}
-    train = {k: s[k] for k in ("steps", "batch_size", "lr", "eval_every", "eval_batches", "heldout", "budget")}
-    train["cnn_layers"] = cnn_layers
-    out += [Trial(train_trial, {"kind": "train", "model": m, "distance": dist, "d_model": widths[m], "seed": seed,
-                                "task": {**s["task"], "distance": dist}, **train})
-            for dist in s["distances"] for m in MODELS for seed in seeds]
+    out += [Trial(train_trial, {**c, "lr": TUNED, "seed": seed}) for c in _train_configs(profile) for seed in seeds]
     timing = {k: s[k] for k in ("repeats", "warmup", "min_seconds", "max_seconds")}
     out += [Trial(speed_trial, {"kind": "speed", "n": n, "d_model": s["speed_d"], "n_heads": SPEED_HEADS,
                                 "tokens": s["tokens"], "threads": TIMING_THREADS, "seed": seeds[0], **timing},
                   exclusive=True, threads=TIMING_THREADS) for n in s["speed_ns"]]
     return out
+
+
+TUNING = Tuning(train_trial, conditions, keys=("model",), center=LR_CENTER)

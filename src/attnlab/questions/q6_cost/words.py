@@ -198,21 +198,13 @@ class CostWords(Words):
             reach = num(v["reach"], 0)
             return (f"空洞 CNN 的最后一个位置依赖到 {reach} 个位置之前的输入（需要 {v['need']}）" if zh
                     else f"the dilated CNN's last position depends on inputs {reach} positions back (need {v['need']})")
-        if g.kind == "equal_budget":
+        if g.kind == R.EQUAL_PARAMS:
             names = MODELS_ZH if zh else MODELS
             counts = [f"{names[m]} {num(c, 0)}" for m, c in v["counts"].items()]
             tol = pct(v["tolerance"])
             return (spaced("参数量：" + "，".join(counts) + f"（最多的比最少的多不超过 {tol}）") if zh else
                     "parameters: " + ", ".join(counts) + f" (the largest within {tol} of the smallest)")
         return super().gate(g, ev, lang)
-
-    def overall(self, rs: Rulings, ev) -> str:
-        c = rs.verdicts
-        return (f"{rs.verdict}: faster {c[R.FASTER]}, better with long-range dependencies {c[R.LONG_RANGE]} "
-                f"(measured); fewer parameters/lower complexity {c[R.FEWER_PARAMETERS]} as a derivation check, "
-                "reported beside the verdict and not in it (the grid of widths, lengths and kernels fixes its answer). "
-                "Rule: inconclusive if a check failed or a measured sub-claim is inconclusive; confirmed if both "
-                "measured sub-claims are confirmed; refuted if both are refuted; qualified otherwise.")
 
     def answer(self, rs: Rulings, ev, lang: str) -> str:
         return answer.short_answer(rs, ev, lang)

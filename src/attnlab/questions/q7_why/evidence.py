@@ -128,8 +128,11 @@ def minilm_evidence(mini: dict[str, Any]) -> list[Evidence]:
     word_ratio = [sum(s["word_ratio"]) / len(s["word_ratio"]) for s in sents]
     return [
         Evidence(names.MINILM_AVAILABLE, "yes", label=f"{MINILM} analysed", label_zh=f"已分析 {MINILM}"),
-        Evidence(names.MINILM_SENTENCES, [f"{s['text']} [{s['word']}]" for s in sents], label="sentences [polar word]",
-                 label_zh="句子 [极性词]"),
+        Evidence(names.MINILM_SENTENCES, [f"{s['text']} [{s['word']}]" for s in sents],
+                 label=f"sentences [polar word]: the {len(sents)} of {mini['candidates']} polar adjectives of the "
+                       f"{mini['source']} (|polarity| >= 0.7) that the tokenizer keeps whole, each in one frame",
+                 label_zh=f"句子 [极性词]：{mini['source']} 中 {mini['candidates']} 个强极性形容词（极性绝对值至少 "
+                          f"0.7）里分词器保持完整的 {len(sents)} 个，每个放进同一个句式"),
         stats.evidence_from(names.MINILM_POLAR_RATIO, ratio, over=over, unit="x uniform", bounds=X_UNIFORM,
                             label=f"{MINILM}: attention share of the polar word / uniform 1/T (mean over "
                                   "layers, heads and queries; [CLS], [SEP] included in T)",

@@ -7,11 +7,20 @@ the margin or is too close to it. An undecided answer says which setting or prec
 
 from __future__ import annotations
 
+from attnlab.lab import rules
 from attnlab.lab.rules import GATE_FAILED, Rulings
 from attnlab.lab.words import num, pct
 from attnlab.questions.q7_why import names
 from attnlab.questions.q7_why import rule as R
-from attnlab.questions.q7_why.settings import LONG_CELLS, POOLING_ZH, POOLINGS, SHORT_CELLS, SPEEDUP, TASK_WORDS
+from attnlab.questions.q7_why.settings import (
+    LONG_CELLS,
+    POOLING_ZH,
+    POOLINGS,
+    SHORT_CELLS,
+    SPEEDUP,
+    TASK_WORDS,
+    WORD_SHARE,
+)
 
 __all__ = ["oneline", "seeds_zh"]
 
@@ -111,6 +120,10 @@ def oneline(rs: Rulings, ev, lang: str) -> str:
                      f"plain pooling in all {n} long-text settings.")
     head = ("部分成立：长文本上注意力池化处处明显胜出，" if zh
             else "Partly: attention pooling clearly beats plain pooling on long text, but ")
+    if focus.case == "minilm_short" and rules.interval(ev[names.MINILM_POLAR_RATIO])[0] <= WORD_SHARE:
+        r = num(ev[names.MINILM_POLAR_RATIO].number, 2)
+        return head + (f"但预训练模型给极性词的注意力只是均匀份额的 {r} 倍。" if zh
+                       else f"MiniLM gives the polar word {r}x the uniform share of attention, not more.")
     if focus.case == "minilm_short":
         wr = num(ev[names.MINILM_POLAR_WORD_RATIO].number, 2)
         return head + (f"但预训练模型给极性词的注意力只是平均词的 {wr} 倍。" if zh

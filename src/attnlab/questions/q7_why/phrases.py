@@ -70,7 +70,7 @@ def minilm_line(ev, lang: str) -> str:
     r, wr = ev[names.MINILM_POLAR_RATIO], ev[names.MINILM_POLAR_WORD_RATIO]
     if zh:
         return (f"{MINILM} 中极性词得到的注意力是句中平均词份额的 {fmt(wr, lang, 2)} 倍、"
-                f"含 [CLS] 和 [SEP] 在内的均匀份额的 {fmt(r, lang, 2)} 倍（对层取平均；{r.n} 个挑选的句子）")
-    sentences = "hand-picked sentence" if r.n == 1 else "hand-picked sentences"
+                f"含 [CLS] 和 [SEP] 在内的均匀份额的 {fmt(r, lang, 2)} 倍（对层取平均；{r.n} 个取自情感词典的句子）")
+    sentences = "lexicon sentence" if r.n == 1 else "sentences from a sentiment lexicon"
     return (f"in {MINILM} the polar word receives {fmt(wr, lang, 2)}x the mean word's share and {fmt(r, lang, 2)}x "
             f"the uniform share over all tokens, [CLS] and [SEP] included (mean over layers; {r.n} {sentences})")

@@ -103,10 +103,9 @@ def _focus_plot(es: EvidenceSet, long_length: int) -> Plot:
                     "and queries.")
         caption_zh += f"右：{MINILM} 每一层中极性词得到的注意力，对头和查询取平均。"
         rows = es[names.MINILM_RATIO_PER_LAYER].value
-        sentences = es[names.MINILM_SENTENCES].value
+        mean = [sum(col) / len(col) for col in zip(*rows, strict=True)]
         panels.append(Panel(title=MINILM, xlabel="layer", ylabel="polar word's share / uniform",
-                            series=[Series(n, list(range(1, len(r) + 1)), r)
-                                    for n, r in zip(sentences, rows, strict=True)],
+                            series=[Series(f"mean over {len(rows)} sentences", list(range(1, len(mean) + 1)), mean)],
                             lines=[RefLine(1.0, "uniform")]))
     return Plot("focus", "Weight on the word that decides: our trained models and a pretrained Transformer",
                 panels, caption=caption, title_zh="决定结果的词得到的权重：我们训练的模型与一个预训练 Transformer",

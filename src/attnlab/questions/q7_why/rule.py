@@ -75,12 +75,15 @@ def focus_cell(ev: Ev, cell: Cell) -> dict[str, Any]:
 
 
 def minilm_outcome(ev: Ev) -> str:
-    """The pretrained model against the mean word's share: [CLS] and [SEP] take a large part of every row
-    (q10), so the uniform share 1/T, which counts them, would hold the polar word to a bar no word reaches."""
+    """The pretrained model, by both comparisons it measures: the polar word singles itself out when its share is
+    above the uniform share 1/T ([CLS] and [SEP] counted) and above the mean word's share (both intervals above
+    ``WORD_SHARE``); it does not when either interval lies below; undecided otherwise."""
     if ev[names.MINILM_AVAILABLE].value != "yes":
         return UNAVAILABLE
-    lo, hi = rules.interval(ev[names.MINILM_POLAR_WORD_RATIO])
-    return SINGLES_OUT if lo > WORD_SHARE else NOT_SINGLED if hi < WORD_SHARE else UNDECIDED
+    bounds = [rules.interval(ev[n]) for n in (names.MINILM_POLAR_RATIO, names.MINILM_POLAR_WORD_RATIO)]
+    if all(lo > WORD_SHARE for lo, _ in bounds):
+        return SINGLES_OUT
+    return NOT_SINGLED if any(hi < WORD_SHARE for _, hi in bounds) else UNDECIDED
 
 
 # ---- gates ----
@@ -178,8 +181,10 @@ def _focuses_ruling(ev: Ev):
                       (names.flips(c), FLIPS + FLIPS_STEP), (names.flips(c), FLIPS - FLIPS_STEP)]
         flips += _first_per_verdict(rules.rerun_flips(ev, candidates, _focuses_verdict, verdict))
     if values["minilm"] != UNAVAILABLE:
-        candidates = [(names.MINILM_POLAR_WORD_RATIO, WORD_SHARE + WORD_SHARE_STEP),
-                      (names.MINILM_POLAR_WORD_RATIO, WORD_SHARE - WORD_SHARE_STEP)]
+        candidates = [(n, WORD_SHARE + WORD_SHARE_STEP) for n in (names.MINILM_POLAR_RATIO,
+                                                                   names.MINILM_POLAR_WORD_RATIO)]
+        candidates += [(n, WORD_SHARE - WORD_SHARE_STEP) for n in (names.MINILM_POLAR_RATIO,
+                                                                    names.MINILM_POLAR_WORD_RATIO)]
         flips += rules.rerun_flips(ev, candidates, _focuses_verdict, verdict)
     return verdict, case, values, flips
 

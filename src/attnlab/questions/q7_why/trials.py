@@ -89,14 +89,18 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     attention maps (L, H, T, T) of "I hate this movie."."""
     from attnlab.analysis.token_attention import attention_received
     from attnlab.pretrained import PretrainedUnavailable, load
+    from attnlab.questions.q7_why.lexicon import LEXICON, LexiconUnavailable, sentences
 
     try:
+        version, pairs = sentences(config["max_sentences"])
         model = load(MINILM)
-    except PretrainedUnavailable as exc:
+    except (PretrainedUnavailable, LexiconUnavailable) as exc:
         return {"unavailable": str(exc)}
     model.eval()
     tokens, maps = model.attentions(SENTENCES[0][0])  # the seed's sentence, for the report's explorer
-    return {"sentences": [attention_received(model, text, word).to_dict() for text, word in config["sentences"]],
+    single = [(t, w) for t, w in pairs if w in list(model.encode(t).tokens[0])]  # one WordPiece each
+    return {"sentences": [attention_received(model, text, word).to_dict() for text, word in single],
+            "source": f"{LEXICON} {version}", "candidates": len(pairs),
             "tokens": tokens, "weights": torch.stack(maps).round(decimals=4).tolist()}
 
 
@@ -110,5 +114,4 @@ def trials(profile: str, seeds: list[int]) -> list[Trial]:
                     "kind": "train", "task": task, "role": role, "length": s["lengths"][role], "encoder": encoder,
                     "pooling": pooling, "seed": seed, "steps": s["steps"][role], "eval_every": s["eval_every"][role],
                     **{k: s[k] for k in ("d_model", "batch_size", "lr", "eval_batches", "n_analysis")}}))
-    sentences = SENTENCES[:1] if profile == "tiny" else SENTENCES
-    return [*grid, Trial(minilm_trial, {"kind": "minilm", "sentences": [list(p) for p in sentences]})]
+    return [*grid, Trial(minilm_trial, {"kind": "minilm", "max_sentences": 3 if profile == "tiny" else None})]

@@ -63,8 +63,9 @@ class WhyWords(Words):
                 + f"; {minilm_line(ev, 'en')} ({_MINI_EN[v['minilm']]}). Rule: our attention focuses where the "
                 f"weight on the deciding word has its interval above {_F}x uniform and permuting the weights flips "
                 f"more than {num(FLIPS, 1)} of the decisions (interval above); confirmed if it does in every long "
-                "cell and the pretrained model gives the polar word more than the mean word's share (interval above "
-                f"{num(WORD_SHARE, 0)}), refuted if it does in no cell, qualified otherwise.")
+                "cell and the pretrained model gives the polar word more than both the uniform share 1/T ([CLS] and "
+                f"[SEP] counted) and the mean word's share (both intervals above {num(WORD_SHARE, 0)}; below on either "
+                "counts against), refuted if it does in no cell, qualified otherwise.")
 
     def because(self, r: Ruling, ev, lang: str) -> str:
         v, zh = r.values, lang == "zh"
@@ -119,6 +120,10 @@ class WhyWords(Words):
             if f.evidence == names.flips(c):
                 return (f"若{w} 中打乱权重后有 {pct(f.value)} 的预测翻转{end}" if zh
                         else f"if permuting the weights flipped {pct(f.value)} of the decisions ({w}){end}")
+        if f.evidence == names.MINILM_POLAR_RATIO:
+            x = num(f.value, 2)
+            return (f"若 {MINILM} 给极性词的注意力是均匀份额的 {x} 倍{end}" if zh
+                    else f"if {MINILM} gave the polar word {x}x the uniform share{end}")
         if f.evidence == names.MINILM_POLAR_WORD_RATIO:
             x = num(f.value, 2)
             return (f"若 {MINILM} 给极性词的注意力是句中平均词份额的 {x} 倍{end}" if zh
@@ -245,16 +250,16 @@ def _minilm_answer(ev, mini: str, lang: str) -> str:
                "clearly more than the average word" + (", though less than the uniform share, as [CLS] and [SEP] "
                                                        "take more than theirs" if below else ""))
     elif mini == R.NOT_SINGLED:
-        how = "少于句中平均的词" if zh else "less than the average word"
+        how = ("少于均匀份额或句中平均的词" if zh else "less than the uniform share or the average word")
     else:
         how = "并不明显多于句中平均的词" if zh else "not clearly more than the average word"
     n_sent = ev[names.MINILM_POLAR_RATIO].n or 1
     if zh:
-        more = f"及另外 {n_sent - 1} 个类似句子" if n_sent > 1 else ""
-        return (f"在预训练的 {MINILM} 中，原文例句{more}的极性词得到的注意力是均匀份额的 {num(r, 2)} 倍、平均词份额的 "
+        more = f"（{n_sent} 个取自情感词典的句子）" if n_sent > 1 else ""
+        return (f"在预训练的 {MINILM} 中{more}，极性词得到的注意力是均匀份额的 {num(r, 2)} 倍、平均词份额的 "
                 f"{num(wr, 2)} 倍：{how}。")
-    more = f" and of {n_sent - 1} similar sentences" if n_sent > 1 else ""
-    return (f"In the pretrained {MINILM} the polar word of \"{SENTENCES[0][0]}\"{more} receives {num(r, 2)}x the "
+    more = f" ({n_sent} sentences from a sentiment lexicon)" if n_sent > 1 else ""
+    return (f"In the pretrained {MINILM} the polar word{more} receives {num(r, 2)}x the "
             f"uniform share of attention and {num(wr, 2)}x the average word's share: {how}.")
 
 
