@@ -152,3 +152,19 @@ def test_contents_anchors_and_links_to_the_other_language(tmp_path):
         assert f'href="?lang=zh#{qid}"' in head and f'href="?lang=en#{qid}"' in head
     assert 'href="?lang=zh"' in html and 'href="?lang=en"' in html  # the switch is a pair of links
     assert "beforeprint" in html and "afterprint" in html and "@media print" in html
+
+
+def test_a_quick_verdict_that_differs_from_the_shipped_standard_one_is_marked_provisional(tmp_path, monkeypatch):
+    import attnlab.shipped
+
+    standard = _result(verdict="refuted", profile="standard")
+    monkeypatch.setattr(attnlab.shipped, "read_shipped", lambda qid: standard if qid == "q3" else None)
+    _write(tmp_path, _result(profile="quick"))
+    html = write_report(tmp_path, questions=[Meta("q3")], wall_seconds=1.0).read_text(encoding="utf-8")
+    assert 'class="provisional differs"' in html and "Provisional: the standard run" in html and "暂定" in html
+    monkeypatch.setattr(attnlab.shipped, "read_shipped", lambda qid: _result(verdict="qualified", profile="standard"))
+    html = write_report(tmp_path, questions=[Meta("q3")], wall_seconds=1.0).read_text(encoding="utf-8")
+    assert 'class="provisional"' in html and "gives the same verdict" in html and "Provisional" not in html
+    _write(tmp_path, _result(profile="standard"))  # the standard report itself is not marked
+    html = write_report(tmp_path, questions=[Meta("q3")], wall_seconds=1.0).read_text(encoding="utf-8")
+    assert 'class="provisional' not in html
