@@ -12,8 +12,9 @@ import statistics
 
 from attnlab.data import make_task
 from attnlab.data.baselines import mode_accuracy
-from attnlab.lab import stats, timings
+from attnlab.lab import protocol, stats, timings
 from attnlab.lab.spec import Aggregate, Outcomes
+from attnlab.lab.tuning import sweep_evidence, sweep_plot
 from attnlab.lab.words import num
 from attnlab.questions.q8_scores.settings import (
     ADDITIVE,
@@ -25,6 +26,7 @@ from attnlab.questions.q8_scores.settings import (
     LOOKUP,
     MEM_BATCH,
     MODELS,
+    N_HEADS,
     REVERSE,
     RNN,
     RNN_D,
@@ -33,16 +35,20 @@ from attnlab.questions.q8_scores.settings import (
     SCORES,
     SPEEDUP,
     THRESHOLD,
+    TIMING_THREADS,
     head_dim,
 )
 from attnlab.questions.q8_scores.trials import memory_key
 from attnlab.results import Evidence
 
-__all__ = ["OTHERS_CORES", "MACHINE_CPUS", "acc", "aggregate", "baseline", "budget", "describe", "memory", "ms",
+__all__ = ["READ_AT", "EVAL_EVERY", "OTHERS_CORES", "lr", "MACHINE_CPUS", "acc", "aggregate", "baseline", "budget", "describe", "memory", "ms",
            "pairs", "ratio", "score_name", "steps", "time_ratio"]
 
 ACC = (0.0, 1.0)
 OTHERS_CORES, MACHINE_CPUS = "others_cores", "machine_cpus"  # written by attnlab.lab.timings.load_evidence
+READ_AT = "read_at_step"  # the step counts at which the trained runs were read (one: equal budgets)
+TIMING_LENGTH = "timing_length"  # the sequence length of the per-layer timing
+EVAL_EVERY = "eval_every"  # steps between evaluations (the fewest in which the threshold can be reached)
 
 
 # ---- evidence names ----
@@ -53,6 +59,11 @@ def baseline(kind: str, name: str) -> str:
 
 def budget(model: str) -> str:
     return f"budget_{model}"
+
+
+def lr(model: str, score: str) -> str:
+    """The learning rate the sweep chose for the condition."""
+    return f"lr_{model}_{score}"
 
 
 def acc(model: str, score: str) -> str:
@@ -74,7 +85,8 @@ def memory(score: str, impl: str) -> str:
 
 
 def ms(kind: str, score: str) -> str:
-    """Median ms per repeat of ``kind`` "step" (a training step) or "layer" (one layer forward + backward)."""
+    """Median ms per repeat of ``kind`` "step" (a training step), "layer" (one layer forward + backward, the
+    library's fast kernels) or "layer_ref" (the same on the materialising reference kernel, every score alike)."""
     return f"ms_{kind}_{score}"
 
 
@@ -90,7 +102,7 @@ def pairs(model: str) -> list[tuple[str, str]]:
 
 
 # ---- labels ----
-SCORE_ZH = {"dot": "点积", "scaled_dot": "缩放点积", "general": "通用打分", "additive": "加性", "cosine": "余弦"}
+SCORE_ZH = {"dot": "点积", "scaled_dot": "缩放点积", "general": "通用打分", "additive": "加性"}
 BASELINE_ZH = {"chance": "随机猜测", "no_lookup": "不查找（猜上下文中最常见的值）",
                "bag_of_words": "词袋（每个位置都答输入中最常见的符号）"}
 TASK_ZH = {"transformer": "键值查找", "rnn": "序列反转"}
@@ -102,13 +114,13 @@ def score_name(score: str, lang: str) -> str:
 
 
 def describe(model: str, lang: str = "en") -> str:
-    """``"Transformer d_k=8 (8 heads), lookup"`` / ``"Transformer d_k=8（8 个头），键值查找"``."""
+    """``"Transformer d_k=8 (1 head), lookup"`` / ``"Transformer d_k=8（1 个头），键值查找"``."""
     if model == RNN:
         if lang == "zh":
             return f"LSTM 编码器-解码器（d={RNN_D}），序列反转"
         return f"LSTM encoder-decoder (d={RNN_D}), reversal"
     hd = head_dim(model)
-    heads = D_MODEL // hd
+    heads = N_HEADS
     if lang == "zh":
         return f"Transformer d_k={hd}（{heads} 个头），键值查找"
     return f"Transformer d_k={hd} ({heads} head{'s' if heads > 1 else ''}), lookup"
@@ -136,6 +148,16 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                                      "predictor (exact)",
                                label_zh=f"{TASK_ZH[kind]}：{BASELINE_ZH[name]}基线（精确值）"))
     budgets = {}
+    trained = [o for o in outcomes if o.config.get("kind") in ("transformer", RNN)]
+    ev.append(protocol.budget_evidence(READ_AT, trained, label="steps at which every trained run was read",
+                                       label_zh="每次训练运行被读取时的步数"))
+    ev.append(Evidence(EVAL_EVERY, trained[0].config["eval_every"], unit="steps",
+                       label="steps between evaluations (the fewest in which the threshold can be reached)",
+                       label_zh="两次评估之间的步数（达到阈值最少需要的步数）"))
+    if outcomes.tuning is not None:
+        ev.extend(sweep_evidence(outcomes.tuning, lambda c: lr(*c.key), lambda c: (
+            f"learning rate chosen: {c.key[1]}, {describe(c.key[0])}",
+            f"选中的学习率：{SCORE_ZH[c.key[1]]}，{describe(c.key[0], 'zh')}")))
     for model in MODELS:
         w = where(model)
         budgets[model] = outcomes.where(**w)[0].config["steps"]
@@ -156,13 +178,18 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                 label=f"steps to {THRESHOLD}, {a} / {b}, {describe(model)}",
                 label_zh=f"达到 {THRESHOLD} 的步数之比：{SCORE_ZH[a]} / {SCORE_ZH[b]}，{describe(model, 'zh')}"))
     ev += _cost_evidence(outcomes)
-    first = outcomes.where(kind="transformer")[0].config
-    rnn_first = outcomes.where(kind=RNN)[0].config
+    transformers, rnns = outcomes.where(kind="transformer"), outcomes.where(kind=RNN)
+    first = transformers[0].config
     config = {"scores": list(SCORES), "threshold": THRESHOLD, "speedup_margin": SPEEDUP, "d_model": D_MODEL,
               "head_dims": list(HEAD_DIMS), "lookup": LOOKUP, "reverse": REVERSE, "rnn_d": RNN_D,
-              "rnn_style": RNN_STYLE, "positions": "none", "n_layers": 1, "steps": budgets,
-              **{k: first[k] for k in ("batch_size", "lr", "eval_every", "eval_batches")}, "rnn_lr": rnn_first["lr"]}
-    return Aggregate(ev, plots(ev, outcomes), config, list(LITERATURE))
+              "rnn_style": RNN_STYLE, "positions": "none", "n_layers": 1, "n_heads": N_HEADS, "steps": budgets,
+              **{k: first[k] for k in ("batch_size", "eval_every", "eval_batches")},
+              "lr": {f"{o.config['model']}, {o.config['score']}": o.config["lr"] for o in (*transformers, *rnns)}}
+    figures = plots(ev, outcomes)
+    if outcomes.tuning is not None:
+        figures.append(sweep_plot(outcomes.tuning, name="q8_lr_sweep", group="model", line="score",
+                                  title="Each score at its own learning rate", title_zh="每种打分函数各自的学习率"))
+    return Aggregate(ev, figures, config, list(LITERATURE))
 
 
 def _cost_evidence(outcomes: Outcomes) -> list[Evidence]:
@@ -179,11 +206,22 @@ def _cost_evidence(outcomes: Outcomes) -> list[Evidence]:
                                         f"d={D_MODEL}，1 个头），T = {lengths}"))
     tm = outcomes.one(kind="timing")
     cfg = tm.config
+    ev.append(Evidence(TIMING_LENGTH, cfg["length"], unit="tokens", label="sequence length of the per-layer timing",
+                       label_zh="每层计时的序列长度"))
     for kind, what, what_zh in (
             ("step", f"a training step of the lookup Transformer (d_k={max(HEAD_DIMS)}, batch {cfg['batch_size']})",
              f"键值查找 Transformer 的一个训练步（d_k={max(HEAD_DIMS)}，批大小 {cfg['batch_size']}）"),
-            ("layer", f"forward + backward of one attention layer (B={LAYER_BATCH}, T={cfg['length']}, d={D_MODEL})",
-             f"一层注意力的前向加反向（B={LAYER_BATCH}，T={cfg['length']}，d={D_MODEL}）")):
+            ("layer", f"forward + backward of one attention layer, the library's fast kernels (CPU, "
+                      f"{TIMING_THREADS} threads, B={LAYER_BATCH}, T={cfg['length']}, d={D_MODEL}, 1 head)",
+             f"一层注意力的前向加反向，库的快速内核（CPU，{TIMING_THREADS} 个线程，B={LAYER_BATCH}，T={cfg['length']}，"
+             f"d={D_MODEL}，1 个头）"),
+            ("layer_ref", f"forward + backward of one attention layer, every score on the same materialising "
+                          f"kernel (CPU, {TIMING_THREADS} threads, B={LAYER_BATCH}, T={cfg['length']}, d={D_MODEL}, "
+                          "1 head)",
+             f"一层注意力的前向加反向，所有打分都用同一个显式构造打分矩阵的内核（CPU，{TIMING_THREADS} 个线程，"
+             f"B={LAYER_BATCH}，T={cfg['length']}，d={D_MODEL}，1 个头）")):
+        if f"{kind}_s" not in tm.measurements:
+            continue
         times = tm.measurements[f"{kind}_s"]
         for sc in SCORES:  # the median: robust to a repeat slowed by other work on the machine
             t_ms = sorted(1000 * t for t in times[sc])

@@ -21,13 +21,23 @@ from attnlab.questions.q8_scores.rule import (
     compare,
     memory_ratio,
 )
-from attnlab.questions.q8_scores.settings import ADDITIVE, HEAD_DIMS, LARGE, RNN, SCALED, SMALL, SPEEDUP, UNSCALED
+from attnlab.questions.q8_scores.settings import (
+    ADDITIVE,
+    HEAD_DIMS,
+    LARGE,
+    RNN,
+    SCALED,
+    SPEEDUP,
+    TRANSFORMERS,
+    UNSCALED,
+    head_dim,
+)
 
 DS, DL, M = min(HEAD_DIMS), max(HEAD_DIMS), num(SPEEDUP, 1)
 WAYS = ("Dot, scaled dot, general, additive", "点积、缩放点积、通用、加性打分")
 _NAME = {"dot": ("dot", "点积"), "general": ("general", "通用打分"), "scaled_dot": ("scaled dot", "缩放点积"),
          "additive": ("additive", "加性打分"), "cosine": ("cosine", "余弦打分")}
-_WHERE = {LARGE: (f"at d_k={DL}", f"d_k={DL} 时"), SMALL: (f"at d_k={DS}", f"d_k={DS} 时"),
+_WHERE = {**{m: (f"at d_k={head_dim(m)}", f"d_k={head_dim(m)} 时") for m in TRANSFORMERS},
           RNN: ("in the LSTM", "LSTM 中")}
 
 
@@ -78,14 +88,20 @@ def fit(texts: list[str], zh: bool) -> str:
 def _caveat(rs: Rulings, ev, zh: bool) -> str:
     """The first sub-claim that does not hold as the literature says, in at most six English words."""
     v = rs.verdicts
+    if v[BRITZ] == "inconclusive":
+        return "加性打分是否领先尚无定论" if zh else "additive's lead is unsettled"
+    if v[BRITZ] == "refuted":
+        return "不缩放的乘性打分跟得上" if zh else "unscaled scores keep up"
     if v[BRITZ] == "qualified":
         kept = [c for c in rs.claim(BRITZ).values["large"] if c["outcome"] != SLOWER]
         if kept:
             return f"{_name(kept[0]['a'], zh)}跟得上加性打分" if zh else f"{_name(kept[0]['a'], zh)} keeps up"
         return f"d_k={DS} 时加性打分也领先" if zh else f"additive also leads at d_k={DS}"
     if v[SCALING] != "confirmed":
-        return (("缩放没有消除差距" if v[SCALING] == "refuted" else "缩放能否消除差距尚无定论") if zh
-                else "scaling leaves a gap" if v[SCALING] == "refuted" else "scaling's effect is unsettled")
+        zh_text = {"refuted": "缩放没有消除差距", "qualified": "缩放点积有时慢于加性打分"}
+        en_text = {"refuted": "scaling leaves a gap", "qualified": "scaled dot sometimes trails additive"}
+        return (zh_text.get(v[SCALING], "缩放能否消除差距尚无定论") if zh
+                else en_text.get(v[SCALING], "scaling's effect is unsettled"))
     if v[LUONG] != "confirmed":  # here Britz's claim holds, so the small-d_k parts are as good: qualified
         parts = rs.claim(LUONG).values["parts"]
         good = sum(c["outcome"] in (AS_GOOD, FASTER) for c in parts)
@@ -93,8 +109,8 @@ def _caveat(rs: Rulings, ev, zh: bool) -> str:
     c = rs.claim(COST)
     if c.case == GATE_FAILED:
         return "计时时机器太忙" if zh else "the timings were disturbed"
-    mem = num(memory_ratio(ev, "auto"), 2)
-    slow = num(ev[E.time_ratio("layer", ADDITIVE)].number, 1)
+    mem = num(memory_ratio(ev, "reference"), 2)
+    slow = num(ev[E.time_ratio("layer_ref", ADDITIVE)].number, 1)
     text = {"faster_only": (f"加性打分内存仅 {mem} 倍", f"additive's memory is only {mem}x"),
             "smaller_only": (f"加性打分只慢 {slow} 倍", f"additive is only {slow}x slower"),
             "neither": (f"成本差距都不到 {M} 倍", f"cost gaps stay under {M}x"),
@@ -103,7 +119,7 @@ def _caveat(rs: Rulings, ev, zh: bool) -> str:
 
 
 def _undecided(rs: Rulings, ev, zh: bool) -> str:
-    failed = [g for g in rs.gates if not g.passed]
+    failed = [g for g in rs.gates if not g.passed and g.kind == "best_learned"]
     if failed:
         g = failed[0].values
         where, best, k, n = _WHERE[g["model"]][zh], _name(g["score"], zh), g["k"], g["n"]
@@ -112,7 +128,11 @@ def _undecided(rs: Rulings, ev, zh: bool) -> str:
                     else f"Not settled yet: {where} no score learned the task in any of {n} runs.")
         return (f"尚无定论：{where}最好的{best}也仅{runs(k, n, zh)}。" if zh
                 else f"Not settled yet: {where} even the best score, {best}, learned in only {k}/{n} runs.")
-    c = next(c for c in rs.claim(BRITZ).values["large"] if c["outcome"] not in (SLOWER, AS_GOOD, FASTER))
+    c = next((c for c in rs.claim(BRITZ).values.get("large", []) if c["outcome"] not in (SLOWER, AS_GOOD, FASTER)),
+             None)
+    if c is None:  # Britz's claim is decided; others are open
+        return ("尚无定论：已下结论的子论断不到一半。" if zh
+                else "Not settled yet: fewer than half of the literature's claims are decided here.")
     a = _name(c["a"], zh)
     if c["outcome"] == UNCLEAR:
         return (f"尚无定论：d_k={DL} 时不缩放的{a}步数是加性打分的 {_times(c, ev)} 倍，紧贴 {M} 倍的界线。" if zh

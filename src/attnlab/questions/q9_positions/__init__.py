@@ -12,9 +12,10 @@ does not depend on the length, then evaluated at T, 2T and 4T:
   distance seen in training.
 
 Schemes: sinusoidal and learned (added to the embeddings), RoPE, ALiBi and the T5 bias (inside attention),
-everything else equal (one learning rate per task, the same for every scheme). Each model trains until its
-accuracy at T first reaches 0.9 (early stop; a budget), 5 seeds, so every scheme is judged at the same
-competence rather than after the same number of steps. At 2T and 4T the accuracy is measured on the targets
+everything else equal. Each (task, scheme) trains at the learning rate its own sweep chose
+(:mod:`attnlab.lab.tuning`) for the same budget (no early stop), 5 seeds, and every scheme's extrapolation is
+read at that same final step; the comparisons stand only where every scheme reached 0.9 at T on both tasks
+(steps read off the curve) and beat the trivial baselines there (the standard checks). At 2T and 4T the accuracy is measured on the targets
 at positions >= T only (positions never seen in training), so a model that keeps working on its training
 positions does not hide a failure beyond them; a second figure shows the accuracy by position.
 
@@ -59,4 +60,4 @@ QUESTION = Question(
 )
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials.trials, aggregate=evidence.aggregate, rule=rule.decide,
-                                 words=words.WORDS))
+                                 words=words.WORDS, tuning=trials.TUNING))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from attnlab.lab import stats
+from attnlab.lab import protocol, stats
+from attnlab.lab.tuning import sweep_evidence, sweep_plot
 from attnlab.lab.spec import Aggregate, EvidenceSet, Outcomes
 from attnlab.questions.q9_positions.settings import (
     ACC,
@@ -26,6 +27,13 @@ from attnlab.results import Evidence
 
 # ---- evidence names ----
 TRAIN_LENGTH = "train_length"
+READ_AT = "read_at_step"  # the step counts at which the runs were read (one: equal budgets)
+
+
+def lr(task: str, scheme: str) -> str:
+    """The learning rate the sweep chose for the condition."""
+    return f"lr_{task}_{scheme}"
+
 HALVES = ("first", "second")
 LONGER = FACTORS[1:]  # the test lengths beyond T
 
@@ -175,9 +183,20 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                     alibi_vs(other, t, f), _acc(outcomes, t, "alibi", f), _acc(outcomes, t, other, f),
                     unit="accuracy", bounds=DIFF, label=f"alibi minus {other} at {f}T (beyond T), {t} task",
                     label_zh=spaced(f"ALiBi 减去{SCHEME_ZH[other]}的准确率，{f}T（超出 T 的目标），{TASK_ZH[t]}")))
-    lrs = {t: outcomes.where(task=t, scheme=SCHEMES[0])[0].config["lr"] for t in TASK_NAMES}
+    ev.append(protocol.budget_evidence(READ_AT, outcomes, label="steps at which every run's extrapolation was read",
+                                       label_zh="读取每次运行外推表现时的步数"))
+    if outcomes.tuning is not None:
+        ev.extend(sweep_evidence(outcomes.tuning, lambda c: lr(*c.key), lambda c: (
+            f"learning rate chosen: {c.key[1]}, {c.key[0]} task",
+            spaced(f"选中的学习率：{SCHEME_ZH[c.key[1]]}，{TASK_ZH[c.key[0]]}"))))
+    lrs = {f"{o.config['task']}, {o.config['scheme']}": o.config["lr"] for o in outcomes}
     config = {"tasks": {t: make_length_task(t, length, 1).config() for t in TASK_NAMES}, "schemes": list(SCHEMES),
               "factors": list(FACTORS), "threshold": THRESHOLD, "margin": MARGIN, "model": "TransformerLM, 2 layers, "
               "4 heads, d_ff = 2 d_model, untied output layer, max_len = 4T",
               "lr": lrs, **{k: first[k] for k in ("length", "d_model", "steps", "batch_size", "eval_every", "n_eval")}}
-    return Aggregate(ev, plots(EvidenceSet(ev), outcomes, length), config, list(LITERATURE))
+    figures = plots(EvidenceSet(ev), outcomes, length)
+    if outcomes.tuning is not None:
+        figures.append(sweep_plot(outcomes.tuning, name="q9_lr_sweep", group="task", line="scheme",
+                                  title="Each position scheme at its own learning rate",
+                                  title_zh="每种位置编码各自的学习率", metric_label="final held-out accuracy at T"))
+    return Aggregate(ev, figures, config, list(LITERATURE))

@@ -61,7 +61,7 @@ def _caveat(rs: Rulings, zh: bool) -> str:
 
 
 def _undecided(rs: Rulings, ev, zh: bool) -> str:
-    failed = [g for g in rs.gates if not g.passed]
+    failed = [g for g in rs.gates if not g.passed and g.kind in ("reached", "above_baselines")]
     if failed and failed[0].name == ABOVE_GATE:
         k, n = failed[0].values["k"], failed[0].values["n"]
         some = "都没有" if k == 0 else f"中只有 {k} 个"
@@ -76,14 +76,23 @@ def _undecided(rs: Rulings, ev, zh: bool) -> str:
             return fit([f"尚无定论：{SCHEME_ZH[sc]}在长度 T 的{TASK[t][1]}任务上{runs}。"], zh)
         runs = f"none of {n} runs" if k == 0 else f"only {k}/{n} runs"
         return f"Not settled yet: {SCHEME_EN[sc]} learned the {TASK[t][0]} task at length T in {runs}."
+    return _alibi_open(ev, zh, "尚无定论", "Not settled yet")
+
+
+def _alibi_open(ev, zh: bool, lead_zh: str, lead_en: str) -> str:
+    """ALiBi's first drop whose interval straddles the bar (or, if none does, that fewer than half are decided)."""
     w = where(ev, "alibi")
-    t, f = next((t, f) for f in ("2", "4") for t in TASK_NAMES if w[t][f] == UNCLEAR)
+    at = next(((t, f) for f in ("2", "4") for t in TASK_NAMES if w[t][f] == UNCLEAR), None)
+    if at is None:
+        return (f"{lead_zh}：已下结论的子论断不到一半。" if zh
+                else f"{lead_en}: fewer than half of the sub-claims are decided.")
+    t, f = at
     e = ev[names.drop_late(t, "alibi", int(f))]
     d, lo, hi = fmt(e, "en", 2), *(num(x, 2) for x in rules.interval(e))
     if zh:
-        return fit([f"尚无定论：ALiBi 在{TASK[t][1]}任务 {f}T 时的下降区间 [{lo}, {hi}] 跨过 {M}。",
-                    f"尚无定论：ALiBi 在{TASK[t][1]}任务 {f}T 时的下降跨过 {M}。"], zh)
-    return f"Not settled yet: ALiBi's drop beyond T on the {TASK[t][0]} task at {f}T, {d}, straddles the {M} bar."
+        return fit([f"{lead_zh}：ALiBi 在{TASK[t][1]}任务 {f}T 时的下降区间 [{lo}, {hi}] 跨过 {M}。",
+                    f"{lead_zh}：ALiBi 在{TASK[t][1]}任务 {f}T 时的下降跨过 {M}。"], zh)
+    return f"{lead_en}: ALiBi's drop beyond T on the {TASK[t][0]} task at {f}T, {d}, straddles the {M} bar."
 
 
 def oneline(rs: Rulings, ev, lang: str) -> str:
@@ -93,10 +102,12 @@ def oneline(rs: Rulings, ev, lang: str) -> str:
         return _undecided(rs, ev, zh)
     a4, s4 = span(ev, "alibi", 4), span(ev, "sinusoidal", 4)
     sin = [f"，正弦位置编码跌到 {s4}", ""] if zh else [f", while sinusoidal positions fall to {s4}", ""]
-    if rs.verdict == "refuted":
+    if rs.verdict == "refuted" or rs.verdicts[ALIBI] == "refuted":
         at_t, a2 = span(ev, "alibi", 1), span(ev, "alibi", 2)
         return (fit([f"在我们的任务上连 ALiBi 也不行：准确率从 T 内的 {at_t} 降到 2T 时的 {a2}。"], zh) if zh
                 else f"Not even ALiBi on our tasks: its accuracy falls from {at_t} within T to {a2} beyond it at 2T.")
+    if rs.verdicts[ALIBI] == "inconclusive":  # qualified overall: other parts hold, ALiBi's own is open
+        return _alibi_open(ev, zh, "ALiBi 一项尚无定论", "ALiBi is still open")
     if rs.verdicts[ALIBI] == "qualified":
         lo, hi = sorted(TASK_NAMES, key=lambda t: _acc(ev, t, "alibi", 4))
         a_lo, a_hi = num(_acc(ev, lo, "alibi", 4), 2), num(_acc(ev, hi, "alibi", 4), 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from attnlab.lab import rules
+from attnlab.lab import protocol, rules
 from attnlab.lab.rules import Flip, Gate
 from attnlab.lab.spec import EvidenceSet
 from attnlab.questions.q9_positions import evidence as names
@@ -32,6 +32,20 @@ KEPT, LOST, UNCLEAR = "kept", "lost", "unclear"
 
 Ev = Mapping[str, Evidence]
 Outcome = tuple[str, str, dict[str, Any]]
+
+
+def standard_gates(ev: Ev) -> tuple[Gate, ...]:
+    """The four standard checks. ``learned``: every (task, scheme)'s accuracy at T lies above the task's best
+    trivial baseline; ``below_ceiling``: at least one extrapolation accuracy (beyond T at 2T or 4T) is more
+    than 0.01 below 1."""
+    conds = [(t, sc) for t in TASK_NAMES for sc in SCHEMES]
+    learned = protocol.learned(ev, [(names.acc(t, sc, 1), names.best_baseline(ev, t, 1).number) for t, sc in conds])
+    lr_names = [names.lr(t, sc) for t, sc in conds]
+    tuned = protocol.lr_tuned(ev, lr_names) if all(n in ev for n in lr_names) else protocol.not_tuned(lr_names)
+    budget = (protocol.equal_budget(ev, names.READ_AT) if names.READ_AT in ev
+              else Gate("equal_budget", False, "equal_budget", {"evidence": names.READ_AT, "steps": []}))
+    ceiling = protocol.below_ceiling(ev, [names.acc(t, sc, f) for t, sc in conds for f in LONGER], 1.0)
+    return protocol.standard_gates(learned, tuned, budget, ceiling)
 
 
 def learned_gate(ev: Ev, task: str, scheme: str) -> Gate:
@@ -151,10 +165,16 @@ def _candidates(name: str, ev: Ev) -> list[tuple[str, float]]:
     return [(n, EVEN + s * NUDGE["difference"]) for n in _evidence(name, ev) for s in (1, -1)]
 
 
+def all_learned(ev: Ev) -> list[Gate]:
+    """Every scheme reached the threshold at T on both tasks: extrapolation is compared only between schemes
+    that all learned the training length (read at the same step)."""
+    return [learned_gate(ev, t, sc) for t in TASK_NAMES for sc in SCHEMES]
+
+
 def claim(name: str, ev: Ev, *, flips: bool = True) -> rules.Ruling:
     """Sub-claim ``name`` as its rule decides it on ``ev``; its flips are the first true one toward each other
-    decided verdict."""
-    gates = [*(learned_gate(ev, t, sc) for sc in _SCHEMES[name] for t in TASK_NAMES), above_gate(ev)]
+    decided verdict. Its gates: the standard checks, every scheme having learned T, the baselines at T."""
+    gates = [*standard_gates(ev), *all_learned(ev), above_gate(ev)]
 
     def run() -> tuple[str, str, dict[str, Any], list[Flip]]:
         verdict, case, values = _RULES[name](ev)
@@ -168,14 +188,5 @@ def claim(name: str, ev: Ev, *, flips: bool = True) -> rules.Ruling:
 def decide(evidence: Sequence[Evidence]) -> rules.Rulings:
     ev = EvidenceSet(evidence)
     claims = tuple(claim(name, ev) for name in CLAIMS)
-    gates = (*(learned_gate(ev, t, sc) for t in TASK_NAMES for sc in SCHEMES), above_gate(ev))
-    alibi = claims[0].verdict
-    if any(not g.passed for g in gates) or alibi == "inconclusive":
-        verdict, case = "inconclusive", rules.GATE_FAILED if any(not g.passed for g in gates) else UNCLEAR
-    elif alibi == "refuted":
-        verdict, case = "refuted", "alibi_lost"
-    elif all(c.verdict == "confirmed" for c in claims):
-        verdict, case = "confirmed", "all_confirmed"
-    else:
-        verdict, case = "qualified", "in_part"
-    return rules.Rulings(verdict, claims, gates, case)
+    gates = (*standard_gates(ev), *all_learned(ev), above_gate(ev))
+    return rules.combine(claims, gates)

@@ -14,8 +14,10 @@ from attnlab.data import make_task
 from attnlab.data.tasks import IGNORE_INDEX, Task
 from attnlab.lab.spec import Trial
 from attnlab.lab.training import fit
+from attnlab.lab.tuning import TUNED, Tuning
 from attnlab.questions.q9_positions.settings import (
     FACTORS,
+    LR_CENTER,
     MARKER_SYMBOLS,
     N_HEADS,
     N_LAYERS,
@@ -25,7 +27,7 @@ from attnlab.questions.q9_positions.settings import (
     profile_settings,
 )
 
-__all__ = ["accuracy_beyond", "make_length_task", "marker_order_free_baseline", "train_trial", "trials"]
+__all__ = ["TUNING", "accuracy_beyond", "conditions", "make_length_task", "marker_order_free_baseline", "train_trial", "trials"]
 
 
 def make_length_task(task: str, length: int, factor: int) -> Task:
@@ -132,7 +134,7 @@ def train_trial(config: dict[str, Any]) -> dict[str, Any]:
     model = TransformerLM(vocab_size=task.vocab_size, d_model=d, n_heads=N_HEADS, n_layers=N_LAYERS, d_ff=2 * d,
                           max_len=max(FACTORS) * length, positions=config["scheme"], tie_embeddings=False)
     out = fit(model, task, steps=config["steps"], lr=config["lr"], batch_size=config["batch_size"],
-              threshold=THRESHOLD, seed=seed, eval_every=config["eval_every"])
+              threshold=THRESHOLD, seed=seed, eval_every=config["eval_every"], early_stop=False)
     by_factor = {}
     for f in FACTORS:
         test = make_length_task(config["task"], length, f)
@@ -144,7 +146,14 @@ def train_trial(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def trials(profile: str, seeds: list[int]) -> list[Trial]:
+def conditions(profile: str) -> list[dict[str, Any]]:
+    """Every compared condition (task x scheme), complete but for the learning rate and seed."""
     s = profile_settings(profile)
-    return [Trial(train_trial, {"task": t, "scheme": sc, "seed": seed, **s, "lr": s["lr"][t]})
-            for t in TASK_NAMES for sc in SCHEMES for seed in seeds]
+    return [{"task": t, "scheme": sc, **s} for t in TASK_NAMES for sc in SCHEMES]
+
+
+def trials(profile: str, seeds: list[int]) -> list[Trial]:
+    return [Trial(train_trial, {**c, "lr": TUNED, "seed": seed}) for c in conditions(profile) for seed in seeds]
+
+
+TUNING = Tuning(train_trial, conditions, keys=("task", "scheme"), center=LR_CENTER)

@@ -178,11 +178,6 @@ class PositionWords(Words):
         return (f"ALiBi's accuracy beyond T minus that of {others} (paired), {items}: the interval lies above 0 in "
                 f"{v['up']} of {v['n']} comparisons and below 0 in {v['down']}.")
 
-    def overall(self, rs: Rulings, ev) -> str:
-        return (f"{rs.verdict}: " + ", ".join(f"{c.name} {c.verdict}" for c in rs.claims) + ". Rule: inconclusive if "
-                "a check failed or ALiBi's extrapolation is inconclusive; refuted if ALiBi loses its accuracy at 2T on "
-                "both tasks; confirmed if every sub-claim is confirmed; qualified otherwise.")
-
     def summary(self, rs: Rulings, ev) -> str:
         return summary(rs, ev, comparisons(BEATS_REL)) + " " + self.overall(rs, ev)
 
