@@ -74,7 +74,9 @@ def _base(ev: list[Evidence]) -> dict[str, dict]:
     reached = {e.name: REACHED for e in ev if e.name.startswith("steps_")}
     return {**reached, "mc_slope_gaussian": _est(1.0, 0.99, 1.01), "mc_slope_scaled": _est(0.0, -0.01, 0.01),
             "trained_scaled_std_slope": _est(0.0, -0.05, 0.05),
-            **{f"trained_scaled_std_dk{dk}": _est(1.0, 0.9, 1.1) for dk in _dks(ev)}}
+            **{f"trained_scaled_std_dk{dk}": _est(1.0, 0.9, 1.1) for dk in _dks(ev)},
+            **{f"acc_dk{dk}": _est(0.97, 0.95, 0.99) for dk in _dks(ev)},
+            **{f"lr_dk{dk}": {"value": 3e-3} for dk in _dks(ev)}}
 
 
 def _zh_clean(ev: list[Evidence]) -> None:
