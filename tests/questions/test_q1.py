@@ -13,11 +13,10 @@ from attnlab.lab.spec import Outcomes, TrialOutcome
 from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
 from attnlab.lab.words.lint import zh_problems
 from attnlab.questions.q1_heads import evidence as names
-from attnlab.questions.q1_heads.settings import ARMS, MANY, RELATIONS, TASKS
+from attnlab.questions.q1_heads.settings import ARMS, RELATIONS, TASKS
 from attnlab.questions.q1_heads.trials import conditions, prunable_fraction, roles
 from question_helpers import (
     NEVER,
-    REACHED,
     assert_bilingual,
     assert_flips,
     assert_oneline,

@@ -33,6 +33,7 @@ from attnlab.results import AttentionMap, Evidence
 # ---- evidence names ----
 HEADS = "heads"  # the head counts compared, smallest first
 FIXED_DK = "fixed_d_k"  # the head width of the second arm
+D_MODEL = "d_model"
 EVAL_EVERY = "eval_every"
 RELATIONS_COVERED = "relations_covered"  # relations whose heads hold most of their weight there and are used
 RELATIONS_TARGETED = "relations_targeted"  # relations that are some head's dominant target (used or not)
@@ -246,6 +247,8 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                                    "at the head width fixed)", label_zh="比较的头数（d_model 固定；每头维度固定）"),
                           Evidence(FIXED_DK, first["d_k"], unit="d_k", label="head width of the fixed-width arm",
                                    label_zh="每头维度固定组的每头维度"),
+                          Evidence(D_MODEL, first["d_model"], unit="d_model", label="model width (both arms)",
+                                   label_zh="模型宽度（两组相同）"),
                           Evidence(EVAL_EVERY, first["eval_every"], unit="steps", label="steps between evaluations "
                                    "(the fewest in which the threshold can be reached)",
                                    label_zh="两次评估之间的步数（达到阈值最少需要的步数）")]

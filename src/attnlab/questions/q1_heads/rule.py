@@ -60,8 +60,11 @@ def _gates(ev: EvidenceSet, task: str) -> list[Gate]:
 
 
 def conditions(ev: EvidenceSet) -> list[tuple[str, int, str]]:
-    """Every compared condition (task, h, arm) of the run."""
-    return [(t, h, a) for t in TASKS for a in names.arms(ev) for h in names.head_counts(ev)]
+    """Every compared condition (task, h, arm) of the run, each model once (the fixed-width arm's count whose width
+    d_model / h is d_k already is the first arm's model)."""
+    shared = int(ev[names.D_MODEL].number) // int(ev[names.FIXED_DK].number)
+    return [(t, h, a) for t in TASKS for a in names.arms(ev) for h in names.head_counts(ev)
+            if not (a == ARMS[1] and h == shared)]
 
 
 def equal_budget(ev: EvidenceSet) -> Gate:
@@ -80,9 +83,8 @@ def standard_gates(ev: EvidenceSet) -> tuple[Gate, ...]:
     conds = conditions(ev)
     learned = protocol.learned(ev, [(names.acc(t, h, a), ev[names.baseline(t, "chance")].number)
                                     for t, h, a in conds])
-    # the fixed-width arm's count whose width d_model / h is d_k already is the first arm's model, tuned there
-    lr_names = [n for n in dict.fromkeys(names.lr(t, h, a) for t, h, a in conds) if n in ev]
-    tuned = protocol.lr_tuned(ev, lr_names) if lr_names else protocol.not_tuned([names.lr(*c) for c in conds])
+    lr_names = [names.lr(t, h, a) for t, h, a in conds]
+    tuned = protocol.lr_tuned(ev, lr_names) if all(n in ev for n in lr_names) else protocol.not_tuned(lr_names)
     return protocol.standard_gates(
         learned, tuned, equal_budget(ev),
         protocol.below_ceiling(ev, [names.steps(t, h, a) for t, h, a in conds], float(ev[names.EVAL_EVERY].number),

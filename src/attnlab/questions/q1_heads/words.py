@@ -247,7 +247,8 @@ class HeadsWords(Words):
                     "有专门且被用到的头）" if zh else
                     f"With {fewest} or more heads one layer learns the three-relation task; one head stays at {acc1}, "
                     f"below the {p} that reading all relations but one gives, so it did not train and this run cannot "
-                    f"tell whether one layer must have several heads; the heads split the positions ({cov} of 3 relations "
+                    "tell whether one layer must have several heads; the heads split the positions "
+                    f"({cov} of 3 relations "
                     "get a head of their own that is used)")
         elif fewest == 1:
             core = (f"一层注意力即使只有 1 个头也能同时读三个位置（准确率 {acc1}）；头多时各头分工（3 个关系中平均 "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from attnlab.data import make_task
 from attnlab.lab import protocol, stats
 from attnlab.lab.spec import Aggregate, EvidenceSet, Outcomes
@@ -114,7 +112,8 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     ev.append(Evidence(BUDGET, first["steps"], unit="steps", label="training budget per run (every run trains all "
                        "of it)", label_zh="每次训练的步数预算（每次都训练满）"))
     ev.append(Evidence(EVAL_EVERY, first["eval_every"], unit="steps", label="steps between evaluations (the fewest "
-                       "in which the threshold can be reached)", label_zh="两次评估之间的步数（达到阈值最少需要的步数）"))
+                       "in which the threshold can be reached)",
+                       label_zh="两次评估之间的步数（达到阈值最少需要的步数）"))
     ev.append(protocol.budget_evidence(STEPS_READ, trained, label="steps at which every trained model's logits "
                                        "were read", label_zh="读取每个训练模型 logits 时的步数"))
     sweep = outcomes.tuning

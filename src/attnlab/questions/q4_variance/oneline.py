@@ -46,7 +46,8 @@ def _drift(rs: Rulings, ev, lang: str) -> str:
     if lang == "zh":
         return _fit(f"部分正确：{ALGEBRA[1]}；训练后标准差仍随 d_k 变（{a}→{b}，斜率 {s}）。",
                     f"部分正确：训练后标准差仍随 d_k 变（{a}→{b}，斜率 {s}）。")
-    return f"Partly: {ALGEBRA[0]}; trained logits' std still moves with d_k ({a} at d_k={dks[0]}, {b} at d_k={dks[-1]})."
+    return (f"Partly: {ALGEBRA[0]}; trained logits' std still moves with d_k ({a} at d_k={dks[0]}, {b} at "
+            f"d_k={dks[-1]}).")
 
 
 def _open(ev, lang: str) -> str:

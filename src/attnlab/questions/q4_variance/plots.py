@@ -33,9 +33,11 @@ def plots(es: EvidenceSet) -> list[Plot]:
               ylabel="std of q·k/√d_k", xscale="log2", yscale="log2", series=trained_series,
               lines=[RefLine(1.0, "1 (the derivation's premise)")])],
         caption="d_model and the head count fixed, every d_k read after the same steps. Flat in d_k means the "
-                "scaling removed the dependence on d_k; the height shows how far trained logits are from unit variance.", headline=True,
+                "scaling removed the dependence on d_k; the height shows how far trained logits are from unit "
+                "variance.", headline=True,
         title_zh="训练后模型中 q·k/√d_k 的标准差随 d_k 的变化",
-        caption_zh="d_model 和头数固定，每个 d_k 都在同一步读取。曲线平坦说明缩放去掉了对 d_k 的依赖；高度表示训练后的 logits 离单位方差有多远。")
+        caption_zh="d_model 和头数固定，每个 d_k 都在同一步读取。曲线平坦说明缩放去掉了对 d_k 的依赖；"
+                   "高度表示训练后的 logits 离单位方差有多远。")
     dims = es[MC_DIMS].value
     mc = Plot("variance_vs_dk", "Derivation check: Var(q·k) for independent components", [
         Panel(title="Monte Carlo, mean over seeds", xlabel="d_k", ylabel="variance", xscale="log2", yscale="log2",

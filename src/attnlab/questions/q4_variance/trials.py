@@ -23,7 +23,8 @@ from attnlab.questions.q4_variance.settings import (
 )
 from attnlab.seeds import generator
 
-__all__ = ["TUNING", "conditions", "dot_variance", "loglog_slope", "minilm_trial", "trained_trial", "trials", "variance_trial"]
+__all__ = ["TUNING", "conditions", "dot_variance", "loglog_slope", "minilm_trial", "trained_trial", "trials",
+           "variance_trial"]
 
 
 def dot_variance(d_k: int, n_samples: int, generator: torch.Generator, *, dist: str = "gaussian",

@@ -90,7 +90,8 @@ class VarianceWords(Words):
             s, extra = fmt(ev[slope("trained")], lang, 2), num(UNSCALED_EXTRA, 1)
             if zh:
                 return (f"d_model 和头数固定、每个 d_k 训练同样步数后，缩放后 logits 的标准差{TREND[v['trend']][1]}："
-                        f"对 d_k 的双对数斜率为 {s}（0 表示不依赖 d_k；去掉 1/√d_k，同样的 logits 斜率会再高 {extra}）。")
+                        f"对 d_k 的双对数斜率为 {s}（0 表示不依赖 d_k；去掉 1/√d_k，"
+                        f"同样的 logits 斜率会再高 {extra}）。")
             return (f"With d_model and the head count fixed and every d_k trained for the same steps, the scaled "
                     f"logits' std {TREND[v['trend']][0]} with d_k: log-log slope {s} (0 means no dependence; without "
                     f"the 1/√d_k the same logits' slope would be {extra} higher).")
@@ -131,7 +132,8 @@ class VarianceWords(Words):
         stds = ", ".join(f"{fmt(ev[scaled_std('trained', dk)], 'en', 2)} at d_k={dk}" for dk in dks)
         text = (f"Monte Carlo: Var(q·k) grows with slope {fmt(ev[mc_slope('gaussian')])} in d_k, and "
                 f"{fmt(ev[mc_slope('scaled')])} after 1/√d_k (a derivation check). Trained encoders with 1/√d_k: std "
-                f"of the scaled logits {stds}; slope against d_k {fmt(ev[slope('trained')])}. d_model and the head count "
+                f"of the scaled logits {stds}; slope against d_k {fmt(ev[slope('trained')])}. d_model and the head "
+                "count "
                 "are fixed, so d_k is the one factor that moves (W_Q and W_K grow with it), each d_k trains at the "
                 "learning rate its sweep chose and every model is read after the same number of steps. What "
                 "unscaled logits would do is "
@@ -161,7 +163,8 @@ class VarianceWords(Words):
         if zh:
             return (f"如果 q 和 k 有 d_k 个独立、方差为 1 的分量，则 Var(q·k) = d_k，logits 的标准差随 √d_k 增长，"
                     f"除以 √d_k 就回到 1：这是代数推导，蒙特卡洛实验也验证了。训练好的模型不满足这个前提，"
-                    f"{job[1]}：d_model 和头数固定、训练步数相同时，缩放后 logits 的标准差从 d_k={dks[0]} 时的 {lo_std} 变为 "
+                    f"{job[1]}：d_model 和头数固定、训练步数相同时，缩放后 logits 的标准差从 d_k={dks[0]} 时的 "
+                    f"{lo_std} 变为 "
                     f"d_k={dks[-1]} 时的 {hi_std}（双对数斜率 {s}：0 表示不依赖 d_k，去掉 1/√d_k 会再高 {extra}）。"
                     f"原文后半句“因而缓解梯度消失”在 q3 中检验。{mini}")
         return (f"If q and k had d_k independent unit-variance components, Var(q·k) = d_k, so the logits' std grows as "
