@@ -4,15 +4,20 @@ The seed's answer has four parts, each tested:
 
 1. **Heads attend to different things** (sub-spaces). On the multi-relation task
    (:class:`attnlab.data.MultiRelationTask`: each output needs the symbols at offsets -1 and +2 and the
-   first token at once), is each relation the dominant target of some head?
-2. **More heads is not always better.** One encoder layer with d_model fixed (so the head width is
-   d_model / h), h in {1, 2, 4, 8}, trained to 0.95 accuracy or a budget, 5 seeds: steps to the threshold
-   and accuracy at a fixed step, compared paired per seed; on the multi-relation task and on a
-   one-relation control.
-3. **One head can be enough.** Does h = 1 reach the threshold, on the control and on three relations?
+   first token at once), is each relation the dominant target of some head, and are those heads used
+   (masking them costs accuracy; a head parked on the first token does not count)?
+2. **More heads is not always better.** One encoder layer, h in {1, 2, 4, 8}, in two arms: d_model fixed
+   (the head width is d_model / h) and the head width fixed (``head_dim``: h heads of width d_k, d_model
+   fixed too), so that "more heads" and "narrower heads" are told apart. Each condition at the learning rate
+   its sweep chose (:mod:`attnlab.lab.tuning`), trained for its task's whole budget with no early stop:
+   steps to 0.95 read from the curve and accuracy at a fixed step, compared paired per seed; on the
+   multi-relation task and on a one-relation control.
+3. **One head can be enough.** Does h = 1 reach the threshold, on the control and on three relations (and,
+   where it does not, did it learn more than reading two of the three relations gives)?
 4. **Many heads can be removed.** Michel et al. 2019: head importance I_h = E|∂L/∂ξ_h| (ξ the head mask,
    :func:`attnlab.analysis.heads.head_importance`), heads gated off least important first without
-   retraining; the fraction that can go with accuracy within 0.02 of the unpruned model, beside random
+   retraining, read at the end of the budget; the fraction that can go with accuracy within 0.02 of the
+   unpruned model, beside random
    order, and "one head at test time" (keep only the most important head). The same on all-MiniLM-L6-v2
    (6 x 12 heads, sentence embeddings; quality = agreement of each sentence's nearest neighbour with the
    full model).
@@ -42,4 +47,4 @@ QUESTION = Question(
 )
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials.trials, aggregate=evidence.aggregate, rule=rule.decide,
-                                 words=words.WORDS))
+                                 words=words.WORDS, tuning=trials.TUNING))

@@ -20,7 +20,7 @@ def _gate(g: Gate, ev, lang: str) -> str:
     """Why a failed check leaves the question open, in a few words."""
     v, zh = g.values, lang == "zh"
     task = g.name.split("_", 1)[1]
-    budget = int(ev[names.BUDGET].number)
+    budget = int(ev[names.budget(task)].number)
     if g.kind == "reached":
         if v["k"] == 0:
             return (f"尚无定论：{budget} 步内没有哪种头数学会{TASK_ZH[task]}任务。" if zh
@@ -49,6 +49,12 @@ def oneline(rs: Rulings, ev, lang: str) -> str:
                 else f"{lead}: heads did not specialise ({cov} of {n} relations got their own head) and one head did "
                      "not learn even one relation.")
     fewest = rs.values["fewest_learning_multi"]
+    if fewest is not None and fewest > 1 and rs.claim("one_head_enough").case == "multi_untrained":
+        acc1 = num(ev[names.acc("multi", 1)].number, 2)
+        p = num(ev[names.baseline("multi", "all_but_one_relation")].number, 2)
+        return (f"{lead}：{fewest} 个头学会 {n} 个关系；1 个头仅 {acc1}，低于读两个关系的 {p}，没训练出来。" if zh
+                else f"{lead}: {fewest} heads learn {n} relations; one head's {acc1} is below the {p} of reading two, "
+                     "so it did not train.")
     if fewest is not None and fewest > 1:  # one head cannot read three positions at once: that is the point
         acc1 = num(ev[names.acc("multi", 1)].number, 2)
         return (f"{lead}：一层要同时读 {n} 个位置就需要多个头；1 个头准确率只有 {acc1}，{fewest} 个头才学会。" if zh

@@ -5,38 +5,41 @@ from __future__ import annotations
 from attnlab.lab import rules
 from attnlab.lab.spec import EvidenceSet, Outcomes
 from attnlab.questions.q1_heads import evidence as names
-from attnlab.questions.q1_heads.settings import MINILM_FRACTIONS, MINILM_KEEP, TASKS, THRESHOLD
+from attnlab.questions.q1_heads.settings import ARM_EN, MINILM_FRACTIONS, MINILM_KEEP, TASKS, THRESHOLD
 from attnlab.results import Evidence, Heatmap, Panel, Plot, RefLine, Series
 
 
 def _headline(es: EvidenceSet, heads: list[int]) -> Plot:
     panels = []
-    budget = es[names.BUDGET].number
     for t in TASKS:
-        steps = [es[names.steps(t, h)] for h in heads]
-        per_seed = [[s for s in e.per_seed or [] if s is not None] for e in steps]
+        budget = es[names.budget(t)].number
+        series = []
+        for arm in names.arms(es):
+            steps = [es[names.steps(t, h, arm)] for h in heads]
+            per_seed = [[s for s in e.per_seed or [] if s is not None] for e in steps]
+            series.append(Series(f"{ARM_EN[arm]}: median (bar: fastest to slowest seed)", [str(h) for h in heads],
+                                 [budget if isinstance(e.value, str) else e.number for e in steps],
+                                 [min(p) if p else budget for p in per_seed],
+                                 [max(p) if p else budget for p in per_seed],
+                                 notes=[f"{len(p)}/{len(e.per_seed or [])} reached" for p, e in
+                                        zip(per_seed, steps, strict=True)]))
         panels.append(Panel(kind="bar", title=f"{t} task: steps to {THRESHOLD} accuracy", xlabel="heads h",
-                            ylabel="steps", ylim=(0, budget * 1.12),
-                            series=[Series("median (bar: fastest to slowest seed)", [str(h) for h in heads],
-                                           [budget if isinstance(e.value, str) else e.number for e in steps],
-                                           [min(p) if p else budget for p in per_seed],
-                                           [max(p) if p else budget for p in per_seed],
-                                           notes=[f"{len(p)}/{len(e.per_seed or [])} reached" for p, e in
-                                                  zip(per_seed, steps, strict=True)])],
+                            ylabel="steps", ylim=(0, budget * 1.12), series=series,
                             lines=[RefLine(budget, "budget")]))
     for t in TASKS:
         acc = [es[names.acc(t, h)] for h in heads]
         best_baseline = max(v.number for k, v in es.items() if k.startswith(names.baseline(t, "")))
-        panels.append(Panel(kind="bar", title=f"{t} task: accuracy when training stopped", xlabel="heads h",
+        panels.append(Panel(kind="bar", title=f"{t} task: accuracy at the end of the budget", xlabel="heads h",
                             ylabel="accuracy", ylim=(0, 1.1),
                             series=[Series("mean, 95% interval", [str(h) for h in heads], [e.number for e in acc],
                                            [rules.interval(e)[0] for e in acc], [rules.interval(e)[1] for e in acc])],
                             lines=[RefLine(best_baseline, "best trivial baseline")]))
-    return Plot("heads_compared", "One encoder layer, d_model fixed: how many heads?", panels, ncols=2,
-                caption=f"Training stops at {THRESHOLD} accuracy or at the budget. A bar at the budget line with "
-                "0/5 reached means no seed got there.", headline=True,
-                title_zh="一层编码器、d_model 固定：需要几个头？",
-                caption_zh=f"训练在准确率达到 {THRESHOLD} 或用完预算时停止。"
+    return Plot("heads_compared", "One encoder layer: how many heads (d_model fixed, or the head width fixed)?",
+                panels, ncols=2,
+                caption=f"Every run trains its task's whole budget; steps to {THRESHOLD} are read from the curve. A "
+                "bar at the budget line with 0/5 reached means no seed got there.", headline=True,
+                title_zh="一层编码器：需要几个头（d_model 固定，或每头维度固定）？",
+                caption_zh=f"每次训练都跑满该任务的预算；达到 {THRESHOLD} 的步数从评估曲线读出。"
                            "柱子顶到预算线且标注 0/5 表示没有种子达到。")
 
 
@@ -54,7 +57,8 @@ def plots(ev: list[Evidence], outcomes: Outcomes, heads: list[int], ph: int) -> 
                            series=[Series("importance order", mf, es[names.MINILM_CURVE].value),
                                    Series("random order", mf, es[names.MINILM_RANDOM_CURVE].value, style="dashed")],
                            lines=[RefLine(MINILM_KEEP, "keeps its behaviour")]))
-    importance = [o.measurements["importance"] for o in outcomes.where(kind="train", task="multi", heads=ph)]
+    importance = [o.measurements["importance"]
+                  for o in outcomes.where(kind="train", task="multi", arm="d_model", heads=ph)]
     return [_headline(es, heads),
             Plot("pruning", "Removing heads without retraining", prune,
                  caption="Means over seeds (ours) and one run (MiniLM).", title_zh="不重训地删去头",

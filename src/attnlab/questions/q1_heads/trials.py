@@ -11,14 +11,18 @@ import torch.nn.functional as F
 from attnlab.data import make_task
 from attnlab.lab.spec import Trial
 from attnlab.lab.training import fit
+from attnlab.lab.tuning import TUNED, Tuning
 from attnlab.questions.q1_heads.settings import (
+    ARMS,
     EXAMPLE,
     FIXED_STEP,
     HEADS,
+    LR_CENTER,
     MINILM_FRACTIONS,
     MINILM_KEEP,
     PRUNE_TOL,
     RANDOM_ORDERS,
+    RELATIONS,
     ROLE_MASS,
     TASKS,
     THRESHOLD,
@@ -26,7 +30,7 @@ from attnlab.questions.q1_heads.settings import (
 )
 from attnlab.seeds import generator, stream
 
-__all__ = ["minilm_trial", "prunable_fraction", "roles", "train_trial", "trials"]
+__all__ = ["TUNING", "conditions", "minilm_trial", "prunable_fraction", "roles", "train_trial", "trials"]
 
 
 def prunable_fraction(fractions: list[float], accuracies: list[float], tol: float = PRUNE_TOL) -> float:
@@ -61,7 +65,8 @@ def roles(mass: torch.Tensor, first: torch.Tensor) -> list[str]:
 
 
 def train_trial(config: dict[str, Any]) -> dict[str, Any]:
-    """Train one (task, h) for one seed; for the pruned head count also importance, pruning and roles."""
+    """Train one (task, arm, h) for one seed for the whole budget; for the pruned head count also importance,
+    pruning, roles and whether each relation's heads are used, all read at the end of the budget."""
     from attnlab.analysis.heads import head_importance, importance_order, pruning_curve, random_order
     from attnlab.analysis.roles import offset_mass
     from attnlab.models import TransformerEncoder
@@ -69,16 +74,13 @@ def train_trial(config: dict[str, Any]) -> dict[str, Any]:
 
     task = make_task("multi_relation", **TASKS[config["task"]])
     h, seed = config["heads"], config["seed"]
-    model = TransformerEncoder(vocab_size=task.vocab_size, d_model=config["d_model"], n_heads=h, n_layers=1,
-                               max_len=task.seq_len, n_outputs=task.n_classes)
+    model = TransformerEncoder(vocab_size=task.vocab_size, d_model=config["d_model"], n_heads=h,
+                               head_dim=config["head_dim"], n_layers=1, max_len=task.seq_len, n_outputs=task.n_classes)
     out = fit(model, task, steps=config["steps"], lr=config["lr"], batch_size=config["batch_size"],
-              threshold=THRESHOLD, seed=seed, eval_every=config["eval_every"])
+              threshold=THRESHOLD, seed=seed, eval_every=config["eval_every"], early_stop=False)
     at_fixed = [a for s, a in out["curve"] if s <= FIXED_STEP]
-    # a run that stopped early is scored on the separate held-out set (its stopping evaluation is >= the
-    # threshold by selection); one that went on is read from its curve at the step
-    stopped_early = out["steps"] <= FIXED_STEP or not at_fixed
-    out["accuracy_at_fixed_step"] = out["accuracy"] if stopped_early else at_fixed[-1]
-    if h != config["prune_heads"]:
+    out["accuracy_at_fixed_step"] = at_fixed[-1] if at_fixed else out["accuracy"]
+    if h != config["prune_heads"] or config["arm"] != ARMS[0]:
         return out
     model.eval()
     g = generator(seed, "q1.importance_batches")
@@ -104,11 +106,21 @@ def train_trial(config: dict[str, Any]) -> dict[str, Any]:
     with torch.no_grad():
         batch = task.sample(256, generator(seed, "q1.probe_batch"))
         w = model(batch.inputs, need_weights=True).attentions[0]  # (B, H, T, T)
-    out.update(importance=imp[0].tolist(), prune_fractions=fractions, prune_curve=curve,
+    head_roles = roles(offset_mass(w), w.mean((0, 2))[:, 0])
+    drops: dict[str, float | None] = {}  # per relation: accuracy lost when its heads are masked together
+    for rel in RELATIONS:
+        holders = [i for i, r in enumerate(head_roles) if r == rel]
+        if not holders:
+            drops[rel] = None
+            continue
+        mask = torch.ones(1, h)
+        mask[0, holders] = 0.0
+        drops[rel] = curve[0] - accuracy(mask)["accuracy"]
+    out.update(importance=imp[0].tolist(), prune_fractions=fractions, prune_curve=curve, relation_drops=drops,
                prune_random=[sum(c[i] for c in rnd) / len(rnd) for i in range(h)],
                prunable=prunable_fraction(fractions, curve),
                prunable_random=sum(prunable_fraction(fractions, c) for c in rnd) / len(rnd),
-               one_head=curve[-1], roles=roles(offset_mass(w), w.mean((0, 2))[:, 0]))
+               one_head=curve[-1], roles=head_roles)
     return out
 
 
@@ -150,10 +162,27 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
             "tokens": tokens, "weights": torch.stack(maps).round(decimals=4).tolist()}
 
 
+def conditions(profile: str) -> list[dict[str, Any]]:
+    """Every compared condition, complete but for the learning rate and seed: each task, each head count at a fixed
+    d_model (width d_model / h) and at a fixed head width d_k (the count whose width is d_k already is the first
+    arm's, so it is not trained twice)."""
+    s = profile_settings(profile)
+    s.pop("minilm")
+    steps, d_k = s.pop("steps"), s["d_k"]
+    heads = [h for h in HEADS if s["d_model"] % h == 0]
+    out = []
+    for t in TASKS:
+        out += [{"kind": "train", "task": t, "arm": ARMS[0], "heads": h, "head_dim": s["d_model"] // h,
+                 "steps": steps[t], **s} for h in heads]
+        out += [{"kind": "train", "task": t, "arm": ARMS[1], "heads": h, "head_dim": d_k, "steps": steps[t], **s}
+                for h in heads if s["d_model"] // h != d_k]
+    return out
+
+
 def trials(profile: str, seeds: list[int]) -> list[Trial]:
     s = profile_settings(profile)
-    minilm = s.pop("minilm")
-    heads = [h for h in HEADS if s["d_model"] % h == 0]
-    grid = [Trial(train_trial, {"kind": "train", "task": t, "heads": h, "seed": seed, **s})
-            for t in TASKS for h in heads for seed in seeds]
-    return [*grid, Trial(minilm_trial, {"kind": "minilm", "seed": 0, **minilm})]
+    grid = [Trial(train_trial, {**c, "lr": TUNED, "seed": seed}) for c in conditions(profile) for seed in seeds]
+    return [*grid, Trial(minilm_trial, {"kind": "minilm", "seed": 0, **s["minilm"]})]
+
+
+TUNING = Tuning(train_trial, conditions, keys=("task", "arm", "heads"), center=LR_CENTER)

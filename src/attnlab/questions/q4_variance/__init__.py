@@ -9,12 +9,11 @@ so the logits' standard deviation grows like √d_k and dividing by √d_k bring
 derivation check, not as the verdict. What can fail is whether the argument describes models that are
 trained, where q and k are learned and not independent:
 
-- **the scale no longer depends on d_k**: encoders with d_model = 64 and d_k in {8, 16, 32, 64} (8 to 1
-  heads), all with 1/√d_k, trained to 0.95 on key-value lookup; per seed, the log-log slope of the std of
-  the scaled logits against d_k, at initialisation and after training (0: independent of d_k; 0.5: growing
-  like √d_k as unscaled logits would). Because d_model is fixed there, a larger d_k also means fewer
-  heads; a second arm keeps one head and grows the model with it (d_model = d_k), so a slope that comes
-  from the head count and not from d_k shows up as a disagreement between the arms;
+- **the scale no longer depends on d_k**: encoders with d_model = 64 and two heads of width d_k in
+  {8, 16, 32, 64} (``head_dim``: only d_k moves), all with 1/√d_k, each at the learning rate its sweep chose
+  (:mod:`attnlab.lab.tuning`), trained for the same budget on key-value lookup with no early stop; per seed,
+  the log-log slope of the std of the scaled logits against d_k, at initialisation and after training, read
+  at the same step for every d_k (0: independent of d_k; 0.5: growing like √d_k as unscaled logits would);
 - **the scaled logits are O(1)**: their std after training in our models and in all-MiniLM-L6-v2, beside 1,
   and beside the std that independence of q and k (with their measured means and variances) predicts.
 
@@ -44,4 +43,4 @@ QUESTION = Question(
 )
 
 EXPERIMENT = register(Experiment(QUESTION, trials=trials.trials, aggregate=evidence.aggregate, rule=rule.decide,
-                                 words=words.WORDS))
+                                 words=words.WORDS, tuning=trials.TUNING))

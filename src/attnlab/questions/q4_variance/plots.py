@@ -8,10 +8,8 @@ from attnlab.questions.q4_variance.evidence import (
     MC_DIMS,
     MINILM_PER_LAYER,
     mc_curve,
-    one_head_dks,
     scaled_std,
     trained_dks,
-    trained_std_one_head,
 )
 from attnlab.questions.q4_variance.settings import WHEN
 from attnlab.results import Evidence, Panel, Plot, RefLine, Series
@@ -27,10 +25,6 @@ def _series(label: str, xs: list[int], evs: list[Evidence], style: str = "solid"
 def plots(es: EvidenceSet) -> list[Plot]:
     dks = trained_dks(es)
     trained_series = [_series(_WHEN[when], dks, [es[scaled_std(when, dk)] for dk in dks]) for when in WHEN]
-    ones = one_head_dks(es)
-    if ones:
-        trained_series.append(_series("after training, one head (d_model = d_k)", ones,
-                                      [es[trained_std_one_head(dk)] for dk in ones], style="dashed"))
     if MINILM_PER_LAYER in es:
         layers = es[MINILM_PER_LAYER].value
         trained_series.append(Series("all-MiniLM-L6-v2 layers (d_k=32)", [32] * len(layers), layers, style="points"))
@@ -38,10 +32,12 @@ def plots(es: EvidenceSet) -> list[Plot]:
         Panel(title="our encoders (mean, 95% interval over seeds) and MiniLM", xlabel="d_k",
               ylabel="std of q·k/√d_k", xscale="log2", yscale="log2", series=trained_series,
               lines=[RefLine(1.0, "1 (the derivation's premise)")])],
-        caption="Flat in d_k means the scaling removed the dependence on d_k; the height shows how far trained "
-                "logits are from unit variance.", headline=True,
+        caption="d_model and the head count fixed, every d_k read after the same steps. Flat in d_k means the "
+                "scaling removed the dependence on d_k; the height shows how far trained logits are from unit "
+                "variance.", headline=True,
         title_zh="训练后模型中 q·k/√d_k 的标准差随 d_k 的变化",
-        caption_zh="曲线平坦说明缩放去掉了对 d_k 的依赖；高度表示训练后的 logits 离单位方差有多远。")
+        caption_zh="d_model 和头数固定，每个 d_k 都在同一步读取。曲线平坦说明缩放去掉了对 d_k 的依赖；"
+                   "高度表示训练后的 logits 离单位方差有多远。")
     dims = es[MC_DIMS].value
     mc = Plot("variance_vs_dk", "Derivation check: Var(q·k) for independent components", [
         Panel(title="Monte Carlo, mean over seeds", xlabel="d_k", ylabel="variance", xscale="log2", yscale="log2",

@@ -1,31 +1,35 @@
 """q4's rule: the evidence as verdicts, numbers only (the sentences are in ``words.py``).
 
 - ``variance_grows_as_dk`` (a derivation): confirmed, standing on the Monte Carlo check (slopes 1 and 0).
-- ``scale_independent_of_dk``: per arm (d_model fixed; one head with d_model = d_k), the log-log slope of the
-  trained scaled logits' std against d_k: confirmed inside ±FLAT, qualified inside ±WEAK, refuted beyond
-  ±WEAK, else inconclusive; two arms that agree keep their verdict, two that differ give qualified.
+- ``scale_independent_of_dk``: with d_model and the head count fixed (only d_k moves), the log-log slope of the
+  trained scaled logits' std against d_k, read at the same step for every d_k: confirmed inside ±FLAT,
+  qualified inside ±WEAK, refuted beyond ±WEAK, else inconclusive.
 - ``unit_scale``: every trained std (ours and MiniLM's layers) inside UNIT_BAND: confirmed; inside ORDER_BAND:
   qualified; else refuted.
-- Overall: inconclusive if a gate failed or the d_k comparison is; refuted if it is refuted; confirmed if it
-  and ``unit_scale`` are confirmed; qualified otherwise.
+- Overall: the one combination rule (:func:`attnlab.lab.rules.combine`) under the standard checks and the
+  question's own (the Monte Carlo, each d_k learned). The derivation is one of the sub-claims and holds by
+  algebra, so the question can be qualified at worst, never refuted, while the algebra is right.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from attnlab.lab import rules
+from attnlab.lab import protocol, rules
 from attnlab.lab.rules import Flip, Gate, Ruling, Rulings
 from attnlab.lab.spec import EvidenceSet
 from attnlab.questions.q4_variance.evidence import (
+    BASELINE_NO_LOOKUP,
+    EVAL_EVERY,
     MINILM_PER_LAYER,
     MINILM_RATIO,
+    STEPS_READ,
+    acc,
+    lr,
     mc_slope,
-    one_head_dks,
     scaled_std,
     slope,
     steps,
-    steps_one_head,
     trained_dks,
     trained_ratio,
 )
@@ -41,12 +45,12 @@ from attnlab.questions.q4_variance.settings import (
 )
 from attnlab.results import Evidence
 
-__all__ = ["DERIVATION", "SCALE", "UNIT", "VARIANCE", "arm_verdict", "combine", "decide", "learned",
-           "learned_one_head", "unit_verdict"]
+__all__ = ["DERIVATION", "SCALE", "UNIT", "VARIANCE", "arm_verdict", "decide", "learned", "standard_gates",
+           "unit_verdict"]
 
 VARIANCE, SCALE, UNIT = "variance_grows_as_dk", "scale_independent_of_dk", "unit_scale"  # the sub-claims
 DERIVATION = "derivation_check"  # the Monte Carlo check (gate kind "derivation")
-# cases of an arm's slope: inside ±FLAT, inside ±WEAK, beyond ±WEAK, straddling
+# cases of the slope: inside ±FLAT, inside ±WEAK, beyond ±WEAK, straddling
 ARM_CASES = {"confirmed": "flat", "qualified": "weak", "refuted": "steep", "inconclusive": "unclear"}
 
 
@@ -54,12 +58,8 @@ def learned(dk: int) -> str:
     return f"learned_dk{dk}"
 
 
-def learned_one_head(dk: int) -> str:
-    return f"learned_one_head_dk{dk}"
-
-
 def arm_verdict(e: Evidence) -> str:
-    """One arm's slope: confirmed inside ±FLAT, qualified inside ±WEAK, refuted beyond ±WEAK, else inconclusive."""
+    """The slope: confirmed inside ±FLAT, qualified inside ±WEAK, refuted beyond ±WEAK, else inconclusive."""
     lo, hi = rules.interval(e)
     if lo > -FLAT and hi < FLAT:
         return "confirmed"
@@ -68,15 +68,6 @@ def arm_verdict(e: Evidence) -> str:
     if lo > WEAK or hi < -WEAK:
         return "refuted"
     return "inconclusive"
-
-
-def combine(a: str, b: str | None) -> str:
-    """Two arms' verdicts on one sub-claim: agreement stands, disagreement is qualified, doubt is doubt."""
-    if b is None:
-        return a
-    if "inconclusive" in (a, b):
-        return "inconclusive"
-    return a if a == b else "qualified"
 
 
 def unit_verdict(values: Sequence[float]) -> str:
@@ -106,7 +97,7 @@ def _first_per_verdict(flips: list[Flip]) -> list[Flip]:
 
 
 def _slope_candidates(e: Evidence) -> list[tuple[str, float]]:
-    """This arm's slope just either side of ±FLAT and of ±WEAK (on its own side of 0), nearest first."""
+    """The slope just either side of ±FLAT and of ±WEAK (on its own side of 0), nearest first."""
     sign = -1.0 if e.number < 0 else 1.0
     xs = [round(sign * x, 6) for x in (FLAT - FLIP_STEP, FLAT + FLIP_STEP, WEAK - FLIP_STEP, WEAK + FLIP_STEP)]
     return [(e.name, x) for x in sorted(xs, key=lambda x: abs(x - e.number))]
@@ -114,25 +105,15 @@ def _slope_candidates(e: Evidence) -> list[tuple[str, float]]:
 
 def _scale_claim(ev: EvidenceSet, gates: list[Gate]) -> Ruling:
     main = ev[slope("trained")]
-    ones = one_head_dks(ev)
-    one = ev[slope("trained", one_head=True)] if ones else None
-    names = [main.name, slope("init"), *(scaled_std("trained", dk) for dk in trained_dks(ev)),
-             *([one.name] if one is not None else [])]
+    names = [main.name, slope("init"), *(scaled_std("trained", dk) for dk in trained_dks(ev))]
 
     def verdict_of(e: dict[str, Evidence]) -> str:
-        return combine(arm_verdict(e[main.name]), arm_verdict(e[one.name]) if one is not None else None)
+        return arm_verdict(e[main.name])
 
     def rule():
-        a = arm_verdict(main)
-        b = arm_verdict(one) if one is not None else None
-        verdict = combine(a, b)
-        if b is None:
-            case = ARM_CASES[a]
-        else:
-            case = "arm_unclear" if "inconclusive" in (a, b) else "arms_agree" if a == b else "arms_differ"
-        candidates = _slope_candidates(main) + (_slope_candidates(one) if one is not None else [])
-        flips = _first_per_verdict(rules.rerun_flips(ev, candidates, verdict_of, verdict))
-        return verdict, case, {"arm": a, "one_head_arm": b, "trend": _trend(main)}, flips
+        verdict = arm_verdict(main)
+        flips = _first_per_verdict(rules.rerun_flips(ev, _slope_candidates(main), verdict_of, verdict))
+        return verdict, ARM_CASES[verdict], {"arm": verdict, "trend": _trend(main)}, flips
 
     return rules.sub_claim(SCALE, gates, names, rule)
 
@@ -169,28 +150,31 @@ def _unit_claim(ev: EvidenceSet, gates: list[Gate]) -> Ruling:
     return rules.sub_claim(UNIT, gates, names, rule)
 
 
+def standard_gates(ev: EvidenceSet) -> tuple[Gate, ...]:
+    """The four standard checks: every d_k beats the no-lookup baseline, no chosen rate at the edge of its sweep,
+    every model read at one step, and (steps to the threshold) at least one d_k slower than the first evaluation."""
+    dks = trained_dks(ev)
+    base = ev[BASELINE_NO_LOOKUP].number
+    learned_ = protocol.learned(ev, [(acc(dk), base) for dk in dks])
+    lr_names = [lr(dk) for dk in dks]
+    tuned = protocol.lr_tuned(ev, lr_names) if all(n in ev for n in lr_names) else protocol.not_tuned(lr_names)
+    return protocol.standard_gates(
+        learned_, tuned, protocol.equal_budget(ev, STEPS_READ),
+        protocol.below_ceiling(ev, [steps(dk) for dk in dks], float(ev[EVAL_EVERY].number), higher_is_better=False,
+                               margin=0.0))
+
+
 def decide(evidence: Sequence[Evidence]) -> Rulings:
     ev = EvidenceSet(evidence)
     g, sc = ev[mc_slope("gaussian")], ev[mc_slope("scaled")]
     derivation_ok = Gate(DERIVATION, abs(g.number - 1) < DERIVATION_TOL and abs(sc.number) < DERIVATION_TOL,
                          "derivation", {"gaussian": g.number, "scaled": sc.number})
-    learned_main = [rules.reached_gate(learned(dk), ev[steps(dk)], min_fraction=MIN_REACHED) for dk in trained_dks(ev)]
-    learned_one = [rules.reached_gate(learned_one_head(dk), ev[steps_one_head(dk)], min_fraction=MIN_REACHED)
-                   for dk in one_head_dks(ev)]
+    standard = standard_gates(ev)
+    reached = [rules.reached_gate(learned(dk), ev[steps(dk)], min_fraction=MIN_REACHED) for dk in trained_dks(ev)]
+    trained_gates = [*standard, *reached]
     c0 = rules.sub_claim(VARIANCE, [derivation_ok], [mc_slope("gaussian"), mc_slope("scaled"), mc_slope("rademacher")],
                          lambda: ("confirmed", "derivation", {"gaussian": g.number, "scaled": sc.number}, ()),
                          basis="derivation")
-    c1 = _scale_claim(ev, [*learned_main, *learned_one])
-    c2 = _unit_claim(ev, learned_main)
-    gates = (derivation_ok, *learned_main, *learned_one)
-    if any(not x.passed for x in gates):
-        verdict, case = "inconclusive", rules.GATE_FAILED
-    elif c1.verdict == "inconclusive":
-        verdict, case = "inconclusive", "scale_unclear"
-    elif c1.verdict == "refuted":
-        verdict, case = "refuted", "scale_refuted"
-    elif c1.verdict == "confirmed" and c2.verdict == "confirmed":
-        verdict, case = "confirmed", "both_confirmed"
-    else:
-        verdict, case = "qualified", "otherwise"
-    return Rulings(verdict, (c0, c1, c2), gates, case)
+    c1 = _scale_claim(ev, trained_gates)
+    c2 = _unit_claim(ev, trained_gates)
+    return rules.combine((c0, c1, c2), (derivation_ok, *trained_gates))

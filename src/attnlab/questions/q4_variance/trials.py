@@ -10,10 +10,11 @@ import torch
 from attnlab.data import make_task
 from attnlab.lab.spec import Trial
 from attnlab.lab.training import fit
+from attnlab.lab.tuning import TUNED, Tuning
 from attnlab.questions.q4_variance.settings import (
+    LR_CENTER,
     MINILM,
     MONTE_CARLO,
-    ONE_HEAD,
     PROBE_BATCH,
     TASK,
     THRESHOLD,
@@ -22,7 +23,8 @@ from attnlab.questions.q4_variance.settings import (
 )
 from attnlab.seeds import generator
 
-__all__ = ["dot_variance", "loglog_slope", "minilm_trial", "trained_trial", "trials", "variance_trial"]
+__all__ = ["TUNING", "conditions", "dot_variance", "loglog_slope", "minilm_trial", "trained_trial", "trials",
+           "variance_trial"]
 
 
 def dot_variance(d_k: int, n_samples: int, generator: torch.Generator, *, dist: str = "gaussian",
@@ -85,17 +87,18 @@ def _logit_scale(model: Any, inputs: torch.Tensor) -> dict[str, float]:
 
 
 def trained_trial(config: dict[str, Any]) -> dict[str, Any]:
-    """Logit scale at initialisation and after training to the threshold, for one d_k and seed."""
+    """Logit scale at initialisation and after the whole budget (no early stop), for one d_k and seed: d_model
+    and the head count fixed, heads of width d_k."""
     from attnlab.models import TransformerEncoder
 
     task = make_task("lookup", **TASK)
-    model = TransformerEncoder(vocab_size=task.vocab_size, d_model=config["d_model"],
-                               n_heads=config["d_model"] // config["d_k"], n_layers=1, max_len=task.seq_len,
+    model = TransformerEncoder(vocab_size=task.vocab_size, d_model=config["d_model"], n_heads=config["n_heads"],
+                               head_dim=config["d_k"], n_layers=1, max_len=task.seq_len,
                                n_outputs=task.n_classes, positions="none", score="scaled_dot")
     inputs = task.sample(PROBE_BATCH, generator(config["seed"], "q4.probe_batch")).inputs
     init = _logit_scale(model, inputs)
     out = fit(model, task, steps=config["steps"], lr=config["lr"], batch_size=config["batch_size"],
-              threshold=THRESHOLD, seed=config["seed"], eval_every=config["eval_every"])
+              threshold=THRESHOLD, seed=config["seed"], eval_every=config["eval_every"], early_stop=False)
     model.eval()
     return {**out, "init": init, "trained": _logit_scale(model, inputs)}
 
@@ -116,17 +119,22 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
             "ratio_to_independent": (s.logit_std / s.independent_std).mean(1).tolist(), "n_texts": len(texts)}
 
 
-def trials(profile: str, seeds: list[int]) -> list[Trial]:
-    """The Monte Carlo per seed, each d_k per seed in both arms, and MiniLM once."""
+def conditions(profile: str) -> list[dict[str, Any]]:
+    """Every trained condition (one per d_k), complete but for the learning rate and seed."""
     s = profile_settings(profile)
-    train = {k: s[k] for k in ("d_model", "steps", "batch_size", "lr", "eval_every")}
+    train = {k: s[k] for k in ("d_model", "n_heads", "steps", "batch_size", "eval_every")}
+    return [{"kind": TRAINED, "d_k": dk, **train} for dk in s["dks"]]
+
+
+def trials(profile: str, seeds: list[int]) -> list[Trial]:
+    """The Monte Carlo per seed, each d_k per seed at its tuned rate, and MiniLM once."""
+    s = profile_settings(profile)
     return [
         *[Trial(variance_trial, {"kind": MONTE_CARLO, "seed": seed, "dims": s["dims"],
                                  "n_samples": s["n_samples"]}) for seed in seeds],
-        *[Trial(trained_trial, {"kind": TRAINED, "d_k": dk, "seed": seed, **train})
-          for dk in s["dks"] for seed in seeds],
-        # one head, d_model = d_k (at d_k = d_model that is the model above: its trials are reused)
-        *[Trial(trained_trial, {"kind": ONE_HEAD, "d_k": dk, "seed": seed, **train, "d_model": dk})
-          for dk in s["one_head_dks"] if dk != s["d_model"] for seed in seeds],
+        *[Trial(trained_trial, {**c, "lr": TUNED, "seed": seed}) for c in conditions(profile) for seed in seeds],
         Trial(minilm_trial, {"kind": MINILM, "seed": 0, "n_texts": s["n_texts"]}),
     ]
+
+
+TUNING = Tuning(trained_trial, conditions, keys=("kind", "d_k"), center=LR_CENTER)

@@ -9,13 +9,11 @@ from attnlab.questions.q4_variance.evidence import (
     MINILM_PER_LAYER,
     MINILM_RATIO,
     mc_slope,
-    one_head_dks,
     scaled_std,
     slope,
     trained_dks,
-    trained_std_one_head,
 )
-from attnlab.questions.q4_variance.rule import SCALE, UNIT, VARIANCE, arm_verdict
+from attnlab.questions.q4_variance.rule import SCALE, UNIT, VARIANCE
 from attnlab.questions.q4_variance.settings import DERIVATION_TOL, FLAT, ORDER_BAND, UNIT_BAND, UNSCALED_EXTRA, WEAK
 
 STATEMENTS = {
@@ -32,8 +30,6 @@ JOB = {"confirmed": ("even so the scaling keeps their scale independent of d_k",
        "refuted": ("and the scaling does not keep their scale independent of d_k", "缩放也没能让其尺度与 d_k 无关"),
        "inconclusive": ("whether the scaling still keeps their scale in check is undecided",
                         "缩放是否仍控制住尺度尚无定论")}
-ARMS_DIFFER = ("and how their scale depends on d_k depends on how d_k grows",
-               "而且尺度如何随 d_k 变化，取决于 d_k 是怎样变大的")
 
 
 def _where(at: list, lang: str) -> str:
@@ -44,7 +40,7 @@ def _where(at: list, lang: str) -> str:
 
 
 def _bands() -> tuple[str, str]:
-    return (f"[{num(UNIT_BAND[0], 2)}, {num(UNIT_BAND[1], 0)}]", f"[{num(ORDER_BAND[0], 1)}, {num(ORDER_BAND[1], 0)}]")
+    return (f"[{num(UNIT_BAND[0], 1)}, {num(UNIT_BAND[1], 0)}]", f"[{num(ORDER_BAND[0], 2)}, {num(ORDER_BAND[1], 0)}]")
 
 
 class VarianceWords(Words):
@@ -67,23 +63,19 @@ class VarianceWords(Words):
                     f"{fmt(ev[mc_slope('scaled')])} after dividing by √d_k, as the algebra says for independent "
                     "unit-variance components.")
         if r.name == SCALE:
-            arm = ""
-            if v["one_head_arm"] is not None:
-                arm = (f" With one head and d_model = d_k in {one_head_dks(ev)} (the head count held at 1) the slope "
-                       f"is {fmt(ev[slope('trained', one_head=True)])}, {v['one_head_arm']} on the same rule; the "
-                       "sub-claim takes both arms: the same verdict if they agree, qualified if they differ (the "
-                       "answer then depends on how d_k grows), inconclusive if either is.")
-            return (f"{r.verdict}: after training, the std of q·k/√d_k has log-log slope {fmt(ev[slope('trained')])} "
-                    f"against d_k in {trained_dks(ev)} at d_model fixed (at initialisation {fmt(ev[slope('init')])}; "
-                    f"unscaled logits would add {num(UNSCALED_EXTRA, 1)}).{arm} Rule per arm: confirmed if the "
-                    f"interval lies inside ±{num(FLAT, 2)} (no dependence on d_k), qualified if inside "
-                    f"±{num(WEAK, 2)} (a weak one), refuted if outside ±{num(WEAK, 2)}, else inconclusive.")
+            return (f"{r.verdict}: after the same number of steps for every d_k, the std of q·k/√d_k has log-log "
+                    f"slope {fmt(ev[slope('trained')])} against d_k in {trained_dks(ev)}, d_model and the head count "
+                    f"fixed (at initialisation {fmt(ev[slope('init')])}; unscaled logits would add "
+                    f"{num(UNSCALED_EXTRA, 1)}). Rule: confirmed if the interval lies inside ±{num(FLAT, 2)} (no "
+                    f"dependence on d_k), qualified if inside ±{num(WEAK, 2)} (a weak one), refuted if outside "
+                    f"±{num(WEAK, 2)}, else inconclusive.")
         unit, order = _bands()
         extra = (f"; in MiniLM the logits' std is {fmt(ev[MINILM_RATIO])} times what independent q and k would give"
                  if MINILM_RATIO in ev else "")
         return (f"{r.verdict}: trained scaled logits have std {num(v['lo'], 2)} ({_where(v['lo_at'], 'en')}) to "
                 f"{num(v['hi'], 2)} ({_where(v['hi_at'], 'en')}){extra}. Rule: confirmed if all lie within {unit}, "
-                f"qualified if within {order} (the same order of magnitude), refuted otherwise.")
+                f"qualified if within {order} (beyond it random logits of that std put most of a softmax's weight on "
+                "one key, or spread it near uniformly), refuted otherwise.")
 
     def because(self, r: Ruling, ev, lang):
         zh = lang == "zh"
@@ -96,14 +88,13 @@ class VarianceWords(Words):
                                f"{a}) and 1/√d_k brings it back to 1 (slope {b}).")
         if r.name == SCALE:
             s, extra = fmt(ev[slope("trained")], lang, 2), num(UNSCALED_EXTRA, 1)
-            one = fmt(ev[slope("trained", one_head=True)], lang, 2) if v["one_head_arm"] is not None else ""
             if zh:
-                return (f"训练后，缩放后 logits 的标准差{TREND[v['trend']][1]}：对 d_k 的双对数斜率为 {s}"
-                        f"（0 表示不依赖 d_k；去掉 1/√d_k，同样的 logits 斜率会再高 {extra}）。"
-                        + (f"只用一个头、让 d_model = d_k 时，斜率为 {one}。" if one else ""))
-            return (f"After training, the scaled logits' std {TREND[v['trend']][0]} with d_k: log-log slope {s} "
-                    f"(0 means no dependence; without the 1/√d_k the same logits' slope would be {extra} higher)."
-                    + (f" With one head and d_model = d_k the slope is {one}." if one else ""))
+                return (f"d_model 和头数固定、每个 d_k 训练同样步数后，缩放后 logits 的标准差{TREND[v['trend']][1]}："
+                        f"对 d_k 的双对数斜率为 {s}（0 表示不依赖 d_k；去掉 1/√d_k，"
+                        f"同样的 logits 斜率会再高 {extra}）。")
+            return (f"With d_model and the head count fixed and every d_k trained for the same steps, the scaled "
+                    f"logits' std {TREND[v['trend']][0]} with d_k: log-log slope {s} (0 means no dependence; without "
+                    f"the 1/√d_k the same logits' slope would be {extra} higher).")
         lo, hi = num(v["lo"], 2), num(v["hi"], 2)
         if zh:
             extra = f"；MiniLM 中 logits 的标准差与独立假设预测值之比为 {fmt(ev[MINILM_RATIO], lang, 2)}" \
@@ -126,14 +117,9 @@ class VarianceWords(Words):
         if r.flips or r.case == GATE_FAILED:
             return super().would_change(r, ev, lang)
         flat, weak = num(FLAT, 2), num(WEAK, 2)
-        if r.name == SCALE and r.case == "arms_agree":  # moving one arm alone makes the arms differ: still qualified
-            return (f"两组的斜率区间都落在 ±{flat} 以内（成立）或都超出 ±{weak}（不成立）；只改变一组会让两组不一致，"
-                    "结论仍是有条件成立。" if zh
-                    else f"Both arms' slope intervals inside ±{flat} (confirmed) or both beyond ±{weak} (refuted); "
-                         "moving one arm alone makes the arms differ, which stays qualified.")
-        if r.name == SCALE:  # every arm's interval straddles a threshold: no one value decides
-            return (f"更多种子，使每组的斜率区间落在 ±{flat} 以内、±{weak} 以内或 ±{weak} 以外。" if zh
-                    else f"More seeds, so that each arm's slope interval lies inside ±{flat}, inside ±{weak} or "
+        if r.name == SCALE:  # the interval straddles a threshold: no one value decides
+            return (f"更多种子，使斜率区间落在 ±{flat} 以内、±{weak} 以内或 ±{weak} 以外。" if zh
+                    else f"More seeds, so that the slope interval lies inside ±{flat}, inside ±{weak} or "
                          f"beyond ±{weak}.")
         unit, order = _bands()
         return (f"我们的任何单个标准差都改变不了它：只有 MiniLM 各层的标准差落入 {order}（有条件成立）"
@@ -141,22 +127,16 @@ class VarianceWords(Words):
                 else f"No single std of ours can change it: only MiniLM's per-layer stds inside {order} (qualified) "
                      f"or {unit} (confirmed) would.")
 
-    def overall(self, rs: Rulings, ev) -> str:
-        v = rs.verdicts
-        return (f"{rs.verdict}: derivation {v[VARIANCE]}; scale independent of d_k {v[SCALE]}; order 1 {v[UNIT]}. "
-                "Rule: inconclusive if a check failed or the d_k comparison is inconclusive; refuted if the d_k "
-                f"comparison is refuted (a slope beyond ±{num(WEAK, 2)}: at least half the dependence unscaled logits "
-                "would have); confirmed if the scale does not depend on d_k and is of order 1; qualified otherwise (a "
-                "weak dependence, arms that differ, or not of unit scale).")
-
     def summary(self, rs: Rulings, ev) -> str:
         dks = trained_dks(ev)
         stds = ", ".join(f"{fmt(ev[scaled_std('trained', dk)], 'en', 2)} at d_k={dk}" for dk in dks)
         text = (f"Monte Carlo: Var(q·k) grows with slope {fmt(ev[mc_slope('gaussian')])} in d_k, and "
                 f"{fmt(ev[mc_slope('scaled')])} after 1/√d_k (a derivation check). Trained encoders with 1/√d_k: std "
-                f"of the scaled logits {stds}; slope against d_k {fmt(ev[slope('trained')])}. At d_model fixed the "
-                "encoders have d_model/d_k heads (fewer, larger heads as d_k grows), so the slope could measure the "
-                "head count as much as d_k; " + self._one_head_sentence(ev) + " What unscaled logits would do is "
+                f"of the scaled logits {stds}; slope against d_k {fmt(ev[slope('trained')])}. d_model and the head "
+                "count "
+                "are fixed, so d_k is the one factor that moves (W_Q and W_K grow with it), each d_k trains at the "
+                "learning rate its sweep chose and every model is read after the same number of steps. What "
+                "unscaled logits would do is "
                 "computed from the scaled models (the same weights without the 1/√d_k), not measured on models "
                 "trained unscaled, which adapt their weights (q3 trains them).")
         if MINILM_PER_LAYER in ev:
@@ -164,18 +144,6 @@ class VarianceWords(Words):
             text += (f" all-MiniLM-L6-v2: {num(min(layers), 2)} to {num(max(layers), 2)} per layer, "
                      f"{fmt(ev[MINILM_RATIO], 'en', 2)} times what independent q and k predict.")
         return text + " " + self.overall(rs, ev)
-
-    @staticmethod
-    def _one_head_sentence(ev) -> str:
-        ones = one_head_dks(ev)
-        if not ones:
-            return "this run has no one-head arm to tell them apart."
-        stds = ", ".join(f"{fmt(ev[trained_std_one_head(dk)], 'en', 2)} at d_k={dk}" for dk in ones)
-        same = arm_verdict(ev[slope("trained")]) == arm_verdict(ev[slope("trained", one_head=True)])
-        return (f"the one-head arm (d_model = d_k, the head count held at 1) gives {stds}, slope "
-                f"{fmt(ev[slope('trained', one_head=True)])}: "
-                + ("the same reading, so the head count does not drive it." if same else
-                   "a different reading, so how d_k grows (more heads or a wider model) matters."))
 
     def answer(self, rs: Rulings, ev, lang):
         zh = lang == "zh"
@@ -186,18 +154,6 @@ class VarianceWords(Words):
         extra = num(UNSCALED_EXTRA, 1)
         scale = rs.claim(SCALE)
         job = JOB[scale.verdict]
-        arm = ""
-        ones = one_head_dks(ev)
-        if ones:
-            if scale.values["one_head_arm"] != scale.values["arm"]:  # the arms disagree: the lead must not pick one
-                job = ARMS_DIFFER
-            a = num(ev[trained_std_one_head(ones[0])].number, 2)
-            b = num(ev[trained_std_one_head(ones[-1])].number, 2)
-            one = num(ev[slope("trained", one_head=True)].number, 2)
-            arm = (f"若只用一个头并让 d_model = d_k，则从 d_k={ones[0]} 时的 {a} 变为 d_k={ones[-1]} 时的 {b}"
-                   f"（斜率 {one}）。" if zh
-                   else f" With one head and d_model = d_k instead, it goes from {a} at d_k={ones[0]} to {b} at "
-                        f"d_k={ones[-1]} (slope {one}).")
         mini = ""
         if MINILM_PER_LAYER in ev:
             layers = ev[MINILM_PER_LAYER].value
@@ -207,14 +163,16 @@ class VarianceWords(Words):
         if zh:
             return (f"如果 q 和 k 有 d_k 个独立、方差为 1 的分量，则 Var(q·k) = d_k，logits 的标准差随 √d_k 增长，"
                     f"除以 √d_k 就回到 1：这是代数推导，蒙特卡洛实验也验证了。训练好的模型不满足这个前提，"
-                    f"{job[1]}：d_model 固定时，缩放后 logits 的标准差从 d_k={dks[0]} 时的 {lo_std} 变为 "
+                    f"{job[1]}：d_model 和头数固定、训练步数相同时，缩放后 logits 的标准差从 d_k={dks[0]} 时的 "
+                    f"{lo_std} 变为 "
                     f"d_k={dks[-1]} 时的 {hi_std}（双对数斜率 {s}：0 表示不依赖 d_k，去掉 1/√d_k 会再高 {extra}）。"
-                    f"{arm}原文后半句“因而缓解梯度消失”在 q3 中检验。{mini}")
+                    f"原文后半句“因而缓解梯度消失”在 q3 中检验。{mini}")
         return (f"If q and k had d_k independent unit-variance components, Var(q·k) = d_k, so the logits' std grows as "
                 f"√d_k and dividing by √d_k brings it back to 1: that is algebra, and a Monte Carlo confirms it. In "
-                f"trained models the premise does not hold; {job[0]}: at d_model fixed the scaled logits' std goes "
+                f"trained models the premise does not hold; {job[0]}: with d_model and the head count fixed and equal "
+                f"training, the scaled logits' std goes "
                 f"from {lo_std} at d_k={dks[0]} to {hi_std} at d_k={dks[-1]} (log-log slope {s}: 0 would mean no "
-                f"dependence, and without the 1/√d_k it would be {extra} higher).{arm} The seed's second half, that "
+                f"dependence, and without the 1/√d_k it would be {extra} higher). The seed's second half, that "
                 f"this mitigates vanishing gradients, is tested in q3.{mini}")
 
     def oneline(self, rs: Rulings, ev, lang: str) -> str:
