@@ -118,10 +118,10 @@ def test_rule_gives_every_outcome(evidence):
     answers_for_every_outcome("q4", ev, scenarios, {"confirmed": "0.00", "qualified": "0.17"})
     for changes in scenarios.values():
         _zh_clean(_patch(ev, changes))
-    # both measured sub-claims refuted: the algebra still holds, so the question is qualified
+    # both measured sub-claims refuted: refuted, whatever the algebra (a derivation, not counted) says
     d = decide("q4", _patch(ev, {**base, "trained_scaled_std_slope": _est(0.5, 0.4, 0.6),
                                  f"trained_scaled_std_dk{dks[-1]}": _est(12.0, 11.0, 13.0)}))
-    assert [c.verdict for c in d.claims] == ["confirmed", "refuted", "refuted"] and d.verdict == "qualified"
+    assert [c.verdict for c in d.claims] == ["confirmed", "refuted", "refuted"] and d.verdict == "refuted"
     # the derivation check failed: a bug, so nothing stands, not even the derivation
     d = decide("q4", _patch(ev, scenarios["inconclusive"]))
     assert {c.name: c.verdict for c in d.claims}["variance_grows_as_dk"] == "inconclusive"
