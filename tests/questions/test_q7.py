@@ -54,16 +54,21 @@ def _steps(name, reached, steps=100, n=5):
     return stats.steps_evidence(name, [steps] * reached + [None] * (n - reached), 600, label=name)
 
 
-def _q7_evidence(*, speedup=(2.0, 1.7, 2.4), reached=5, other_reached=5, short_reached=5, focus=(20.0, 10.0, 30.0),
-                 flips=(0.4, 0.3, 0.5), minilm=(1.4, 1.2, 1.6), word=(2.0, 1.5, 2.5), available=True):
-    """Evidence for every name the rule and the words read; each long cell alike unless patched."""
-    ev = [Evidence(names.length("short"), 16), Evidence(names.length("long"), 48)]
+def _q7_evidence(*, speedup=(2.0, 1.7, 2.4), reached=5, other_reached=5, focus=(20.0, 10.0, 30.0),
+                 flips=(0.4, 0.3, 0.5), minilm=(1.4, 1.2, 1.6), word=(2.0, 1.5, 2.5), available=True,
+                 acc=(0.95, 0.92, 0.98), lr_bounds=(3e-3, 3e-2), read_at=(300,)):
+    """Evidence for every name the rule and the words read; each long cell alike unless patched. The four
+    standard checks pass unless ``acc`` (every condition's accuracy), ``lr_bounds`` or ``read_at`` say otherwise."""
+    ev = [Evidence(names.length("long"), 200), Evidence(names.READ_AT, list(read_at)), Evidence(names.EVAL_EVERY, 25)]
     for task in TASKS:
         ev.append(Evidence(names.baseline(task, "bag_of_words"), 1.0 if task == "needle" else 0.75))
+        ev.append(Evidence(names.baseline(task, "chance"), 0.5))
     for cell in CELLS:
         for p in POOLINGS:
-            k = short_reached if cell[1] == "short" else (reached if p == "attention" else other_reached)
+            k = reached if p == "attention" else other_reached
             ev.append(_steps(names.steps(cell, p), k))
+            ev.append(Evidence(names.acc(cell, p), acc[0], acc[1:], n=5))
+            ev.append(Evidence(names.lr(cell, p), 1e-2, None, "lr", bounds=lr_bounds, n=1))
         ev.append(Evidence(names.best_other(cell), "max"))
         ev.append(Evidence(names.speedup(cell), speedup[0], speedup[1:], n=5))
         ev.append(Evidence(names.gain(cell), 0.0, (-0.01, 0.01), n=5))
@@ -83,6 +88,7 @@ def _one(ev, name, value, lo, hi):
     return patch(ev, {name: est(value, lo, hi)})
 
 
+NO_FOCUS = dict(focus=(1.0, 0.8, 1.2), flips=(0.05, 0.0, 0.08))
 SCENARIOS = {  # name: (evidence, overall verdict, (beats, focuses), (beats case, focuses case))
     "all_win": (_q7_evidence(), "confirmed", ("confirmed", "confirmed"), ("all_win", "all_focus")),
     # the rule reads both comparisons: below the uniform share counts against, whatever the mean word's share says
@@ -98,25 +104,33 @@ SCENARIOS = {  # name: (evidence, overall verdict, (beats, focuses), (beats case
                                ("confirmed", "confirmed"), ("all_win", "all_focus")),
     "only_other_learned": (_q7_evidence(reached=2), "inconclusive", ("refuted", "inconclusive"),
                            ("none_win", rules.GATE_FAILED)),
-    "some_win": (_one(_q7_evidence(), names.speedup(LONG_CELLS[0]), 1.1, 0.9, 1.3), "qualified",
-                 ("qualified", "confirmed"), ("some_win", "all_focus")),
-    "no_margin": (_q7_evidence(speedup=(1.1, 0.9, 1.3)), "refuted", ("refuted", "confirmed"),
+    # one part fails, the other holds: qualified by the one combination rule
+    "no_margin": (_q7_evidence(speedup=(1.1, 0.9, 1.3)), "qualified", ("refuted", "confirmed"),
                   ("none_win", "all_focus")),
-    "loses": (_q7_evidence(speedup=(0.5, 0.4, 0.6)), "refuted", ("refuted", "confirmed"), ("none_win", "all_focus")),
-    "unclear": (_q7_evidence(speedup=(1.4, 1.0, 2.0)), "inconclusive", ("inconclusive", "confirmed"),
+    "loses": (_q7_evidence(speedup=(0.5, 0.4, 0.6)), "qualified", ("refuted", "confirmed"),
+              ("none_win", "all_focus")),
+    "unclear": (_q7_evidence(speedup=(1.4, 1.0, 2.0)), "qualified", ("inconclusive", "confirmed"),
                 ("unclear", "all_focus")),
     "focus_nowhere": (_q7_evidence(focus=(1.0, 0.8, 1.2)), "qualified", ("confirmed", "refuted"),
                       ("all_win", "none_focus")),
     "flips_nowhere": (_q7_evidence(flips=(0.05, 0.0, 0.08)), "qualified", ("confirmed", "refuted"),
                       ("all_win", "none_focus")),
-    "nothing_focuses": (_q7_evidence(focus=(1.0, 0.8, 1.2), flips=(0.05, 0.0, 0.08)), "qualified",
-                        ("confirmed", "refuted"), ("all_win", "none_focus")),
-    "focus_somewhere": (_one(_q7_evidence(), names.focus(LONG_CELLS[1]), 1.5, 1.0, 2.5), "qualified",
-                        ("confirmed", "qualified"), ("all_win", "some_focus")),
-    "short_not_learned": (_q7_evidence(short_reached=2), "inconclusive", ("inconclusive", "confirmed"),
-                          (rules.GATE_FAILED, "all_focus")),
+    "nothing_focuses": (_q7_evidence(**NO_FOCUS), "qualified", ("confirmed", "refuted"), ("all_win", "none_focus")),
+    "refuted": (_q7_evidence(speedup=(1.1, 0.9, 1.3), **NO_FOCUS), "refuted", ("refuted", "refuted"),
+                ("none_win", "none_focus")),
+    "unclear_no_focus": (_q7_evidence(speedup=(1.4, 1.0, 2.0), **NO_FOCUS), "refuted",
+                         ("inconclusive", "refuted"), ("unclear", "none_focus")),
     "neither_learned": (_q7_evidence(reached=2, other_reached=2), "inconclusive", ("inconclusive", "inconclusive"),
                         (rules.GATE_FAILED, rules.GATE_FAILED)),
+    # the four standard checks: a failed one leaves every part inconclusive
+    "attention_at_baseline": (_q7_evidence(acc=(0.5, 0.45, 0.55)), "inconclusive", ("inconclusive",) * 2,
+                              (rules.GATE_FAILED,) * 2),
+    "lr_at_edge": (_q7_evidence(lr_bounds=(1e-2, 3e-2)), "inconclusive", ("inconclusive",) * 2,
+                   (rules.GATE_FAILED,) * 2),
+    "unequal_budget": (_q7_evidence(read_at=(250, 300)), "inconclusive", ("inconclusive",) * 2,
+                       (rules.GATE_FAILED,) * 2),
+    "at_ceiling": (_q7_evidence(acc=(0.995, 0.99, 1.0)), "inconclusive", ("inconclusive",) * 2,
+                   (rules.GATE_FAILED,) * 2),
 }
 
 
@@ -127,7 +141,10 @@ def test_q7_rule_gives_every_outcome(scenario):
     assert rs.verdict == overall, (scenario, rs)
     assert tuple(c.verdict for c in rs.claims) == verdicts
     assert tuple(c.case for c in rs.claims) == cases
-    assert (rs.verdict == "inconclusive") == (any(not g.passed for g in rs.gates) or verdicts[0] == "inconclusive")
+    assert (rs.verdict == "inconclusive") == any(not g.passed for g in rs.gates)
+    assert [g.name for g in rs.gates[:4]] == ["learned", "lr_tuned", "equal_budget", "below_ceiling"]
+    for c in rs.claims:  # every trained sub-claim carries the standard checks
+        assert {"learned", "lr_tuned", "equal_budget", "below_ceiling"} <= {g.name for g in c.gates}
 
 
 def test_q7_rule_reads_the_pretrained_model_against_the_mean_word():
@@ -142,7 +159,7 @@ def test_q7_flips_are_true_and_every_decided_sub_claim_has_one(scenario):
     assert_flips("q7", ev)
     for r in q7_rule.decide(ev).claims:
         assert all(f.verdict != r.verdict for f in r.flips)
-        if r.verdict != "inconclusive" and scenario != "nothing_focuses":
+        if r.verdict != "inconclusive" and scenario not in ("nothing_focuses", "refuted", "unclear_no_focus"):
             assert r.flips, (scenario, r.name)
 
 
@@ -164,20 +181,22 @@ def _flips(rs, claim=None):
 
 
 def test_q7_flips_cross_each_threshold_toward_the_other_outcomes():
+    """One long cell: crossing a margin moves its sub-claim to the other side (a sub-claim's flips are its own)."""
+    cell = LONG_CELLS[0]
     flips = _flips(q7_rule.decide(_q7_evidence()))
-    assert (names.speedup(LONG_CELLS[0]), round(SPEEDUP - 0.05, 6), "qualified") in flips
-    assert (names.focus(LONG_CELLS[0]), round(FOCUS - 0.1, 6), "qualified") in flips
+    assert (names.speedup(cell), round(SPEEDUP - 0.05, 6), "refuted") in flips
+    assert (names.focus(cell), round(FOCUS - 0.1, 6), "refuted") in flips
     assert (names.MINILM_POLAR_WORD_RATIO, round(WORD_SHARE - 0.05, 6), "qualified") in flips
     refuted = _flips(q7_rule.decide(_q7_evidence(speedup=(1.1, 0.9, 1.3))), q7_rule.BEATS)
-    assert refuted == {(names.speedup(c), round(SPEEDUP + 0.05, 6), "qualified") for c in LONG_CELLS}
+    assert refuted == {(names.speedup(c), round(SPEEDUP + 0.05, 6), "confirmed") for c in LONG_CELLS}
     unclear = _flips(q7_rule.decide(_q7_evidence(speedup=(1.4, 1.0, 2.0))), q7_rule.BEATS)
-    assert {v for _, _, v in unclear} == {"qualified"}  # one cell below the margin leaves two unclear
+    assert {v for _, _, v in unclear} == {"confirmed", "refuted"}
     learned_only = _flips(q7_rule.decide(_q7_evidence(other_reached=2, speedup=(1.0, 0.9, 1.1))), q7_rule.BEATS)
     assert {(v, verdict) for _, v, verdict in learned_only} == {(math.inf, "inconclusive")}
     flips_only = _flips(q7_rule.decide(_q7_evidence(flips=(0.05, 0.0, 0.08))), q7_rule.FOCUSES)
-    assert flips_only == {(names.flips(c), round(FLIPS + 0.01, 6), "qualified") for c in LONG_CELLS}
+    assert flips_only == {(names.flips(c), round(FLIPS + 0.01, 6), "confirmed") for c in LONG_CELLS}
     focus_only = _flips(q7_rule.decide(_q7_evidence(focus=(1.0, 0.8, 1.2))), q7_rule.FOCUSES)
-    assert focus_only == {(names.focus(c), round(FOCUS + 0.1, 6), "qualified") for c in LONG_CELLS}
+    assert focus_only == {(names.focus(c), round(FOCUS + 0.1, 6), "confirmed") for c in LONG_CELLS}
 
 
 def test_q7_would_change_names_a_condition_that_does_not_hold_yet():
@@ -212,12 +231,13 @@ def test_q7_words_in_both_languages_for_every_outcome(scenario):
         assert "No measurement could change it" not in c.would_change
 
 
-ONE_LINE_NUMBERS = {  # the number each scenario's one-line answer carries
+ONE_LINE_NUMBERS = {  # the number each scenario's one-line answer carries (None: the standard check's own line)
     "all_win": "20.0", "minilm_below_uniform_above_word": "0.60", "minilm_undecided": "0.90", "minilm_no": "0.80",
     "minilm_unavailable": "20.0", "only_attention_learned": "20.0", "only_other_learned": "2",
-    "some_win": "2", "no_margin": "1.10", "loses": "0.50", "unclear": "1.40", "focus_nowhere": "1.0",
-    "flips_nowhere": "5%", "nothing_focuses": "1.0", "focus_somewhere": "2", "short_not_learned": "2",
-    "neither_learned": "2",
+    "no_margin": "1.10", "loses": "0.50", "unclear": "1.40", "focus_nowhere": "1.0",
+    "flips_nowhere": "5%", "nothing_focuses": "1.0", "refuted": "1.10", "unclear_no_focus": "1.40",
+    "neither_learned": "2", "attention_at_baseline": None, "lr_at_edge": None, "unequal_budget": None,
+    "at_ceiling": None,
 }
 
 
@@ -243,15 +263,15 @@ def _fits(en: str, zh: str, number: str | None = None) -> None:
 
 
 def test_q7_one_line_answer_names_the_setting_too_close_to_call():
-    """One setting straddles the margin while the others fall short of it: undecided, and the line says which ratio
-    leaves it open (the quick run's pattern)."""
+    """The steps ratio straddles the margin while attention focuses: qualified, and the line says which ratio
+    leaves the first part open."""
     from attnlab.lab import get_experiment
 
-    ev = _one(_q7_evidence(speedup=(1.0, 0.8, 1.2)), names.speedup(LONG_CELLS[1]), 1.41, 1.01, 1.95)
+    ev = _one(_q7_evidence(), names.speedup(LONG_CELLS[0]), 1.41, 1.01, 1.95)
     d, text = get_experiment("q7").judge(ev)
-    assert d.verdict == "inconclusive"
-    assert "one is too close to call" in text.oneline_en and "1.41" in text.oneline_en
-    assert "1 个设置难以判定" in text.oneline_zh and "1.41" in text.oneline_zh
+    assert d.verdict == "qualified"
+    assert "is open" in text.oneline_en and "1.41" in text.oneline_en
+    assert "尚难判定" in text.oneline_zh and "1.41" in text.oneline_zh
 
 
 def test_q7_rule_holds_no_sentence():
@@ -284,7 +304,8 @@ def test_tiny_run_verdict_equals_decide_on_its_evidence(tiny, tmp_path):
 
     files = draw_result(tiny, tmp_path)
     assert files and all((tmp_path / "q7" / f).is_file() for f in files)
-    expected = {names.steps(LONG_CELLS[2], "attention"), names.speedup(LONG_CELLS[0]), names.focus(LONG_CELLS[1]),
+    expected = {names.steps(LONG_CELLS[0], "attention"), names.speedup(LONG_CELLS[0]), names.focus(LONG_CELLS[0]),
+                names.READ_AT, names.lr(LONG_CELLS[0], "attention"),
                 names.flips(LONG_CELLS[0]), names.baseline("contrast", "bag_of_words"),
                 names.baseline("needle", "bag_of_words"), names.MINILM_AVAILABLE}
     assert expected <= {e.name for e in tiny.evidence}
@@ -305,19 +326,24 @@ def test_tiny_run_speaks_english_and_chinese(tiny):
 def test_q7_answers_follow_every_outcome(tiny):
     ev = tiny.evidence
     reached = {e.name: REACHED for e in ev if e.name.startswith("steps_")}
+    conds = [(c, p) for c in LONG_CELLS for p in POOLINGS]
     base = {**reached, **{f"speedup_{c}": est(2.25, 1.8, 2.7) for c in LONG},
-            **{f"focus_{c}": est(20.0, 10.0, 30.0) for c in LONG}, **{f"flips_{c}": est(0.4, 0.3, 0.5) for c in LONG}}
+            **{f"focus_{c}": est(20.0, 10.0, 30.0) for c in LONG}, **{f"flips_{c}": est(0.4, 0.3, 0.5) for c in LONG},
+            **{names.acc(c, p): est(0.95, 0.92, 0.98) for c, p in conds}}
+    no_focus = {**{f"focus_{c}": est(1.0, 0.8, 1.2) for c in LONG}, **{f"flips_{c}": est(0.05, 0.0, 0.08) for c in LONG}}
+    lrs = [names.lr(c, p) for c, p in conds]
+    ev = [Evidence(e.name, 1e-2, None, "lr", bounds=(3e-3, 3e-2), n=1) if e.name in lrs else e for e in ev]
     scenarios = {
         "confirmed": base,
         "qualified": {**base, f"focus_{LONG[0]}": est(1.0, 0.8, 1.2)},
-        "refuted": {**base, **{f"speedup_{c}": est(1.15, 0.9, 1.3) for c in LONG}},
-        "inconclusive": {**base, **{f"speedup_{c}": est(1.4, 1.0, 2.0) for c in LONG}},
+        "refuted": {**base, **no_focus, **{f"speedup_{c}": est(1.15, 0.9, 1.3) for c in LONG}},
+        "inconclusive": {**base, **{names.acc(c, p): est(0.999, 0.995, 1.0) for c, p in conds}},
     }
     answers_for_every_outcome("q7", ev, scenarios, {"confirmed": "2.25", "qualified": "1.0", "refuted": "1.15"})
     from attnlab.lab import get_experiment
 
-    # the one line: the weight on the deciding word, the settings that focus, the ratio short of or near the margin
-    numbers = {"confirmed": "20.0", "qualified": "2", "refuted": "1.15", "inconclusive": "1.40"}
+    # the one line: the weight on the deciding word, the ratio short of the margin
+    numbers = {"confirmed": "20.0", "qualified": "1.0", "refuted": "1.15", "inconclusive": None}
     for verdict, changes in scenarios.items():
         _, text = get_experiment("q7").judge(patch(ev, changes))
         _fits(text.oneline_en, text.oneline_zh, numbers[verdict])

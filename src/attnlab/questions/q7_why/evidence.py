@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from attnlab.lab import stats
+from attnlab.lab import protocol, stats
 from attnlab.lab.spec import Aggregate, Outcomes
+from attnlab.lab.tuning import sweep_evidence, sweep_plot
 from attnlab.lab.words import num
 from attnlab.questions.q7_why import names
 from attnlab.questions.q7_why.explorer import explorer_focus
@@ -161,16 +162,25 @@ def minilm_evidence(mini: dict[str, Any]) -> list[Evidence]:
 
 
 def aggregate(outcomes: Outcomes) -> Aggregate:
-    first = outcomes.where(kind="train")[0].config
+    trained = outcomes.where(kind="train")
+    first = trained[0].config
     role_config = {role: outcomes.where(kind="train", role=role)[0].config for role in ROLES}
     lengths = {role: c["length"] for role, c in role_config.items()}
     budgets = {role: c["steps"] for role, c in role_config.items()}
     ev: list[Evidence] = [
-        Evidence(names.length("short"), lengths["short"], unit="words", label="short texts: words per text",
-                 label_zh="短文本：每段的词数"),
         Evidence(names.length("long"), lengths["long"], unit="words", label="long texts: words per text",
                  label_zh="长文本：每段的词数"),
+        Evidence(names.EVAL_EVERY, first["eval_every"], unit="steps", label="steps between evaluations",
+                 label_zh="两次评估之间的步数"),
+        protocol.budget_evidence(names.READ_AT, trained, label="steps at which every trained run was read "
+                                 "(every run trains its whole budget)",
+                                 label_zh="每次训练被读取时的步数（每次都训练满预算）"),
     ]
+    sweep = outcomes.tuning
+    if sweep is not None:
+        ev.extend(sweep_evidence(sweep, lambda c: names.lr(c.key[:3], c.key[3]), lambda c: (
+            f"learning rate chosen: {c.key[3]} pooling, {c.key[0]} task, T={lengths[c.key[1]]}",
+            f"选中的学习率：{POOLING_ZH[c.key[3]]}，{TASK_ZH[c.key[0]]}，T={lengths[c.key[1]]}")))
     for task in TASKS:
         for name, value in make_cell_task(task, lengths["long"]).baselines().items():
             ev.append(Evidence(names.baseline(task, name), value, unit="accuracy", bounds=ACC,
@@ -183,8 +193,10 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     config = {"cells": [list(c) for c in CELLS], "poolings": list(POOLINGS), "lengths": lengths,
               "steps": budgets, "eval_every": {role: c["eval_every"] for role, c in role_config.items()},
               "threshold": THRESHOLD, "speedup_margin": SPEEDUP, "focus": FOCUS, "flips": FLIPS,
-              "n_perm": N_PERM, "cell": "lstm", "attention_score": "additive",
-              **{k: first[k] for k in ("d_model", "batch_size", "lr", "eval_batches", "n_analysis")}}
+              "n_perm": N_PERM, "cell": "lstm", "attention_score": "additive", "early_stop": False,
+              **{k: first[k] for k in ("d_model", "batch_size", "eval_batches", "n_analysis")},
+              "lr": {f"{o.config['task']} T={o.config['length']} {o.config['encoder']} {o.config['pooling']}":
+                     o.config["lr"] for o in trained}}
     maps = []
     if "unavailable" not in mini:
         text, word = SENTENCES[0]
@@ -192,4 +204,8 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                                  mini["tokens"], mini["weights"],
                                  f"{MINILM} 读 `{text}`：`{word}` 得到了多少注意力？",
                                  **explorer_focus(mini["tokens"], mini["weights"], word)))
-    return Aggregate(ev, plots(ev, outcomes, lengths, budgets), config, list(LITERATURE), maps)
+    figures = plots(ev, outcomes, lengths, budgets)
+    if sweep is not None:
+        figures.append(sweep_plot(sweep, name="q7_lr_sweep", group="task", line="pooling",
+                                  title="Each pooling at its own learning rate", title_zh="每种池化方式各自的学习率"))
+    return Aggregate(ev, figures, config, list(LITERATURE), maps)

@@ -15,6 +15,8 @@ MINILM_POLAR_WORD_RATIO = "minilm_polar_word_ratio"  # the polar word's share / 
 MINILM_POLAR_RANK = "minilm_polar_rank"
 MINILM_DELETION_RANK = "minilm_deletion_rank"
 MINILM_RATIO_PER_LAYER = "minilm_ratio_per_layer"
+READ_AT = "read_at_step"  # the step counts at which every trained run was read (one value: equal budgets)
+EVAL_EVERY = "eval_every"
 
 
 def key(cell: Cell) -> str:
@@ -34,6 +36,11 @@ def baseline(task: str, predictor: str) -> str:
 
 def acc(cell: Cell, pooling: str) -> str:
     return f"acc_{key(cell)}_{pooling}"
+
+
+def lr(cell: Cell, pooling: str) -> str:
+    """The learning rate the sweep chose for the condition."""
+    return f"lr_{key(cell)}_{pooling}"
 
 
 def steps(cell: Cell, pooling: str) -> str:

@@ -16,7 +16,6 @@ from attnlab.questions.q7_why.settings import (
     LONG_CELLS,
     POOLING_ZH,
     POOLINGS,
-    SHORT_CELLS,
     SPEEDUP,
     TASK_WORDS,
     WORD_SHARE,
@@ -64,7 +63,7 @@ def _gate(rs: Rulings, zh: bool) -> str:
                        f"、{v['other_k']}/{v['n']}）。" if zh
                        else f"neither attention nor {best} pooling learned {_task(cell, zh)} ({v['att_k']} and "
                             f"{v['other_k']} of {v['n']} seeds).")
-    cell = next(c for c in (*LONG_CELLS, *SHORT_CELLS) for p in POOLINGS if v["evidence"] == names.steps(c, p))
+    cell = next(c for c in LONG_CELLS for p in POOLINGS if v["evidence"] == names.steps(c, p))
     pooling = next(p for p in POOLINGS if v["evidence"] == names.steps(cell, p))
     seeds = seeds_zh(v["k"], v["n"])
     return head + (f"{_task(cell, zh)}上，{POOLING_ZH[pooling]}的 {seeds}阈值（需要 {v['need']} 个）。" if zh
@@ -102,12 +101,27 @@ def oneline(rs: Rulings, ev, lang: str) -> str:
         return ("Not settled yet: attention pooling wins clearly in no long-text setting; "
                 + (f"one is too close to call (plain pooling needs {x}x its steps)." if k == 1
                    else f"{k} are too close to call (plain pooling needs up to {x}x its steps)."))
-    if rs.verdict == "refuted":
-        ratios = [ev[_ratio(c["cell"])].number for c in cells if c["by"] == R.BY_RATIO]
+    ratios = [ev[_ratio(c["cell"])].number for c in cells if c["by"] == R.BY_RATIO]
+    focus_words = FOCUS[_focus(rs)][0][1 if zh else 0]
+    if rs.verdict == "refuted" and beats.verdict == "refuted":
         x = num(max(ratios), 2)  # every long setting was compared by its ratio (attention and the other learned)
         return (f"不成立：长文本上普通池化所需步数至多是注意力池化的 {x} 倍，不到 {_M} 倍。" if zh
                 else f"No, not by a good margin: on long text plain pooling needs at most {x}x attention's steps, "
                      f"under the {_M}x margin.")
+    if rs.verdict == "refuted":  # whether attention beats pooling is open; where it looks does not hold
+        x = num(max(ev[_ratio(c["cell"])].number for c in cells if c["outcome"] == R.UNCLEAR), 2)
+        return (f"不成立：{focus_words}；是否胜过普通池化尚难判定（{x} 倍）。" if zh
+                else f"No: {focus_words}; whether it beats plain pooling on long text is open ({x}x its steps).")
+    if beats.verdict == "refuted":  # qualified: where attention looks holds at least in part
+        x = num(max(ratios), 2)
+        return (f"部分成立：{focus_words}；长文本上普通池化步数至多是它的 {x} 倍，不足 {_M} 倍。" if zh
+                else f"Partly: {focus_words}, but on long text plain pooling needs at most {x}x attention's steps, "
+                     f"under the {_M}x margin.")
+    if beats.verdict == "inconclusive":
+        x = num(max(ev[_ratio(c["cell"])].number for c in cells if c["outcome"] == R.UNCLEAR), 2)
+        return (f"部分成立：{focus_words}；是否明显胜过普通池化尚难判定（{x} 倍）。" if zh
+                else f"Partly: {focus_words}; whether it clearly beats plain pooling on long text is open ({x}x its "
+                     "steps).")
     wins, n = beats.values["wins"], beats.values["n"]
     if beats.verdict != "confirmed":  # attention wins in some settings only
         return (f"部分成立：长文本上注意力池化在 {n} 个设置中有 {wins} 个明显胜出；{FOCUS[_focus(rs)][0][1]}。" if zh

@@ -1,5 +1,11 @@
 """q7's rule: evidence -> a verdict per sub-claim and overall (numbers and verdicts only).
 
+The four standard checks (:mod:`attnlab.lab.protocol`) gate both sub-claims and the whole; the sub-claims
+combine by the one rule of :func:`attnlab.lab.rules.combine`. ``learned`` asks attention pooling to beat the
+task's trivial baseline (``TRIVIAL``: chance on the keyword task, the order-free predictors on the but/although
+task); the plain poolings are exempt, since their failing on long text is what the claim predicts.
+``below_ceiling`` asks one condition's final held-out accuracy to lie more than 0.01 below 1.
+
 Per long-text cell, attention is paired with the best other pooling (:func:`compare`):
 
 - ``wins``: only attention reached the threshold in ``MIN_REACHED`` of its seeds, or the paired steps ratio
@@ -17,7 +23,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from attnlab.lab import rules
+from attnlab.lab import protocol, rules
 from attnlab.lab.rules import Flip, Gate
 from attnlab.lab.spec import EvidenceSet
 from attnlab.questions.q7_why import names
@@ -29,10 +35,10 @@ from attnlab.questions.q7_why.settings import (
     LONG_CELLS,
     MIN_REACHED,
     POOLINGS,
-    SHORT_CELLS,
     SPEEDUP,
     SPEEDUP_STEP,
     WORD_SHARE,
+    TRIVIAL,
     WORD_SHARE_STEP,
     Cell,
 )
@@ -88,10 +94,16 @@ def minilm_outcome(ev: Ev) -> str:
 
 # ---- gates ----
 
-def _calibrated(ev: Ev) -> list[Gate]:
-    """Every pooling learns the short texts: the budget and learning rate suit the task."""
-    return [rules.reached_gate(f"learned_{names.key(c)}_{p}", ev[names.steps(c, p)], min_fraction=MIN_REACHED)
-            for c in SHORT_CELLS for p in POOLINGS]
+def standard_gates(ev: Ev) -> tuple[Gate, ...]:
+    """learned, lr_tuned, equal_budget, below_ceiling (see the module's docstring)."""
+    conds = [(c, p) for c in LONG_CELLS for p in POOLINGS]
+    learned = protocol.learned(ev, [(names.acc(c, "attention"), ev[names.baseline(c[0], TRIVIAL[c[0]])].number)
+                                    for c in LONG_CELLS],
+                               exempt=[names.acc(c, p) for c, p in conds if p != "attention"])
+    lr_names = [names.lr(c, p) for c, p in conds]
+    tuned = protocol.lr_tuned(ev, lr_names) if all(n in ev for n in lr_names) else protocol.not_tuned(lr_names)
+    return protocol.standard_gates(learned, tuned, protocol.equal_budget(ev, names.READ_AT),
+                                   protocol.below_ceiling(ev, [names.acc(c, p) for c, p in conds], 1.0))
 
 
 def _compared(ev: Ev) -> list[Gate]:
@@ -131,12 +143,11 @@ def _beats(ev: Ev) -> tuple[str, str, dict[str, Any]]:
         verdict, case = "inconclusive", UNCLEAR
     else:  # every long cell shows attention short of the margin, or losing
         verdict, case = "refuted", "none_win"
-    return verdict, case, {"cells": cells, "short": [compare(ev, c) for c in SHORT_CELLS], "wins": wins,
-                           "n": len(cells)}
+    return verdict, case, {"cells": cells, "wins": wins, "n": len(cells)}
 
 
 def _beats_verdict(ev: Ev) -> str:
-    if any(not g.passed for g in (*_calibrated(ev), *_compared(ev))):
+    if any(not g.passed for g in (*standard_gates(ev), *_compared(ev))):
         return "inconclusive"
     return _beats(ev)[0]
 
@@ -168,7 +179,7 @@ def _focuses(ev: Ev) -> tuple[str, str, dict[str, Any]]:
 
 
 def _focuses_verdict(ev: Ev) -> str:
-    if any(not g.passed for g in _attention_learned(ev)):
+    if any(not g.passed for g in (*standard_gates(ev), *_attention_learned(ev))):
         return "inconclusive"
     return _focuses(ev)[0]
 
@@ -191,23 +202,12 @@ def _focuses_ruling(ev: Ev):
 
 def decide(evidence: Sequence[Evidence]) -> rules.Rulings:
     ev = EvidenceSet(evidence)
-    calibrated, compared, att_learned = _calibrated(ev), _compared(ev), _attention_learned(ev)
+    standard, compared, att_learned = standard_gates(ev), _compared(ev), _attention_learned(ev)
     beats_evidence = [n for c in LONG_CELLS for n in (
         names.speedup(c), names.best_other(c), names.steps(c, "attention"),
         names.steps(c, ev[names.best_other(c)].value), names.gain(c))]
-    c1 = rules.sub_claim(BEATS, [*calibrated, *compared], beats_evidence, lambda: _beats_ruling(ev))
+    c1 = rules.sub_claim(BEATS, [*standard, *compared], beats_evidence, lambda: _beats_ruling(ev))
     focus_evidence = ([names.focus(c) for c in LONG_CELLS] + [names.flips(c) for c in LONG_CELLS]
                       + [names.MINILM_POLAR_RATIO, names.MINILM_POLAR_WORD_RATIO])
-    c2 = rules.sub_claim(FOCUSES, att_learned, focus_evidence, lambda: _focuses_ruling(ev))
-    gates = (*calibrated, *compared, *att_learned)
-    if any(not g.passed for g in gates):
-        verdict, case = "inconclusive", rules.GATE_FAILED
-    elif c1.verdict == "inconclusive":
-        verdict, case = "inconclusive", "first_inconclusive"
-    elif c1.verdict == "refuted":
-        verdict, case = "refuted", "first_refuted"
-    elif c1.verdict == "confirmed" and c2.verdict == "confirmed":
-        verdict, case = "confirmed", "both_confirmed"
-    else:
-        verdict, case = "qualified", "otherwise"
-    return rules.Rulings(verdict, (c1, c2), gates, case)
+    c2 = rules.sub_claim(FOCUSES, [*standard, *att_learned], focus_evidence, lambda: _focuses_ruling(ev))
+    return rules.combine((c1, c2), (*standard, *compared, *att_learned))

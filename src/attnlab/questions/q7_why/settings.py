@@ -9,23 +9,21 @@ from attnlab.results import Reference
 
 Cell = tuple[str, str, str]  # (task, length role, encoder)
 
-POOLINGS = ("attention", "last", "mean", "max")
-OTHERS = ("last", "mean", "max")  # the plain poolings attention is paired against
+POOLINGS = ("attention", "mean", "max")
+OTHERS = ("mean", "max")  # the plain poolings attention is paired against (Yang et al.'s mean, and max)
 TASKS = ("needle", "contrast")
-ROLES = ("short", "long")
+ROLES = ("long",)
 ENCODER_NAMES = {"lstm": "LSTM", "bilstm": "BiLSTM"}
-# (task, length role, encoder): every profile runs every cell; the profile sets the lengths.
-# The bidirectional encoder runs where context on both sides matters: on the compositional task a
-# unidirectional state at the earlier polar word cannot know that "although" follows.
-CELLS: tuple[Cell, ...] = (
-    ("needle", "short", "lstm"), ("contrast", "short", "lstm"),
-    ("needle", "long", "lstm"), ("contrast", "long", "lstm"), ("contrast", "long", "bilstm"),
-)
+# (task, length role, encoder): every profile runs every cell; the profile sets the length. One cell: the keyword
+# task on long texts (200 words in quick and standard) with the unidirectional LSTM. See :func:`profile_settings`
+# for what the compute limit left out and why.
+CELLS: tuple[Cell, ...] = (("needle", "long", "lstm"),)
 LONG_CELLS = tuple(c for c in CELLS if c[1] == "long")
 SHORT_CELLS = tuple(c for c in CELLS if c[1] == "short")
 
 # ---- thresholds and margins (the rule and the words read these) ----
 THRESHOLD = 0.9  # held-out accuracy every condition is trained to
+TRIVIAL = {"needle": "chance", "contrast": "bag_of_words"}  # the baseline ``learned`` asks attention to beat
 MIN_REACHED = 0.8  # a condition "learned" when this share of its seeds reached the threshold (4 of 5)
 SPEEDUP = 1.5  # "a good margin": the steps ratio's interval must clear this (or 1 / this) to decide
 FOCUS = 2.0  # "focuses": the weight on the deciding word is more than this many uniform shares
@@ -94,13 +92,31 @@ LITERATURE = (YANG, JAIN_WALLACE, WIEGREFFE_PINTER, CLARK)
 
 
 def profile_settings(profile: str) -> dict[str, Any]:
-    """Text lengths, step budgets and model size of ``profile`` (per length role where they differ)."""
+    """Text length, step budget and model size of ``profile``.
+
+    quick and standard read texts of 200 words. At that length one LSTM training step (batch 32, width 32) takes
+    about 0.07 s on one shared core, so a 300-step trial with its probes takes about 20-25 s, and the tuned grid
+    (a sweep of 3-4 rates on one tuning seed, then 5 evaluation seeds, per condition) fits the limit of about
+    700 trial-seconds only for a few conditions. The grid was reduced accordingly, and these are stated choices:
+
+    - only the long texts: the short cells (T=16, where every pooling tied before) are dropped;
+    - only the keyword (needle) task: on the but/although task at T=200 neither attention nor max pooling
+      reached 0.9 within 600 steps (0.785 and 0.734, the order-free predictors score 0.75), and a budget at which
+      it would be learned does not fit;
+    - only the unidirectional LSTM (the BiLSTM cell is dropped) and three poolings: attention against mean
+      (Yang et al.'s comparison) and max (the strongest plain pooling on this task); "last" is dropped.
+
+    Every run trains its whole budget (no early stop): 300 steps, 3x the steps attention (and max pooling) needed
+    to reach 0.9 at T=200, batch 32, rate 1e-2 in a pilot run (100), so steps-to-threshold is read off the curve
+    and every probe at step 300.
+    """
     return pick(profile,
-                tiny=dict(lengths={"short": 6, "long": 10}, steps={"short": 20, "long": 20}, d_model=8,
-                          batch_size=16, lr=1e-2, eval_every={"short": 10, "long": 10}, eval_batches=2, n_analysis=32),
-                quick=dict(lengths={"short": 16, "long": 48}, steps={"short": 300, "long": 600}, d_model=32,
-                           batch_size=32, lr=1e-2, eval_every={"short": 10, "long": 20}, eval_batches=4,
-                           n_analysis=256),
-                full=dict(lengths={"short": 16, "long": 256}, steps={"short": 1000, "long": 4000}, d_model=64,
-                          batch_size=64, lr=5e-3, eval_every={"short": 20, "long": 50}, eval_batches=8,
-                          n_analysis=1024))
+                tiny=dict(lengths={"long": 10}, steps={"long": 20}, d_model=8, batch_size=16,
+                          eval_every={"long": 10}, eval_batches=2, n_analysis=32),
+                quick=dict(lengths={"long": 200}, steps={"long": 300}, d_model=32, batch_size=32,
+                           eval_every={"long": 25}, eval_batches=4, n_analysis=256),
+                full=dict(lengths={"long": 256}, steps={"long": 2000}, d_model=64, batch_size=32,
+                          eval_every={"long": 50}, eval_batches=8, n_analysis=1024))
+
+
+LR_CENTER = {"tiny": 1e-2, "quick": 1e-2, "full": 3e-3}  # the middle of each condition's learning-rate sweep

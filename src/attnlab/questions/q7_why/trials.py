@@ -10,8 +10,10 @@ from attnlab.analysis.permutation import permutation_test
 from attnlab.data import make_task
 from attnlab.lab.spec import Trial
 from attnlab.lab.training import fit
+from attnlab.lab.tuning import TUNED, Tuning
 from attnlab.questions.q7_why.settings import (
     CELLS,
+    LR_CENTER,
     EXAMPLES,
     MINILM,
     N_PERM,
@@ -22,7 +24,7 @@ from attnlab.questions.q7_why.settings import (
 )
 from attnlab.seeds import generator
 
-__all__ = ["make_cell_task", "minilm_trial", "train_trial", "trials"]
+__all__ = ["TUNING", "conditions", "make_cell_task", "minilm_trial", "train_trial", "trials"]
 
 
 def make_cell_task(name: str, length: int) -> Any:
@@ -73,7 +75,7 @@ def train_trial(config: dict[str, Any]) -> dict[str, Any]:
                           cell="lstm", bidirectional=config["encoder"] == "bilstm", pooling=config["pooling"])
     out = fit(model, task, steps=config["steps"], lr=config["lr"], batch_size=config["batch_size"],
               threshold=THRESHOLD, seed=config["seed"], eval_every=config["eval_every"],
-              eval_batches=config["eval_batches"])
+              eval_batches=config["eval_batches"], early_stop=False)
     model.eval()
     batch = task.sample(config["n_analysis"], generator(config["seed"], "q7.analysis_batch"))
     with torch.no_grad():
@@ -104,14 +106,18 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
             "tokens": tokens, "weights": torch.stack(maps).round(decimals=4).tolist()}
 
 
-def trials(profile: str, seeds: list[int]) -> list[Trial]:
+def conditions(profile: str) -> list[dict[str, Any]]:
+    """Every compared condition (cell x pooling), complete but for the learning rate and seed."""
     s = profile_settings(profile)
-    grid = []
-    for task, role, encoder in CELLS:
-        for pooling in POOLINGS:
-            for seed in seeds:
-                grid.append(Trial(train_trial, {
-                    "kind": "train", "task": task, "role": role, "length": s["lengths"][role], "encoder": encoder,
-                    "pooling": pooling, "seed": seed, "steps": s["steps"][role], "eval_every": s["eval_every"][role],
-                    **{k: s[k] for k in ("d_model", "batch_size", "lr", "eval_batches", "n_analysis")}}))
+    return [{"kind": "train", "task": task, "role": role, "length": s["lengths"][role], "encoder": encoder,
+             "pooling": pooling, "steps": s["steps"][role], "eval_every": s["eval_every"][role],
+             **{k: s[k] for k in ("d_model", "batch_size", "eval_batches", "n_analysis")}}
+            for task, role, encoder in CELLS for pooling in POOLINGS]
+
+
+def trials(profile: str, seeds: list[int]) -> list[Trial]:
+    grid = [Trial(train_trial, {**c, "lr": TUNED, "seed": seed}) for c in conditions(profile) for seed in seeds]
     return [*grid, Trial(minilm_trial, {"kind": "minilm", "max_sentences": 3 if profile == "tiny" else None})]
+
+
+TUNING = Tuning(train_trial, conditions, keys=("task", "role", "encoder", "pooling"), center=LR_CENTER)
