@@ -165,6 +165,9 @@ def explorer_fragments(result: Result, qid: str, *, id_prefix: str | None = None
     return out
 
 
+_explorers = explorer_fragments  # the name it had before it was public
+
+
 def section_view(meta: Any, result: Result | None, error: str, out_dir: Path,
                  command_out: str | None) -> SectionView:
     src = result if result is not None else meta
