@@ -75,6 +75,9 @@ class ResultDisplay:
     def __init__(self, result: Result) -> None:
         self.result = result
 
+    def __repr__(self) -> str:
+        return f"ResultDisplay({self.result.qid}: {self.result.verdict})"
+
     def to_html(self) -> str:
         from attnlab.report.explorer import explorer_assets
         from attnlab.report.view import explorer_fragments
