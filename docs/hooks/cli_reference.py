@@ -36,7 +36,8 @@ def _default(param: Any) -> str:
 
 def _option_row(param: Any) -> str:
     names = ", ".join(f"`{o}`" for o in [*param.opts, *param.secondary_opts])
-    text = html.escape((getattr(param, "help", None) or "").replace("\\[", "["), quote=False).replace("|", "\\|").replace("\n", " ")
+    text = (getattr(param, "help", None) or "").replace("\\[", "[")  # rich markup escapes a bracket
+    text = html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
     return f"| {names} | {_value(param)} | {_default(param)} | {text} |"
 
 
