@@ -94,7 +94,7 @@ class AttentionConfig:
         """Check every field and resolve the sizes given as None (idempotent; runs at construction).
 
         Raises:
-            ValueError or TypeError naming the field, with what was expected and what was given.
+            ValueError: (or TypeError) naming the field, with what was expected and what was given.
         """
         for name in ("d_model", "n_heads"):
             value = getattr(self, name)

@@ -148,7 +148,9 @@ class EncoderBlock(_SelfAttentionBlock):
             ``relative_bidirectional``.
 
     Attributes:
-        attn (MultiHeadAttention), norm1, norm2 (LayerNorm), ff (FeedForward with ``fc1``, ``fc2``).
+        attn: the self-attention (MultiHeadAttention).
+        norm1, norm2: the LayerNorms before (pre-norm) or after (post-norm) attention and the feed-forward.
+        ff: the feed-forward (FeedForward, with ``fc1`` and ``fc2``).
 
     Hook points (:mod:`attnlab.attention.hooks`): ``resid_pre``, ``resid_mid``, ``resid_post``.
 
@@ -195,7 +197,9 @@ class DecoderBlock(_SelfAttentionBlock):
     other switches apply to both (``AttentionConfig.cross_attention_fields``).
 
     Attributes:
-        attn, cross_attn (MultiHeadAttention), norm1, norm2, norm3 (LayerNorm), ff (FeedForward).
+        attn, cross_attn: the self-attention and the cross-attention (MultiHeadAttention).
+        norm1, norm2, norm3: the LayerNorms of the three sub-layers.
+        ff: the feed-forward (FeedForward).
 
     Hook points: ``resid_pre``, ``resid_mid`` (after self-attention), ``resid_cross`` (after
     cross-attention), ``resid_post``.
@@ -251,7 +255,8 @@ class Embeddings(nn.Module):
         dropout: dropout on the sum.
 
     Attributes:
-        tok (nn.Embedding or None), pos (SinusoidalPositions, LearnedPositions or None).
+        tok: the token embedding (nn.Embedding, or None).
+        pos: the added positions (SinusoidalPositions, LearnedPositions, or None).
 
     Shape:
         input_ids (B, T) long or inputs_embeds (B, T, C) -> (B, T, C)

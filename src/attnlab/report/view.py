@@ -20,7 +20,8 @@ from attnlab.report.formatting import evidence_bounds, format_value, ratio_metho
 from attnlab.report.i18n import ci_method_zh, unit_zh
 from attnlab.results import Evidence, Result
 
-__all__ = ["FIGURE_FORMATS", "FigureView", "RowView", "SectionView", "reproduce_command", "section_view"]
+__all__ = ["FIGURE_FORMATS", "FigureView", "RowView", "SectionView", "explorer_fragments", "reproduce_command",
+           "section_view"]
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml"}
 SOFTMAX_QUESTIONS = ("q3", "q4")  # why scale, and why √d_k: the seed's softmax([1, 2, 10]) with a scale to move
@@ -141,7 +142,9 @@ def _evidence_rows(result: Result) -> tuple[dict[str, list[RowView]], list[RowVi
     return claim_rows, [_row(e) for e in result.evidence if e.name not in used]
 
 
-def _explorers(result: Result, qid: str) -> list[str]:
+def explorer_fragments(result: Result, qid: str, *, id_prefix: str | None = None) -> list[str]:
+    """The explorer fragment of each of ``result``'s attention maps (ids ``<id_prefix or qid>-explorer-<i>``;
+    no assets: add :func:`~attnlab.report.explorer.explorer_assets` once)."""
     if not result.attention_maps:
         return []
     from attnlab.report.explorer import explorer_fragment
@@ -157,7 +160,7 @@ def _explorers(result: Result, qid: str) -> list[str]:
             focus["heads"] = [m.focus_head]
         if m.focus_token is not None:
             focus["token"] = m.focus_token
-        out.append(explorer_fragment(m.tokens, m.weights, title=None, element_id=f"{qid}-explorer-{i}",
+        out.append(explorer_fragment(m.tokens, m.weights, title=None, element_id=f"{id_prefix or qid}-explorer-{i}",
                                      include_assets=False, answer=m.answer or None, answer_zh=m.answer_zh or None,
                                      export_title=m.title, **focus))
     return out
@@ -175,6 +178,9 @@ def standard_verdict(result: Result) -> str:
     except Exception:  # noqa: BLE001 - a broken installation must not stop the report
         return ""
     return shipped.verdict if shipped is not None and shipped.profile == "standard" else ""
+
+
+_explorers = explorer_fragments  # the name it had before it was public
 
 
 def section_view(meta: Any, result: Result | None, error: str, out_dir: Path,
@@ -199,7 +205,7 @@ def section_view(meta: Any, result: Result | None, error: str, out_dir: Path,
     sec.claim_rows, sec.other_rows = _evidence_rows(result)
     sec.claim_ratios = {name: list(dict.fromkeys((r.kind, r.kind_zh) for r in rows if r.kind))
                         for name, rows in sec.claim_rows.items()}
-    sec.explorers = _explorers(result, qid)
+    sec.explorers = explorer_fragments(result, qid)
     if qid in SOFTMAX_QUESTIONS:
         from attnlab.report.softmax import softmax_panel
 

@@ -83,7 +83,8 @@ def _where(bad: np.ndarray) -> str:
     return " ".join(f"{n} {v + 1}" for n, v in zip(names, pos, strict=True)) + f" (index [{', '.join(map(str, pos))}])"
 
 
-def validate_inputs(tokens: Any, attentions: Any, *, atol: float = 1e-2) -> tuple[list[str], np.ndarray]:
+def validate_inputs(tokens: Any, attentions: Any, *, atol: float = 1e-2,
+                    name: str = "attentions") -> tuple[list[str], np.ndarray]:
     """Check tokens and attention weights and return them as ``(list[str], float64 array (L, H, T, T))``.
 
     Args:
@@ -93,6 +94,7 @@ def validate_inputs(tokens: Any, attentions: Any, *, atol: float = 1e-2) -> tupl
             Face models return with ``output_attentions=True``, is accepted too. Rows are queries and
             columns keys (self-attention: both are ``tokens``).
         atol: how far each row's sum may be from 1 (half-precision weights over long inputs need ~1e-2).
+        name: what the errors call ``attentions`` (the caller's argument name).
 
     Returns:
         ``(tokens, weights)`` with weights a float64 numpy array (L, H, T, T).
@@ -111,29 +113,31 @@ def validate_inputs(tokens: Any, attentions: Any, *, atol: float = 1e-2) -> tupl
         raise TypeError(f"tokens[{bad[0]}]: expected str, got {type(tokens[bad[0]]).__name__}")
     if not tokens:
         raise ValueError("tokens: expected at least one token, got none")
-    w = _stack_layers(attentions)
+    w = _stack_layers(attentions) if name == "attentions" else _as_array(attentions, name)
+    if w.ndim != 4:
+        raise ValueError(f"{name}: expected an (L, H, T, T) array, got shape {tuple(w.shape)}")
     T = len(tokens)
     if w.shape[-1] != w.shape[-2]:
-        raise ValueError(f"attentions: expected square (T, T) maps of self-attention, got shape {tuple(w.shape)}")
+        raise ValueError(f"{name}: expected square (T, T) maps of self-attention, got shape {tuple(w.shape)}")
     if w.shape[-1] != T:
-        raise ValueError(f"attentions: expected maps of size ({T}, {T}) for len(tokens) = {T}, got shape "
+        raise ValueError(f"{name}: expected maps of size ({T}, {T}) for len(tokens) = {T}, got shape "
                          f"{tuple(w.shape)}")
     if 0 in w.shape:
-        raise ValueError(f"attentions: expected at least one layer and head, got shape {tuple(w.shape)}")
+        raise ValueError(f"{name}: expected at least one layer and head, got shape {tuple(w.shape)}")
     finite = np.isfinite(w)
     if not finite.all():
         pos = np.argwhere(~finite)[0]
-        raise ValueError(f"attentions: expected finite weights, got {w[tuple(pos)]} at {_where(~finite)}")
+        raise ValueError(f"{name}: expected finite weights, got {w[tuple(pos)]} at {_where(~finite)}")
     if (w < -atol).any():
         neg = w < -atol
         pos = np.argwhere(neg)[0]
-        raise ValueError(f"attentions: expected weights >= 0 (softmax probabilities), got {w[tuple(pos)]:.4g} at "
+        raise ValueError(f"{name}: expected weights >= 0 (softmax probabilities), got {w[tuple(pos)]:.4g} at "
                          f"{_where(neg)}")
     sums = w.sum(-1)  # (L, H, T)
     off = np.abs(sums - 1.0) > atol
     if off.any():
         pos = tuple(np.argwhere(off)[0])
-        raise ValueError(f"attentions: expected every row (query) to sum to 1 within {atol:g}, got {sums[pos]:.4g} "
+        raise ValueError(f"{name}: expected every row (query) to sum to 1 within {atol:g}, got {sums[pos]:.4g} "
                          f"at {_where(off)} (pass softmax probabilities, not scores, with padding removed)")
     return list(tokens), w
 

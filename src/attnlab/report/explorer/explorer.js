@@ -250,6 +250,7 @@
     this.build();
     this.layoutHead();
     this.renderHead();
+    if (init.view === 'model') this.setView('model');  // an explorer may open on its model view
   }
 
   Explorer.prototype.activeHeads = function () {

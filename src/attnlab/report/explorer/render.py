@@ -101,6 +101,7 @@ def explorer_fragment(
     compress: bool | None = None,
     include_assets: bool = True,
     atol: float = 1e-2,
+    view: str = "head",
 ) -> str:
     """The attention explorer for ``tokens`` and their weights, as an HTML fragment.
 
@@ -134,6 +135,7 @@ def explorer_fragment(
         include_assets: append the explorer's style and script (safe to repeat; pass False and add
             :func:`explorer_assets` once to keep a page with many explorers small).
         atol: tolerance on each row's sum (see :func:`~attnlab.report.explorer.data.validate_inputs`).
+        view: the view it opens on, ``"head"`` (one layer, every head) or ``"model"`` (all layers × heads).
 
     Returns:
         The HTML text. Every token and the title are escaped; the data block cannot close its
@@ -149,6 +151,8 @@ def explorer_fragment(
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title: expected str or None, got {type(title).__name__}")
     _check_index("layer", layer, L)
+    if view not in ("head", "model"):
+        raise ValueError(f"view: expected 'head' or 'model', got {view!r}")
     shown = None
     if heads is not None:
         shown = sorted({_check_index(f"heads[{n}]", h, H) for n, h in enumerate(heads)})
@@ -163,7 +167,7 @@ def explorer_fragment(
     data = {
         "format": FORMAT, "version": VERSION, "title": title, "tokens": tokens, "shape": [L, H, T],
         "scale": SCALE, "codec": codec, "weights": payload, "roles": labels, "notes": role_notes(stats),
-        "initial": {"layer": layer, "heads": shown, "token": token},
+        "initial": {"layer": layer, "heads": shown, "token": token, **({"view": view} if view != "head" else {})},
         "answer": {"en": answer or "", "zh": answer_zh or ""},
         "export_title": export_title if export_title is not None else title,
     }

@@ -22,12 +22,13 @@ import matplotlib
 import torch
 from matplotlib.colors import LinearSegmentedColormap, PowerNorm
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from attnlab.report.figures.fonts import font_rc
 from attnlab.report.figures.save import save_figure
 
 __all__ = ["EXPLORER_RAMP", "attention_heatmap", "draw_attention_grid", "draw_attention_mean", "explorer_cmap",
-           "explorer_norm", "has_cjk"]
+           "explorer_norm", "has_cjk", "draw_token_attention"]
 
 # The explorer's ramp (``RAMP`` in report/explorer/explorer.js; tests/report/test_inspect.py checks they are
 # equal): evenly spaced stops from white to dark blue, indexed by sqrt(weight).
@@ -181,3 +182,30 @@ def draw_attention_mean(weights: torch.Tensor, tokens: list[str], heads: list[tu
         ax.set_title(f"mean attention, {what} (rows: queries, columns: keys)", fontsize=10)
         _colorbar(fig, image, "attention weight (colour: √weight, as in the explorer)", cax=cax)
         return save_figure(fig, out_dir, "attention_mean", tight=False)
+
+
+def draw_token_attention(weights: torch.Tensor, tokens: list[str], layer: int, heads: list[int], query: int,
+                         out_dir: str | Path) -> list[str]:
+    """``token_attention.png/.svg``: the tokens of ``weights`` (L, H, T, T) shaded by the attention that token
+    ``query`` gives them in ``layer``, averaged over ``heads`` (the explorer's coloured tokens), in rows."""
+    row = weights[layer, heads, query].mean(0)  # (T,)
+    cmap, norm = explorer_cmap(), explorer_norm()
+    per_line = 12
+    lines = (len(tokens) + per_line - 1) // per_line
+    with _fonts():
+        fig = Figure(figsize=(9.0, 0.9 + 0.42 * lines))
+        ax = fig.add_axes((0.01, 0.02, 0.98, 0.96 - 0.55 / fig.get_figheight()))
+        ax.set_xlim(0, per_line)
+        ax.set_ylim(lines, 0)
+        ax.axis("off")
+        for i, (tok, w) in enumerate(zip(tokens, row.tolist(), strict=True)):
+            y, x = divmod(i, per_line)
+            ax.add_patch(Rectangle((x + 0.03, y + 0.1), 0.94, 0.8, color=cmap(norm(w))))
+            ink = "white" if w > 0.3 else "#1f2328"
+            weight = "bold" if i == query else "normal"
+            ax.text(x + 0.5, y + 0.5, tok if len(tok) <= 10 else tok[:9] + "…", ha="center", va="center",
+                    fontsize=8, color=ink, fontweight=weight)
+        heads_text = "all heads" if len(heads) == weights.shape[1] else "heads " + ", ".join(str(h + 1) for h in heads)
+        fig.suptitle(f"where token {query + 1} ({tokens[query]!r}) attends: layer {layer + 1}, mean of {heads_text} "
+                     "(colour: √weight)", fontsize=9, y=0.99)
+        return save_figure(fig, out_dir, "token_attention", tight=False)
