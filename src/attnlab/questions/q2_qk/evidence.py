@@ -239,7 +239,8 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     ev = _cycle_evidence(outcomes, first["steps"]) + _text_evidence(outcomes)
     trained = [o for o in outcomes if o.config.get("kind") in ("train", "text")]
     ev.append(protocol.budget_evidence(READ_AT, trained, label="steps at which every trained run (cycle tasks and "
-                                       "text LM) was read", label_zh="每个训练过的运行（轮换任务与文本语言模型）被读取时的步数"))
+                                       "text LM) was read",
+                                       label_zh="每个训练过的运行（轮换任务与文本语言模型）被读取时的步数"))
     ev.append(Evidence(EVAL_EVERY, first["eval_every"], unit="steps",
                        label="steps between evaluations on the cycle tasks (the fewest in which the threshold can be "
                              "reached)", label_zh="轮换任务上两次评估之间的步数（达到阈值最少需要的步数）"))
