@@ -49,8 +49,9 @@ TEXT = {  # what the text LM shows, by the verdict of helps_on_text
 def plateau_text(v: dict, lang: str) -> str:
     """The plateau check: how much each arm's held-out loss still fell over the second half of its budget."""
     zh = lang == "zh"
+    short = {"separate": "separate", "shared": "shared", "shared_matched": "shared (matched)"}
     falls = "、".join(f"{VARIANT_ZH[k]} {num(x, 3)}" for k, x in v["falls"].items()) if zh else ", ".join(
-        f"{k} {num(x, 3)}" for k, x in v["falls"].items())
+        f"{short.get(k, k)} {num(x, 3)}" for k, x in v["falls"].items())
     bound = num(v["bound"], 2)
     if zh:
         head = "文本语言模型已不再改进" if not v["still"] else "文本语言模型在预算后半程仍在改进，比较读不出结果"
