@@ -7,7 +7,7 @@ from attnlab.lab.rules import Rulings
 from attnlab.lab.words import fmt, num, pct, plain, signed
 from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.rule import CARRIES_LITTLE, LM_SINK, NO_COST, SINK_REMOVES, at_ceiling
-from attnlab.questions.q10_sinks.settings import CEILING, MINILM, PARK_FACTOR, SINK_MOVED, VARIANT_LABEL
+from attnlab.questions.q10_sinks.settings import CEILING, MINILM, PARK_FACTOR, SINK_MOVED, THRESHOLD, VARIANT_LABEL
 
 
 def span(values: list[float], digits: int = 1) -> str:
@@ -16,7 +16,7 @@ def span(values: list[float], digits: int = 1) -> str:
     return lo if lo == hi else f"{lo}–{hi}"
 
 
-PF, CEIL = plain(PARK_FACTOR), plain(CEILING)
+PF, CEIL, TH = plain(PARK_FACTOR), plain(CEILING), plain(THRESHOLD)
 
 
 def learned_logits(ev, lang: str) -> str:
@@ -123,6 +123,14 @@ def _encoder(rs: Rulings, ev, zh: bool) -> str:
             f"value turns that into {norm_s} of the weight share in {where}, {carry}.")
 
 
+def up_to(ev) -> str:
+    """The largest upper end of the sink variants' step-ratio intervals (how much slower they could be): the X of
+    "no difference up to X" when accuracy is at its ceiling."""
+    his = [rules.interval(ev[names.steps_ratio(c)])[1] for c in names.conditions(ev)[1:]
+           if not isinstance(ev[names.steps_ratio(c)].value, str)]
+    return num(max(his), 2) if his else "?"
+
+
 def answer(rs: Rulings, ev, lang: str) -> str:
     """The short answer of a decided question (the engine words an undecided one)."""
     zh, v = lang == "zh", rs.verdicts
@@ -142,9 +150,9 @@ def answer(rs: Rulings, ev, lang: str) -> str:
     acc = [signed(ev[names.acc_diff(c)].number) for c in variants]
     lm, removes, cost = _LM_SINK[v[LM_SINK]][zh], _REMOVES[v[SINK_REMOVES]][zh], _COST[v[NO_COST]][zh]
     if v[NO_COST] == "qualified" and at_ceiling(ev):
-        cost = (f"在准确率上限处检测不到代价（每个变体的准确率都 >= {CEIL}，那里显示不出准确率代价）" if zh else
-                f"no cost detectable at the ceiling (every variant's accuracy >= {CEIL}, where no accuracy cost "
-                "could show)")
+        cost = (f"达到 {TH} 的步数至多多出 {up_to(ev)} 倍，准确率在上限处（每个变体都 >= {CEIL}）显示不出代价" if zh
+                else f"no difference up to {up_to(ev)}x the steps to {TH}, and accuracy at the ceiling (every "
+                     f"variant >= {CEIL}) where no cost could show")
     n, conf = ev[names.acc("softmax")].n, pct(stats.CONFIDENCE)
     if zh:
         with_sink = "、".join(f"{_WITH[c][1]}为 {ratio[c]} 倍" for c in variants)

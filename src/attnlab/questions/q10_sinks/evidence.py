@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from attnlab.lab import stats
+from attnlab.lab import protocol, stats
 from attnlab.lab.spec import Aggregate, EvidenceSet, Outcomes
+from attnlab.lab.tuning import Sweep, sweep_evidence, sweep_plot
 from attnlab.lab.words import num
 from attnlab.questions.q10_sinks.explorer import explorer_map
 from attnlab.questions.q10_sinks.settings import (
@@ -29,6 +31,8 @@ from attnlab.questions.q10_sinks.trials import lm_task
 from attnlab.results import Evidence
 
 # ---- evidence names ----
+READ_AT = "read_at_step"  # the step counts at which every LM was read (one when the budgets are equal)
+EVAL_EVERY = "eval_every"
 LM_CONDITIONS = "lm_conditions"  # the conditions trained, softmax first
 LM_UNIFORM = "lm_uniform_first_share"
 LM_HEADS = "lm_heads"
@@ -51,6 +55,10 @@ def acc(c: str) -> str:  # accuracy on the predictable tokens of condition c
 
 def steps(c: str) -> str:
     return f"steps_{c}"
+
+
+def lr(c: str) -> str:  # the learning rate the sweep chose for condition c
+    return f"lr_{c}"
 
 
 def first_max(c: str) -> str:  # the largest first-token share of a head
@@ -214,6 +222,7 @@ def _paired(c: str, per: dict[str, dict], ref: dict) -> list[Evidence]:
 
 def aggregate(outcomes: Outcomes) -> Aggregate:
     from attnlab.analysis.sinks import uniform_first_share
+    from attnlab.questions.q10_sinks.encoder import minilm_evidence
     from attnlab.questions.q10_sinks.plots import plots
 
     lms = outcomes.where(kind="lm")
@@ -244,11 +253,21 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         ev.extend(more)
     for c in conds[1:]:
         ev.extend(_paired(c, per, per["softmax"]))
+    ev.append(protocol.budget_evidence(READ_AT, lms, label="steps at which every LM was read (accuracy, "
+                                       "first-token shares, sink weight)",
+                                       label_zh="每个语言模型被读取时的步数（准确率、首词元份额、汇聚权重）"))
+    ev.append(Evidence(EVAL_EVERY, first["eval_every"], unit="steps",
+                       label="steps between evaluations of the learning curve (the fewest in which 0.9 can be "
+                             "reached)", label_zh="学习曲线两次评估之间的步数（达到 0.9 最少需要的步数）"))
+    sweep = outcomes.tuning
+    if sweep is not None:
+        ev.extend(sweep_evidence(sweep, lambda c: lr(c.key[0]), lambda c: (
+            f"learning rate chosen: {VARIANT_LABEL[c.key[0]]}", f"选中的学习率：{VARIANT_ZH[c.key[0]]}")))
     mini = outcomes.one(kind="minilm").measurements
     maps = []
     if "unavailable" not in mini:
         ev.append(Evidence(MINILM_AVAILABLE, "yes", label=f"{MINILM} analysed", label_zh=f"已分析 {MINILM}"))
-        ev.extend(_minilm_evidence(mini))
+        ev.extend(minilm_evidence(mini))
         maps.append(explorer_map(mini))
     else:
         ev.append(Evidence(MINILM_AVAILABLE, "no", label=f"{MINILM} not analysed: {mini['unavailable']}",
@@ -256,42 +275,15 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     config = {"task": task.config(), "conditions": conds, "threshold": THRESHOLD, "park_factor": PARK_FACTOR,
               "first_token_queries": f"{START} .. T - 1", "model": f"TransformerLM, {N_LAYERS} layers, {N_HEADS} "
               "heads, learned positions, d_ff = 2 d_model, untied output layer",
-              **{k: first[k] for k in ("d_model", "steps", "batch_size", "lr", "eval_every", "n_eval")},
+              **{k: first[k] for k in ("d_model", "steps", "batch_size", "eval_every", "n_eval")},
+              "lr": {c: outcomes.where(kind="lm", condition=c)[0].config["lr"] for c in conds},
               "minilm_sentences": outcomes.one(kind="minilm").config["n_texts"]}
-    return Aggregate(ev, plots(EvidenceSet(ev), outcomes, conds), config, list(LITERATURE), maps)
-
-
-def _minilm_evidence(mini: dict[str, Any]) -> list[Evidence]:
-    weight, norm, uniform = mini["weight"], mini["norm"], mini["uniform"]  # (N, L), (N, L), (N,)
-    n_layers = len(weight[0])
-    tokens = num(mini["mean_tokens"], 1)
-    ev = [Evidence(MINILM_LAYERS, n_layers, unit="layers", label=f"{MINILM} layers", label_zh=f"{MINILM} 的层数"),
-          stats.evidence_from(MINILM_UNIFORM, uniform, unit="share", bounds=ACC, over="sentences",
-                              label=f"2/T: the [CLS]+[SEP] share of uniform attention (sentences of {tokens} tokens "
-                                    "on average)",
-                              label_zh=f"2/T：均匀注意力给 [CLS]+[SEP] 的份额（句子平均 {tokens} 个词元）"),
-          Evidence(MINILM_SPECIAL_HEADS, mini["weight_heads"], unit="share (layer x head)",
-                   label=f"{MINILM}: weight on [CLS]+[SEP] per head",
-                   label_zh=f"{MINILM}：每个头放在 [CLS]+[SEP] 上的权重"),
-          Evidence(MINILM_NORM_HEADS, mini["norm_heads"], unit="share (layer x head)",
-                   label=f"{MINILM}: norm-based share on [CLS]+[SEP] per head",
-                   label_zh=f"{MINILM}：每个头在 [CLS]+[SEP] 上基于范数的份额")]
-    for l in range(1, n_layers + 1):
-        w = [row[l - 1] for row in weight]
-        nb = [row[l - 1] for row in norm]
-        layer, layer_zh = f"{MINILM} layer {l}", f"{MINILM} 第 {l} 层"
-        ev.append(stats.evidence_from(special_share(l), w, unit="share", bounds=ACC, over="sentences",
-                                      label=f"{layer}: weight on [CLS]+[SEP]",
-                                      label_zh=f"{layer_zh}：放在 [CLS]+[SEP] 上的权重"))
-        ev.append(stats.evidence_from(special_ratio(l), [a / u for a, u in zip(w, uniform, strict=True)],
-                                      unit="x uniform", bounds=RATIO, over="sentences",
-                                      label=f"{layer}: weight on [CLS]+[SEP] over 2/T",
-                                      label_zh=f"{layer_zh}：放在 [CLS]+[SEP] 上的权重 / 2/T"))
-        ev.append(stats.evidence_from(norm_share(l), nb, unit="share", bounds=ACC, over="sentences",
-                                      label=f"{layer}: norm-based share on [CLS]+[SEP]",
-                                      label_zh=f"{layer_zh}：[CLS]+[SEP] 上基于范数的份额"))
-        ev.append(stats.evidence_from(norm_over_weight(l), [b / max(a, 1e-12) for a, b in zip(w, nb, strict=True)],
-                                      unit="x", bounds=RATIO, over="sentences",
-                                      label=f"{layer}: norm-based share over weight share",
-                                      label_zh=f"{layer_zh}：基于范数的份额 / 权重份额"))
-    return ev
+    figures = plots(EvidenceSet(ev), outcomes, conds)
+    if sweep is not None:
+        one = Sweep(("model", "condition"), sweep.metric,
+                    tuple(dataclasses.replace(c, key=("2-layer LM", *c.key)) for c in sweep.conditions))
+        figures.append(sweep_plot(one, name="q10_lr_sweep", group="model", line="condition",
+                                  title="Each attention variant at its own learning rate",
+                                  title_zh="每种注意力变体各自的学习率",
+                                  metric_label="final accuracy on the predictable tokens"))
+    return Aggregate(ev, figures, config, list(LITERATURE), maps)

@@ -110,6 +110,10 @@ def _undecided(rs: Rulings, ev, zh: bool) -> str:
             return fit([f"尚无定论：{VARIANT_ZH[c]}的 {runs} {TH} 准确率。", "尚无定论：有变体没有学会任务。"], zh)
         runs = f"none of {n} runs" if k == 0 else f"only {k}/{n} runs"
         return f"Not settled yet: the {VARIANT_LABEL[c]} LMs reached {TH} accuracy in {runs}."
+    if not (rs.verdicts[ENCODER_PARKS] == rs.verdicts[LM_SINK] == "inconclusive"):  # too few parts decided
+        k, n = sum(c.verdict != "inconclusive" for c in rs.claims), len(rs.claims)
+        return (f"尚无定论：解释的 {n} 个部分中只有 {k} 个能下结论。" if zh
+                else f"Not settled yet: only {k} of the explanation's {n} parts could be decided.")
     x = _x(encoder_peak(ev)) if names.layers(ev) else "?"
     return (fit([f"尚无定论：编码器（{x} 倍）和语言模型（{r0} 倍）都没有明确超过均匀份额的 {PF} 倍。",
                  f"尚无定论：编码器（{x} 倍）和语言模型（{r0} 倍）都没明确超过 {PF} 倍。"], zh) if zh

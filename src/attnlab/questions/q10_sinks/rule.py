@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from attnlab.lab import rules
+from attnlab.lab import protocol, rules
 from attnlab.lab.rules import Flip, Gate
 from attnlab.lab.spec import EvidenceSet
 from attnlab.questions.q10_sinks import evidence as names
@@ -57,6 +57,21 @@ def at_ceiling(ev: Ev) -> bool:
     """Every condition's mean accuracy on the predictable tokens is at least :data:`CEILING`: then no paired
     accuracy difference can lie beyond -ACC_MARGIN, and the accuracy half of "no cost" cannot fail."""
     return all(ev[names.acc(c)].number >= CEILING for c in names.conditions(ev))
+
+
+def standard_gates(ev: Ev) -> tuple[Gate, ...]:
+    """The four standard checks of the trained LMs: every condition's accuracy on the predictable tokens above
+    the order-free baseline; no chosen rate at its sweep's edge; every LM read at one step; and off the ceiling
+    in steps to the threshold (accuracy ends at its ceiling, so the steps are the measure that can differ)."""
+    conds = names.conditions(ev)
+    base = ev[names.baseline("order_free")].number
+    learned = protocol.learned(ev, [(names.acc(c), base) for c in conds])
+    lr_names = [names.lr(c) for c in conds]
+    tuned = protocol.lr_tuned(ev, lr_names) if all(n in ev for n in lr_names) else protocol.not_tuned(lr_names)
+    return protocol.standard_gates(
+        learned, tuned, protocol.equal_budget(ev, names.READ_AT),
+        protocol.below_ceiling(ev, [names.steps(c) for c in conds], float(ev[names.EVAL_EVERY].number),
+                               higher_is_better=False, margin=0.0))
 
 
 def _minilm_gate(ev: Ev) -> Gate:
@@ -148,14 +163,16 @@ def _no_cost(ev: Ev) -> Outcome:
 
 # ---- gates, evidence and flip candidates of each sub-claim ----
 def _gates(name: str, ev: Ev) -> list[Gate]:
+    """A sub-claim's preconditions: the encoder's, or (the trained LMs) the standard checks and its own."""
     conds = names.conditions(ev)
     if name == ENCODER_PARKS:
         return [_minilm_gate(ev)]
     if name == CARRIES_LITTLE:
         return [_minilm_gate(ev), _parks_gate(ev)]
+    standard = list(standard_gates(ev))
     if name == LM_SINK:
-        return [learned_gate(ev, conds[0])]
-    learned = [learned_gate(ev, c) for c in conds]
+        return [*standard, learned_gate(ev, conds[0])]
+    learned = [*standard, *(learned_gate(ev, c) for c in conds)]
     return [*learned, _has_sink_gate(ev)] if name == SINK_REMOVES else learned
 
 
@@ -222,16 +239,5 @@ def claim(name: str, ev: Ev, *, flips: bool = True) -> rules.Ruling:
 def decide(evidence: Sequence[Evidence]) -> rules.Rulings:
     ev = EvidenceSet(evidence)
     claims = tuple(claim(name, ev) for name in CLAIMS)
-    gates = (_minilm_gate(ev), *(learned_gate(ev, c) for c in names.conditions(ev)))
-    v = {c.name: c.verdict for c in claims}
-    if any(not g.passed for g in gates):
-        verdict, case = "inconclusive", rules.GATE_FAILED
-    elif v[ENCODER_PARKS] == "refuted" and v[LM_SINK] == "refuted":
-        verdict, case = "refuted", "neither_parks"
-    elif all(x == "confirmed" for x in v.values()):
-        verdict, case = "confirmed", "all_confirmed"
-    elif v[ENCODER_PARKS] == "inconclusive" and v[LM_SINK] == "inconclusive":
-        verdict, case = "inconclusive", "neither_judged"
-    else:
-        verdict, case = "qualified", "in_part"
-    return rules.Rulings(verdict, claims, gates, case)
+    gates = (*standard_gates(ev), _minilm_gate(ev), *(learned_gate(ev, c) for c in names.conditions(ev)))
+    return rules.combine(claims, gates)

@@ -10,7 +10,9 @@ from attnlab import seeds
 from attnlab.data import make_task
 from attnlab.lab.spec import Trial
 from attnlab.lab.training import fit
+from attnlab.lab.tuning import TUNED, Tuning
 from attnlab.questions.q10_sinks.settings import (
+    LR_CENTER,
     MINILM,
     N_HEADS,
     N_LAYERS,
@@ -21,7 +23,7 @@ from attnlab.questions.q10_sinks.settings import (
     profile_settings,
 )
 
-__all__ = ["lm_task", "lm_trial", "minilm_trial", "predictable_accuracy", "trials"]
+__all__ = ["TUNING", "conditions", "lm_task", "lm_trial", "minilm_trial", "predictable_accuracy", "trials"]
 
 
 def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
@@ -92,18 +94,27 @@ def lm_trial(config: dict[str, Any]) -> dict[str, Any]:
     first = first_token_share(weights, START)  # (L, H)
     sink_logits = [m.sink_logits.detach().tolist() for m in model.modules()
                    if isinstance(m, MultiHeadAttention) and m.sink_logits is not None]  # (L, H), trained from 0
-    return {"accuracy": predictable_accuracy(model, test), "lm_accuracy": out["accuracy"],
+    return {"accuracy": predictable_accuracy(model, test), "lm_accuracy": out["accuracy"], "loss": out["loss"],
+            "steps": out["steps"],
             "steps_to_threshold": next((int(s) for s, a in curve if a >= THRESHOLD), None), "curve": curve,
             "first_share": first.tolist(), "first_share_init": first_init.tolist(),
             "sink_mass": sink_mass(weights, START).tolist(), "sink_logits": sink_logits, "seq_len": task.seq_len}
 
 
-_TRAIN_KEYS = ("n_blocks", "block_len", "d_model", "steps", "batch_size", "lr", "eval_every", "n_eval")
+_TRAIN_KEYS = ("n_blocks", "block_len", "d_model", "steps", "batch_size", "eval_every", "n_eval")
+
+
+def conditions(profile: str) -> list[dict[str, Any]]:
+    """Every compared LM (one per attention variant), complete but for the learning rate and seed."""
+    s = profile_settings(profile)
+    train = {k: s[k] for k in _TRAIN_KEYS}
+    return [{"kind": "lm", "condition": c, **train} for c in s["conditions"]]
 
 
 def trials(profile: str, seeds: list[int]) -> list[Trial]:
     s = profile_settings(profile)
-    train = {k: s[k] for k in _TRAIN_KEYS}
-    return [*[Trial(lm_trial, {"kind": "lm", "condition": c, "seed": seed, **train})
-              for c in s["conditions"] for seed in seeds],
+    return [*[Trial(lm_trial, {**c, "lr": TUNED, "seed": seed}) for c in conditions(profile) for seed in seeds],
             Trial(minilm_trial, {"kind": "minilm", "seed": 0, "n_texts": s["n_texts"]})]
+
+
+TUNING = Tuning(lm_trial, conditions, keys=("condition",), center=LR_CENTER)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from attnlab.lab.rules import Flip, Gate, Ruling, Rulings
 from attnlab.lab.words import Words, fmt, num, plain, verdict
 from attnlab.questions.q10_sinks import evidence as names
-from attnlab.questions.q10_sinks.answer import answer, learned_logits, span, summary_parts
+from attnlab.questions.q10_sinks.answer import answer, learned_logits, span, summary_parts, up_to
 from attnlab.questions.q10_sinks.oneline import oneline, spaced
 from attnlab.questions.q10_sinks.rule import (
     CARRIES_LITTLE,
@@ -175,9 +175,9 @@ class SinkWords(Words):
         return (f"{r.verdict}: variant minus softmax (paired): {per}; mean accuracy {accs}. Rule: confirmed if for "
                 f"every variant the accuracy interval lies above -{AM} and the step ratio's below {SM}, and some "
                 f"condition's mean accuracy lies below the ceiling {CEIL}; qualified if every variant is fine but "
-                "every condition is at the ceiling (no cost detectable at the ceiling: the accuracy test cannot fail "
-                "there), or if some variants are fine; refuted if every variant is worse beyond these; else "
-                "inconclusive.")
+                "every condition is at the ceiling (the accuracy test cannot fail there, so the answer is \"no "
+                "difference up to\" the step ratios' upper bound), or if some variants are fine; refuted if every "
+                "variant is worse beyond these; else inconclusive.")
 
     def because(self, r: Ruling, ev, lang: str) -> str:
         zh, v = lang == "zh", r.values
@@ -250,7 +250,8 @@ class SinkWords(Words):
                            f"{_times(ev[names.steps_ratio(c)], lang)}" for c in variants)
             accs = "、".join(f"{VARIANT_ZH[c]} {num(ev[names.acc(c)].number)}" for c in conds)
             ceil = (f"所有条件都在准确率上限处（平均准确率 {accs}，均 >= {CEIL}），在那里不可能出现超过 {AM} 的准确率"
-                    "代价：在上限处检测不到代价，真正被检验的只有步数比。") if r.values["ceiling"] else ""
+                    f"代价；真正被检验的只有步数比：达到 {TH} 的步数至多多出 {up_to(ev)} 倍，准确率上显示不出差别。"
+                    ) if r.values["ceiling"] else ""
             some = f"{n} 个变体都不在" if k == 0 else f"{n} 个变体中有 {k} 个在"
             return spaced(f"与 softmax 相比（配对；可预测词元上的准确率和达到 {TH} 的步数）：{per}；{some} "
                           f"-{AM} 准确率和 {SM} 倍步数以内。" + ceil)
@@ -258,16 +259,10 @@ class SinkWords(Words):
                         f"{_times(ev[names.steps_ratio(c)], lang)}" for c in variants)
         accs = ", ".join(f"{VARIANT_SHORT[c]} {num(ev[names.acc(c)].number)}" for c in conds)
         ceil = (f" Every condition is at the ceiling (mean accuracy {accs}, all >= {CEIL}), where no accuracy cost "
-                f"beyond {AM} can show: no cost detectable at the ceiling, only the step ratios tested."
-                if r.values["ceiling"] else "")
+                f"beyond {AM} can show; only the step ratios are tested: no difference up to {up_to(ev)}x the steps "
+                f"to {TH}, and none in accuracy that could show." if r.values["ceiling"] else "")
         return (f"Against softmax (paired, accuracy on the predictable tokens and steps to {TH}): {per}; {k} of {n} "
                 f"variants stay within -{AM} accuracy and {SM}x the steps." + ceil)
-
-    def overall(self, rs: Rulings, ev) -> str:
-        return (f"{rs.verdict}: " + ", ".join(f"{c.name} {c.verdict}" for c in rs.claims) + ". Rule: inconclusive if "
-                "a check failed or neither the encoder nor the LMs could be judged; refuted if neither parks; "
-                "confirmed if every sub-claim is confirmed; qualified otherwise (the parking is real where measured, "
-                "but not every part of the explanation holds in our models).")
 
     def summary(self, rs: Rulings, ev) -> str:
         return " ".join(summary_parts(rs, ev)) + " " + self.overall(rs, ev)

@@ -26,6 +26,9 @@ BUT = {  # why a power that is real need not help: the first practice sub-claim 
 }
 
 
+HELPS = {"helps_in_practice": ("in a full block", "在完整的块里"), "helps_on_text": ("on text", "在文本上")}
+
+
 def _gate(g: Gate, ev, lang: str) -> str:
     """Why a failed check leaves the question open, in a few words."""
     v, zh = g.values, lang == "zh"
@@ -47,10 +50,16 @@ def oneline(rs: Rulings, ev, lang: str) -> str:
     """The answer in one sentence (at most 25 English words or 50 Chinese characters)."""
     zh = lang == "zh"
     gain = num(ev[names.gain("attention", "asymmetric", "shared")].number, 2)
+    sep, sha = (num(ev[names.acc("attention", "asymmetric", v)].number, 2) for v in ("separate", "shared"))
+    power = rs.verdicts["expressive_power"]
     if rs.verdict == "inconclusive":
         failed = [g for g in rs.gates if not g.passed]
         if failed:
             return _gate(failed[0], ev, lang)
+        if power != "inconclusive":  # too few sub-claims decided: the practical parts are open
+            return (f"尚无定论：单层里共享矩阵只有 {sha}（分开 {sep}），但在完整的块和文本上是否有影响尚不清楚。" if zh
+                    else f"Not settled yet: one layer shows the limit ({sha} against {sep} accuracy), but whether it "
+                         "matters in a full block or on text is open.")
         return (f"尚无定论：分开投影比共享高出 {gain}，离 {num(MIN_GAIN, 2)} 的界线太近。" if zh
                 else f"Not settled yet: separate projections beat a shared matrix by {gain} accuracy, too close to the "
                      f"{num(MIN_GAIN, 2)} bar.")
@@ -58,11 +67,19 @@ def oneline(rs: Rulings, ev, lang: str) -> str:
         return (f"不是：这里共享矩阵在单向关系上也学得好（分开投影只高出 {gain}）。" if zh
                 else f"No: here a shared matrix learns the one-way relation as well (separate projections gain only "
                      f"{gain} accuracy).")
-    sep, sha = (num(ev[names.acc("attention", "asymmetric", v)].number, 2) for v in ("separate", "shared"))
     if rs.verdict == "confirmed":
         return (f"是：共享矩阵让 q·k 对称，单向关系上准确率只有 {sha}，分开投影则有 {sep}。" if zh
                 else f"Yes: one shared matrix makes q·k symmetric; on a one-way relation it reaches {sha} accuracy "
                      f"against {sep} with separate W_Q, W_K.")
+    if power != "confirmed":  # qualified because a practical part holds while the power itself does not or is open
+        where = next(HELPS[c.name] for c in rs.claims[1:] if c.verdict == "confirmed")
+        if zh:
+            head = f"单层里共享矩阵也学会了单向关系（只差 {gain}）" if power == "refuted" else \
+                f"共享矩阵是否学不会单向关系尚无定论（差 {gain}）"
+            return f"部分正确：{head}，但分开投影{where[1]}有帮助。"
+        head = (f"in one layer a shared matrix learns the one-way relation too (gain {gain})" if power == "refuted"
+                else f"whether a shared matrix fails one-way relations is unsettled (gain {gain})")
+        return f"Partly: {head}, but separate W_Q, W_K help {where[0]}."
     but = next(BUT[(c.name, c.verdict)] for c in rs.claims[1:] if c.verdict != "confirmed")
     if zh:  # both accuracies where they fit, else the shared matrix's alone
         full = f"部分正确：共享矩阵在单向关系上只有 {sha}（分开 {sep}），但{but[1]}。"

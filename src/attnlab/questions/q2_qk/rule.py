@@ -5,16 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from attnlab.lab import rules
-from attnlab.lab.rules import GATE_FAILED, Flip, Gate
+from attnlab.lab import protocol, rules
+from attnlab.lab.rules import Flip, Gate
 from attnlab.lab.spec import EvidenceSet
 from attnlab.questions.q2_qk import evidence as names
 from attnlab.questions.q2_qk.settings import (
+    CYCLE_CONDITIONS,
     MIN_GAIN,
     MIN_REACHED,
     MIN_SPEEDUP,
-    READOUTS,
-    TASKS,
+    PLATEAU,
     TEXT_LEARNED,
     TEXT_MARGIN,
     TEXT_VARIANTS,
@@ -23,24 +23,52 @@ from attnlab.results import Evidence
 
 EPS = 0.01  # how far across a threshold a flip moves a number
 TEXT_LEARNED_KIND = "text_learned"  # the gate kind of "the text LM learned" (worded in words.py)
+PLATEAU_KIND = "text_plateau"  # the gate kind of "the text LM had stopped improving" (worded in words.py)
 
 
-def _learned(ev: EvidenceSet) -> tuple[list[Gate], list[Gate]]:
-    """(separate learned each task with each readout, shared learned the symmetric control with each readout)."""
+def _learned(ev: EvidenceSet) -> tuple[list[Gate], Gate]:
+    """(separate reached the threshold on each cycle task and readout, shared reached it on the symmetric
+    control with attention read linearly)."""
     separate = [rules.reached_gate(f"learned_{r}_{t}_separate", ev[names.steps(r, t, "separate")],
-                                   min_fraction=MIN_REACHED) for r in READOUTS for t in TASKS]
-    controls = [rules.reached_gate(f"learned_{r}_symmetric_shared", ev[names.steps(r, "symmetric", "shared")],
-                                   min_fraction=MIN_REACHED) for r in READOUTS]
-    return separate, controls
+                                   min_fraction=MIN_REACHED) for r, t, v in CYCLE_CONDITIONS if v == "separate"]
+    control = rules.reached_gate("learned_attention_symmetric_shared", ev[names.steps("attention", "symmetric",
+                                                                                     "shared")],
+                                 min_fraction=MIN_REACHED)
+    return separate, control
 
 
-def _text_learned(ev: EvidenceSet) -> list[Gate]:
-    if names.TEXT_UNIGRAM not in ev:
-        return []
+def _has_text(ev: EvidenceSet) -> bool:
+    return names.TEXT_UNIGRAM in ev
+
+
+def standard_gates(ev: EvidenceSet) -> tuple[Gate, ...]:
+    """The four standard checks. ``learned``: every cycle condition's accuracy above the task's no-lookup
+    baseline, every text arm's next-character accuracy above always predicting the most frequent character;
+    ``below_ceiling``: at least one cycle condition more than 0.01 below accuracy 1."""
+    accs = [names.acc(*c) for c in CYCLE_CONDITIONS]
+    items = [(names.acc(r, t, v), ev[names.baseline(t, "no_lookup")].number) for r, t, v in CYCLE_CONDITIONS]
+    lr_names = [names.lr(*c) for c in CYCLE_CONDITIONS]
+    if _has_text(ev):
+        items += [(names.text_acc(v), ev[names.TEXT_MAJORITY].number) for v in TEXT_VARIANTS]
+        lr_names += [names.lr("lm", "text", v) for v in TEXT_VARIANTS]
+    tuned = protocol.lr_tuned(ev, lr_names) if all(n in ev for n in lr_names) else protocol.not_tuned(lr_names)
+    return protocol.standard_gates(protocol.learned(ev, items), tuned, protocol.equal_budget(ev, names.READ_AT),
+                                   protocol.below_ceiling(ev, accs, 1.0))
+
+
+def _text_gates(ev: EvidenceSet) -> list[Gate]:
+    """The text LM learned (held-out loss below a fraction of the unigram predictor's) and had stopped improving
+    (its loss fell by less than :data:`PLATEAU` over the second half of the budget, every arm)."""
     unigram = ev[names.TEXT_UNIGRAM].number
-    return [Gate(f"learned_text_{v}", ev[names.text_loss(v)].number < TEXT_LEARNED * unigram, TEXT_LEARNED_KIND,
-                 {"variant": v, "evidence": names.text_loss(v), "loss": ev[names.text_loss(v)].number,
-                  "unigram": unigram, "factor": TEXT_LEARNED}) for v in TEXT_VARIANTS]
+    gates = [Gate(f"learned_text_{v}", ev[names.text_loss(v)].number < TEXT_LEARNED * unigram, TEXT_LEARNED_KIND,
+                  {"variant": v, "evidence": names.text_loss(v), "loss": ev[names.text_loss(v)].number,
+                   "unigram": unigram, "factor": TEXT_LEARNED}) for v in TEXT_VARIANTS]
+    falls = {v: rules.interval(ev[names.text_fall(v)])[1] for v in TEXT_VARIANTS}
+    still = [v for v, hi in falls.items() if hi >= PLATEAU]
+    gates.append(Gate("text_plateau", not still, PLATEAU_KIND,
+                      {"falls": falls, "still": still, "bound": PLATEAU,
+                       "evidence": [names.text_fall(v) for v in TEXT_VARIANTS]}))
+    return gates
 
 
 def _above_margin(e: Evidence, margin: float) -> tuple[str, str]:
@@ -85,40 +113,34 @@ def _in_practice(ev: EvidenceSet):
 
 
 def _on_text(ev: EvidenceSet):
-    verdict, case = _above_margin(ev[names.TEXT_GAIN], TEXT_MARGIN)
-    flips = [Flip(names.TEXT_GAIN, TEXT_MARGIN + EPS, "confirmed"), Flip(names.TEXT_GAIN, TEXT_MARGIN - EPS, "refuted")]
+    """Decided at equal parameters: shared with heads widened to separate's parameter count, minus separate."""
+    verdict, case = _above_margin(ev[names.TEXT_GAIN_MATCHED], TEXT_MARGIN)
+    flips = [Flip(names.TEXT_GAIN_MATCHED, TEXT_MARGIN + EPS, "confirmed"),
+             Flip(names.TEXT_GAIN_MATCHED, TEXT_MARGIN - EPS, "refuted")]
     return verdict, case, {"margin": TEXT_MARGIN}, [f for f in flips if f.verdict != verdict]
 
 
 def decide(evidence: Sequence[Evidence]) -> rules.Rulings:
     ev = EvidenceSet(evidence)
-    separate, controls = _learned(ev)
-    text = _text_learned(ev)
-    c1 = rules.sub_claim("expressive_power", [*separate[:2], controls[0]],
+    standard = standard_gates(ev)
+    separate, control = _learned(ev)
+    att = [g for g in separate if "_attention_" in g.name]
+    block = [g for g in separate if "_block_" in g.name]
+    c1 = rules.sub_claim("expressive_power", [*standard, *att, control],
                          [names.gain("attention", "asymmetric", "shared"),
                           names.gain("attention", "symmetric", "shared"),
                           names.partner_first("attention", "asymmetric", "shared"),
                           *(names.acc("attention", "asymmetric", v) for v in ("separate", "shared", "none"))],
                          lambda: _expressive(ev))
-    c2 = rules.sub_claim("helps_in_practice", [*separate[2:], controls[1]],
+    c2 = rules.sub_claim("helps_in_practice", [*standard, *block],
                          [names.gain("block", "asymmetric", "shared"), names.speedup("block", "asymmetric", "shared"),
                           names.acc("block", "asymmetric", "separate"), names.acc("block", "asymmetric", "shared")],
                          lambda: _in_practice(ev))
     claims = [c1, c2]
-    if text:
-        claims.append(rules.sub_claim("helps_on_text", text,
-                                      [names.TEXT_GAIN, names.text_loss("separate"), names.text_loss("shared"),
+    if _has_text(ev):
+        claims.append(rules.sub_claim("helps_on_text", [*standard, *_text_gates(ev)],
+                                      [names.TEXT_GAIN_MATCHED, names.TEXT_GAIN, names.text_loss("separate"),
+                                       names.text_loss("shared_matched"), names.text_loss("shared"),
+                                       names.TEXT_PARAM_GAP, *(names.text_fall(v) for v in TEXT_VARIANTS),
                                        names.TEXT_UNIGRAM, names.TEXT_MODEL], lambda: _on_text(ev)))
-    gates = (*separate, *controls, *text)
-    practice = [c.verdict for c in claims[1:]]
-    if any(not g.passed for g in gates):
-        verdict, case = "inconclusive", GATE_FAILED
-    elif c1.verdict == "inconclusive":
-        verdict, case = "inconclusive", "power_undecided"
-    elif c1.verdict == "refuted":
-        verdict, case = "refuted", "no_power"
-    elif all(v == "confirmed" for v in practice):
-        verdict, case = "confirmed", "power_and_help"
-    else:
-        verdict, case = "qualified", "power_without_help"
-    return rules.Rulings(verdict, tuple(claims), gates, case)
+    return rules.combine(claims, [*standard, *separate, control])

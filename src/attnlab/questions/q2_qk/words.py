@@ -7,11 +7,11 @@ from attnlab.lab.rules import Gate, Ruling, Rulings
 from attnlab.lab.words import Words, fmt, num, pct
 from attnlab.questions.q2_qk import evidence as names
 from attnlab.questions.q2_qk import oneline as short
-from attnlab.questions.q2_qk.rule import TEXT_LEARNED_KIND
+from attnlab.questions.q2_qk.rule import PLATEAU_KIND, TEXT_LEARNED_KIND
 from attnlab.questions.q2_qk.settings import (
     MIN_GAIN,
     MIN_SPEEDUP,
-    READOUTS,
+    PLATEAU,
     TEXT_MARGIN,
     THRESHOLD,
     VARIANT_ZH,
@@ -29,8 +29,8 @@ STATEMENTS = {
                           "这种额外的表达能力能帮助完整的 Transformer 块学会单向关系"
                           "（置换的 3-轮换任务；自然文本见下一个子论断）。"),
     "helps_on_text": ("Separate W_Q and W_K help a small language model on natural text (held-out English prose, "
-                      "character level).",
-                      "分开的 W_Q 和 W_K 能帮助小型语言模型处理自然文本（留出的英文文本，字符级）。"),
+                      "character level) at an equal parameter count.",
+                      "参数量相同时，分开的 W_Q 和 W_K 能帮助小型语言模型处理自然文本（留出的英文文本，字符级）。"),
 }
 BLOCK = {  # how a full block fares, by the verdict of helps_in_practice
     "confirmed": ("separate projections also help a full block", "分开投影在完整的 Transformer 块里也有帮助"),
@@ -39,11 +39,27 @@ BLOCK = {  # how a full block fares, by the verdict of helps_in_practice
     "inconclusive": ("whether it matters in a full block is undecided", "在完整的 Transformer 块里是否有影响尚无定论"),
 }
 TEXT = {  # what the text LM shows, by the verdict of helps_on_text
-    "confirmed": ("separate projections help on text too", "分开投影在文本上也有帮助"),
-    "refuted": (f"no gain of {_TEXT_MARGIN} nats/char or more on text",
-                f"在文本上没有达到 {_TEXT_MARGIN} 奈特/字符的提升"),
+    "confirmed": ("separate projections help on text too, at equal parameters", "参数量相同时分开投影在文本上也有帮助"),
+    "refuted": (f"no gain of {_TEXT_MARGIN} nats/char or more on text at equal parameters",
+                f"参数量相同时在文本上没有达到 {_TEXT_MARGIN} 奈特/字符的提升"),
     "inconclusive": ("whether they help on text is undecided", "在文本上是否有帮助尚无定论"),
 }
+
+
+def plateau_text(v: dict, lang: str) -> str:
+    """The plateau check: how much each arm's held-out loss still fell over the second half of its budget."""
+    zh = lang == "zh"
+    short = {"separate": "separate", "shared": "shared", "shared_matched": "shared (matched)"}
+    falls = "、".join(f"{VARIANT_ZH[k]} {num(x, 3)}" for k, x in v["falls"].items()) if zh else ", ".join(
+        f"{short.get(k, k)} {num(x, 3)}" for k, x in v["falls"].items())
+    bound = num(v["bound"], 2)
+    if zh:
+        head = "文本语言模型已不再改进" if not v["still"] else "文本语言模型在预算后半程仍在改进，比较读不出结果"
+        return f"{head}：后半程留出损失下降量的区间上端为 {falls} 奈特/字符（须都低于 {bound}）"
+    head = "the text LM had stopped improving" if not v["still"] else (
+        "the text LM was still improving in the second half of its budget, so its comparison cannot be read")
+    return f"{head}: upper ends of its held-out loss fall over the second half {falls} nats/char (each must be below " \
+           f"{bound})"
 
 
 def _not_compared(ev, lang: str) -> str:
@@ -70,6 +86,8 @@ class QKWords(Words):
         return STATEMENTS[r.name][lang == "zh"]
 
     def gate(self, g: Gate, ev, lang: str) -> str:
+        if g.kind == PLATEAU_KIND:
+            return plateau_text(dict(g.values), lang)
         if g.kind != TEXT_LEARNED_KIND:
             return super().gate(g, ev, lang)
         v = g.values
@@ -97,12 +115,15 @@ class QKWords(Words):
                     f"step ratio's above {_MIN_SPEEDUP}; refuted if shared is better beyond these margins; qualified "
                     f"(no difference that matters: a feed-forward layer compensates) if both intervals lie within "
                     f"them; else inconclusive.")
-        gain, sep, sha = ev[names.TEXT_GAIN], ev[names.text_loss("separate")], ev[names.text_loss("shared")]
+        gain, sep = ev[names.TEXT_GAIN_MATCHED], ev[names.text_loss("separate")]
+        wide = ev[names.text_loss("shared_matched")]
         return (f"{r.verdict}: a 2-layer character LM on held-out English prose reaches {fmt(sep)} nats/char with "
-                f"separate W_Q/W_K and {fmt(sha)} with a shared matrix (unigram predictor "
-                f"{num(ev[names.TEXT_UNIGRAM].number)}); shared minus separate, paired over {gain.n} seeds: "
-                f"{fmt(gain)}. Rule: confirmed if that difference's interval lies above {_TEXT_MARGIN} nats/char, "
-                "refuted if it lies below (no gain that large, or shared better), else inconclusive.")
+                f"separate W_Q/W_K and {fmt(wide)} with one shared matrix whose heads are widened to the same "
+                f"parameter count ({_gap(ev)}); shared minus separate, paired over {gain.n} seeds: {fmt(gain)} "
+                f"(unmatched, shared with fewer parameters: {fmt(ev[names.TEXT_GAIN])}). Rule: confirmed if the "
+                f"matched difference's interval lies above {_TEXT_MARGIN} nats/char, refuted if it lies below (no "
+                f"gain that large, or shared better), else inconclusive; read only if every arm's held-out loss fell "
+                f"by less than {num(PLATEAU, 2)} over the second half of the budget (it had stopped improving).")
 
     def because(self, r: Ruling, ev, lang: str) -> str:
         zh = lang == "zh"
@@ -121,32 +142,26 @@ class QKWords(Words):
                     "（配对）。" if zh else
                     f"In a full Transformer block, to reach {_THRESHOLD} {needs(ev, lang)}, and separate ends {g} more "
                     "accurate (paired).")
-        gain = fmt(ev[names.TEXT_GAIN], lang)
-        sep, sha = num(ev[names.text_loss("separate")].number), num(ev[names.text_loss("shared")].number)
-        return (f"在留出的英文文本上，小型字符级语言模型用分开的 W_Q/W_K 时损失为 {sep} 奈特/字符，共享一个矩阵时为 "
-                f"{sha}（配对差 {gain}）。" if zh else
+        gain, raw = fmt(ev[names.TEXT_GAIN_MATCHED], lang), fmt(ev[names.TEXT_GAIN], lang)
+        sep, wide = num(ev[names.text_loss("separate")].number), num(ev[names.text_loss("shared_matched")].number)
+        fall = num(max(rules.interval(ev[names.text_fall(v)])[1] for v in ("separate", "shared", "shared_matched")), 3)
+        return (f"在留出的英文文本上，小型字符级语言模型用分开的 W_Q/W_K 时损失为 {sep} 奈特/字符；共享一个矩阵、"
+                f"把头加宽到参数量相同时为 {wide}（配对差 {gain}；不加宽、参数更少时为 {raw}）。后半程损失仍下降最多 "
+                f"{fall} 奈特/字符。" if zh else
                 f"On held-out English prose a small character LM reaches {sep} nats/char with separate W_Q/W_K and "
-                f"{sha} with one shared matrix (paired difference {gain}).")
-
-    def overall(self, rs: Rulings, ev) -> str:
-        v = rs.verdicts
-        text = f", helps on text {v['helps_on_text']}" if "helps_on_text" in v else ""
-        return (f"{rs.verdict}: expressive power {v['expressive_power']}, helps a full block "
-                f"{v['helps_in_practice']}{text}. Rule: inconclusive if a check failed; refuted if expressive power "
-                "is refuted; confirmed if it and every 'helps' sub-claim (a full block on the one-way relation; a "
-                "small LM on natural text) are confirmed; qualified otherwise (the power is real but a model need "
-                "not gain from it). The text LM is small (2 layers, character level, a few hundred steps): Kitaev "
-                "et al. measured the same question at a far larger scale.")
+                f"{wide} with one shared matrix widened to the same parameter count (paired difference {gain}; "
+                f"{raw} unwidened, with fewer parameters). Its loss still fell by up to {fall} nats/char over the "
+                "second half of the budget.")
 
     def summary(self, rs: Rulings, ev) -> str:
         acc = {v: fmt(ev[names.acc("attention", "asymmetric", v)]) for v in VARIANTS}
 
         def reached(variant: str) -> str:
-            counts = [rules.reached_count(ev[names.steps(r, "symmetric", variant)]) for r in READOUTS]
-            return " and ".join(f"{k}/{n}" for k, n in counts)
+            k, n = rules.reached_count(ev[names.steps("attention", "symmetric", variant)])
+            return f"{k}/{n}"
 
         control = "; ".join(f"{v} {fmt(ev[names.acc('attention', 'symmetric', v)])} ({reached(v)} seeds reached "
-                            f"{_THRESHOLD} with the linear and the block readout)" for v in VARIANTS)
+                            f"{_THRESHOLD})" for v in ("separate", "shared"))
         out = (f"On a relation no symmetric score can express (follow a 3-cycle), one attention layer read linearly "
                f"reaches {acc['separate']} held-out accuracy with separate W_Q and W_K, {acc['shared']} with one "
                f"shared matrix and {acc['none']} with no projection (paired gain of separate over shared "
@@ -160,15 +175,17 @@ class QKWords(Words):
         if names.TEXT_GAIN in ev:
             p_sep, p_sha = ev[names.text_params("separate")].number, ev[names.text_params("shared")].number
             reading = TEXT.get(rs.verdicts.get("helps_on_text", "inconclusive"), TEXT["inconclusive"])[0]
+            fall = max(rules.interval(ev[names.text_fall(v)])[1] for v in ("separate", "shared", "shared_matched"))
             out += (f"On natural text (a small character LM, {ev[names.TEXT_MODEL].value}, on held-out English prose): "
                     f"{fmt(ev[names.text_loss('separate')])} nats/char with separate W_Q/W_K, "
                     f"{fmt(ev[names.text_loss('shared')])} shared (unigram predictor "
-                    f"{num(ev[names.TEXT_UNIGRAM].number)}); shared minus separate {fmt(ev[names.TEXT_GAIN])}: "
-                    f"{reading}. Sharing also removes W_K: {num(p_sha, 0)} parameters against {num(p_sep, 0)} "
-                    f"({pct(1 - p_sha / p_sep)} fewer), which is part of the choice, so this does not say whether the "
-                    "symmetry or the smaller width of the attention costs the loss. Kitaev et al. 2020 found "
-                    "shared-QK Reformers train as well as separate ones on enwik8 and imagenet64, at a far larger "
-                    "scale. ")
+                    f"{num(ev[names.TEXT_UNIGRAM].number)}). Sharing removes W_K: {num(p_sha, 0)} parameters against "
+                    f"{num(p_sep, 0)} ({pct(1 - p_sha / p_sep)} fewer), so the unmatched difference "
+                    f"{fmt(ev[names.TEXT_GAIN])} mixes symmetry with size; at equal parameters ({_gap(ev)}) shared "
+                    f"minus separate is {fmt(ev[names.TEXT_GAIN_MATCHED])}: {reading}. The held-out loss still fell "
+                    f"by up to {num(fall, 3)} nats/char over the second half of the budget (the comparison is read "
+                    f"only below {num(PLATEAU, 2)}). Kitaev et al. 2020 found shared-QK Reformers train as well as "
+                    "separate ones on enwik8 and imagenet64, at a far larger scale. ")
         out += self.overall(rs, ev)
         if names.MINILM_SHARE in ev:
             out += (f" In all-MiniLM-L6-v2 the symmetric share of W_Q W_Kᵀ is {fmt(ev[names.MINILM_SHARE])}; random "
@@ -194,6 +211,12 @@ class QKWords(Words):
 
     def oneline(self, rs: Rulings, ev, lang: str) -> str:
         return short.oneline(rs, ev, lang)
+
+
+def _gap(ev) -> str:
+    """"8,664 against 8,608 parameters" of the matched arm and separate."""
+    wide, sep = ev[names.text_params("shared_matched")].number, ev[names.text_params("separate")].number
+    return f"{num(wide, 0)} against {num(sep, 0)} parameters"
 
 
 def _steps_phrase(ev, lang: str) -> str:
@@ -224,15 +247,18 @@ def _block_answer(helps: str, ev, lang: str) -> str:
 def _text_answer(on_text: str | None, ev, lang: str) -> str:
     on_text = on_text or "inconclusive"
     reading = TEXT.get(on_text, TEXT["inconclusive"])[lang == "zh"]
-    sep, sha = num(ev[names.text_loss("separate")].number), num(ev[names.text_loss("shared")].number)
-    gain = fmt(ev[names.TEXT_GAIN], lang, 3)
+    sep, wide = num(ev[names.text_loss("separate")].number), num(ev[names.text_loss("shared_matched")].number)
+    gain = fmt(ev[names.TEXT_GAIN_MATCHED], lang, 3)
+    still = max(rules.interval(ev[names.text_fall(v)])[1] for v in ("separate", "shared", "shared_matched")) >= PLATEAU
     if lang == "zh":
-        reformer = "，与 Reformer 发现的共享在文本上代价很小一致" if on_text != "confirmed" else ""
-        return (f"在留出的英文文本上，小型字符级语言模型用分开的 W_Q/W_K 时损失 {sep} 奈特/字符，共享时 {sha}"
-                f"（配对差 {gain}）：{reading}{reformer}。")
-    reformer = ", in line with Reformer's finding that sharing costs little on text" if on_text != "confirmed" else ""
-    return (f" On held-out English prose a small character-level LM gets {sep} nats/char with separate and {sha} "
-            f"with shared W_Q/W_K (paired difference {gain}): {reading}{reformer}.")
+        reformer = "，与 Reformer 发现的共享在文本上代价很小一致" if on_text == "refuted" else ""
+        why = "（模型在预算后半程仍在改进）" if still else ""
+        return (f"在留出的英文文本上，参数量相同时，小型字符级语言模型用分开的 W_Q/W_K 损失 {sep} 奈特/字符，共享时 "
+                f"{wide}（配对差 {gain}）：{reading}{why}{reformer}。")
+    reformer = ", in line with Reformer's finding that sharing costs little on text" if on_text == "refuted" else ""
+    why = " (the models were still improving at the end of their budget)" if still else ""
+    return (f" On held-out English prose at equal parameters a small character-level LM gets {sep} nats/char with "
+            f"separate and {wide} with shared W_Q/W_K (paired difference {gain}): {reading}{why}{reformer}.")
 
 
 def _share_answer(ev, lang: str) -> str:
