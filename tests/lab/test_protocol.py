@@ -7,8 +7,8 @@ import pytest
 
 from attnlab.lab import protocol, rules
 from attnlab.lab.rules import Gate, Ruling
-from attnlab.lab.words.standard import standard_gate, standard_oneline
 from attnlab.lab.words.lint import zh_problems
+from attnlab.lab.words.standard import standard_gate, standard_oneline
 from attnlab.results import Evidence
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 import statistics
 from collections.abc import Callable, Mapping
 from typing import Any

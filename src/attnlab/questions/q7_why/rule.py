@@ -37,8 +37,8 @@ from attnlab.questions.q7_why.settings import (
     POOLINGS,
     SPEEDUP,
     SPEEDUP_STEP,
-    WORD_SHARE,
     TRIVIAL,
+    WORD_SHARE,
     WORD_SHARE_STEP,
     Cell,
 )

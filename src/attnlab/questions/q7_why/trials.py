@@ -13,8 +13,8 @@ from attnlab.lab.training import fit
 from attnlab.lab.tuning import TUNED, Tuning
 from attnlab.questions.q7_why.settings import (
     CELLS,
-    LR_CENTER,
     EXAMPLES,
+    LR_CENTER,
     MINILM,
     N_PERM,
     POOLINGS,

@@ -18,7 +18,6 @@ from attnlab.questions.q8_scores.settings import (
     SCALED,
     SCORES,
     SPEEDUP,
-    TIMING_THREADS,
     UNSCALED,
 )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from attnlab.lab import protocol, stats
-from attnlab.lab.tuning import sweep_evidence, sweep_plot
 from attnlab.lab.spec import Aggregate, EvidenceSet, Outcomes
+from attnlab.lab.tuning import sweep_evidence, sweep_plot
 from attnlab.questions.q9_positions.settings import (
     ACC,
     BASELINE_ZH,
