@@ -103,7 +103,7 @@ def test_python_m_attnlab_help_describes_the_runner():
 
 
 
-# -- ask answers out of the box, from the quick report shipped with attnlab -----------------------------
+# -- ask answers out of the box, from the standard report shipped with attnlab --------------------------
 
 REPO = Path(__file__).parent.parent
 SHIPPED = REPO / "src" / "attnlab" / "shipped_report"
@@ -129,7 +129,7 @@ def test_ask_answers_from_the_shipped_report_and_says_so(runner, tmp_path, monke
         assert res.exit_code == 0, res.output
         source = json.loads((SHIPPED / qid / "result.json").read_text(encoding="utf-8"))
         n = len(source["seeds"])
-        assert f"answer from the quick report shipped with attnlab {__version__} ({n} random " \
+        assert f"answer from the standard report shipped with attnlab {__version__} ({n} random " \
                f"seed{'s' if n > 1 else ''}, generated {generated})" in res.output, res.output
         assert f"verdict: {source['verdict']}" in res.output
     res = runner.invoke(app, ["ask", "q3", "--lang", "zh"], env={"COLUMNS": "250"})
@@ -151,7 +151,7 @@ def test_ask_reads_a_local_run_instead(runner, tmp_path, monkeypatch):
         assert "answer from your run in attnlab-report/q3/result.json (quick profile, 5 random seeds, written" \
             in res.output and "my own run says so" in res.output and "shipped" not in res.output
     res = runner.invoke(app, ["ask", "q4"], env={"COLUMNS": "250"})  # not run locally: the shipped answer
-    assert res.exit_code == 0 and "quick report shipped with attnlab" in res.output
+    assert res.exit_code == 0 and "standard report shipped with attnlab" in res.output
 
 
 def test_ask_names_a_missing_or_wrong_out_folder(runner, tmp_path):
@@ -164,12 +164,12 @@ def test_ask_names_a_missing_or_wrong_out_folder(runner, tmp_path):
     assert "expected one of q1" in _one_error_line(runner.invoke(app, ["ask", "q42"]))
 
 
-def test_shipped_results_are_the_committed_quick_report():
-    """One copy of the truth: the shipped files are byte-for-byte docs/report-quick/<qid>/result.json."""
+def test_shipped_results_are_the_committed_standard_report():
+    """One copy of the truth: the shipped files are byte-for-byte docs/report/<qid>/result.json."""
     from attnlab.shipped import differences
 
-    if not (REPO / "docs" / "report-quick").is_dir():
-        pytest.skip("not a checkout of the repository (no docs/report-quick)")
+    if not (REPO / "docs" / "report").is_dir():
+        pytest.skip("not a checkout of the repository (no docs/report)")
     assert differences() == [], "the shipped results are stale: run `python -m attnlab.shipped sync`"
 
 
@@ -222,7 +222,7 @@ def test_ask_works_in_a_fresh_virtualenv_right_after_pip_install(tmp_path):
     out = subprocess.run([venv / "bin" / "attnlab", "ask", "q1"], capture_output=True, text=True, cwd=tmp_path,
                          timeout=120, env={"COLUMNS": "250", "PATH": ""})
     assert out.returncode == 0, out.stderr
-    assert "quick report shipped with attnlab" in out.stdout and "generated 20" in out.stdout  # manifest shipped
+    assert "standard report shipped with attnlab" in out.stdout and "generated 20" in out.stdout  # manifest shipped
     assert "verdict:" in out.stdout
 
 

@@ -6,7 +6,7 @@ Commands::
     attnlab run q3 [q4 ...] [--profile quick] [--seeds 5] [--out DIR] [--jobs N] [--executor local|ray]
     attnlab report [--profile quick] [--out DIR] [--only q1,q3] [--jobs N] [--executor ...] [--redraw]
     attnlab ask q3 [--lang zh] [--out DIR]         the answer, the verdict and the deciding numbers: from your
-                                                   run in OUT, else from the quick report shipped with attnlab
+                                                   run in OUT, else from the standard report shipped with attnlab
     attnlab inspect "some text" [--out DIR]        attention of a real pretrained model
     attnlab --version
     attnlab bench [--quick] [--json FILE]          the performance suite
@@ -93,6 +93,9 @@ ExecutorOpt = Annotated[ExecutorName, typer.Option(
     help="local: a process pool on this machine; ray: Ray tasks (pip install 'attnlab\\[ray]')")]
 AddressOpt = Annotated[str | None, typer.Option(
     help="Ray cluster address (with --executor ray; default: start a local Ray instance)")]
+PruneOpt = Annotated[bool, typer.Option(
+    help="delete cached trials the run did not use (a committed trial cache then holds exactly what the report "
+         "stands on)")]
 SeedsOpt = Annotated[int | None, typer.Option(min=1, help="number of random seeds (default: per question)")]
 OutOpt = Annotated[Path, typer.Option(help="output folder (results, trial cache, figures, index.html)")]
 ProgressOpt = Annotated[bool, typer.Option(help="show the progress bar")]
@@ -157,7 +160,7 @@ def list_cmd() -> None:
 
 
 def _run(qids: list[str], profile: Profile, seeds: int | None, out: Path, jobs: int | None,
-         executor: ExecutorName, address: str | None, progress: bool) -> Any:
+         executor: ExecutorName, address: str | None, progress: bool, prune: bool = False) -> Any:
     from attnlab.lab import run_questions
     from attnlab.lab.context import ensure_writable
     from attnlab.report.figures import draw_result
@@ -166,7 +169,7 @@ def _run(qids: list[str], profile: Profile, seeds: int | None, out: Path, jobs: 
     # each question's figures are drawn as soon as its result is written, beside the other trials
     return run_questions(qids, profile=profile.value, seeds=seeds, out=out, jobs=jobs, executor=executor.value,
                          address=address, progress=progress, console=err_console,
-                         on_result=lambda result: draw_result(result, out))
+                         on_result=lambda result: draw_result(result, out), prune=prune)
 
 
 @app.command("run")
@@ -180,10 +183,11 @@ def run_cmd(
     executor: ExecutorOpt = ExecutorName.local,
     address: AddressOpt = None,
     progress: ProgressOpt = True,
+    prune: PruneOpt = False,
 ) -> None:
     """Run questions (reusing cached trials) and write OUT/<qid>/result.json and its figures."""
     wanted = _parse_qids(",".join(qids), "QIDS") or []
-    report = _run(wanted, profile, seeds, out, jobs, executor, address, progress)
+    report = _run(wanted, profile, seeds, out, jobs, executor, address, progress, prune)
     for qid in wanted:
         if qid in report.results:
             _print_result(report.results[qid])
@@ -208,6 +212,7 @@ def report_cmd(
     redraw: Annotated[bool, typer.Option(help="only redraw figures and HTML from the results in OUT")] = False,
     pdf: Annotated[bool, typer.Option(help="also print the report to OUT/report.pdf with the system Chromium")] = False,
     progress: ProgressOpt = True,
+    prune: PruneOpt = False,
 ) -> None:
     """Run what is missing (resuming trial by trial), draw the figures and write OUT/index.html."""
     from attnlab.report.figures import draw_result
@@ -230,7 +235,7 @@ def report_cmd(
             if result is not None:
                 draw_result(result, out)
     else:
-        run = _run(qids, profile, seeds, out, jobs, executor, address, progress)
+        run = _run(qids, profile, seeds, out, jobs, executor, address, progress, prune)
         # the page's wall time is that of a run that computed everything; a resumed run's would mislead
         errors, wall = run.errors, (run.wall_seconds if run.trials_reused == 0 else None)
     path = write_report(out, questions=questions, errors=errors, command_out=str(out), wall_seconds=wall)

@@ -1,15 +1,16 @@
-"""The results that ship with attnlab: the committed quick report's ``result.json`` files.
+"""The results that ship with attnlab: the committed standard report's ``result.json`` files.
 
 ``attnlab ask q3`` answers right after ``pip install`` from these, and says so; once the user has run a
 question (``OUT/<qid>/result.json``), ``ask`` reads that instead.
 
-One copy of the truth: the committed quick report, ``docs/report-quick/<qid>/result.json`` in the
-repository. The package holds byte-for-byte copies of those files under ``attnlab/shipped_report/``
+One copy of the truth: the committed standard report (every learning rate swept, five seeds),
+``docs/report/<qid>/result.json`` in the repository. The quick profile reuses the learning rates these
+results' sweeps chose and marks a quick verdict that differs from them as provisional. The package holds byte-for-byte copies of those files under ``attnlab/shipped_report/``
 (package data, so they are there in a wheel, an sdist and an editable install alike), with a small
 ``MANIFEST.json`` that records where they came from and when that report was generated. After the
 report is regenerated, copy them again::
 
-    python -m attnlab.shipped sync      # copy docs/report-quick/*/result.json into the package
+    python -m attnlab.shipped sync      # copy docs/report/*/result.json into the package
     python -m attnlab.shipped check     # exit 1 and list the differences if the copies are stale
 
 ``tests/test_cli.py`` runs the check, so a regenerated report whose copies were not synced fails the suite.
@@ -30,7 +31,7 @@ from attnlab.results import Result, ResultError, atomic_write_bytes, atomic_writ
 __all__ = ["DATA", "SOURCE", "describe", "differences", "find_answer", "manifest", "read_shipped", "shipped_qids",
            "sync"]
 
-SOURCE = Path("docs") / "report-quick"  # the committed quick report, relative to the repository root
+SOURCE = Path("docs") / "report"  # the committed standard report, relative to the repository root
 DATA = "shipped_report"  # the folder inside the attnlab package that holds the copies
 MANIFEST = "MANIFEST.json"
 _GENERATED = re.compile(r"\b(\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC)\b")  # the report page's "generated" stamp
@@ -70,7 +71,7 @@ def read_shipped(qid: str) -> Result | None:
 
 
 def describe(result: Result, lang: str = "en") -> str:
-    """Where a shipped answer comes from, e.g. "the quick report shipped with attnlab 0.1.0 (5 random seeds,
+    """Where a shipped answer comes from, e.g. "the standard report shipped with attnlab 0.1.0 (5 random seeds,
     generated 2026-12-06 02:59 UTC)"."""
     from attnlab import __version__
 
@@ -92,7 +93,7 @@ def find_answer(qid: str, out: Path | None, *, default_out: Path, lang: str = "e
     """The result ``attnlab ask`` answers from, and a line saying where it comes from.
 
     An explicit ``out`` must hold the question; without one, the user's own run in ``default_out`` wins and
-    the quick report shipped with attnlab answers otherwise.
+    the standard report shipped with attnlab answers otherwise.
 
     Raises:
         FileNotFoundError: ``out`` is missing, or holds no result for ``qid``, or nothing answers ``qid``.
@@ -118,7 +119,7 @@ def find_answer(qid: str, out: Path | None, *, default_out: Path, lang: str = "e
                         f"{'s' if n != 1 else ''}, written {when})")
     if out is not None:
         raise FileNotFoundError(f"no result for {qid} in {out}: run `attnlab run {qid} --out {out}`, or leave out "
-                                "--out to read the quick report shipped with attnlab")
+                                "--out to read the standard report shipped with attnlab")
     result = read_shipped(qid)
     if result is None:
         raise FileNotFoundError(f"no result for {qid} in {default_out}, and attnlab ships none for it: run "

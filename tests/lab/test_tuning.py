@@ -119,3 +119,17 @@ def test_quick_reuses_the_rates_the_shipped_standard_sweep_chose(tmp_path, monke
     ev = {e.name: e for e in result.evidence}
     assert ev["lr_low"].value == pytest.approx(1e-3) and "standard profile's sweep" in ev["lr_low"].ci_method
     assert result.config["lr_sweep"]["source"] == "standard"
+
+
+def test_prune_keeps_exactly_the_trials_the_run_used(tmp_path):
+    exp = Experiment(Question("qtune", "t", "q", "q", "c", "c"), trials=_trials, aggregate=_aggregate, rule=_rule,
+                     words=_ToyWords(), tuning=TUNING)
+    saved = registry.snapshot()
+    try:
+        registry.register(exp)
+        run_questions(["qtune"], profile="tiny", seeds=3, out=tmp_path, jobs=1, progress=False)
+        again = run_questions(["qtune"], profile="tiny", seeds=2, out=tmp_path, jobs=1, progress=False, prune=True)
+    finally:
+        registry.restore(saved)
+    files = list((tmp_path / "qtune" / "trials").glob("*.json"))
+    assert len(files) == again["qtune"].trials["total"] == 3 + 1 + 3 + 4  # seed 2's two trials are gone

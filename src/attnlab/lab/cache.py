@@ -66,6 +66,7 @@ class TrialCache:
         self.qid = qid
         self.dir = Path(out_dir) / qid / "trials"
         self._warn = warn or (lambda message: None)
+        self.used: set[str] = set()  # keys this run loaded or stored (what :meth:`prune` keeps)
 
     def _identity(self, trial: Trial) -> dict[str, Any]:
         return {"qid": self.qid, "fn": trial.ref, "config": trial.config, "version": attnlab_version(),
@@ -83,6 +84,7 @@ class TrialCache:
         path = self.path(trial)
         if not path.exists():
             return None
+        self.used.add(path.stem)
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
             problem = self._problem(record, trial)
@@ -113,4 +115,12 @@ class TrialCache:
         record = {"schema": CACHE_SCHEMA, "identity": identity, "measurements": measurements,
                   "seconds": round(float(seconds), 4),
                   "digest": _digest({"identity": identity, "measurements": measurements})}
+        self.used.add(self.key(trial))
         return atomic_write_text(self.path(trial), json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+
+    def prune(self) -> int:
+        """Delete the cached trials this run did not use (stale configs and code); returns how many."""
+        stale = [p for p in self.dir.glob("*.json") if p.stem not in self.used] if self.dir.is_dir() else []
+        for p in stale:
+            p.unlink()
+        return len(stale)

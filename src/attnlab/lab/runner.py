@@ -153,6 +153,7 @@ def run_questions(
     progress: bool = True,
     console: Any = None,
     on_result: Callable[[Result], None] | None = None,
+    prune: bool = False,
 ) -> RunReport:
     """Run the questions ``qids`` (resuming from the trial cache) and write their results.
 
@@ -169,6 +170,8 @@ def run_questions(
         on_result: called with each question's result as soon as it is written (e.g. to draw its
             figures while the workers go on with the other questions' trials); an exception it raises
             is reported as that question's error.
+        prune: once a question's result is written, delete the cached trials this run did not use, so a
+            committed trial cache holds exactly what its report stands on.
 
     Returns:
         :class:`RunReport`; a question whose trials or aggregation failed is in ``errors``, not ``results``.
@@ -225,6 +228,8 @@ def run_questions(
             say(f"[red]{plan.qid} failed:[/red] {report.errors[plan.qid]}")
             return
         write_result(result, out)
+        if prune:
+            plan.cache.prune()
         report.results[plan.qid] = result
         if on_result is not None:
             try:
