@@ -24,6 +24,15 @@ from attnlab.models.encoder import TransformerEncoder
 from attnlab.models.encoder_decoder import EncoderDecoder
 from attnlab.models.generation import GenerationOutput, beam_search, greedy_search
 from attnlab.models.lm import TransformerLM
+from attnlab.models.mixers import (
+    DeltaNet,
+    DifferentialAttention,
+    GatedDeltaNet,
+    LinearAttention,
+    MultiHeadLatentAttention,
+    kv_cache_bytes,
+    make_mixer,
+)
 from attnlab.models.outputs import ClassifierOutput, DecoderOutput, EncoderOutput, LMOutput
 from attnlab.models.positions import LearnedPositions, SinusoidalPositions, sinusoidal_table
 
@@ -34,6 +43,8 @@ __all__ = [
     "ClassifierConfig",
     "ClassifierOutput",
     "DecoderBlock",
+    "DeltaNet",
+    "DifferentialAttention",
     "DecoderConfig",
     "DecoderOutput",
     "Embeddings",
@@ -43,10 +54,13 @@ __all__ = [
     "EncoderDecoderConfig",
     "EncoderOutput",
     "FeedForward",
+    "GatedDeltaNet",
     "GenerationOutput",
     "LMConfig",
     "LMOutput",
     "LearnedPositions",
+    "LinearAttention",
+    "MultiHeadLatentAttention",
     "RNNClassifier",
     "RNNClassifierConfig",
     "RNNEncoder",
@@ -62,5 +76,7 @@ __all__ = [
     "TransformerLM",
     "beam_search",
     "greedy_search",
+    "kv_cache_bytes",
+    "make_mixer",
     "sinusoidal_table",
 ]

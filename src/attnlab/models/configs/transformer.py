@@ -128,6 +128,9 @@ class TransformerConfig(ConfigMixin):
 
     def _check_pruned_heads(self) -> None:
         value = self.pruned_heads
+        if value and self.attention.mixer != "softmax":
+            raise ValueError(f"pruned_heads: mixer={self.attention.mixer!r} cannot prune heads, got {value!r}; "
+                             f"leave pruned_heads=() (head_mask switches heads off)")
         layers = value if isinstance(value, (tuple, list)) else None
         if layers is not None and not all(isinstance(p, (tuple, list)) for p in layers):
             layers = None
