@@ -8,10 +8,10 @@ from attnlab.attention.config import AttentionConfig
 from attnlab.attention.kernels import attention
 from attnlab.attention.multihead import MultiHeadAttention
 from attnlab.attention.position_schemes import POSITION_SCHEMES, PositionScheme, position_scheme
-from attnlab.attention.relative_bias import RelativePositionBias, relative_position_bucket
-from attnlab.attention.rotary import apply_rotary
 from attnlab.attention.recurrent_state import RecurrentState
+from attnlab.attention.relative_bias import RelativePositionBias, relative_position_bucket
 from attnlab.attention.rope_scaling import RopeScaling
+from attnlab.attention.rotary import apply_rotary
 from attnlab.attention.scores import Score, get_score, list_scores, make_score, register_score
 from attnlab.attention.streaming import StreamingKVCache, streaming_visibility
 

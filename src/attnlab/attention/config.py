@@ -215,7 +215,8 @@ class AttentionConfig:
         if self.rotary_scaling is None:
             if self.rotary_factor != 1.0 or self.rotary_original_len is not None:
                 raise ValueError(f"rotary_factor, rotary_original_len: apply with rotary_scaling only, got "
-                                 f"rotary_factor={self.rotary_factor!r}, rotary_original_len={self.rotary_original_len!r}; "
+                                 f"rotary_factor={self.rotary_factor!r}, "
+                                 f"rotary_original_len={self.rotary_original_len!r}; "
                                  f"set rotary_scaling='linear', 'ntk' or 'yarn'")
             return None
         return RopeScaling(self.rotary_scaling, self.rotary_factor, self.rotary_original_len)

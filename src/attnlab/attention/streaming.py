@@ -54,7 +54,8 @@ class StreamingKVCache(KVCache):
 
     def __repr__(self) -> str:
         held = 0 if self.positions is None else len(self.positions)
-        return f"StreamingKVCache(sink_tokens={self.sink_tokens}, window={self.window}, length={self.length}, held={held})"
+        return (f"StreamingKVCache(sink_tokens={self.sink_tokens}, window={self.window}, length={self.length}, "
+                f"held={held})")
 
     def append(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
         """Evict what no query from here on can see, then store k (B, H, T, D), v (B, H, T, Dv).

@@ -151,7 +151,8 @@ class EncoderBlock(_SelfAttentionBlock):
             ``mixer`` (:mod:`attnlab.models.mixers`) with its sizes.
 
     Attributes:
-        attn (MultiHeadAttention, or the mixer of ``mixer``), norm1, norm2 (LayerNorm), ff (FeedForward with ``fc1``, ``fc2``).
+        attn (MultiHeadAttention, or the mixer of ``mixer``), norm1, norm2 (LayerNorm), ff (FeedForward with
+        ``fc1``, ``fc2``).
 
     Hook points (:mod:`attnlab.attention.hooks`): ``resid_pre``, ``resid_mid``, ``resid_post``.
 

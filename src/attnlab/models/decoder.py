@@ -11,11 +11,11 @@ from typing import Any
 import torch
 
 from attnlab.attention import KVCache
-from attnlab.models.mixers import layer_cache
 from attnlab.models.base import BlockStack, check_ids
 from attnlab.models.blocks import DecoderBlock, check_key_mask
 from attnlab.models.configs import DecoderConfig
 from attnlab.models.head_pruning import HeadMask, check_head_mask
+from attnlab.models.mixers import layer_cache
 from attnlab.models.outputs import DecoderOutput
 
 __all__ = ["TransformerDecoder"]

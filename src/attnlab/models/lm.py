@@ -17,8 +17,8 @@ from attnlab.models.base import BlockStack, check_ids
 from attnlab.models.blocks import EncoderBlock, check_key_mask
 from attnlab.models.configs import LMConfig
 from attnlab.models.generation import GenerationOutput, check_generate_args, finish_search, run_search
-from attnlab.models.mixers import layer_cache
 from attnlab.models.head_pruning import HeadMask, check_head_mask
+from attnlab.models.mixers import layer_cache
 from attnlab.models.outputs import LMOutput
 
 __all__ = ["TransformerLM"]

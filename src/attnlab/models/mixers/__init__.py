@@ -21,16 +21,16 @@ import torch
 from torch import nn
 
 from attnlab.attention import AttentionConfig, KVCache, MultiHeadAttention
-from attnlab.attention.recurrent_state import RecurrentState
 from attnlab.attention.mixer_config import MIXERS
+from attnlab.attention.recurrent_state import RecurrentState
 from attnlab.models.mixers.common import Mixer
 from attnlab.models.mixers.delta import DeltaNet, GatedDeltaNet
 from attnlab.models.mixers.differential import DifferentialAttention
 from attnlab.models.mixers.latent import MultiHeadLatentAttention
 from attnlab.models.mixers.linear import LinearAttention
 
-__all__ = ["MIXERS", "DeltaNet", "DifferentialAttention", "GatedDeltaNet", "LinearAttention", "Mixer", "MultiHeadLatentAttention",
-           "kv_cache_bytes", "layer_cache", "make_mixer"]
+__all__ = ["MIXERS", "DeltaNet", "DifferentialAttention", "GatedDeltaNet", "LinearAttention", "Mixer",
+           "MultiHeadLatentAttention", "kv_cache_bytes", "layer_cache", "make_mixer"]
 
 _MODULES: dict[str, type[Mixer]] = {"mla": MultiHeadLatentAttention, "differential": DifferentialAttention,
                                     "linear": LinearAttention, "delta": DeltaNet, "gated_delta": GatedDeltaNet}

@@ -85,8 +85,8 @@ class DifferentialAttention(Mixer):
 
     def lambda_full(self) -> Tensor:
         """λ, a scalar tensor (the re-parameterisation of the module docstring)."""
-        return (torch.exp(torch.dot(self.lambda_q1, self.lambda_k1)) - torch.exp(torch.dot(self.lambda_q2, self.lambda_k2))
-                + self.lambda_init)
+        first = torch.exp(torch.dot(self.lambda_q1, self.lambda_k1))
+        return first - torch.exp(torch.dot(self.lambda_q2, self.lambda_k2)) + self.lambda_init
 
     def forward(self, query: Tensor, key: Tensor | None = None, value: Tensor | None = None, *,
                 key_mask: Tensor | None = None, attn_mask: Tensor | None = None, is_causal: bool = False,
