@@ -125,3 +125,14 @@ def test_what_a_recurrent_mixer_cannot_do_is_refused_at_the_call():
         model.make_caches(1, window=4)
     with pytest.raises(TypeError, match="^cache:"):
         model(ids, caches=[KVCache(8) for _ in range(2)])
+
+
+@pytest.mark.parametrize("mixer", ["delta", "gated_delta"])
+def test_models_whose_encoder_reads_both_ways_refuse_the_delta_rule(mixer):
+    from attnlab.models import EncoderDecoder, SequenceClassifier
+
+    with pytest.raises(ValueError, match="^mixer: EncoderDecoder"):
+        EncoderDecoder(src_vocab_size=10, tgt_vocab_size=10, d_model=16, n_heads=2, n_layers=1, mixer=mixer)
+    with pytest.raises(ValueError, match="^mixer: SequenceClassifier"):
+        SequenceClassifier(vocab_size=10, n_classes=2, d_model=16, n_heads=2, n_layers=1, mixer=mixer)
+    SequenceClassifier(vocab_size=10, n_classes=2, d_model=16, n_heads=2, n_layers=1, mixer="linear")

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["MIXERS", "MIXER_FIELDS", "check_mixer"]
+__all__ = ["CAUSAL_ONLY_MIXERS", "MIXERS", "MIXER_FIELDS", "RECURRENT_MIXERS", "check_mixer"]
 
 MIXERS = ("softmax", "mla", "differential", "linear", "delta", "gated_delta")
 RECURRENT_MIXERS = ("linear", "delta", "gated_delta")
+CAUSAL_ONLY_MIXERS = ("delta", "gated_delta")  # recurrences that read left to right only
 # each mixer's own fields: their defaults and the mixers they apply to
 _OWN = {"kv_latent_dim": (None, ("mla",)), "rope_head_dim": (None, ("mla",)), "latent_absorb": (False, ("mla",)),
         "delta_chunk": (16, ("delta", "gated_delta"))}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from attnlab.attention.config import AttentionConfig
+from attnlab.attention.mixer_config import CAUSAL_ONLY_MIXERS
 from attnlab.attention.position_schemes import position_scheme
 from attnlab.models.configs.attention_keywords import (
     ATTENTION_KEYWORDS,
@@ -166,6 +167,13 @@ class TransformerConfig(ConfigMixin):
                     norm_eps=self.norm_eps, bias=self.bias, attention=self.attention)
 
 
+def check_bidirectional_mixer(config: TransformerConfig, model: str) -> None:
+    """Refuse a causal-only mixer (the delta rule) in a model whose encoder reads both directions."""
+    if config.attention.mixer in CAUSAL_ONLY_MIXERS:
+        raise ValueError(f"mixer: {model}'s encoder reads both directions, and mixer={config.attention.mixer!r} is a "
+                         f"left-to-right recurrence; use mixer='linear', 'softmax' or another bidirectional mixer")
+
+
 @transformer_config
 class EncoderConfig(TransformerConfig):
     """:class:`TransformerEncoder`: token (or embedding) input, optional per-token output head."""
@@ -229,6 +237,7 @@ class EncoderDecoderConfig(TransformerConfig):
                              f"model.decoder), got {self.pruned_heads!r}")
         if self.n_decoder_layers is None:
             set_resolved(self, "n_decoder_layers", self.n_layers)
+        check_bidirectional_mixer(self, "EncoderDecoder")
 
 
 @transformer_config
@@ -245,4 +254,5 @@ class ClassifierConfig(TransformerConfig):
         check_int("vocab_size", self.vocab_size)
         check_int("n_classes", self.n_classes)
         check_choice("pooling", self.pooling, SEQ_POOLINGS)
+        check_bidirectional_mixer(self, "SequenceClassifier")
         check_score("pool_score", self.pool_score)
