@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from einops import rearrange
 from torch import Tensor, nn
 
 from attnlab.attention import AttentionConfig, KVCache
@@ -94,6 +95,17 @@ class Mixer(HookPoints, HookedModel, nn.Module):
     def head_scale(self, head_mask: Tensor | None, batch: int) -> Tensor | None:
         """``head_mask`` (H,) or (B, H) as a (1|B, H, 1, 1) multiplier, or None."""
         return None if head_mask is None else head_multiplier(self, head_mask, batch)
+
+    def project_out(self, out: Tensor, head_mask: Tensor | None, hooked: bool) -> Tensor:
+        """The heads' outputs (B, H, T, D) to the mixer's output (B, T, C): times ``head_mask``, the ``z``
+        hook, ``out_proj``, the ``out`` hook."""
+        scale = self.head_scale(head_mask, out.shape[0])
+        if scale is not None:
+            out = out * scale.to(out.dtype)
+        if hooked:
+            out = self.run_hook("z", out)
+        out = self.out_proj(rearrange(out, "b h t d -> b t (h d)"))
+        return self.run_hook("out", out) if hooked else out
 
     def rotary(self, start: int, length: int, dim: int, device: torch.device) -> tuple[Tensor, Tensor]:
         """cos, sin (T, dim) of positions ``start .. start + length - 1`` with this config's RoPE base and

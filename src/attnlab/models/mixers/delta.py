@@ -104,14 +104,7 @@ class DeltaNet(Mixer):
         out, s = delta_rule_chunked(q, k, v, beta, log_decay, state, chunk_size=self.config.delta_chunk)
         if cache is not None:
             cache.update((s,), t)
-        out = self.norm(out)
-        scale = self.head_scale(head_mask, batch)
-        if scale is not None:
-            out = out * scale.to(out.dtype)
-        if hooked:
-            out = self.run_hook("z", out)
-        out = self.out_proj(rearrange(out, "b h t d -> b t (h d)"))
-        return (self.run_hook("out", out) if hooked else out), None
+        return self.project_out(self.norm(out), head_mask, hooked), None
 
 
 class GatedDeltaNet(DeltaNet):

@@ -121,11 +121,5 @@ class DifferentialAttention(Mixer):
         out2, w2 = attend(q2, k2, v, **kw)
         lam = self.lambda_full()
         out = self.norm(out1 - lam * out2) * (1.0 - self.lambda_init)
-        scale = self.head_scale(head_mask, batch)
-        if scale is not None:
-            out = out * scale.to(out.dtype)
-        if hooked:
-            out = self.run_hook("z", out)
-        out = self.out_proj(rearrange(out, "b h t d -> b t (h d)"))
         weights = w1 - lam * w2 if need_weights else None
-        return (self.run_hook("out", out) if hooked else out), weights
+        return self.project_out(out, head_mask, hooked), weights

@@ -127,36 +127,25 @@ class MultiHeadLatentAttention(Mixer):
         kw = dict(score=self.score, scale=self.scale, mask=mask, dropout_p=c.dropout if self.training else 0.0,
                   need_weights=need_weights, impl=c.impl, bias=self.position_bias, softcap=c.softcap, sink=sink,
                   edit=self.run_hook if hooked and self.hooks_on("scores", "pattern") else None)
-        scale = self.head_scale(head_mask, batch)
         gate = None if self.gate_proj is None else rearrange(torch.sigmoid(self.gate_proj(query)), "b t h -> b h t 1")
-        if absorbed:
-            w_uk, w_ov = self.absorbed_weights()
-            q_lat = torch.einsum("bhtd,hdc->bhtc", q[..., :d], w_uk)  # (B, H, T, dC)
-            out, weights = attend(torch.cat((q_lat, q[..., d:]), dim=-1), torch.cat((latent, k_rot), dim=-1),
-                                  latent, **kw)  # (B, H, T, dC): the weighted sum of latents, per head
-            out = self._gate_and_mask(out, gate, scale)
-            out = torch.einsum("bhtc,hmc->btm", out, w_ov)
-            if self.out_proj.bias is not None:
-                out = out + self.out_proj.bias
-        else:
+        if not absorbed:
             k = rearrange(self.k_up(latent[:, 0]), "b t (h d) -> b h t d", h=h)
             k = torch.cat((k, k_rot.expand(-1, h, -1, -1)), dim=-1)  # (B, H, Tk, D + dR)
             v = rearrange(self.v_up(latent[:, 0]), "b t (h d) -> b h t d", h=h)  # (B, H, Tk, D)
             if hooked:
                 q, k, v = self.run_hook("q", q), self.run_hook("k", k), self.run_hook("v", v)
             out, weights = attend(q, k, v, **kw)  # (B, H, T, D)
-            out = self._gate_and_mask(out, gate, scale)
-            if hooked:
-                out = self.run_hook("z", out)
-            out = self.out_proj(rearrange(out, "b h t d -> b t (h d)"))
+            return self.project_out(out if gate is None else out * gate, head_mask, hooked), weights
+        w_uk, w_ov = self.absorbed_weights()
+        q_lat = torch.einsum("bhtd,hdc->bhtc", q[..., :d], w_uk)  # (B, H, T, dC)
+        out, weights = attend(torch.cat((q_lat, q[..., d:]), dim=-1), torch.cat((latent, k_rot), dim=-1),
+                              latent, **kw)  # (B, H, T, dC): the weighted sum of latents, per head
+        # the gate and the head mask are scalars per head: they commute with the folded output projection
+        scale = self.head_scale(head_mask, batch)
+        for factor in (gate, None if scale is None else scale.to(out.dtype)):
+            if factor is not None:
+                out = out * factor
+        out = torch.einsum("bhtc,hmc->btm", out, w_ov)
+        if self.out_proj.bias is not None:
+            out = out + self.out_proj.bias
         return (self.run_hook("out", out) if hooked else out), weights
-
-    @staticmethod
-    def _gate_and_mask(out: Tensor, gate: Tensor | None, scale: Tensor | None) -> Tensor:
-        """Each head's output times its gate and its head-mask entry (scalars per head: they commute with
-        the folded output projection)."""
-        if gate is not None:
-            out = out * gate
-        if scale is not None:
-            out = out * scale.to(out.dtype)
-        return out

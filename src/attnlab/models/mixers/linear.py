@@ -69,10 +69,4 @@ class LinearAttention(Mixer):
                                                    need_weights=need_weights)
         if cache is not None:
             cache.update(new_state, query.shape[1])
-        scale = self.head_scale(head_mask, query.shape[0])
-        if scale is not None:
-            out = out * scale.to(out.dtype)
-        if hooked:
-            out = self.run_hook("z", out)
-        out = self.out_proj(rearrange(out, "b h t d -> b t (h d)"))
-        return (self.run_hook("out", out) if hooked else out), weights
+        return self.project_out(out, head_mask, hooked), weights
