@@ -1,7 +1,9 @@
 """Models built from attnlab's attention: Transformer encoder / decoder / LM / classifier and baselines.
 
 Every model is built from keyword arguments or from its frozen config dataclass
-(``Model.from_config(cfg_or_dict)``) and keeps it in ``model.config``.
+(``Model.from_config(cfg_or_dict)``) and keeps it in ``model.config``. ``mixer=`` swaps the blocks'
+softmax attention for another token mixer (:mod:`attnlab.models.mixers`); :func:`kv_cache_bytes` is the
+bytes a model's caches grow by per token.
 """
 
 from attnlab.models.baselines import CNNEncoder, RNNClassifier, RNNEncoder, RNNSeq2Seq, Seq2SeqOutput

@@ -38,7 +38,8 @@ class TransformerConfig(ConfigMixin):
 
     ``attention`` takes an :class:`~attnlab.attention.AttentionConfig`, a dict of its fields or None (the
     defaults); the switches in it are the model's own (score, shared_qk, scale, n_kv_heads, impl, window,
-    sink, softcap, gate, rotary_*, relative_buckets, relative_max_distance), while its d_model, n_heads,
+    sink, softcap, gate, rotary_* (with the RoPE scalings), relative_buckets, relative_max_distance, and mixer with
+    its sizes: kv_latent_dim, rope_head_dim, latent_absorb, delta_chunk), while its d_model, n_heads,
     bias, dropout, positions (the scheme when it acts inside attention, else None) and
     relative_bidirectional (False when the model's self-attention is causal) follow from the fields here.
     After construction it is always an AttentionConfig.

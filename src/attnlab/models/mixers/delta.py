@@ -18,7 +18,8 @@ without its separate scale A). The short convolutions of the published models ar
 
 Training runs the chunked form (``delta_chunk`` tokens a chunk); decoding carries S per head in a
 :class:`~attnlab.attention.RecurrentState`. The rule is a recurrence, so it is causal only: a
-non-causal call (an encoder without ``is_causal=True``) is refused.
+non-causal call (an encoder without ``is_causal=True``) is refused. There are no attention weights for
+``dropout`` to act on: it acts on the model's residual branches only.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ H heads of width D the parameters equal those of :class:`~attnlab.attention.Mult
 
 Since the output is linear in the map, each softmax map runs on the fast kernel and the outputs are
 subtracted: ``(A_1 - λ A_2) V = A_1 V - λ A_2 V``. Grouped keys/values (``n_kv_heads``), RoPE (on each
-half), ALiBi, T5 biases and windows act on both maps.
+half), ALiBi, T5 biases and windows act on both maps; dropout (training) drops each map's weights
+independently.
 """
 
 from __future__ import annotations
