@@ -149,5 +149,5 @@ def made_up_sweep(keys: Sequence[str], conditions: Sequence[Sequence[Any]], chos
 
     rates = (1e-3, 3e-3, 1e-2)
     return Sweep(tuple(keys), "accuracy", tuple(
-        SweepCondition(tuple(c), ", ".join(f"{k}={v}" for k, v in zip(keys, c)), rates, (0.8, 0.9, 0.7),
+        SweepCondition(tuple(c), ", ".join(f"{k}={v}" for k, v in zip(keys, c, strict=True)), rates, (0.8, 0.9, 0.7),
                        (0.5, 0.4, 0.6), chosen, 1) for c in conditions))

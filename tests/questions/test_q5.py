@@ -194,7 +194,8 @@ def test_a_timing_verdict_must_hold_in_two_independent_runs():
     ev = q5_evidence({f"{x}_replicate": _timed(1.05, 0.95, 1.08)})  # the second run finds no parallel gain
     claim = next(c for c in decide("q5", ev).claims if c.name == "encoder_parallel")
     assert claim.verdict == "inconclusive" and "the two runs disagree" in claim.because
-    ev = q5_evidence({f"{x}_replicate": _timed(1.05, 0.95, 1.08), f"excess_decoder_vs_lstm_T{T}": _timed(1.12, 1.0, 1.2)})
+    ev = q5_evidence({f"{x}_replicate": _timed(1.05, 0.95, 1.08),
+                      f"excess_decoder_vs_lstm_T{T}": _timed(1.12, 1.0, 1.2)})
     _, text = get_experiment("q5").judge(ev)
     assert "disagree" in text.oneline_en and "不一致" in text.oneline_zh
     without = [e for e in q5_evidence() if not e.name.endswith("_replicate")]

@@ -330,7 +330,8 @@ def test_q7_answers_follow_every_outcome(tiny):
     base = {**reached, **{f"speedup_{c}": est(2.25, 1.8, 2.7) for c in LONG},
             **{f"focus_{c}": est(20.0, 10.0, 30.0) for c in LONG}, **{f"flips_{c}": est(0.4, 0.3, 0.5) for c in LONG},
             **{names.acc(c, p): est(0.95, 0.92, 0.98) for c, p in conds}}
-    no_focus = {**{f"focus_{c}": est(1.0, 0.8, 1.2) for c in LONG}, **{f"flips_{c}": est(0.05, 0.0, 0.08) for c in LONG}}
+    no_focus = {**{f"focus_{c}": est(1.0, 0.8, 1.2) for c in LONG},
+                **{f"flips_{c}": est(0.05, 0.0, 0.08) for c in LONG}}
     lrs = [names.lr(c, p) for c, p in conds]
     ev = [Evidence(e.name, 1e-2, None, "lr", bounds=(3e-3, 3e-2), n=1) if e.name in lrs else e for e in ev]
     scenarios = {

@@ -301,7 +301,8 @@ def test_answers_follow_every_outcome():
         "confirmed": base,
         "qualified": {**base, "memory_additive_reference": {"value": [1.0, 1.1]}},
         "refuted": {**base, **same, "steps_transformer_dk128_dot": REACHED, "steps_transformer_dk128_general": REACHED,
-                    "time_ratio_layer_ref_additive": est(1.0, 0.9, 1.1), "memory_additive_reference": {"value": [1.0, 1.1]},
+                    "time_ratio_layer_ref_additive": est(1.0, 0.9, 1.1),
+                    "memory_additive_reference": {"value": [1.0, 1.1]},
                     **{f"ratio_{m}_scaled_dot_additive": est(3.0, 2.0, 4.25) for m in
                        ("transformer_dk8", "transformer_dk32", "transformer_dk128", "rnn")},
                     **{f"ratio_{m}_{sc}_additive": est(3.0, 2.0, 4.25) for m in ("transformer_dk8", "rnn")
@@ -311,7 +312,8 @@ def test_answers_follow_every_outcome():
     answers_for_every_outcome("q8", ev, scenarios, {"confirmed": "3.75", "qualified": "1.10", "refuted": "3.00"})
     exp = get_experiment("q8")
     onelines = {"confirmed": ("in 0/5 runs", "5 个种子都没学会"), "qualified": ("memory is only 1.10x", "1.10 倍"),
-                "refuted": ("unlike Britz et al.", "与 Britz 等人不同"), "inconclusive": ("no score learned", "所有打分")}
+                "refuted": ("unlike Britz et al.", "与 Britz 等人不同"),
+                "inconclusive": ("no score learned", "所有打分")}
     for verdict, changes in scenarios.items():  # every text of every outcome is clean Chinese; every flip holds
         patched = patch(ev, changes)
         d, text = exp.judge(patched)

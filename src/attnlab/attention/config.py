@@ -15,18 +15,22 @@ import torch
 
 from attnlab.attention.kernels import IMPLS, SOFTCAP_ON_SDPA, check_softcap, resolve_scale
 from attnlab.attention.masks import check_window
+from attnlab.attention.mixer_config import MIXER_FIELDS, MIXERS, check_mixer
 from attnlab.attention.position_schemes import ATTENTION_POSITIONS, POSITION_SCHEMES
 from attnlab.attention.relative_bias import check_buckets
+from attnlab.attention.rope_scaling import RopeScaling
 from attnlab.attention.scores import Score, get_score
 
-__all__ = ["GATES", "SELF_ATTENTION_ONLY", "SINKS", "AttentionConfig"]
+__all__ = ["GATES", "MIXERS", "SELF_ATTENTION_ONLY", "SINKS", "AttentionConfig"]
 
 SINKS = (None, "zero", "learned")
 GATES = (None, "sigmoid")
 # switches that only mean something when queries and keys come from one sequence
 SELF_ATTENTION_ONLY = ("shared_qk", "window", "positions", "rotary_base", "rotary_fraction", "relative_buckets",
-                       "relative_max_distance", "relative_bidirectional")
-_ROTARY_DEFAULTS = {"rotary_base": 10000.0, "rotary_fraction": 1.0}
+                       "relative_max_distance", "relative_bidirectional", "rotary_scaling", "rotary_factor",
+                       "rotary_original_len", *MIXER_FIELDS)
+_ROTARY_DEFAULTS = {"rotary_base": 10000.0, "rotary_fraction": 1.0, "rotary_scaling": None, "rotary_factor": 1.0,
+                    "rotary_original_len": None}
 _RELATIVE_DEFAULTS = {"relative_buckets": 32, "relative_max_distance": 128, "relative_bidirectional": True}
 
 
@@ -60,6 +64,14 @@ class AttentionConfig:
     relative_max_distance: int = 128  # T5 bias: distances from here on share the last bucket
     relative_bidirectional: bool = True  # T5 bias: False for causal self-attention (decoders)
     head_dim: int | None = None  # D, the width of one head; None = d_model // n_heads (prune_heads keeps D)
+    rotary_scaling: str | None = None  # RoPE beyond the trained length: None, "linear" (interpolation), "ntk", "yarn"
+    rotary_factor: float = 1.0  # RoPE scaling: s, the factor by which the context is extended
+    rotary_original_len: int | None = None  # YaRN: L, the context length the model was trained on
+    mixer: str = "softmax"  # token mixer: softmax (MultiHeadAttention), mla, differential, linear, delta, gated_delta
+    kv_latent_dim: int | None = None  # mla: d_c, width of the shared key/value latent; None -> 4 * D (DeepSeek-V2)
+    rope_head_dim: int | None = None  # mla: d_R, decoupled rotary width of q and k; None -> D / 2 with rope, else 0
+    latent_absorb: bool = False  # mla: W_UK and W_UV folded into the query and output projections when cached
+    delta_chunk: int = 16  # delta, gated_delta: chunk length of the chunked (WY) form used in training
 
     def __post_init__(self) -> None:
         self.validate()
@@ -147,6 +159,7 @@ class AttentionConfig:
         probe = self.score if isinstance(self.score, Score) else score_cls(self.head_dim, 1)
         resolve_scale(probe, self.scale)
         self._check_variants()
+        check_mixer(self)
         for name, default in (("n_kv_heads", self.n_heads), ("kdim", self.d_model), ("vdim", self.d_model)):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
@@ -178,6 +191,7 @@ class AttentionConfig:
                                      f"set positions={kind!r} or leave {name} at its default {default!r}")
         if self.positions == "rope":
             self.rotary_dim()  # raises on a bad base or fraction
+            self.rope_scaling()  # raises on a bad scaling, factor or original length
         if self.positions == "t5":
             check_buckets(self.relative_buckets, self.relative_max_distance, self.relative_bidirectional)
 
@@ -195,6 +209,17 @@ class AttentionConfig:
                 f"in pairs), got {fraction} * {d} = {fraction * d:g}"
             )
         return dim
+
+    def rope_scaling(self) -> RopeScaling | None:
+        """The RoPE scaling of the ``rotary_scaling`` fields (validated), or None when there is none."""
+        if self.rotary_scaling is None:
+            if self.rotary_factor != 1.0 or self.rotary_original_len is not None:
+                raise ValueError(f"rotary_factor, rotary_original_len: apply with rotary_scaling only, got "
+                                 f"rotary_factor={self.rotary_factor!r}, "
+                                 f"rotary_original_len={self.rotary_original_len!r}; "
+                                 f"set rotary_scaling='linear', 'ntk' or 'yarn'")
+            return None
+        return RopeScaling(self.rotary_scaling, self.rotary_factor, self.rotary_original_len)
 
     def cross_attention_fields(self) -> dict[str, Any]:
         """The fields of the cross-attention that goes with this self-attention: the same switches except

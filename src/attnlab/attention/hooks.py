@@ -24,6 +24,10 @@ name                        shape          what
 ``blocks.{i}.resid_post``   (B, T, C)      after the feed-forward branch: block i's output
 =========================== ============== =========================================================
 
+A block whose ``mixer`` is not softmax attention (:mod:`attnlab.models.mixers`) has ``q``, ``k``, ``v``,
+``z`` and ``out`` under ``blocks.{i}.attn.`` (each mixer's docstring gives their shapes), and no
+``scores`` or ``pattern``.
+
 A decoder block's cross-attention has the attention points under ``blocks.{i}.cross_attn.`` (its
 ``k``/``v`` fire only when they are computed, not when a cross-attention cache is reused).
 

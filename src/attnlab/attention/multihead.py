@@ -36,8 +36,9 @@ from attnlab.attention.position_schemes import ATTENTION_POSITIONS, POSITION_SCH
 from attnlab.attention.relative_bias import RelativePositionBias
 from attnlab.attention.rotary import rotary_cos_sin, rotate
 from attnlab.attention.scores import make_score
+from attnlab.attention.streaming import streaming_mask
 
-__all__ = ["ATTENTION_POSITIONS", "AttentionConfig", "MultiHeadAttention"]
+__all__ = ["ATTENTION_POSITIONS", "AttentionConfig", "MultiHeadAttention", "position_bias_module"]
 
 
 def _config_field(name: str, doc: str) -> property:
@@ -45,7 +46,7 @@ def _config_field(name: str, doc: str) -> property:
     return property(lambda self: getattr(self.config, name), doc=doc)
 
 
-def _position_bias(config: AttentionConfig) -> nn.Module | None:
+def position_bias_module(config: AttentionConfig) -> nn.Module | None:
     """The additive position bias of ``config.positions`` (ALiBi or T5 buckets), or None."""
     if config.positions is None or not POSITION_SCHEMES[config.positions].additive_bias:
         return None
@@ -152,6 +153,9 @@ class MultiHeadAttention(HeadsMixin, HookPoints, HookedModel, nn.Module):
             config.validate()
         else:
             raise TypeError(f"config: expected an AttentionConfig or a dict of its fields, got {type(config).__name__}")
+        if config.mixer != "softmax":
+            raise ValueError(f"mixer: MultiHeadAttention is the softmax mixer, got mixer={config.mixer!r}; build "
+                             f"it with attnlab.models.mixers.make_mixer(config) or a model's mixer= argument")
         super().__init__()
         self.config = config
         c = config
@@ -176,7 +180,7 @@ class MultiHeadAttention(HeadsMixin, HookPoints, HookedModel, nn.Module):
             self.fixed_scale = float(resolved)
         self.sink_logits = nn.Parameter(torch.zeros(h)) if c.sink == "learned" else None
         self.gate_proj = nn.Linear(c.d_model, h, bias=c.bias) if c.gate == "sigmoid" else None
-        self.position_bias: nn.Module | None = _position_bias(c)
+        self.position_bias: nn.Module | None = position_bias_module(c)
         # original indices of the heads still here (prune_heads removes entries)
         self.head_ids: list[int] = list(range(h))
 
@@ -312,7 +316,7 @@ class MultiHeadAttention(HeadsMixin, HookPoints, HookedModel, nn.Module):
             # the new tokens sit after the cached ones; keys are cached already turned
             start = cache.length if cache is not None else 0
             positions = torch.arange(start, start + tq, device=q.device)
-            cos, sin = rotary_cos_sin(positions, rotary_dim, c.rotary_base)  # (Tq, r) each
+            cos, sin = rotary_cos_sin(positions, rotary_dim, c.rotary_base, c.rope_scaling())  # (Tq, r) each
             q, k = rotate(q, cos, sin), rotate(k, cos, sin)
         hooked = self._hook_fns is not None  # no hook set: the code below is exactly the unhooked forward
         if hooked:
@@ -328,6 +332,7 @@ class MultiHeadAttention(HeadsMixin, HookPoints, HookedModel, nn.Module):
                 k, v = cache.set_static(k, v)
 
         tk = k.shape[2]
+        attn_mask = streaming_mask(cache, attn_mask, key_mask, tq, c.window)
         mask = build_mask_spec(
             attn_mask=attn_mask, key_mask=key_mask, is_causal=is_causal,
             batch=batch, heads=c.n_heads, tq=tq, tk=tk, dtype=q.dtype, window=c.window,

@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from attnlab.attention.rope_scaling import RopeScaling, rotary_inv_freq
+
 __all__ = ["apply_rotary", "rotary_cos_sin", "rotate", "rotate_half"]
 
 
@@ -29,15 +31,22 @@ def rotate_half(x: Tensor) -> Tensor:
     return torch.cat((-x2, x1), dim=-1)
 
 
-def rotary_cos_sin(positions: Tensor, dim: int, base: float = 10000.0) -> tuple[Tensor, Tensor]:
+def rotary_cos_sin(positions: Tensor, dim: int, base: float = 10000.0,
+                   scaling: RopeScaling | None = None) -> tuple[Tensor, Tensor]:
     """cos and sin of the rotation angles, each (..., T, dim) float32 for positions (..., T).
 
     Computed in float32 whatever the input dtype, like Hugging Face's rotary embedding, so that both give
-    the same angles.
+    the same angles. ``scaling`` (:mod:`attnlab.attention.rope_scaling`) changes the frequencies and, for
+    YaRN, multiplies cos and sin by its attention factor.
     """
-    inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float32, device=positions.device) / dim))
+    if scaling is None:
+        inv_freq = rotary_inv_freq(dim, base, positions.device)
+    else:
+        inv_freq = scaling.inv_freq(dim, base, positions.device)
     angles = positions[..., None].float() * inv_freq  # (..., T, dim/2)
     angles = torch.cat((angles, angles), dim=-1)  # (..., T, dim): feature i and i + dim/2 share an angle
+    if scaling is not None and scaling.attention_factor != 1.0:
+        return angles.cos() * scaling.attention_factor, angles.sin() * scaling.attention_factor
     return angles.cos(), angles.sin()
 
 

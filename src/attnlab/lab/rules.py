@@ -21,7 +21,8 @@ from typing import Any
 
 from attnlab.results import VERDICTS, Evidence, check_not_on_failed
 
-__all__ = ["COMBINATION", "GATE_FAILED", "Flip", "combine", "Gate", "Ruling", "Rulings", "interval", "ratio_side", "reached_count",
+__all__ = ["COMBINATION", "GATE_FAILED", "Flip", "combine", "Gate", "Ruling", "Rulings",
+           "interval", "ratio_side", "reached_count",
            "reached_gate", "rerun_flips", "sub_claim", "with_value", "worst_verdict"]
 
 GATE_FAILED = "gate_failed"

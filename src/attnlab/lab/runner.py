@@ -100,7 +100,8 @@ class _Plan:
 class _Progress:
     """Counts trials across the run: done (run now) / cached / running / failed / total."""
 
-    def __init__(self, enabled: bool, console: Any, total: int, cached: int, workers: int, what: str = "trials") -> None:
+    def __init__(self, enabled: bool, console: Any, total: int, cached: int, workers: int,
+                 what: str = "trials") -> None:
         self.total, self.cached, self.done, self.failed, self.outstanding = total, cached, 0, 0, total - cached
         self.workers = workers
         self.console = console

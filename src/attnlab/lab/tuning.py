@@ -5,7 +5,8 @@ with a :class:`Tuning` answers it before any evaluation seed runs:
 
 1. **Sweep.** Each condition (the configs :attr:`Tuning.conditions` returns) trains at ``n_rates``
    learning rates around :attr:`Tuning.center` on the 1-3-10 ladder (..., 1e-3, 3e-3, 1e-2, 3e-2, ...:
-   neighbours about a factor 3 apart) on tuning seeds ``TUNING_SEED_BASE + i``, disjoint from the evaluation seeds ``0 .. n-1`` and from every named
+   neighbours about a factor 3 apart) on tuning seeds ``TUNING_SEED_BASE + i``, disjoint from the evaluation seeds
+   ``0 .. n-1`` and from every named
    stream they derive (:mod:`attnlab.seeds`).
 2. **Extend.** Where the best rate is at an edge of what was tried, one more rate beyond that edge is
    tried, up to :attr:`Tuning.max_extend` times, so a choice at the edge means the grid really ran out.
@@ -167,7 +168,7 @@ class Sweep:
         for c in self.conditions:
             if c.key == key:
                 return c.chosen
-        raise KeyError(f"no tuned rate for the condition {dict(zip(self.keys, key))}")
+        raise KeyError(f"no tuned rate for the condition {dict(zip(self.keys, key, strict=True))}")
 
     def condition(self, **match: Any) -> SweepCondition:
         key = tuple(match[k] for k in self.keys)
@@ -227,7 +228,7 @@ def build_sweep(tuning: Tuning, outcomes: Sequence[TrialOutcome]) -> Sweep:
     conds = []
     for key, by_rate in summary.items():
         rates = tuple(sorted(by_rate))
-        label = ", ".join(f"{k}={v}" for k, v in zip(tuning.keys, key))
+        label = ", ".join(f"{k}={v}" for k, v in zip(tuning.keys, key, strict=True))
         conds.append(SweepCondition(key, label, rates, tuple(by_rate[r][0] for r in rates),
                                     tuple(by_rate[r][1] for r in rates), best_rate(by_rate),
                                     min(by_rate[r][2] for r in rates), digests[key]))

@@ -1,7 +1,9 @@
 """Models built from attnlab's attention: Transformer encoder / decoder / LM / classifier and baselines.
 
 Every model is built from keyword arguments or from its frozen config dataclass
-(``Model.from_config(cfg_or_dict)``) and keeps it in ``model.config``.
+(``Model.from_config(cfg_or_dict)``) and keeps it in ``model.config``. ``mixer=`` swaps the blocks'
+softmax attention for another token mixer (:mod:`attnlab.models.mixers`); :func:`kv_cache_bytes` is the
+bytes a model's caches grow by per token.
 """
 
 from attnlab.models.baselines import CNNEncoder, RNNClassifier, RNNEncoder, RNNSeq2Seq, Seq2SeqOutput
@@ -24,6 +26,15 @@ from attnlab.models.encoder import TransformerEncoder
 from attnlab.models.encoder_decoder import EncoderDecoder
 from attnlab.models.generation import GenerationOutput, beam_search, greedy_search
 from attnlab.models.lm import TransformerLM
+from attnlab.models.mixers import (
+    DeltaNet,
+    DifferentialAttention,
+    GatedDeltaNet,
+    LinearAttention,
+    MultiHeadLatentAttention,
+    kv_cache_bytes,
+    make_mixer,
+)
 from attnlab.models.outputs import ClassifierOutput, DecoderOutput, EncoderOutput, LMOutput
 from attnlab.models.positions import LearnedPositions, SinusoidalPositions, sinusoidal_table
 
@@ -34,6 +45,8 @@ __all__ = [
     "ClassifierConfig",
     "ClassifierOutput",
     "DecoderBlock",
+    "DeltaNet",
+    "DifferentialAttention",
     "DecoderConfig",
     "DecoderOutput",
     "Embeddings",
@@ -43,10 +56,13 @@ __all__ = [
     "EncoderDecoderConfig",
     "EncoderOutput",
     "FeedForward",
+    "GatedDeltaNet",
     "GenerationOutput",
     "LMConfig",
     "LMOutput",
     "LearnedPositions",
+    "LinearAttention",
+    "MultiHeadLatentAttention",
     "RNNClassifier",
     "RNNClassifierConfig",
     "RNNEncoder",
@@ -62,5 +78,7 @@ __all__ = [
     "TransformerLM",
     "beam_search",
     "greedy_search",
+    "kv_cache_bytes",
+    "make_mixer",
     "sinusoidal_table",
 ]

@@ -59,8 +59,8 @@ class BlockStack(PrunableHeads, HookedModel, ConfiguredModel):
         c = self.config
         self.embed = Embeddings(c.vocab_size, c.d_model, c.max_len, positions=c.embedding_positions,
                                 scale_embeddings=c.scale_embeddings, init_std=c.init_std, dropout=c.dropout)
-        self.layers = nn.ModuleList(self.block_class(c.d_model, c.n_heads, c.d_ff, **c.block_kwargs())
-                                    for _ in range(c.n_layers))
+        self.layers = nn.ModuleList(self.block_class(c.d_model, c.n_heads, c.d_ff, layer_index=i, **c.block_kwargs())
+                                    for i in range(c.n_layers))
         self.norm = nn.LayerNorm(c.d_model, eps=c.norm_eps, bias=c.bias) if c.final_norm else None
         self._add_output_head()
         self._prune_as_configured()

@@ -20,6 +20,7 @@ from attnlab.attention import AttentionConfig, KVCache, MultiHeadAttention, atte
 from attnlab.attention.hooks import BLOCK_POINTS, DECODER_BLOCK_POINTS, HookPoints
 from attnlab.models.configs import ACTIVATIONS, attention_fields
 from attnlab.models.configs.base import check_choice
+from attnlab.models.mixers import make_mixer
 from attnlab.models.positions import make_positions
 
 
@@ -92,12 +93,12 @@ class _SelfAttentionBlock(HookPoints, nn.Module):
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, *, dropout: float = 0.0,
                  activation: str = "gelu", norm_first: bool = True, norm_eps: float = 1e-5, bias: bool = True,
-                 attention: AttentionConfig | None = None, **attention_switches: Any) -> None:
+                 attention: AttentionConfig | None = None, layer_index: int = 0, **attention_switches: Any) -> None:
         super().__init__()
         self.norm_first = norm_first
         self.dropout = dropout
-        self.attn = MultiHeadAttention.from_config(
-            _self_attention(d_model, n_heads, bias, dropout, attention, attention_switches))
+        self.attn = make_mixer(_self_attention(d_model, n_heads, bias, dropout, attention, attention_switches),
+                               layer_index=layer_index)
         self.norm1 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
         self._add_sublayers(partial(nn.LayerNorm, d_model, eps=norm_eps, bias=bias),
                             partial(FeedForward, d_model, d_ff, activation=activation, dropout=dropout, bias=bias))
@@ -141,14 +142,16 @@ class EncoderBlock(_SelfAttentionBlock):
         bias: biases in projections, feed-forward and LayerNorms.
         attention: the self-attention's :class:`~attnlab.attention.AttentionConfig` (its d_model, n_heads,
             bias and dropout must equal the block's); None builds it from ``**attention_switches``.
+        layer_index: the block's depth from 0 (differential attention's λ_init depends on it).
         **attention_switches: :class:`~attnlab.attention.AttentionConfig` fields, passed through
             (``attn_impl`` as its ``impl``): ``score``, ``shared_qk``, ``scale``, ``n_kv_heads``,
             ``attn_impl``, ``window``, ``sink``, ``softcap``, ``gate``, ``positions`` ("rope", "alibi", "t5"
             or None), ``rotary_base``, ``rotary_fraction``, ``relative_buckets``, ``relative_max_distance``,
-            ``relative_bidirectional``.
+            ``relative_bidirectional``, ``rotary_scaling``, ``rotary_factor``, ``rotary_original_len`` and
+            ``mixer`` (:mod:`attnlab.models.mixers`) with its sizes.
 
     Attributes:
-        attn: the self-attention (MultiHeadAttention).
+        attn: the self-attention (MultiHeadAttention, or the mixer of ``mixer``).
         norm1, norm2: the LayerNorms before (pre-norm) or after (post-norm) attention and the feed-forward.
         ff: the feed-forward (FeedForward, with ``fc1`` and ``fc2``).
 

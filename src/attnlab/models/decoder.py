@@ -15,6 +15,7 @@ from attnlab.models.base import BlockStack, check_ids
 from attnlab.models.blocks import DecoderBlock, check_key_mask
 from attnlab.models.configs import DecoderConfig
 from attnlab.models.head_pruning import HeadMask, check_head_mask
+from attnlab.models.mixers import layer_cache
 from attnlab.models.outputs import DecoderOutput
 
 __all__ = ["TransformerDecoder"]
@@ -48,7 +49,7 @@ class TransformerDecoder(BlockStack):
         The cross-attention caches are filled from the memory on first use and reused afterwards.
         """
         n = max_len or self.config.max_len
-        return [KVCache(n) for _ in self.layers], [KVCache(n) for _ in self.layers]
+        return [layer_cache(layer.attn, n) for layer in self.layers], [KVCache(n) for _ in self.layers]
 
     def hidden_states(self, input_ids: torch.Tensor, memory: torch.Tensor, *,
                       memory_key_mask: torch.Tensor | None = None, key_mask: torch.Tensor | None = None,

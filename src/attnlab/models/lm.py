@@ -10,12 +10,15 @@ from typing import Any
 
 import torch
 
-from attnlab.attention import KVCache
+from attnlab.attention import KVCache, StreamingKVCache
+from attnlab.attention.mixer_config import RECURRENT_MIXERS
+from attnlab.attention.recurrent_state import RecurrentState
 from attnlab.models.base import BlockStack, check_ids
 from attnlab.models.blocks import EncoderBlock, check_key_mask
 from attnlab.models.configs import LMConfig
 from attnlab.models.generation import GenerationOutput, check_generate_args, finish_search, run_search
 from attnlab.models.head_pruning import HeadMask, check_head_mask
+from attnlab.models.mixers import layer_cache
 from attnlab.models.outputs import LMOutput
 
 __all__ = ["TransformerLM"]
@@ -57,8 +60,9 @@ class TransformerLM(BlockStack):
     Keyword construction: the fields of :class:`LMConfig`, e.g.
     ``TransformerLM(vocab_size=100, d_model=64, n_heads=4, n_layers=2, max_len=128)``.
 
-    forward(input_ids (B, T) long, *, key_mask (B, T) | None, caches list[KVCache] | None,
-    head_mask (n_layers, H) | None, need_weights=False) -> :class:`LMOutput` (``logits`` (B, T, V), and the
+    forward(input_ids (B, T) long, *, key_mask (B, T) | None, attn_mask (T, Tk) | None (True = may attend,
+    ANDed with the causal mask), caches list[KVCache] | None, head_mask (n_layers, H) | None,
+    need_weights=False) -> :class:`LMOutput` (``logits`` (B, T, V), and the
     per-layer ``attentions`` when ``need_weights``).
 
     With ``caches`` (from :meth:`make_caches`) the tokens are appended to the caches and positions start at
@@ -73,16 +77,30 @@ class TransformerLM(BlockStack):
     def __init__(self, config: LMConfig | dict | None = None, /, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
 
-    def make_caches(self, batch_size: int, max_len: int | None = None) -> list[KVCache]:
-        """One KV cache per layer, each for up to ``max_len`` (default ``config.max_len``) positions.
+    def make_caches(self, batch_size: int, max_len: int | None = None, *, sink_tokens: int | None = None,
+                    window: int | None = None) -> list[KVCache | RecurrentState]:
+        """One cache per layer, each for up to ``max_len`` (default ``config.max_len``) positions: a KV
+        cache (MLA's holds the latent), or the state of a recurrent mixer (linear, delta rule).
 
-        ``batch_size`` documents the intended batch; storage is allocated on the first append.
+        ``batch_size`` documents the intended batch; storage is allocated on the first append. With
+        ``window`` (and ``sink_tokens``, default 0) each layer gets a
+        :class:`~attnlab.attention.StreamingKVCache` that keeps the first ``sink_tokens`` positions and
+        the last ``window`` (Xiao et al. 2023).
         """
-        return [KVCache(max_len or self.config.max_len) for _ in self.layers]
+        max_len = max_len or self.config.max_len
+        if window is None:
+            if sink_tokens is not None:
+                raise ValueError(f"sink_tokens: a streaming cache needs a window too, got sink_tokens={sink_tokens} "
+                                 f"and window=None")
+            return [layer_cache(layer.attn, max_len) for layer in self.layers]
+        if self.config.mixer in RECURRENT_MIXERS:
+            raise ValueError(f"window: mixer={self.config.mixer!r} keeps a fixed-size state, not a KV cache to "
+                             f"evict from; leave window=None")
+        return [StreamingKVCache(sink_tokens or 0, window) for _ in self.layers]
 
     def hidden_states(self, input_ids: torch.Tensor, *, key_mask: torch.Tensor | None = None,
-                      caches: list[KVCache] | None = None, head_mask: HeadMask | None = None,
-                      attentions: list | None = None) -> torch.Tensor:
+                      attn_mask: torch.Tensor | None = None, caches: list[KVCache] | None = None,
+                      head_mask: HeadMask | None = None, attentions: list | None = None) -> torch.Tensor:
         """Final hidden states (B, T, C) after the final norm; appends per-layer weights to ``attentions``."""
         offset = caches[0].length if caches is not None else 0
         x = self.embed(input_ids, offset=offset)  # (B, T, C)
@@ -90,7 +108,7 @@ class TransformerLM(BlockStack):
         # One new query may see every key: skipping the (all-True) causal mask lets the kernel run unmasked.
         causal = input_ids.shape[1] > 1
         for i, layer in enumerate(self.layers):
-            x, w = layer(x, key_mask=key_mask, is_causal=causal,
+            x, w = layer(x, key_mask=key_mask, attn_mask=attn_mask, is_causal=causal,
                          head_mask=None if head_mask is None else head_mask[i], need_weights=need,
                          cache=None if caches is None else caches[i])
             if need:
@@ -98,8 +116,8 @@ class TransformerLM(BlockStack):
         return self.norm(x) if self.norm is not None else x
 
     def forward(self, input_ids: torch.Tensor, *, key_mask: torch.Tensor | None = None,
-                caches: list[KVCache] | None = None, head_mask: HeadMask | None = None,
-                need_weights: bool = False) -> LMOutput:
+                attn_mask: torch.Tensor | None = None, caches: list[KVCache] | None = None,
+                head_mask: HeadMask | None = None, need_weights: bool = False) -> LMOutput:
         check_ids(input_ids, "input_ids")
         if key_mask is not None:
             check_key_mask(key_mask, input_ids.shape[0], (caches[0].length if caches else 0) + input_ids.shape[1])
@@ -107,8 +125,8 @@ class TransformerLM(BlockStack):
         if caches is not None and len(caches) != self.config.n_layers:
             raise ValueError(f"caches: expected {self.config.n_layers} KVCache objects, got {len(caches)}")
         attentions = [] if need_weights else None
-        x = self.hidden_states(input_ids, key_mask=key_mask, caches=caches, head_mask=head_mask,
-                               attentions=attentions)
+        x = self.hidden_states(input_ids, key_mask=key_mask, attn_mask=attn_mask, caches=caches,
+                               head_mask=head_mask, attentions=attentions)
         logits = self.lm_head(x)  # (B, T, V)
         return LMOutput(logits, attentions)
 

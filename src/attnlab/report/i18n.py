@@ -62,7 +62,8 @@ UI: dict[str, tuple[str, str]] = {
     "not_run_text": ("This question has not been run yet.", "这个问题还没有运行。"),
     "provisional": ("Provisional: the standard run (five seeds, every learning rate swept; docs/report) says "
                     "“{v}”. This quick run has fewer seeds.",
-                    "暂定：标准运行（五个种子，每个学习率都扫描过；见 docs/report）的结论是「{v}」。这次快速运行的种子更少。"),
+                    "暂定：标准运行（五个种子，每个学习率都扫描过；见 docs/report）的结论是「{v}」。"
+                    "这次快速运行的种子更少。"),
     "as_standard": ("The standard run (five seeds, every learning rate swept; docs/report) gives the same verdict.",
                     "标准运行（五个种子，每个学习率都扫描过；见 docs/report）给出同样的结论。"),
     "run_it": ("Run it", "运行"),
@@ -177,8 +178,10 @@ _CLAUSES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = 
     (rf"chosen from ([\d.e\-, ]+?)(?: in the (\w+) profile's sweep)? by the highest mean final held-out (\w+) over "
      rf"{_N} tuning seeds? \(ties within {_X}: lowest held-out loss\)",
      lambda m: f"从 {m[1]} 中选出{f'（沿用{_PROFILE_ZH.get(m[2], m[2])}档的扫描）' if m[2] else ''}："
-               f"{m[4]} 个调参种子上最终留出集{_UNITS.get(m[3], m[3])}均值最高者（相差 {m[5]} 以内时取留出集损失最低者）"),
-    (rf"the step counts of {_N} trials, every condition and seed", lambda m: f"{m[1]} 次试验（每个条件、每个种子）的步数"),
+               f"{m[4]} 个调参种子上最终留出集{_UNITS.get(m[3], m[3])}均值最高者"
+               f"（相差 {m[5]} 以内时取留出集损失最低者）"),
+    (rf"the step counts of {_N} trials, every condition and seed",
+     lambda m: f"{m[1]} 次试验（每个条件、每个种子）的步数"),
 ]]
 _PROFILE_ZH = {"quick": "快速", "standard": "标准", "full": "完整", "tiny": "微型"}
 

@@ -8,6 +8,7 @@ that returns the two callables (or the two memory workloads), and the target if 
 - :mod:`~attnlab.bench.cases.kernels`: the additive score's chunked kernel, the sliding window, the FLOP rate;
 - :mod:`~attnlab.bench.cases.gpt2`: the language model against Hugging Face GPT-2;
 - :mod:`~attnlab.bench.cases.hooks`: a forward with no hook set costs what a never-hooked one does;
+- :mod:`~attnlab.bench.cases.mixers`: MLA's decode against MHA and GQA, recurrent mixers' decode steps as T grows;
 - :mod:`~attnlab.bench.cases.suite`: the experiment runner and the quick report.
 
 Order matters once: ``scores.additive.long`` extrapolates from the peak that ``scores.additive.memory``
@@ -17,7 +18,7 @@ measured before it in the same run.
 from __future__ import annotations
 
 from attnlab.bench import spec
-from attnlab.bench.cases import gpt2, hooks, kernels, mha, suite
+from attnlab.bench.cases import gpt2, hooks, kernels, mha, mixers, suite
 from attnlab.bench.cases.suite import read_report_seconds
 from attnlab.bench.runner import run_case
 from attnlab.bench.runner import select_cases as _select
@@ -35,6 +36,7 @@ TABLE: list[AnyCase] = [
     *kernels.WINDOW,
     *gpt2.GPT2,
     *hooks.HOOKS,
+    *mixers.MIXERS,
     kernels.MATMUL,
     *suite.SUITE,
 ]

@@ -93,7 +93,8 @@ def combination_text(rs: Rulings, lang: str) -> str:
         return c.counted and c.basis == "measured"
 
     if lang == "zh":
-        parts = "；".join(f"{c.name}：{verdict(c.verdict, 'zh')}{'' if counted(c) else '（不计入）'}" for c in rs.claims)
+        parts = "；".join(f"{c.name}：{verdict(c.verdict, 'zh')}{'' if counted(c) else '（不计入）'}"
+                          for c in rs.claims)
         return f"{verdict(rs.verdict, 'zh')}（{parts}）。合并规则：{COMBINATION_ZH}。"
     parts = "; ".join(f"{c.name.replace('_', ' ')} {c.verdict}{'' if counted(c) else ' (not counted)'}"
                       for c in rs.claims)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from attnlab.attention.config import AttentionConfig
+from attnlab.attention.mixer_config import CAUSAL_ONLY_MIXERS
 from attnlab.attention.position_schemes import position_scheme
 from attnlab.models.configs.attention_keywords import (
     ATTENTION_KEYWORDS,
@@ -37,7 +38,8 @@ class TransformerConfig(ConfigMixin):
 
     ``attention`` takes an :class:`~attnlab.attention.AttentionConfig`, a dict of its fields or None (the
     defaults); the switches in it are the model's own (score, shared_qk, scale, n_kv_heads, impl, window,
-    sink, softcap, gate, rotary_*, relative_buckets, relative_max_distance), while its d_model, n_heads,
+    sink, softcap, gate, rotary_* (with the RoPE scalings), relative_buckets, relative_max_distance, and mixer with
+    its sizes: kv_latent_dim, rope_head_dim, latent_absorb, delta_chunk), while its d_model, n_heads,
     bias, dropout, positions (the scheme when it acts inside attention, else None) and
     relative_bidirectional (False when the model's self-attention is causal) follow from the fields here.
     After construction it is always an AttentionConfig.
@@ -128,6 +130,9 @@ class TransformerConfig(ConfigMixin):
 
     def _check_pruned_heads(self) -> None:
         value = self.pruned_heads
+        if value and self.attention.mixer != "softmax":
+            raise ValueError(f"pruned_heads: mixer={self.attention.mixer!r} cannot prune heads, got {value!r}; "
+                             f"leave pruned_heads=() (head_mask switches heads off)")
         layers = value if isinstance(value, (tuple, list)) else None
         if layers is not None and not all(isinstance(p, (tuple, list)) for p in layers):
             layers = None
@@ -161,6 +166,13 @@ class TransformerConfig(ConfigMixin):
         """Keyword arguments for :class:`EncoderBlock` / :class:`DecoderBlock` (after d_model, n_heads, d_ff)."""
         return dict(dropout=self.dropout, activation=self.activation, norm_first=self.norm_first,
                     norm_eps=self.norm_eps, bias=self.bias, attention=self.attention)
+
+
+def check_bidirectional_mixer(config: TransformerConfig, model: str) -> None:
+    """Refuse a causal-only mixer (the delta rule) in a model whose encoder reads both directions."""
+    if config.attention.mixer in CAUSAL_ONLY_MIXERS:
+        raise ValueError(f"mixer: {model}'s encoder reads both directions, and mixer={config.attention.mixer!r} is a "
+                         f"left-to-right recurrence; use mixer='linear', 'softmax' or another bidirectional mixer")
 
 
 @transformer_config
@@ -226,6 +238,7 @@ class EncoderDecoderConfig(TransformerConfig):
                              f"model.decoder), got {self.pruned_heads!r}")
         if self.n_decoder_layers is None:
             set_resolved(self, "n_decoder_layers", self.n_layers)
+        check_bidirectional_mixer(self, "EncoderDecoder")
 
 
 @transformer_config
@@ -242,4 +255,5 @@ class ClassifierConfig(TransformerConfig):
         check_int("vocab_size", self.vocab_size)
         check_int("n_classes", self.n_classes)
         check_choice("pooling", self.pooling, SEQ_POOLINGS)
+        check_bidirectional_mixer(self, "SequenceClassifier")
         check_score("pool_score", self.pool_score)

@@ -115,10 +115,12 @@ def decide(evidence: Sequence[Evidence]) -> rules.Rulings:
     small, large = dks(ev)[0], dks(ev)[-1]
     standard = standard_gates(ev)
     gates = [*standard, *_gates(ev)]
-    c_sat = rules.sub_claim("saturation", list(standard), [names.sat_wrong_gain(large, "1"), names.sat_wrong(large, "1"),
+    c_sat = rules.sub_claim("saturation", list(standard), [names.sat_wrong_gain(large, "1"),
+                                               names.sat_wrong(large, "1"),
                                                names.init_max_weight(large, "1"), names.SOFTMAX_EXAMPLE],
                             lambda: _saturates(ev, large))
-    c_grad = rules.sub_claim("gradients_vanish", list(standard), [names.grad_ratio(large, "1"), names.grad_wq_ratio(large, "1"),
+    c_grad = rules.sub_claim("gradients_vanish", list(standard), [names.grad_ratio(large, "1"),
+                                                      names.grad_wq_ratio(large, "1"),
                                                       names.grad(large, "1")], lambda: _vanishes(ev, large))
     c_large = rules.sub_claim("training_hard_large_dk", gates, [names.steps(large, "1"),
                                                                 names.steps_ratio(large, "1"), names.acc(large, "1")],

@@ -78,12 +78,14 @@ def second_run(ev, name: str, case: str, lang: str) -> str:
     """The deciding ratio in the second, independent timing run, and whether the two runs agree."""
     zh, other = lang == "zh", ev.get(f"{name}_replicate")
     if other is None:
-        return "没有第二次独立计时，因此不下结论。" if zh else " There is no second, independent timing run, so no verdict."
+        return ("没有第二次独立计时，因此不下结论。" if zh
+                else " There is no second, independent timing run, so no verdict.")
     value = fmt(other, lang, 2)
     if case == "runs_disagree":
         return (f"第二次独立计时得到 {value}，两次结论不一致，因此不下结论。" if zh
                 else f" A second, independent timing run gives {value}; the two runs disagree, so no verdict.")
-    return f"第二次独立计时得到 {value}，结论相同。" if zh else f" A second, independent timing run gives {value}, to the same verdict."
+    return (f"第二次独立计时得到 {value}，结论相同。" if zh
+            else f" A second, independent timing run gives {value}, to the same verdict.")
 
 
 class ParallelWords(Words):
@@ -162,7 +164,8 @@ class ParallelWords(Words):
             short = no_gain_text(ev, lang)
             if zh:
                 return (f"T={t}、批大小 {BATCH} 时，第二个线程带来的加速比：编码器块为 {enc_s}，LSTM 为 {lstm}；"
-                        f"编码器的加速比是 LSTM 的 {enc_x} 倍。{short}" + second_run(ev, excess_vs_lstm("encoder", t), r.case, lang))
+                        f"编码器的加速比是 LSTM 的 {enc_x} 倍。{short}"
+                        + second_run(ev, excess_vs_lstm("encoder", t), r.case, lang))
             return (f"At T={t}, batch {BATCH}, a second thread gives the encoder block a speed-up of {enc_s} and the "
                     f"LSTM one of {lstm}: the encoder's speed-up is {enc_x} times the LSTM's." + (f" {short}" if short
                                                                                                    else "")

@@ -41,7 +41,8 @@ from attnlab.questions.q8_scores.settings import (
 from attnlab.questions.q8_scores.trials import memory_key
 from attnlab.results import Evidence
 
-__all__ = ["READ_AT", "EVAL_EVERY", "OTHERS_CORES", "lr", "MACHINE_CPUS", "acc", "aggregate", "baseline", "budget", "describe", "memory", "ms",
+__all__ = ["READ_AT", "EVAL_EVERY", "OTHERS_CORES", "lr", "MACHINE_CPUS", "acc", "aggregate",
+           "baseline", "budget", "describe", "memory", "ms",
            "pairs", "ratio", "score_name", "steps", "time_ratio"]
 
 ACC = (0.0, 1.0)

@@ -33,7 +33,8 @@ from attnlab.questions.q8_scores.settings import (
     profile_settings,
 )
 
-__all__ = ["TUNING", "conditions", "memory_trial", "reverse_forward", "rnn_trial", "saved_bytes", "timing_trial", "transformer",
+__all__ = ["TUNING", "conditions", "memory_trial", "reverse_forward",
+           "rnn_trial", "saved_bytes", "timing_trial", "transformer",
            "transformer_trial", "trials"]
 
 
@@ -41,7 +42,8 @@ def transformer(score: str, head_dim: int, task: Any) -> torch.nn.Module:
     """One encoder layer, no positions, ``N_HEADS`` head(s) of width ``head_dim``, attention weights from ``score``."""
     from attnlab.models import TransformerEncoder
 
-    return TransformerEncoder(vocab_size=task.vocab_size, d_model=D_MODEL, n_heads=N_HEADS, head_dim=head_dim, n_layers=1,
+    return TransformerEncoder(vocab_size=task.vocab_size, d_model=D_MODEL, n_heads=N_HEADS,
+                              head_dim=head_dim, n_layers=1,
                               max_len=task.seq_len, n_outputs=task.n_classes, positions="none", score=score)
 
 

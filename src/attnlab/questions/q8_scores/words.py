@@ -80,7 +80,8 @@ class ScoresWords(Words):
             t_ref, t_layer = ev[E.time_ratio("layer_ref", ADDITIVE)], ev[E.time_ratio("layer", ADDITIVE)]
             t_step = ev[E.time_ratio("step", ADDITIVE)]
             parts = [f"additive / scaled_dot time per attention layer on the same materialising kernel "
-                     f"{P.ratio_text(t_ref, 'en')} ({P.regime(ev, 'en')}); memory kept for backward at the longest length "
+                     f"{P.ratio_text(t_ref, 'en')} ({P.regime(ev, 'en')}); "
+                     f"memory kept for backward at the longest length "
                      f"{num(v['memory'], 2)}x; beside it, the library's fast kernels (chunked additive against fused "
                      f"SDPA) {P.ratio_text(t_layer, 'en')} in time and {num(v['memory_fast'], 2)}x in memory, "
                      f"{P.ratio_text(t_step, 'en')} per training step of the small lookup model"]
@@ -151,7 +152,8 @@ class ScoresWords(Words):
             f"{P.ratio_x(ev[E.time_ratio('layer', ADDITIVE)], 'en')}, {mem[0]}x): dot products faster and smaller "
             f"(Vaswani et al. 2017) is {v[COST]}. Britz et al. "
             "measured BLEU of LSTM translation models with attention dimensions up to 1024, a different regime: "
-            "their numbers are literature here, not anchors. " + britz_onset(rs, ev) + rnn_counter(ev) + self.overall(rs, ev))
+            "their numbers are literature here, not anchors. " + britz_onset(rs, ev) + rnn_counter(ev)
+            + self.overall(rs, ev))
 
     def answer(self, rs: Rulings, ev, lang: str) -> str:
         return answer(rs, ev, lang)

@@ -15,7 +15,8 @@ Schemes: sinusoidal and learned (added to the embeddings), RoPE, ALiBi and the T
 everything else equal. Each (task, scheme) trains at the learning rate its own sweep chose
 (:mod:`attnlab.lab.tuning`) for the same budget (no early stop), 5 seeds, and every scheme's extrapolation is
 read at that same final step; the comparisons stand only where every scheme reached 0.9 at T on both tasks
-(steps read off the curve) and beat the trivial baselines there (the standard checks). At 2T and 4T the accuracy is measured on the targets
+(steps read off the curve) and beat the trivial baselines there (the standard checks). At 2T and 4T the accuracy
+is measured on the targets
 at positions >= T only (positions never seen in training), so a model that keeps working on its training
 positions does not hide a failure beyond them; a second figure shows the accuracy by position.
 

@@ -27,7 +27,8 @@ from attnlab.questions.q9_positions.settings import (
     profile_settings,
 )
 
-__all__ = ["TUNING", "accuracy_beyond", "conditions", "make_length_task", "marker_order_free_baseline", "train_trial", "trials"]
+__all__ = ["TUNING", "accuracy_beyond", "conditions", "make_length_task", "marker_order_free_baseline", "train_trial",
+           "trials"]
 
 
 def make_length_task(task: str, length: int, factor: int) -> Task:
