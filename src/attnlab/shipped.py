@@ -5,7 +5,8 @@ question (``OUT/<qid>/result.json``), ``ask`` reads that instead.
 
 One copy of the truth: the committed standard report (every learning rate swept, five seeds),
 ``docs/report/<qid>/result.json`` in the repository. The quick profile reuses the learning rates these
-results' sweeps chose and marks a quick verdict that differs from them as provisional. The package holds byte-for-byte copies of those files under ``attnlab/shipped_report/``
+results' sweeps chose and marks a quick verdict that differs from them as provisional. The package holds
+byte-for-byte copies of those files under ``attnlab/shipped_report/``
 (package data, so they are there in a wheel, an sdist and an editable install alike), with a small
 ``MANIFEST.json`` that records where they came from and when that report was generated. After the
 report is regenerated, copy them again::
