@@ -60,7 +60,7 @@ class Tuning:
     center: Mapping[str, float]
     n_rates: int = 3
     n_seeds: Mapping[str, int] = field(default_factory=lambda: {"tiny": 1, "quick": 1, "full": 3})
-    max_extend: int = 1
+    max_extend: int = 2
     metric: str = "accuracy"
     tiebreak: str = "loss"
 
