@@ -133,3 +133,10 @@ def test_prune_keeps_exactly_the_trials_the_run_used(tmp_path):
         registry.restore(saved)
     files = list((tmp_path / "qtune" / "trials").glob("*.json"))
     assert len(files) == again["qtune"].trials["total"] == 3 + 1 + 3 + 4  # seed 2's two trials are gone
+
+
+def test_at_the_ceiling_the_middle_of_the_plateau_is_chosen_not_its_edge():
+    # every rate at accuracy 1 and the loss still creeping down: the lowest loss alone would pick 3e-1
+    flat = {3e-3: (1.0, 0.012, 1), 1e-2: (1.0, 0.001, 1), 3e-2: (1.0, 0.0, 1), 1e-1: (1.0, 0.0, 1), 3e-1: (1.0, 0.0, 1)}
+    assert best_rate(flat) == 3e-2
+    assert best_rate({1e-3: (0.9, 0.3, 1), 3e-3: (1.0, 0.05, 1), 1e-2: (1.0, 0.2, 1)}) == 3e-3  # a real optimum

@@ -11,7 +11,10 @@ with a :class:`Tuning` answers it before any evaluation seed runs:
 2. **Extend.** Where the best rate is at an edge of what was tried, one more rate beyond that edge is
    tried, up to :attr:`Tuning.max_extend` times, so a choice at the edge means the grid really ran out.
 3. **Choose.** The stated criterion: the highest mean of :attr:`Tuning.metric` (the final held-out
-   accuracy) over the tuning seeds; within :data:`TIE` of the best, the lowest mean held-out loss.
+   accuracy) over the tuning seeds; among the rates within :data:`TIE` of it, those within
+   :data:`LOSS_TIE` of the lowest mean held-out loss; among these, the middle one. A model at the accuracy
+   ceiling keeps lowering its loss a little as the rate grows; the middle of that plateau is a rate the
+   result does not depend on, where "the lowest loss" alone would walk to the edge of any grid.
 4. **Evaluate.** The experiment's own trials write ``"lr": "tuned"``; the runner replaces it with the rate
    chosen for the trial's condition (its values of :attr:`Tuning.keys`).
 
@@ -29,12 +32,13 @@ from typing import Any
 from attnlab.lab.spec import Trial, TrialOutcome
 from attnlab.results import Evidence, Panel, Plot, Series
 
-__all__ = ["TIE", "TUNED", "TUNING_SEED_BASE", "Sweep", "SweepCondition", "Tuning", "sweep_evidence",
+__all__ = ["LOSS_TIE", "TIE", "TUNED", "TUNING_SEED_BASE", "Sweep", "SweepCondition", "Tuning", "sweep_evidence",
            "sweep_plot"]
 
 TUNED = "tuned"  # the ``lr`` of an evaluation trial whose rate comes from the sweep
 TUNING_SEED_BASE = 100_000  # tuning seeds are 100000, 100001, ...: disjoint from evaluation seeds
-TIE = 0.005  # mean accuracies this close count as tied; the lower held-out loss decides
+TIE = 0.005  # mean accuracies this close count as tied; the held-out loss decides between them
+LOSS_TIE = 0.01  # mean held-out losses (nats) this close count as tied too: then the middle rate of the plateau
 
 
 @dataclass(frozen=True)
@@ -191,10 +195,13 @@ def summarise(tuning: Tuning, outcomes: Sequence[TrialOutcome]) -> dict[tuple, d
 
 
 def best_rate(by_rate: Mapping[float, tuple[float, float, int]]) -> float:
-    """The stated criterion: the highest mean metric; within :data:`TIE` of it, the lowest mean tie-break."""
+    """The stated criterion: the highest mean metric; within :data:`TIE` of it, the rates within :data:`LOSS_TIE`
+    of the lowest mean tie-break (held-out loss); of these, the middle one (the lower middle of an even count)."""
     top = max(s for s, _, _ in by_rate.values())
     tied = [lr for lr, (s, _, _) in by_rate.items() if s >= top - TIE]
-    return min(tied, key=lambda lr: (by_rate[lr][1], lr))
+    low = min(by_rate[lr][1] for lr in tied)
+    plateau = sorted(lr for lr in tied if by_rate[lr][1] <= low + LOSS_TIE)
+    return plateau[(len(plateau) - 1) // 2]
 
 
 def extension(tuning: Tuning, profile: str, indices: Mapping[tuple, list[int]],
@@ -258,7 +265,7 @@ def sweep_evidence(sweep: Sweep, name: Callable[[SweepCondition], str],
                             bounds=(c.rates[0], c.rates[-1]),
                             ci_method=f"chosen from {tried}{where} by the highest mean final held-out {sweep.metric} "
                                       f"over {c.n_seeds} tuning seed{'s' if c.n_seeds > 1 else ''} (ties within {TIE}: "
-                                      "lowest held-out loss)"))
+                                      f"lowest held-out loss, within {LOSS_TIE} the middle rate)"))
     return out
 
 

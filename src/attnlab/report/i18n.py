@@ -176,10 +176,10 @@ _CLAUSES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = 
     (r"exact: counted on the modules", lambda m: "精确值：在模块上逐一数出"),
     (r"one model, one corpus sample: no interval", lambda m: "一个模型、一份语料样本：无区间"),
     (rf"chosen from ([\d.e\-, ]+?)(?: in the (\w+) profile's sweep)? by the highest mean final held-out (\w+) over "
-     rf"{_N} tuning seeds? \(ties within {_X}: lowest held-out loss\)",
+     rf"{_N} tuning seeds? \(ties within {_X}: lowest held-out loss, within {_X} the middle rate\)",
      lambda m: f"从 {m[1]} 中选出{f'（沿用{_PROFILE_ZH.get(m[2], m[2])}档的扫描）' if m[2] else ''}："
                f"{m[4]} 个调参种子上最终留出集{_UNITS.get(m[3], m[3])}均值最高者"
-               f"（相差 {m[5]} 以内时取留出集损失最低者）"),
+               f"（相差 {m[5]} 以内时看留出集损失，损失相差 {m[6]} 以内时取中间的学习率）"),
     (rf"the step counts of {_N} trials, every condition and seed",
      lambda m: f"{m[1]} 次试验（每个条件、每个种子）的步数"),
 ]]
