@@ -35,7 +35,7 @@ from attnlab.results.evidence import (
     check_not_on_failed,
 )
 from attnlab.results.io import atomic_write_bytes, atomic_write_text, jsonable
-from attnlab.results.plots import AttentionMap, Heatmap, Panel, Plot, RefLine, Series
+from attnlab.results.plots import AttentionMap, HeadSteps, Heatmap, Panel, Plot, RefLine, Series
 from attnlab.results.result import (
     Result,
     read_result,
@@ -52,6 +52,7 @@ __all__ = [
     "Check",
     "Claim",
     "Evidence",
+    "HeadSteps",
     "Heatmap",
     "Panel",
     "Plot",

@@ -120,6 +120,71 @@ class Plot:
                    caption_zh=d.get("caption_zh", ""))
 
 
+def _sig(x: float, digits: int) -> float:
+    """``x`` rounded to ``digits`` significant digits."""
+    return float(f"{float(x):.{digits}g}")
+
+
+@dataclass
+class HeadSteps:
+    """One head's attention for one query token, step by step: what the explorer's step-through shows.
+
+    For the query token ``token`` of head ``head`` in layer ``layer`` (0-based): ``q`` its query (D numbers),
+    ``scores`` each key's raw score q·k_j (T), ``scale`` the factor 1/√d_k, ``mask`` which keys it may attend
+    to (T; a hidden key's scaled score becomes -inf), ``weights`` the softmax over the visible keys of
+    ``scale · scores`` (T), ``z`` the head's output Σ_j weights_j v_j (D), and ``v`` the value rows (T × D),
+    or None. Stored rounded: ``q``, ``z`` and ``v`` to 4 significant digits, ``scores`` to 6 (so that the
+    softmax of the stored scores gives the weights to 1e-5), ``weights`` to 10 decimals (so that a weight
+    next to 0 or 1 keeps its distance from it).
+    """
+
+    layer: int
+    head: int
+    token: int
+    q: list
+    scores: list
+    scale: float
+    mask: list
+    weights: list
+    z: list
+    v: list | None = None
+
+    def __post_init__(self) -> None:
+        def floats(xs: Any) -> list[float]:
+            return [float(x) for x in jsonable(xs)]
+
+        self.q, self.z = floats(self.q), floats(self.z)
+        self.scores, self.weights = floats(self.scores), floats(self.weights)
+        self.mask, self.scale = [bool(x) for x in jsonable(self.mask)], float(self.scale)
+        self.layer, self.head, self.token = int(self.layer), int(self.head), int(self.token)
+        T, D = len(self.scores), len(self.q)
+        if not D or len(self.z) != D:
+            raise ValueError(f"HeadSteps: expected q and z of the same length D > 0, got {D} and {len(self.z)}")
+        if not T or len(self.mask) != T or len(self.weights) != T or not 0 <= self.token < T:
+            raise ValueError(f"HeadSteps: expected scores, mask and weights of one length T > token, got "
+                             f"{T}, {len(self.mask)}, {len(self.weights)} (token {self.token})")
+        if self.v is not None:
+            self.v = [[float(x) for x in row] for row in jsonable(self.v)]
+            if len(self.v) != T or any(len(row) != D for row in self.v):
+                raise ValueError(f"HeadSteps.v: expected {T} rows of {D} numbers, got {len(self.v)} rows")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer, "head": self.head, "token": self.token, "q": [_sig(x, 4) for x in self.q],
+                "scores": [_sig(x, 6) for x in self.scores], "scale": _sig(self.scale, 10), "mask": list(self.mask),
+                "weights": [round(x, 10) for x in self.weights], "z": [_sig(x, 4) for x in self.z],
+                "v": None if self.v is None else [[_sig(x, 4) for x in row] for row in self.v]}
+
+    @classmethod
+    def from_any(cls, data: Any) -> HeadSteps | None:
+        """None, a :class:`HeadSteps`, or :meth:`to_dict`'s output."""
+        if data is None or isinstance(data, HeadSteps):
+            return data
+        if isinstance(data, dict):
+            return cls(**{k: data.get(k) for k in ("layer", "head", "token", "q", "scores", "scale", "mask",
+                                                   "weights", "z", "v")})
+        raise TypeError(f"steps: expected None, a HeadSteps or a dict, got {type(data).__name__}")
+
+
 @dataclass
 class AttentionMap:
     """A model's attention on one input, for the report's interactive explorer.
@@ -133,6 +198,9 @@ class AttentionMap:
         focus_token: the query token pinned when the explorer opens (an index into ``tokens``), or None.
         answer, answer_zh: one line saying what that view shows, e.g. "Layer 3, head 7: 'it' puts 0.412
             of its weight on 'dog'." (its numbers as the explorer shows them, to 3 decimals).
+        steps: that head's computation for the focus token, q to the head's output (:class:`HeadSteps`, or
+            its dict), for the explorer's step-through; None: no step-through. Its layer, head and token are
+            the focus ones.
     """
 
     title: str
@@ -144,19 +212,35 @@ class AttentionMap:
     focus_token: int | None = None
     answer: str = ""
     answer_zh: str = ""
+    steps: HeadSteps | None = None
+
+    def __post_init__(self) -> None:
+        self.steps = HeadSteps.from_any(self.steps)
+        s = self.steps
+        if s is not None and ((s.layer, s.head, s.token) != (self.focus_layer, self.focus_head, self.focus_token)
+                              or len(s.scores) != len(self.tokens)):
+            raise ValueError(f"AttentionMap.steps: expected the focus layer, head and token "
+                             f"{(self.focus_layer, self.focus_head, self.focus_token)} over {len(self.tokens)} "
+                             f"tokens, got {(s.layer, s.head, s.token)} over {len(s.scores)}")
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (``"steps"`` only where there are steps, so maps without them read as before)."""
         rounded = jsonable(self.weights)
-        return {"title": self.title, "title_zh": self.title_zh, "tokens": list(self.tokens),
-                "weights": _round(rounded, 3), "focus_layer": self.focus_layer, "focus_head": self.focus_head,
-                "focus_token": self.focus_token, "answer": self.answer, "answer_zh": self.answer_zh}
+        d = {"title": self.title, "title_zh": self.title_zh, "tokens": list(self.tokens),
+             "weights": _round(rounded, 3), "focus_layer": self.focus_layer, "focus_head": self.focus_head,
+             "focus_token": self.focus_token, "answer": self.answer, "answer_zh": self.answer_zh}
+        if self.steps is not None:
+            d["steps"] = self.steps.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> AttentionMap:
-        """From :meth:`to_dict`'s output; results written before the focus fields existed load with none."""
+        """From :meth:`to_dict`'s output; results written before the focus fields or the steps existed load with
+        none."""
         return cls(title=d["title"], tokens=list(d["tokens"]), weights=d["weights"], title_zh=d.get("title_zh", ""),
                    focus_layer=d.get("focus_layer"), focus_head=d.get("focus_head"),
-                   focus_token=d.get("focus_token"), answer=d.get("answer", ""), answer_zh=d.get("answer_zh", ""))
+                   focus_token=d.get("focus_token"), answer=d.get("answer", ""), answer_zh=d.get("answer_zh", ""),
+                   steps=d.get("steps"))
 
 
 def _round(x: Any, digits: int) -> Any:

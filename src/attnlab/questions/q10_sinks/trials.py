@@ -30,8 +30,10 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     """[CLS]/[SEP] weight and norm-based shares per sentence, layer and head of all-MiniLM-L6-v2, and the
     attention maps (L, H, T, T) of :data:`~attnlab.questions.q10_sinks.settings.SENTENCE`."""
     from attnlab.analysis.corpus import load_corpus
+    from attnlab.analysis.head_steps import focus_steps
     from attnlab.analysis.sinks import special_token_shares
     from attnlab.pretrained import PretrainedUnavailable, load
+    from attnlab.questions.q10_sinks.explorer import explorer_focus
 
     try:
         model = load(MINILM)
@@ -39,8 +41,10 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
         return {"unavailable": str(exc)}
     texts = load_corpus(n=config["n_texts"], seed=config["seed"])
     s = special_token_shares(model, texts)
-    tokens, maps = model.attentions(SENTENCE)  # for the report's explorer
-    return {"tokens": tokens, "weights": torch.stack(maps).round(decimals=4).tolist(),
+    tokens, maps = model.attentions(SENTENCE)  # for the report's explorer and its step-through
+    weights = torch.stack(maps).round(decimals=4).tolist()
+    return {"tokens": tokens, "weights": weights,
+            "steps": focus_steps(model, SENTENCE, explorer_focus(tokens, weights)),
             "weight": s.weight.mean(2).tolist(), "norm": s.norm.mean(2).tolist(),  # (N, L): mean over heads
             "weight_heads": s.weight.mean(0).tolist(), "norm_heads": s.norm.mean(0).tolist(),  # (L, H)
             "uniform": s.uniform.tolist(), "mean_tokens": float(s.n_tokens.float().mean())}

@@ -138,7 +138,9 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     """Michel et al. importance and pruning curves of all-MiniLM-L6-v2 on held-out corpus sentences."""
     from attnlab.analysis import heads
     from attnlab.analysis.corpus import load_corpus
+    from attnlab.analysis.head_steps import focus_steps
     from attnlab.pretrained import PretrainedUnavailable, load
+    from attnlab.questions.q1_heads.explorer import explorer_focus
 
     try:
         model = load("all-MiniLM-L6-v2")
@@ -156,10 +158,12 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     curve = [p.metrics["retrieval_at_1"] for p in by_imp]
     random_curve = [sum(c[i].metrics["retrieval_at_1"] for c in rnd) / len(rnd) for i in range(len(fractions))]
     tokens, maps = model.attentions(EXAMPLE)
+    weights = torch.stack(maps).round(decimals=4).tolist()
     return {"fractions": fractions, "curve": curve, "random_curve": random_curve, "prunable": _kept(fractions, curve),
             "prunable_random": _kept(fractions, random_curve), "importance": imp.normalized.tolist(),
             "n_importance": len(imp_texts), "n_eval": len(eval_texts), "objective": imp.objective,
-            "tokens": tokens, "weights": torch.stack(maps).round(decimals=4).tolist()}
+            "tokens": tokens, "weights": weights,
+            "steps": focus_steps(model, EXAMPLE, explorer_focus(tokens, weights))}  # the explorer's step-through
 
 
 def conditions(profile: str) -> list[dict[str, Any]]:

@@ -139,7 +139,9 @@ def _majority(train: Any, held: Any) -> float:
 def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     """Symmetric share of W_Q W_Kᵀ per head of all-MiniLM-L6-v2, and of random projections of its shape."""
     from attnlab.analysis.geometry import model_qk_symmetry, random_qk_share
+    from attnlab.analysis.head_steps import focus_steps
     from attnlab.pretrained import PretrainedUnavailable, load
+    from attnlab.questions.q2_qk.explorer import explorer_focus
 
     try:
         model = load("all-MiniLM-L6-v2")
@@ -148,8 +150,9 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     shares = model_qk_symmetry(model)  # (L, H)
     rnd_mean, rnd_std = random_qk_share(model.d_model, model.head_dim, n=RANDOM_DRAWS, seed=config["seed"])
     tokens, maps = model.attentions(EXAMPLE)
+    weights = torch.stack(maps).round(decimals=4).tolist()
     return {"shares": shares.tolist(), "random_mean": rnd_mean, "random_std": rnd_std, "tokens": tokens,
-            "weights": torch.stack(maps).round(decimals=4).tolist()}
+            "weights": weights, "steps": focus_steps(model, EXAMPLE, explorer_focus(tokens, weights))}
 
 
 def trial(config: dict[str, Any]) -> dict[str, Any]:

@@ -89,8 +89,10 @@ def train_trial(config: dict[str, Any]) -> dict[str, Any]:
 def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     """Attention share of the polar word per layer of all-MiniLM-L6-v2, for each sentence in ``config``, and the
     attention maps (L, H, T, T) of "I hate this movie."."""
+    from attnlab.analysis.head_steps import focus_steps
     from attnlab.analysis.token_attention import attention_received
     from attnlab.pretrained import PretrainedUnavailable, load
+    from attnlab.questions.q7_why.explorer import explorer_focus
     from attnlab.questions.q7_why.lexicon import LEXICON, LexiconUnavailable, sentences
 
     try:
@@ -99,11 +101,13 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     except (PretrainedUnavailable, LexiconUnavailable) as exc:
         return {"unavailable": str(exc)}
     model.eval()
-    tokens, maps = model.attentions(SENTENCES[0][0])  # the seed's sentence, for the report's explorer
+    text, word = SENTENCES[0]  # the seed's sentence, for the report's explorer and its step-through
+    tokens, maps = model.attentions(text)
+    weights = torch.stack(maps).round(decimals=4).tolist()
     single = [(t, w) for t, w in pairs if w in list(model.encode(t).tokens[0])]  # one WordPiece each
-    return {"sentences": [attention_received(model, text, word).to_dict() for text, word in single],
-            "source": f"{LEXICON} {version}", "candidates": len(pairs),
-            "tokens": tokens, "weights": torch.stack(maps).round(decimals=4).tolist()}
+    return {"sentences": [attention_received(model, t, w).to_dict() for t, w in single],
+            "source": f"{LEXICON} {version}", "candidates": len(pairs), "tokens": tokens, "weights": weights,
+            "steps": focus_steps(model, text, explorer_focus(tokens, weights, word))}
 
 
 def conditions(profile: str) -> list[dict[str, Any]]:

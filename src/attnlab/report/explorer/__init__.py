@@ -16,7 +16,9 @@ minimum weight and top-k lines), and a PNG and SVG export of the current view, t
 sentence, the layer and the heads. Layers, heads and token positions are numbered from 1, as the report's
 figures number them, and a token that occurs more than once is named with its position (``'the#6'``). An
 explorer can open on the view that answers its caption (``layer``, ``heads``, ``token``) with one line
-saying so (``answer``, ``answer_zh``). It uses no third-party code, fetches nothing and works from a
+saying so (``answer``, ``answer_zh``), and a step-through of one head for one query token below the views
+(``steps``: x → q, k → q·k → ÷√d_k → mask → softmax → ·v with the numbers, one stage at a time;
+:mod:`~attnlab.report.explorer.steps`). It uses no third-party code, fetches nothing and works from a
 ``file://`` URL. Its controls are labelled in English and Chinese (a page whose root has
 ``data-lang="zh-CN"`` shows the Chinese).
 

@@ -280,6 +280,8 @@
     this.readout = attrs(el('div', 'ax-readout'), {'aria-live': 'polite'});
     this.body.append(this.scroll, this.modelArea, this.readout);
     root.append(bar, this.headPanel, this.modelPanel, this.body);
+    var steps = root.querySelector('.ax-steps');  // the head's step-through (steps.js) stays below the views
+    if (steps) root.appendChild(steps);
     // Escape anywhere in the explorer closes a map opened large (tokens use it to clear the selection)
     root.addEventListener('keydown', function (ev) {
       if (ev.key === 'Escape' && self.s.detail) {

@@ -22,6 +22,7 @@ from typing import Any
 
 from attnlab.report.explorer.data import FORMAT, SCALE, VERSION, encode_weights, validate_inputs
 from attnlab.report.explorer.roles import head_role_stats, labels_from_stats, role_notes
+from attnlab.report.explorer.steps import steps_panel
 
 __all__ = ["content_security_policy", "explorer_assets", "explorer_fragment", "explorer_page", "write_explorer"]
 
@@ -31,6 +32,11 @@ _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_:.-]*$")
 @cache
 def _asset(name: str) -> str:
     return resources.files("attnlab.report.explorer").joinpath(name).read_text(encoding="utf-8")
+
+
+def _script() -> str:
+    """The explorer's script: ``explorer.js`` and the step-through's ``steps.js``, one inline text."""
+    return _asset("explorer.js") + "\n" + _asset("steps.js")
 
 
 def _script_json(obj: Any) -> str:
@@ -43,7 +49,7 @@ def _script_json(obj: Any) -> str:
 def explorer_assets() -> str:
     """The explorer's ``<style>`` and ``<script>`` elements (include once per page, after the fragments
     or anywhere: the script also starts explorers added before the document finished loading)."""
-    return f"<style>{_asset('explorer.css')}</style>\n<script>{_asset('explorer.js')}</script>\n"
+    return f"<style>{_asset('explorer.css')}</style>\n<script>{_script()}</script>\n"
 
 
 def _csp_hash(text: str) -> str:
@@ -53,7 +59,7 @@ def _csp_hash(text: str) -> str:
 def content_security_policy(*, styles: Iterable[str] = (), scripts: Iterable[str] = ()) -> str:
     """A policy for a page holding explorers: no network at all, and only the explorer's inline style
     and script run (by hash), plus the page's own inline ``styles`` and ``scripts`` (their texts)."""
-    script_hashes = " ".join(_csp_hash(t) for t in (_asset("explorer.js"), *scripts))
+    script_hashes = " ".join(_csp_hash(t) for t in (_script(), *scripts))
     style_hashes = " ".join(_csp_hash(t) for t in (_asset("explorer.css"), *styles))
     return (f"default-src 'none'; script-src {script_hashes}; style-src {style_hashes}; "
             "base-uri 'none'; form-action 'none'")
@@ -102,6 +108,7 @@ def explorer_fragment(
     include_assets: bool = True,
     atol: float = 1e-2,
     view: str = "head",
+    steps: Any = None,
 ) -> str:
     """The attention explorer for ``tokens`` and their weights, as an HTML fragment.
 
@@ -136,6 +143,9 @@ def explorer_fragment(
             :func:`explorer_assets` once to keep a page with many explorers small).
         atol: tolerance on each row's sum (see :func:`~attnlab.report.explorer.data.validate_inputs`).
         view: the view it opens on, ``"head"`` (one layer, every head) or ``"model"`` (all layers × heads).
+        steps: one head's computation for one query token (a :class:`~attnlab.results.HeadSteps` or its
+            dict), shown below the views as a step-through, x → q, k → q·k → ÷√d_k → mask → softmax → ·v,
+            one stage at a time (:mod:`~attnlab.report.explorer.steps`); None: no step-through.
 
     Returns:
         The HTML text. Every token and the title are escaped; the data block cannot close its
@@ -184,6 +194,7 @@ def explorer_fragment(
         *_answer_lines(answer, answer_zh),
         f'<script type="application/json" class="ax-data" data-for="{element_id}">{body}</script>',
         '<noscript><p class="ax-noscript">This attention explorer needs JavaScript.</p></noscript>',
+        *([] if steps is None else [steps_panel(steps, tokens)]),
         "</div>",
     ]
     if include_assets:
@@ -220,7 +231,7 @@ def explorer_page(tokens: Sequence[str], attentions: Any, *, title: str | None =
         f"<title>{page_title}</title>\n<style>{_PAGE_CSS}</style>\n"
         f"<style>{_asset('explorer.css')}</style>\n</head>\n<body>\n<main>\n{fragment}"
         "<footer>attnlab attention explorer · weights to 3 decimals · works offline</footer>\n</main>\n"
-        f"<script>{_asset('explorer.js')}</script>\n</body>\n</html>\n"
+        f"<script>{_script()}</script>\n</body>\n</html>\n"
     )
 
 
