@@ -49,7 +49,7 @@ def profile_settings(profile: str) -> dict[str, Any]:
     """
     return pick(profile,
                 tiny=dict(d_model=16, n_heads=2, dks=[2, 16], steps=30, batch_size=32, eval_every=10),
-                quick=dict(d_model=64, n_heads=2, dks=[8, 64], steps=600, batch_size=32, eval_every=25),
+                quick=dict(d_model=64, n_heads=2, dks=[8, 64], steps=800, batch_size=32, eval_every=25),
                 full=dict(d_model=256, n_heads=4, dks=[8, 64, 256], steps=3000, batch_size=64, eval_every=50))
 
 
