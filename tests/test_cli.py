@@ -133,7 +133,7 @@ def test_ask_answers_from_the_shipped_report_and_says_so(runner, tmp_path, monke
                f"seed{'s' if n > 1 else ''}, generated {generated})" in res.output, res.output
         assert f"verdict: {source['verdict']}" in res.output
     res = runner.invoke(app, ["ask", "q3", "--lang", "zh"], env={"COLUMNS": "250"})
-    assert res.exit_code == 0 and f"答案来自attnlab {__version__} 附带的快速报告（5 个随机种子，生成于 {generated}）" \
+    assert res.exit_code == 0 and f"答案来自attnlab {__version__} 附带的标准报告（5 个随机种子，生成于 {generated}）" \
         in res.output and "结论：" in res.output, res.output
 
 
@@ -148,7 +148,7 @@ def test_ask_reads_a_local_run_instead(runner, tmp_path, monkeypatch):
     for args in (["ask", "q3"], ["ask", "q3", "--out", "attnlab-report"]):
         res = runner.invoke(app, args, env={"COLUMNS": "250"})
         assert res.exit_code == 0, res.output
-        assert "answer from your run in attnlab-report/q3/result.json (quick profile, 5 random seeds, written" \
+        assert "answer from your run in attnlab-report/q3/result.json (standard profile, 5 random seeds, written" \
             in res.output and "my own run says so" in res.output and "shipped" not in res.output
     res = runner.invoke(app, ["ask", "q4"], env={"COLUMNS": "250"})  # not run locally: the shipped answer
     assert res.exit_code == 0 and "standard report shipped with attnlab" in res.output

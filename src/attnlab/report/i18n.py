@@ -180,6 +180,10 @@ _CLAUSES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = 
      lambda m: f"从 {m[1]} 中选出{f'（沿用{_PROFILE_ZH.get(m[2], m[2])}档的扫描）' if m[2] else ''}："
                f"{m[4]} 个调参种子上最终留出集{_UNITS.get(m[3], m[3])}均值最高者"
                f"（相差 {m[5]} 以内时看留出集损失，损失相差 {m[6]} 以内时取中间的学习率）"),
+    (rf"geometric mean of {_N} alternating repeats in one process",
+     lambda m: f"同一进程中 {m[1]} 次交替重复的几何平均"),
+    (r"the bracket is the spread of those repeats \(a t interval on the log scale\), not an interval over "
+     r"independent runs", lambda m: "括号里是这些重复的离散程度（对数尺度上的 t 区间），不是多次独立运行的区间"),
     (rf"the step counts of {_N} trials, every condition and seed",
      lambda m: f"{m[1]} 次试验（每个条件、每个种子）的步数"),
 ]]

@@ -140,15 +140,14 @@ class ScalingWords(Words):
             return (f"{lead}d_k={large} 时，训练初期有 {sat} 的不缩放查询行把超过 {pct(SATURATED_AT)} 的注意力放在错误"
                     f"的键上，经 softmax 传回的梯度是缩放模型的 {gr} 倍（但 W_Q 收到的梯度是 {wq} 倍，所以失败的不是"
                     f"梯度的大小），{hard}。d_k={small} 时不缩放需要缩放版本 {sr} 倍的步数（Vaswani 等人认为小 d_k 时"
-                    f"差别不大；d_model 固定时，d_k={small} 的头数也是 d_k={large} 的 {large // small} 倍）。")
+                    f"差别不大；头数固定，只有 d_k 在变）。")
         lead = ("In our runs the seed's mechanism did not show:" if rs.verdict == "refuted"
                 else "Because without it the logits grow with d_k:")
         return (f"{lead} at d_k={large}, {sat} of unscaled query rows put over {pct(SATURATED_AT)} of their attention "
                 f"on a wrong key early in training, the gradient through the softmax is {gr} times the scaled model's "
                 f"(yet W_Q receives {wq} times as much, so the size of the gradient is not what fails), and {hard}. "
                 f"At d_k={small} unscaled needs {sr} times the steps of scaled (Vaswani et al. expect little "
-                f"difference at small d_k; with d_model fixed, d_k={small} also means {large // small} times as many "
-                f"heads as d_k={large}).")
+                f"difference at small d_k; the head count is fixed, only d_k moves).")
 
     def oneline(self, rs: Rulings, ev, lang: str) -> str:
         return short.oneline(rs, ev, lang)
