@@ -74,3 +74,28 @@ def test_standard_words_are_clean_in_both_languages():
         assert not zh_problems(standard_oneline(g, "zh")) and standard_oneline(g, "en").startswith("Not settled")
         text = standard_gate(g, {**ev}, "zh")
         assert text and not [p for p in zh_problems(text) if "English" in p], text
+
+
+def test_the_committed_standard_report_keeps_the_protocol():
+    """Every trained question of docs/report runs the four standard checks, stands on a sweep whose chosen rates
+    are inside their grids, and stores the verdict its rule gives on its own evidence."""
+    from pathlib import Path
+
+    from attnlab.lab import decide
+    from attnlab.results import read_result
+
+    root = Path(__file__).resolve().parents[2] / "docs" / "report"
+    if not (root / "q1" / "result.json").is_file():
+        pytest.skip("not a checkout of the repository (no docs/report)")
+    timing_only = {"q5"}  # measures wall time, trains nothing
+    for qdir in sorted(root.glob("q*/")):
+        r = read_result(root, qdir.name)
+        assert r.profile == "standard" and decide(r.qid, r.evidence).verdict == r.verdict, qdir.name
+        if r.qid in timing_only:
+            continue
+        assert len(r.seeds) == 5, r.qid
+        names = [c.name for c in r.checks]
+        assert set(protocol.STANDARD_CHECKS) <= set(names), (r.qid, names)
+        sweep = r.config["lr_sweep"]
+        assert sweep["source"] == "sweep" and all(c["rates"][0] < c["chosen"] < c["rates"][-1]
+                                                  for c in sweep["conditions"]), r.qid
