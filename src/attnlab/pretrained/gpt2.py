@@ -8,19 +8,79 @@ approximation of GELU ("gelu_new") and an ``lm_head`` tied to the token embeddin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from attnlab.models import TransformerLM
+from attnlab.pretrained.errors import CheckpointError
+from attnlab.pretrained.hf_folder import load_named, tensor_getter
 
 _ACTIVATIONS = {"gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh", "gelu": "gelu", "relu": "relu"}
 
 
-def _copy(dst: torch.Tensor, src: torch.Tensor, name: str) -> None:
-    if tuple(dst.shape) != tuple(src.shape):
-        raise ValueError(f"{name}: expected a weight of shape {tuple(dst.shape)}, got {tuple(src.shape)}")
-    dst.copy_(src)
+def gpt2_from_tensors(config: Mapping[str, Any], tensors: Mapping[str, torch.Tensor], *,
+                      source: Path | str = "state_dict", tied: bool | None = None) -> TransformerLM:
+    """A TransformerLM with the weights of a GPT-2 given as its ``config.json`` dict and its tensors.
+
+    Args:
+        config: the Hugging Face GPT-2 config as a dict (``n_embd``, ``n_head``, ``n_layer``...).
+        tensors: Hugging Face names -> tensors, with or without the ``transformer.`` prefix.
+        source: where the tensors come from (named in errors).
+        tied: ``lm_head`` shares ``wte``; None reads ``tie_word_embeddings`` (default True).
+
+    Returns:
+        TransformerLM with ``positions="learned"``, ``norm_first=True``, ``activation="gelu_tanh"``,
+        ``norm_eps=layer_norm_epsilon``, in ``eval()`` mode (float32, CPU).
+
+    Raises:
+        CheckpointError: an option TransformerLM does not implement (``scale_attn_by_inverse_layer_idx``,
+            an unknown activation), or tensors missing or of the wrong shape.
+    """
+    if config.get("scale_attn_by_inverse_layer_idx", False):
+        raise CheckpointError(f"{source}: config scale_attn_by_inverse_layer_idx: expected False, got True "
+                              "(per-layer attention scaling is not supported)")
+    act = config.get("activation_function", "gelu_new")
+    if act not in _ACTIVATIONS:
+        raise CheckpointError(f"{source}: config activation_function: expected one of {sorted(_ACTIVATIONS)}, "
+                              f"got {act!r}")
+    if tied is None:
+        tied = bool(config.get("tie_word_embeddings", True))
+    d_model = int(config["n_embd"])
+    model = TransformerLM(
+        vocab_size=int(config["vocab_size"]), d_model=d_model, n_heads=int(config["n_head"]),
+        n_layers=int(config["n_layer"]), max_len=int(config["n_positions"]),
+        d_ff=config.get("n_inner") or 4 * d_model, dropout=float(config.get("resid_pdrop", 0.0)),
+        activation=_ACTIVATIONS[act], norm_first=True, norm_eps=float(config.get("layer_norm_epsilon", 1e-5)),
+        positions="learned", scale_embeddings=False, final_norm=True, tie_embeddings=tied,
+        scale=None if config.get("scale_attn_weights", True) else False,
+    )
+    get = tensor_getter(tensors, source, "transformer." if "transformer.wte.weight" in tensors else "")
+    named = {"embed.tok.weight": get("wte.weight"), "embed.pos.weight": get("wpe.weight"),
+             "norm.weight": get("ln_f.weight"), "norm.bias": get("ln_f.bias")}
+    for i in range(model.config.n_layers):
+        p, ours = f"h.{i}", f"layers.{i}"
+        w_qkv = get(f"{p}.attn.c_attn.weight").t()  # Conv1D (C, 3C) -> Linear layout (3C, C)
+        b_qkv = get(f"{p}.attn.c_attn.bias")
+        if w_qkv.shape[0] != 3 * d_model:
+            raise CheckpointError(f"{source}: {p}.attn.c_attn.weight expected {3 * d_model} outputs "
+                                  f"(3 n_embd), got {w_qkv.shape[0]}")
+        for name, w, b in zip("qkv", w_qkv.split(d_model), b_qkv.split(d_model), strict=True):
+            named[f"{ours}.attn.{name}_proj.weight"], named[f"{ours}.attn.{name}_proj.bias"] = w, b
+        for ours_name, theirs, transpose in (("attn.out_proj", "attn.c_proj", True), ("norm1", "ln_1", False),
+                                             ("norm2", "ln_2", False), ("ff.fc1", "mlp.c_fc", True),
+                                             ("ff.fc2", "mlp.c_proj", True)):
+            w = get(f"{p}.{theirs}.weight")
+            named[f"{ours}.{ours_name}.weight"] = w.t() if transpose else w
+            named[f"{ours}.{ours_name}.bias"] = get(f"{p}.{theirs}.bias")
+    if not tied:
+        named["lm_head.weight"] = tensor_getter(tensors, source)("lm_head.weight")
+    hint = (f"n_embd={d_model}, n_layer={config['n_layer']}, n_head={config['n_head']}, "
+            f"vocab_size={config['vocab_size']}, n_positions={config['n_positions']}")
+    load_named(model, named, source=source, hint=hint)
+    return model.eval()
 
 
 def from_hf_gpt2(hf_model: Any) -> TransformerLM:
@@ -46,63 +106,11 @@ def from_hf_gpt2(hf_model: Any) -> TransformerLM:
         got = getattr(cfg, "model_type", type(hf_model).__name__)
         raise TypeError(f"hf_model: expected a Hugging Face GPT-2 model (model_type 'gpt2'), got {got!r}")
     body = getattr(hf_model, "transformer", hf_model)  # GPT2LMHeadModel wraps a GPT2Model
-    if getattr(cfg, "scale_attn_by_inverse_layer_idx", False):
-        raise ValueError("hf_model.config.scale_attn_by_inverse_layer_idx: expected False, got True "
-                         "(per-layer attention scaling is not supported)")
-    act = cfg.activation_function
-    if act not in _ACTIVATIONS:
-        raise ValueError(f"hf_model.config.activation_function: expected one of {sorted(_ACTIVATIONS)}, "
-                         f"got {act!r}")
-    d_model = cfg.n_embd
     lm_head = getattr(hf_model, "lm_head", None)
     tied = lm_head is None or lm_head.weight is body.wte.weight
-    model = TransformerLM(
-        vocab_size=cfg.vocab_size,
-        d_model=d_model,
-        n_heads=cfg.n_head,
-        n_layers=cfg.n_layer,
-        max_len=cfg.n_positions,
-        d_ff=cfg.n_inner or 4 * d_model,
-        dropout=float(cfg.resid_pdrop),
-        activation=_ACTIVATIONS[act],
-        norm_first=True,
-        norm_eps=float(cfg.layer_norm_epsilon),
-        positions="learned",
-        scale_embeddings=False,
-        final_norm=True,
-        tie_embeddings=tied,
-        scale=None if getattr(cfg, "scale_attn_weights", True) else False,
-    )
+    tensors = dict(body.state_dict())
+    if not tied:
+        tensors["lm_head.weight"] = lm_head.weight
+    model = gpt2_from_tensors(cfg.to_dict(), tensors, source=type(hf_model).__name__, tied=tied)
     ref = body.wte.weight
-    model.to(device=ref.device, dtype=ref.dtype)
-    with torch.no_grad():
-        _copy(model.embed.tok.weight, body.wte.weight, "wte.weight")
-        _copy(model.embed.pos.weight, body.wpe.weight, "wpe.weight")
-        for i, (ours, theirs) in enumerate(zip(model.layers, body.h, strict=True)):
-            p = f"h.{i}"
-            _copy(ours.norm1.weight, theirs.ln_1.weight, f"{p}.ln_1.weight")
-            _copy(ours.norm1.bias, theirs.ln_1.bias, f"{p}.ln_1.bias")
-            w_qkv = theirs.attn.c_attn.weight.t()  # Conv1D (C, 3C) -> Linear layout (3C, C)
-            b_qkv = theirs.attn.c_attn.bias
-            wq, wk, wv = w_qkv.split(d_model, dim=0)  # each (C, C)
-            bq, bk, bv = b_qkv.split(d_model, dim=0)
-            attn = ours.attn
-            _copy(attn.q_proj.weight, wq, f"{p}.attn.c_attn.weight[q]")
-            _copy(attn.q_proj.bias, bq, f"{p}.attn.c_attn.bias[q]")
-            _copy(attn.k_proj.weight, wk, f"{p}.attn.c_attn.weight[k]")
-            _copy(attn.k_proj.bias, bk, f"{p}.attn.c_attn.bias[k]")
-            _copy(attn.v_proj.weight, wv, f"{p}.attn.c_attn.weight[v]")
-            _copy(attn.v_proj.bias, bv, f"{p}.attn.c_attn.bias[v]")
-            _copy(attn.out_proj.weight, theirs.attn.c_proj.weight.t(), f"{p}.attn.c_proj.weight")
-            _copy(attn.out_proj.bias, theirs.attn.c_proj.bias, f"{p}.attn.c_proj.bias")
-            _copy(ours.norm2.weight, theirs.ln_2.weight, f"{p}.ln_2.weight")
-            _copy(ours.norm2.bias, theirs.ln_2.bias, f"{p}.ln_2.bias")
-            _copy(ours.ff.fc1.weight, theirs.mlp.c_fc.weight.t(), f"{p}.mlp.c_fc.weight")
-            _copy(ours.ff.fc1.bias, theirs.mlp.c_fc.bias, f"{p}.mlp.c_fc.bias")
-            _copy(ours.ff.fc2.weight, theirs.mlp.c_proj.weight.t(), f"{p}.mlp.c_proj.weight")
-            _copy(ours.ff.fc2.bias, theirs.mlp.c_proj.bias, f"{p}.mlp.c_proj.bias")
-        _copy(model.norm.weight, body.ln_f.weight, "ln_f.weight")
-        _copy(model.norm.bias, body.ln_f.bias, "ln_f.bias")
-        if not tied:
-            _copy(model.lm_head.weight, lm_head.weight, "lm_head.weight")
-    return model.eval()
+    return model.to(device=ref.device, dtype=ref.dtype).eval()

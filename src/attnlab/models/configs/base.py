@@ -13,7 +13,8 @@ from attnlab.attention.kernels import IMPLS
 from attnlab.attention.position_schemes import POSITION_SCHEMES
 from attnlab.attention.scores import list_scores
 
-ACTIVATIONS = ("gelu", "relu", "gelu_tanh")
+ACTIVATIONS = ("gelu", "relu", "gelu_tanh", "swiglu")
+NORMS = ("layer", "rms")  # LayerNorm, RMSNorm (Zhang & Sennrich 2019)
 POSITIONS = tuple(POSITION_SCHEMES)  # sinusoidal, learned (embeddings), rope, alibi, t5 (attention), none
 ATTN_IMPLS = IMPLS
 SEQ_POOLINGS = ("first", "mean", "max", "attention")

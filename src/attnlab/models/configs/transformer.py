@@ -16,6 +16,7 @@ from attnlab.models.configs.attention_keywords import (
 from attnlab.models.configs.base import (
     ACTIVATIONS,
     ATTN_IMPLS,
+    NORMS,
     POSITIONS,
     SEQ_POOLINGS,
     ConfigMixin,
@@ -53,9 +54,10 @@ class TransformerConfig(ConfigMixin):
     max_len: int = 512  # longest sequence (positions table size, KV cache size)
     d_ff: int | None = None  # feed-forward hidden width; None -> 4 * d_model
     dropout: float = 0.0  # dropout on embeddings, attention weights and residual branches
-    activation: str = "gelu"  # feed-forward non-linearity: gelu, relu or gelu_tanh (GPT-2)
+    activation: str = "gelu"  # feed-forward non-linearity: gelu, relu, gelu_tanh (GPT-2) or swiglu (gated, Llama)
     norm_first: bool = True  # True: pre-LN blocks; False: post-LN blocks (original Transformer, BERT)
     norm_eps: float = 1e-5  # LayerNorm epsilon
+    norm: str = "layer"  # every norm of the stack: layer (LayerNorm) or rms (RMSNorm, no bias; Llama)
     bias: bool = True  # biases in attention projections, feed-forward layers and LayerNorms
     positions: str = "sinusoidal"  # sinusoidal or learned (embeddings), rope, alibi or t5 (self-attention), none
     scale_embeddings: bool | None = None  # multiply token embeddings by sqrt(d_model); None -> sinusoidal
@@ -80,6 +82,7 @@ class TransformerConfig(ConfigMixin):
             set_resolved(self, "d_ff", 4 * self.d_model)
         check_prob("dropout", self.dropout)
         check_choice("activation", self.activation, ACTIVATIONS)
+        check_choice("norm", self.norm, NORMS)
         if not isinstance(self.norm_eps, (int, float)) or self.norm_eps <= 0:
             raise ValueError(f"norm_eps: expected a positive float, got {self.norm_eps!r}")
         check_choice("positions", self.positions, POSITIONS)
@@ -165,7 +168,7 @@ class TransformerConfig(ConfigMixin):
     def block_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :class:`EncoderBlock` / :class:`DecoderBlock` (after d_model, n_heads, d_ff)."""
         return dict(dropout=self.dropout, activation=self.activation, norm_first=self.norm_first,
-                    norm_eps=self.norm_eps, bias=self.bias, attention=self.attention)
+                    norm_eps=self.norm_eps, norm=self.norm, bias=self.bias, attention=self.attention)
 
 
 def check_bidirectional_mixer(config: TransformerConfig, model: str) -> None:
