@@ -269,10 +269,19 @@ def sweep_evidence(sweep: Sweep, name: Callable[[SweepCondition], str],
     return out
 
 
+_METRIC_ZH = {"final held-out accuracy": "最终留出准确率",
+              "final held-out accuracy at T": "长度 T 上的最终留出准确率",
+              "final accuracy on the predictable tokens": "可预测词元上的最终准确率",
+              "final accuracy (text LM: validation next-character accuracy)":
+                  "最终准确率（文本语言模型：验证集下一字符准确率）"}
+
+
 def sweep_plot(sweep: Sweep, *, name: str, group: str, line: str, title: str, title_zh: str,
-               metric_label: str = "final held-out accuracy") -> Plot:
+               metric_label: str = "final held-out accuracy", metric_label_zh: str = "") -> Plot:
     """The sweep as a figure: one panel per value of config key ``group``, one line per value of ``line``,
-    the metric against the learning rate (log scale), the chosen rate marked."""
+    the metric against the learning rate (log scale), the chosen rate marked. Its text is in both languages
+    (``metric_label_zh``: the metric's Chinese label, by default the known one for ``metric_label``)."""
+    metric_zh = metric_label_zh or _METRIC_ZH.get(metric_label, "")
     gi, li = sweep.keys.index(group), sweep.keys.index(line)
     groups: dict[Any, list[SweepCondition]] = {}
     for c in sweep.conditions:
@@ -280,8 +289,10 @@ def sweep_plot(sweep: Sweep, *, name: str, group: str, line: str, title: str, ti
     panels = []
     for g, conds in groups.items():
         series = [Series(str(c.key[li]), list(c.rates), [round(s, 4) for s in c.scores],
-                         notes=["chosen" if r == c.chosen else "" for r in c.rates]) for c in conds]
-        panels.append(Panel("line", f"{group} = {g}", "learning rate", metric_label, xscale="log", series=series))
+                         notes=["chosen" if r == c.chosen else "" for r in c.rates],
+                         notes_zh=["选中" if r == c.chosen else "" for r in c.rates]) for c in conds]
+        panels.append(Panel("line", f"{group} = {g}", "learning rate", metric_label, xscale="log", series=series,
+                            xlabel_zh="学习率", ylabel_zh=metric_zh))
     return Plot(name, title, panels, caption="Each condition's learning-rate sweep on tuning seeds; the evaluation "
                 "seeds run at the rate marked 'chosen'.", title_zh=title_zh,
                 caption_zh="每个条件在调参种子上的学习率扫描；评估种子使用图中标出的选中学习率。",

@@ -48,6 +48,7 @@ class FigureView:
     caption_zh: str
     src: str  # data: URI
     headline: bool
+    src_zh: str = ""  # the figure drawn with its text in Chinese (data: URI), "" where there is none
 
 
 @dataclass
@@ -98,19 +99,23 @@ def _data_uri(path: Path) -> str | None:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+def _inside(qdir: Path, rel: str) -> str | None:
+    """The data URI of ``qdir/rel``, or None where it is missing or lies outside ``qdir``."""
+    path = (qdir / rel).resolve()
+    return _data_uri(path) if qdir.resolve() in path.parents else None
+
+
 def _figures(result: Result, qdir: Path) -> list[FigureView]:
-    """One image per plot (SVG preferred, PNG otherwise); never read outside the question's folder."""
+    """One image per plot (SVG preferred, PNG otherwise), and its Chinese SVG where the plot has Chinese text
+    and it was drawn; never read outside the question's folder."""
     out = []
     for plot in result.plots:
-        for rel in (f"{plot.name}{ext}" for ext in FIGURE_FORMATS):
-            path = (qdir / rel).resolve()
-            if qdir.resolve() not in path.parents:
-                continue
-            uri = _data_uri(path)
-            if uri is not None:
-                out.append(FigureView(plot.name, plot.title, plot.title_zh, plot.caption, plot.caption_zh, uri,
-                                   plot.headline))
-                break
+        uri = next((u for ext in FIGURE_FORMATS if (u := _inside(qdir, f"{plot.name}{ext}")) is not None), None)
+        if uri is None:
+            continue
+        uri_zh = _inside(qdir, f"{plot.name}.zh.svg") if plot.has_zh_text() else None
+        out.append(FigureView(plot.name, plot.title, plot.title_zh, plot.caption, plot.caption_zh, uri,
+                              plot.headline, src_zh=uri_zh or ""))
     return out
 
 

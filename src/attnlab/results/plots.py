@@ -11,6 +11,8 @@ from typing import Any
 # ----------------------------------------------------------------------------------------------------
 from attnlab.results.io import jsonable
 
+_PART_ZH = ("title_zh", "xlabel_zh", "ylabel_zh", "label_zh", "notes_zh")  # the Chinese text inside a figure, by part
+
 
 @dataclass
 class Series:
@@ -23,6 +25,8 @@ class Series:
     hi: list | None = None
     style: str = "solid"  # "solid", "dashed", "dotted" or "points"
     notes: list | None = None  # a short text per point, written beside it (e.g. "0/5 reached"), or None
+    label_zh: str = ""  # ``label`` in Chinese, for the figure's Chinese drawing ("": the English shows there)
+    notes_zh: list | None = None  # ``notes`` in Chinese (None: the English notes show there)
 
 
 @dataclass
@@ -32,6 +36,7 @@ class RefLine:
     value: float
     label: str
     axis: str = "y"
+    label_zh: str = ""
 
 
 @dataclass
@@ -61,6 +66,9 @@ class Panel:
     series: list[Series] = field(default_factory=list)
     lines: list[RefLine] = field(default_factory=list)
     heatmap: Heatmap | None = None
+    title_zh: str = ""  # the panel's text in Chinese, for the figure's Chinese drawing ("": the English shows)
+    xlabel_zh: str = ""
+    ylabel_zh: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in ("line", "bar", "heatmap"):
@@ -71,7 +79,8 @@ class Panel:
 
 @dataclass
 class Plot:
-    """The data of one figure (one or more panels), saved as ``name.png`` and ``name.svg``.
+    """The data of one figure (one or more panels), saved as ``name.png`` and ``name.svg``, and as
+    ``name.zh.svg`` (its text in Chinese) where a panel, series or reference line has Chinese text.
 
     Args:
         name: file stem, e.g. ``"accuracy_vs_heads"``.
@@ -80,7 +89,9 @@ class Plot:
         caption: one or two sentences saying what to look at.
         headline: the question's headline figure (one per question).
         ncols: panels per row (default: all in one row).
-        title_zh, caption_zh: the title and caption in Chinese (the figure's own text stays English).
+        title_zh, caption_zh: the title and caption in Chinese. The text inside the figure is in Chinese where
+            its panels, series and reference lines give it (``title_zh``, ``xlabel_zh``, ``ylabel_zh``,
+            ``label_zh``, ``notes_zh``); text without a Chinese version stays English in the Chinese drawing.
     """
 
     name: str
@@ -98,11 +109,36 @@ class Plot:
         if not self.panels:
             raise ValueError(f"Plot {self.name!r}: expected at least one panel, got none")
 
+    def has_zh_text(self) -> bool:
+        """Whether any text inside the figure has a Chinese version (then it is drawn a second time, in Chinese)."""
+        return any(p.title_zh or p.xlabel_zh or p.ylabel_zh or any(s.label_zh or s.notes_zh for s in p.series)
+                   or any(r.label_zh for r in p.lines) for p in self.panels)
+
+    def in_zh(self) -> Plot:
+        """A copy whose text is the Chinese one, the English where there is none."""
+        def panel(p: Panel) -> Panel:
+            return dataclasses.replace(
+                p, title=p.title_zh or p.title, xlabel=p.xlabel_zh or p.xlabel, ylabel=p.ylabel_zh or p.ylabel,
+                series=[dataclasses.replace(s, label=s.label_zh or s.label, notes=s.notes_zh or s.notes)
+                        for s in p.series],
+                lines=[dataclasses.replace(r, label=r.label_zh or r.label) for r in p.lines])
+
+        return dataclasses.replace(self, title=self.title_zh or self.title, caption=self.caption_zh or self.caption,
+                                   panels=[panel(p) for p in self.panels])
+
     def files(self) -> list[str]:
-        return [f"{self.name}.png", f"{self.name}.svg"]
+        return [f"{self.name}.png", f"{self.name}.svg"] + ([f"{self.name}.zh.svg"] if self.has_zh_text() else [])
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable(dataclasses.asdict(self))
+        """JSON-ready; a panel's, series' or reference line's empty Chinese fields are left out (so plots without
+        them are stored as before)."""
+        d = jsonable(dataclasses.asdict(self))
+        for p in d["panels"]:
+            for item in [p, *p["series"], *p["lines"]]:
+                for k in _PART_ZH:
+                    if k in item and not item[k]:
+                        del item[k]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Plot:

@@ -19,8 +19,10 @@ def plots(ev: list[Evidence], outcomes: Outcomes, dks: list[int]) -> list[Plot]:
             series.append(Series(f"logits × {t}", steps, means))
         panels.append(Panel(title=f"d_k = {dk}", xlabel="training step", ylabel="accuracy (held out)",
                             ylim=(0, 1.02), series=series,
-                            lines=[RefLine(THRESHOLD, "threshold"),
-                                   RefLine(es["baseline_no_lookup"].number, "no-lookup baseline")]))
+                            lines=[RefLine(THRESHOLD, "threshold", label_zh="阈值"),
+                                   RefLine(es["baseline_no_lookup"].number, "no-lookup baseline",
+                                           label_zh="不查找基线")],
+                            xlabel_zh="训练步数", ylabel_zh="留出准确率"))
     headline = Plot("learning_curves", "Key-value lookup: learning curves by logit temperature", panels,
                     caption="Mean held-out accuracy over seeds (a run that reached the threshold keeps its last "
                     "value). Only the logit temperature differs between the lines of a panel.", headline=True,
@@ -40,9 +42,10 @@ def plots(ev: list[Evidence], outcomes: Outcomes, dks: list[int]) -> list[Plot]:
                            [sum(m["probes"][x]["grad_scores"] for m in runs) / len(runs) for x in xs]))
     during = Plot("saturation_during_training", f"d_k = {large}: what the softmax does while training", [
         Panel(title=f"query rows saturated (> {SATURATED_AT}) on a wrong key", xlabel="training step",
-              ylabel="fraction", ylim=(0, 1), series=sat),
+              ylabel="fraction", ylim=(0, 1), series=sat, title_zh=f"饱和（> {SATURATED_AT}）在错误键上的查询行",
+              xlabel_zh="训练步数", ylabel_zh="比例"),
         Panel(title="mean ‖∂L/∂s‖ of a query row", xlabel="training step", ylabel="norm", yscale="log",
-              series=grad)],
+              series=grad, title_zh="查询行的平均 ‖∂L/∂s‖", xlabel_zh="训练步数", ylabel_zh="范数")],
         caption="Means over seeds at the probe steps every run reached, on 256 fixed held-out sequences.",
         title_zh=f"d_k = {large}：训练过程中 softmax 的状态",
         caption_zh="在 256 条固定留出序列上测得，各种子平均，只取所有运行都到达的测量步。")

@@ -14,12 +14,12 @@ from attnlab.questions.q4_variance.evidence import (
 from attnlab.questions.q4_variance.settings import WHEN
 from attnlab.results import Evidence, Panel, Plot, RefLine, Series
 
-_WHEN = {"init": "at initialisation", "trained": "after training"}
+_WHEN = {"init": ("at initialisation", "初始化时"), "trained": ("after training", "训练后")}
 
 
-def _series(label: str, xs: list[int], evs: list[Evidence], style: str = "solid") -> Series:
-    return Series(label, xs, [e.number for e in evs], [interval(e)[0] for e in evs], [interval(e)[1] for e in evs],
-                  style=style)
+def _series(label: tuple[str, str], xs: list[int], evs: list[Evidence], style: str = "solid") -> Series:
+    return Series(label[0], xs, [e.number for e in evs], [interval(e)[0] for e in evs],
+                  [interval(e)[1] for e in evs], style=style, label_zh=label[1])
 
 
 def plots(es: EvidenceSet) -> list[Plot]:
@@ -27,11 +27,13 @@ def plots(es: EvidenceSet) -> list[Plot]:
     trained_series = [_series(_WHEN[when], dks, [es[scaled_std(when, dk)] for dk in dks]) for when in WHEN]
     if MINILM_PER_LAYER in es:
         layers = es[MINILM_PER_LAYER].value
-        trained_series.append(Series("all-MiniLM-L6-v2 layers (d_k=32)", [32] * len(layers), layers, style="points"))
+        trained_series.append(Series("all-MiniLM-L6-v2 layers (d_k=32)", [32] * len(layers), layers, style="points",
+                                     label_zh="all-MiniLM-L6-v2 各层（d_k=32）"))
     headline = Plot("scaled_logit_std", "The std of q·k/√d_k in trained models, against d_k", [
         Panel(title="our encoders (mean, 95% interval over seeds) and MiniLM", xlabel="d_k",
               ylabel="std of q·k/√d_k", xscale="log2", yscale="log2", series=trained_series,
-              lines=[RefLine(1.0, "1 (the derivation's premise)")])],
+              lines=[RefLine(1.0, "1 (the derivation's premise)", label_zh="1（推导的前提）")],
+              title_zh="我们的编码器（种子平均与 95% 区间）和 MiniLM", ylabel_zh="q·k/√d_k 的标准差")],
         caption="d_model and the head count fixed, every d_k read after the same steps. Flat in d_k means the "
                 "scaling removed the dependence on d_k; the height shows how far trained logits are from unit "
                 "variance.", headline=True,
@@ -44,7 +46,8 @@ def plots(es: EvidenceSet) -> list[Plot]:
               series=[Series("q·k, N(0,1)", dims, es[mc_curve("gaussian")].value),
                       Series("q·k, ±1", dims, es[mc_curve("rademacher")].value, style="dashed"),
                       Series("q·k/√d_k", dims, es[mc_curve("scaled")].value),
-                      Series("d_k (theory)", dims, dims, style="dotted")])],
+                      Series("d_k (theory)", dims, dims, style="dotted", label_zh="d_k（理论值）")],
+              title_zh="蒙特卡洛估计，种子平均", ylabel_zh="方差")],
         caption="Monte Carlo estimates of Var(q·k) for independent components (mean over seeds): it follows d_k "
                 "(dotted), and dividing by √d_k keeps it at 1. A derivation check: another slope would be a bug.",
         title_zh="推导检验：分量独立时的 Var(q·k)",

@@ -104,17 +104,24 @@ def _layout(plot: Plot) -> tuple[int, int, float]:
     return ncols, nrows, min(row, max(3.0, panel_width * 0.95))
 
 
-def draw_plot(plot: Plot) -> Figure:
+def draw_plot(plot: Plot, lang: str = "en") -> Figure:
     """A ``matplotlib.figure.Figure`` :data:`FIG_WIDTH` inches wide, one axes per panel of ``plot``.
 
     Panels are laid out ``plot.ncols`` per row (default: up to three in a row, four as two by two); one
     legend holds every key not written beside its line, in an empty cell of the grid or else below. The
-    figure is not registered with pyplot (no global state).
+    figure is not registered with pyplot (no global state). ``lang="zh"``: the figure's text in Chinese where
+    the plot gives it (:meth:`~attnlab.results.Plot.in_zh`), each line in the colour it has in English.
     """
+    if lang not in ("en", "zh"):
+        raise ValueError(f"lang: expected 'en' or 'zh', got {lang!r}")
     n = len(plot.panels)
     ncols, nrows, row_height = _layout(plot)
     colors = figure_colors([[(s.label, s.style if p.kind == "line" else "bar") for s in p.series]
                             for p in plot.panels])
+    if lang == "zh":  # colours follow the conditions, named in English
+        zh = {s.label: s.label_zh or s.label for p in plot.panels for s in p.series}
+        colors = {zh.get(label, label): c for label, c in colors.items()}
+        plot = plot.in_zh()
     ref_styles: dict[str, Any] = {}
     for p in plot.panels:
         for r in p.lines:

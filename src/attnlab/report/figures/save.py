@@ -15,12 +15,14 @@ __all__ = ["DPI", "save_figure"]
 DPI = 110  # the PNG's resolution; the SVG is resolution-independent
 
 
-def save_figure(fig: Any, out_dir: str | Path, name: str, *, tight: bool = True) -> list[str]:
+def save_figure(fig: Any, out_dir: str | Path, name: str, *, tight: bool = True,
+                formats: tuple[str, ...] = ("png", "svg")) -> list[str]:
     """Write ``fig`` (a ``matplotlib.figure.Figure``) as ``out_dir/name.png`` and ``out_dir/name.svg``.
 
     No date or software version is embedded and SVG ids are salted with a constant, so the same figure
-    gives the same files. Each file is written atomically. Returns the two paths relative to ``out_dir``.
-    ``tight=False`` keeps the figure's own margins (faster for figures with hundreds of labels).
+    gives the same files. Each file is written atomically. Returns the paths relative to ``out_dir``.
+    ``tight=False`` keeps the figure's own margins (faster for figures with hundreds of labels); ``formats``:
+    which of the two to write.
 
     Raises:
         ValueError: ``name`` is not a plain file stem.
@@ -31,7 +33,7 @@ def save_figure(fig: Any, out_dir: str | Path, name: str, *, tight: bool = True)
     paths = []
     # svg.fonttype "none": text stays text (smaller, selectable); hashsalt: reproducible element ids
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "attnlab"}):
-        for ext in ("png", "svg"):
+        for ext in formats:
             buf = io.BytesIO()
             meta = {"Date": None} if ext == "svg" else {"Software": None}
             fig.savefig(buf, format=ext, dpi=DPI, metadata=meta, bbox_inches="tight" if tight else None)
