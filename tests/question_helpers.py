@@ -151,3 +151,21 @@ def made_up_sweep(keys: Sequence[str], conditions: Sequence[Sequence[Any]], chos
     return Sweep(tuple(keys), "accuracy", tuple(
         SweepCondition(tuple(c), ", ".join(f"{k}={v}" for k, v in zip(keys, c, strict=True)), rates, (0.8, 0.9, 0.7),
                        (0.5, 0.4, 0.6), chosen, 1) for c in conditions))
+
+
+def onelines_for_every_outcome(qid: str, evidence: list[Evidence],
+                               scenarios: dict[str, tuple[str, dict[str, dict], str, str]]) -> dict[str, Any]:
+    """Each scenario ``name: (verdict, changes, number in English, number in Chinese)`` gives its verdict and a
+    one-line answer that fits, says its number in both languages, and says "Not settled yet" exactly when the
+    verdict is inconclusive; returns the explanations by name."""
+    from attnlab.lab import get_experiment
+
+    exp = get_experiment(qid)
+    texts = {}
+    for name, (expected, changes, en, zh) in scenarios.items():
+        d, text = exp.judge(patch(evidence, changes))
+        assert d.verdict == expected, (name, d.rule)
+        assert_oneline(text, en, zh)
+        assert ("Not settled yet" in text.oneline_en) == (expected == "inconclusive"), name
+        texts[name] = text
+    return texts

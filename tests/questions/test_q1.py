@@ -19,10 +19,10 @@ from question_helpers import (
     NEVER,
     assert_bilingual,
     assert_flips,
-    assert_oneline,
     assert_stored_verdict_is_its_rule,
     assert_zh_clean,
     made_up_sweep,
+    onelines_for_every_outcome,
     run_tiny,
 )
 from question_helpers import est as _est
@@ -205,12 +205,7 @@ def test_one_line_answer_for_every_outcome(evidence):
         "inconclusive_budget": ("inconclusive", {names.steps("multi", h, a): slow for h in HEADS for a in ARMS},
                                 "(500)", "（500）"),
     }
-    exp = get_experiment("q1")
-    for name, (expected, changes, en, zh) in scenarios.items():
-        d, text = exp.judge(_patch(evidence, changes))
-        assert d.verdict == expected, (name, d.rule)
-        assert_oneline(text, en, zh)
-        assert ("Not settled yet" in text.oneline_en) == (expected == "inconclusive"), name
+    onelines_for_every_outcome("q1", evidence, scenarios)
 
 
 def test_more_heads_needs_more_than_one_comparison_and_both_arms(evidence):

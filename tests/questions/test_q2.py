@@ -21,10 +21,10 @@ from question_helpers import (
     NEVER,
     assert_bilingual,
     assert_flips,
-    assert_oneline,
     assert_stored_verdict_is_its_rule,
     assert_zh_clean,
     made_up_sweep,
+    onelines_for_every_outcome,
     run_tiny,
 )
 from question_helpers import est as _est
@@ -172,12 +172,7 @@ def test_one_line_answer_for_every_outcome(evidence):
                                   "0.60"),
         "inconclusive_standard": ("inconclusive", {names.READ_AT: {"value": [300, 600]}}, "same step", "同一步"),
     }
-    exp = get_experiment("q2")
-    for name, (expected, changes, en, zh) in scenarios.items():
-        d, text = exp.judge(_patch(evidence, changes))
-        assert d.verdict == expected, (name, d.rule)
-        assert_oneline(text, en, zh)
-        assert ("Not settled yet" in text.oneline_en) == (expected == "inconclusive"), name
+    onelines_for_every_outcome("q2", evidence, scenarios)
 
 
 def test_a_text_lm_that_did_not_learn_leaves_the_text_sub_claim_open(evidence):
