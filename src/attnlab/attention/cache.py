@@ -88,6 +88,20 @@ class KVCache:
         self.length += t
         return self._k[:, :, : self.length], self._v[:, :, : self.length]
 
+    def write_one(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        """:meth:`append` for one position per row, written in place: k (B, H, 1, D), v (B, H, 1, Dv).
+
+        The per-token write of the decode fast path, which builds k and v with the shapes the prompt's
+        :meth:`append` checked: once the storage exists only the slot is written, with no checks.
+        """
+        n = self.length
+        if self._k is None or self._k.shape[2] <= n or self.static or torch.is_grad_enabled():
+            return self.append(k, v)
+        self._k[:, :, n : n + 1] = k
+        self._v[:, :, n : n + 1] = v
+        self.length = n + 1
+        return self._k[:, :, : n + 1], self._v[:, :, : n + 1]
+
     def set_static(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
         """Hold cross-attention keys and values (computed once from the encoder output)."""
         self._check(k, v)

@@ -1,0 +1,288 @@
+"""One generated token at the cost of reading the weights: the decode fast path of :class:`TransformerLM`.
+
+A step of cached decoding feeds one token per row through every layer. The general forward handles any
+number of queries, every mask, hook and switch, and re-derives all of that per call: the fused q/k/v weight
+is concatenated again, masks and positions are built, switches are read from the config. For one query
+against a cache none of that depends on the token. :class:`DecodePlan` resolves it once per ``generate``
+call, from the model's own modules:
+
+* the q, k, v (and the output gate's) weights concatenated into one matrix, so each layer does one
+  projection matmul;
+* RoPE's cos/sin, the embedding positions and the ALiBi or T5 bias of every query-key distance, as tables
+  indexed by position;
+* a sliding window as a slice of the cache (query p sees keys ``max(0, p - W + 1) .. p``); a sink as one
+  more logit in the softmax, a soft-cap as a ``tanh`` on the scores.
+
+Per token it then does the plain math, one query per row (B rows; Hkv key/value heads, G = H / Hkv query
+heads each)::
+
+    x = E[token] + P[p]
+    for each layer:
+        h = norm1(x)                                  (pre-LN; post-LN reads x)
+        q, k, v = split(h W_qkv + b_qkv)              q (B, Hkv, G, D), k, v (B, Hkv, D)
+        q, k = rope(q, p), rope(k, p)
+        cache[:, :, p] = k, v
+        s = scale · q K[lo:p+1]ᵀ  (+ cap, + bias)     (B, Hkv, G, T)
+        a = softmax([sink,] s) V[lo:p+1]              (B, Hkv, G, D)
+        x = x + out_proj(a · gate)                    (post-LN: norm1 of the sum)
+        x = x + ff(norm2(x))
+    logits = norm(x) W_headᵀ
+
+It equals the general forward up to float rounding (the cached-vs-uncached generation tests bound the
+difference at 1e-5). Anything it does not cover (hooks set, dropout in training mode, scores other than the
+dot product, other mixers) leaves the model on the general path: :func:`DecodePlan.unsupported` says why.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from attnlab.attention import KVCache, MultiHeadAttention
+from attnlab.attention.rotary import rotary_cos_sin, rotate
+from attnlab.attention.scores import DotScore
+from attnlab.models.positions import LearnedPositions, SinusoidalPositions
+
+__all__ = ["DecodePlan", "lm_head_rows"]
+
+
+class _RowLinear:
+    """``x W^T + b`` for a few rows x (B, K), with W read in the layout that is fastest for that.
+
+    On CPU one row times a (K, N) row-major matrix streams the weights in order and runs ~1.25x faster than
+    ``F.linear`` on the (N, K) layout of ``nn.Linear`` (GPT-2 6x512, every matrix of a token once, one
+    thread: 5.6 vs 7.0 ms). The plan keeps a transposed copy when the model's weights are small enough to
+    hold twice (``transpose``), else it reads the module's own weight.
+    """
+
+    def __init__(self, weight: Tensor, bias: Tensor | None, transpose: bool) -> None:
+        self.transposed = transpose
+        self.weight = weight.detach().t().contiguous() if transpose else weight.detach()  # (K, N) or (N, K)
+        self.bias = None if bias is None else bias.detach()
+
+    def __call__(self, x: Tensor) -> Tensor:
+        if not self.transposed:
+            return F.linear(x, self.weight, self.bias)
+        if self.bias is None:
+            return x @ self.weight
+        return torch.addmm(self.bias, x, self.weight)
+
+
+class _LayerWeights:
+    """One block's matrices in the plan's layout: q, k, v (and the gate) fused into one, out, fc1, fc2."""
+
+    def __init__(self, block: nn.Module, transpose: bool) -> None:
+        attn: MultiHeadAttention = block.attn
+        c = attn.config
+        weights = [attn.q_proj.weight] + ([] if c.shared_qk else [attn.k_proj.weight]) + [attn.v_proj.weight]
+        biases = [attn.q_proj.bias] + ([] if c.shared_qk else [attn.k_proj.bias]) + [attn.v_proj.bias]
+        if attn.gate_proj is not None:  # the gate reads the same input: one more slice of the same matmul
+            weights.append(attn.gate_proj.weight)
+            biases.append(attn.gate_proj.bias)
+        # (Hq·D + [Hkv·D] + Hkv·D [+ H], C): q, k, v (and the gate) in one matmul
+        self.project = _RowLinear(torch.cat(weights), None if biases[0] is None else torch.cat(biases), transpose)
+        self.out = _RowLinear(attn.out_proj.weight, attn.out_proj.bias, transpose)
+        self.fc1 = _RowLinear(block.ff.fc1.weight, block.ff.fc1.bias, transpose)
+        self.fc2 = _RowLinear(block.ff.fc2.weight, block.ff.fc2.bias, transpose)
+
+
+# model -> (the version key of its weights, its layers' _LayerWeights): built once, not per generate call;
+# model -> (key, its head as a _RowLinear)
+_WEIGHTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_HEADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _weights_key(model: nn.Module) -> tuple:
+    """Changes whenever a weight does: in-place updates (optimiser steps, ``load_state_dict``) bump
+    ``_version``, a new tensor (``.to()``, pruning) has a new ``data_ptr``."""
+    return tuple((p.data_ptr(), p._version, p.shape) for p in model.parameters())
+
+
+def _cached(store: weakref.WeakKeyDictionary, model: nn.Module, key: tuple, build):
+    hit = store.get(model)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    value = build()
+    store[model] = (key, value)
+    return value
+
+
+def _layer_weights(model: nn.Module, transpose: bool) -> list[_LayerWeights]:
+    """The blocks' weights in the plan's layout, kept while no weight of the model changes."""
+    return _cached(_WEIGHTS, model, (_weights_key(model), transpose),
+                   lambda: [_LayerWeights(block, transpose) for block in model.layers])
+
+
+def lm_head_rows(model: nn.Module) -> _RowLinear:
+    """``model.lm_head`` stored (C, V) for the next-token logits of a few rows (:class:`_RowLinear`: the
+    head reads all V x C weights for one row per step; 0.6x the time of ``F.linear`` on the (V, C) layout
+    for GPT-2 6x512 at V = 50257), kept while the head's weights do not change."""
+    head = model.lm_head
+    key = tuple((p.data_ptr(), p._version) for p in head.parameters())
+    return _cached(_HEADS, model, key, lambda: _RowLinear(head.weight, head.bias, transpose=True))
+
+
+class _LayerPlan:
+    """What one block needs per token, resolved once: weights, tables and switches."""
+
+    def __init__(self, block: nn.Module, max_len: int, weights: _LayerWeights) -> None:
+        attn: MultiHeadAttention = block.attn
+        c = attn.config
+        self.block = block
+        self.pre_norm = block.norm_first
+        self.h, self.hkv, self.d = c.n_heads, c.n_kv_heads, c.head_dim
+        self.g = self.h // self.hkv
+        self.window = c.window
+        self.softcap = c.softcap
+        self.project, self.out, self.fc1, self.fc2 = weights.project, weights.out, weights.fc1, weights.fc2
+        self.act, self.ff_gated = block.ff.act, block.ff.gated
+        device = attn.q_proj.weight.device
+        dq, dkv = self.h * self.d, self.hkv * self.d
+        self.splits = [dq] + ([] if c.shared_qk else [dkv]) + [dkv] + ([self.h] if attn.gate_proj is not None else [])
+        self.shared_qk, self.gated = c.shared_qk, attn.gate_proj is not None
+        scale = attn.learned_scale if attn.learned_scale is not None else attn.fixed_scale
+        self.scale = float(scale)  # a learned scale is a constant while decoding
+        if c.sink == "learned":
+            self.sink = attn.sink_logits.detach().view(1, self.hkv, self.g, 1)
+        elif c.sink == "zero":
+            self.sink = attn.q_proj.weight.new_zeros(1, self.hkv, self.g, 1)
+        else:
+            self.sink = None
+        rotary_dim = attn.rotary_dim
+        self.cos = self.sin = None
+        if rotary_dim is not None:
+            positions = torch.arange(max_len, device=device)
+            self.cos, self.sin = rotary_cos_sin(positions, rotary_dim, c.rotary_base, c.rope_scaling())  # (L, r)
+        # the additive bias of every distance a query can have to a key: rel = j - p from -(L-1) to 0
+        self.bias = None
+        if attn.position_bias is not None:
+            rel = torch.arange(-(max_len - 1), 1, device=device)
+            bias = attn.position_bias(rel).detach().to(attn.q_proj.weight.dtype)  # (H, L), column L-1 is distance 0
+            self.bias = bias.view(self.hkv, self.g, max_len)
+        self.max_len = max_len
+
+    def attend(self, x: Tensor, p: int, cache: KVCache) -> Tensor:
+        """The attention sublayer's output for one query per row at position ``p``: x (B, C) -> (B, C)."""
+        b = x.shape[0]
+        fused = self.project(x)  # (B, Hq·D + ...)
+        parts = fused.split(self.splits, dim=-1)
+        q = parts[0].view(b, self.hkv, self.g, self.d)
+        k = (parts[0] if self.shared_qk else parts[1]).view(b, self.hkv, 1, self.d)  # shared: G = 1
+        v = parts[-2 if self.gated else -1].view(b, self.hkv, 1, self.d)
+        if self.cos is not None:
+            cos, sin = self.cos[p : p + 1], self.sin[p : p + 1]  # (1, r)
+            q, k = rotate(q, cos, sin), rotate(k, cos, sin)
+        keys, values = cache.write_one(k, v)  # (B, Hkv, p+1, D) each
+        lo = 0 if self.window is None else max(0, p + 1 - self.window)
+        if lo:
+            keys, values = keys[:, :, lo:], values[:, :, lo:]
+        s = torch.matmul(q, keys.transpose(-1, -2))  # (B, Hkv, G, T)
+        if self.scale != 1.0:
+            s = s * self.scale
+        if self.softcap is not None:
+            s = torch.tanh(s / self.softcap) * self.softcap
+        if self.bias is not None:
+            s = s + self.bias[:, :, self.max_len - 1 - p + lo :]
+        if self.sink is None:
+            w = torch.softmax(s, dim=-1)
+        else:  # the sink is one more key with logit σ_h and value 0
+            w = torch.softmax(torch.cat((self.sink.expand(b, -1, -1, -1), s), dim=-1), dim=-1)[..., 1:]
+        a = torch.matmul(w, values)  # (B, Hkv, G, D)
+        if self.gated:
+            a = a * torch.sigmoid(parts[-1]).view(b, self.hkv, self.g, 1)
+        return self.out(a.reshape(b, self.h * self.d))
+
+    def feed_forward(self, x: Tensor) -> Tensor:
+        h = self.fc1(x)
+        if self.ff_gated:
+            gate, up = h.chunk(2, dim=-1)
+            h = self.act(gate) * up
+        else:
+            h = self.act(h)
+        return self.fc2(h)
+
+    def __call__(self, x: Tensor, p: int, cache: KVCache) -> Tensor:
+        blk = self.block
+        if self.pre_norm:
+            x = x + self.attend(blk.norm1(x), p, cache)
+            return x + self.feed_forward(blk.norm2(x))
+        x = blk.norm1(x + self.attend(x, p, cache))
+        return blk.norm2(x + self.feed_forward(x))
+
+
+class DecodePlan:
+    """The per-token decode of a :class:`~attnlab.models.TransformerLM` over its KV caches (module docstring).
+
+    Build it with :meth:`build` (None when the model needs the general path). ``step(tokens)`` takes the
+    newest token of each row, (B,) long, at position ``caches[0].length``, appends its keys and values to
+    the caches and returns the final hidden state (B, C) after the final norm.
+    """
+
+    #: the blocks' weights are copied in the faster (K, N) layout up to this size (:class:`_RowLinear`); the
+    #: copies are kept for the next ``generate`` call until a weight changes
+    TRANSPOSE_MAX_BYTES = 1 << 30
+
+    def __init__(self, model: nn.Module, caches: list[KVCache], max_len: int) -> None:
+        self.model = model
+        self.caches = caches
+        weight_bytes = sum(p.numel() * p.element_size() for p in model.layers.parameters())
+        layers = _layer_weights(model, transpose=weight_bytes <= self.TRANSPOSE_MAX_BYTES)
+        self.head = lm_head_rows(model)
+        self.layers = [_LayerPlan(block, max_len, w) for block, w in zip(model.layers, layers, strict=True)]
+        emb = model.embed
+        self.tok = emb.tok.weight.detach()  # (V, C)
+        self.tok_scale = emb.scale
+        self.pos = None if emb.pos is None else emb.pos(max_len, 0).detach()  # (L, C)
+        self.norm = model.norm
+
+    @staticmethod
+    def unsupported(model: nn.Module, caches: list | None) -> str | None:
+        """Why ``model`` must decode on the general path, or None when the plan covers it."""
+        if caches is None:
+            return "no cache"
+        if model.training and model.config.dropout > 0:
+            return "dropout is on (training mode)"
+        if model.embed.tok is None:
+            return "the model takes embeddings, not token ids"
+        if model.embed.pos is not None and not isinstance(model.embed.pos, (SinusoidalPositions, LearnedPositions)):
+            return f"embedding positions {type(model.embed.pos).__name__}"
+        for i, (block, cache) in enumerate(zip(model.layers, caches, strict=True)):
+            attn = block.attn
+            if type(cache) is not KVCache:
+                return f"layer {i}: {type(cache).__name__}"
+            if not isinstance(attn, MultiHeadAttention):
+                return f"layer {i}: mixer {type(attn).__name__}"
+            if any(m._hook_fns is not None for m in (block, attn)):
+                return f"layer {i}: hooks are set"
+            if attn.shared_qk and attn.n_kv_heads != attn.n_heads:
+                return f"layer {i}: shared_qk with grouped key/value heads"
+            if attn.config.kdim != attn.d_model or attn.config.vdim != attn.d_model:
+                return f"layer {i}: kdim/vdim differ from d_model"
+            if type(attn.score) not in (DotScore, *DotScore.__subclasses__()):
+                return f"layer {i}: score {type(attn.score).__name__}"
+            if attn.training and attn.config.dropout > 0:
+                return f"layer {i}: attention dropout in training mode"
+        return None
+
+    @classmethod
+    def build(cls, model: nn.Module, caches: list | None, max_len: int) -> DecodePlan | None:
+        """The plan for ``model`` decoding into ``caches`` (each holding up to ``max_len`` positions), or
+        None when :meth:`unsupported` names a reason."""
+        if cls.unsupported(model, caches) is not None:
+            return None
+        return cls(model, caches, max_len)
+
+    def step(self, tokens: Tensor) -> Tensor:
+        p = self.caches[0].length
+        x = self.tok.index_select(0, tokens)  # (B, C)
+        if self.tok_scale != 1.0:
+            x = x * self.tok_scale
+        if self.pos is not None:
+            x = x + self.pos[p]
+        for layer, cache in zip(self.layers, self.caches, strict=True):
+            x = layer(x, p, cache)
+        return self.head(self.norm(x) if self.norm is not None else x)  # (B, V)
+
