@@ -113,8 +113,9 @@ def test_large_models_read_their_own_weights_instead_of_a_transposed_copy(monkey
     lm = _lm()
     monkeypatch.setattr(DecodePlan, "TRANSPOSE_MAX_BYTES", 0)
     plan = DecodePlan.build(lm, lm.make_caches(1, 8), 8)
-    assert not plan.layers[0].fc1.transposed
-    assert plan.layers[0].fc1.weight is not None and plan.layers[0].fc1.weight.data_ptr() == lm.layers[0].ff.fc1.weight.data_ptr()
+    fc1 = plan.layers[0].fc1
+    assert not fc1.transposed
+    assert fc1.weight.data_ptr() == lm.layers[0].ff.fc1.weight.data_ptr()
     prompt = torch.randint(0, 31, (2, 3))
     cached = lm.generate(prompt, 6, output_scores=True)
     plain = lm.generate(prompt, 6, use_cache=False, output_scores=True)
