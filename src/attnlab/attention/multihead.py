@@ -241,6 +241,24 @@ class MultiHeadAttention(HeadsMixin, HookPoints, HookedModel, nn.Module):
         q, k, v = fused.split([dq, dkv, dkv], dim=-1)
         return q, k, v
 
+    def _project_self_heads(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """q, k, v (B, H, T, D), each contiguous, from one input: one matmul without bias, then one pass that
+        adds the bias while it moves the heads in front of the tokens (what torch's native MHA does with
+        ``_transform_bias_rescale_qkv``). The materialised kernel's batched matmuls need contiguous heads;
+        the plain views would be copied one by one there, and the bias written once more by ``addmm``.
+        Needs H = Hkv, separate W_Q and W_K, and no autograd (the pass writes into a buffer)."""
+        b, t, _ = x.shape
+        h, d = self.n_heads, self.head_dim
+        w = torch.cat([self.q_proj.weight, self.k_proj.weight, self.v_proj.weight])  # (3·H·D, C)
+        fused = (x.reshape(b * t, -1) @ w.t()).view(b, t, 3, h, d).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D) view
+        heads = torch.empty((3, b, h, t, d), dtype=fused.dtype, device=fused.device)
+        if self.q_proj.bias is None:
+            heads.copy_(fused)
+        else:
+            bias = torch.cat([self.q_proj.bias, self.k_proj.bias, self.v_proj.bias]).view(3, 1, h, 1, d)
+            torch.add(fused, bias, out=heads)
+        return heads[0], heads[1], heads[2]
+
     def forward(
         self,
         query: Tensor,
@@ -297,7 +315,11 @@ class MultiHeadAttention(HeadsMixin, HookPoints, HookedModel, nn.Module):
             value = query if self_attention else key
         cached_cross = cache is not None and not self_attention and cache.length > 0
 
-        if self_attention and c.kdim == c.vdim == c.d_model:
+        heads_first = (need_weights and self_attention and c.kdim == c.vdim == c.d_model and not c.shared_qk
+                       and c.n_kv_heads == c.n_heads and not torch.is_grad_enabled())
+        if heads_first:
+            q, k, v = self._project_self_heads(query)  # (B, H, T, D) each
+        elif self_attention and c.kdim == c.vdim == c.d_model:
             q, k, v = self._project_self(query)
         else:
             q = self.q_proj(query)
@@ -307,8 +329,9 @@ class MultiHeadAttention(HeadsMixin, HookPoints, HookedModel, nn.Module):
                 src = query if self_attention else key
                 k = (self.q_proj if c.shared_qk else self.k_proj)(src)
                 v = self.v_proj(value)
-        q = rearrange(q, "b t (h d) -> b h t d", d=d)  # (B, H, Tq, D)
-        if k is not None:
+        if not heads_first:
+            q = rearrange(q, "b t (h d) -> b h t d", d=d)  # (B, H, Tq, D)
+        if k is not None and not heads_first:
             k = rearrange(k, "b t (h d) -> b h t d", d=d)  # (B, Hkv, Tk, D)
             v = rearrange(v, "b t (h d) -> b h t d", d=d)  # (B, Hkv, Tk, D)
         rotary_dim = self.rotary_dim
