@@ -264,10 +264,11 @@ def run_inspect(
 
 
 def _model_name(model: Any) -> str:
-    if isinstance(model, str):
+    """A known name as given, a folder by its own name (not its whole path), else "the model"."""
+    if isinstance(model, str) and not Path(model).expanduser().is_dir():
         return model
-    if isinstance(model, Path):
-        return model.name
+    if isinstance(model, (str, Path)):
+        return Path(model).expanduser().resolve().name
     return "the model"
 
 
@@ -336,7 +337,7 @@ def _write_explorer(text: str, result: InspectResult, model: Any, layer: int | N
     from attnlab.report.explorer import write_explorer
 
     short = text if len(text) <= 200 else text[:199] + "…"
-    name = model if isinstance(model, str) else Path(model).name if isinstance(model, Path) else None  # else loaded
+    name = _model_name(model) if isinstance(model, (str, Path)) else None  # a loaded model has no name to show
     write_explorer(out_dir / "index.html", result.tokens, result.weights, title=f"{name}: {short}" if name else short,
                    element_id="explorer", layer=layer or 0, heads=None if head is None else [head])
     return "index.html"
