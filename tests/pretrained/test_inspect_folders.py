@@ -107,3 +107,18 @@ def test_folders_inspect_cannot_read_are_one_line_errors(folders, tmp_path):
     assert "an existing directory" in line
     line = _one_error_line(_inspect(TEXT, "--model", folders["llama"][1], "--layer", "3", "--out", tmp_path / "o"))
     assert "--layer: expected a layer number from 1 to 2, got 3" in line
+
+
+@pytest.mark.parametrize("family", CAUSAL)
+def test_a_loaded_language_model_shows_its_maps_from_text(family, folders):
+    """``show.text`` / ``model_attentions`` tokenize with the folder's tokenizer and read the patterns by hook."""
+    from attnlab.pretrained import load
+    from attnlab.show.run_model import model_attentions
+
+    hf, folder = folders[family]
+    tokens, maps = model_attentions(load(folder), TEXT)
+    ids = transformers.PreTrainedTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"))(TEXT)["input_ids"]
+    with torch.no_grad():
+        expected = hf(torch.tensor([ids]), output_attentions=True).attentions
+    assert len(tokens) == len(ids) and len(maps) == len(expected) == 2
+    assert max((m - e[0]).abs().max().item() for m, e in zip(maps, expected, strict=True)) <= 1e-5
