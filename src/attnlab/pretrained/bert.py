@@ -26,8 +26,9 @@ from torch import nn
 
 from attnlab.attention.hooks import HookedModel, HookPoints, block_hook_modules
 from attnlab.pretrained.bert_config import ACTIVATIONS, BertConfig
+from attnlab.pretrained.bert_weights import load_weights
 from attnlab.pretrained.errors import CheckpointError
-from attnlab.pretrained.loader import check_tensor_shapes, read_safetensors, resolve_model_dir
+from attnlab.pretrained.loader import read_safetensors, resolve_model_dir
 from attnlab.pretrained.tokenizer import EncodedBatch, HFTokenizer
 from attnlab.validation import check_int
 
@@ -306,37 +307,6 @@ def head_projection_weights(attn: nn.Module, head: int) -> dict[str, torch.Tenso
     }
 
 
-def _checkpoint_names(config: BertConfig, prefix: str) -> dict[str, str]:
-    """attnlab parameter name -> checkpoint tensor name (BERT's names for BERT and RoBERTa, DistilBERT's own)."""
-    if config.model_type == "distilbert":
-        from attnlab.pretrained.distilbert import distilbert_names
-
-        return {ours: prefix + theirs for ours, theirs in distilbert_names(config.num_hidden_layers).items()}
-    names = {
-        "embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight",
-        "embeddings.position_embeddings.weight": "embeddings.position_embeddings.weight",
-        "embeddings.norm.weight": "embeddings.LayerNorm.weight",
-        "embeddings.norm.bias": "embeddings.LayerNorm.bias",
-    }
-    parts = {
-        "attn.q_proj": "attention.self.query",
-        "attn.k_proj": "attention.self.key",
-        "attn.v_proj": "attention.self.value",
-        "attn.out_proj": "attention.output.dense",
-        "norm1": "attention.output.LayerNorm",
-        "ff.fc1": "intermediate.dense",
-        "ff.fc2": "output.dense",
-        "norm2": "output.LayerNorm",
-    }
-    for l in range(config.num_hidden_layers):
-        for ours, theirs in parts.items():
-            for kind in ("weight", "bias"):
-                names[f"blocks.{l}.{ours}.{kind}"] = f"encoder.layer.{l}.{theirs}.{kind}"
-    if config.type_vocab_size:
-        names["embeddings.token_type_embeddings.weight"] = "embeddings.token_type_embeddings.weight"
-    return {ours: prefix + theirs for ours, theirs in names.items()}
-
-
 def load(name_or_path: str | Path, *, device: str | torch.device = "cpu",
          dtype: torch.dtype = torch.float32) -> BertEncoder:
     """Load a BERT-family sentence encoder (BERT, MiniLM, RoBERTa, DistilBERT) into attnlab blocks.
@@ -372,47 +342,10 @@ def load(name_or_path: str | Path, *, device: str | torch.device = "cpu",
     tensors = read_safetensors(weights_path)
     model = BertEncoder(config, tokenizer)
     model.source = model_dir
-    _load_weights(model, tensors, weights_path)
+    load_weights(model, tensors, weights_path)
     if tokenizer is not None and tokenizer.vocab_size > config.vocab_size:
         raise CheckpointError(
             f"{model_dir / 'tokenizer.json'}: tokenizer has {tokenizer.vocab_size} tokens, more than "
             f"config.json vocab_size={config.vocab_size}"
         )
     return model.to(device=device, dtype=dtype).eval()
-
-
-def _load_weights(model: BertEncoder, tensors: dict[str, torch.Tensor], source: Path) -> None:
-    config = model.config
-    base = f"{config.model_type}."  # a task model (BertForMaskedLM...) keeps the encoder under bert. / roberta. ...
-    prefix = base if base + "embeddings.word_embeddings.weight" in tensors else ""
-    mapping = _checkpoint_names(config, prefix)
-    params = dict(model.named_parameters())
-    unmapped = [n for n in params if n not in mapping]
-    if unmapped:
-        raise RuntimeError(f"internal: attnlab parameters without a checkpoint name: {unmapped}")
-    position_name = mapping["embeddings.position_embeddings.weight"]
-    if config.sinusoidal_positions and position_name not in tensors:  # a fixed table: rebuilt, not read
-        from attnlab.pretrained.distilbert import sinusoidal_table
-
-        tensors = {**tensors, position_name: sinusoidal_table(config.max_position_embeddings, config.hidden_size)}
-    hint = (f"config.json says hidden_size={config.hidden_size}, num_hidden_layers={config.num_hidden_layers}, "
-            f"num_attention_heads={config.num_attention_heads}, intermediate_size={config.intermediate_size}, "
-            f"vocab_size={config.vocab_size}, max_position_embeddings={config.max_position_embeddings}")
-    expected = {mapping[n]: tuple(p.shape) for n, p in params.items()}
-    check_tensor_shapes(tensors, expected, source=source, hint=hint)
-    used = set(expected)
-    body = "transformer." if config.model_type == "distilbert" else "encoder."
-    unexpected = sorted(
-        k for k in tensors
-        if k not in used and k.startswith((prefix + body, prefix + "embeddings."))
-        and not k.endswith("position_ids")
-    )
-    if unexpected:
-        shown = ", ".join(unexpected[:6]) + (f" (+{len(unexpected) - 6} more)" if len(unexpected) > 6 else "")
-        raise CheckpointError(f"{source}: weights do not match the config ({hint}): unexpected tensors: {shown}")
-    with torch.no_grad():
-        for name, param in params.items():
-            src = tensors[mapping[name]]
-            if not src.is_floating_point():
-                raise CheckpointError(f"{source}: tensor {mapping[name]!r} expected a float dtype, got {src.dtype}")
-            param.copy_(src.to(param.dtype))
