@@ -19,7 +19,9 @@ import torch
 from attnlab.pretrained.errors import CheckpointError
 from attnlab.validation import check_int
 
-__all__ = ["EncodedBatch", "HFTokenizer"]
+__all__ = ["BERT_SPECIALS", "EncodedBatch", "HFTokenizer"]
+
+BERT_SPECIALS = ("[CLS]", "[SEP]", "[PAD]", "[UNK]", "[MASK]")  # BERT's special tokens, by name
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,12 @@ class HFTokenizer:
             found = [i for i in (tok.token_to_id(t) for t in ("[PAD]", "<pad>")) if i is not None]
             pad_id = found[0] if found else 0
         self.pad_id = int(pad_id)
-        # the file's special tokens ([CLS], <s>, <|endoftext|>...): not words of the text
-        added = tok.get_added_tokens_decoder()
-        self.special_ids = frozenset(i for i, t in added.items() if t.special)
-        self.special_tokens = frozenset(added[i].content for i in self.special_ids)
+        # the file's special tokens ([CLS], <s>, <|endoftext|>...): not words of the text; BERT's five count even
+        # where an old file lists them in its vocabulary only
+        added = {i: t.content for i, t in tok.get_added_tokens_decoder().items() if t.special}
+        added.update((i, t) for t in BERT_SPECIALS if (i := tok.token_to_id(t)) is not None)
+        self.special_ids = frozenset(added)
+        self.special_tokens = frozenset(added.values())
         # the token for text outside the vocabulary ([UNK], <unk>); None for byte-level BPE, which has none
         unk = getattr(tok.model, "unk_token", None)
         self.unk_token: str | None = str(unk) if unk and tok.token_to_id(str(unk)) is not None else None

@@ -20,9 +20,9 @@ carries the special tokens its tokenizer adds (<s> for Llama, none for GPT-2) wh
 What it prints: for a short text, per layer, each token's most attended token in every head; for a text
 longer than :data:`LONG_INPUT` tokens, a summary (each head's most attended tokens), since the explorer
 holds the rest. It warns when the text was truncated (saying how many tokens were cut), when most of it
-is unknown to the model's vocabulary ([UNK], or the tokenizer's own unknown token; byte-level BPE has none:
-the model reads another language, named from its model
-card), and says which font draws CJK tokens (or that none was found).
+is unknown to the model's vocabulary ([UNK] or the tokenizer's own unknown token, which byte-level BPE
+never needs: the model reads another language, named from its model card), and says which font draws CJK
+tokens (or that none was found).
 """
 
 from __future__ import annotations
