@@ -7,7 +7,7 @@ Commands::
     attnlab report [--profile quick] [--out DIR] [--only q1,q3] [--jobs N] [--executor ...] [--redraw]
     attnlab ask q3 [--lang zh] [--out DIR]         the answer, the verdict and the deciding numbers: from your
                                                    run in OUT, else from the standard report shipped with attnlab
-    attnlab inspect "some text" [--out DIR]        attention of a real pretrained model
+    attnlab inspect "some text" [--model PATH] [--out DIR]   attention of a real pretrained model
     attnlab --version
     attnlab bench [--quick] [--json FILE]          the performance suite
     attnlab train CONFIG                           train from a JSON/TOML config (also under torchrun)
@@ -330,6 +330,9 @@ def _print_result(result: Any, lang: str = "en", *, source: str | None = None) -
 def inspect_cmd(
     text: Annotated[str, typer.Argument(help="text to run through the pretrained model (English: all-MiniLM-L6-v2 "
                                              "has an English, uncased vocabulary)")],
+    model: Annotated[str, typer.Option(
+        help="all-MiniLM-L6-v2, or a local Hugging Face folder (config.json, safetensors weights, tokenizer.json) "
+             "of BERT, RoBERTa, DistilBERT, GPT-2 or Llama")] = "all-MiniLM-L6-v2",
     layer: Annotated[int | None, typer.Option(help="layer to show, numbered from 1 (default: all)")] = None,
     head: Annotated[int | None, typer.Option(help="head to show, numbered from 1 (default: all)")] = None,
     out: Annotated[Path, typer.Option(
@@ -350,8 +353,10 @@ def inspect_cmd(
                              f"figures and the explorer), got {value}")
     try:  # the library counts from 0, the command line from 1
         run_inspect(text, layer=None if layer is None else layer - 1, head=None if head is None else head - 1,
-                    out_dir=out)  # prints its table and writes the figures
+                    out_dir=out, model=model)  # prints its table and writes the figures
     except ValueError as exc:
+        if str(exc).startswith("model: "):  # a folder without a tokenizer: named as the option is
+            raise ValueError(f"--{exc}") from None
         m = re.match(r"(layer|head): expected an int in \[0, (\d+)\], got (-?\d+)$", str(exc))
         if m is None:
             raise

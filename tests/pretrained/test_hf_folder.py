@@ -11,36 +11,18 @@ import torch
 transformers = pytest.importorskip("transformers")
 
 from attnlab.models import TransformerLM  # noqa: E402
-from attnlab.pretrained import DISABLE_ENV, CheckpointError, UnsupportedModel, load  # noqa: E402
+from attnlab.pretrained import CheckpointError, UnsupportedModel, load  # noqa: E402
 from attnlab.pretrained.bert import BertEncoder  # noqa: E402
+from hf_folders import save_model  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("folder_models")
 
 V = 100
 
 
-@pytest.fixture(autouse=True)
-def _one_thread(monkeypatch):
-    monkeypatch.delenv(DISABLE_ENV, raising=False)  # small random models saved here, not the packaged weights
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def _perturb_norms(model: torch.nn.Module) -> None:
-    """Make every norm's weights non-trivial, so a mix-up of norms would show."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "norm" in name or "ln_" in name:
-                p.add_(0.1 * torch.randn_like(p))
-
-
 def _saved(tmp_path_factory, name: str, model_class, config):
-    torch.manual_seed(0)
-    hf = model_class(config).eval()
-    _perturb_norms(hf)
     folder = tmp_path_factory.mktemp(name)
-    hf.save_pretrained(folder)
-    return hf, folder
+    return save_model(folder, model_class, config), folder
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +96,9 @@ def _edit_config(folder, tmp_path, **changes):
 
 def test_unsupported_model_type_names_folder_and_families(gpt2, tmp_path):
     folder = _edit_config(gpt2[1], tmp_path, model_type="mamba")
-    with pytest.raises(UnsupportedModel, match=r"edited.*model_type 'mamba' is not supported.*bert.*gpt2.*llama"):
+    with pytest.raises(UnsupportedModel, match=r"edited.*model_type 'mamba' is not supported.*BERT \('bert'\), "
+                                               r"RoBERTa \('roberta'\), DistilBERT \('distilbert'\), GPT-2 "
+                                               r"\('gpt2'\), Llama \('llama'\)"):
         load(folder)
     assert issubclass(UnsupportedModel, CheckpointError)
 

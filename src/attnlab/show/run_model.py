@@ -15,6 +15,11 @@ def _is_pattern(name: str) -> bool:
 
 def _token_ids(tokenizer: Any, text: str) -> tuple[torch.Tensor, list[str], dict[str, Any]]:
     """(input_ids (1, T), the T token strings, extra keyword arguments for a Hugging Face model)."""
+    from attnlab.pretrained.tokenizer import HFTokenizer
+
+    if isinstance(tokenizer, HFTokenizer):  # a folder's tokenizer.json, as attnlab.pretrained.load reads it
+        batch = tokenizer(text)
+        return batch.input_ids, batch.tokens[0], {}
     if hasattr(tokenizer, "convert_ids_to_tokens"):  # a Hugging Face tokenizer
         enc = tokenizer(text, return_tensors="pt")
         ids = enc["input_ids"]
@@ -34,7 +39,8 @@ def model_attentions(model: Any, text: str, *, tokenizer: Any = None) -> tuple[l
     """Tokens and per-layer weights (H, T, T) of ``model`` on ``text``, in evaluation mode (restored after).
 
     ``model`` is one of: a pretrained encoder (:func:`attnlab.pretrained.load`; its ``attentions(text)``);
-    an attnlab model with hook points (``run_with_cache``) and a ``tokenizer`` (attribute or argument);
+    an attnlab model with hook points (``run_with_cache``) and a ``tokenizer`` (attribute or argument), such
+    as a GPT-2 or Llama that :func:`attnlab.pretrained.load` read with its ``tokenizer.json``;
     a Hugging Face model that takes ``output_attentions=True``, with its ``tokenizer``.
     """
     if not isinstance(text, str) or not text.strip():
@@ -48,6 +54,9 @@ def model_attentions(model: Any, text: str, *, tokenizer: Any = None) -> tuple[l
     if callable(getattr(model, "attentions", None)) and tokenizer is getattr(model, "tokenizer", None):
         return model.attentions(text)
     ids, tokens, extra = _token_ids(tokenizer, text)
+    weight = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
+    if weight is not None:  # the ids go where the model is (a GPU-loaded model)
+        ids, extra = ids.to(weight.device), {k: v.to(weight.device) for k, v in extra.items()}
     training = getattr(model, "training", False)
     model.eval()
     try:
