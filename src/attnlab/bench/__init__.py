@@ -16,6 +16,8 @@ process per workload.
 
 from __future__ import annotations
 
+import json
+
 import sys
 import time
 from datetime import datetime, timezone
@@ -54,6 +56,7 @@ def run_bench(
     progress: bool = True,
     console=None,
     command: str | None = None,
+    merge: Path | None = None,
 ) -> list[CaseResult]:
     """Run the benchmark suite, print its table, and optionally write JSON and the docs page.
 
@@ -65,6 +68,9 @@ def run_bench(
         docs_path: where to write the Markdown page (``docs/benchmarks.md``); None: do not write.
         progress: print one line per case as it finishes.
         command: the command line to record in the JSON and docs (default: this process's argv).
+        merge: a previous run's JSON: the rows of the cases this run leaves out are taken from it, each
+            keeping the date of the run that measured it (so one slow case need not run again to refresh
+            the others). Ratios are always within one run.
 
     Returns:
         One :class:`CaseResult` per case, in order. A failing case yields a row with ``error`` set.
@@ -86,6 +92,7 @@ def run_bench(
     results = []
     for c in chosen:
         r = run_case(c, ctx)
+        r.measured_utc = started.isoformat(timespec="seconds")
         results.append(r)
         if progress:
             status = f"error: {r.error}" if r.error else f"ratio {format_ratio(r.ratio)}"
@@ -96,6 +103,8 @@ def run_bench(
     print_table(results, quick=quick, console=console)
     if command is None:
         command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    if merge is not None:
+        results = merge_rows(results, json.loads(Path(merge).read_text()), quick)
     payload = {
         "suite": "attnlab bench",
         "quick": quick,
@@ -111,3 +120,19 @@ def run_bench(
     if docs_path is not None:
         write_docs(payload, Path(docs_path))
     return results
+
+
+def merge_rows(results: list[CaseResult], previous: dict, quick: bool) -> list[CaseResult]:
+    """This run's rows and, for every case of the table it did not run, the row of ``previous`` (a run's
+    JSON payload of the same kind, quick or not), in the table's order."""
+    if bool(previous.get("quick")) != quick:
+        raise ValueError(f"merge: expected a {'quick' if quick else 'full'} run's JSON, got the other kind")
+    fresh = {r.name: r for r in results}
+    fields = set(CaseResult.__dataclass_fields__)
+    kept = {}
+    for row in previous.get("results", []):
+        old = CaseResult(**{k: v for k, v in row.items() if k in fields})
+        old.measured_utc = old.measured_utc or previous.get("started_utc")
+        kept[old.name] = old
+    ordered = [fresh.get(name) or kept.get(name) for name in CASES]
+    return [r for r in ordered if r is not None]

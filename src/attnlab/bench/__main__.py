@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the Markdown page (docs/benchmarks.md)")
     parser.add_argument("--cases", default=None,
                         help="comma-separated case names or prefixes (default: all); see --list")
+    parser.add_argument("--merge", type=Path, default=None, metavar="FILE",
+                        help="a previous run's JSON: rows of the cases not run now are kept from it, with their date")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     args = parser.parse_args(argv)
 
@@ -33,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
             args.device,
             cases=args.cases.split(",") if args.cases else None,
             docs_path=args.docs,
+            merge=args.merge,
             command=" ".join(["python -m attnlab.bench", *(argv if argv is not None else sys.argv[1:])]),
         )
     except ValueError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from attnlab.bench.cases import CASES
+from attnlab.bench.figures import FIGURES_DIR, draw_figures
 from attnlab.bench.output import COLUMNS, table_rows
 from attnlab.bench.spec import CaseResult
 from attnlab.results import atomic_write_text
@@ -16,10 +17,13 @@ def _md_escape(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(payload: dict) -> str:
-    """The Markdown page for one run's payload (as written to JSON by :func:`attnlab.bench.run_bench`)."""
+def render_markdown(payload: dict, figures: list[tuple[str, str]] = ()) -> str:
+    """The Markdown page for one run's payload (as written to JSON by :func:`attnlab.bench.run_bench`);
+    ``figures`` are (caption, file name) in the figures folder next to the page."""
     quick = bool(payload.get("quick"))
     results = [CaseResult(**r) for r in payload["results"]]
+    this_run = payload["started_utc"]
+    older = sorted({r.measured_utc for r in results if r.measured_utc and r.measured_utc != this_run})
     m = payload["machine"]
     lines = [
         "# Benchmarks",
@@ -38,6 +42,9 @@ def render_markdown(payload: dict) -> str:
         "`torch.cuda.max_memory_allocated`).",
         "",
     ]
+    if older:
+        lines += [f"Rows marked † were measured in an earlier run on the same machine ({', '.join(older)}) and kept "
+                  "(`--merge`): their cases were not run again. Each ratio is still within one run.", ""]
     if quick:
         lines += ["**Quick run** (tiny shapes, a smoke test): the targets are not evaluated.", ""]
     lines += [
@@ -58,8 +65,14 @@ def render_markdown(payload: dict) -> str:
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "|".join(["---"] + ["---:"] * 3 + ["---", "---"]) + "|",
     ]
-    for row in table_rows(results, quick):
+    for r, row in zip(results, table_rows(results, quick), strict=True):
+        if r.measured_utc and r.measured_utc != this_run:
+            row = [row[0] + " †", *row[1:]]
         lines.append("| " + " | ".join(_md_escape(c) for c in row) + " |")
+    if figures:
+        lines += ["", "## Figures", ""]
+        for caption, file in figures:
+            lines += [f"![{caption}]({FIGURES_DIR}/{file})", "", f"*{caption}.*", ""]
     lines += ["", "## Cases", ""]
     for r in results:
         desc = CASES[r.name].title if r.name in CASES else r.title
@@ -68,11 +81,14 @@ def render_markdown(payload: dict) -> str:
             lines.append(f"  {_md_escape(r.notes)}.")
         if r.error:
             lines.append(f"  Failed: `{_md_escape(r.error)}`.")
-        lines.append(f"  Took {r.seconds:.1f} s.")
+        when = f" Measured {r.measured_utc}." if r.measured_utc and r.measured_utc != this_run else ""
+        lines.append(f"  Took {r.seconds:.1f} s.{when}")
     lines.append("")
     return "\n".join(lines)
 
 
 def write_docs(payload: dict, path: Path) -> None:
-    """Render ``payload`` and write it to ``path`` atomically."""
-    atomic_write_text(path, render_markdown(payload))
+    """Draw the figures into ``FIGURES_DIR`` next to ``path``, render ``payload`` and write it atomically."""
+    results = [CaseResult(**r) for r in payload["results"]]
+    figures = draw_figures(results, Path(path).parent / FIGURES_DIR)
+    atomic_write_text(path, render_markdown(payload, figures))

@@ -84,6 +84,7 @@ class CaseResult:
     details: dict = field(default_factory=dict)  # raw timings, shapes, checks
     seconds: float = 0.0  # wall time the case took
     error: str | None = None  # set when the case failed
+    measured_utc: str | None = None  # when the run that measured this row started (rows kept by --merge)
 
     def to_dict(self) -> dict:
         return asdict(self)
