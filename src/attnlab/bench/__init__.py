@@ -17,7 +17,6 @@ process per workload.
 from __future__ import annotations
 
 import json
-
 import sys
 import time
 from datetime import datetime, timezone
