@@ -122,8 +122,16 @@ class KVCache:
             return
         if index.dtype != torch.long or index.dim() != 1:
             raise ValueError(f"index: expected a 1-D LongTensor, got dtype {index.dtype}, shape {tuple(index.shape)}")
-        self._k = self._k.index_select(0, index.to(self._k.device))
-        self._v = self._v.index_select(0, index.to(self._v.device))
+        index = index.to(self._k.device)
+        n = self.length
+        if self.static or torch.is_grad_enabled() or 2 * n >= self._k.shape[2] or index.numel() != self._k.shape[0]:
+            self._k = self._k.index_select(0, index)
+            self._v = self._v.index_select(0, index)
+            return
+        # Early in a beam search most of the preallocated storage is still empty: move the filled part only
+        # (read once, written back once) instead of copying all max_len positions every step.
+        self._k[:, :, :n] = self._k[:, :, :n].index_select(0, index)
+        self._v[:, :, :n] = self._v[:, :, :n].index_select(0, index)
 
     def reset(self) -> None:
         """Forget everything stored (keeps nothing allocated)."""
