@@ -370,11 +370,21 @@ def bench_cmd(
     quick: Annotated[bool, typer.Option("--quick", help="short run")] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the results as JSON here")] = None,
     device: Annotated[Device, typer.Option(help="device to benchmark on")] = Device.cpu,
+    cases: Annotated[str | None, typer.Option(help="comma-separated case names or prefixes, e.g. generate,mha "
+                                                   "(default: all)")] = None,
+    docs: Annotated[Path | None, typer.Option(help="write the Markdown page here (docs/benchmarks.md) and its "
+                                                   "figures beside it")] = None,
+    merge: Annotated[Path | None, typer.Option(help="a previous run's JSON: rows of the cases not run now are "
+                                                    "kept from it, each with its date")] = None,
 ) -> None:
     """The performance suite (attention kernels, models, generation, the runner)."""
+    import sys
+
     from attnlab.bench import run_bench
 
-    run_bench(quick=quick, json_path=json_path, device=device.value)  # prints its own table
+    run_bench(quick=quick, json_path=json_path, device=device.value, docs_path=docs, merge=merge,
+              cases=cases.split(",") if cases else None,
+              command=" ".join(["attnlab bench", *sys.argv[2:]]))  # prints its own table
 
 
 @app.command("train")
