@@ -11,6 +11,7 @@ from attnlab.analysis.attribution import METHODS, bootstrap_mean
 from attnlab.lab import protocol, stats
 from attnlab.lab.spec import Aggregate, EvidenceSet, Outcomes
 from attnlab.lab.tuning import Sweep, sweep_evidence, sweep_plot
+from attnlab.questions.q11_explanation.explorer import explorer_map
 from attnlab.questions.q11_explanation.settings import (
     ACC,
     BASELINE_ZH,
@@ -185,9 +186,11 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         ev.extend(sweep_evidence(sweep, lambda c: lr(c.key[0]), lambda c: (
             f"learning rate chosen: {TASK_LABEL[c.key[0]]}", f"选中的学习率：{TASK_ZH[c.key[0]]}")))
     mini = outcomes.one(kind="minilm").measurements
+    maps = []
     if "unavailable" not in mini:
         ev.append(Evidence(MINILM_AVAILABLE, "yes", label=f"{MINILM} analysed", label_zh=f"已分析 {MINILM}"))
         ev.extend(minilm_evidence(mini))
+        maps.append(explorer_map(mini))
     else:
         ev.append(Evidence(MINILM_AVAILABLE, "no", label=f"{MINILM} not analysed: {mini['unavailable']}",
                            label_zh=f"未分析 {MINILM}：无法加载它的权重"))
@@ -205,4 +208,4 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         figures.append(sweep_plot(one, name="q11_lr_sweep", group="model", line="task",
                                   title="Each task's classifier at its own learning rate",
                                   title_zh="每个任务的分类器各自的学习率"))
-    return Aggregate(ev, figures, config, list(LITERATURE))
+    return Aggregate(ev, figures, config, list(LITERATURE), maps)

@@ -79,26 +79,26 @@ def oneline(rs: Rulings, ev, lang: str) -> str:
     on = "MiniLM 上 " if names.has_minilm(ev) else ""
     on_en = " on MiniLM" if names.has_minilm(ev) else ""
     if rs.verdict == "confirmed":
-        return (fit([f"是：原始注意力与逐词删除一致（{on}ρ {r}），{h} 的文本中最大权重落在决定性词上。",
-                     f"是：与删除一致（ρ {r}），最大权重命中决定性词 {h}。"], zh) if zh
+        return (fit([f"是：原始注意力与删除一致（{on}ρ {r}），最大权重命中决定性词的比例 {h}。",
+                     f"是：与删除一致（{on}ρ {r}），最大权重命中决定性词 {h}。",
+                     f"是：与删除一致（ρ {r}），命中决定性词 {h}。"], zh) if zh
                 else f"Yes: raw attention agrees with erasure (ρ {r}{on_en}) and its top weight is the deciding word "
-                     "in "
-                     f"{h} of texts.")
+                     f"in {h} of texts.")
     if rs.verdict == "refuted":
-        return (fit([f"否：原始注意力与逐词删除排序不符（{on}ρ {r}），最大权重仅在 {h} 的文本中落在决定性词上。",
-                     f"否：与删除排序不符（ρ {r}），最大权重仅命中决定性词 {h}。"], zh) if zh
+        return (fit([f"否：原始注意力与删除排序不符（{on}ρ {r}），最大权重命中决定性词仅 {h}。",
+                     f"否：与删除排序不符（{on}ρ {r}），命中决定性词仅 {h}。",
+                     f"否：与删除排序不符（ρ {r}），命中决定性词仅 {h}。"], zh) if zh
                 else f"No: raw attention ranks words unlike erasure (ρ {r}{on_en}) and its top weight is the deciding "
                      f"word in only {h} of texts.")
     v = rs.verdicts
     points = v[POINTS] in ("confirmed", "qualified")
-    agrees = "confirmed" in (v[MINILM_AGREES], v[TRAINED_AGREES]) or "qualified" in (v[MINILM_AGREES],
-                                                                                      v[TRAINED_AGREES])
+    agrees = any(v[c] in ("confirmed", "qualified") for c in (MINILM_AGREES, TRAINED_AGREES))
     if points and not agrees:
-        return (fit([f"部分成立：{h} 的文本中最大权重落在决定性词上，但词序与逐词删除不符（{on}ρ {r}）。",
-                     f"部分成立：最大权重命中决定性词 {h}，但排序与删除不符（ρ {r}）。"], zh) if zh
+        return (fit([f"部分成立：最大权重命中决定性词 {h}，但排序与删除不符（{on}ρ {r}）。",
+                     f"部分成立：命中决定性词 {h}，但排序与删除不符（ρ {r}）。"], zh) if zh
                 else f"Only in part: raw attention's top weight finds the deciding word in {h} of texts, but it ranks "
                      f"words unlike erasure (ρ {r}{on_en}).")
-    return (fit([f"部分成立：原始注意力与逐词删除的一致性为 {on}ρ {r}，最大权重在 {h} 的文本中落在决定性词上。",
+    return (fit([f"部分成立：与删除的一致性 {on}ρ {r}，最大权重命中决定性词 {h}。",
                  f"部分成立：与删除的一致性 ρ {r}，命中决定性词 {h}。"], zh) if zh
             else f"Only in part: raw attention agrees with erasure at ρ {r}{on_en}, and its top weight is the deciding "
                  f"word in {h} of texts.")

@@ -56,7 +56,9 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     and each method's scores on :data:`~attnlab.questions.q11_explanation.settings.SENTENCE`."""
     from attnlab.analysis.attribution import FLOW_MAX_TOKENS, attribution_agreement, erasure, token_scores
     from attnlab.analysis.corpus import load_corpus
+    from attnlab.analysis.head_steps import focus_steps
     from attnlab.pretrained import PretrainedUnavailable, load
+    from attnlab.questions.q11_explanation.explorer import explorer_focus
 
     try:
         model = load(MINILM)
@@ -74,13 +76,15 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
         for m in METHODS:
             rho[m].append(_finite(a[m].per_sentence[0]))
         lengths.append(int(ids.shape[1]))
-    batch = model.encode(SENTENCE)
-    ids = batch.input_ids
+    ids = model.encode(SENTENCE).input_ids
     target = embedding_target(model, ids)
     scores = token_scores(model, ids, target=target)
     scores["erasure"] = erasure(model, ids, target=target)[0].double()
-    return {"rho": rho, "lengths": lengths, "drawn": len(texts), "tokens": list(batch.tokens[0]),
-            "example": {m: [round(float(x), 5) for x in s.abs()] for m, s in scores.items()}}
+    example = {m: [round(float(x), 5) for x in s.abs()] for m, s in scores.items()}
+    tokens, maps = model.attentions(SENTENCE)  # for the report's explorer and its step-through
+    weights = torch.stack(maps).round(decimals=4).tolist()
+    return {"rho": rho, "lengths": lengths, "drawn": len(texts), "tokens": list(tokens), "weights": weights,
+            "example": example, "steps": focus_steps(model, SENTENCE, explorer_focus(tokens, weights, example))}
 
 
 def analysis_batch(task: Any, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
