@@ -106,7 +106,7 @@ def q11_evidence(minilm_rho=GOOD, hit=FINDS, rho=GOOD, gain=(0.1, 0.05, 0.15), e
     return ev
 
 
-UNCLEAR_RHO, MODERATE, WEAK = (0.2, 0.1, 0.3), (0.35, 0.3, 0.4), (0.1, 0.05, 0.15)
+UNCLEAR_RHO, MODERATE, WEAK = (0.3, 0.2, 0.4), (0.4, 0.35, 0.45), (0.1, 0.05, 0.15)
 MISSES, STRADDLE = (0.3, 0.2, 0.4), (0.5, 0.4, 0.6)
 PART = ("Only in part: raw attention agrees with erasure at ρ", "部分成立：与删除的一致性")
 YES = ("Yes: raw attention agrees with erasure (ρ 0.60 on MiniLM)", "是：原始注意力与删除一致（MiniLM 上 ρ 0.60）")
@@ -115,9 +115,9 @@ YES = ("Yes: raw attention agrees with erasure (ρ 0.60 on MiniLM)", "是：原�
 # deciding numbers moved across their bars
 OUTCOMES = [
     ({}, rule.MINILM_AGREES, "confirmed", YES),
-    ({"minilm_rho": MODERATE}, rule.MINILM_AGREES, "qualified", (f"{PART[0]} 0.35 on MiniLM", PART[1])),
+    ({"minilm_rho": MODERATE}, rule.MINILM_AGREES, "qualified", (f"{PART[0]} 0.40 on MiniLM", PART[1])),
     ({"minilm_rho": WEAK}, rule.MINILM_AGREES, "refuted", (f"{PART[0]} 0.10 on MiniLM", "MiniLM 上 ρ 0.10")),
-    ({"minilm_rho": UNCLEAR_RHO}, rule.MINILM_AGREES, "inconclusive", (f"{PART[0]} 0.20", "ρ 0.20")),
+    ({"minilm_rho": UNCLEAR_RHO}, rule.MINILM_AGREES, "inconclusive", (f"{PART[0]} 0.30", "ρ 0.30")),
     ({}, rule.POINTS, "confirmed", YES),
     ({"hit": [FINDS, MISSES]}, rule.POINTS, "qualified", ("deciding word in 0.30–0.90 of texts", "0.30–0.90")),
     ({"hit": MISSES}, rule.POINTS, "refuted", ("deciding word in 0.30 of texts", "0.30")),
@@ -159,7 +159,7 @@ def test_every_outcome_of_every_sub_claim_with_its_flips_and_words(scenario, nam
 def test_flips_state_what_the_rule_does():
     c = rule.decide(q11_evidence(minilm_rho=(0.45, 0.4, 0.5))).claim(rule.MINILM_AGREES)
     assert c.verdict == "qualified"
-    assert [(f.value, f.verdict) for f in c.flips] == [(0.52, "confirmed"), (pytest.approx(0.18), "refuted")]
+    assert [(f.value, f.verdict) for f in c.flips] == [(0.52, "confirmed"), (pytest.approx(0.28), "refuted")]
     claim = get_experiment("q11").decide(q11_evidence(minilm_rho=(0.45, 0.4, 0.5))).claims[0]
     assert "0.520" in claim.would_change and "成立" in claim.would_change_zh
 

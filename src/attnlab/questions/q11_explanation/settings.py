@@ -36,8 +36,9 @@ N_HEADS, N_LAYERS = 2, 2  # the trained classifiers
 
 THRESHOLD = 0.9  # classifier accuracy that counts as learned
 MIN_REACHED = 0.8  # share of a task's seeds that must reach the threshold
-STRONG = 0.5  # a Spearman agreement whose interval lies above this: attention ranks the words as erasure does
-WEAK = 0.2  # ... whose interval lies below this: it hardly does (Cohen's rough bands for a correlation)
+# Cohen's (1988) bands for a correlation: 0.1 small, 0.3 medium, 0.5 large
+STRONG = 0.5  # a Spearman agreement whose interval lies above this (large): attention ranks the words as erasure does
+WEAK = 0.3  # ... whose interval lies below this (below medium): it hardly does
 FINDS = 0.8  # a pointing hit rate whose interval lies above this: the top weight is on the deciding word
 HALF = 0.5  # ... below this: it misses the deciding word more often than it finds it
 NO_GAIN = 0.0  # a refined method minus raw attention: above this it agrees better, below it worse
