@@ -24,8 +24,8 @@ The claim tested is "attention weights show which words matter". Counted sub-cla
 erasure on MiniLM; its top weight falls on the deciding word; it agrees with erasure in the classifiers. Shown, not
 counted: whether rollout, flow and the norm-based view agree better than raw attention (the literature's claim).
 Bars: Spearman ρ above 0.5 agrees, below 0.3 hardly does (Cohen's large and medium); a hit rate above 0.8 finds
-the word, below 0.5 misses it more often than not. The standard checks (:mod:`attnlab.lab.protocol`) gate the classifier sub-claims, and the one
-combination rule decides.
+the word, below 0.5 misses it more often than not. The standard checks (:mod:`attnlab.lab.protocol`) gate the
+classifier sub-claims, and the one combination rule decides.
 
 The package: :mod:`.settings`, :mod:`.trials`, :mod:`.evidence`, :mod:`.plots`, :mod:`.rule` (``decide``),
 :mod:`.words`, :mod:`.answer` and :mod:`.oneline` (en, zh).
