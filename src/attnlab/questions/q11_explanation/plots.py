@@ -39,8 +39,9 @@ def _agreement(es: EvidenceSet) -> Plot:
     for t in TASKS:
         series.append(_series(es, lambda m, t=t: names.rho(t, m), f"{TASK_SHORT[t]} classifiers (seeds)",
                               f"{TASK_SHORT_ZH[t]}任务分类器（种子）", METHODS))
+    low = min(min(s.lo) for s in series)  # room below 0 only where a bar's interval needs it
     panel = Panel(kind="bar", title="Spearman ρ with leave-one-out erasure", xlabel="attribution method",
-                  ylabel="Spearman ρ (mean)", ylim=(-0.5, 1.0), series=series,
+                  ylabel="Spearman ρ (mean)", ylim=(min(-0.1, round(low - 0.05, 1)), 1.0), series=series,
                   lines=[RefLine(STRONG, f"{num(STRONG, 1)}: agrees", label_zh=f"{num(STRONG, 1)}：一致"),
                          RefLine(WEAK, f"{num(WEAK, 1)}: hardly agrees", label_zh=f"{num(WEAK, 1)}：几乎不一致")],
                   title_zh="与逐词删除的 Spearman ρ", xlabel_zh="归因方法", ylabel_zh="Spearman ρ（平均）")
