@@ -29,6 +29,7 @@ from attnlab.questions.q11_explanation.settings import (
     SOURCE,
     SOURCE_ZH,
     TASK_LABEL,
+    TASK_SHORT,
     TASK_ZH,
     TASKS,
     THRESHOLD,
@@ -204,7 +205,7 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     figures = plots(EvidenceSet(ev))
     if sweep is not None:
         one = Sweep(("model", "task"), sweep.metric,
-                    tuple(dataclasses.replace(c, key=("classifier", *c.key)) for c in sweep.conditions))
+                    tuple(dataclasses.replace(c, key=("classifier", TASK_SHORT[c.key[0]])) for c in sweep.conditions))
         figures.append(sweep_plot(one, name="q11_lr_sweep", group="model", line="task",
                                   title="Each task's classifier at its own learning rate",
                                   title_zh="每个任务的分类器各自的学习率"))
