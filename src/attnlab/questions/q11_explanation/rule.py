@@ -144,7 +144,7 @@ def _gates(name: str, ev: Ev) -> list[Gate]:
 
 def _evidence(name: str, ev: Ev) -> list[str]:
     if name == MINILM_AGREES:
-        return [names.rho("minilm", "raw"), names.MINILM_AVAILABLE] + [n for n in (names.MINILM_SENTENCES,) if n in ev]
+        return [n for n in (names.rho("minilm", "raw"), names.MINILM_SENTENCES) if n in ev] + [names.MINILM_AVAILABLE]
     if name == POINTS:
         return [n for t in TASKS for n in (names.hit(t, "raw"), names.chance(t), names.hit(t, "erasure"))]
     if name == TRAINED_AGREES:
