@@ -121,7 +121,7 @@ def test_ask_answers_from_the_shipped_report_and_says_so(runner, tmp_path, monke
     from attnlab.shipped import manifest, shipped_qids
 
     monkeypatch.chdir(tmp_path)  # no attnlab-report/ here: nothing run yet
-    assert shipped_qids() == [f"q{i}" for i in range(1, 11)]
+    assert shipped_qids() == [f"q{i}" for i in range(1, 12)]
     generated = manifest()["generated"]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", generated)
     for qid in shipped_qids():
