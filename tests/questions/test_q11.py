@@ -267,3 +267,19 @@ def test_minilm_trial_scores_every_method_and_its_target_has_a_gradient():
     model = load("all-MiniLM-L6-v2")
     ids = model.encode("I hate this movie.").input_ids
     assert grad_input(model, ids, target=trials.embedding_target(model, ids)).abs().sum() > 0
+
+
+def test_the_one_line_answer_of_every_overall_verdict():
+    est = qh.est
+    weak = {names.rho("minilm", "raw"): est(0.2, 0.17, 0.24)}
+    misses = {names.hit(t, "raw"): est(0.3, 0.2, 0.4) for t in TASKS}
+    trained_weak = {names.rho(t, "raw"): est(0.1, 0.05, 0.15) for t in TASKS}
+    straddle = {names.rho("minilm", "raw"): est(0.3, 0.2, 0.4), **{n: est(0.5, 0.4, 0.6) for n in misses},
+                **{names.rho(t, "raw"): est(0.3, 0.2, 0.4) for t in TASKS}}
+    qh.onelines_for_every_outcome("q11", q11_evidence(), {
+        "all hold": ("confirmed", {}, "agrees with erasure (ρ 0.60 on MiniLM)", "ρ 0.60"),
+        "finds the word, ranks unlike erasure": ("qualified", {**weak, **trained_weak},
+                                                 "finds the deciding word in 0.90 of texts", "命中决定性词 0.90"),
+        "neither": ("refuted", {**weak, **misses, **trained_weak}, "in only 0.30 of texts", "仅 0.30"),
+        "every bar straddled": ("inconclusive", straddle, "straddle the bars", "跨过"),
+    })
