@@ -283,3 +283,23 @@ def test_the_one_line_answer_of_every_overall_verdict():
         "neither": ("refuted", {**weak, **misses, **trained_weak}, "in only 0.30 of texts", "仅 0.30"),
         "every bar straddled": ("inconclusive", straddle, "straddle the bars", "跨过"),
     })
+
+
+def test_the_explorer_opens_the_last_layer_on_the_word_erasure_ranks_first():
+    import re
+
+    import numpy as np
+
+    from attnlab.questions.q11_explanation.explorer import explorer_focus
+
+    toks = ["[CLS]", "i", "hate", "this", "movie", ".", "[SEP]"]
+    w = torch.randn(3, 4, 7, 7, generator=torch.Generator().manual_seed(4)).softmax(-1)
+    erasure = [9.0, 0.1, 0.5, 0.2, 2.0, 0.3, 9.0]  # [CLS]/[SEP] aside, 'movie' matters most
+    f = explorer_focus(toks, w.tolist(), {"erasure": erasure})
+    shown = np.round(w.numpy(), 3)
+    received = shown[2, :, :, 4].mean(-1)
+    assert (f["focus_layer"], f["focus_head"], f["focus_token"]) == (2, int(received.argmax()), 4)
+    assert f["answer"].startswith(f"Layer 3, head {int(received.argmax()) + 1}: ") and "'movie'" in f["answer"]
+    assert num(received.max()) in f["answer"] and num(received.mean()) in f["answer_zh"]
+    assert not zh_problems(re.sub(r"“[^”]*”", "", f["answer_zh"])), f["answer_zh"]
+    assert explorer_focus(["[CLS]", "[SEP]"], w[:, :, :2, :2].tolist(), {"erasure": [1.0, 1.0]}) == {}
