@@ -303,3 +303,21 @@ def test_the_explorer_opens_the_last_layer_on_the_word_erasure_ranks_first():
     assert num(received.max()) in f["answer"] and num(received.mean()) in f["answer_zh"]
     assert not zh_problems(re.sub(r"“[^”]*”", "", f["answer_zh"])), f["answer_zh"]
     assert explorer_focus(["[CLS]", "[SEP]"], w[:, :, :2, :2].tolist(), {"erasure": [1.0, 1.0]}) == {}
+
+
+def test_minilm_evidence_and_its_figure_from_a_trial_speak_clean_chinese():
+    from attnlab.lab.spec import EvidenceSet
+    from attnlab.questions.q11_explanation.plots import _example
+
+    toks = ["[CLS]", "i", "hate", "this", "movie", ".", "[SEP]"]
+    mini = {"rho": {m: [0.1, 0.3, None] for m in METHODS}, "lengths": [10, 12], "drawn": 3, "tokens": toks,
+            "example": {m: [0.1 * (k + 1) for k in range(7)] for m in POINTERS}}
+    ev = names.minilm_evidence(mini)
+    by = {e.name: e for e in ev}
+    assert by[names.rho("minilm", "raw")].n == 2 and by[names.rho("minilm", "raw")].number == pytest.approx(0.2)
+    assert by[names.gain("minilm", "norm")].number == pytest.approx(0.0)
+    assert not [(e.name, zh_problems(e.label_zh)) for e in ev if zh_problems(e.label_zh)]
+    (plot,) = _example(EvidenceSet(ev))
+    heat = plot.panels[0].heatmap
+    assert heat.col_labels == toks[1:-1] and all(row[-1] == 1.0 for row in heat.values)
+    assert not zh_problems(plot.caption_zh) and not zh_problems(plot.title_zh)

@@ -112,11 +112,11 @@ def minilm_evidence(mini: dict[str, Any]) -> list[Evidence]:
                    label_zh=f"取自{SOURCE_ZH}、不超过 64 个词元的句子（抽取 {mini['drawn']} 句，保留 "
                             f"{len(mini['lengths'])} 句；平均 {tokens:.1f} 个词元）"),
           Evidence(MINILM_TOKENS, list(mini["tokens"]), unit="tokens", label=f"{MINILM}'s tokens of \"{SENTENCE}\"",
-                   label_zh=f"{MINILM} 对 “{SENTENCE}” 切分出的词元"),
+                   label_zh=f"{MINILM} 对原文第 7 题例句切分出的词元"),
           Evidence(MINILM_EXAMPLE, [mini["example"][m] for m in POINTERS], unit="|score| (method x token)",
                    label=f"{MINILM} on \"{SENTENCE}\": each method's |score| per token ("
                          + ", ".join(POINTERS) + ")",
-                   label_zh=f"{MINILM} 读 “{SENTENCE}”：各方法给每个词元的分数绝对值")]
+                   label_zh=f"{MINILM} 读原文第 7 题的例句：各方法给每个词元的分数绝对值")]
     for m in METHODS:
         ev.append(_bootstrap(rho("minilm", m), per[m], f"{MINILM}: Spearman ρ of {METHOD_LABEL[m]} with erasure of "
                              "the sentence embedding", f"{MINILM}：{METHOD_ZH[m]}与删除词元对句向量影响的 Spearman ρ",

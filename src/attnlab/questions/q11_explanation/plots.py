@@ -93,7 +93,7 @@ def _example(es: EvidenceSet) -> list[Plot]:
                  caption=f"|score| of each token for \"{SENTENCE}\", each row divided by its largest value ([CLS] and "
                          "[SEP] left out); the last row is erasure, what deleting the token does to the embedding.",
                  title_zh=f"{MINILM}：各方法给同一句子的着色",
-                 caption_zh=f"“{SENTENCE}” 中每个词元的分数绝对值，每行除以该行最大值（不含 [CLS] 和 "
+                 caption_zh="原文第 7 题例句中每个词元的分数绝对值，每行除以该行最大值（不含 [CLS] 和 "
                             "[SEP]）；最后一行是逐词删除，即删掉该词元对句向量的影响。行依次为："
                             + "、".join(METHOD_ZH[m] for m in POINTERS) + "。")]
 
