@@ -116,7 +116,8 @@ _UNITS = {
     "share (layer x head)": "占比（层 × 头）", "share of grid cases": "网格情形的占比", "words": "个词",
     "x mean word": "倍（相对词的平均）", "x uniform": "倍（相对均匀分布）",
     "x uniform (sentence x layer)": "倍（相对均匀分布；句子 × 层）", "µs per token": "µs/词元",
-    "lr": "学习率",
+    "lr": "学习率", "hit rate": "命中率", "sentences": "个句子",
+    "|score| (method x token)": "分数绝对值（方法 × 词元）",
 }
 
 
@@ -153,6 +154,8 @@ _CLAUSES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = 
     (rf"{_N}% t interval over {_N} {_WORD}(?:, clipped to \[{_X}, {_X}\])?",
      lambda m: f"{_over(m[2], m[3])}的 {m[1]}% t 区间" + (f"，截断到 [{m[4]}, {m[5]}]" if m[4] else "")),
     (rf"all {_N} {_WORD} equal", lambda m: f"{_over(m[1], m[2])}的值全部相同，无区间"),
+    (rf"percentile bootstrap over {_WORD}(?: \({_N} resamples\))?",
+     lambda m: f"对{_OVER[m[1]].lstrip('个次')}的百分位自助法区间" + (f"（{m[2]} 次重抽样）" if m[2] else "")),
     (r"a single seed: no interval", lambda m: "只有一个种子：无区间"),
     (r"paired differences: (.+)", lambda m: _join(m[1], "配对差：")),
     (r"geometric mean, (.+) on the log scale", lambda m: _join(m[1], "几何平均，区间在对数尺度上求得（", "）")),

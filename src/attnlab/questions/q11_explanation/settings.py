@@ -76,8 +76,8 @@ ABNAR_ZUIDEMA = Reference(
     "flow, which follow the weights through the layers and the residual, correlate much better.",
     "a 6-layer Transformer trained on subject-verb agreement; Spearman over test examples", "supports",
     "https://arxiv.org/abs/2005.00928",
-    finding_zh="高层的原始注意力与遮盖（删除）和输入梯度给出的重要性相关性很差；沿层和残差连接追踪权重的注意力 "
-               "rollout 和注意力 flow 相关性好得多。",
+    finding_zh="高层的原始注意力与遮盖（删除）和输入梯度给出的重要性相关性很差；沿层和残差连接追踪权重的注意力展开和"
+               "注意力流相关性好得多。",
     regime_zh="在主谓一致任务上训练的 6 层 Transformer；对测试样本计算的 Spearman 相关")
 KOBAYASHI = Reference(
     "Kobayashi et al. 2020, Attention is Not Only a Weight, §4-5", "A weight says how much of a vector is taken, "
