@@ -54,10 +54,10 @@ UI: dict[str, tuple[str, str]] = {
     "configuration": ("configuration", "配置详情"),
     "summary_text": ("Summary", "摘要"),
     "beyond": ("Beyond the seed", "原文之外"),
-    "beyond_note": ("Two questions the seed does not ask. They cost more than the quick profile's ten minutes, so "
-                    "`attnlab report` runs them on request: attnlab report --only q9,q10.",
-                    "原文没有问的两个问题。它们超出 quick 配置十分钟的预算，所以 attnlab report 默认不运行，"
-                    "需要时运行：attnlab report --only q9,q10。"),
+    "beyond_note": ("Questions the seed does not ask. They cost more than the quick profile's ten minutes, so "
+                    "`attnlab report` runs them on request: attnlab report --only q9,q10,q11.",
+                    "原文没有问的问题。它们超出 quick 配置十分钟的预算，所以 attnlab report 默认不运行，"
+                    "需要时运行：attnlab report --only q9,q10,q11。"),
     "seed_questions": ("The seed's questions", "原文的问题"),
     "not_run_text": ("This question has not been run yet.", "这个问题还没有运行。"),
     "provisional": ("Provisional: the standard run (five seeds, every learning rate swept; docs/report) says "
@@ -116,7 +116,8 @@ _UNITS = {
     "share (layer x head)": "占比（层 × 头）", "share of grid cases": "网格情形的占比", "words": "个词",
     "x mean word": "倍（相对词的平均）", "x uniform": "倍（相对均匀分布）",
     "x uniform (sentence x layer)": "倍（相对均匀分布；句子 × 层）", "µs per token": "µs/词元",
-    "lr": "学习率",
+    "lr": "学习率", "hit rate": "命中率", "sentences": "个句子",
+    "|score| (method x token)": "分数绝对值（方法 × 词元）",
 }
 
 
@@ -153,6 +154,8 @@ _CLAUSES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = 
     (rf"{_N}% t interval over {_N} {_WORD}(?:, clipped to \[{_X}, {_X}\])?",
      lambda m: f"{_over(m[2], m[3])}的 {m[1]}% t 区间" + (f"，截断到 [{m[4]}, {m[5]}]" if m[4] else "")),
     (rf"all {_N} {_WORD} equal", lambda m: f"{_over(m[1], m[2])}的值全部相同，无区间"),
+    (rf"percentile bootstrap over {_WORD}(?: \({_N} resamples\))?",
+     lambda m: f"对{_OVER[m[1]].lstrip('个次')}的百分位自助法区间" + (f"（{m[2]} 次重抽样）" if m[2] else "")),
     (r"a single seed: no interval", lambda m: "只有一个种子：无区间"),
     (r"paired differences: (.+)", lambda m: _join(m[1], "配对差：")),
     (r"geometric mean, (.+) on the log scale", lambda m: _join(m[1], "几何平均，区间在对数尺度上求得（", "）")),

@@ -7,7 +7,8 @@
   :func:`grad_input` (gradient × input, Shrikumar et al. 2016);
 - :mod:`.erasure`: :func:`erasure`, leave-one-out (Li et al. 2016), the reference;
 - :mod:`.agreement`: :func:`attribution_agreement`, per method the Spearman agreement with erasure over a
-  sentence set, with a bootstrap interval over sentences.
+  sentence set, with a bootstrap interval over sentences;
+- :mod:`.pointing`: :func:`pointing_game`, per method whether the top-scoring token is the one known to decide.
 
 The model-based methods read the hook points of :mod:`attnlab.attention.hooks`.
 """
@@ -23,6 +24,7 @@ from attnlab.analysis.attribution.erasure import erasure
 from attnlab.analysis.attribution.gradients import attention_grad, grad_input
 from attnlab.analysis.attribution.graph import FLOW_MAX_TOKENS, flow, layer_graph, raw_attention, rollout
 from attnlab.analysis.attribution.norms import head_vectors, norm_based
+from attnlab.analysis.attribution.pointing import pointing_game
 from attnlab.analysis.attribution.points import patterns_of
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "layer_graph",
     "norm_based",
     "patterns_of",
+    "pointing_game",
     "raw_attention",
     "rollout",
     "token_scores",
