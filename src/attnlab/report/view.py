@@ -167,7 +167,7 @@ def explorer_fragments(result: Result, qid: str, *, id_prefix: str | None = None
             focus["token"] = m.focus_token
         out.append(explorer_fragment(m.tokens, m.weights, title=None, element_id=f"{id_prefix or qid}-explorer-{i}",
                                      include_assets=False, answer=m.answer or None, answer_zh=m.answer_zh or None,
-                                     export_title=m.title, steps=m.steps, **focus))
+                                     export_title=m.title, steps=m.steps, attribution=m.attribution, **focus))
     return out
 
 

@@ -237,6 +237,9 @@ class AttentionMap:
         steps: that head's computation for the focus token, q to the head's output (:class:`HeadSteps`, or
             its dict), for the explorer's step-through; None: no step-through. Its layer, head and token are
             the focus ones.
+        attribution: the sentence's token scores by each attribution method beside erasure, with each method's
+            agreement with erasure (:func:`attnlab.analysis.attribution.sentence_attributions`), for the
+            explorer's attribution view; None: no such view.
     """
 
     title: str
@@ -249,9 +252,14 @@ class AttentionMap:
     answer: str = ""
     answer_zh: str = ""
     steps: HeadSteps | None = None
+    attribution: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.steps = HeadSteps.from_any(self.steps)
+        a = self.attribution
+        if a is not None and (not isinstance(a, dict) or len(a.get("erasure", ())) != len(self.tokens)):
+            raise ValueError(f"AttentionMap.attribution: expected a dict with an erasure score for each of the "
+                             f"{len(self.tokens)} tokens, got {type(a).__name__}")
         s = self.steps
         if s is not None and ((s.layer, s.head, s.token) != (self.focus_layer, self.focus_head, self.focus_token)
                               or len(s.scores) != len(self.tokens)):
@@ -260,13 +268,16 @@ class AttentionMap:
                              f"tokens, got {(s.layer, s.head, s.token)} over {len(s.scores)}")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (``"steps"`` only where there are steps, so maps without them read as before)."""
+        """JSON-ready (``"steps"`` and ``"attribution"`` only where there are some, so maps without them read as
+        before)."""
         rounded = jsonable(self.weights)
         d = {"title": self.title, "title_zh": self.title_zh, "tokens": list(self.tokens),
              "weights": _round(rounded, 3), "focus_layer": self.focus_layer, "focus_head": self.focus_head,
              "focus_token": self.focus_token, "answer": self.answer, "answer_zh": self.answer_zh}
         if self.steps is not None:
             d["steps"] = self.steps.to_dict()
+        if self.attribution is not None:
+            d["attribution"] = jsonable(self.attribution)
         return d
 
     @classmethod
@@ -276,7 +287,7 @@ class AttentionMap:
         return cls(title=d["title"], tokens=list(d["tokens"]), weights=d["weights"], title_zh=d.get("title_zh", ""),
                    focus_layer=d.get("focus_layer"), focus_head=d.get("focus_head"),
                    focus_token=d.get("focus_token"), answer=d.get("answer", ""), answer_zh=d.get("answer_zh", ""),
-                   steps=d.get("steps"))
+                   steps=d.get("steps"), attribution=d.get("attribution"))
 
 
 def _round(x: Any, digits: int) -> Any:

@@ -7,7 +7,9 @@
   :func:`grad_input` (gradient × input, Shrikumar et al. 2016);
 - :mod:`.erasure`: :func:`erasure`, leave-one-out (Li et al. 2016), the reference;
 - :mod:`.agreement`: :func:`attribution_agreement`, per method the Spearman agreement with erasure over a
-  sentence set, with a bootstrap interval over sentences.
+  sentence set, with a bootstrap interval over sentences;
+- :mod:`.sentence`: :func:`sentence_attributions`, one sentence's scores by every method beside erasure (the
+  attention explorer's attribution view).
 
 The model-based methods read the hook points of :mod:`attnlab.attention.hooks`.
 """
@@ -17,6 +19,7 @@ from attnlab.analysis.attribution.agreement import (
     Agreement,
     attribution_agreement,
     bootstrap_mean,
+    spearman_agreement,
     token_scores,
 )
 from attnlab.analysis.attribution.erasure import erasure
@@ -24,6 +27,7 @@ from attnlab.analysis.attribution.gradients import attention_grad, grad_input
 from attnlab.analysis.attribution.graph import FLOW_MAX_TOKENS, flow, layer_graph, raw_attention, rollout
 from attnlab.analysis.attribution.norms import head_vectors, norm_based
 from attnlab.analysis.attribution.points import patterns_of
+from attnlab.analysis.attribution.sentence import sentence_attributions
 
 __all__ = [
     "FLOW_MAX_TOKENS",
@@ -41,5 +45,7 @@ __all__ = [
     "patterns_of",
     "raw_attention",
     "rollout",
+    "sentence_attributions",
+    "spearman_agreement",
     "token_scores",
 ]

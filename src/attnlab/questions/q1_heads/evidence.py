@@ -289,7 +289,8 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     if "unavailable" not in mini and "tokens" in mini:
         maps.append(AttentionMap(f"all-MiniLM-L6-v2 on \"{EXAMPLE}\": which heads look where?", mini["tokens"],
                                  mini["weights"], f"all-MiniLM-L6-v2 读“{EXAMPLE}”：哪些头看向哪里？",
-                                 steps=mini.get("steps"), **explorer_focus(mini["tokens"], mini["weights"])))
+                                 steps=mini.get("steps"), attribution=mini.get("attribution"),
+                                 **explorer_focus(mini["tokens"], mini["weights"])))
     figures = plots(ev, outcomes, heads, ph)
     for arm in ARMS if sweep is not None else ():
         part = dataclasses.replace(sweep, conditions=tuple(c for c in sweep.conditions if c.key[1] == arm))

@@ -258,7 +258,8 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         maps.append(AttentionMap(f"all-MiniLM-L6-v2 on \"{EXAMPLE}\": does \"it\" look at \"dog\" while \"dog\" "
                                  "looks elsewhere?", mini["tokens"], mini["weights"],
                                  f"all-MiniLM-L6-v2 读“{EXAMPLE}”：“it”看向“dog”时，“dog”是否看向别处？",
-                                 steps=mini.get("steps"), **explorer_focus(mini["tokens"], mini["weights"])))
+                                 steps=mini.get("steps"), attribution=mini.get("attribution"),
+                                 **explorer_focus(mini["tokens"], mini["weights"])))
     figures = plots(ev, outcomes)
     if sweep is not None:
         figures.append(_sweep_plot(sweep))
