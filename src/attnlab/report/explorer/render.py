@@ -200,13 +200,15 @@ def explorer_fragment(
     elif not isinstance(element_id, str) or not _ID.match(element_id):
         raise ValueError(f"element_id: expected a letter then letters, digits or _:.-, got {element_id!r}")
     heading = f'<span class="ax-title">{html.escape(title)}</span>' if title else ""
-    meta = f"{T} tokens · {L} layer{'s' * (L != 1)} × {H} head{'s' * (H != 1)}"
+    meta = (f'<span lang="en">{T} tokens · {L} layer{"s" * (L != 1)} × {H} head{"s" * (H != 1)}</span>'
+            f'<span lang="zh-CN">{T} 个词元 · {L} 层 × {H} 个头</span>')
     parts = [
         f'<div class="attnlab-explorer" id="{element_id}">',
         f'<div class="ax-header">{heading}<span class="ax-meta">{meta}</span></div>',
         *_answer_lines(answer, answer_zh),
         f'<script type="application/json" class="ax-data" data-for="{element_id}">{body}</script>',
-        '<noscript><p class="ax-noscript">This attention explorer needs JavaScript.</p></noscript>',
+        '<noscript><p class="ax-noscript"><span lang="en">This attention explorer needs JavaScript.</span>'
+        '<span lang="zh-CN">这个注意力浏览器需要 JavaScript。</span></p></noscript>',
         *([] if steps is None else [steps_panel(steps, tokens)]),
         "</div>",
     ]
