@@ -303,12 +303,14 @@
   /* An attribute in the page's language, kept up to date when the language changes. */
   Explorer.prototype.tattr = function (e, name, en, zh) {
     this.i18n.push([e, name, en, zh]);
-    e.setAttribute(name, tr(en, zh));
+    if (name === 'text') e.textContent = tr(en, zh); else e.setAttribute(name, tr(en, zh));
     return e;
   };
 
   Explorer.prototype.relang = function () {
-    this.i18n.forEach(function (x) { x[0].setAttribute(x[1], tr(x[2], x[3])); });
+    this.i18n.forEach(function (x) {
+      if (x[1] === 'text') x[0].textContent = tr(x[2], x[3]); else x[0].setAttribute(x[1], tr(x[2], x[3]));
+    });
     this.updateLegend();
     this.renderHead();
     if (this.gridBuilt) this.gridTitles();
@@ -483,7 +485,7 @@
     [0, 1, 2, 3, 5, 10].forEach(function (k) {
       if (k >= m.T) return;
       var o = el('option', null, k ? String(k) : tr('all', '全部'));
-      if (!k) self.i18n.push([o, 'label', 'all', '全部']);
+      if (!k) self.i18n.push([o, 'text', 'all', '全部']);
       o.value = String(k);
       self.topSel.appendChild(o);
     });
@@ -562,7 +564,7 @@
         var o = el('option', null, tr(en, zh));
         o.value = k;
         o.disabled = !!missing;
-        self.i18n.push([o, 'label', en, zh]);
+        self.i18n.push([o, 'text', en, zh]);
         self.detSel.appendChild(o);
       });
       this.detSel.value = this.s.detector;
