@@ -11,7 +11,8 @@ from typing import Any
 # ----------------------------------------------------------------------------------------------------
 from attnlab.results.io import jsonable
 
-_PART_ZH = ("title_zh", "xlabel_zh", "ylabel_zh", "label_zh", "notes_zh")  # the Chinese text inside a figure, by part
+# the Chinese text inside a figure, by part
+_PART_ZH = ("title_zh", "xlabel_zh", "ylabel_zh", "label_zh", "notes_zh", "categories_zh")
 
 
 @dataclass
@@ -69,6 +70,9 @@ class Panel:
     title_zh: str = ""  # the panel's text in Chinese, for the figure's Chinese drawing ("": the English shows)
     xlabel_zh: str = ""
     ylabel_zh: str = ""
+    # a bar panel's category names (its series' x) as the Chinese drawing writes them under the bars; a category
+    # missing here keeps its name (the bars keep their colours, which follow the English names)
+    categories_zh: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in ("line", "bar", "heatmap"):
@@ -91,7 +95,8 @@ class Plot:
         ncols: panels per row (default: all in one row).
         title_zh, caption_zh: the title and caption in Chinese. The text inside the figure is in Chinese where
             its panels, series and reference lines give it (``title_zh``, ``xlabel_zh``, ``ylabel_zh``,
-            ``label_zh``, ``notes_zh``); text without a Chinese version stays English in the Chinese drawing.
+            ``categories_zh``, ``label_zh``, ``notes_zh``); text without a Chinese version stays English in the
+            Chinese drawing.
     """
 
     name: str
@@ -111,7 +116,8 @@ class Plot:
 
     def has_zh_text(self) -> bool:
         """Whether any text inside the figure has a Chinese version (then it is drawn a second time, in Chinese)."""
-        return any(p.title_zh or p.xlabel_zh or p.ylabel_zh or any(s.label_zh or s.notes_zh for s in p.series)
+        return any(p.title_zh or p.xlabel_zh or p.ylabel_zh or p.categories_zh
+                   or any(s.label_zh or s.notes_zh for s in p.series)
                    or any(r.label_zh for r in p.lines) for p in self.panels)
 
     def in_zh(self) -> Plot:

@@ -80,7 +80,11 @@ def _wrap_categories(categories: list[str], slot_inches: float) -> tuple[list[st
     return categories, 30.0
 
 
-def draw_bars(ax: Any, panel: Panel, colors: dict[str, str], keys: Keys, slot_width: float) -> None:
+def draw_bars(ax: Any, panel: Panel, colors: dict[str, str], keys: Keys, slot_width: float,
+              names: dict[str, str] | None = None) -> None:
+    """Grouped bars, one group per category (the series' x), written under the bars as ``names`` gives them
+    (a category missing there keeps its own name; colours follow the categories themselves)."""
+    names = names or {}
     categories: list = []
     for s in panel.series:
         categories += [x for x in s.x if x not in categories]
@@ -102,7 +106,8 @@ def draw_bars(ax: Any, panel: Panel, colors: dict[str, str], keys: Keys, slot_wi
         keys.add(Patch(facecolor="#b8bfc7" if by_category else colors[s.label]), s.label)
         tops = [v + up for v, up in zip(y, err[1], strict=True)] if err is not None else y  # above the error bar
         _notes(ax, pos, tops, s.notes, "#333")
-    labels, rotation = _wrap_categories([str(c) for c in categories], slot_width / max(1, len(categories)))
+    labels, rotation = _wrap_categories([names.get(str(c), str(c)) for c in categories],
+                                        slot_width / max(1, len(categories)))
     ax.set_xticks(range(len(categories)))
     ax.set_xticklabels(labels, rotation=rotation, ha="right" if rotation else "center",
                        rotation_mode="anchor" if rotation else "default")
