@@ -297,5 +297,6 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         if part.conditions:
             figures.append(sweep_plot(part, name=f"q1_lr_sweep{_arm(arm)}", group="task", line="heads",
                                       title=f"Each head count at its own learning rate ({ARM_EN[arm]})",
-                                      title_zh=f"每种头数各自的学习率（{ARM_ZH[arm]}）"))
+                                      title_zh=f"每种头数各自的学习率（{ARM_ZH[arm]}）", group_zh="任务",
+                                      names_zh=TASK_ZH))
     return Aggregate(ev, figures, config, list(LITERATURE), maps)

@@ -229,7 +229,10 @@ def _sweep_plot(sweep: Sweep):
     return sweep_plot(Sweep(("where", "variant"), sweep.metric, conds), name="q2_lr_sweep", group="where",
                       line="variant", title="Each variant at its own learning rate",
                       title_zh="每个变体各自的学习率",
-                      metric_label="final accuracy (text LM: validation next-character accuracy)")
+                      metric_label="final accuracy (text LM: validation next-character accuracy)",
+                      names_zh={"text LM": "文本语言模型", **VARIANT_ZH,
+                                **{f"{r}, {t}": f"{READOUT_ZH[r]}，{TASK_ZH[t]}任务"
+                                   for r in READOUT_ZH for t in TASK_ZH}})
 
 
 def aggregate(outcomes: Outcomes) -> Aggregate:

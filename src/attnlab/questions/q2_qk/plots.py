@@ -9,19 +9,16 @@ from attnlab.questions.q2_qk import evidence as names
 from attnlab.questions.q2_qk.settings import (
     CYCLE_CONDITIONS,
     RANK_BOUND,
+    READOUT_ZH,
     READOUTS,
+    TASK_ZH,
     TASKS,
     TEXT_VARIANTS,
     THRESHOLD,
+    VARIANT_ZH,
     VARIANTS,
 )
 from attnlab.results import Evidence, Heatmap, Panel, Plot, RefLine, Series
-
-# the compared projections and tasks as the Chinese drawings name them
-VARIANT_ZH = {"separate": "分开的 W_Q、W_K", "shared": "共享 W_Q = W_K", "none": "无投影（q = k = x）",
-              "shared_matched": "共享，加宽到参数量相同"}
-TASK_ZH = {"asymmetric": "非对称关系（置换的 3-轮换）", "symmetric": "对称关系（对照）"}
-READOUT_ZH = {"attention": "线性读出注意力", "block": "完整 Transformer 块"}
 
 
 def plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:
@@ -60,7 +57,8 @@ def plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:
             series.append(Series(v, steps, means, label_zh=VARIANT_ZH[v]))
         curves.append(Panel(title=f"asymmetric task, {r} readout", xlabel="step", ylabel="accuracy",
                             ylim=(0, 1.02), series=series, lines=[RefLine(THRESHOLD, "threshold", label_zh="阈值")],
-                            title_zh=f"非对称任务，{READOUT_ZH[r]}", xlabel_zh="训练步数", ylabel_zh="准确率"))
+                            title_zh=f"{TASK_ZH['asymmetric']}任务，{READOUT_ZH[r]}", xlabel_zh="训练步数",
+                            ylabel_zh="准确率"))
     plots = [headline, Plot("learning_curves", "Learning curves (mean over seeds)", curves,
                             caption="Held-out accuracy on the 3-cycle task, mean over seeds; every run trains the "
                                     "whole budget.",

@@ -208,5 +208,6 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     figures = plots(ev, outcomes, lengths, budgets)
     if sweep is not None:
         figures.append(sweep_plot(sweep, name="q7_lr_sweep", group="task", line="pooling",
-                                  title="Each pooling at its own learning rate", title_zh="每种池化方式各自的学习率"))
+                                  title="Each pooling at its own learning rate", title_zh="每种池化方式各自的学习率",
+                                  names_zh={**TASK_ZH, **POOLING_ZH}))
     return Aggregate(ev, figures, config, list(LITERATURE), maps)
