@@ -50,13 +50,14 @@ def _headline(es: EvidenceSet, heads: list[int]) -> Plot:
                             lines=[RefLine(best_baseline, "best trivial baseline", label_zh="最好的平凡基线")],
                             title_zh=f"{TASK_ZH[t]}任务：训练满预算时的准确率", xlabel_zh="头数 h",
                             ylabel_zh="准确率"))
+    n = len(es[names.steps(names.TASKS_FIRST, heads[0])].per_seed or [])  # seeds behind each bar
     return Plot("heads_compared", "One encoder layer: how many heads (d_model fixed, or the head width fixed)?",
                 panels, ncols=2,
                 caption=f"Every run trains its task's whole budget; steps to {THRESHOLD} are read from the curve. A "
-                "bar at the budget line with 0/5 reached means no seed got there.", headline=True,
+                f"bar at the budget line with 0/{n} reached means no seed got there.", headline=True,
                 title_zh="一层编码器：需要几个头（d_model 固定，或每头维度固定）？",
                 caption_zh=f"每次训练都跑满该任务的预算；达到 {THRESHOLD} 的步数从评估曲线读出。"
-                           "柱子顶到预算线且标注 0/5 表示没有种子达到。")
+                           f"柱子顶到预算线且标注 0/{n} 表示没有种子达到。")
 
 
 def plots(ev: list[Evidence], outcomes: Outcomes, heads: list[int], ph: int) -> list[Plot]:

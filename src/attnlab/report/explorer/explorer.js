@@ -751,7 +751,8 @@
   };
 
   Explorer.prototype.barWidth = function () {
-    return this.body.clientWidth < 560 ? 3 : 5;
+    var w = this.body.clientWidth;
+    return w < 400 ? 2 : w < 560 ? 3 : 5;  // a phone: thinner bars, so that both token columns fit
   };
 
   /* Column, bar and line widths from the space available, so that the head view fits a narrow page. */
@@ -769,7 +770,7 @@
         list[0].parentNode.style.width = barsW + 'px';
       });
     });
-    this.linesW = clamp(bodyW - 2 * (colW + barsW) - 14, 60, 320);
+    this.linesW = clamp(bodyW - 2 * (colW + barsW) - 14, bodyW < 400 ? 36 : 60, 320);
     sizeCanvas(this.canvas, this.linesW, m.T * ROW, 16000);
   };
 
@@ -1073,9 +1074,9 @@
     var intro = el('p', 'ax-attr-intro');
     intro.appendChild(bi('Each row shades the sentence by one method\'s score (darker: larger magnitude, scaled to ' +
       'the row\'s largest word). ρ: Spearman agreement of the magnitudes with erasure over the ' + compared.length +
-      ' words (special tokens left out). Explained: ' + target[0] + '.',
+      ' words (special tokens, dashed, left out). Explained: ' + target[0] + '.',
       '每一行按一种方法的分数给句子着色（越深表示绝对值越大，以该行最大的词为准）。ρ：在 ' + compared.length +
-      ' 个词上（不含特殊词元）与擦除的绝对值的斯皮尔曼相关。解释的量：' + (target[1] || target[0]) + '。'));
+      ' 个词上（不含虚线框的特殊词元）与擦除的绝对值的斯皮尔曼相关。解释的量：' + (target[1] || target[0]) + '。'));
     area.appendChild(intro);
     var table = attrs(el('div', 'ax-attr-rows'), {role: 'list'});
     ['erasure'].concat(a.methods).forEach(function (method) {
@@ -1110,7 +1111,11 @@
     table.addEventListener('mouseover', function (ev) {
       var t = ev.target.closest ? ev.target.closest('.ax-atok') : null;
       if (!t) return;
-      self.s.attrTok = +t.getAttribute('data-i');
+      var i = +t.getAttribute('data-i');
+      self.s.attrTok = i;
+      table.querySelectorAll('.ax-atok').forEach(function (x) {  // the same token in every row
+        x.classList.toggle('ax-csrc', +x.getAttribute('data-i') === i);
+      });
       self.renderReadout();
     });
     area.appendChild(table);
