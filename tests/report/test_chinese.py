@@ -151,3 +151,19 @@ def test_a_published_anchor_shows_its_figure_and_regime_in_the_page_language(tmp
     assert '<span lang="zh-CN" class="muted small">Transformer-base，WMT14 英德开发集</span>' in html
     assert '<span lang="zh-CN">h=1：24.9 BLEU</span>' in html
     assert Anchor.from_any(anchor.to_dict()) == anchor  # the Chinese survives result.json
+
+
+def test_the_run_line_and_text_values_read_as_chinese_on_the_chinese_page(tmp_path):
+    import re
+
+    from attnlab.lab.words.lint import zh_problems
+
+    r = _result(evidence=[Evidence("available", "yes", label="model analysed", label_zh="已分析模型")],
+                trials={"total": 43, "run": 0, "reused": 43}, versions={"python": "3.11", "torch": "2.0"})
+    write_result(r, tmp_path)
+    html = write_report(tmp_path).read_text(encoding="utf-8")
+    assert "（其中 43 次来自缓存）" in html and '<span lang="zh-CN">：</span>' in html
+    assert '<span lang="zh-CN">是</span>' in html and '<span lang="en">yes</span>' in html
+    run_lines = re.findall(r'<p class="[^"]*small[^"]*">(.*?)</p>', html, re.S)
+    zh = [re.sub(r"<[^>]+>", "", re.sub(r'<span lang="en">.*?</span>', "", line)) for line in run_lines]
+    assert zh and not [p for line in zh for p in zh_problems(line) if "ASCII" in p], zh

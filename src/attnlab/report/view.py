@@ -131,6 +131,7 @@ def _row(e: Evidence) -> RowView:
         value, value_zh = f"{len(e.value)} values", f"{len(e.value)} 个值"
     elif isinstance(e.value, str) or (e.unit == "steps" and e.per_seed is not None):
         value, value_zh = words.fmt(e, "en"), words.fmt(e, "zh")  # "not reached", censored counts, undefined ratios
+        value_zh = {"yes": "是", "no": "否"}.get(value_zh, value_zh)
     else:
         value = value_zh = format_value(e.value, e.ci, bounds=bounds)
     kind, kind_zh = ratio_method(e)
