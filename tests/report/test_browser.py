@@ -256,3 +256,80 @@ def test_the_chinese_page_and_the_softmax_panel(browser, fresh, tmp_path, width)
     assert not errors, errors
     assert not [u for u in urls if not u.startswith(("file:", "data:", "blob:"))], urls
     context.close()
+
+
+def _readout_pairs(page, root: str) -> list[tuple[int, int, int, float]]:
+    return [tuple(x) for x in page.eval_on_selector_all(
+        f"{root} .ax-readout [data-w]",
+        "els => els.map(e => [+e.closest('li').dataset.h, +e.dataset.i, +e.dataset.j, +e.dataset.w])")]
+
+
+@pytest.mark.slow  # about 20 s on 2 cores
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_quick_report_as_issue_18_asks(browser, tmp_path, lang, width):
+    """Issue 18's list, on the committed quick report at a desktop's and a phone's width in each language: every
+    question's one-line answer fits (25 words, 50 characters), a headline figure at least 600 px wide on a
+    desktop, no horizontal scrolling, no console error, no request leaving the page, and each explorer opens on
+    its answer with the weights of its stored map, with its attribution numbers as stored."""
+    import json
+
+    from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, zh_length
+
+    dirs = _shots(tmp_path, f"issue18_{lang}_{width}")
+    code = "zh-CN" if lang == "zh" else "en"
+    context, page, errors, urls = _open(browser, QUICK, width=width, query=f"?lang={lang}")
+    context.pages[0].set_viewport_size({"width": width, "height": 844 if width < 500 else 900})
+    assert page.evaluate("document.documentElement.getAttribute('data-lang')") == code
+    _shot(page, dirs, "top.png")
+    qids = page.evaluate("[...document.querySelectorAll('section.q')].map(s => s.id)")
+    assert {f"q{i}" for i in range(1, 11)} <= set(qids), qids
+    for qid in qids:
+        sec = page.locator(f"section#{qid}")
+        en, zh = sec.locator(".oneline[lang=en]"), sec.locator(".oneline[lang='zh-CN']")
+        assert len(en.text_content().split()) <= ONELINE_WORDS, (qid, en.text_content())
+        assert zh_length(zh.text_content()) <= ONELINE_CHARS, (qid, zh.text_content())
+        assert sec.locator(f".oneline[lang='{code}']").is_visible(), qid
+        img = sec.locator("figure.headline img:visible")
+        assert img.count() == 1, qid
+        img.scroll_into_view_if_needed()
+        shown = img.bounding_box()["width"]
+        assert shown >= (600 if width >= 1280 else width * 0.8), (qid, shown)
+        assert img.get_attribute("lang") in (None, code), qid  # the drawing in the page's language
+        _shot(page, dirs, f"{qid}_headline.png")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1  # no horizontal scrolling
+
+    page.wait_for_function("[...document.querySelectorAll('.attnlab-explorer')].every("
+                           "r => r.getAttribute('data-ax-ready') === '1')", timeout=30_000)
+    checked = 0
+    for qid in qids:
+        path = QUICK.parent / qid / "result.json"
+        for k, m in enumerate(json.loads(path.read_text(encoding="utf-8")).get("attention_maps", [])):
+            root = f"#{qid}-explorer-{k}"
+            l, h, i = m["focus_layer"], m["focus_head"], m["focus_token"]
+            W = m["weights"]
+            page.locator(root).scroll_into_view_if_needed()
+            page.mouse.move(0, 0)  # the opening view, not a token the pointer happens to rest on
+            assert page.input_value(f"{root} .ax-layer") == str(l + 1)
+            assert page.get_attribute(f"{root} .ax-left .ax-tok[data-i='{i}']", "aria-pressed") == "true"
+            pairs = _readout_pairs(page, root)
+            assert len(pairs) == 3 and all((hh, ii) == (h, i) for hh, ii, _, _ in pairs), (qid, pairs)
+            for _, _, j, w in pairs:
+                assert abs(w - W[l][h][i][j]) <= 0.0005 + 1e-9, (qid, j, w, W[l][h][i][j])
+            _shot(page, dirs, f"{qid}_explorer.png")
+            if m.get("attribution"):
+                a = m["attribution"]
+                page.click(f"{root} .ax-tab-attr")
+                rows = page.eval_on_selector_all(f"{root} .ax-attr-row", "rs => rs.map(r => [r.dataset.method, "
+                                                 "r.dataset.rho ? +r.dataset.rho : null, "
+                                                 "[...r.querySelectorAll('.ax-atok')].map(t => +t.dataset.s)])")
+                assert rows[0] == ["erasure", None, a["erasure"]]
+                assert rows[1:] == [[x, a["agreement"][x], a["scores"][x]] for x in a["methods"]]
+                _shot(page, dirs, f"{qid}_attribution.png")
+                page.click(f"{root} .ax-tab:first-child")
+            checked += 1
+    assert checked >= 4  # q1, q2, q7 and q10 each have one
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    assert not errors, errors
+    assert not [u for u in urls if not u.startswith(("file:", "data:", "blob:"))], urls
+    context.close()

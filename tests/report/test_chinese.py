@@ -135,3 +135,35 @@ def test_q3_and_q4_get_the_softmax_panel_with_the_seeds_five_digits(tmp_path):
     html = write_report(tmp_path).read_text(encoding="utf-8")
     assert 'id="q3-softmax"' in html and 'id="q4-softmax"' in html and 'id="q5-softmax"' not in html
     assert html.count("attnlab softmax panel") == 1  # its script once
+
+
+def test_a_published_anchor_shows_its_figure_and_regime_in_the_page_language(tmp_path):
+    from attnlab.results import Anchor
+
+    anchor = Anchor("Vaswani et al. 2017, Table 3 (A)", "h=1: 24.9 BLEU", "Transformer-base, WMT14 EN-DE dev",
+                    "https://arxiv.org/abs/1706.03762", value_zh="h=1：24.9 BLEU",
+                    regime_zh="Transformer-base，WMT14 英德开发集")
+    ev = Evidence("acc", 0.91, (0.9, 0.92), "accuracy", anchor, label="accuracy", label_zh="准确率", n=5,
+                  ci_method="95% t interval over 5 seeds")
+    write_result(_result(evidence=[ev]), tmp_path)
+    html = write_report(tmp_path).read_text(encoding="utf-8")
+    assert '<span lang="en" class="muted small">Transformer-base, WMT14 EN-DE dev</span>' in html
+    assert '<span lang="zh-CN" class="muted small">Transformer-base，WMT14 英德开发集</span>' in html
+    assert '<span lang="zh-CN">h=1：24.9 BLEU</span>' in html
+    assert Anchor.from_any(anchor.to_dict()) == anchor  # the Chinese survives result.json
+
+
+def test_the_run_line_and_text_values_read_as_chinese_on_the_chinese_page(tmp_path):
+    import re
+
+    from attnlab.lab.words.lint import zh_problems
+
+    r = _result(evidence=[Evidence("available", "yes", label="model analysed", label_zh="已分析模型")],
+                trials={"total": 43, "run": 0, "reused": 43}, versions={"python": "3.11", "torch": "2.0"})
+    write_result(r, tmp_path)
+    html = write_report(tmp_path).read_text(encoding="utf-8")
+    assert "（其中 43 次来自缓存）" in html and '<span lang="zh-CN">：</span>' in html
+    assert '<span lang="zh-CN">是</span>' in html and '<span lang="en">yes</span>' in html
+    run_lines = re.findall(r'<p class="[^"]*small[^"]*">(.*?)</p>', html, re.S)
+    zh = [re.sub(r"<[^>]+>", "", re.sub(r'<span lang="en">.*?</span>', "", line)) for line in run_lines]
+    assert zh and not [p for line in zh for p in zh_problems(line) if "ASCII" in p], zh

@@ -172,7 +172,7 @@ def test_inspect_page_shows_the_model_weights(browser, minilm, tmp_path):
     # pin a token, hover the other column: each head's weight for the pair, in words
     page.click(f"{root} .ax-left .ax-tok[data-i='{hate}']")
     page.hover(f"{root} .ax-right .ax-tok[data-i='{movie}']")
-    lines = page.eval_on_selector_all(f"{root} .ax-readout li", "els => els.map(e => e.textContent)")
+    lines = page.eval_on_selector_all(f"{root} .ax-readout li", "els => els.map(e => e.innerText)")
     assert len(lines) == H
     for h, line in enumerate(lines):
         m = re.fullmatch(r"layer 3 head (\d+): 'hate' → 'movie' (\d\.\d{3})", line)
@@ -474,5 +474,117 @@ def test_preselected_view_shows_the_model_weights(browser, minilm, tmp_path):
     page.hover(f"{root} .ax-right .ax-tok[data-i='{dog}']")  # the answer's number is the readout's
     ((_, _, _, w),) = readout_pairs(page, root)
     assert f"puts {w:.3f} of its weight on 'dog'" in page.inner_text(f"{root} .ax-answer[lang='en']")
+    watch.assert_clean()
+    page.close()
+
+
+@pytest.mark.slow  # loads the model and runs erasure
+def test_attribution_view_and_head_detectors_show_the_python_numbers(browser, minilm, tmp_path):
+    from types import SimpleNamespace
+
+    import torch
+
+    from attnlab.analysis.attribution import sentence_attributions
+    from attnlab.report.explorer.detectors import head_detectors
+    from attnlab.report.view import _explorers
+    from attnlab.results import AttentionMap
+
+    shots = Shots(tmp_path, "attribution")
+    text = "The cat sat on the mat because the cat was tired."
+    tokens, maps = minilm.attentions(text)
+    W = torch.stack(maps).double().numpy()
+    a = sentence_attributions(minilm, text)
+    det = head_detectors(tokens, W)
+    L, H, T, _ = W.shape
+    m = AttentionMap(f"all-MiniLM-L6-v2 on \"{text}\"", tokens, W.tolist(), attribution=a)
+    (frag,) = _explorers(SimpleNamespace(attention_maps=[m]), "q1")
+    page, watch = open_page(browser, _report_like_page(tmp_path, frag, "attribution.html"))
+    root = "#q1-explorer-0"
+
+    # the model view marks each head with a detector's score, the one the Python detector gives
+    page.get_by_role("tab", name="Model view").click()
+    assert page.input_value(f"{root} .ax-detector") == "previous_token"
+    for kind in ("previous_token", "duplicate_token", "induction"):
+        page.select_option(f"{root} .ax-detector", kind)
+        cells = page.eval_on_selector_all(f"{root} .ax-cell", "cs => cs.map(c => [+c.dataset.l, +c.dataset.h, "
+                                          "+c.dataset.score, c.classList.contains('ax-dhit')])")
+        assert len(cells) == L * H
+        for l, h, score, hit in cells:
+            assert abs(score - det[kind][l][h]) <= 5e-4 + 1e-9 and hit == (round(det[kind][l][h], 3) >= 0.5)
+    best = max(((l, h) for l in range(L) for h in range(H)), key=lambda lh: det["previous_token"][lh[0]][lh[1]])
+    page.hover(f"{root} .ax-cell[data-l='{best[0]}'][data-h='{best[1]}']")
+    shown = dict(page.eval_on_selector_all(f"{root} .ax-readout .ax-detlist li",
+                                           "ls => ls.map(li => [li.dataset.detector, +li.dataset.score])"))
+    assert set(shown) == set(det)
+    for kind, score in shown.items():
+        assert abs(score - det[kind][best[0]][best[1]]) <= 5e-4 + 1e-9
+    assert det["previous_token"][best[0]][best[1]] > 0.5  # MiniLM has a previous-token head
+    shots.take(page, "model-view-detectors.png", root)
+
+    # the attribution view: erasure first, then each method's scores and its agreement, as Python gave them
+    page.get_by_role("tab", name="Attribution").click()
+    rows = page.eval_on_selector_all(f"{root} .ax-attr-row", "rs => rs.map(r => [r.dataset.method, r.dataset.rho, "
+                                     "[...r.querySelectorAll('.ax-atok')].map(t => +t.dataset.s), "
+                                     "r.querySelector('.ax-attr-rho').innerText])")
+    assert [r[0] for r in rows] == ["erasure", *a["methods"]]
+    assert rows[0][2] == a["erasure"]
+    for method, rho, scores, label in rows[1:]:
+        assert scores == a["scores"][method]
+        assert float(rho) == a["agreement"][method] and label == f"ρ = {a['agreement'][method]:.2f}"
+    page.hover(f"{root} .ax-attr-row[data-method='norm'] .ax-atok[data-i='2']")
+    got = page.eval_on_selector_all(f"{root} .ax-readout li", "ls => ls.map(li => [li.dataset.method, +li.dataset.s])")
+    assert got == [["erasure", a["erasure"][2]], *[[k, a["scores"][k][2]] for k in a["methods"]]]
+    assert not page.is_visible(f"{root} .ax-png")  # a text view: nothing to export as an image
+    shots.take(page, "attribution-en.png", root)
+
+    # the same in Chinese, and on a phone
+    page.evaluate("document.documentElement.setAttribute('data-lang', 'zh-CN')")
+    assert page.inner_text(f"{root} .ax-tabs").split() == ["头视图", "模型视图", "归因"]
+    erasure_row = page.inner_text(f"{root} .ax-attr-row[data-method='erasure'] .ax-attr-name")
+    assert erasure_row.split() == ["擦除（逐个删去词元）", "参照"]
+    assert "斯皮尔曼" in page.inner_text(f"{root} .ax-attr-intro")
+    shots.take(page, "attribution-zh.png", root)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(100)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    shots.take(page, "attribution-zh-narrow.png")
+    watch.assert_clean()
+    page.close()
+
+
+def test_every_control_help_line_and_readout_follows_the_page_language(browser, tmp_path):
+    """On the Chinese page no control, help text, role label, readout or tooltip of the explorer is English."""
+    from types import SimpleNamespace
+
+    from attnlab.lab.words.lint import english_words
+    from attnlab.report.view import _explorers
+
+    m, _ = _focus_map()
+    (frag,) = _explorers(SimpleNamespace(attention_maps=[m]), "q2")
+    page, watch = open_page(browser, _report_like_page(tmp_path, frag, "zh.html"))
+    root = "#q2-explorer-0"
+    page.evaluate("document.documentElement.setAttribute('data-lang', 'zh-CN')")
+
+    def english_on_screen() -> list[str]:
+        text = page.inner_text(root)  # what is shown (the other language's spans are hidden)
+        titles = page.eval_on_selector_all(f"{root} [title], {root} [aria-label]", "es => es.filter(e => "
+                                           "e.offsetParent !== null).map(e => (e.title || '') + ' ' + "
+                                           "(e.getAttribute('aria-label') || ''))")
+        options = page.eval_on_selector_all(f"{root} option", "os => os.map(o => o.label)")
+        tokens = set(m.tokens) | {"it", "dog", "the", "cat", "hungry", "because", "chased", "was"}
+        words = english_words(" ".join([text, *titles, *options]))
+        return sorted({w for w in words if w not in tokens and w not in ("png", "svg")})
+
+    page.click(f"{root} details.ax-help summary")
+    assert english_on_screen() == []
+    page.hover(f"{root} .ax-headbtn[data-h='0']")
+    assert english_on_screen() == []
+    page.get_by_role("tab", name="模型视图").click()
+    page.click(f"{root} .ax-modelpanel details.ax-help summary")
+    page.hover(f"{root} .ax-cell[data-l='0'][data-h='1']")
+    assert english_on_screen() == []
+    page.click(f"{root} .ax-cell[data-l='0'][data-h='1']")
+    page.keyboard.press("ArrowRight")
+    assert english_on_screen() == []
     watch.assert_clean()
     page.close()

@@ -93,3 +93,71 @@ def test_every_sweep_figure_has_chinese_axes():
     panel = p.in_zh().panels[0]
     assert panel.xlabel == "学习率" and panel.ylabel == "最终留出准确率"
     assert panel.series[0].notes == ["", "选中"]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMITTED = sorted((ROOT / "docs").glob("report*/q*/result.json"))
+
+
+def _quoted_words(text: str) -> set[str]:
+    """Words inside quotes in ``text`` (a sentence a figure shows, whose words are data, not prose)."""
+    return {w.lower() for q in re.findall(r"[\"“「]([^\"”」]*)[\"”」]", text) for w in re.findall(r"[A-Za-z]+", q)}
+
+
+def zh_figure_problems(plot: Plot) -> dict[str, list[str]]:
+    """Every text of ``plot``'s Chinese drawing that keeps an English word or ASCII punctuation, by where it is."""
+    from attnlab.lab.words.lint import ascii_punctuation, english_words
+
+    def problems(text: str, data_words: set[str]) -> list[str]:
+        return ([f"English word {w!r}" for w in english_words(text) if w not in data_words]
+                + [f"ASCII {p!r} in Chinese prose" for p in ascii_punctuation(text)])
+
+    zh = plot.in_zh()
+    found = {"title": problems(zh.title, set())}
+    for i, (en_p, p) in enumerate(zip(plot.panels, zh.panels, strict=True)):
+        data_words = _quoted_words(p.title)  # the words of a sentence the panel shows are data
+        texts = {f"panel {i} title": p.title, f"panel {i} xlabel": p.xlabel, f"panel {i} ylabel": p.ylabel}
+        texts.update({f"panel {i} series {s.label!r}": s.label for s in p.series})
+        texts.update({f"panel {i} note {n!r}": n for s in p.series for n in (s.notes or []) if n})
+        texts.update({f"panel {i} line {r.label!r}": r.label for r in p.lines})
+        if p.kind == "bar":
+            texts.update({f"panel {i} category {c!r}": en_p.categories_zh.get(str(c), str(c))
+                          for c in dict.fromkeys(x for s in en_p.series for x in s.x)})
+        found.update({where: problems(t, data_words) for where, t in texts.items() if t})
+    return {k: v for k, v in found.items() if v}
+
+
+def test_every_figure_of_the_committed_reports_is_drawn_in_chinese_without_english_words():
+    assert len(COMMITTED) >= 20, "the committed reports' results are missing"
+    problems = {}
+    for path in COMMITTED:
+        for d in json.loads(path.read_text(encoding="utf-8"))["plots"]:
+            plot = Plot.from_dict(d)
+            where = f"{path.parent.parent.name}/{path.parent.name}/{plot.name}"
+            if not plot.has_zh_text():
+                problems[where] = ["no Chinese text inside the figure"]
+                continue
+            if (found := zh_figure_problems(plot)):
+                problems[where] = found
+    assert not problems, problems
+
+
+def test_bar_categories_are_named_in_chinese_and_keep_their_colours(tmp_path):
+    from attnlab.report.figures import draw_plot
+
+    panel = Panel(kind="bar", title="steps", series=[Series("median", ["dot", "additive"], [3, 4], label_zh="中位数")],
+                  categories_zh={"dot": "点积", "additive": "加性"}, title_zh="步数")
+    plot = Plot("bars", "Bars", [panel], title_zh="柱")
+    assert plot.has_zh_text() and zh_figure_problems(plot) == {}
+    assert zh_figure_problems(Plot("b", "B", [Panel(kind="bar", title="t", title_zh="标题",
+                                                    series=[Series("m", ["dot"], [1], label_zh="中")])])) == {
+        "panel 0 category 'dot'": ["English word 'dot'"]}
+
+    def labels_and_colours(lang):
+        ax = draw_plot(plot, lang).axes[0]
+        return [t.get_text() for t in ax.get_xticklabels()], [p.get_facecolor() for p in ax.patches]
+
+    zh_labels, zh_colours = labels_and_colours("zh")
+    en_labels, en_colours = labels_and_colours("en")
+    assert zh_labels == ["点积", "加性"] and en_labels == ["dot", "additive"] and zh_colours == en_colours
+    assert Plot.from_dict(json.loads(json.dumps(plot.to_dict()))) == plot

@@ -277,11 +277,15 @@ _METRIC_ZH = {"final held-out accuracy": "最终留出准确率",
 
 
 def sweep_plot(sweep: Sweep, *, name: str, group: str, line: str, title: str, title_zh: str,
-               metric_label: str = "final held-out accuracy", metric_label_zh: str = "") -> Plot:
+               metric_label: str = "final held-out accuracy", metric_label_zh: str = "", group_zh: str = "",
+               names_zh: Mapping[str, str] | None = None) -> Plot:
     """The sweep as a figure: one panel per value of config key ``group``, one line per value of ``line``,
     the metric against the learning rate (log scale), the chosen rate marked. Its text is in both languages
-    (``metric_label_zh``: the metric's Chinese label, by default the known one for ``metric_label``)."""
+    (``metric_label_zh``: the metric's Chinese label, by default the known one for ``metric_label``; ``names_zh``:
+    the groups' and lines' values in Chinese, each panel titled ``"<group_zh> = <value>"``, or the value alone
+    without ``group_zh``; a value missing there keeps its name)."""
     metric_zh = metric_label_zh or _METRIC_ZH.get(metric_label, "")
+    names_zh = names_zh or {}
     gi, li = sweep.keys.index(group), sweep.keys.index(line)
     groups: dict[Any, list[SweepCondition]] = {}
     for c in sweep.conditions:
@@ -290,9 +294,12 @@ def sweep_plot(sweep: Sweep, *, name: str, group: str, line: str, title: str, ti
     for g, conds in groups.items():
         series = [Series(str(c.key[li]), list(c.rates), [round(s, 4) for s in c.scores],
                          notes=["chosen" if r == c.chosen else "" for r in c.rates],
-                         notes_zh=["选中" if r == c.chosen else "" for r in c.rates]) for c in conds]
+                         notes_zh=["选中" if r == c.chosen else "" for r in c.rates],
+                         label_zh=names_zh.get(str(c.key[li]), "")) for c in conds]
+        value_zh = names_zh.get(str(g), str(g))
         panels.append(Panel("line", f"{group} = {g}", "learning rate", metric_label, xscale="log", series=series,
-                            xlabel_zh="学习率", ylabel_zh=metric_zh))
+                            xlabel_zh="学习率", ylabel_zh=metric_zh,
+                            title_zh=f"{group_zh} = {value_zh}" if group_zh else names_zh.get(str(g), "")))
     return Plot(name, title, panels, caption="Each condition's learning-rate sweep on tuning seeds; the evaluation "
                 "seeds run at the rate marked 'chosen'.", title_zh=title_zh,
                 caption_zh="每个条件在调参种子上的学习率扫描；评估种子使用图中标出的选中学习率。",

@@ -46,7 +46,7 @@ UI: dict[str, tuple[str, str]] = {
     "reproduce": ("How to reproduce", "如何复现"),
     "profile": ("profile", "配置"),
     "seeds": ("seeds", "种子"),
-    "trials": ("trials", "试验"),
+    "trials": ("trials", "次试验"),
     "reused": ("reused from the cache", "来自缓存"),
     "compute": ("seconds of compute", "秒计算时间"),
     "wall": ("seconds of wall time", "秒墙钟时间"),

@@ -10,7 +10,9 @@ with per-head weights, prints what it found, and writes into ``out_dir``:
 - ``index.html``: the attention explorer (:mod:`attnlab.report.explorer`) on all layers and heads: a
   head view, a model view, the weights behind them, head roles and PNG export, in one self-contained
   page whose Content-Security-Policy forbids network access. ``layer`` and ``head`` choose what it
-  opens on.
+  opens on. For a text of at most :data:`ATTRIBUTION_MAX_TOKENS` tokens it also has the attribution view
+  (each attribution method's token scores beside erasure, with its agreement;
+  :func:`attnlab.analysis.attribution.sentence_attributions`).
 
 The figures use the explorer's colour scale and carry a colour bar (:mod:`attnlab.report.figures.attention`).
 A language model's maps are causal (each token attends to itself and the tokens before it), and its text
@@ -42,6 +44,7 @@ from attnlab.report.figures.fonts import cjk_font
 __all__ = ["LONG_INPUT", "UNK_WARNING", "InspectResult", "model_language", "run_inspect"]
 
 LONG_INPUT = 24  # above this many tokens the printout is a summary, not one line per token
+ATTRIBUTION_MAX_TOKENS = 64  # the explorer's attribution view runs erasure, one forward pass per token
 UNK_WARNING = 0.25  # warn when at least this share of the text's tokens are [UNK]
 _LANGUAGES = {"en": "English", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "de": "German", "fr": "French",
               "es": "Spanish", "ru": "Russian", "ar": "Arabic", "multilingual": "many languages"}
@@ -255,7 +258,7 @@ def run_inspect(
             _print_tables(result, console)
     result.files += draw_attention_grid(result.weights, result.tokens, result.heads, out_dir)
     result.files += draw_attention_mean(result.weights, result.tokens, result.heads, out_dir)
-    result.files.append(_write_explorer(text, result, model, layer, head, out_dir))
+    result.files.append(_write_explorer(text, result, encoder, model, layer, head, out_dir))
     if show_table:
         if any(has_cjk(t) for t in tokens) and result.cjk_font:
             console.print(f"CJK tokens drawn with the font {result.cjk_font}", highlight=False)
@@ -331,13 +334,27 @@ def _print_summary(result: InspectResult, console: Any, top: int = 3) -> None:
     console.print(table)
 
 
-def _write_explorer(text: str, result: InspectResult, model: Any, layer: int | None, head: int | None,
-                    out_dir: Path) -> str:
-    """``index.html``: the explorer on every layer and head, opening on the selected layer / head."""
+def _is_lm(model: Any) -> bool:
+    from attnlab.models import TransformerLM
+
+    return isinstance(model, TransformerLM)
+
+
+def _write_explorer(text: str, result: InspectResult, encoder: Any, model: Any, layer: int | None,
+                    head: int | None, out_dir: Path) -> str:
+    """``index.html``: the explorer on every layer and head, opening on the selected layer / head, with the
+    attribution view for inputs of at most :data:`ATTRIBUTION_MAX_TOKENS` tokens."""
     from attnlab.report.explorer import write_explorer
 
     short = text if len(text) <= 200 else text[:199] + "…"
     name = _model_name(model) if isinstance(model, (str, Path)) else None  # a loaded model has no name to show
+    attribution = None
+    # the attribution view explains an encoder's sentence embedding; a language model has none to explain
+    if not result.n_cut and len(result.tokens) <= ATTRIBUTION_MAX_TOKENS and not _is_lm(encoder):
+        from attnlab.analysis.attribution import sentence_attributions
+
+        attribution = sentence_attributions(encoder, text)  # erasure: one forward pass per token
     write_explorer(out_dir / "index.html", result.tokens, result.weights, title=f"{name}: {short}" if name else short,
-                   element_id="explorer", layer=layer or 0, heads=None if head is None else [head])
+                   element_id="explorer", layer=layer or 0, heads=None if head is None else [head],
+                   attribution=attribution)
     return "index.html"

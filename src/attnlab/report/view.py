@@ -131,6 +131,7 @@ def _row(e: Evidence) -> RowView:
         value, value_zh = f"{len(e.value)} values", f"{len(e.value)} 个值"
     elif isinstance(e.value, str) or (e.unit == "steps" and e.per_seed is not None):
         value, value_zh = words.fmt(e, "en"), words.fmt(e, "zh")  # "not reached", censored counts, undefined ratios
+        value_zh = {"yes": "是", "no": "否"}.get(value_zh, value_zh)
     else:
         value = value_zh = format_value(e.value, e.ci, bounds=bounds)
     kind, kind_zh = ratio_method(e)
@@ -167,7 +168,7 @@ def explorer_fragments(result: Result, qid: str, *, id_prefix: str | None = None
             focus["token"] = m.focus_token
         out.append(explorer_fragment(m.tokens, m.weights, title=None, element_id=f"{id_prefix or qid}-explorer-{i}",
                                      include_assets=False, answer=m.answer or None, answer_zh=m.answer_zh or None,
-                                     export_title=m.title, steps=m.steps, **focus))
+                                     export_title=m.title, steps=m.steps, attribution=m.attribution, **focus))
     return out
 
 

@@ -38,12 +38,16 @@ class Anchor:
         value: the published figure, as the paper gives it, e.g. ``"h=1: 24.9 BLEU"``.
         regime: model, data and metric it was measured in, e.g. ``"Transformer-base, WMT14 EN-DE dev"``.
         url: a link to the source (arXiv or DOI), or ``""``.
+        value_zh, regime_zh: ``value`` and ``regime`` in Chinese, for the report's Chinese page (``""``: the
+            English shows there).
     """
 
     source: str
     value: str = ""
     regime: str = ""
     url: str = ""
+    value_zh: str = ""
+    regime_zh: str = ""
 
     def to_dict(self) -> dict[str, str]:
         return dataclasses.asdict(self)
@@ -55,7 +59,8 @@ class Anchor:
         if isinstance(data, str):  # schema 1: free text
             return cls(source="", value=data)
         if isinstance(data, dict):
-            return cls(**{k: str(data.get(k, "")) for k in ("source", "value", "regime", "url")})
+            return cls(**{k: str(data.get(k, "")) for k in ("source", "value", "regime", "url", "value_zh",
+                                                             "regime_zh")})
         raise ResultError(f"anchor: expected None, a str or a dict, got {type(data).__name__}")
 
 

@@ -11,7 +11,8 @@ from typing import Any
 # ----------------------------------------------------------------------------------------------------
 from attnlab.results.io import jsonable
 
-_PART_ZH = ("title_zh", "xlabel_zh", "ylabel_zh", "label_zh", "notes_zh")  # the Chinese text inside a figure, by part
+# the Chinese text inside a figure, by part
+_PART_ZH = ("title_zh", "xlabel_zh", "ylabel_zh", "label_zh", "notes_zh", "categories_zh")
 
 
 @dataclass
@@ -69,6 +70,9 @@ class Panel:
     title_zh: str = ""  # the panel's text in Chinese, for the figure's Chinese drawing ("": the English shows)
     xlabel_zh: str = ""
     ylabel_zh: str = ""
+    # a bar panel's category names (its series' x) as the Chinese drawing writes them under the bars; a category
+    # missing here keeps its name (the bars keep their colours, which follow the English names)
+    categories_zh: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in ("line", "bar", "heatmap"):
@@ -91,7 +95,8 @@ class Plot:
         ncols: panels per row (default: all in one row).
         title_zh, caption_zh: the title and caption in Chinese. The text inside the figure is in Chinese where
             its panels, series and reference lines give it (``title_zh``, ``xlabel_zh``, ``ylabel_zh``,
-            ``label_zh``, ``notes_zh``); text without a Chinese version stays English in the Chinese drawing.
+            ``categories_zh``, ``label_zh``, ``notes_zh``); text without a Chinese version stays English in the
+            Chinese drawing.
     """
 
     name: str
@@ -111,7 +116,8 @@ class Plot:
 
     def has_zh_text(self) -> bool:
         """Whether any text inside the figure has a Chinese version (then it is drawn a second time, in Chinese)."""
-        return any(p.title_zh or p.xlabel_zh or p.ylabel_zh or any(s.label_zh or s.notes_zh for s in p.series)
+        return any(p.title_zh or p.xlabel_zh or p.ylabel_zh or p.categories_zh
+                   or any(s.label_zh or s.notes_zh for s in p.series)
                    or any(r.label_zh for r in p.lines) for p in self.panels)
 
     def in_zh(self) -> Plot:
@@ -237,6 +243,9 @@ class AttentionMap:
         steps: that head's computation for the focus token, q to the head's output (:class:`HeadSteps`, or
             its dict), for the explorer's step-through; None: no step-through. Its layer, head and token are
             the focus ones.
+        attribution: the sentence's token scores by each attribution method beside erasure, with each method's
+            agreement with erasure (:func:`attnlab.analysis.attribution.sentence_attributions`), for the
+            explorer's attribution view; None: no such view.
     """
 
     title: str
@@ -249,9 +258,14 @@ class AttentionMap:
     answer: str = ""
     answer_zh: str = ""
     steps: HeadSteps | None = None
+    attribution: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.steps = HeadSteps.from_any(self.steps)
+        a = self.attribution
+        if a is not None and (not isinstance(a, dict) or len(a.get("erasure", ())) != len(self.tokens)):
+            raise ValueError(f"AttentionMap.attribution: expected a dict with an erasure score for each of the "
+                             f"{len(self.tokens)} tokens, got {type(a).__name__}")
         s = self.steps
         if s is not None and ((s.layer, s.head, s.token) != (self.focus_layer, self.focus_head, self.focus_token)
                               or len(s.scores) != len(self.tokens)):
@@ -260,13 +274,16 @@ class AttentionMap:
                              f"tokens, got {(s.layer, s.head, s.token)} over {len(s.scores)}")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (``"steps"`` only where there are steps, so maps without them read as before)."""
+        """JSON-ready (``"steps"`` and ``"attribution"`` only where there are some, so maps without them read as
+        before)."""
         rounded = jsonable(self.weights)
         d = {"title": self.title, "title_zh": self.title_zh, "tokens": list(self.tokens),
              "weights": _round(rounded, 3), "focus_layer": self.focus_layer, "focus_head": self.focus_head,
              "focus_token": self.focus_token, "answer": self.answer, "answer_zh": self.answer_zh}
         if self.steps is not None:
             d["steps"] = self.steps.to_dict()
+        if self.attribution is not None:
+            d["attribution"] = jsonable(self.attribution)
         return d
 
     @classmethod
@@ -276,7 +293,7 @@ class AttentionMap:
         return cls(title=d["title"], tokens=list(d["tokens"]), weights=d["weights"], title_zh=d.get("title_zh", ""),
                    focus_layer=d.get("focus_layer"), focus_head=d.get("focus_head"),
                    focus_token=d.get("focus_token"), answer=d.get("answer", ""), answer_zh=d.get("answer_zh", ""),
-                   steps=d.get("steps"))
+                   steps=d.get("steps"), attribution=d.get("attribution"))
 
 
 def _round(x: Any, digits: int) -> Any:

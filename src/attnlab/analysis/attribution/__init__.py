@@ -8,7 +8,9 @@
 - :mod:`.erasure`: :func:`erasure`, leave-one-out (Li et al. 2016), the reference;
 - :mod:`.agreement`: :func:`attribution_agreement`, per method the Spearman agreement with erasure over a
   sentence set, with a bootstrap interval over sentences;
-- :mod:`.pointing`: :func:`pointing_game`, per method whether the top-scoring token is the one known to decide.
+- :mod:`.pointing`: :func:`pointing_game`, per method whether the top-scoring token is the one known to decide;
+- :mod:`.sentence`: :func:`sentence_attributions`, one sentence's scores by every method beside erasure (the
+  attention explorer's attribution view).
 
 The model-based methods read the hook points of :mod:`attnlab.attention.hooks`.
 """
@@ -18,6 +20,7 @@ from attnlab.analysis.attribution.agreement import (
     Agreement,
     attribution_agreement,
     bootstrap_mean,
+    spearman_agreement,
     token_scores,
 )
 from attnlab.analysis.attribution.erasure import erasure
@@ -26,6 +29,7 @@ from attnlab.analysis.attribution.graph import FLOW_MAX_TOKENS, flow, layer_grap
 from attnlab.analysis.attribution.norms import head_vectors, norm_based
 from attnlab.analysis.attribution.pointing import pointing_game
 from attnlab.analysis.attribution.points import patterns_of
+from attnlab.analysis.attribution.sentence import sentence_attributions
 
 __all__ = [
     "FLOW_MAX_TOKENS",
@@ -44,5 +48,7 @@ __all__ = [
     "pointing_game",
     "raw_attention",
     "rollout",
+    "sentence_attributions",
+    "spearman_agreement",
     "token_scores",
 ]

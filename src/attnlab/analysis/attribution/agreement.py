@@ -24,7 +24,7 @@ from attnlab.analysis.attribution.norms import norm_based
 from attnlab.analysis.attribution.points import Target, check_model, patterns_of
 from attnlab.validation import check_choice, check_float, check_int
 
-__all__ = ["METHODS", "Agreement", "attribution_agreement", "bootstrap_mean", "token_scores"]
+__all__ = ["METHODS", "Agreement", "attribution_agreement", "bootstrap_mean", "spearman_agreement", "token_scores"]
 
 METHODS = ("raw", "rollout", "flow", "norm", "attention_grad", "grad_input")
 CI_METHOD = "percentile bootstrap over sentences"
@@ -62,6 +62,19 @@ def bootstrap_mean(values: Sequence[float], *, n_boot: int = 2000, seed: int = 0
     means = x[np.random.default_rng(seed).integers(0, x.size, (n_boot, x.size))].mean(1)
     tail = 100 * (1 - confidence) / 2
     return float(x.mean()), (float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail)))
+
+
+def spearman_agreement(scores: Tensor, reference: Tensor, keep: Sequence[int], *,
+                       signed: bool = False) -> float | None:
+    """Spearman correlation of ``scores`` (T,) with ``reference`` (T,) over the positions ``keep``, as magnitudes
+    (``signed=False``); None where either is constant there or fewer than three positions are kept (no ranking)."""
+    keep = list(keep)
+    s, ref = scores.double().cpu()[keep], reference.double().cpu()[keep]
+    if not signed:
+        s, ref = s.abs(), ref.abs()
+    if len(keep) < 3 or bool((s == s[0]).all() or (ref == ref[0]).all()):
+        return None
+    return float(spearmanr(s.numpy(), ref.numpy()).statistic)
 
 
 def _row(m: Tensor, row: int | None) -> Tensor:
@@ -139,11 +152,9 @@ def attribution_agreement(model: Any, sentences: Sequence[Any], *, target: Targe
         reference = erasure(model, ids, target=target, replace=replace)[0].double().cpu()
         scores = token_scores(model, ids, target=target, methods=methods, row=row)
         keep = [t for t in range(ids.shape[1]) if t not in {s % ids.shape[1] for s in skip}]
-        ref = reference[keep] if signed else reference[keep].abs()
         for m, s in scores.items():
-            s = s[keep] if signed else s[keep].abs()
-            constant = len(keep) < 3 or bool((s == s[0]).all() or (ref == ref[0]).all())
-            per[m].append(float("nan") if constant else float(spearmanr(s.numpy(), ref.numpy()).statistic))
+            rho = spearman_agreement(s, reference, keep, signed=signed)
+            per[m].append(float("nan") if rho is None else rho)
     out = {}
     for m, rhos in per.items():
         rho, ci = bootstrap_mean(rhos, n_boot=n_boot, seed=seed, confidence=confidence)

@@ -285,5 +285,6 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         figures.append(sweep_plot(one, name="q10_lr_sweep", group="model", line="condition",
                                   title="Each attention variant at its own learning rate",
                                   title_zh="每种注意力变体各自的学习率",
-                                  metric_label="final accuracy on the predictable tokens"))
+                                  metric_label="final accuracy on the predictable tokens",
+                                  names_zh={"2-layer LM": "两层语言模型", **VARIANT_ZH}))
     return Aggregate(ev, figures, config, list(LITERATURE), maps)

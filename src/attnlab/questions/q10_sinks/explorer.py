@@ -18,7 +18,8 @@ def explorer_map(mini: dict[str, Any]) -> AttentionMap:
     return AttentionMap(f"{MINILM} on \"{SENTENCE}\": how much weight do the heads park on [CLS] and [SEP]?",
                         mini["tokens"], mini["weights"],
                         f"{MINILM} 读 “{SENTENCE}”：各个头把多少权重停放在 [CLS] 和 [SEP] 上？",
-                        steps=mini.get("steps"), **explorer_focus(mini["tokens"], mini["weights"]))
+                        steps=mini.get("steps"), attribution=mini.get("attribution"),
+                        **explorer_focus(mini["tokens"], mini["weights"]))
 
 
 def explorer_focus(tokens: list[str], weights: list) -> dict[str, Any]:

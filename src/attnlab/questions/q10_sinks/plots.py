@@ -6,9 +6,11 @@ from attnlab.lab import rules
 from attnlab.lab.spec import EvidenceSet, Outcomes
 from attnlab.lab.words import num
 from attnlab.questions.q10_sinks import evidence as names
-from attnlab.questions.q10_sinks.settings import MINILM, PARK_FACTOR, VARIANT_LABEL, VARIANT_SHORT
+from attnlab.questions.q10_sinks.settings import MINILM, PARK_FACTOR, VARIANT_LABEL, VARIANT_SHORT, VARIANT_ZH
 from attnlab.results import Heatmap, Panel, Plot, RefLine, Series
 
+# VARIANT_SHORT in Chinese, the bars' names in the Chinese drawing
+_SHORT_ZH = {"softmax": "softmax", "off-by-one": "off-by-one", "learned sink": "可学习汇聚", "gate": "输出门"}
 _LMS = ("our causal LMs after training, with and without a sink: the largest first-token share of a head and the "
         "mean over heads (mean over seeds, 95% intervals).",
         "我们训练后的因果语言模型，有无汇聚点：单个头给首个词元的最大份额及各头平均份额（各种子平均，95% 区间）。")
@@ -16,14 +18,19 @@ _LMS = ("our causal LMs after training, with and without a sink: the largest fir
 
 def _bars(es: EvidenceSet, conditions: list[str], uniform: float) -> list[Panel]:
     bars = []
-    for stat, title in ((names.first_max, "largest first-token share of a head"),
-                        (names.first_mean, "mean first-token share (all heads)")):
+    for stat, title, title_zh in ((names.first_max, "largest first-token share of a head",
+                                   "单个头给首个词元的最大份额"),
+                                  (names.first_mean, "mean first-token share (all heads)",
+                                   "首个词元的平均份额（所有头）")):
         e = [es[stat(c)] for c in conditions]
         bars.append(Panel(kind="bar", title=title, ylabel="share of attention", ylim=(0, 1),
                           series=[Series("trained LMs", [VARIANT_SHORT[c] for c in conditions], [x.number for x in e],
-                                         [rules.interval(x)[0] for x in e], [rules.interval(x)[1] for x in e])],
-                          lines=[RefLine(uniform, "uniform causal attention"),
-                                 RefLine(PARK_FACTOR * uniform, f"{num(PARK_FACTOR, 0)}x uniform")]))
+                                         [rules.interval(x)[0] for x in e], [rules.interval(x)[1] for x in e],
+                                         label_zh="训练的语言模型")],
+                          lines=[RefLine(uniform, "uniform causal attention", label_zh="均匀的因果注意力"),
+                                 RefLine(PARK_FACTOR * uniform, f"{num(PARK_FACTOR, 0)}x uniform",
+                                         label_zh=f"均匀的 {num(PARK_FACTOR, 0)} 倍")],
+                          title_zh=title_zh, ylabel_zh="注意力份额", categories_zh=_SHORT_ZH))
     return bars
 
 
@@ -32,12 +39,15 @@ def _minilm_panel(es: EvidenceSet) -> list[Panel]:
     if not layers:
         return []
     series = []
-    for key, label in ((names.special_share, "attention weight"), (names.norm_share, "weight x ‖value‖ (Kobayashi)")):
+    for key, label, label_zh in ((names.special_share, "attention weight", "注意力权重"),
+                                 (names.norm_share, "weight x ‖value‖ (Kobayashi)", "权重 × ‖值向量‖（Kobayashi）")):
         e = [es[key(l)] for l in layers]
         series.append(Series(label, layers, [x.number for x in e], [rules.interval(x)[0] for x in e],
-                             [rules.interval(x)[1] for x in e]))
+                             [rules.interval(x)[1] for x in e], label_zh=label_zh))
     return [Panel(title=f"{MINILM}: share on [CLS]+[SEP] by layer", xlabel="layer", ylabel="share", ylim=(0, 1),
-                  series=series, lines=[RefLine(es[names.MINILM_UNIFORM].number, "2/T (uniform)")])]
+                  series=series, lines=[RefLine(es[names.MINILM_UNIFORM].number, "2/T (uniform)",
+                                                label_zh="2/T（均匀）")],
+                  title_zh=f"{MINILM}：各层放在 [CLS]+[SEP] 上的份额", xlabel_zh="层", ylabel_zh="份额")]
 
 
 def plots(es: EvidenceSet, outcomes: Outcomes, conditions: list[str]) -> list[Plot]:
@@ -57,6 +67,7 @@ def plots(es: EvidenceSet, outcomes: Outcomes, conditions: list[str]) -> list[Pl
         runs = [o.measurements["first_share"] for o in outcomes.where(kind="lm", condition=c)]
         mean = [[sum(r[l][h] for r in runs) / len(runs) for h in range(len(runs[0][0]))] for l in range(len(runs[0]))]
         heat.append(Panel(kind="heatmap", title=VARIANT_LABEL[c], xlabel="head", ylabel="layer",
+                          title_zh=VARIANT_ZH[c], xlabel_zh="头", ylabel_zh="层",
                           heatmap=Heatmap(mean, [str(i + 1) for i in range(len(mean))],
                                           [str(i + 1) for i in range(len(mean[0]))], vmin=0.0, vmax=0.5)))
     result = [headline, Plot("first_token_heads", "First-token share per head of the trained LMs (mean over seeds)",
@@ -70,7 +81,8 @@ def plots(es: EvidenceSet, outcomes: Outcomes, conditions: list[str]) -> list[Pl
             values = es[name].value
             result.append(Plot(
                 f"minilm_{key}_heads", f"{MINILM}: {title} on [CLS]+[SEP] per head",
-                [Panel(kind="heatmap", title=title, xlabel="head", ylabel="layer",
+                [Panel(kind="heatmap", title=title, xlabel="head", ylabel="layer", title_zh=title_zh, xlabel_zh="头",
+                       ylabel_zh="层",
                        heatmap=Heatmap(values, [str(i + 1) for i in range(len(values))],
                                        [str(i + 1) for i in range(len(values[0]))], vmin=0.0, vmax=1.0))],
                 caption=f"Mean over sentences and query tokens; uniform attention gives 2/T, {two_t} on average.",

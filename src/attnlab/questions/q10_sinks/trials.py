@@ -29,6 +29,7 @@ __all__ = ["TUNING", "conditions", "lm_task", "lm_trial", "minilm_trial", "predi
 def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     """[CLS]/[SEP] weight and norm-based shares per sentence, layer and head of all-MiniLM-L6-v2, and the
     attention maps (L, H, T, T) of :data:`~attnlab.questions.q10_sinks.settings.SENTENCE`."""
+    from attnlab.analysis.attribution import sentence_attributions
     from attnlab.analysis.corpus import load_corpus
     from attnlab.analysis.head_steps import focus_steps
     from attnlab.analysis.sinks import special_token_shares
@@ -45,6 +46,7 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     weights = torch.stack(maps).round(decimals=4).tolist()
     return {"tokens": tokens, "weights": weights,
             "steps": focus_steps(model, SENTENCE, explorer_focus(tokens, weights)),
+            "attribution": sentence_attributions(model, SENTENCE),  # the explorer's attribution view
             "weight": s.weight.mean(2).tolist(), "norm": s.norm.mean(2).tolist(),  # (N, L): mean over heads
             "weight_heads": s.weight.mean(0).tolist(), "norm_heads": s.norm.mean(0).tolist(),  # (L, H)
             "uniform": s.uniform.tolist(), "mean_tokens": float(s.n_tokens.float().mean())}

@@ -10,13 +10,12 @@ from attnlab.lab import protocol, stats
 from attnlab.lab.spec import Aggregate, Outcomes
 from attnlab.lab.tuning import sweep_evidence, sweep_plot
 from attnlab.lab.words import pct
-from attnlab.questions.q1_heads.explorer import explorer_focus
+from attnlab.questions.q1_heads.explorer import explorer_map
 from attnlab.questions.q1_heads.settings import (
     ARM_EN,
     ARM_ZH,
     ARMS,
     BASELINE_ZH,
-    EXAMPLE,
     FIXED_STEP,
     LITERATURE,
     MINILM_KEEP,
@@ -28,7 +27,7 @@ from attnlab.questions.q1_heads.settings import (
     TASKS,
     THRESHOLD,
 )
-from attnlab.results import AttentionMap, Evidence
+from attnlab.results import Evidence
 
 # ---- evidence names ----
 HEADS = "heads"  # the head counts compared, smallest first
@@ -285,16 +284,13 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
               **{k: first[k] for k in ("d_model", "d_k", "batch_size", "eval_every", "prune_heads")},
               "lr": {f"{o.config['task']}, h={o.config['heads']}, {ARM_EN[o.config['arm']]}": o.config["lr"]
                      for o in train}}
-    maps = []
-    if "unavailable" not in mini and "tokens" in mini:
-        maps.append(AttentionMap(f"all-MiniLM-L6-v2 on \"{EXAMPLE}\": which heads look where?", mini["tokens"],
-                                 mini["weights"], f"all-MiniLM-L6-v2 读“{EXAMPLE}”：哪些头看向哪里？",
-                                 steps=mini.get("steps"), **explorer_focus(mini["tokens"], mini["weights"])))
+    maps = [explorer_map(mini)] if "unavailable" not in mini and "tokens" in mini else []
     figures = plots(ev, outcomes, heads, ph)
     for arm in ARMS if sweep is not None else ():
         part = dataclasses.replace(sweep, conditions=tuple(c for c in sweep.conditions if c.key[1] == arm))
         if part.conditions:
             figures.append(sweep_plot(part, name=f"q1_lr_sweep{_arm(arm)}", group="task", line="heads",
                                       title=f"Each head count at its own learning rate ({ARM_EN[arm]})",
-                                      title_zh=f"每种头数各自的学习率（{ARM_ZH[arm]}）"))
+                                      title_zh=f"每种头数各自的学习率（{ARM_ZH[arm]}）", group_zh="任务",
+                                      names_zh=TASK_ZH))
     return Aggregate(ev, figures, config, list(LITERATURE), maps)

@@ -6,8 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from attnlab.lab.words import focus, num
+from attnlab.questions.q1_heads.settings import EXAMPLE
+from attnlab.results import AttentionMap
 
-__all__ = ["explorer_focus"]
+__all__ = ["explorer_focus", "explorer_map"]
+
+
+def explorer_map(mini: dict[str, Any]) -> AttentionMap:
+    """The report's explorer: all-MiniLM-L6-v2 on :data:`EXAMPLE` (the MiniLM trial's measurements), opening on
+    :func:`explorer_focus`'s view, with its step-through and its attribution view."""
+    return AttentionMap(f"all-MiniLM-L6-v2 on \"{EXAMPLE}\": which heads look where?", mini["tokens"], mini["weights"],
+                        f"all-MiniLM-L6-v2 读“{EXAMPLE}”：哪些头看向哪里？", steps=mini.get("steps"),
+                        attribution=mini.get("attribution"), **explorer_focus(mini["tokens"], mini["weights"]))
 
 
 def explorer_focus(tokens: list[str], weights: list) -> dict[str, Any]:

@@ -137,6 +137,7 @@ def _kept(fractions: list[float], values: list[float]) -> float:
 def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     """Michel et al. importance and pruning curves of all-MiniLM-L6-v2 on held-out corpus sentences."""
     from attnlab.analysis import heads
+    from attnlab.analysis.attribution import sentence_attributions
     from attnlab.analysis.corpus import load_corpus
     from attnlab.analysis.head_steps import focus_steps
     from attnlab.pretrained import PretrainedUnavailable, load
@@ -163,7 +164,8 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
             "prunable_random": _kept(fractions, random_curve), "importance": imp.normalized.tolist(),
             "n_importance": len(imp_texts), "n_eval": len(eval_texts), "objective": imp.objective,
             "tokens": tokens, "weights": weights,
-            "steps": focus_steps(model, EXAMPLE, explorer_focus(tokens, weights))}  # the explorer's step-through
+            "steps": focus_steps(model, EXAMPLE, explorer_focus(tokens, weights)),  # the explorer's step-through
+            "attribution": sentence_attributions(model, EXAMPLE)}  # and its attribution view
 
 
 def conditions(profile: str) -> list[dict[str, Any]]:

@@ -229,7 +229,10 @@ def _sweep_plot(sweep: Sweep):
     return sweep_plot(Sweep(("where", "variant"), sweep.metric, conds), name="q2_lr_sweep", group="where",
                       line="variant", title="Each variant at its own learning rate",
                       title_zh="每个变体各自的学习率",
-                      metric_label="final accuracy (text LM: validation next-character accuracy)")
+                      metric_label="final accuracy (text LM: validation next-character accuracy)",
+                      names_zh={"text LM": "文本语言模型", **VARIANT_ZH,
+                                **{f"{r}, {t}": f"{READOUT_ZH[r]}，{TASK_ZH[t]}任务"
+                                   for r in READOUT_ZH for t in TASK_ZH}})
 
 
 def aggregate(outcomes: Outcomes) -> Aggregate:
@@ -258,7 +261,8 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         maps.append(AttentionMap(f"all-MiniLM-L6-v2 on \"{EXAMPLE}\": does \"it\" look at \"dog\" while \"dog\" "
                                  "looks elsewhere?", mini["tokens"], mini["weights"],
                                  f"all-MiniLM-L6-v2 读“{EXAMPLE}”：“it”看向“dog”时，“dog”是否看向别处？",
-                                 steps=mini.get("steps"), **explorer_focus(mini["tokens"], mini["weights"])))
+                                 steps=mini.get("steps"), attribution=mini.get("attribution"),
+                                 **explorer_focus(mini["tokens"], mini["weights"])))
     figures = plots(ev, outcomes)
     if sweep is not None:
         figures.append(_sweep_plot(sweep))

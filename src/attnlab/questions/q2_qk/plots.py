@@ -9,10 +9,13 @@ from attnlab.questions.q2_qk import evidence as names
 from attnlab.questions.q2_qk.settings import (
     CYCLE_CONDITIONS,
     RANK_BOUND,
+    READOUT_ZH,
     READOUTS,
+    TASK_ZH,
     TASKS,
     TEXT_VARIANTS,
     THRESHOLD,
+    VARIANT_ZH,
     VARIANTS,
 )
 from attnlab.results import Evidence, Heatmap, Panel, Plot, RefLine, Series
@@ -29,12 +32,15 @@ def plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:
                 continue
             accs = [es[names.acc(r, t, v)] for t in tasks]
             series.append(Series(v, tasks, [e.number for e in accs], [rules.interval(e)[0] for e in accs],
-                                 [rules.interval(e)[1] for e in accs]))
+                                 [rules.interval(e)[1] for e in accs], label_zh=VARIANT_ZH[v]))
         title = "attention read linearly (bound applies)" if r == "attention" else "full Transformer block"
+        title_zh = "线性读出注意力（上界适用）" if r == "attention" else "完整 Transformer 块"
         panels.append(Panel(kind="bar", title=title, ylabel="accuracy", ylim=(0, 1.05), series=series,
-                            lines=[RefLine(RANK_BOUND, "2/3: symmetric ranking bound"),
+                            lines=[RefLine(RANK_BOUND, "2/3: symmetric ranking bound",
+                                           label_zh="2/3：对称打分的排序上界"),
                                    RefLine(es[names.baseline("asymmetric", "no_lookup")].number,
-                                           "no-lookup baseline")]))
+                                           "no-lookup baseline", label_zh="不查找基线")],
+                            title_zh=title_zh, ylabel_zh="准确率", categories_zh=TASK_ZH))
     headline = Plot("accuracy_by_variant", "Separate vs shared W_Q/W_K on an asymmetric and a symmetric relation",
                     panels, caption="Bars: mean accuracy over seeds with 95% intervals. Left: where the answer must "
                     "come from where attention points, a symmetric score stays near the 2/3 ranking bound on "
@@ -48,9 +54,11 @@ def plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:
         for v in names.compared(r, "asymmetric"):
             runs = outcomes.where(readout=r, task="asymmetric", variant=v)
             steps, means = mean_curve([o.measurements["curve"] for o in runs])
-            series.append(Series(v, steps, means))
+            series.append(Series(v, steps, means, label_zh=VARIANT_ZH[v]))
         curves.append(Panel(title=f"asymmetric task, {r} readout", xlabel="step", ylabel="accuracy",
-                            ylim=(0, 1.02), series=series, lines=[RefLine(THRESHOLD, "threshold")]))
+                            ylim=(0, 1.02), series=series, lines=[RefLine(THRESHOLD, "threshold", label_zh="阈值")],
+                            title_zh=f"{TASK_ZH['asymmetric']}任务，{READOUT_ZH[r]}", xlabel_zh="训练步数",
+                            ylabel_zh="准确率"))
     plots = [headline, Plot("learning_curves", "Learning curves (mean over seeds)", curves,
                             caption="Held-out accuracy on the 3-cycle task, mean over seeds; every run trains the "
                                     "whole budget.",
@@ -67,7 +75,8 @@ def plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:
                           caption_zh="W_Q W_Kᵀ 的平方范数中对称部分所占的比例：共享同一矩阵时为 1，"
                                      "随机独立投影约为 0.5。",
                           panels=[Panel(kind="heatmap", title="1 = symmetric (shared), 0.5 = random", xlabel="head",
-                                        ylabel="layer",
+                                        ylabel="layer", title_zh="1 = 对称（共享），0.5 = 随机", xlabel_zh="头",
+                                        ylabel_zh="层",
                                         heatmap=Heatmap(shares, [str(i + 1) for i in range(len(shares))],
                                                         [str(i + 1) for i in range(len(shares[0]))], vmin=0.4,
                                                         vmax=1.0))]))
@@ -84,9 +93,10 @@ def _text_curves(outcomes: Outcomes) -> Plot | None:
         curves = [o.measurements["curve"] for o in runs]
         steps = [s for s, _ in curves[0]]
         means = [sum(c[i][1] for c in curves) / len(curves) for i in range(len(steps))]
-        series.append(Series(v, steps, means))
+        series.append(Series(v, steps, means, label_zh=VARIANT_ZH[v]))
     return Plot("text_lm_curves", "Text LM: held-out loss during training (mean over seeds)",
-                [Panel(title="character LM on held-out prose", xlabel="step", ylabel="nats/char", series=series)],
+                [Panel(title="character LM on held-out prose", xlabel="step", ylabel="nats/char", series=series,
+                       title_zh="留出散文上的字符级语言模型", xlabel_zh="训练步数", ylabel_zh="每字符损失（奈特）")],
                 caption="Held-out loss per character at each quarter of the budget. The comparison is read at the "
                         "end; it counts only if the loss had stopped falling (the plateau check reads the second "
                         "half).", title_zh="文本语言模型：训练中的留出损失（各种子平均）",

@@ -138,6 +138,7 @@ def _majority(train: Any, held: Any) -> float:
 
 def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     """Symmetric share of W_Q W_Kᵀ per head of all-MiniLM-L6-v2, and of random projections of its shape."""
+    from attnlab.analysis.attribution import sentence_attributions
     from attnlab.analysis.geometry import model_qk_symmetry, random_qk_share
     from attnlab.analysis.head_steps import focus_steps
     from attnlab.pretrained import PretrainedUnavailable, load
@@ -152,7 +153,8 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     tokens, maps = model.attentions(EXAMPLE)
     weights = torch.stack(maps).round(decimals=4).tolist()
     return {"shares": shares.tolist(), "random_mean": rnd_mean, "random_std": rnd_std, "tokens": tokens,
-            "weights": weights, "steps": focus_steps(model, EXAMPLE, explorer_focus(tokens, weights))}
+            "weights": weights, "steps": focus_steps(model, EXAMPLE, explorer_focus(tokens, weights)),
+            "attribution": sentence_attributions(model, EXAMPLE)}  # the explorer's attribution view
 
 
 def trial(config: dict[str, Any]) -> dict[str, Any]:

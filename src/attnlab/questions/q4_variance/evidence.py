@@ -166,5 +166,6 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     figures = plots(EvidenceSet(ev))
     if sweep is not None:
         figures.append(sweep_plot(sweep, name="q4_lr_sweep", group="kind", line="d_k",
-                                  title="Each d_k at its own learning rate", title_zh="每个 d_k 各自的学习率"))
+                                  title="Each d_k at its own learning rate", title_zh="每个 d_k 各自的学习率",
+                                  names_zh={"trained": "训练的模型"}))
     return Aggregate(ev, figures, config, [FOOTNOTE])

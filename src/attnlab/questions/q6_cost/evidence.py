@@ -70,7 +70,8 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     figures = plots(EvidenceSet(ev), distances, speed_runs, flops_width(cost.config["ds"]))
     if sweep is not None:
         figures.append(sweep_plot(sweep, name="q6_lr_sweep", group="model", line="model",
-                                  title="Each model at its own learning rate", title_zh="每种模型各自的学习率"))
+                                  title="Each model at its own learning rate", title_zh="每种模型各自的学习率",
+                                  names_zh=MODELS_ZH))
     return Aggregate(ev, figures, config, LITERATURE)
 
 

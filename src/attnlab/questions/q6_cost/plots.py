@@ -13,6 +13,7 @@ from attnlab.questions.q6_cost.settings import (
     CONV,
     LSTM_LAYER,
     MODELS,
+    MODELS_ZH,
     SPEED_KERNEL,
     THRESHOLD,
 )
@@ -21,12 +22,13 @@ from attnlab.results import Panel, Plot, RefLine, Series
 __all__ = ["plots"]
 
 
-def _series(es: EvidenceSet, label: str, xs: list[int], names: list[str], style: str = "solid") -> Series:
+def _series(es: EvidenceSet, label: str, xs: list[int], names: list[str], style: str = "solid",
+            label_zh: str = "") -> Series:
     evs = [es[name] for name in names]
     nums = [None if isinstance(e.value, str) else e.number for e in evs]
     lo = [None if isinstance(e.value, str) else rules.interval(e)[0] for e in evs]
     hi = [None if isinstance(e.value, str) else rules.interval(e)[1] for e in evs]
-    return Series(label, list(xs), nums, lo, hi, style=style)
+    return Series(label, list(xs), nums, lo, hi, style=style, label_zh=label_zh)
 
 
 def _at(es: EvidenceSet, model: str, distances: list[int]) -> list[int]:
@@ -38,27 +40,33 @@ def _per_distance(es: EvidenceSet, distances: list[int], name: Any) -> list[Seri
     out = []
     for m in MODELS:
         xs = _at(es, m, distances)
-        out.append(_series(es, MODELS[m], xs, [name(m, d) for d in xs]))
+        out.append(_series(es, MODELS[m], xs, [name(m, d) for d in xs], label_zh=MODELS_ZH[m]))
     return out
 
 
 def _timing(es: EvidenceSet, ns: list[int]) -> Panel:
     series = []
-    for r, what in ((LSTM_LAYER, "LSTM"), (CONV, f"conv k={SPEED_KERNEL}")):
-        series.append(_series(es, f"vs {what} (measured)", ns, [N.time_ratio(r, n) for n in ns]))
-        series.append(_series(es, f"vs {what} (FLOPs)", ns, [N.flops_ratio(r, n) for n in ns], "dashed"))
+    for r, what, what_zh in ((LSTM_LAYER, "LSTM", "LSTM"), (CONV, f"conv k={SPEED_KERNEL}", f"卷积 k={SPEED_KERNEL}")):
+        series.append(_series(es, f"vs {what} (measured)", ns, [N.time_ratio(r, n) for n in ns],
+                              label_zh=f"相对{what_zh}（实测）"))
+        series.append(_series(es, f"vs {what} (FLOPs)", ns, [N.flops_ratio(r, n) for n in ns], "dashed",
+                              label_zh=f"相对{what_zh}（按 FLOPs）"))
     return Panel(title="Self-attention time / rival time", xlabel="n", ylabel="ratio", xscale="log2", yscale="log",
-                 lines=[RefLine(1.0, "equal")], series=series)
+                 lines=[RefLine(1.0, "equal", label_zh="相等")], series=series,
+                 title_zh="自注意力耗时 / 比较层耗时", xlabel_zh="n", ylabel_zh="比值")
 
 
 def plots(es: EvidenceSet, distances: list[int], speed_runs: list[Any], flops_d: int) -> list[Plot]:
     """The figures of one run, from its evidence ``es``."""
     acc = Panel(title="Held-out accuracy at the query", xlabel="distance", ylabel="accuracy", ylim=(0, 1.05),
                 series=_per_distance(es, distances, N.acc),
-                lines=[RefLine(es[N.baseline(N.NO_MARKER)].number, "no-marker baseline (exact)"),
-                       RefLine(THRESHOLD, "threshold")])
+                lines=[RefLine(es[N.baseline(N.NO_MARKER)].number, "no-marker baseline (exact)",
+                               label_zh="不看标记的基线（精确）"),
+                       RefLine(THRESHOLD, "threshold", label_zh="阈值")],
+                title_zh="查询位置上的留出准确率", xlabel_zh="距离", ylabel_zh="准确率")
     steps = Panel(title=f"Steps to {THRESHOLD} (median; missing: not reached)", xlabel="distance", ylabel="steps",
-                  series=_per_distance(es, distances, N.steps))
+                  series=_per_distance(es, distances, N.steps),
+                  title_zh=f"达到 {THRESHOLD} 的步数（中位数；缺点表示没有达到）", xlabel_zh="距离", ylabel_zh="步数")
     seeds = es[N.acc(ATTENTION, distances[0])].n
     headline = Plot("long_range", "Recall at a distance: attention vs LSTM vs dilated CNN (equal parameters)",
                     [acc, steps], caption=f"Mean over {seeds} seeds with 95% "
@@ -75,13 +83,17 @@ def plots(es: EvidenceSet, distances: list[int], speed_runs: list[Any], flops_d:
                         "counts predict.", title_zh="词元总数固定时，单层前向+反向的耗时",
                         caption_zh="实线：实测（各次重复的几何平均及 95% 区间）；虚线：按 FLOP 计数预测的值。"))
     rows = es[N.PARAMS_TABLE].value
+    layer_zh = {"self-attention": "自注意力", "Transformer block": "Transformer 块", "LSTM": "LSTM",
+                "conv k=3": "卷积 k=3"}
     pk = Panel(title="Parameters per layer", xlabel="d", ylabel="parameters", xscale="log2", yscale="log",
-               series=[Series(lbl, [r[0] for r in rows], [r[i] for r in rows]) for i, lbl in
-                       enumerate(["self-attention", "Transformer block", "LSTM", "conv k=3"], start=1)])
+               series=[Series(lbl, [r[0] for r in rows], [r[i] for r in rows], label_zh=layer_zh[lbl]) for i, lbl in
+                       enumerate(["self-attention", "Transformer block", "LSTM", "conv k=3"], start=1)],
+               title_zh="每层的参数量", xlabel_zh="d", ylabel_zh="参数量")
     frows = es[N.FLOPS_TABLE].value
     fk = Panel(title="Forward FLOPs per layer", xlabel="n", ylabel="FLOPs", xscale="log2", yscale="log",
-               series=[Series(lbl, [r[0] for r in frows], [r[i] for r in frows]) for i, lbl in
-                       enumerate(["self-attention", "LSTM", "conv k=3"], start=1)])
+               series=[Series(lbl, [r[0] for r in frows], [r[i] for r in frows], label_zh=layer_zh[lbl])
+                       for i, lbl in enumerate(["self-attention", "LSTM", "conv k=3"], start=1)],
+               title_zh="每层前向 FLOPs", xlabel_zh="n", ylabel_zh="FLOPs")
     out.append(Plot("cost", "Parameters and FLOPs per layer (derivation, counted on the modules)", [pk, fk],
                     caption="Left: parameters of one layer against its width d, counted on the modules. Right: "
                     f"forward FLOPs of one layer against the length n at d={flops_d}.",

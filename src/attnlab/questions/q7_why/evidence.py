@@ -203,9 +203,11 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         maps.append(AttentionMap(f"{MINILM} on \"{text}\": how much attention does \"{word}\" receive?",
                                  mini["tokens"], mini["weights"],
                                  f"{MINILM} 读 `{text}`：`{word}` 得到了多少注意力？",
-                                 steps=mini.get("steps"), **explorer_focus(mini["tokens"], mini["weights"], word)))
+                                 steps=mini.get("steps"), attribution=mini.get("attribution"),
+                                 **explorer_focus(mini["tokens"], mini["weights"], word)))
     figures = plots(ev, outcomes, lengths, budgets)
     if sweep is not None:
         figures.append(sweep_plot(sweep, name="q7_lr_sweep", group="task", line="pooling",
-                                  title="Each pooling at its own learning rate", title_zh="每种池化方式各自的学习率"))
+                                  title="Each pooling at its own learning rate", title_zh="每种池化方式各自的学习率",
+                                  names_zh={**TASK_ZH, **POOLING_ZH}))
     return Aggregate(ev, figures, config, list(LITERATURE), maps)

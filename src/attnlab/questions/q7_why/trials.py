@@ -89,6 +89,7 @@ def train_trial(config: dict[str, Any]) -> dict[str, Any]:
 def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     """Attention share of the polar word per layer of all-MiniLM-L6-v2, for each sentence in ``config``, and the
     attention maps (L, H, T, T) of "I hate this movie."."""
+    from attnlab.analysis.attribution import sentence_attributions
     from attnlab.analysis.head_steps import focus_steps
     from attnlab.analysis.token_attention import attention_received
     from attnlab.pretrained import PretrainedUnavailable, load
@@ -107,7 +108,8 @@ def minilm_trial(config: dict[str, Any]) -> dict[str, Any]:
     single = [(t, w) for t, w in pairs if w in list(model.encode(t).tokens[0])]  # one WordPiece each
     return {"sentences": [attention_received(model, t, w).to_dict() for t, w in single],
             "source": f"{LEXICON} {version}", "candidates": len(pairs), "tokens": tokens, "weights": weights,
-            "steps": focus_steps(model, text, explorer_focus(tokens, weights, word))}
+            "steps": focus_steps(model, text, explorer_focus(tokens, weights, word)),
+            "attribution": sentence_attributions(model, text)}  # the explorer's attribution view
 
 
 def conditions(profile: str) -> list[dict[str, Any]]:

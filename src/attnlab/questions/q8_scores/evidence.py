@@ -189,7 +189,8 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     figures = plots(ev, outcomes)
     if outcomes.tuning is not None:
         figures.append(sweep_plot(outcomes.tuning, name="q8_lr_sweep", group="model", line="score",
-                                  title="Each score at its own learning rate", title_zh="每种打分函数各自的学习率"))
+                                  title="Each score at its own learning rate", title_zh="每种打分函数各自的学习率",
+                                  names_zh={**SCORE_ZH, **{m: describe(m, "zh") for m in MODELS}}))
     return Aggregate(ev, figures, config, list(LITERATURE))
 
 

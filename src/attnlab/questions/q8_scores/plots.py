@@ -19,8 +19,11 @@ def _steps_panels(es: EvidenceSet) -> list[Panel]:
         ys = [es[E.steps(model, sc)].value for sc in SCORES]
         panels.append(Panel(kind="bar", title=E.describe(model), ylabel=f"median steps to {THRESHOLD} (budget if not "
                             "reached)", series=[Series("median steps", list(SCORES),
-                                                       [budget if isinstance(y, str) else y for y in ys])],
-                            lines=[RefLine(budget, "budget")]))
+                                                       [budget if isinstance(y, str) else y for y in ys],
+                                                       label_zh="步数中位数")],
+                            lines=[RefLine(budget, "budget", label_zh="步数预算")], title_zh=E.describe(model, "zh"),
+                            ylabel_zh=f"达到 {THRESHOLD} 的步数中位数（没有达到时记为预算）",
+                            categories_zh=E.SCORE_ZH))
     return panels
 
 
@@ -29,14 +32,18 @@ def _accuracy_panels(es: EvidenceSet) -> list[Panel]:
     for model in MODELS:
         es_m = [es[E.acc(model, sc)] for sc in SCORES]
         kind = "rnn" if model == RNN else "transformer"
-        lines = [RefLine(es[E.baseline(kind, "chance")].number, "chance")]
-        lines.append(RefLine(es[E.baseline("transformer", "no_lookup")].number, "no-lookup (exact)")
+        lines = [RefLine(es[E.baseline(kind, "chance")].number, "chance", label_zh="随机猜测")]
+        lines.append(RefLine(es[E.baseline("transformer", "no_lookup")].number, "no-lookup (exact)",
+                             label_zh="不查找（精确）")
                      if kind == "transformer"
-                     else RefLine(es[E.baseline("rnn", "bag_of_words")].number, "most frequent input symbol (exact)"))
+                     else RefLine(es[E.baseline("rnn", "bag_of_words")].number, "most frequent input symbol (exact)",
+                                  label_zh="输入中最常见的符号（精确）"))
         panels.append(Panel(kind="bar", title=E.describe(model), ylabel="token accuracy at the end", ylim=(0, 1.02),
                             series=[Series("accuracy", list(SCORES), [e.number for e in es_m],
                                            [rules.interval(e)[0] for e in es_m],
-                                           [rules.interval(e)[1] for e in es_m])], lines=lines))
+                                           [rules.interval(e)[1] for e in es_m], label_zh="准确率")], lines=lines,
+                            title_zh=E.describe(model, "zh"), ylabel_zh="结束时的词元准确率",
+                            categories_zh=E.SCORE_ZH))
     return panels
 
 
@@ -47,27 +54,36 @@ def _curve_panels(outcomes: Outcomes) -> list[Panel]:
         for sc in SCORES:
             runs = outcomes.where(score=sc, **E.where(model))
             at, means = mean_curve([o.measurements["curve"] for o in runs])
-            series.append(Series(sc, at, means))
+            series.append(Series(sc, at, means, label_zh=E.SCORE_ZH[sc]))
         panels.append(Panel(title=E.describe(model), xlabel="step", ylabel="accuracy", ylim=(0, 1.02), series=series,
-                            lines=[RefLine(THRESHOLD, "threshold")]))
+                            lines=[RefLine(THRESHOLD, "threshold", label_zh="阈值")], title_zh=E.describe(model, "zh"),
+                            xlabel_zh="训练步数", ylabel_zh="准确率"))
     return panels
 
 
 def _cost_panels(es: EvidenceSet, t_mem: int) -> list[Panel]:
+    ms_zh = "毫秒（各次重复的中位数）"
     return [Panel(kind="bar", title=f"time per training step (lookup, d_k={max(HEAD_DIMS)})",
                   ylabel="ms (median of repeats)",
-                  series=[Series("ms", list(SCORES), [es[E.ms("step", sc)].number for sc in SCORES])]),
+                  series=[Series("ms", list(SCORES), [es[E.ms("step", sc)].number for sc in SCORES],
+                                 label_zh="毫秒")],
+                  title_zh=f"每个训练步的耗时（键值查找，d_k={max(HEAD_DIMS)}）", ylabel_zh=ms_zh,
+                  categories_zh=E.SCORE_ZH),
             Panel(kind="bar", title="time per attention layer, forward + backward", ylabel="ms (median of repeats)",
                   yscale="log",
                   series=[Series("same materialising kernel", list(SCORES),
-                                 [es[E.ms("layer_ref", sc)].number for sc in SCORES]),
+                                 [es[E.ms("layer_ref", sc)].number for sc in SCORES],
+                                 label_zh="同一个显式构造权重矩阵的内核"),
                           Series("library's fast kernels", list(SCORES),
-                                 [es[E.ms("layer", sc)].number for sc in SCORES])]),
+                                 [es[E.ms("layer", sc)].number for sc in SCORES], label_zh="库的快速内核")],
+                  title_zh="每个注意力层前向 + 反向的耗时", ylabel_zh=ms_zh, categories_zh=E.SCORE_ZH),
             Panel(kind="bar", title=f"memory kept for backward, one layer, T={t_mem}", ylabel="MiB", yscale="log",
                   series=[Series("library's kernel", list(SCORES),
-                                 [es[E.memory(sc, "auto")].value[-1] for sc in SCORES]),
+                                 [es[E.memory(sc, "auto")].value[-1] for sc in SCORES], label_zh="库的内核"),
                           Series("reference (materialised)", list(SCORES),
-                                 [es[E.memory(sc, "reference")].value[-1] for sc in SCORES])])]
+                                 [es[E.memory(sc, "reference")].value[-1] for sc in SCORES],
+                                 label_zh="参考内核（显式构造）")],
+                  title_zh=f"为反向传播保存的内存，一层，T={t_mem}", ylabel_zh="MiB", categories_zh=E.SCORE_ZH)]
 
 
 def plots(ev: list[Evidence], outcomes: Outcomes) -> list[Plot]:

@@ -198,5 +198,6 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     if outcomes.tuning is not None:
         figures.append(sweep_plot(outcomes.tuning, name="q9_lr_sweep", group="task", line="scheme",
                                   title="Each position scheme at its own learning rate",
-                                  title_zh="每种位置编码各自的学习率", metric_label="final held-out accuracy at T"))
+                                  title_zh="每种位置编码各自的学习率", metric_label="final held-out accuracy at T",
+                                  names_zh={**TASK_ZH, **SCHEME_ZH}))
     return Aggregate(ev, figures, config, list(LITERATURE))

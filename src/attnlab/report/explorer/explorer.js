@@ -24,6 +24,20 @@
   var UI_FONT = '-apple-system, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif';
   // Categorical colours chosen to stay distinct on white and from each other; beyond 12 heads,
   // hues are spread by the golden angle.
+  // The head detectors of attnlab.analysis.circuits the model view can mark, in English and Chinese.
+  var DETECTORS = ['previous_token', 'duplicate_token', 'induction'];
+  var DETECTOR_NAMES = {previous_token: ['previous-token', '前一词元'], duplicate_token: ['duplicate-token', '重复词元'],
+    induction: ['induction', '归纳']};
+  // The attribution methods of attnlab.analysis.attribution the attribution view shows, in English and Chinese.
+  var METHOD_NAMES = {
+    erasure: ['erasure (leave one out)', '擦除（逐个删去词元）'],
+    raw: ['raw attention (last layer, mean over heads)', '原始注意力（最后一层，对头取平均）'],
+    rollout: ['attention rollout (Abnar & Zuidema 2020)', '注意力展开（Abnar & Zuidema 2020）'],
+    flow: ['attention flow (Abnar & Zuidema 2020)', '注意力流（Abnar & Zuidema 2020）'],
+    norm: ['norm-based ‖α f(x)‖ (Kobayashi et al. 2020)', '基于范数的 ‖α f(x)‖（Kobayashi 等人 2020）'],
+    attention_grad: ['attention × gradient', '注意力 × 梯度'],
+    grad_input: ['gradient × input', '梯度 × 输入']
+  };
   var PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f',
     '#bcbd22', '#17becf', '#222222', '#e6ab02'];
   // Sequential ramp for the maps (white to dark blue), indexed by sqrt(weight) so that the many
@@ -95,6 +109,7 @@
       return {
         title: raw.title, tokens: raw.tokens, L: L, H: H, T: T, q: q, repeated: repeated,
         roles: raw.roles, notes: raw.notes, initial: raw.initial || {},
+        detectors: raw.detectors || null, attribution: raw.attribution || null,
         exportTitle: raw.export_title || raw.title || '', answer: raw.answer || {},
         // quantised weight of query i -> key j in layer l, head h
         at: function (l, h, i, j) { return q[((l * H + h) * T + i) * T + j]; }
@@ -124,11 +139,35 @@
     return f;
   }
 
-  /* A folded "how to use" note: open it once, and it stays out of the way. */
-  function helpNote(text) {
+  /* Whether the page shows Chinese (the report's language switch sets html[data-lang]). */
+  function zhPage() { return document.documentElement.getAttribute('data-lang') === 'zh-CN'; }
+
+  /* One string in the page's language, for what cannot hold two (attributes, options, exported images). */
+  function tr(en, zh) { return zhPage() ? zh : en; }
+
+  /* A head's role label in Chinese: the words of head_roles_labels, special tokens as they are. */
+  var ROLE_ZH = {prev: '前一个', next: '后一个', self: '自身', broad: '分散', entropy: '熵'};
+  function roleZh(text) {
+    return String(text || '').replace(/\b(prev|next|self|broad|entropy)\b/g, function (w) { return ROLE_ZH[w]; })
+      .replace(/, /g, '、');
+  }
+
+  /* A folded "how to use" note in both languages: open it once, and it stays out of the way. */
+  function helpNote(en, zh) {
     var d = el('details', 'ax-help');
-    d.append(el('summary', null, 'how to use'), el('p', null, text));
+    var sum = el('summary');
+    sum.appendChild(bi('how to use', '使用方法'));
+    d.append(sum, attrs(el('p', null, en), {lang: 'en'}), attrs(el('p', null, zh), {lang: 'zh-CN'}));
     return d;
+  }
+
+  /* Text and a nested element in both languages: bi() with child nodes instead of strings. */
+  function biNodes(en, zh) {
+    var f = document.createDocumentFragment(), a = attrs(el('span'), {lang: 'en'}), b = attrs(el('span'), {lang: 'zh-CN'});
+    a.append.apply(a, en);
+    b.append.apply(b, zh);
+    f.append(a, b);
+    return f;
   }
 
   /* A row of buttons that is one tab stop: Tab enters at the button last used, arrows move along. */
@@ -233,6 +272,7 @@
   function Explorer(root, m) {
     this.root = root;
     this.m = m;
+    this.i18n = [];   // [element, attribute, English, Chinese]: set again when the page changes language
     var init = m.initial;
     this.s = {
       view: 'head',
@@ -243,7 +283,9 @@
       minW: 0.01,     // lines and bars below this weight are not drawn
       topK: m.T <= 32 ? 0 : 3,  // lines per token when none is selected (0: all)
       detail: null,   // {l, h}: the map opened large in the model view
-      cursor: null    // {i, j}: the cell under the pointer / keyboard cursor in the large map
+      cursor: null,   // {i, j}: the cell under the pointer / keyboard cursor in the large map
+      detector: m.detectors && m.detectors.previous_token ? 'previous_token' : '',  // marked on the model view
+      attrTok: null   // the token under the pointer in the attribution view
     };
     for (var h = 0; h < m.H; h++) this.s.visible.push(!init.heads || init.heads.indexOf(h) >= 0);
     if (typeof init.token === 'number') this.s.pin = {side: 'q', i: clamp(init.token, 0, m.T - 1)};
@@ -251,7 +293,29 @@
     this.layoutHead();
     this.renderHead();
     if (init.view === 'model') this.setView('model');  // an explorer may open on its model view
+    var self = this;
+    if (typeof MutationObserver !== 'undefined') {  // the report's language switch: attributes and readouts follow
+      new MutationObserver(function () { self.relang(); }).observe(document.documentElement,
+        {attributes: true, attributeFilter: ['data-lang']});
+    }
   }
+
+  /* An attribute in the page's language, kept up to date when the language changes. */
+  Explorer.prototype.tattr = function (e, name, en, zh) {
+    this.i18n.push([e, name, en, zh]);
+    if (name === 'text') e.textContent = tr(en, zh); else e.setAttribute(name, tr(en, zh));
+    return e;
+  };
+
+  Explorer.prototype.relang = function () {
+    this.i18n.forEach(function (x) {
+      if (x[1] === 'text') x[0].textContent = tr(x[2], x[3]); else x[0].setAttribute(x[1], tr(x[2], x[3]));
+    });
+    this.updateLegend();
+    this.renderHead();
+    if (this.gridBuilt) this.gridTitles();
+    if (this.s.view !== 'head') this.renderReadout();
+  };
 
   Explorer.prototype.activeHeads = function () {
     var out = [];
@@ -272,13 +336,16 @@
     this.modelArea = el('div', 'ax-modelarea');
     this.modelArea.hidden = true;
     this.gridWrap = el('div', 'ax-gridwrap');
-    this.grid = attrs(el('div', 'ax-grid'), {role: 'group', 'aria-label': 'attention maps, layers by heads'});
+    this.grid = this.tattr(attrs(el('div', 'ax-grid'), {role: 'group'}), 'aria-label', 'attention maps, layers by heads',
+      '注意力图，按层和头排列');
     this.gridWrap.appendChild(this.grid);
     this.detail = el('div', 'ax-detail');
     this.detail.hidden = true;
     this.modelArea.append(this.gridWrap, this.detail);
     this.readout = attrs(el('div', 'ax-readout'), {'aria-live': 'polite'});
-    this.body.append(this.scroll, this.modelArea, this.readout);
+    this.attrArea = el('div', 'ax-attrarea');
+    this.attrArea.hidden = true;
+    this.body.append(this.scroll, this.modelArea, this.attrArea, this.readout);
     root.append(bar, this.headPanel, this.modelPanel, this.body);
     var steps = root.querySelector('.ax-steps');  // the head's step-through (steps.js) stays below the views
     if (steps) root.appendChild(steps);
@@ -313,25 +380,35 @@
   Explorer.prototype.buildToolbar = function () {
     var self = this, m = this.m;
     var bar = el('div', 'ax-toolbar');
-    var tabs = attrs(el('div', 'ax-tabs'), {role: 'tablist', 'aria-label': 'view'});
+    var tabs = this.tattr(attrs(el('div', 'ax-tabs'), {role: 'tablist'}), 'aria-label', 'view', '视图');
     this.tabHead = attrs(el('button', 'ax-tab'), {type: 'button', role: 'tab', 'aria-selected': 'true'});
     this.tabHead.appendChild(bi('Head view', '头视图'));
     this.tabModel = attrs(el('button', 'ax-tab'), {type: 'button', role: 'tab', 'aria-selected': 'false',
       tabindex: '-1'});
     this.tabModel.appendChild(bi('Model view', '模型视图'));
     tabs.append(this.tabHead, this.tabModel);
+    this.tabs = {head: this.tabHead, model: this.tabModel};
+    if (m.attribution) {  // the sentence shaded by each attribution method, beside erasure
+      this.tabAttr = attrs(el('button', 'ax-tab ax-tab-attr'), {type: 'button', role: 'tab', 'aria-selected': 'false',
+        tabindex: '-1'});
+      this.tabAttr.appendChild(bi('Attribution', '归因'));
+      tabs.appendChild(this.tabAttr);
+      this.tabs.attribution = this.tabAttr;
+      this.tabAttr.addEventListener('click', function () { self.setView('attribution'); });
+    }
     this.tabHead.addEventListener('click', function () { self.setView('head'); });
     this.tabModel.addEventListener('click', function () { self.setView('model'); });
-    tabs.addEventListener('keydown', function (ev) {  // the tab pattern: arrows move between the two views
+    tabs.addEventListener('keydown', function (ev) {  // the tab pattern: arrows move between the views
       if (ev.key !== 'ArrowLeft' && ev.key !== 'ArrowRight') return;
       ev.preventDefault();
-      var next = self.s.view === 'head' ? 'model' : 'head';
+      var order = Object.keys(self.tabs), k = order.indexOf(self.s.view);
+      var next = order[(k + (ev.key === 'ArrowRight' ? 1 : order.length - 1)) % order.length];
       self.setView(next);
-      (next === 'head' ? self.tabHead : self.tabModel).focus();
+      self.tabs[next].focus();
     });
     this.layerLabel = el('label');
     this.layerLabel.append(bi('layer', '层'), ' ');
-    this.layerSel = attrs(el('select', 'ax-layer'), {'aria-label': 'layer'});
+    this.layerSel = this.tattr(el('select', 'ax-layer'), 'aria-label', 'layer', '层');
     for (var l = 0; l < m.L; l++) {  // shown and valued from 1
       var o = el('option', null, n1(l));
       o.value = n1(l);
@@ -340,13 +417,16 @@
     this.layerSel.value = n1(this.s.layer);
     this.layerSel.addEventListener('change', function () { self.setLayer(+self.layerSel.value - 1); });
     this.layerLabel.appendChild(this.layerSel);
-    var png = attrs(el('button', 'ax-btn ax-png'), {type: 'button', title: 'save the current view as a PNG image'});
+    var png = this.tattr(attrs(el('button', 'ax-btn ax-png'), {type: 'button'}), 'title',
+      'save the current view as a PNG image', '把当前视图存为 PNG 图片');
     png.appendChild(bi('Download PNG', '下载 PNG'));
     png.addEventListener('click', function () { self.exportPNG(); });
-    var svg = attrs(el('button', 'ax-btn ax-svg'), {type: 'button', title: 'save the current view as an SVG image'});
+    var svg = this.tattr(attrs(el('button', 'ax-btn ax-svg'), {type: 'button'}), 'title',
+      'save the current view as an SVG image', '把当前视图存为 SVG 图片');
     svg.appendChild(bi('Download SVG', '下载 SVG'));
     svg.addEventListener('click', function () { self.exportSVG(); });
     bar.append(tabs, this.layerLabel, png, svg);
+    this.exportBtns = [png, svg];
 
     return bar;
   };
@@ -355,7 +435,7 @@
   Explorer.prototype.buildHeadControls = function () {
     var self = this, m = this.m;
     this.headPanel = el('div', 'ax-headpanel');
-    this.legend = attrs(el('div', 'ax-heads'), {role: 'toolbar', 'aria-label': 'heads shown'});
+    this.legend = this.tattr(attrs(el('div', 'ax-heads'), {role: 'toolbar'}), 'aria-label', 'heads shown', '显示的头');
     this.headBtns = [];
     for (var h = 0; h < m.H; h++) {
       var b = attrs(el('button', 'ax-headbtn'), {type: 'button', 'data-h': String(h)});
@@ -363,7 +443,7 @@
       sw.style.background = headColor(h);
       sw.style.borderColor = headColor(h);
       b.append(sw, el('span', 'ax-hname', 'H' + n1(h)), el('span', 'ax-role'));
-      b.setAttribute('aria-label', 'head ' + n1(h));
+      this.tattr(b, 'aria-label', 'head ' + n1(h), '第 ' + n1(h) + ' 个头');
       b.addEventListener('click', function (ev) {
         var hh = +this.getAttribute('data-h');
         if (ev.shiftKey || ev.altKey) self.soloHead(hh); else self.toggleHead(hh);
@@ -374,16 +454,19 @@
       this.headBtns.push(b);
       this.legend.appendChild(b);
     }
-    var all = attrs(el('button', 'ax-btn', 'all'), {type: 'button', title: 'show every head'});
-    var none = attrs(el('button', 'ax-btn', 'none'), {type: 'button', title: 'hide every head'});
+    var all = this.tattr(attrs(el('button', 'ax-btn'), {type: 'button'}), 'title', 'show every head', '显示所有头');
+    all.appendChild(bi('all', '全部'));
+    var none = this.tattr(attrs(el('button', 'ax-btn'), {type: 'button'}), 'title', 'hide every head', '隐藏所有头');
+    none.appendChild(bi('none', '全不显示'));
     all.addEventListener('click', function () { self.setVisible(function () { return true; }); });
     none.addEventListener('click', function () { self.setVisible(function () { return false; }); });
     this.legend.append(all, none);
     rovingRow(this.legend);
 
     var controls = el('div', 'ax-toolbar');
-    this.dirBtn = attrs(el('button', 'ax-btn ax-dir'), {type: 'button',
-      title: 'show what attends to the selected token instead of where it attends, or back'});
+    this.dirBtn = this.tattr(attrs(el('button', 'ax-btn ax-dir'), {type: 'button'}), 'title',
+      'show what attends to the selected token instead of where it attends, or back',
+      '改为显示哪些词元看向选中的词元，而不是它看向哪里；再按一次换回');
     this.dirBtn.append('⇄ ', bi('swap direction', '反转方向'));
     this.dirBtn.addEventListener('click', function () { self.swapDirection(); });
     var minLabel = el('label');
@@ -394,12 +477,15 @@
       if (isFinite(v)) { self.s.minW = clamp(v, 0, 1); self.renderHead(); }
     });
     minLabel.appendChild(this.minInput);
-    var topLabel = attrs(el('label'), {title: 'when no token is selected: the strongest k keys of each query'});
+    var topLabel = this.tattr(el('label'), 'title', 'when no token is selected: the strongest k keys of each query',
+      '没有选中词元时：每个查询只画最强的 k 个键');
     topLabel.append(bi('lines per token', '每个词元的连线数'), ' ');
-    this.topSel = attrs(el('select', 'ax-topk'), {'aria-label': 'lines per token when no token is selected'});
+    this.topSel = this.tattr(el('select', 'ax-topk'), 'aria-label', 'lines per token when no token is selected',
+      '没有选中词元时每个词元的连线数');
     [0, 1, 2, 3, 5, 10].forEach(function (k) {
       if (k >= m.T) return;
-      var o = el('option', null, k ? String(k) : 'all');
+      var o = el('option', null, k ? String(k) : tr('all', '全部'));
+      if (!k) self.i18n.push([o, 'text', 'all', '全部']);
       o.value = String(k);
       self.topSel.appendChild(o);
     });
@@ -410,12 +496,15 @@
     });
     topLabel.appendChild(this.topSel);
     controls.append(this.dirBtn, minLabel, topLabel);
-    var step = attrs(el('div', 'ax-step'), {role: 'group', 'aria-label': 'step through the heads, one at a time'});
-    this.prevBtn = attrs(el('button', 'ax-btn ax-prev'), {type: 'button', 'aria-label': 'previous head',
-      title: 'show the previous head alone (← on these buttons)'});
+    var step = this.tattr(attrs(el('div', 'ax-step'), {role: 'group'}), 'aria-label',
+      'step through the heads, one at a time', '逐个查看各个头');
+    this.prevBtn = this.tattr(this.tattr(attrs(el('button', 'ax-btn ax-prev'), {type: 'button'}), 'aria-label',
+      'previous head', '上一个头'), 'title', 'show the previous head alone (← on these buttons)',
+      '只显示上一个头（在这两个按钮上按 ←）');
     this.prevBtn.append('◀ ', bi('previous head', '上一个头'));
-    this.nextBtn = attrs(el('button', 'ax-btn ax-next'), {type: 'button', 'aria-label': 'next head',
-      title: 'show the next head alone (→ on these buttons)'});
+    this.nextBtn = this.tattr(this.tattr(attrs(el('button', 'ax-btn ax-next'), {type: 'button'}), 'aria-label',
+      'next head', '下一个头'), 'title', 'show the next head alone (→ on these buttons)',
+      '只显示下一个头（在这两个按钮上按 →）');
     this.nextBtn.append(bi('next head', '下一个头'), ' ▶');
     this.stepLabel = attrs(el('span', 'ax-steplabel'), {'aria-live': 'polite'});
     this.prevBtn.addEventListener('click', function () { self.stepHead(-1); });
@@ -436,7 +525,11 @@
       'attends to it (line and bar opacity = weight). Click or Enter pins it; then hover the other column for ' +
       'exact weights. Arrow keys move between tokens (left / right: to the other column), Esc clears. Click a ' +
       'head to hide it, shift-click or double-click to show it alone (arrow keys move along the heads). With ' +
-      'long inputs and no token selected, only the strongest lines of each token are drawn (lines per token).');
+      'long inputs and no token selected, only the strongest lines of each token are drawn (lines per token).',
+      '把指针移到某个词元上（或点按、用键盘选中它）：左栏显示它看向哪里，右栏显示哪些词元看向它（连线和竖条的不透明度即权重）。'
+      + '单击或按回车可以固定它，再把指针移到另一栏就能读出确切的权重。方向键在词元之间移动（左右键换到另一栏），Esc 取消选择。'
+      + '单击某个头可以隐藏它，按住 Shift 单击或双击则只显示这个头（方向键在各个头之间移动）。输入较长且没有选中词元时，'
+      + '每个词元只画最强的几条连线（见“每个词元的连线数”）。');
     this.headPanel.append(this.legend, controls, this.sentence, help);
 
   };
@@ -455,10 +548,41 @@
     }
     rampCanvas.style.border = '1px solid #d1d9e0';
     legendRamp.append(el('span', null, '0'), rampCanvas, el('span', null, '1'),
-      el('span', null, '(colour: √weight; rows: queries, columns: keys)'));
+      bi('(colour: √weight; rows: queries, columns: keys)', '（颜色：√权重；行：查询，列：键）'));
+    var self = this, m = this.m, dets = m.detectors || {};
+    this.detSel = null;
+    if (Object.keys(dets).length) {  // the head detectors' scores, marked on the heads
+      var detLabel = this.tattr(el('label', 'ax-detlabel'), 'title',
+        'each head\'s attention mass where the role would send it (1: all of it), averaged over the queries that ' +
+        'have such a key', '每个头放在该角色应看位置上的注意力（1 表示全部），对有这种键的查询取平均');
+      detLabel.append(bi('mark heads', '标出头'), ' ');
+      this.detSel = this.tattr(el('select', 'ax-detector'), 'aria-label', 'mark heads by a detector', '按检测器标出头');
+      [''].concat(DETECTORS).forEach(function (k) {
+        var names = k ? DETECTOR_NAMES[k] : ['none', '不标'];
+        var missing = k && !dets[k];
+        var en = names[0] + (missing ? ' (no repeated token)' : ''), zh = names[1] + (missing ? '（没有重复的词元）' : '');
+        var o = el('option', null, tr(en, zh));
+        o.value = k;
+        o.disabled = !!missing;
+        self.i18n.push([o, 'text', en, zh]);
+        self.detSel.appendChild(o);
+      });
+      this.detSel.value = this.s.detector;
+      this.detSel.addEventListener('change', function () {
+        self.s.detector = self.detSel.value;
+        self.markDetector();
+      });
+      detLabel.appendChild(this.detSel);
+      legendRamp.appendChild(detLabel);
+    }
     this.modelPanel.append(legendRamp, helpNote('All layers × heads. Click a map (or focus it and press Enter) ' +
       'to open it large with its tokens; hover it or use the arrow keys there for the weights; Esc goes back. ' +
-      'Arrow keys move between the small maps.'));
+      'Arrow keys move between the small maps. "Mark heads" writes a detector\'s score under each map and frames ' +
+      'the heads that score at least 0.5: previous-token (the key just before the query), duplicate-token ' +
+      '(earlier copies of the query\'s token), induction (the token after an earlier copy; Olsson et al. 2022).',
+      '所有层 × 所有头。单击某张小图（或选中它后按回车）可以放大它并标出词元；在大图上移动指针或用方向键读出权重；Esc 返回。'
+      + '方向键在小图之间移动。“标出头”在每张小图下写出一个检测器的分数，并给分数不低于 0.5 的头加框：前一词元（查询正前方的键）、'
+      + '重复词元（与查询相同的更早词元）、归纳（更早出现的同一词元之后的那个词元；Olsson 等人 2022）。'));
 
   };
 
@@ -468,8 +592,8 @@
     this.scroll = el('div', 'ax-scroll');
     this.hv = el('div', 'ax-hv');
     this.cols = {q: el('div', 'ax-col ax-left'), k: el('div', 'ax-col ax-right')};
-    this.cols.q.appendChild(el('div', 'ax-colhead ax-left', 'query (attends →)'));
-    this.cols.k.appendChild(el('div', 'ax-colhead', '→ key (attended)'));
+    this.cols.q.appendChild(el('div', 'ax-colhead ax-left')).appendChild(bi('query (attends →)', '查询（看向 →）'));
+    this.cols.k.appendChild(el('div', 'ax-colhead')).appendChild(bi('→ key (attended)', '→ 键（被看）'));
     this.toks = {q: [], k: []};
     this.bars = {q: [], k: []};
     var specials = /^(\[[A-Z]+\]|<\/?[a-z|]+>|<\|[a-z]+\|>)$/;
@@ -478,8 +602,10 @@
         var row = attrs(el('div', 'ax-rowline'), {'data-side': side, 'data-i': String(i)});
         var t = m.tokens[i];
         var tok = attrs(el('button', 'ax-tok', t === '' ? ' ' : t), {type: 'button', tabindex: i === 0 ? '0' : '-1',
-          'data-side': side, 'data-i': String(i), title: t + ' (token ' + n1(i) + ' of ' + m.T + ')',
-          'aria-label': (side === 'q' ? 'query ' : 'key ') + n1(i) + ': ' + t});
+          'data-side': side, 'data-i': String(i)});
+        self.tattr(tok, 'title', t + ' (token ' + n1(i) + ' of ' + m.T + ')', t + '（第 ' + n1(i) + ' 个词元，共 ' + m.T + ' 个）');
+        self.tattr(tok, 'aria-label', (side === 'q' ? 'query ' : 'key ') + n1(i) + ': ' + t,
+          (side === 'q' ? '查询 ' : '键 ') + n1(i) + '：' + t);
         if (specials.test(t)) tok.classList.add('ax-special');
         var bars = el('div', 'ax-bars'), list = [];
         for (var h = 0; h < m.H; h++) {
@@ -606,11 +732,16 @@
   Explorer.prototype.updateLegend = function () {
     var s = this.s, m = this.m, self = this;
     this.headBtns.forEach(function (b, h) {
-      var role = m.roles[s.layer][h];
+      var role = m.roles[s.layer][h], r = b.querySelector('.ax-role');
       b.setAttribute('aria-pressed', s.visible[h] ? 'true' : 'false');
-      b.querySelector('.ax-role').textContent = role;
-      b.title = 'layer ' + n1(s.layer) + ' head ' + n1(h) + (role ? ' (' + role + ')' : '') + ': ' + m.notes[s.layer][h] +
-        '. Click to ' + (s.visible[h] ? 'hide' : 'show') + ', shift-click to show only this head.';
+      r.textContent = '';
+      if (role) r.appendChild(bi(role, roleZh(role)));
+      b.title = tr('layer ' + n1(s.layer) + ' head ' + n1(h) + (role ? ' (' + role + ')' : '') + ': ' +
+        m.notes[s.layer][h] + self.detectorText(s.layer, h, 'en') + '. Click to ' + (s.visible[h] ? 'hide' : 'show') +
+        ', shift-click to show only this head.',
+        '第 ' + n1(s.layer) + ' 层第 ' + n1(h) + ' 个头' + (role ? '（' + roleZh(role) + '）' : '') + '：' +
+        roleZh(m.notes[s.layer][h]) + self.detectorText(s.layer, h, 'zh') + '。单击' + (s.visible[h] ? '隐藏' : '显示') +
+        '，按住 Shift 单击则只显示这个头。');
     });
     ['q', 'k'].forEach(function (side) {
       self.bars[side].forEach(function (list) {
@@ -620,7 +751,8 @@
   };
 
   Explorer.prototype.barWidth = function () {
-    return this.body.clientWidth < 560 ? 3 : 5;
+    var w = this.body.clientWidth;
+    return w < 400 ? 2 : w < 560 ? 3 : 5;  // a phone: thinner bars, so that both token columns fit
   };
 
   /* Column, bar and line widths from the space available, so that the head view fits a narrow page. */
@@ -638,7 +770,7 @@
         list[0].parentNode.style.width = barsW + 'px';
       });
     });
-    this.linesW = clamp(bodyW - 2 * (colW + barsW) - 14, 60, 320);
+    this.linesW = clamp(bodyW - 2 * (colW + barsW) - 14, bodyW < 400 ? 36 : 60, 320);
     sizeCanvas(this.canvas, this.linesW, m.T * ROW, 16000);
   };
 
@@ -810,39 +942,46 @@
   };
 
   /* The numbers: per shown head, the strongest weights of the source token, or the exact weight of
-     each head for the pair under the pointer. */
+     each head for the pair under the pointer (in both languages; the page shows one). */
   Explorer.prototype.renderReadout = function () {
     var m = this.m, s = this.s, l = s.layer, ro = this.readout, self = this;
     ro.textContent = '';
     if (s.view === 'model') return this.renderDetailReadout();
+    if (s.view === 'attribution') return this.renderAttrReadout();
     var fs = this.focusState(), heads = this.activeHeads();
     if (!fs.src) {
-      ro.append(el('div', 'ax-rtitle', 'layer ' + n1(l)), el('div', 'ax-hint', heads.length ?
-        'Hover or focus a token to see its weights.' : 'All heads are hidden: click a head above to show it.'));
+      ro.appendChild(el('div', 'ax-rtitle')).appendChild(bi('layer ' + n1(l), '第 ' + n1(l) + ' 层'));
+      ro.appendChild(el('div', 'ax-hint')).appendChild(heads.length ?
+        bi('Hover or focus a token to see its weights.', '把指针移到某个词元上（或用键盘选中它），就能看到它的权重。') :
+        bi('All heads are hidden: click a head above to show it.', '所有头都已隐藏：单击上方的某个头来显示它。'));
       return;
     }
-    var tok = m.tokens, src = fs.src, list = el('ul');
+    var src = fs.src, list = el('ul');
     if (fs.target !== null) {
       var qi = src.side === 'q' ? src.i : fs.target, kj = src.side === 'q' ? fs.target : src.i;
-      ro.appendChild(el('div', 'ax-rtitle', 'layer ' + n1(l) + ': ' + quote(tokName(m, qi)) + ' → ' +
-        quote(tokName(m, kj))));
+      var pair = quote(tokName(m, qi)) + ' → ' + quote(tokName(m, kj));
+      ro.appendChild(el('div', 'ax-rtitle')).appendChild(bi('layer ' + n1(l) + ': ' + pair,
+        '第 ' + n1(l) + ' 层：' + pair));
       heads.forEach(function (h) {
         var q = m.at(l, h, qi, kj);
         var li = attrs(el('li'), {'data-h': String(h), 'data-i': String(qi), 'data-j': String(kj), 'data-w': fmt(q)});
         var sw = el('span', 'ax-sw');
         sw.style.background = headColor(h);
-        li.append(sw, document.createTextNode('layer ' + n1(l) + ' head ' + n1(h) + ': ' + quote(tokName(m, qi)) +
-          ' → ' + quote(tokName(m, kj)) + ' '), el('span', 'ax-w', fmt(q)));
+        li.append(sw, bi('layer ' + n1(l) + ' head ' + n1(h) + ': ' + pair + ' ',
+          '第 ' + n1(l) + ' 层第 ' + n1(h) + ' 个头：' + pair + ' '), el('span', 'ax-w', fmt(q)));
         list.appendChild(li);
       });
     } else {
-      ro.appendChild(el('div', 'ax-rtitle', 'layer ' + n1(l) + ': ' + (src.side === 'q' ?
-        quote(tokName(m, src.i)) + ' attends to' : 'what attends to ' + quote(tokName(m, src.i)))));
+      var name = quote(tokName(m, src.i));
+      ro.appendChild(el('div', 'ax-rtitle')).appendChild(bi('layer ' + n1(l) + ': ' + (src.side === 'q' ?
+        name + ' attends to' : 'what attends to ' + name), '第 ' + n1(l) + ' 层：' + (src.side === 'q' ?
+        name + ' 看向' : '看向 ' + name + ' 的词元')));
       heads.forEach(function (h) {
         var li = attrs(el('li'), {'data-h': String(h)}), sw = el('span', 'ax-sw');
         sw.style.background = headColor(h);
         var role = m.roles[l][h];
-        li.append(sw, document.createTextNode('head ' + n1(h) + (role ? ' (' + role + ')' : '') + ': '));
+        li.append(sw, bi('head ' + n1(h) + (role ? ' (' + role + ')' : '') + ': ',
+          '第 ' + n1(h) + ' 个头' + (role ? '（' + roleZh(role) + '）' : '') + '：'));
         var best = [];
         for (var r = 0; r < m.T; r++) best.push(r);
         best.sort(function (a, b) { return self.weight(l, h, src, b) - self.weight(l, h, src, a); });
@@ -857,42 +996,159 @@
       });
     }
     ro.appendChild(list);
-    if (!heads.length) ro.appendChild(el('div', 'ax-hint', 'All heads are hidden.'));
+    if (!heads.length) ro.appendChild(el('div', 'ax-hint')).appendChild(bi('All heads are hidden.', '所有头都已隐藏。'));
   };
 
   Explorer.prototype.showHeadNote = function (h) {
     if (this.focusState().src) return;  // token weights take precedence
-    this.showNote(this.s.layer, h, '');
+    this.showNote(this.s.layer, h, '', '');
   };
 
-  /* A head's role label and the statistics behind it. */
-  Explorer.prototype.showNote = function (l, h, extra) {
+  /* The detectors' scores of layer l, head h, as a clause of a title ('' without detectors). */
+  Explorer.prototype.detectorText = function (l, h, lang) {
+    var d = this.m.detectors || {}, parts = [];
+    DETECTORS.forEach(function (k) {
+      if (d[k]) parts.push(DETECTOR_NAMES[k][lang === 'zh' ? 1 : 0] + ' ' + d[k][l][h].toFixed(2));
+    });
+    return parts.length ? (lang === 'zh' ? '；检测器：' : '; detectors: ') + parts.join(' · ') : '';
+  };
+
+  /* A head's role label, the statistics behind it and its detector scores. */
+  Explorer.prototype.showNote = function (l, h, extra, extraZh) {
     var m = this.m, ro = this.readout, role = m.roles[l][h];
     ro.textContent = '';
-    ro.append(el('div', 'ax-rtitle', 'layer ' + n1(l) + ' head ' + n1(h) + (role ? ': ' + role : ': no role label')),
-      el('div', null, m.notes[l][h]),
-      el('div', 'ax-hint', 'mean weight on the previous / next / same token and on special tokens; entropy ' +
-        'normalised to 1 = uniform.' + extra));
+    ro.appendChild(el('div', 'ax-rtitle')).appendChild(bi('layer ' + n1(l) + ' head ' + n1(h) + (role ? ': ' + role :
+      ': no role label'), '第 ' + n1(l) + ' 层第 ' + n1(h) + ' 个头' + (role ? '：' + roleZh(role) : '：没有角色标签')));
+    ro.appendChild(el('div')).appendChild(bi(m.notes[l][h], roleZh(m.notes[l][h])));
+    var d = this.m.detectors || {}, list = el('ul', 'ax-detlist');
+    DETECTORS.forEach(function (k) {
+      if (!d[k]) return;
+      var li = attrs(el('li'), {'data-detector': k, 'data-score': d[k][l][h].toFixed(3)});
+      li.append(bi(DETECTOR_NAMES[k][0] + ' score ', DETECTOR_NAMES[k][1] + '分数 '), el('span', 'ax-w',
+        d[k][l][h].toFixed(3)));
+      list.appendChild(li);
+    });
+    if (list.childNodes.length) ro.appendChild(list);
+    ro.appendChild(el('div', 'ax-hint')).appendChild(bi('mean weight on the previous / next / same token and on special ' +
+      'tokens; entropy normalised to 1 = uniform; a detector score is the mass where its role would attend.' + extra,
+      '前一个、后一个、自身词元及特殊词元上的平均权重；熵已归一化，1 表示均匀；检测器分数是该角色应看位置上的注意力。' +
+      extraZh));
   };
 
   // ---------------------------------------------------------------- model view
 
   Explorer.prototype.setView = function (v) {
-    var s = this.s;
+    var s = this.s, self = this;
+    if (!this.tabs[v]) v = 'head';
     s.view = v;
-    var head = v === 'head';
-    this.tabHead.setAttribute('aria-selected', String(head));
-    this.tabModel.setAttribute('aria-selected', String(!head));
-    this.tabHead.tabIndex = head ? 0 : -1;
-    this.tabModel.tabIndex = head ? -1 : 0;
+    var head = v === 'head', model = v === 'model', attr = v === 'attribution';
+    Object.keys(this.tabs).forEach(function (k) {
+      self.tabs[k].setAttribute('aria-selected', String(k === v));
+      self.tabs[k].tabIndex = k === v ? 0 : -1;
+    });
     this.headPanel.hidden = !head;
     this.scroll.hidden = !head;
     this.layerLabel.hidden = !head;
-    this.modelPanel.hidden = head;
-    this.modelArea.hidden = head;
-    if (!head && !this.gridBuilt) this.buildGrid();
-    else if (!head) this.sizeGrid();
+    this.modelPanel.hidden = !model;
+    this.modelArea.hidden = !model;
+    this.attrArea.hidden = !attr;
+    this.exportBtns.forEach(function (b) { b.hidden = attr; });  // the attribution view is text: nothing to draw
+    if (model && !this.gridBuilt) this.buildGrid();
+    else if (model) this.sizeGrid();
+    if (attr && !this.attrBuilt) this.buildAttribution();
     this.renderReadout();
+  };
+
+  // ---------------------------------------------------------------- attribution view
+
+  /* The sentence shaded once per attribution method (erasure first, the reference): each token's background
+     is the magnitude of its score over the largest magnitude among the compared words (special tokens are
+     not compared; their shade is capped at the darkest), and each method says its Spearman agreement with
+     erasure. The numbers were computed in Python (attnlab.analysis.attribution.sentence_attributions). */
+  Explorer.prototype.buildAttribution = function () {
+    var m = this.m, a = m.attribution, self = this, area = this.attrArea;
+    area.textContent = '';
+    var compared = a.compared || m.tokens.map(function (_, i) { return i; }), inCompared = {};
+    compared.forEach(function (i) { inCompared[i] = true; });
+    var target = a.target || ['', ''];
+    var intro = el('p', 'ax-attr-intro');
+    intro.appendChild(bi('Each row shades the sentence by one method\'s score (darker: larger magnitude, scaled to ' +
+      'the row\'s largest word). ρ: Spearman agreement of the magnitudes with erasure over the ' + compared.length +
+      ' words (special tokens, dashed, left out). Explained: ' + target[0] + '.',
+      '每一行按一种方法的分数给句子着色（越深表示绝对值越大，以该行最大的词为准）。ρ：在 ' + compared.length +
+      ' 个词上（不含虚线框的特殊词元）与擦除的绝对值的斯皮尔曼相关。解释的量：' + (target[1] || target[0]) + '。'));
+    area.appendChild(intro);
+    var table = attrs(el('div', 'ax-attr-rows'), {role: 'list'});
+    ['erasure'].concat(a.methods).forEach(function (method) {
+      var scores = method === 'erasure' ? a.erasure : a.scores[method];
+      var rho = method === 'erasure' ? null : a.agreement[method];
+      var row = attrs(el('div', 'ax-attr-row'), {role: 'listitem', 'data-method': method});
+      if (method !== 'erasure') row.setAttribute('data-rho', rho === null || rho === undefined ? '' : String(rho));
+      var names = METHOD_NAMES[method] || [method, method];
+      var head = el('div', 'ax-attr-name');
+      head.appendChild(bi(names[0], names[1]));
+      var r = el('span', 'ax-attr-rho');
+      if (method === 'erasure') r.appendChild(bi('reference', '参照'));
+      else if (rho === null || rho === undefined) r.appendChild(bi('ρ undefined (constant scores)', 'ρ 无定义（分数全相同）'));
+      else r.textContent = 'ρ = ' + rho.toFixed(2);
+      head.appendChild(r);
+      var top = 0;
+      compared.forEach(function (i) { top = Math.max(top, Math.abs(scores[i])); });
+      var toks = el('div', 'ax-stoks');
+      scores.forEach(function (v, i) {
+        var x = top > 0 ? Math.min(1, Math.abs(v) / top) : 0;
+        var span = attrs(el('span', 'ax-ctok ax-atok', m.tokens[i]), {'data-i': String(i), 'data-s': String(v),
+          title: m.tokens[i] + ': ' + v.toPrecision(3)});
+        var rgb = rampRGB(Math.sqrt(x));
+        span.style.background = 'rgb(' + rgb.map(Math.round).join(',') + ')';
+        span.style.color = x > 0.3 ? '#fff' : '';
+        if (!inCompared[i]) span.classList.add('ax-notcompared');
+        toks.appendChild(span);
+      });
+      row.append(head, toks);
+      table.appendChild(row);
+    });
+    table.addEventListener('mouseover', function (ev) {
+      var t = ev.target.closest ? ev.target.closest('.ax-atok') : null;
+      if (!t) return;
+      var i = +t.getAttribute('data-i');
+      self.s.attrTok = i;
+      table.querySelectorAll('.ax-atok').forEach(function (x) {  // the same token in every row
+        x.classList.toggle('ax-csrc', +x.getAttribute('data-i') === i);
+      });
+      self.renderReadout();
+    });
+    area.appendChild(table);
+    this.attrBuilt = true;
+  };
+
+  /* The attribution view's numbers: each method's score for the token under the pointer, and the agreements. */
+  Explorer.prototype.renderAttrReadout = function () {
+    var m = this.m, a = m.attribution, ro = this.readout, i = this.s.attrTok;
+    if (i === null) {
+      ro.appendChild(el('div', 'ax-rtitle')).appendChild(bi('agreement with erasure', '与擦除的一致程度'));
+      var ul = el('ul');
+      a.methods.forEach(function (method) {
+        var rho = a.agreement[method], li = attrs(el('li'), {'data-method': method});
+        li.append(bi(METHOD_NAMES[method][0] + ': ', METHOD_NAMES[method][1] + '：'),
+          el('span', 'ax-w', rho === null || rho === undefined ? '—' : 'ρ = ' + rho.toFixed(2)));
+        ul.appendChild(li);
+      });
+      ro.appendChild(ul);
+      ro.appendChild(el('div', 'ax-hint')).appendChild(bi('Hover a token for every method\'s score.',
+        '把指针移到某个词元上，可以看到每种方法给它的分数。'));
+      return;
+    }
+    ro.appendChild(el('div', 'ax-rtitle')).appendChild(bi(quote(tokName(m, i)) + ': each method\'s score',
+      quote(tokName(m, i)) + '：各方法的分数'));
+    var list = el('ul');
+    ['erasure'].concat(a.methods).forEach(function (method) {
+      var v = method === 'erasure' ? a.erasure[i] : a.scores[method][i];
+      var li = attrs(el('li'), {'data-method': method, 'data-i': String(i), 'data-s': String(v)});
+      li.append(bi(METHOD_NAMES[method][0] + ': ', METHOD_NAMES[method][1] + '：'), el('span', 'ax-w', v.toPrecision(3)));
+      list.appendChild(li);
+    });
+    ro.appendChild(list);
   };
 
   Explorer.prototype.buildGrid = function () {
@@ -908,18 +1164,17 @@
     this.cells = [];
     var cellNote = function () {
       self.showNote(+this.getAttribute('data-l'), +this.getAttribute('data-h'),
-        ' Click or press Enter to open the map.');
+        ' Click or press Enter to open the map.', '单击或按回车打开这张图。');
     };
     for (var l = 0; l < m.L; l++) {
       grid.appendChild(el('span', 'ax-glabel', 'L' + n1(l)));
       for (h = 0; h < m.H; h++) {
         var role = m.roles[l][h];
         var cell = attrs(el('button', 'ax-cell'), {type: 'button', 'data-l': String(l), 'data-h': String(h),
-          tabindex: l === 0 && h === 0 ? '0' : '-1',
-          'aria-label': 'layer ' + n1(l) + ' head ' + n1(h) + (role ? ', ' + role : '') + ': open large',
-          title: 'layer ' + n1(l) + ' head ' + n1(h) + (role ? ' (' + role + ')' : '') + ': ' + m.notes[l][h]});
-        var c = document.createElement('canvas');
-        cell.append(c, el('span', 'ax-role', role || ' '));
+          tabindex: l === 0 && h === 0 ? '0' : '-1'});
+        var c = document.createElement('canvas'), rl = el('span', 'ax-role');
+        if (role) rl.appendChild(bi(role, roleZh(role))); else rl.textContent = ' ';
+        cell.append(c, rl, el('span', 'ax-dscore'));
         cell.addEventListener('click', function () {
           self.openDetail(+this.getAttribute('data-l'), +this.getAttribute('data-h'));
         });
@@ -931,8 +1186,47 @@
       }
     }
     this.gridBuilt = true;
+    this.gridTitles();
     this.sizeGrid();
     this.markLayer();
+    this.markDetector();
+  };
+
+  /* Each small map's tooltip and label, in the page's language. */
+  Explorer.prototype.gridTitles = function () {
+    var m = this.m, self = this;
+    this.cells.forEach(function (cell) {
+      var l = +cell.getAttribute('data-l'), h = +cell.getAttribute('data-h'), role = m.roles[l][h];
+      cell.setAttribute('aria-label', tr('layer ' + n1(l) + ' head ' + n1(h) + (role ? ', ' + role : '') + ': open large',
+        '第 ' + n1(l) + ' 层第 ' + n1(h) + ' 个头' + (role ? '，' + roleZh(role) : '') + '：放大'));
+      cell.title = tr('layer ' + n1(l) + ' head ' + n1(h) + (role ? ' (' + role + ')' : '') + ': ' + m.notes[l][h] +
+        self.detectorText(l, h, 'en'), '第 ' + n1(l) + ' 层第 ' + n1(h) + ' 个头' + (role ? '（' + roleZh(role) + '）' : '') +
+        '：' + roleZh(m.notes[l][h]) + self.detectorText(l, h, 'zh'));
+    });
+  };
+
+  /* The chosen detector's score under each small map; heads scoring at least 0.5 framed in the accent colour. */
+  Explorer.prototype.markDetector = function () {
+    if (!this.gridBuilt) return;
+    var k = this.s.detector, d = (this.m.detectors || {})[k];
+    this.grid.setAttribute('data-detector', d ? k : '');
+    this.cells.forEach(function (cell) {
+      var l = +cell.getAttribute('data-l'), h = +cell.getAttribute('data-h'), badge = cell.querySelector('.ax-dscore');
+      if (!d) {
+        cell.removeAttribute('data-score');
+        cell.classList.remove('ax-dhit');
+        badge.textContent = '';
+        badge.hidden = true;
+        return;
+      }
+      var v = d[l][h];
+      cell.setAttribute('data-score', v.toFixed(3));
+      cell.classList.toggle('ax-dhit', v >= 0.5);
+      badge.textContent = v.toFixed(2);
+      badge.hidden = false;
+      badge.style.background = 'rgba(9,105,218,' + Math.min(1, v).toFixed(2) + ')';
+      badge.style.color = v > 0.45 ? '#fff' : '';
+    });
   };
 
   Explorer.prototype.gridKey = function (ev, cell) {
@@ -979,10 +1273,12 @@
     this.cells.forEach(function (c, k) { c.tabIndex = k === l * m.H + h ? 0 : -1; });  // back here after Esc
     d.textContent = '';
     var bar = el('div', 'ax-detail-bar');
-    var back = attrs(el('button', 'ax-btn ax-back', '← all maps'), {type: 'button'});
+    var back = attrs(el('button', 'ax-btn ax-back'), {type: 'button'});
+    back.append('← ', bi('all maps', '所有图'));
     back.addEventListener('click', function () { self.closeDetail(); });
-    var toHead = attrs(el('button', 'ax-btn', 'show in head view'), {type: 'button',
-      title: 'open the head view on this layer with only this head shown'});
+    var toHead = attrs(el('button', 'ax-btn'), {type: 'button',
+      title: tr('open the head view on this layer with only this head shown', '在头视图中打开这一层，只显示这个头')});
+    toHead.appendChild(bi('show in head view', '在头视图中显示'));
     toHead.addEventListener('click', function () {
       self.closeDetail(true);
       self.setLayer(l);
@@ -990,11 +1286,15 @@
       self.setView('head');
     });
     var role = m.roles[l][h];
-    bar.append(back, el('span', 'ax-detail-title', 'layer ' + n1(l) + ' head ' + n1(h) + (role ? ' (' + role + ')' : '')),
-      el('span', 'ax-meta', m.notes[l][h]), toHead);
+    var dtitle = el('span', 'ax-detail-title'), dmeta = el('span', 'ax-meta');
+    dtitle.appendChild(bi('layer ' + n1(l) + ' head ' + n1(h) + (role ? ' (' + role + ')' : ''),
+      '第 ' + n1(l) + ' 层第 ' + n1(h) + ' 个头' + (role ? '（' + roleZh(role) + '）' : '')));
+    dmeta.appendChild(bi(m.notes[l][h] + this.detectorText(l, h, 'en'), roleZh(m.notes[l][h]) + this.detectorText(l, h, 'zh')));
+    bar.append(back, dtitle, dmeta, toHead);
     var sc = el('div', 'ax-detail-scroll');
     var c = attrs(document.createElement('canvas'), {tabindex: '0', role: 'img',
-      'aria-label': 'attention map of layer ' + n1(l) + ' head ' + n1(h) + '; arrow keys move a cursor, Escape goes back'});
+      'aria-label': tr('attention map of layer ' + n1(l) + ' head ' + n1(h) + '; arrow keys move a cursor, Escape goes back',
+        '第 ' + n1(l) + ' 层第 ' + n1(h) + ' 个头的注意力图；方向键移动光标，Esc 返回')});
     sc.appendChild(c);
     d.append(bar, sc);
     this.detailCanvas = c;
@@ -1114,21 +1414,25 @@
   Explorer.prototype.renderDetailReadout = function () {
     var m = this.m, ro = this.readout, d = this.s.detail, cur = this.s.cursor;
     if (!d) {
-      ro.append(el('div', 'ax-rtitle', 'model view'), el('div', 'ax-hint', m.L + ' layers × ' + m.H + ' heads, ' +
-        m.T + ' tokens. Open a map to read its weights.'));
+      ro.appendChild(el('div', 'ax-rtitle')).appendChild(bi('model view', '模型视图'));
+      ro.appendChild(el('div', 'ax-hint')).appendChild(bi(m.L + ' layers × ' + m.H + ' heads, ' + m.T +
+        ' tokens. Open a map to read its weights.', m.L + ' 层 × ' + m.H + ' 个头，' + m.T + ' 个词元。打开一张图来读它的权重。'));
       return;
     }
     var role = m.roles[d.l][d.h];
-    ro.appendChild(el('div', 'ax-rtitle', 'layer ' + n1(d.l) + ' head ' + n1(d.h) + (role ? ' (' + role + ')' : '')));
+    ro.appendChild(el('div', 'ax-rtitle')).appendChild(bi('layer ' + n1(d.l) + ' head ' + n1(d.h) +
+      (role ? ' (' + role + ')' : ''), '第 ' + n1(d.l) + ' 层第 ' + n1(d.h) + ' 个头' + (role ? '（' + roleZh(role) + '）' : '')));
     if (!cur) {
-      ro.appendChild(el('div', 'ax-hint', 'Hover a cell, or press an arrow key, to read its weight.'));
+      ro.appendChild(el('div', 'ax-hint')).appendChild(bi('Hover a cell, or press an arrow key, to read its weight.',
+        '把指针移到某个格子上（或按方向键），读出它的权重。'));
       return;
     }
     var q = m.at(d.l, d.h, cur.i, cur.j), list = el('ul');
     var li = attrs(el('li'), {'data-h': String(d.h), 'data-i': String(cur.i), 'data-j': String(cur.j),
       'data-w': fmt(q)});
-    li.append(document.createTextNode('layer ' + n1(d.l) + ' head ' + n1(d.h) + ': ' + quote(tokName(m, cur.i)) +
-      ' → ' + quote(tokName(m, cur.j)) + ' '), el('span', 'ax-w', fmt(q)));
+    var pair = quote(tokName(m, cur.i)) + ' → ' + quote(tokName(m, cur.j)) + ' ';
+    li.append(bi('layer ' + n1(d.l) + ' head ' + n1(d.h) + ': ' + pair, '第 ' + n1(d.l) + ' 层第 ' + n1(d.h) + ' 个头：' +
+      pair), el('span', 'ax-w', fmt(q)));
     list.appendChild(li);
     ro.appendChild(list);
   };
@@ -1137,10 +1441,10 @@
 
   /* The heads shown, in words: 'head 7', 'heads 1, 4, 7', or 'heads 1–12' for all of them. */
   function headsText(heads, H) {
-    if (heads.length === 1) return 'head ' + n1(heads[0]);
-    if (!heads.length) return 'no head';
-    if (heads.length === H) return 'heads 1–' + H;
-    return 'heads ' + heads.map(n1).join(', ');
+    if (heads.length === 1) return tr('head ' + n1(heads[0]), '第 ' + n1(heads[0]) + ' 个头');
+    if (!heads.length) return tr('no head', '没有头');
+    if (heads.length === H) return tr('heads 1–' + H, '第 1–' + H + ' 个头');
+    return tr('heads ' + heads.map(n1).join(', '), '第 ' + heads.map(n1).join('、') + ' 个头');
   }
 
   /* What the current view shows, for the exported image's title and its file name. */
@@ -1148,11 +1452,14 @@
     var s = this.s, m = this.m, d = s.detail;
     if (s.view === 'head') {
       var heads = this.activeHeads();
-      return {text: 'layer ' + n1(s.layer) + ', ' + headsText(heads, m.H),
+      return {text: tr('layer ' + n1(s.layer) + ', ', '第 ' + n1(s.layer) + ' 层，') + headsText(heads, m.H),
         file: 'layer' + n1(s.layer) + (heads.length === 1 ? '-head' + n1(heads[0]) : '')};
     }
-    if (d) return {text: 'layer ' + n1(d.l) + ', head ' + n1(d.h), file: 'layer' + n1(d.l) + '-head' + n1(d.h) + '-map'};
-    return {text: 'all ' + m.L + ' layers × ' + m.H + ' heads', file: 'all-heads'};
+    if (d) {
+      return {text: tr('layer ' + n1(d.l) + ', head ' + n1(d.h), '第 ' + n1(d.l) + ' 层，第 ' + n1(d.h) + ' 个头'),
+        file: 'layer' + n1(d.l) + '-head' + n1(d.h) + '-map'};
+    }
+    return {text: tr('all ' + m.L + ' layers × ' + m.H + ' heads', '全部 ' + m.L + ' 层 × ' + m.H + ' 个头'), file: 'all-heads'};
   };
 
   /* The exported image's title: the model and the sentence (the explorer's export title), then the
@@ -1328,7 +1635,7 @@
     // legend rows: a swatch, the head and its role, wrapped to the picture's width
     var items = heads.map(function (h) {
       var role = m.roles[s.layer][h];
-      return {h: h, text: 'head ' + n1(h) + (role ? ' ' + role : '')};
+      return {h: h, text: tr('head ' + n1(h) + (role ? ' ' + role : ''), '第 ' + n1(h) + ' 个头' + (role ? ' ' + roleZh(role) : ''))};
     });
     var legendFont = '12px ' + UI_FONT, rows = [[]], x = 0;
     items.forEach(function (it) {
@@ -1338,10 +1645,11 @@
       x += it.w;
     });
     var legendH = rows.length * 18 + 8;
-    var what = fs.src ? (fs.src.side === 'q' ? 'where ' + quote(tokName(m, fs.src.i)) + ' attends' :
-      'what attends to ' + quote(tokName(m, fs.src.i))) : (s.topK > 0 && s.topK < T ? 'strongest ' + s.topK +
-      ' keys of each query' : 'all weights');
-    var sub = what + ' · opacity = weight' + (s.minW > 0 ? ' (≥ ' + s.minW + ')' : '');
+    var name = fs.src ? quote(tokName(m, fs.src.i)) : '';
+    var what = fs.src ? (fs.src.side === 'q' ? tr('where ' + name + ' attends', name + ' 看向哪里') :
+      tr('what attends to ' + name, '哪些词元看向 ' + name)) : (s.topK > 0 && s.topK < T ?
+      tr('strongest ' + s.topK + ' keys of each query', '每个查询最强的 ' + s.topK + ' 个键') : tr('all weights', '所有权重'));
+    var sub = what + tr(' · opacity = weight', ' · 不透明度 = 权重') + (s.minW > 0 ? ' (≥ ' + s.minW + ')' : '');
     return framed(scale, this.exportTitle(), sub, width, legendH + 18 + T * ROW, function (ctx, x0, y0) {
       ctx.textBaseline = 'middle';
       ctx.font = legendFont;
@@ -1359,9 +1667,9 @@
       ctx.font = '11px ' + UI_FONT;
       ctx.fillStyle = '#59636e';
       ctx.textAlign = 'right';
-      ctx.fillText('query', x0 + colW - 6, top + 8);
+      ctx.fillText(tr('query', '查询'), x0 + colW - 6, top + 8);
       ctx.textAlign = 'left';
-      ctx.fillText('key', x0 + width - colW + 6, top + 8);
+      ctx.fillText(tr('key', '键'), x0 + width - colW + 6, top + 8);
       top += 18;
       var yOf = function (k) { return top + k * ROW + ROW / 2; };
       ctx.font = TOKEN_FONT;
@@ -1394,8 +1702,8 @@
   Explorer.prototype.gridImage = function (scale, svg) {
     var m = this.m, cs = 72, gap = 6, labW = 28, headH = 18, roleH = 14;
     var w = labW + m.H * (cs + gap), h = headH + m.L * (cs + roleH + gap);
-    var sub = m.L + ' layers × ' + m.H + ' heads · ' + m.T + ' tokens · rows: queries, columns: keys · ' +
-      'colour: √weight';
+    var sub = tr(m.L + ' layers × ' + m.H + ' heads · ' + m.T + ' tokens · rows: queries, columns: keys · colour: √weight',
+      m.L + ' 层 × ' + m.H + ' 个头 · ' + m.T + ' 个词元 · 行：查询，列：键 · 颜色：√权重');
     return framed(scale, this.exportTitle(), sub, w, h, function (ctx, x0, y0) {
       ctx.textBaseline = 'middle';
       ctx.font = '11px ' + UI_FONT;
@@ -1420,7 +1728,7 @@
           ctx.strokeRect(xx - 0.5, y - 0.5, cs + 1, cs + 1);
           ctx.fillStyle = '#59636e';
           ctx.textAlign = 'center';
-          ctx.fillText(fitText(ctx, m.roles[l][hh], cs), xx + cs / 2, y + cs + roleH / 2 + 1);
+          ctx.fillText(fitText(ctx, tr(m.roles[l][hh], roleZh(m.roles[l][hh])), cs), xx + cs / 2, y + cs + roleH / 2 + 1);
         }
       }
     }, svg);
@@ -1429,7 +1737,8 @@
   Explorer.prototype.detailImage = function (scale, svg) {
     var m = this.m, d = this.s.detail, g = this.detailGeometry(d.l, d.h), self = this;
     var role = m.roles[d.l][d.h];
-    var sub = (role ? 'role: ' + role + ' · ' : '') + 'rows: queries, columns: keys · colour: √weight';
+    var sub = tr((role ? 'role: ' + role + ' · ' : '') + 'rows: queries, columns: keys · colour: √weight',
+      (role ? '角色：' + roleZh(role) + ' · ' : '') + '行：查询，列：键 · 颜色：√权重');
     return framed(scale, this.exportTitle(), sub, g.W, g.H, function (ctx, x0, y0) {
       ctx.save();
       ctx.translate(x0, y0);
@@ -1446,7 +1755,9 @@
     var block = root.querySelector('script.ax-data');
     var fail = function (err) {
       root.setAttribute('data-ax-ready', 'error');
-      var p = el('p', 'ax-hint', 'The attention explorer could not start: ' + (err && err.message ? err.message : err));
+      var why = err && err.message ? err.message : String(err);
+      var p = el('p', 'ax-hint');
+      p.appendChild(bi('The attention explorer could not start: ' + why, '注意力浏览器无法启动：' + why));
       root.appendChild(p);
       if (window.console) console.warn('attnlab explorer:', err);
     };

@@ -14,13 +14,14 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from attnlab.report.explorer.data import FORMAT, SCALE, VERSION, encode_weights, validate_inputs
+from attnlab.report.explorer.detectors import head_detectors
 from attnlab.report.explorer.roles import head_role_stats, labels_from_stats, role_notes
 from attnlab.report.explorer.steps import steps_panel
 
@@ -109,6 +110,7 @@ def explorer_fragment(
     atol: float = 1e-2,
     view: str = "head",
     steps: Any = None,
+    attribution: Mapping[str, Any] | None = None,
 ) -> str:
     """The attention explorer for ``tokens`` and their weights, as an HTML fragment.
 
@@ -146,6 +148,13 @@ def explorer_fragment(
         steps: one head's computation for one query token (a :class:`~attnlab.results.HeadSteps` or its
             dict), shown below the views as a step-through, x → q, k → q·k → ÷√d_k → mask → softmax → ·v,
             one stage at a time (:mod:`~attnlab.report.explorer.steps`); None: no step-through.
+        attribution: the sentence's token scores by each attribution method beside erasure, with each
+            method's Spearman agreement with erasure, as
+            :func:`~attnlab.analysis.attribution.sentence_attributions` returns them for these ``tokens``;
+            shown as the "attribution" view (the sentence shaded once per method). None: no such view.
+
+    The model view marks each head's previous-token, duplicate-token and induction scores
+    (:func:`~attnlab.report.explorer.detectors.head_detectors`, computed here from ``attentions``).
 
     Returns:
         The HTML text. Every token and the title are escaped; the data block cannot close its
@@ -171,6 +180,8 @@ def explorer_fragment(
     for name, value in (("answer", answer), ("answer_zh", answer_zh), ("export_title", export_title)):
         if value is not None and not isinstance(value, str):
             raise TypeError(f"{name}: expected str or None, got {type(value).__name__}")
+    if attribution is not None:
+        attribution = _check_attribution(attribution, tokens)
     stats = head_role_stats(tokens, w)
     labels = labels_from_stats(stats) if roles is None else _check_roles(roles, L, H)
     codec, payload = encode_weights(w, compress=compress)
@@ -180,6 +191,8 @@ def explorer_fragment(
         "initial": {"layer": layer, "heads": shown, "token": token, **({"view": view} if view != "head" else {})},
         "answer": {"en": answer or "", "zh": answer_zh or ""},
         "export_title": export_title if export_title is not None else title,
+        "detectors": {k: None if v is None else _round(v, 3) for k, v in head_detectors(tokens, w).items()},
+        **({"attribution": attribution} if attribution is not None else {}),
     }
     body = _script_json(data)
     if element_id is None:
@@ -187,19 +200,43 @@ def explorer_fragment(
     elif not isinstance(element_id, str) or not _ID.match(element_id):
         raise ValueError(f"element_id: expected a letter then letters, digits or _:.-, got {element_id!r}")
     heading = f'<span class="ax-title">{html.escape(title)}</span>' if title else ""
-    meta = f"{T} tokens · {L} layer{'s' * (L != 1)} × {H} head{'s' * (H != 1)}"
+    meta = (f'<span lang="en">{T} tokens · {L} layer{"s" * (L != 1)} × {H} head{"s" * (H != 1)}</span>'
+            f'<span lang="zh-CN">{T} 个词元 · {L} 层 × {H} 个头</span>')
     parts = [
         f'<div class="attnlab-explorer" id="{element_id}">',
         f'<div class="ax-header">{heading}<span class="ax-meta">{meta}</span></div>',
         *_answer_lines(answer, answer_zh),
         f'<script type="application/json" class="ax-data" data-for="{element_id}">{body}</script>',
-        '<noscript><p class="ax-noscript">This attention explorer needs JavaScript.</p></noscript>',
+        '<noscript><p class="ax-noscript"><span lang="en">This attention explorer needs JavaScript.</span>'
+        '<span lang="zh-CN">这个注意力浏览器需要 JavaScript。</span></p></noscript>',
         *([] if steps is None else [steps_panel(steps, tokens)]),
         "</div>",
     ]
     if include_assets:
         parts.append(explorer_assets())
     return "\n".join(parts) + "\n"
+
+
+def _round(x: Any, digits: int) -> Any:
+    return [_round(v, digits) for v in x] if isinstance(x, list) else round(float(x), digits)
+
+
+def _check_attribution(a: Mapping[str, Any], tokens: list[str]) -> dict[str, Any]:
+    """``a`` as the explorer reads it: every score list one number per token, an agreement per method."""
+    if not isinstance(a, Mapping) or not {"methods", "scores", "erasure", "agreement"} <= set(a):
+        got = sorted(a) if isinstance(a, Mapping) else type(a).__name__
+        raise ValueError("attribution: expected a dict with 'methods', 'scores', 'erasure' and 'agreement' "
+                         f"(as sentence_attributions returns), got {got}")
+    T = len(tokens)
+    if "tokens" in a and list(a["tokens"]) != tokens:
+        raise ValueError(f"attribution['tokens']: expected the explorer's {T} tokens, got {list(a['tokens'])[:8]}")
+    for m in a["methods"]:
+        if len(a["scores"].get(m, ())) != T or m not in a["agreement"]:
+            raise ValueError(f"attribution['scores'][{m!r}]: expected {T} scores and an agreement, got "
+                             f"{len(a['scores'].get(m, ()))}")
+    if len(a["erasure"]) != T:
+        raise ValueError(f"attribution['erasure']: expected {T} scores, got {len(a['erasure'])}")
+    return {k: a[k] for k in ("methods", "scores", "erasure", "agreement", "compared", "target") if k in a}
 
 
 def _answer_lines(answer: str | None, answer_zh: str | None) -> list[str]:

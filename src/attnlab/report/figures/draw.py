@@ -43,12 +43,12 @@ _REF_STYLES = ("--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
 
 
 def _panel(fig: Figure, ax: Any, panel: Panel, colors: dict[str, str], ref_styles: dict[str, Any], keys: Keys,
-           panel_width: float, axes_height: float) -> None:
+           panel_width: float, axes_height: float, lang: str = "en") -> None:
     lines: list[tuple[Series, Line2D]] = []
     if panel.kind == "heatmap":
         draw_heatmap(fig, ax, panel)
-    elif panel.kind == "bar":
-        draw_bars(ax, panel, colors, keys, panel_width - 0.8)  # less the y axis' labels
+    elif panel.kind == "bar":  # less the y axis' labels; the categories named in the figure's language
+        draw_bars(ax, panel, colors, keys, panel_width - 0.8, panel.categories_zh if lang == "zh" else None)
     else:
         for s in panel.series:
             lines.append((s, draw_line(ax, s, colors[s.label])))
@@ -133,7 +133,7 @@ def draw_plot(plot: Plot, lang: str = "en") -> Figure:
         fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, wspace=0.06, hspace=0.08)
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
         for ax, panel in zip(axes, plot.panels, strict=False):
-            _panel(fig, ax, panel, colors, ref_styles, keys, FIG_WIDTH / ncols, row_height * 0.68)
+            _panel(fig, ax, panel, colors, ref_styles, keys, FIG_WIDTH / ncols, row_height * 0.68, lang)
         for ax in axes[n:]:
             ax.set_visible(False)
         if plot.title:

@@ -63,11 +63,22 @@ def draw_line(ax: Any, s: Series, color: str) -> Line2D:
     return line
 
 
-def _notes(ax: Any, xs: list, ys: list[float], notes: list | None, color: str) -> None:
+def _fit_note(note: str, room: float | None) -> tuple[str, float]:
+    """``note`` and a font size that fit ``room`` inches (a bar's width; None: any width): as it is at 8 pt,
+    else on two lines, else on two lines at 6.5 pt, so that the notes of neighbouring bars do not overlap."""
+    if room is None or text_inches(note, 8) <= room or " " not in note:
+        return note, 8.0
+    two = note.replace(" ", "\n", 1)
+    widest = max(text_inches(line, 8) for line in two.split("\n"))
+    return two, 8.0 if widest <= room else 6.5
+
+
+def _notes(ax: Any, xs: list, ys: list[float], notes: list | None, color: str, room: float | None = None) -> None:
     for x, y, note in zip(xs, ys, notes or [], strict=False):
         if note and not math.isnan(y):
-            ax.annotate(str(note), (x, y), textcoords="offset points", xytext=(0, 4), ha="center", va="bottom",
-                        fontsize=8, color=color)
+            text, size = _fit_note(str(note), room)
+            ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 4), ha="center", va="bottom",
+                        fontsize=size, color=color, linespacing=1.0)
 
 
 def _wrap_categories(categories: list[str], slot_inches: float) -> tuple[list[str], float]:
@@ -80,7 +91,11 @@ def _wrap_categories(categories: list[str], slot_inches: float) -> tuple[list[st
     return categories, 30.0
 
 
-def draw_bars(ax: Any, panel: Panel, colors: dict[str, str], keys: Keys, slot_width: float) -> None:
+def draw_bars(ax: Any, panel: Panel, colors: dict[str, str], keys: Keys, slot_width: float,
+              names: dict[str, str] | None = None) -> None:
+    """Grouped bars, one group per category (the series' x), written under the bars as ``names`` gives them
+    (a category missing there keeps its own name; colours follow the categories themselves)."""
+    names = names or {}
     categories: list = []
     for s in panel.series:
         categories += [x for x in s.x if x not in categories]
@@ -101,8 +116,9 @@ def draw_bars(ax: Any, panel: Panel, colors: dict[str, str], keys: Keys, slot_wi
                capsize=3, error_kw={"elinewidth": 1, "ecolor": "#333"})
         keys.add(Patch(facecolor="#b8bfc7" if by_category else colors[s.label]), s.label)
         tops = [v + up for v, up in zip(y, err[1], strict=True)] if err is not None else y  # above the error bar
-        _notes(ax, pos, tops, s.notes, "#333")
-    labels, rotation = _wrap_categories([str(c) for c in categories], slot_width / max(1, len(categories)))
+        _notes(ax, pos, tops, s.notes, "#333", slot_width / max(1, len(categories)) * width * 1.05)
+    labels, rotation = _wrap_categories([names.get(str(c), str(c)) for c in categories],
+                                        slot_width / max(1, len(categories)))
     ax.set_xticks(range(len(categories)))
     ax.set_xticklabels(labels, rotation=rotation, ha="right" if rotation else "center",
                        rotation_mode="anchor" if rotation else "default")

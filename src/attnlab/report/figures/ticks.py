@@ -82,8 +82,10 @@ def set_linear(ax: Any, which: str, values: list[float]) -> None:
         fmt = ScalarFormatter(useOffset=False)
         fmt.set_powerlimits((-4, 5))
         axis.set_major_formatter(fmt)
-    if values and all(float(v).is_integer() for v in values if math.isfinite(v)):
-        # layers 1..6, not 2.5 and 5.0; distances 4, 8, 16 rather than 3, 6, 9
+    lo, hi = ax.get_xlim() if which == "x" else ax.get_ylim()
+    if values and all(float(v).is_integer() for v in values if math.isfinite(v)) and abs(hi - lo) >= 3:
+        # layers 1..6, not 2.5 and 5.0; distances 4, 8, 16 rather than 3, 6, 9 (an accuracy axis whose values
+        # are all 1.0 keeps its fractional ticks)
         steps = [1, 2, 4, 5, 10] if which == "x" else [1, 2, 2.5, 5, 10]
         axis.set_major_locator(MaxNLocator(nbins="auto", integer=True, steps=steps))
 
