@@ -30,6 +30,7 @@ from attnlab.questions.q11_explanation.settings import (
     SOURCE_ZH,
     TASK_LABEL,
     TASK_SHORT,
+    TASK_SHORT_ZH,
     TASK_ZH,
     TASKS,
     THRESHOLD,
@@ -208,5 +209,7 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                     tuple(dataclasses.replace(c, key=("classifier", TASK_SHORT[c.key[0]])) for c in sweep.conditions))
         figures.append(sweep_plot(one, name="q11_lr_sweep", group="model", line="task",
                                   title="Each task's classifier at its own learning rate",
-                                  title_zh="每个任务的分类器各自的学习率"))
+                                  title_zh="每个任务的分类器各自的学习率",
+                                  names_zh={"classifier": "分类器",
+                                            **{TASK_SHORT[t]: TASK_SHORT_ZH[t] for t in TASK_SHORT}}))
     return Aggregate(ev, figures, config, list(LITERATURE), maps)

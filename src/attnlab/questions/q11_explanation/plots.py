@@ -24,6 +24,9 @@ from attnlab.questions.q11_explanation.settings import (
 )
 from attnlab.results import Heatmap, Panel, Plot, RefLine, Series
 
+# the bars' method names on the Chinese page ("norm" there is the whole ‖α f(x)‖, short enough on a bar)
+_CATEGORIES_ZH = {METHOD_SHORT[m]: METHOD_ZH[m].replace("基于范数的 ", "") for m in METHOD_SHORT}
+
 
 def _series(es: EvidenceSet, name, label: str, label_zh: str, methods) -> Series:
     e = [es[name(m)] for m in methods]
@@ -44,7 +47,8 @@ def _agreement(es: EvidenceSet) -> Plot:
                   ylabel="Spearman ρ (mean)", ylim=(min(-0.1, round(low - 0.05, 1)), 1.0), series=series,
                   lines=[RefLine(STRONG, f"{num(STRONG, 1)}: agrees", label_zh=f"{num(STRONG, 1)}：一致"),
                          RefLine(WEAK, f"{num(WEAK, 1)}: hardly agrees", label_zh=f"{num(WEAK, 1)}：几乎不一致")],
-                  title_zh="与逐词删除的 Spearman ρ", xlabel_zh="归因方法", ylabel_zh="Spearman ρ（平均）")
+                  title_zh="与逐词删除的 Spearman ρ", xlabel_zh="归因方法", ylabel_zh="Spearman ρ（平均）",
+                  categories_zh=_CATEGORIES_ZH)
     return Plot("agreement_with_erasure", "Which attributions rank the words as erasure does", [panel], headline=True,
                 caption="Bars: each method's mean Spearman ρ with what deleting each word does to the output, with 95% "
                         "intervals (bootstrap over sentences for MiniLM, t over seeds for our classifiers). Raw "
@@ -65,7 +69,8 @@ def _pointing(es: EvidenceSet) -> Plot:
                          RefLine(HALF, f"{num(HALF, 1)}: half", label_zh=f"{num(HALF, 1)}：一半"),
                          RefLine(chance, f"chance 1/T = {num(chance, 3)}",
                                  label_zh=f"随机水平 1/T = {num(chance, 3)}")],
-                  title_zh="得分最高的词 = 决定性词", xlabel_zh="归因方法", ylabel_zh="文本比例")
+                  title_zh="得分最高的词 = 决定性词", xlabel_zh="归因方法", ylabel_zh="文本比例",
+                  categories_zh=_CATEGORIES_ZH)
     return Plot("pointing_game", "Does each method's top score fall on the word that decides?", [panel],
                 caption="Share of held-out texts whose highest-scoring word is the one that decides the label by "
                         "construction (mean over seeds, 95% intervals; contrast: only texts whose two polar words "
