@@ -5,7 +5,15 @@ from __future__ import annotations
 from attnlab.lab.rules import Rulings
 from attnlab.lab.words import fmt, num, plain
 from attnlab.questions.q14_mixers import evidence as names
-from attnlab.questions.q14_mixers.rule import SOFTMAX_AHEAD, SOFTMAX_RECALLS, STATES_FALL, falls_at, largest
+from attnlab.questions.q14_mixers.rule import (
+    ABOVE,
+    SOFTMAX_AHEAD,
+    SOFTMAX_RECALLS,
+    STATES_FALL,
+    falls_at,
+    largest,
+    side,
+)
 from attnlab.questions.q14_mixers.settings import MIXER_EN, MIXER_SHORT, MIXER_ZH, MIXERS, RECURRENT, THRESHOLD
 from attnlab.questions.q14_mixers.trials import recall_task
 
@@ -13,15 +21,23 @@ TH = plain(THRESHOLD)
 
 
 def fall_text(ev, mixer: str, lang: str) -> str:
-    """Where ``mixer`` falls below the bar, in words: "below 0.9 from 8 pairs" / "above 0.9 up to 16 pairs"."""
+    """Where ``mixer`` falls below the bar, in words: "below 0.9 from 8 pairs", "above 0.9 up to 16 pairs"."""
     zh = lang == "zh"
     p = falls_at(ev, mixer)
     counts = names.pair_counts(ev)
+    top = counts[-1]
+    if p is None and side(ev, mixer, top) == ABOVE:
+        return f"直到 {top} 个键值对仍高于 {TH}" if zh else f"above {TH} up to {top} pairs"
     if p is None:
-        return f"直到 {counts[-1]} 个键值对仍未跌到 {TH} 以下" if zh else f"not below {TH} up to {counts[-1]} pairs"
+        return f"在 {top} 个键值对时区间跨过 {TH}" if zh else f"straddling {TH} at {top} pairs"
     if p == counts[0]:
         return (f"在最少的 {p} 个键值对时已低于 {TH}" if zh else f"below {TH} already at {p} pairs, the fewest tried")
     return f"从 {p} 个键值对起低于 {TH}" if zh else f"below {TH} from {p} pairs"
+
+
+def joined(name: str, text: str) -> str:
+    """``name`` then ``text`` in a Chinese sentence: a space only after a Latin letter or digit."""
+    return f"{name} {text}" if name[-1].isascii() and name[-1].isalnum() else f"{name}{text}"
 
 
 def accuracies(ev, mixer: str, lang: str) -> str:
@@ -39,7 +55,7 @@ def cost_table(ev, lang: str) -> str:
              int(ev[names.flops(m, top)].number), int(ev[names.params(m)].number)) for m in MIXERS]
     if lang == "zh":
         return (f"读完 {t} 个词元后解码下一个词元（所有层，精确计数；参数量）：" + "；".join(
-            f"{m} 保存 {s} 个数、{f} 次乘加（{p} 个参数）" for m, s, f, p in rows) + "。")
+            joined(m, f"保存 {s} 个数、{f} 次乘加（{p} 个参数）") for m, s, f, p in rows) + "。")
     return (f"Decoding the next token after {t} tokens (every layer, exact counts; parameters): " + "; ".join(
         f"{m} keeps {s} numbers, {f} multiply-adds ({p} parameters)" for m, s, f, p in rows) + ".")
 
@@ -75,8 +91,8 @@ def body(ev, lang: str) -> str:
     zh = lang == "zh"
     top = largest(ev)
     parts = []
-    falls = ("；" if zh else "; ").join(f"{MIXER_ZH[m] if zh else MIXER_EN[m]} {fall_text(ev, m, lang)}"
-                                       f"（{accuracies(ev, m, lang)}）" if zh else
+    falls = ("；" if zh else "; ").join(joined(MIXER_ZH[m], f"{fall_text(ev, m, lang)}（{accuracies(ev, m, lang)}）")
+                                       if zh else
                                        f"{MIXER_EN[m]} {fall_text(ev, m, lang)} ({accuracies(ev, m, lang)})"
                                        for m in RECURRENT)
     soft = accuracies(ev, "softmax", lang)
@@ -103,6 +119,15 @@ def summary(rs: Rulings, ev) -> str:
                  f"grows; here the state of each recurrent mixer is {int(ev[names.state('linear', top)].number)} "
                  f"(linear) or {int(ev[names.state('delta', top)].number)} (delta rules) numbers against softmax "
                  f"attention's cache of {int(ev[names.state('softmax', top)].number)} at {top} pairs.")
+    near = [MIXER_EN[m] for m in RECURRENT if falls_at(ev, m) is None]
+    if rs.verdicts[STATES_FALL] != "confirmed" and near:
+        lines.append(f"We disagree in part: {' and '.join(near)} did not fall below {TH} by {top} pairs, the most a "
+                     f"2-core CPU budget allowed here; in Zoology the fall shows at more pairs for a given state, so "
+                     f"more pairs (or a smaller state) would be the test that could still confirm it.")
     if rs.verdicts[SOFTMAX_AHEAD] != "confirmed":
-        lines.append("Softmax attention is not clearly ahead of every recurrent mixer at the largest count.")
+        lines.append("Softmax attention is not clearly ahead of every fixed-state mixer at the largest count.")
+    lines.append("Every model reads its embeddings through the same kernel-2 causal convolution (a token shift): "
+                 "without it, linear attention and the gated delta rule, which here have no short convolution of their "
+                 "own, stayed at the no-lookup baseline on 8 pairs (one seed, 1000 steps, d_model 64) where softmax "
+                 "attention learned.")
     return " ".join(lines)

@@ -3,11 +3,12 @@ token shift on its embeddings, with their decoding state counted exactly.
 
 **The token shift.** Recall needs each value token to carry the key just before it. Softmax attention builds that
 from positions (a previous-token head); the linear and delta-rule mixers here have no short convolution (the
-published DeltaNet and Gated DeltaNet have one in every layer), and without it they stayed at the no-lookup
-baseline in the measurements of :func:`~attnlab.questions.q14_mixers.settings.profile_settings`, whatever the
-number of pairs: a failure to bind, not to remember. Every model therefore gets the same causal per-channel
-convolution of kernel 2 on its embeddings (``x_t + w0 * x_t + w1 * x_{t-1} + b``, 3C parameters), so the
-comparison is between memories, as in Zoology, where every model has short convolutions.
+published DeltaNet and Gated DeltaNet have one in every layer), and without it linear attention and the gated
+delta rule stayed at the no-lookup baseline on 8 pairs where softmax attention learned (the measurements of
+:func:`~attnlab.questions.q14_mixers.settings.profile_settings`): a failure to bind, not to remember. Every
+model therefore gets the same causal per-channel convolution of kernel 2 on its embeddings
+(``x_t + w0 * x_t + w1 * x_{t-1} + b``, 3C parameters), so the comparison is between memories, as in Zoology,
+where every model has short convolutions.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ MIXER_EN = {"softmax": "softmax attention", "linear": "linear attention", "delta
             "gated_delta": "the gated delta rule", "lstm": "an LSTM"}
 MIXER_SHORT = {"softmax": "softmax", "linear": "linear", "delta": "delta", "gated_delta": "gated delta",
                "lstm": "LSTM"}
-MIXER_ZH = {"softmax": "softmax 注意力", "linear": "线性注意力", "delta": "增量规则（DeltaNet）",
-            "gated_delta": "门控增量规则（Gated DeltaNet）", "lstm": "LSTM"}
+MIXER_ZH = {"softmax": "softmax 注意力", "linear": "线性注意力", "delta": "增量规则", "gated_delta": "门控增量规则",
+            "lstm": "LSTM"}
 BASELINE_ZH = {"chance": "随机猜测", "no_lookup": "不查键（猜上下文中出现最多的值）"}
 BASELINE_EN = {"chance": "chance", "no_lookup": "no lookup (guess the most frequent value in the context)"}
 
