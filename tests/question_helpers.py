@@ -169,3 +169,74 @@ def onelines_for_every_outcome(qid: str, evidence: list[Evidence],
         assert ("Not settled yet" in text.oneline_en) == (expected == "inconclusive"), name
         texts[name] = text
     return texts
+
+
+def assert_tiny_result(result: Any, claims: set[str], tmp_path: Any) -> None:
+    """A tiny run's stored result: its verdict is its rule's on its own evidence, it has the sub-claims ``claims``,
+    its texts exist, its figures draw, and it speaks English and Chinese (every flip applied)."""
+    from attnlab.lab.words.lint import zh_problems
+    from attnlab.report.figures import draw_result
+
+    assert_stored_verdict_is_its_rule(result)
+    assert result.profile == "tiny"
+    assert result.rule.startswith(result.verdict) and result.summary and result.answer["en"] and result.answer["zh"]
+    assert {c.name for c in result.claims} == claims
+    files = draw_result(result, tmp_path)
+    assert files and all((tmp_path / result.qid / f).is_file() for f in files)
+    assert_bilingual(result)
+    assert_zh_clean(result)
+    assert result.oneline["en"] and result.oneline["zh"] and not zh_problems(result.oneline["zh"])
+    have = {e.name for e in result.evidence}
+    for c in result.claims:
+        assert set(c.evidence) <= have, (c.name, set(c.evidence) - have)
+    assert_flips(result.qid, result.evidence)
+
+
+def assert_outcome(qid: str, evidence: list[Evidence], name: str, expected: str, en: str, zh: str) -> None:
+    """Sub-claim ``name`` of ``qid`` is ``expected`` on ``evidence``; every flip holds and its number is said (or,
+    with no single flip, the words say what several numbers would have to do); the Chinese texts are clean; and the
+    one-line answer says ``en`` / ``zh``."""
+    from attnlab.lab import get_experiment
+    from attnlab.lab.words import num
+    from attnlab.lab.words.lint import zh_problems
+
+    exp = get_experiment(qid)
+    r = exp.rule(evidence).claim(name)
+    assert r.verdict == expected, (name, r)
+    assert_flips(qid, evidence)
+    d, text = exp.judge(evidence)
+    said = next(c for c in d.claims if c.name == name)
+    if r.flips:  # what would change it states each flip's number
+        assert all(num(f.value) in said.would_change and num(f.value) in said.would_change_zh for f in r.flips)
+    else:  # no single number flips it, and the words say what would
+        assert "it would take several" in said.would_change or "More seeds" in said.would_change, said.would_change
+    texts = [text.answer_zh, *(t for c in d.claims for t in (c.statement_zh, c.because_zh, c.would_change_zh)),
+             *(k.detail_zh for c in d.claims for k in c.checks)]
+    assert all(texts)
+    assert not [(t, zh_problems(t)) for t in texts if zh_problems(t)]
+    assert_oneline(text, en, zh)
+
+
+def assert_overall(qid: str, evidence: list[Evidence], expected: str, number: str | None, en: str, zh: str) -> Any:
+    """``qid``'s overall verdict on ``evidence`` is ``expected``; its answer exists in both languages and carries
+    ``number`` (when given), its Chinese texts are clean and its one-line answer says ``en`` / ``zh``. Returns the
+    explanation."""
+    from attnlab.lab import get_experiment
+
+    d, text = get_experiment(qid).judge(evidence)
+    assert d.verdict == expected, (expected, d.rule)
+    assert text.answer_en and text.answer_zh and text.summary
+    if number:
+        assert number in text.answer_en and number in text.answer_zh, text.answer_en
+    assert_zh_clean_texts([text.answer_zh, *(t for c in d.claims for t in (c.statement_zh, c.because_zh)),
+                           *(k.detail_zh for k in d.checks)])
+    assert_oneline(text, en, zh)
+    return text
+
+
+def assert_zh_clean_texts(texts: Sequence[str]) -> None:
+    """Every one of ``texts`` exists and is clean Chinese."""
+    from attnlab.lab.words.lint import zh_problems
+
+    assert all(texts)
+    assert not [(t, zh_problems(t)) for t in texts if zh_problems(t)]

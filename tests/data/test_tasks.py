@@ -113,6 +113,22 @@ def test_associative_recall_answers():
     assert b.extra["query_pos"].tolist()[0] == [7, 8]
 
 
+def test_associative_recall_no_lookup_baseline_is_the_mode_guess():
+    # the predictor "most frequent value in the context" scored on samples agrees with the exact number
+    task = make_task("assoc_recall", n_pairs=4, n_keys=8, n_values=3, n_queries=4)
+    base = task.baselines()
+    assert base["chance"] == pytest.approx(1 / 3)
+    b = task.sample(20000, 0)
+    values = b.inputs[:, 1:8:2] - 2 - task.n_keys  # (N, P)
+    counts = torch.stack([(values == v).sum(1) for v in range(3)], 1)  # (N, V)
+    best = counts.max(1, keepdim=True).values
+    # ties: each tied value is guessed with equal probability
+    right = torch.stack([(counts.gather(1, b.targets[:, 9 + q : 10 + q]) == best).float() / (counts == best).sum(
+        1, keepdim=True) for q in range(4)], 1)
+    assert right.mean().item() == pytest.approx(base["no_lookup"], abs=0.01)
+    assert base["no_lookup"] > base["chance"]
+
+
 def test_follow_target_is_the_next_symbol():
     task = make_task("follow", length=10, n_symbols=6)
     b = task.sample(100, 0)

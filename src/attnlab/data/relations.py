@@ -10,6 +10,7 @@ import torch
 from einops import rearrange
 
 from attnlab.data.base import IGNORE_INDEX, Batch, SymbolSequenceTask, Task, as_generator, distinct
+from attnlab.data.baselines import mode_accuracy
 from attnlab.data.registry import register_task
 from attnlab.validation import check_choice, check_int
 
@@ -60,6 +61,12 @@ class AssociativeRecallTask(Task):
     @property
     def seq_len(self) -> int:
         return 2 * self.n_pairs + 1 + self.n_queries
+
+    def baselines(self) -> dict[str, float]:
+        """Chance, and "no lookup": answer the most frequent value in the context, the best guess that does not
+        use which key holds which value (each query is uniform among the pairs, so it is right with probability
+        E[max count] / n_pairs over n_pairs uniform values; exact, :func:`attnlab.data.baselines.mode_accuracy`)."""
+        return {"chance": 1.0 / self.n_values, "no_lookup": mode_accuracy(self.n_pairs, self.n_values)}
 
     def sample(self, n: int, generator: torch.Generator | int | None = None) -> Batch:
         check_int("n", n)
