@@ -5,11 +5,10 @@ Commands::
     attnlab list                                   the questions
     attnlab run q3 [q4 ...] [--profile quick] [--seeds 5] [--out DIR] [--jobs N] [--executor local|ray]
     attnlab report [--profile quick] [--out DIR] [--only q1,q3] [--jobs N] [--executor ...] [--redraw]
-    attnlab ask q3 [--lang zh] [--out DIR]         the answer, the verdict and the deciding numbers: from your
-                                                   run in OUT, else from the standard report shipped with attnlab
+    attnlab ask q3 [--lang zh] [--out DIR]         the answer and its numbers: your run in OUT, else the shipped one
     attnlab inspect "some text" [--model PATH] [--out DIR]   attention of a real pretrained model
     attnlab --version
-    attnlab bench [--quick] [--json FILE]          the performance suite
+    attnlab bench [--quick] [--cases generate,mha] [--json FILE] [--docs FILE] [--merge FILE]   the benchmarks
     attnlab train CONFIG                           train from a JSON/TOML config (also under torchrun)
 
 Runs resume: every finished trial is cached in ``OUT/<qid>/trials/`` and reused by the next run with the
@@ -328,8 +327,7 @@ def _print_result(result: Any, lang: str = "en", *, source: str | None = None) -
 @app.command("inspect")
 @_handle_errors
 def inspect_cmd(
-    text: Annotated[str, typer.Argument(help="text to run through the pretrained model (English: all-MiniLM-L6-v2 "
-                                             "has an English, uncased vocabulary)")],
+    text: Annotated[str, typer.Argument(help="text for the model (all-MiniLM-L6-v2's vocabulary is English, uncased)")],
     model: Annotated[str, typer.Option(
         help="all-MiniLM-L6-v2, or a local Hugging Face folder (config.json, safetensors weights, tokenizer.json) "
              "of BERT, RoBERTa, DistilBERT, GPT-2 or Llama")] = "all-MiniLM-L6-v2",
@@ -343,10 +341,9 @@ def inspect_cmd(
         raise ValueError(f"TEXT: expected some text to inspect, got {'an empty' if not text else 'a whitespace-only'} "
                          "string")
     from attnlab.lab.context import ensure_writable
-
-    ensure_writable(out)  # a file in the way is one line, before the model loads
     from attnlab.report.inspect import run_inspect
 
+    ensure_writable(out)  # a file in the way is one line, before the model loads
     for name, value in (("layer", layer), ("head", head)):
         if value is not None and value < 1:
             raise ValueError(f"--{name}: expected a {name} number from 1 ({name}s are numbered from 1, as in the "
@@ -370,21 +367,15 @@ def bench_cmd(
     quick: Annotated[bool, typer.Option("--quick", help="short run")] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the results as JSON here")] = None,
     device: Annotated[Device, typer.Option(help="device to benchmark on")] = Device.cpu,
-    cases: Annotated[str | None, typer.Option(help="comma-separated case names or prefixes, e.g. generate,mha "
-                                                   "(default: all)")] = None,
-    docs: Annotated[Path | None, typer.Option(help="write the Markdown page here (docs/benchmarks.md) and its "
-                                                   "figures beside it")] = None,
-    merge: Annotated[Path | None, typer.Option(help="a previous run's JSON: rows of the cases not run now are "
-                                                    "kept from it, each with its date")] = None,
+    cases: Annotated[str | None, typer.Option(help="case names or prefixes, comma-separated (default: all)")] = None,
+    docs: Annotated[Path | None, typer.Option(help="write the Markdown page and its figures here")] = None,
+    merge: Annotated[Path | None, typer.Option(help="keep rows of cases not run from this earlier JSON")] = None,
 ) -> None:
     """The performance suite (attention kernels, models, generation, the runner)."""
-    import sys
-
     from attnlab.bench import run_bench
 
     run_bench(quick=quick, json_path=json_path, device=device.value, docs_path=docs, merge=merge,
-              cases=cases.split(",") if cases else None,
-              command=" ".join(["attnlab bench", *sys.argv[2:]]))  # prints its own table
+              cases=cases.split(",") if cases else None)  # prints its own table
 
 
 @app.command("train")

@@ -36,12 +36,19 @@ def _ok(results: dict[str, CaseResult], name: str) -> CaseResult | None:
     return r if r is not None and r.error is None and r.ratio is not None else None
 
 
-def _decode(results: dict[str, CaseResult], plt):
+def _figure(width: float, height: float, ncols: int = 1):
+    from matplotlib.figure import Figure  # the object API: no pyplot state, no backend switch
+
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots(1, ncols)
+
+
+def _decode(results: dict[str, CaseResult]):
     rows = [(label, _ok(results, name)) for name, label in _DECODE_CASES.items()]
     rows = [(label, r) for label, r in rows if r is not None]
     if not rows:
         return None
-    fig, ax = plt.subplots(figsize=(7.5, 0.6 * len(rows) + 1.4))
+    fig, ax = _figure(7.5, 0.6 * len(rows) + 1.4)
     labels = [label for label, _ in rows][::-1]
     ratios = [r.ratio for _, r in rows][::-1]
     ax.barh(labels, ratios, color="#4c72b0")
@@ -59,12 +66,12 @@ def _decode(results: dict[str, CaseResult], plt):
     return fig
 
 
-def _mixers(results: dict[str, CaseResult], plt):
+def _mixers(results: dict[str, CaseResult]):
     rows = sorted((r.details["shapes"]["T"], r) for name, r in results.items()
                   if name.startswith("mixers.decode_step.") and _ok(results, name) is not None)
     if len(rows) < 2:
         return None
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = _figure(7.5, 4.2)
     ts = [t for t, _ in rows]
     for key, label in _MIXER_LABELS.items():
         ms = [r.details["timings"][key]["median_s"] * 1e3 for _, r in rows if key in r.details["timings"]]
@@ -87,7 +94,7 @@ def _mixers(results: dict[str, CaseResult], plt):
     return fig
 
 
-def _mla(results: dict[str, CaseResult], plt):
+def _mla(results: dict[str, CaseResult]):
     r = _ok(results, "mixers.mla_decode")
     if r is None:
         return None
@@ -95,7 +102,7 @@ def _mla(results: dict[str, CaseResult], plt):
     speeds = {name: r.details["shapes"]["B"] * r.details["shapes"]["N"] / t["median_s"]
               for name, t in r.details["timings"].items()}
     names = {"mha": "MHA", "gqa": "GQA", "mla": "MLA"}
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, (left, right) = _figure(9, 3.6, ncols=2)
     kinds = [names[k] for k in cache]
     left.bar(kinds, [cache[k] / 1024 for k in cache], color=["#4c72b0", "#55a868", "#dd8452"])
     for x, k in enumerate(cache):
@@ -128,18 +135,14 @@ def draw_figures(results: list[CaseResult], out_dir: Path) -> list[tuple[str, st
     """Draw every figure the rows allow into ``out_dir``; returns (caption, file name) of each drawn."""
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     by_name = {r.name: r for r in results}
     out_dir.mkdir(parents=True, exist_ok=True)
     drawn = []
     with matplotlib.rc_context({"svg.hashsalt": "attnlab-bench", "svg.fonttype": "none"}):
         for file, (caption, draw) in _DRAW.items():
-            fig = draw(by_name, plt)
+            fig = draw(by_name)
             if fig is None:
                 continue
             fig.savefig(out_dir / file, bbox_inches="tight", metadata={"Date": None})
-            plt.close(fig)
             drawn.append((caption, file))
     return drawn
