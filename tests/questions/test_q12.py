@@ -208,16 +208,20 @@ def test_patching_every_head_recovers_everything_and_ablating_none_changes_nothi
     assert trials.patched_share(model, batch, bad, every) == pytest.approx(1.0, abs=1e-4)
     loss, _, _ = trials.repeat_loss(model, batch)
     assert trials.ablated_loss(model, batch, []) == pytest.approx(loss, abs=1e-6)
-    # ablating a head is setting its output z to zero: the same as a head mask of zero there
-    mask = torch.ones(2, 2)
-    mask[1, 0] = 0.0
-    masked, _, _ = trials.repeat_loss(model, batch, head_mask=mask)
-    assert trials.ablated_loss(model, batch, [(1, 0)]) == pytest.approx(masked, abs=1e-5)
+    # mean-ablating a head gives it, in every sequence, its mean output over the batch at each position
+    _, cache = model.run_with_cache(batch.inputs, names=["blocks.1.attn.z"])
+    hooks = trials._heads_hook([(1, 0)], cache, mean=True)
+    with model.hooks(hooks):
+        _, inside = model.run_with_cache(batch.inputs, names=["blocks.1.attn.z"])
+    z = inside["blocks.1.attn.z"]
+    torch.testing.assert_close(z[:, 0], cache["blocks.1.attn.z"][:, 0].mean(0, keepdim=True).expand_as(z[:, 0]))
+    torch.testing.assert_close(z[:, 1], cache["blocks.1.attn.z"][:, 1])  # the other head untouched
+
 
 
 def test_drop_width_reads_the_curve():
-    curve = [[0, 3.0, 0, 0, 0], [100, 3.0, 0, 0, 0], [200, 2.7, 0, 0, 0], [300, 1.0, 0, 0, 0], [400, 0.2, 0, 0, 0],
-             [500, 0.0, 0, 0, 0]]
-    # 10% down (2.7) at 200, half-way (1.5) at 300, 90% down (0.3) at 400: width 200 over step 300
-    assert names.drop_width(curve) == pytest.approx(200 / 300)
-    assert names.drop_width([[0, 1.0], [100, 1.2]]) is None
+    curve = [[0, 3.4, 0, 0, 0], [100, 3.0, 0, 0, 0], [200, 2.0, 0, 0, 0], [300, 1.2, 0, 0, 0], [400, 0.15, 0, 0, 0],
+             [500, 0.1, 0, 0, 0]]
+    # base 2.0: below 1.8 (0.9x) at 200, below 1.0 (the mark, 0.5x) at 400, below 0.2 (0.1x) at 400
+    assert names.drop_width(curve, 2.0) == pytest.approx(200 / 400)
+    assert names.drop_width(curve[:4], 2.0) is None  # never nearly done

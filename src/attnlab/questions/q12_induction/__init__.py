@@ -12,7 +12,7 @@ Four sub-claims, each measured:
    appears twice at random places (so no fixed offset or position finds the earlier copy: only induction does),
    next-token loss on the repeat's targets. The loss on the repeat must fall below half of the order-free
    baseline's, a last-layer head's induction score (:func:`attnlab.analysis.circuits.induction_scores`) must rise
-   above 0.4, and the drop must be abrupt (its 10%-to-90% width under half the step it happens at).
+   above 0.4, and the drop must be abrupt (from 0.9 to 0.1 x the order-free loss in under half the step it happens at).
 2. **Together.** The step at which the induction score crosses its mark over the step at which the loss does,
    paired per seed, within 1.2x either way.
 3. **The one-layer control** cannot form induction heads: its loss stays near the order-free baseline (the exact

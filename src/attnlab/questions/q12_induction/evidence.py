@@ -28,7 +28,7 @@ READ_AT = "read_at_step"  # the step counts at which every LM was read (one when
 EVAL_EVERY = "eval_every"
 LM_CONDITIONS = "lm_conditions"  # the conditions trained, the 2-layer model first
 LOSS_MARK_NATS = "loss_mark"  # the repeat's loss that counts as "predicted" (LOSS_MARK x the order-free loss)
-WIDTH = "drop_width_share"  # the 2-layer loss drop's 90%-to-10% width over the step it happens at
+WIDTH = "drop_width_share"  # the 2-layer loss drop from 0.9 to 0.1 x the order-free loss, over the step it happens at
 LAG = "induction_over_loss_steps"  # step of the induction score's mark over the step of the loss mark (paired)
 GAP = "control_gap_share"  # the control's loss minus the 2-layer model's (paired), over the order-free loss
 CONTROL_RATIO = "control_over_baseline"  # the control's loss over the order-free baseline's loss
@@ -80,18 +80,18 @@ def conditions(ev: Mapping[str, Evidence]) -> list[str]:
 
 
 # ---- aggregate ----
-def drop_width(curve: list[list[float]]) -> float | None:
-    """The loss drop's width over its step: steps from the first evaluation 10% of the way down (from the first
-    loss to the last) to the first 90% of the way down, over the step of the half-way crossing."""
-    start, end = curve[0][1], curve[-1][1]
-    if start - end <= 0:
+def drop_width(curve: list[list[float]], base: float) -> float | None:
+    """The loss drop's width over its step: steps from the first evaluation below 0.9 x ``base`` (the order-free
+    baseline's loss: the model leaves the plateau) to the first below 0.1 x ``base`` (nearly done), over the step
+    of the first below 0.5 x ``base`` (the mark); None when the loss never gets below 0.1 x ``base``."""
+
+    def first(share: float) -> int | None:
+        return next((int(r[0]) for r in curve if r[1] <= share * base), None)
+
+    top, mid, bottom = first(0.9), first(LOSS_MARK), first(0.1)
+    if bottom is None or not mid:
         return None
-
-    def first(share: float) -> int:
-        return next(int(r[0]) for r in curve if r[1] <= start - share * (start - end))
-
-    mid = first(0.5)
-    return (first(0.9) - first(0.1)) / mid if mid else None
+    return (bottom - top) / mid
 
 
 def _condition(c: str, m: list[dict[str, Any]], budget: int) -> list[Evidence]:
@@ -167,9 +167,10 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     for c in conds:
         ev.extend(_condition(c, per[c], budget))
     two = per["two_layer"]
-    widths = [w for w in (drop_width(x["curve"]) for x in two) if w is not None]
-    width_label = ("2-layer model: width of the loss drop (10% to 90% of the way down) over the step it happens at",
-                   "2 层模型：损失下降的宽度（从下降 10% 到 90%）除以下降发生的步数")
+    widths = [w for w in (drop_width(x["curve"], base_loss["order_free"]) for x in two) if w is not None]
+    width_label = ("2-layer model: steps from 0.9 to 0.1 x the order-free loss over the step at 0.5 x (the "
+                   "drop's width over its step)",
+                   "2 层模型：损失从不看顺序基线的 0.9 倍降到 0.1 倍所用步数，除以降到 0.5 倍时的步数")
     if len(widths) >= 2:
         ev.append(stats.evidence_from(WIDTH, widths, unit="share", bounds=(0, None), label=width_label[0],
                                       label_zh=width_label[1]))

@@ -27,12 +27,11 @@ def _curves(outcomes: Outcomes, conditions: list[str], es: EvidenceSet) -> Plot:
         x, y, lo, hi = _mean_curve(curves, 1)
         loss_series.append(Series(SHORT[c], x, y, lo, hi, label_zh=SHORT_ZH[c]))
         x, y, lo, hi = _mean_curve(curves, 3)
-        score_series.append(Series(f"{SHORT[c]}: induction (last layer)", x, y, lo, hi,
-                                   label_zh=f"{SHORT_ZH[c]}：归纳（最后一层）"))
+        score_series.append(Series(SHORT[c], x, y, lo, hi, label_zh=SHORT_ZH[c]))  # its colour in both panels
     curves = [o.measurements["curve"] for o in outcomes.where(kind="lm", condition="two_layer")]
     x, y, lo, hi = _mean_curve(curves, 4)
-    score_series.append(Series("2 layers: previous-token (layer 1)", x, y, lo, hi, style="dashed",
-                               label_zh="2 层：前一词元（第 1 层）"))
+    score_series.append(Series("2 layers, previous-token (layer 1)", x, y, lo, hi, style="dashed",
+                               label_zh="2 层，前一词元（第 1 层）"))
     step = es[names.steps_loss("two_layer")]
     marks = [] if isinstance(step.value, str) else [
         RefLine(step.number, f"2 layers: loss below the mark (median step {num(step.number, 0)})", axis="x",
@@ -43,10 +42,12 @@ def _curves(outcomes: Outcomes, conditions: list[str], es: EvidenceSet) -> Plot:
     panels = [Panel(title="loss on the repeat's targets", xlabel="training step", ylabel="loss (nats)",
                     series=loss_series, lines=loss_lines, title_zh="重复段目标上的损失", xlabel_zh="训练步数",
                     ylabel_zh="损失（奈特）"),
-              Panel(title="detector scores", xlabel="training step", ylabel="largest score of a head", ylim=(0, 1),
+              Panel(title="induction score (last layer); dashed: previous-token (layer 1)", xlabel="training step",
+                    ylabel="largest score of a head", ylim=(0, 1),
                     series=score_series, lines=[RefLine(INDUCTION_MARK, "induction mark", label_zh="归纳标记线"),
                                                 *marks],
-                    title_zh="检测器得分", xlabel_zh="训练步数", ylabel_zh="单个头的最大得分")]
+                    title_zh="归纳得分（最后一层）；虚线：前一词元得分（第 1 层）", xlabel_zh="训练步数",
+                    ylabel_zh="单个头的最大得分")]
     return Plot("phase_change", "The phase change: induction heads and the loss on the repeat", panels,
                 headline=True, caption="The 2-layer model's loss on the repeat falls in a few hundred steps, at the "
                 "step its induction score rises; the 1-layer control stays near the order-free guess. Mean over "

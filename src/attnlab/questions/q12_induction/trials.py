@@ -66,19 +66,23 @@ def corrupt(batch: Any, generator: torch.Generator) -> torch.Tensor:
     return torch.where(first, fresh, x)
 
 
-def _heads_hook(heads: Sequence[tuple[int, int]], source: dict[str, torch.Tensor] | None):
-    """Hooks on ``blocks.{l}.attn.z`` (B, H, T, D) that set ``heads`` to their ``source`` activation (patching) or
-    to zero (``source`` None: ablation)."""
+def _heads_hook(heads: Sequence[tuple[int, int]], source: dict[str, torch.Tensor], *, mean: bool = False):
+    """Hooks on ``blocks.{l}.attn.z`` (B, H, T, D) that set ``heads`` to their ``source`` activation (patching),
+    or with ``mean`` to its mean over the batch at each position (mean-ablation: the head's typical output stays,
+    what it says about this sequence goes)."""
     by_layer: dict[int, list[int]] = {}
     for l, h in heads:
         by_layer.setdefault(l, []).append(h)
 
     def make(layer: int, hs: list[int]):
         name = f"blocks.{layer}.attn.z"
+        src = source[name][:, hs]  # (B, h, T, D)
+        if mean:
+            src = src.mean(0, keepdim=True)  # (1, h, T, D): broadcast over the batch
 
         def fn(z: torch.Tensor, _name: str) -> torch.Tensor:
             z = z.clone()
-            z[:, hs] = 0.0 if source is None else source[name][:, hs]
+            z[:, hs] = src
             return z
 
         return name, fn
@@ -102,10 +106,11 @@ def patched_share(model: Any, batch: Any, bad: torch.Tensor, heads: Sequence[tup
 
 @torch.no_grad()
 def ablated_loss(model: Any, batch: Any, heads: Sequence[tuple[int, int]]) -> float:
-    """The repeat's loss with ``heads`` set to zero (their output removed)."""
+    """The repeat's loss with ``heads`` mean-ablated: each one's output replaced by its mean over the batch."""
     if not heads:
         return float(_nll(model(batch.inputs).logits, batch.targets).mean())
-    with model.hooks(_heads_hook(heads, None)):
+    _, cache = model.run_with_cache(batch.inputs, names=sorted({f"blocks.{l}.attn.z" for l, _ in heads}))
+    with model.hooks(_heads_hook(heads, cache, mean=True)):
         return float(_nll(model(batch.inputs).logits, batch.targets).mean())
 
 
@@ -149,15 +154,17 @@ def lm_trial(config: dict[str, Any]) -> dict[str, Any]:
               "steps_induction": _first(curve, 3, lambda v: v >= INDUCTION_MARK),
               "induction": ind.tolist(), "previous": prev.tolist()}
     if layers > 1:
-        result.update(_circuit(model, test, ind, prev, config["seed"]))
+        result.update(_circuit(model, test, ind, prev, config["seed"], base))
     return result
 
 
 @torch.no_grad()
-def _circuit(model: Any, test: Any, ind: torch.Tensor, prev: torch.Tensor, seed: int) -> dict[str, Any]:
-    """Which heads the detectors find, and the share of the repeat's loss they carry: patched (clean into the
-    corrupted run) and ablated (set to zero), beside the previous-token heads of the earlier layers (the circuit's
-    other half) and every other head."""
+def _circuit(model: Any, test: Any, ind: torch.Tensor, prev: torch.Tensor, seed: int,
+             base: float) -> dict[str, Any]:
+    """Which heads the detectors find, and what they carry: the share of the repeat's loss gap recovered when their
+    clean output is patched into the corrupted run; and, mean-ablated, the share of the model's gain over the
+    order-free baseline's loss ``base`` that goes, beside the previous-token heads of the earlier layers (the
+    circuit's other half) and every other head."""
     n_layers, n_heads = ind.shape
     last = n_layers - 1
     found = [(last, h) for h in range(n_heads) if ind[last, h] >= DETECT] or [(last, int(ind[last].argmax()))]
@@ -168,7 +175,7 @@ def _circuit(model: Any, test: Any, ind: torch.Tensor, prev: torch.Tensor, seed:
     bad_loss = float(_nll(model(bad).logits, test.targets).mean())
 
     def removed(heads: list[tuple[int, int]]) -> float | None:
-        return (ablated_loss(model, test, heads) - clean) / (bad_loss - clean) if heads else None
+        return (ablated_loss(model, test, heads) - clean) / (base - clean) if heads else None
 
     return {"found": found, "others": others, "previous_heads": previous, "clean_loss": clean,
             "corrupt_loss": bad_loss, "recovered": patched_share(model, test, bad, found),
