@@ -222,6 +222,6 @@ def test_patching_every_head_recovers_everything_and_ablating_none_changes_nothi
 def test_drop_width_reads_the_curve():
     curve = [[0, 3.4, 0, 0, 0], [100, 3.0, 0, 0, 0], [200, 2.0, 0, 0, 0], [300, 1.2, 0, 0, 0], [400, 0.15, 0, 0, 0],
              [500, 0.1, 0, 0, 0]]
-    # base 2.0: below 1.8 (0.9x) at 200, below 1.0 (the mark, 0.5x) at 400, below 0.2 (0.1x) at 400
-    assert names.drop_width(curve, 2.0) == pytest.approx(200 / 400)
+    # base 2.0: below 1.8 (0.9x) at 300, below 1.0 (the mark, 0.5x) at 400, below 0.2 (0.1x) at 400
+    assert names.drop_width(curve, 2.0) == pytest.approx(100 / 400)
     assert names.drop_width(curve[:4], 2.0) is None  # never nearly done
