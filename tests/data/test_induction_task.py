@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import pytest
 import torch
@@ -10,44 +11,55 @@ import torch
 from attnlab.data import IGNORE_INDEX, RepeatedTokensTask, make_task
 
 
-def test_layout_filler_segment_and_its_repeat():
+def test_layout_a_segment_twice_at_random_places():
     task = make_task("repeated_tokens", length=20, min_repeat=3, max_repeat=8, n_symbols=24)
-    batch = task.sample(200, 0)
-    assert batch.inputs.shape == (200, 20) and int(batch.inputs.min()) >= 1 and int(batch.inputs.max()) <= 24
-    lens = batch.extra["repeat_len"]
-    assert set(lens.tolist()) == set(range(3, 9))  # every L in range occurs (200 draws of 6 values)
-    for row, L in zip(batch.inputs, lens.tolist(), strict=True):
-        first = row[: 20 - L]
-        assert len(set(first.tolist())) == 20 - L  # filler and segment: distinct symbols
-        assert torch.equal(row[20 - L:], row[20 - 2 * L: 20 - L])  # the segment, repeated at the end
-    assert torch.equal(batch.targets[:, :-1], batch.inputs[:, 1:]) and (batch.targets[:, -1] == IGNORE_INDEX).all()
-    rep = batch.extra["repeated"]
-    assert torch.equal(rep.sum(1), lens - 1)  # the repeat's tokens 1 .. L - 1 are predictable
-    pos = torch.arange(20)
-    for r in range(5):
-        L = int(lens[r])
-        assert torch.equal(rep[r], (pos >= 20 - L) & (pos <= 18))
+    batch = task.sample(300, 0)
+    assert batch.inputs.shape == (300, 20) and int(batch.inputs.min()) >= 1 and int(batch.inputs.max()) <= 24
+    lens, starts = batch.extra["repeat_len"], batch.extra["repeat_start"]
+    assert set(lens.tolist()) == set(range(3, 9))  # every L occurs
+    assert len(set(starts.tolist())) > 5  # the repeat sits at no fixed place
+    for row, L, s2, rep, tgt in zip(batch.inputs, lens.tolist(), starts.tolist(), batch.extra["repeated"],
+                                    batch.targets, strict=True):
+        seg = row[s2:s2 + L]
+        s1 = next(j for j in range(s2 - L + 1) if torch.equal(row[j:j + L], seg))  # the earlier copy
+        others = torch.cat([row[:s2], row[s2 + L:]])
+        assert len(set(others.tolist())) == 20 - L  # every token outside the repeat: distinct symbols
+        assert s1 + L <= s2 and s2 + L <= 20
+        assert torch.equal(rep.nonzero().flatten(), torch.arange(s2, s2 + L - 1))  # targets a2 .. aL
+        assert torch.equal(tgt[rep], row[s2 + 1:s2 + L]) and (tgt[~rep] == IGNORE_INDEX).all()
 
 
-def test_an_induction_rule_solves_every_repeated_target_and_nothing_else_is_predictable():
+def test_an_induction_rule_solves_every_target():
     task = RepeatedTokensTask(length=24, min_repeat=4, max_repeat=10, n_symbols=30)
     b = task.sample(64, 1)
-    for row, tgt, rep, L in zip(b.inputs, b.targets, b.extra["repeated"], b.extra["repeat_len"].tolist(),
-                                strict=True):
-        for t in range(23):
+    for row, tgt, rep in zip(b.inputs, b.targets, b.extra["repeated"], strict=True):
+        for t in torch.nonzero(rep).flatten().tolist():  # "A B ... A -> B": the token after the earlier copy
             earlier = [j for j in range(t) if row[j] == row[t]]
-            if rep[t]:  # "A B ... A -> B": the token after the earlier copy
-                assert len(earlier) == 1 and tgt[t] == row[earlier[0] + 1]
-            elif t != 24 - L - 1:  # before the repeat the next token is a new symbol (the repeat's start is not)
-                assert not earlier and not any(row[j] == tgt[t] for j in range(t + 1))
+            assert len(earlier) == 1 and tgt[t] == row[earlier[0] + 1]
+
+
+def test_dense_targets_are_the_next_tokens():
+    b = RepeatedTokensTask(length=16, min_repeat=3, max_repeat=6, n_symbols=16, dense=True).sample(8, 3)
+    assert torch.equal(b.targets[:, :-1], b.inputs[:, 1:]) and (b.targets[:, -1] == IGNORE_INDEX).all()
+
+
+def test_the_two_starts_are_uniform_over_the_pairs_that_fit():
+    task = RepeatedTokensTask(length=10, min_repeat=3, max_repeat=3, n_symbols=10)
+    b = task.sample(30000, 4)
+    # L = 3, length 10: s1 = u1, s2 = u2 + 2 with 0 <= u1 < u2 < 6: 15 pairs; s2 = k + 2 for k = 1..5 in k ways
+    counts = Counter(b.extra["repeat_start"].tolist())
+    for k in range(1, 6):
+        assert counts[k + 2] / 30000 == pytest.approx(k / 15, abs=0.015)
 
 
 def test_baselines_are_exact():
-    task = RepeatedTokensTask(length=10, min_repeat=2, max_repeat=3, n_symbols=8)
-    # L = 2: one target, k = 0: n = 10 - 2 - 0 - 1 = 7; L = 3: k = 0, 1: n = 6, 5
-    assert task.baselines() == pytest.approx({"chance": 1 / 8, "order_free": (1 / 7 + 1 / 6 + 1 / 5) / 3})
-    assert task.loss_baselines() == pytest.approx({"chance": math.log(8),
-                                                   "order_free": (math.log(7) + math.log(6) + math.log(5)) / 3})
+    task = RepeatedTokensTask(length=8, min_repeat=3, max_repeat=3, n_symbols=6)
+    # L = 3: u1 < u2 < 4, s2 = u2 + 2 (u2 = 1, 2, 3 in 1, 2, 3 of 6 pairs); targets k = 0, 1: n = s2 - k - 1
+    pairs = {3: 1 / 6, 4: 2 / 6, 5: 3 / 6}
+    acc = sum(p * (1 / (s2 - 1) + 1 / (s2 - 2)) / 2 for s2, p in pairs.items())
+    loss = sum(p * (math.log(s2 - 1) + math.log(s2 - 2)) / 2 for s2, p in pairs.items())
+    assert task.baselines() == pytest.approx({"chance": 1 / 6, "order_free": acc})
+    assert task.loss_baselines() == pytest.approx({"chance": math.log(6), "order_free": loss})
 
 
 def test_order_free_baseline_matches_a_simulation_of_its_predictor():
@@ -64,7 +76,8 @@ def test_order_free_baseline_matches_a_simulation_of_its_predictor():
 
 @pytest.mark.parametrize(("kw", "field"), [(dict(length=10, max_repeat=6, min_repeat=2), "length"),
                                            (dict(min_repeat=5, max_repeat=4), "max_repeat"),
-                                           (dict(length=20, min_repeat=2, max_repeat=5, n_symbols=10), "n_symbols")])
+                                           (dict(length=20, min_repeat=2, max_repeat=5, n_symbols=10), "n_symbols"),
+                                           (dict(dense="yes"), "dense")])
 def test_validation_names_the_argument(kw, field):
     with pytest.raises(ValueError, match=field):
         RepeatedTokensTask(**kw)

@@ -109,9 +109,9 @@ class RepeatedTokensTask(Task):
         t = self.length
         reps = torch.randint(self.min_repeat, self.max_repeat + 1, (n,), generator=g)  # (N,) L
         room = t - 2 * reps + 2  # (N,) u1 < u2 < room
-        u = (torch.rand(n, 2, generator=g) * room[:, None]).long()  # (N, 2) two draws from [0, room)
-        u[:, 1] = (u[:, 1] + 1 + (torch.rand(n, generator=g) * (room - 1)).long()) % room  # a second, distinct one
-        u1, u2 = u.min(1).values, u.max(1).values
+        first = (torch.rand(n, generator=g) * room).long()  # (N,) uniform on [0, room)
+        second = (first + 1 + (torch.rand(n, generator=g) * (room - 1)).long()) % room  # uniform on the others
+        u1, u2 = torch.minimum(first, second), torch.maximum(first, second)
         s1, s2 = u1, u2 + reps - 1  # (N,) starts of the two copies
         tokens = 1 + distinct(n, self.n_symbols, t, g)  # (N, T) distinct symbols, one per position
         pos = torch.arange(t)[None, :]  # (1, T)
