@@ -174,6 +174,13 @@ def test_overall_verdict_and_its_checks():
     assert none.claim(rule.PATCHING).case == "gate_failed" and none.claim(rule.PHASE).verdict == "qualified"
 
 
+def test_no_other_head_to_ablate_is_said_in_both_languages():
+    ev = qh.patch(q12_evidence(), {names.REMOVED_OTHERS: {"value": "—", "ci": None},
+                                   names.REMOVED_PREVIOUS: {"value": "—", "ci": None}})
+    assert rule.decide(ev).verdict == "confirmed"  # nothing else to ablate: the other heads carry nothing
+    _zh_clean(ev)
+
+
 def test_answer_carries_the_numbers_in_both_languages():
     text = get_experiment("q12").explain(q12_evidence())
     for t in (text.answer_en, text.answer_zh):

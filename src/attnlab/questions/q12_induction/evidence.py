@@ -136,7 +136,7 @@ def _circuit(m: list[dict[str, Any]]) -> list[Evidence]:
         if values:
             ev.append(stats.evidence_from(name, values, unit="share", bounds=SHARE, label=en, label_zh=zh))
         else:
-            ev.append(Evidence(name, "none", unit="share", label=f"{en}: no such head in any model",
+            ev.append(Evidence(name, "—", unit="share", label=f"{en}: no such head in any model",
                                label_zh=f"{zh}：没有模型有这样的头", n=0))
     return ev
 

@@ -6,7 +6,7 @@ from attnlab.lab.rules import Gate, Ruling, Rulings
 from attnlab.lab.words import Words, fmt, num, plain
 from attnlab.questions.q12_induction import evidence as names
 from attnlab.questions.q12_induction.answer import answer
-from attnlab.questions.q12_induction.oneline import oneline
+from attnlab.questions.q12_induction.oneline import oneline, step_text
 from attnlab.questions.q12_induction.rule import CONTROL, PATCHING, PHASE, TOGETHER_CLAIM
 from attnlab.questions.q12_induction.settings import (
     ABRUPT,
@@ -81,8 +81,7 @@ class InductionWords(Words):
     def because(self, r: Ruling, ev, lang: str) -> str:
         zh = lang == "zh"
         if r.name == PHASE:
-            e = names.steps_loss("two_layer")
-            step = fmt(ev[e], lang, 0)
+            step = step_text(ev)
             args = (fmt(ev[names.loss("two_layer")], lang, 2), num(ev[names.LOSS_MARK_NATS].number, 2),
                     fmt(ev[names.induction("two_layer")], lang, 2), fmt(ev[names.WIDTH], lang, 2), step)
             if zh:
