@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from attnlab.lab import protocol, stats
 from attnlab.lab.spec import Aggregate, EvidenceSet, Outcomes
-from attnlab.lab.tuning import sweep_evidence, sweep_plot
+from attnlab.lab.tuning import Sweep, sweep_evidence, sweep_plot
 from attnlab.questions.q12_induction.settings import (
     ACC,
     BASELINE_ZH,
@@ -19,6 +20,7 @@ from attnlab.questions.q12_induction.settings import (
     LOSS,
     LOSS_MARK,
     SHARE,
+    SHORT,
 )
 from attnlab.questions.q12_induction.trials import lm_task
 from attnlab.results import Evidence
@@ -208,7 +210,9 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
               "lr": {c: outcomes.where(kind="lm", condition=c)[0].config["lr"] for c in conds}}
     figures = plots(EvidenceSet(ev), outcomes, conds)
     if sweep is not None:
-        figures.append(sweep_plot(sweep, name="q12_lr_sweep", group="condition", line="condition",
+        one = Sweep(("model", "condition"), sweep.metric, tuple(
+            dataclasses.replace(c, key=("attention-only LM", SHORT[c.key[0]])) for c in sweep.conditions))
+        figures.append(sweep_plot(one, name="q12_lr_sweep", group="model", line="condition",
                                   title="Each model at its own learning rate", title_zh="每个模型各自的学习率",
                                   metric_label="final accuracy on the repeat's targets",
                                   metric_label_zh="重复段目标上的最终准确率"))
