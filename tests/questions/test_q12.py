@@ -71,7 +71,8 @@ def q12_evidence(loss2=(0.1, 0.05, 0.15), ind2=(0.85, 0.8, 0.9), width=(0.15, 0.
           _e(names.WIDTH, *width), _e(names.LAG, *lag, unit="ratio"), _e(names.CONTROL_RATIO, *ratio1),
           _e(names.GAP, *gap), _e(names.FOUND_HEADS, 3.0, 2.0, 4.0, unit="heads"), _e(names.RECOVERED, *recovered),
           _e(names.REMOVED_FOUND, *removed), _e(names.REMOVED_PREVIOUS, 0.9, 0.8, 1.0),
-          _e(names.REMOVED_OTHERS, *others),
+          _e(names.REMOVED_OTHERS, 1.5, 1.0, 2.0), _e(names.RECOVERED_OTHERS, *others),
+          _e(names.RECOVERED_PREVIOUS, 0.05, 0.0, 0.1),
           Evidence(names.READ_AT, [1500], unit="steps"), _e(names.EVAL_EVERY, 50, unit="steps")]
     for c in CONDITIONS:
         two = c == "two_layer"
@@ -100,7 +101,7 @@ OUTCOMES = [
     ({"gap": (0.1, 0.05, 0.15)}, rule.CONTROL, "refuted"),  # as good as the 2-layer model
     ({"ratio1": (0.7, 0.65, 0.75), "gap": (0.5, 0.3, 0.7)}, rule.CONTROL, "inconclusive"),
     ({}, rule.PATCHING, "confirmed"),
-    ({"others": (0.4, 0.3, 0.5)}, rule.PATCHING, "qualified"),  # other heads carry some of it too
+    ({"others": (0.4, 0.3, 0.5)}, rule.PATCHING, "qualified"),  # patching other heads recovers some of it too
     ({"recovered": (0.1, 0.0, 0.2), "removed": (0.1, 0.0, 0.2)}, rule.PATCHING, "refuted"),
     ({"recovered": STRADDLE_SHARE, "removed": STRADDLE_SHARE}, rule.PATCHING, "inconclusive"),
 ]
@@ -176,6 +177,8 @@ def test_overall_verdict_and_its_checks():
 
 def test_no_other_head_to_ablate_is_said_in_both_languages():
     ev = qh.patch(q12_evidence(), {names.REMOVED_OTHERS: {"value": "—", "ci": None},
+                                   names.RECOVERED_OTHERS: {"value": "—", "ci": None},
+                                   names.RECOVERED_PREVIOUS: {"value": "—", "ci": None},
                                    names.REMOVED_PREVIOUS: {"value": "—", "ci": None}})
     assert rule.decide(ev).verdict == "confirmed"  # nothing else to ablate: the other heads carry nothing
     _zh_clean(ev)

@@ -31,6 +31,7 @@ def answer(rs: Rulings, ev, lang: str) -> str:
     ind_at = str(ind_step.value) if isinstance(ind_step.value, str) else num(ind_step.number, 0)
     rec, rem = _share(ev, names.RECOVERED), _share(ev, names.REMOVED_FOUND)
     prev, other = _share(ev, names.REMOVED_PREVIOUS), _share(ev, names.REMOVED_OTHERS)
+    rec_other = _share(ev, names.RECOVERED_OTHERS)
     n, conf = ev[names.loss("two_layer")].n, pct(stats.CONFIDENCE)
     if zh:
         return (f"{lead}：两个头分工合作，第 1 层的前一词元头把每个词元的前一个词元写进它的位置，第 2 层的归纳"
@@ -39,9 +40,10 @@ def answer(rs: Rulings, ev, lang: str) -> str:
                 f"重复段损失在"
                 f"中位第 {step} 步降到标记线以下（归纳得分在第 {ind_at} 步达到标记），训练后为 {two} 奈特，最"
                 f"大归纳得分 {ind}；"
-                f"1 层对照为 {one} 奈特，不看顺序的猜测为 {base} 奈特。修补检测到的归纳头恢复了 {rec} 的损失差"
-                f"距，消融它们去掉 "
-                f"{rem} 的收益，消融前一词元头去掉 {prev}，其余的头 {other}。每个模型 {n} 个种子（{conf} 区间）；"
+                f"1 层对照为 {one} 奈特，不看顺序的猜测为 {base} 奈特。把检测到的归纳头修补回去恢复了 {rec} 的损失"
+                f"差距，修补其余的头只恢复 {rec_other}；均值消融归纳头去掉 {rem} 的收益，消融前一词元头去掉 {prev}"
+                f"（电路的另一半），消融其余的头去掉 {other}（没有前馈层时每个头都在写第 2 层读取的残差流）。"
+                f"每个模型 {n} 个种子（{conf} 区间）；"
                 "这是在合成任务上只训练重复段的小模型，不同于 Olsson 等人在自然语言上预训练的模型。")
     return (f"{lead}: two heads in two layers work together. A previous-token head in layer 1 writes each token's "
             f"predecessor into its position; an induction head in layer 2 matches the current token against it, "
@@ -49,7 +51,9 @@ def answer(rs: Rulings, ev, lang: str) -> str:
             f"2-layer attention-only model's loss on the repeat falls below the mark at median step {step} (its "
             f"induction score reaches the mark at step {ind_at}) and ends at {two} nats, largest induction score "
             f"{ind}; the 1-layer control ends at {one} nats, beside the order-free guess's {base}. Patching the "
-            f"detected induction heads recovers {rec} of the loss gap and ablating them removes {rem} of the gain; "
-            f"ablating the previous-token heads removes {prev}, the other heads {other}. {n} seeds per model ({conf} "
+            f"detected induction heads back in recovers {rec} of the loss gap, patching every other head "
+            f"{rec_other}; mean-ablating the induction heads removes {rem} of the gain, the previous-token heads "
+            f"{prev} (the circuit's other half), the other heads {other} (without MLPs every head writes the "
+            f"residual stream layer 2 reads). {n} seeds per model ({conf} "
             "intervals); small models trained on the repeat's loss of a synthetic task, not the natural-language "
             "pre-training of Olsson et al.")

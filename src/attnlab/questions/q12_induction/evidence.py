@@ -38,6 +38,8 @@ RECOVERED = "patched_recovered"  # share of the loss gap recovered by patching t
 REMOVED_FOUND = "ablated_induction_removed"  # share of the repeat's gain removed by ablating them
 REMOVED_PREVIOUS = "ablated_previous_removed"  # ... by ablating the previous-token heads of layer 1
 REMOVED_OTHERS = "ablated_others_removed"  # ... by ablating every other head
+RECOVERED_OTHERS = "patched_others_recovered"  # share of the loss gap recovered by patching every other head
+RECOVERED_PREVIOUS = "patched_previous_recovered"  # ... by patching the previous-token heads
 FOUND_HEADS = "induction_heads_found"  # heads the detector finds per model
 
 
@@ -133,8 +135,14 @@ def _circuit(m: list[dict[str, Any]]) -> list[Evidence]:
              "heads of layer 1 (the circuit's first half)", "消融第 1 层的前一词元头（电路的前一半）后，重复段"
              "收益被去掉的份额"),
             (REMOVED_OTHERS, "removed_others", "share of the repeat's gain removed by ablating every other head",
-             "消融其余所有头后，重复段收益被去掉的份额")):
-        values = [x[key] for x in m if x.get(key) is not None]
+             "消融其余所有头后，重复段收益被去掉的份额"),
+            (RECOVERED_OTHERS, "recovered_others", "share of the repeat's loss gap recovered by patching every other "
+             "head's clean output into the corrupted run",
+             "把其余所有头的干净输出修补进破坏后的运行，恢复的重复段损失差距份额"),
+            (RECOVERED_PREVIOUS, "recovered_previous", "share of the repeat's loss gap recovered by patching the "
+             "previous-token heads' clean output into the corrupted run",
+             "把前一词元头的干净输出修补进破坏后的运行，恢复的重复段损失差距份额")):
+        values = [x[key] for x in m if x.get(key) is not None]  # a kind of head no model has: none
         if values:
             ev.append(stats.evidence_from(name, values, unit="share", bounds=SHARE, label=en, label_zh=zh))
         else:

@@ -75,27 +75,37 @@ def _heads(outcomes: Outcomes) -> Plot:
                 caption_zh="前一词元头在第 1 层，归纳头在第 2 层：电路的两半。")
 
 
-def _patching(es: EvidenceSet) -> Plot | None:
-    items = [(names.RECOVERED, "patch induction heads in"), (names.REMOVED_FOUND, "ablate induction heads"),
-             (names.REMOVED_PREVIOUS, "ablate previous-token heads"), (names.REMOVED_OTHERS, "ablate other heads")]
-    shown = [(n, en) for n, en in items if not isinstance(es[n].value, str)]
+def _bars(es: EvidenceSet, items: list[tuple[str, str, str]], title: str, title_zh: str) -> Panel | None:
+    shown = [(n, en, zh) for n, en, zh in items if not isinstance(es[n].value, str)]
     if not shown:
         return None
-    e = [es[n] for n, _ in shown]
-    series = Series("2-layer models", [en for _, en in shown], [x.number for x in e],
+    e = [es[n] for n, _, _ in shown]
+    series = Series("2-layer models", [en for _, en, _ in shown], [x.number for x in e],
                     [rules.interval(x)[0] for x in e], [rules.interval(x)[1] for x in e], label_zh="2 层模型")
-    panel = Panel(kind="bar", title="share of the repeat's gain", ylabel="share", series=[series],
-                  lines=[RefLine(MOST, f"most ({num(MOST)})", label_zh=f"大部分（{num(MOST)}）"),
-                         RefLine(SOME, f"little ({num(SOME)})", label_zh=f"很少（{num(SOME)}）")],
-                  title_zh="重复段收益的份额", ylabel_zh="份额")
-    return Plot("patching", "Patching and ablating the heads the detectors find", [panel],
-                caption="Patching the induction heads' clean output into a run whose earlier copy was replaced"
-                        " restores "
-                        "the repeat's loss; ablating them, or the previous-token heads they read, removes it; the "
-                        "other heads carry little. Mean over seeds, 95% intervals.",
-                title_zh="修补与消融检测器找到的头",
-                caption_zh="把归纳头的干净输出修补进早先副本被替换的运行，重复段的损失就恢复；消融它们或它们读取的前一词元头，"
-                           "收益就消失；其余的头几乎不起作用。各种子平均，95% 区间。")
+    return Panel(kind="bar", title=title, ylabel="share", series=[series], title_zh=title_zh, ylabel_zh="份额",
+                 lines=[RefLine(MOST, f"most ({num(MOST)})", label_zh=f"大部分（{num(MOST)}）"),
+                        RefLine(SOME, f"little ({num(SOME)})", label_zh=f"很少（{num(SOME)}）")])
+
+
+def _patching(es: EvidenceSet) -> Plot | None:
+    patched = _bars(es, [(names.RECOVERED, "induction heads", "归纳头"),
+                         (names.RECOVERED_PREVIOUS, "previous-token heads", "前一词元头"),
+                         (names.RECOVERED_OTHERS, "every other head", "其余的头")],
+                    "patched in: share of the loss gap recovered", "修补回去：恢复的损失差距份额")
+    ablated = _bars(es, [(names.REMOVED_FOUND, "induction heads", "归纳头"),
+                         (names.REMOVED_PREVIOUS, "previous-token heads", "前一词元头"),
+                         (names.REMOVED_OTHERS, "every other head", "其余的头")],
+                    "mean-ablated: share of the gain removed", "均值消融：去掉的收益份额")
+    panels = [p for p in (patched, ablated) if p is not None]
+    if not panels:
+        return None
+    return Plot("patching", "Which heads carry the repeat: patching and ablating them", panels,
+                caption="Left: each group of heads' clean output patched into a run whose earlier copy was replaced, "
+                        "the share of the repeat's loss gap it recovers. Right: each group mean-ablated, the share of "
+                        "the gain over the order-free guess that goes. Mean over seeds, 95% intervals.",
+                title_zh="哪些头承担了重复段：修补与消融",
+                caption_zh="左：把每组头的干净输出修补进早先副本被替换的运行，恢复的重复段损失差距份额。右：对每组头做均值消融，"
+                           "去掉的、相对不看顺序猜测的收益份额。各种子平均，95% 区间。")
 
 
 def plots(es: EvidenceSet, outcomes: Outcomes, conditions: list[str]) -> list[Plot]:

@@ -116,9 +116,13 @@ def _control(ev: Ev) -> Outcome:
 
 
 def _patching(ev: Ev) -> Outcome:
+    """Patching the detected heads' clean output into the corrupted run recovers most of the repeat's loss gap and
+    mean-ablating them removes most of the gain, while patching every other head recovers little. (Ablating the
+    other heads is reported, not ruled on: in a model without MLPs every head writes the residual stream the
+    induction heads read, so removing any of them can hurt without carrying the repeat.)"""
     recovered = _lo(ev, names.RECOVERED) > MOST
     removed = _lo(ev, names.REMOVED_FOUND) > MOST
-    others = not _known(ev, names.REMOVED_OTHERS) or _hi(ev, names.REMOVED_OTHERS) < SOME
+    others = not _known(ev, names.RECOVERED_OTHERS) or _hi(ev, names.RECOVERED_OTHERS) < SOME
     values = {"recovered": recovered, "removed": removed, "others_little": others}
     if recovered and removed and others:
         return "confirmed", "all", values
@@ -152,7 +156,8 @@ def _evidence(name: str, ev: Ev) -> list[str]:
     if name == CONTROL:
         return [names.CONTROL_RATIO, names.GAP, names.loss(ONE), names.induction(ONE),
                 names.loss_baseline("order_free")]
-    return [names.RECOVERED, names.REMOVED_FOUND, names.REMOVED_PREVIOUS, names.REMOVED_OTHERS, names.FOUND_HEADS]
+    return [names.RECOVERED, names.REMOVED_FOUND, names.RECOVERED_OTHERS, names.REMOVED_OTHERS,
+            names.RECOVERED_PREVIOUS, names.REMOVED_PREVIOUS, names.FOUND_HEADS]
 
 
 def _around(x: float, nudge: float) -> tuple[float, float]:
@@ -176,7 +181,7 @@ def _candidates(name: str, ev: Ev) -> list[tuple[str, float]]:
                 + [(names.induction(ONE), x) for x in _around(INDUCTION_MARK, NUDGE["score"])])
     return ([(names.RECOVERED, x) for x in (*_around(MOST, s), SOME - s)]
             + [(names.REMOVED_FOUND, x) for x in (*_around(MOST, s), SOME - s)]
-            + [(names.REMOVED_OTHERS, x) for x in _around(SOME, s) if _known(ev, names.REMOVED_OTHERS)])
+            + [(names.RECOVERED_OTHERS, x) for x in _around(SOME, s) if _known(ev, names.RECOVERED_OTHERS)])
 
 
 def claim(name: str, ev: Ev, *, flips: bool = True) -> rules.Ruling:

@@ -179,6 +179,8 @@ def _circuit(model: Any, test: Any, ind: torch.Tensor, prev: torch.Tensor, seed:
 
     return {"found": found, "others": others, "previous_heads": previous, "clean_loss": clean,
             "corrupt_loss": bad_loss, "recovered": patched_share(model, test, bad, found),
+            "recovered_others": patched_share(model, test, bad, others) if others else None,
+            "recovered_previous": patched_share(model, test, bad, previous) if previous else None,
             "removed_found": removed(found), "removed_others": removed(others),
             "removed_previous": removed(previous)}
 

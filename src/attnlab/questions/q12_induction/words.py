@@ -70,13 +70,16 @@ class InductionWords(Words):
                     f"ove {NE}, "
                     f"the score below {IM} and the gap above {GA}; refuted if the gap lies below {GA}; qualified if "
                     "the gap lies above it otherwise; else inconclusive.")
-        return (f"{r.verdict}: patching the detected induction heads recovers"
-                f" {fmt(ev[names.RECOVERED], 'en', 2)} of the "
-                f"loss gap, ablating them removes {fmt(ev[names.REMOVED_FOUND], 'en', 2)} of the gain, ablating the "
-                f"other heads {fmt(ev[names.REMOVED_OTHERS], 'en', 2)} (the previous-token heads: "
-                f"{fmt(ev[names.REMOVED_PREVIOUS], 'en', 2)}). Rule: confirmed if the first two lie above {MO} and the "
-                f"others' below {SO}; refuted if the first two lie below {SO}; qualified if one of the first two lies "
-                f"above {MO}; else inconclusive.")
+        return (f"{r.verdict}: patching the detected induction heads' clean output into the corrupted run recovers "
+                f"{fmt(ev[names.RECOVERED], 'en', 2)} of the repeat's loss gap, patching every other head "
+                f"{fmt(ev[names.RECOVERED_OTHERS], 'en', 2)} (the previous-token heads alone: "
+                f"{fmt(ev[names.RECOVERED_PREVIOUS], 'en', 2)}); mean-ablating the induction heads removes "
+                f"{fmt(ev[names.REMOVED_FOUND], 'en', 2)} of the gain over the order-free guess (the previous-token "
+                f"heads: {fmt(ev[names.REMOVED_PREVIOUS], 'en', 2)}; every other head: "
+                f"{fmt(ev[names.REMOVED_OTHERS], 'en', 2)}, reported, not ruled on). Rule: confirmed if the induction "
+                f"heads' recovery and removal lie above {MO} and the other heads' recovery below {SO}; refuted if "
+                f"the induction heads' recovery and removal lie below {SO}; qualified if one of those two lies above "
+                f"{MO}; else inconclusive.")
 
     def because(self, r: Ruling, ev, lang: str) -> str:
         zh = lang == "zh"
@@ -107,15 +110,15 @@ class InductionWords(Words):
             return ("The 1-layer control ends at {} nats on the repeat (the order-free guess: {}), largest induction "
                     "score {}; it stays {} of the baseline's loss above the 2-layer model.".format(*args))
         args = (fmt(ev[names.FOUND_HEADS], lang, 1), fmt(ev[names.RECOVERED], lang, 2),
-                fmt(ev[names.REMOVED_FOUND], lang, 2), fmt(ev[names.REMOVED_PREVIOUS], lang, 2),
-                fmt(ev[names.REMOVED_OTHERS], lang, 2))
+                fmt(ev[names.RECOVERED_OTHERS], lang, 2), fmt(ev[names.REMOVED_FOUND], lang, 2),
+                fmt(ev[names.REMOVED_PREVIOUS], lang, 2), fmt(ev[names.REMOVED_OTHERS], lang, 2))
         if zh:
-            return ("检测器每个模型找到 {} 个归纳头；把它们的干净输出修补进破坏后的运行，恢复 {} 的损失差距；"
-                    "消融它们去掉 {} 的收益，"
-                    "消融前一词元头去掉 {}，消融其余的头去掉 {}。".format(*args))
+            return ("检测器每个模型找到 {} 个归纳头；把它们的干净输出修补进破坏后的运行，恢复 {} 的损失差距，"
+                    "修补其余所有头只恢复 {}；均值消融归纳头去掉 {} 的收益，消融前一词元头去掉 {}，"
+                    "消融其余的头去掉 {}。".format(*args))
         return ("The detector finds {} induction heads per model; patching their clean output into the corrupted run "
-                "recovers {} of the loss gap; ablating them removes {} of the gain, ablating the previous-token heads "
-                "{}, the other heads {}.".format(*args))
+                "recovers {} of the loss gap, patching every other head {}; mean-ablating them removes {} of the "
+                "gain, the previous-token heads {}, the other heads {}.".format(*args))
 
     def summary(self, rs: Rulings, ev) -> str:
         first = self.undecided_answer(rs, ev, "en") if rs.verdict == "inconclusive" else answer(rs, ev, "en")
