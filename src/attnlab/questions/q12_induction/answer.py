@@ -33,15 +33,19 @@ def answer(rs: Rulings, ev, lang: str) -> str:
     prev, other = _share(ev, names.REMOVED_PREVIOUS), _share(ev, names.REMOVED_OTHERS)
     rec_other = _share(ev, names.RECOVERED_OTHERS)
     n, conf = ev[names.loss("two_layer")].n, pct(stats.CONFIDENCE)
+    every = num(ev[names.EVAL_EVERY].number, 0)
     if zh:
         return (f"{lead}：两个头分工合作，第 1 层的前一词元头把每个词元的前一个词元写进它的位置，第 2 层的归纳"
                 f"头用当前词元去"
                 f"匹配这些信息，找到它上次出现之后的那个词元并复制过来。在重复的随机词元上，2 层纯注意力模型的"
                 f"重复段损失在"
-                f"中位第 {step} 步降到标记线以下（归纳得分在第 {ind_at} 步达到标记），训练后为 {two} 奈特，最"
+                f"中位第 {step} 步降到标记线以下（归纳得分在第 {ind_at} 步达到标记；每 {every} 步评估一次），"
+                f"训练后为 {two} 奈特，最"
                 f"大归纳得分 {ind}；"
                 f"1 层对照为 {one} 奈特，不看顺序的猜测为 {base} 奈特。把检测到的归纳头修补回去恢复了 {rec} 的损失"
-                f"差距，修补其余的头只恢复 {rec_other}；均值消融归纳头去掉 {rem} 的收益，消融前一词元头去掉 {prev}"
+                f"差距，修补其余的头只恢复 {rec_other}；均值消融归纳头去掉 {rem} 的收益"
+                f"（大于 1：比不看顺序的猜测还差），"
+                f"消融前一词元头去掉 {prev}"
                 f"（电路的另一半），消融其余的头去掉 {other}（没有前馈层时每个头都在写第 2 层读取的残差流）。"
                 f"每个模型 {n} 个种子（{conf} 区间）；"
                 "这是在合成任务上只训练重复段的小模型，不同于 Olsson 等人在自然语言上预训练的模型。")
@@ -49,10 +53,12 @@ def answer(rs: Rulings, ev, lang: str) -> str:
             f"predecessor into its position; an induction head in layer 2 matches the current token against it, "
             f"attends to the token that followed its earlier copy, and copies it. On repeated random tokens the "
             f"2-layer attention-only model's loss on the repeat falls below the mark at median step {step} (its "
-            f"induction score reaches the mark at step {ind_at}) and ends at {two} nats, largest induction score "
+            f"induction score reaches the mark at step {ind_at}; evaluated every {every} steps) and ends at {two} "
+            f"nats, largest induction score "
             f"{ind}; the 1-layer control ends at {one} nats, beside the order-free guess's {base}. Patching the "
             f"detected induction heads back in recovers {rec} of the loss gap, patching every other head "
-            f"{rec_other}; mean-ablating the induction heads removes {rem} of the gain, the previous-token heads "
+            f"{rec_other}; mean-ablating the induction heads removes {rem} of the gain (above 1: worse than the "
+            f"order-free guess), the previous-token heads "
             f"{prev} (the circuit's other half), the other heads {other} (without MLPs every head writes the "
             f"residual stream layer 2 reads). {n} seeds per model ({conf} "
             "intervals); small models trained on the repeat's loss of a synthetic task, not the natural-language "

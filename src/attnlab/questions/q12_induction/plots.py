@@ -102,10 +102,11 @@ def _patching(es: EvidenceSet) -> Plot | None:
     return Plot("patching", "Which heads carry the repeat: patching and ablating them", panels,
                 caption="Left: each group of heads' clean output patched into a run whose earlier copy was replaced, "
                         "the share of the repeat's loss gap it recovers. Right: each group mean-ablated, the share of "
-                        "the gain over the order-free guess that goes. Mean over seeds, 95% intervals.",
+                        "the gain over the order-free guess that goes (above 1: the loss ends worse than that guess). "
+                        "Mean over seeds, 95% intervals.",
                 title_zh="哪些头承担了重复段：修补与消融",
                 caption_zh="左：把每组头的干净输出修补进早先副本被替换的运行，恢复的重复段损失差距份额。右：对每组头做均值消融，"
-                           "去掉的、相对不看顺序猜测的收益份额。各种子平均，95% 区间。")
+                           "去掉的、相对不看顺序猜测的收益份额（大于 1：损失比那个猜测还差）。各种子平均，95% 区间。")
 
 
 def plots(es: EvidenceSet, outcomes: Outcomes, conditions: list[str]) -> list[Plot]:
