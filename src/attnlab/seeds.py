@@ -32,6 +32,9 @@ STREAMS: dict[str, tuple[int, int]] = {
     "q10.probe_batch": (10_000, 1),  # q10: the learning curve's batch
     "q10.heldout": (20_000, 1),  # q10: held-out sequences
     "q11.analysis_batch": (1_100_000, 1),  # q11: the held-out texts every attribution is read on
+    "q12.probe_batch": (1_200_000, 1),  # q12: the learning curve's batch
+    "q12.heldout": (1_210_000, 1),  # q12: held-out sequences (detectors, patching, ablation)
+    "q12.corrupt": (1_220_000, 1),  # q12: the symbols that replace the segment's first copy in the corrupted run
 }
 
 

@@ -172,3 +172,30 @@ def test_the_old_module_path_names_the_same_models():
     from attnlab.models import transformer
 
     assert transformer.TransformerLM is TransformerLM and transformer.EncoderDecoder is EncoderDecoder
+
+
+def test_attention_only_switch_removes_the_feed_forward_and_round_trips():
+    torch.manual_seed(0)
+    lm = TransformerLM(vocab_size=12, d_model=16, n_heads=2, n_layers=2, max_len=8, mlp=False)
+    full = TransformerLM(vocab_size=12, d_model=16, n_heads=2, n_layers=2, max_len=8)
+    assert all(b.ff is None and b.norm2 is None for b in lm.layers)
+    assert not any(".ff." in n or ".norm2." in n for n, _ in lm.named_parameters())
+    per_block_ff = sum(p.numel() for p in full.layers[0].ff.parameters()) + sum(
+        p.numel() for p in full.layers[0].norm2.parameters())
+    assert full.num_parameters() - lm.num_parameters() == 2 * per_block_ff
+    again = TransformerLM.from_config(json.loads(json.dumps(lm.config.to_dict())))
+    assert again.config == lm.config and again.config.mlp is False
+    with pytest.raises(TypeError, match="mlp"):
+        TransformerLM(vocab_size=12, d_model=16, n_heads=2, n_layers=1, mlp="no")
+
+
+def test_attention_only_block_is_the_residual_attention_branch_alone():
+    torch.manual_seed(1)
+    lm = TransformerLM(vocab_size=12, d_model=16, n_heads=2, n_layers=2, max_len=8, mlp=False).eval()
+    ids = torch.randint(1, 12, (3, 8))
+    out, cache = lm.run_with_cache(ids, names=["blocks.1.resid_mid", "blocks.1.resid_post"])
+    torch.testing.assert_close(cache["blocks.1.resid_mid"], cache["blocks.1.resid_post"])  # no second branch
+    x = lm.embed(ids)
+    for block in lm.layers:  # x + attn(norm1(x)), by hand
+        x = x + block.attn(block.norm1(x), is_causal=True)[0]
+    torch.testing.assert_close(lm.lm_head(lm.norm(x)), out.logits)

@@ -38,6 +38,7 @@ BUILTIN_MODULES: dict[str, str] = {
     "q9": "attnlab.questions.q9_positions",
     "q10": "attnlab.questions.q10_sinks",
     "q11": "attnlab.questions.q11_explanation",
+    "q12": "attnlab.questions.q12_induction",
     "q14": "attnlab.questions.q14_mixers",
 }
 ENTRY_POINT_GROUP = "attnlab.questions"

@@ -114,7 +114,7 @@ class _SelfAttentionBlock(HookPoints, nn.Module):
     def __init__(self, d_model: int, n_heads: int, d_ff: int, *, dropout: float = 0.0,
                  activation: str = "gelu", norm_first: bool = True, norm_eps: float = 1e-5, bias: bool = True,
                  attention: AttentionConfig | None = None, layer_index: int = 0, norm: str = "layer",
-                 **attention_switches: Any) -> None:
+                 mlp: bool = True, **attention_switches: Any) -> None:
         super().__init__()
         self.norm_first = norm_first
         self.dropout = dropout
@@ -122,10 +122,13 @@ class _SelfAttentionBlock(HookPoints, nn.Module):
                                layer_index=layer_index)
         self.norm1 = make_norm(norm, d_model, eps=norm_eps, bias=bias)
         self._add_sublayers(partial(make_norm, norm, d_model, eps=norm_eps, bias=bias),
-                            partial(FeedForward, d_model, d_ff, activation=activation, dropout=dropout, bias=bias))
+                            partial(FeedForward, d_model, d_ff, activation=activation, dropout=dropout, bias=bias)
+                            if mlp else None)
 
-    def _add_sublayers(self, norm: Callable[[], nn.LayerNorm], feed_forward: Callable[[], FeedForward]) -> None:
-        """Build the sublayers after the self-attention; ``norm()`` and ``feed_forward()`` make one each."""
+    def _add_sublayers(self, norm: Callable[[], nn.LayerNorm],
+                       feed_forward: Callable[[], FeedForward] | None) -> None:
+        """Build the sublayers after the self-attention; ``norm()`` and ``feed_forward()`` make one each
+        (``feed_forward`` is None in an attention-only block: no feed-forward and no norm before it)."""
         raise NotImplementedError
 
     # Every sublayer sits in a residual branch: pre-LN  x + drop(f(norm(x))),  post-LN  norm(x + drop(f(x))).
@@ -161,6 +164,9 @@ class EncoderBlock(_SelfAttentionBlock):
         norm_first: pre-LN (True) or post-LN (False).
         norm_eps: LayerNorm epsilon.
         norm: "layer" (LayerNorm) or "rms" (RMSNorm) for every norm of the block.
+        mlp: False builds an attention-only block: no feed-forward branch (``ff`` and ``norm2`` are None),
+            ``x = x + drop(attn(norm1(x)))`` only (the two-layer attention-only models of Elhage et al. 2021
+            and Olsson et al. 2022).
         bias: biases in projections, feed-forward and LayerNorms.
         attention: the self-attention's :class:`~attnlab.attention.AttentionConfig` (its d_model, n_heads,
             bias and dropout must equal the block's); None builds it from ``**attention_switches``.
@@ -175,7 +181,7 @@ class EncoderBlock(_SelfAttentionBlock):
     Attributes:
         attn: the self-attention (MultiHeadAttention, or the mixer of ``mixer``).
         norm1, norm2: the LayerNorms before (pre-norm) or after (post-norm) attention and the feed-forward.
-        ff: the feed-forward (FeedForward, with ``fc1`` and ``fc2``).
+        ff: the feed-forward (FeedForward, with ``fc1`` and ``fc2``); None (and ``norm2`` None) with ``mlp=False``.
 
     Hook points (:mod:`attnlab.attention.hooks`): ``resid_pre``, ``resid_mid``, ``resid_post``.
 
@@ -185,9 +191,10 @@ class EncoderBlock(_SelfAttentionBlock):
 
     hook_points = BLOCK_POINTS
 
-    def _add_sublayers(self, norm: Callable[[], nn.LayerNorm], feed_forward: Callable[[], FeedForward]) -> None:
-        self.ff = feed_forward()
-        self.norm2 = norm()
+    def _add_sublayers(self, norm: Callable[[], nn.LayerNorm],
+                       feed_forward: Callable[[], FeedForward] | None) -> None:
+        self.ff = feed_forward() if feed_forward is not None else None
+        self.norm2 = norm() if feed_forward is not None else None
 
     def forward(self, x: torch.Tensor, *, key_mask: torch.Tensor | None = None,
                 attn_mask: torch.Tensor | None = None, is_causal: bool = False,
@@ -201,7 +208,8 @@ class EncoderBlock(_SelfAttentionBlock):
         x = self._add_branch(x, a, self.norm1)
         if hooked:
             x = self.run_hook("resid_mid", x)
-        x = self._add_branch(x, self.ff(self._branch_input(x, self.norm2)), self.norm2)
+        if self.ff is not None:
+            x = self._add_branch(x, self.ff(self._branch_input(x, self.norm2)), self.norm2)
         return (self.run_hook("resid_post", x) if hooked else x), w
 
 
@@ -224,7 +232,7 @@ class DecoderBlock(_SelfAttentionBlock):
     Attributes:
         attn, cross_attn: the self-attention and the cross-attention (MultiHeadAttention).
         norm1, norm2, norm3: the LayerNorms of the three sub-layers.
-        ff: the feed-forward (FeedForward).
+        ff: the feed-forward (FeedForward); None (and ``norm3`` None) with ``mlp=False``.
 
     Hook points: ``resid_pre``, ``resid_mid`` (after self-attention), ``resid_cross`` (after
     cross-attention), ``resid_post``.
@@ -236,11 +244,12 @@ class DecoderBlock(_SelfAttentionBlock):
 
     hook_points = DECODER_BLOCK_POINTS
 
-    def _add_sublayers(self, norm: Callable[[], nn.LayerNorm], feed_forward: Callable[[], FeedForward]) -> None:
+    def _add_sublayers(self, norm: Callable[[], nn.LayerNorm],
+                       feed_forward: Callable[[], FeedForward] | None) -> None:
         self.cross_attn = MultiHeadAttention.from_config(self.attn.config.cross_attention_fields())
         self.norm2 = norm()
-        self.ff = feed_forward()
-        self.norm3 = norm()
+        self.ff = feed_forward() if feed_forward is not None else None
+        self.norm3 = norm() if feed_forward is not None else None
 
     def forward(self, x: torch.Tensor, memory: torch.Tensor, *, memory_key_mask: torch.Tensor | None = None,
                 key_mask: torch.Tensor | None = None, attn_mask: torch.Tensor | None = None,
@@ -256,7 +265,8 @@ class DecoderBlock(_SelfAttentionBlock):
         a, w_cross = self.cross_attn(self._branch_input(x, self.norm2), memory, memory, key_mask=memory_key_mask,
                                      head_mask=cross_head_mask, need_weights=need_weights, cache=cross_cache)
         x = hook("resid_cross", self._add_branch(x, a, self.norm2))
-        x = self._add_branch(x, self.ff(self._branch_input(x, self.norm3)), self.norm3)
+        if self.ff is not None:
+            x = self._add_branch(x, self.ff(self._branch_input(x, self.norm3)), self.norm3)
         return hook("resid_post", x), w_self, w_cross
 
 

@@ -53,6 +53,7 @@ class TransformerConfig(ConfigMixin):
     n_layers: int  # number of blocks
     max_len: int = 512  # longest sequence (positions table size, KV cache size)
     d_ff: int | None = None  # feed-forward hidden width; None -> 4 * d_model
+    mlp: bool = True  # False: attention-only blocks, no feed-forward sublayer (Elhage et al. 2021's toy models)
     dropout: float = 0.0  # dropout on embeddings, attention weights and residual branches
     activation: str = "gelu"  # feed-forward non-linearity: gelu, relu, gelu_tanh (GPT-2) or swiglu (gated, Llama)
     norm_first: bool = True  # True: pre-LN blocks; False: post-LN blocks (original Transformer, BERT)
@@ -80,6 +81,9 @@ class TransformerConfig(ConfigMixin):
         check_int("d_ff", self.d_ff, optional=True)
         if self.d_ff is None:
             set_resolved(self, "d_ff", 4 * self.d_model)
+        if not isinstance(self.mlp, bool):
+            raise TypeError(f"mlp: expected a bool (False: attention-only blocks), got {type(self.mlp).__name__} "
+                            f"({self.mlp!r})")
         check_prob("dropout", self.dropout)
         check_choice("activation", self.activation, ACTIVATIONS)
         check_choice("norm", self.norm, NORMS)
@@ -168,7 +172,7 @@ class TransformerConfig(ConfigMixin):
     def block_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :class:`EncoderBlock` / :class:`DecoderBlock` (after d_model, n_heads, d_ff)."""
         return dict(dropout=self.dropout, activation=self.activation, norm_first=self.norm_first,
-                    norm_eps=self.norm_eps, norm=self.norm, bias=self.bias, attention=self.attention)
+                    norm_eps=self.norm_eps, norm=self.norm, bias=self.bias, attention=self.attention, mlp=self.mlp)
 
 
 def check_bidirectional_mixer(config: TransformerConfig, model: str) -> None:
