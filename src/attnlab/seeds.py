@@ -31,6 +31,7 @@ STREAMS: dict[str, tuple[int, int]] = {
     "q9.extrapolation_eval": (909_000, 10),  # q9: test sets per length factor (index: the factor's position)
     "q10.probe_batch": (10_000, 1),  # q10: the learning curve's batch
     "q10.heldout": (20_000, 1),  # q10: held-out sequences
+    "q13.heldout": (1_300_013, 1),  # q13: held-out text windows and recall sequences
 }
 
 

@@ -37,6 +37,7 @@ BUILTIN_MODULES: dict[str, str] = {
     "q8": "attnlab.questions.q8_scores",
     "q9": "attnlab.questions.q9_positions",
     "q10": "attnlab.questions.q10_sinks",
+    "q13": "attnlab.questions.q13_kv_cache",
 }
 ENTRY_POINT_GROUP = "attnlab.questions"
 
