@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attnlab.lab import stats
 from attnlab.lab.rules import Rulings
-from attnlab.lab.words import fmt, num, pct, sci
+from attnlab.lab.words import fmt, num, pct, plain, sci
 from attnlab.questions.q13_kv_cache import evidence as names
 from attnlab.questions.q13_kv_cache.oneline import shares
 from attnlab.questions.q13_kv_cache.settings import (
@@ -89,15 +89,15 @@ def answer(rs: Rulings, ev, lang: str) -> str:
         return (f"{lead}参数量相同（{counts}，与 MHA 相差不超过 {gap}%）时，每个词元的 KV 缓存字节数为"
                 f"{bytes_text(ev, lang)}，更小的缓存只有 MHA 的 {shares(ev)}。留出文本损失减去 MHA 的（配对）："
                 f"{costs_text(ev, names.loss_vs_mha, lang)}；关联回忆准确率减去 MHA 的："
-                f"{costs_text(ev, names.recall_vs_mha, lang)}（代价以 {num(LOSS_MARGIN)} 奈特和 {num(ACC_MARGIN)} "
+                f"{costs_text(ev, names.recall_vs_mha, lang)}（代价以 {plain(LOSS_MARGIN)} 奈特和 {plain(ACC_MARGIN)} "
                 f"准确率为界）。{decode_text(ev, lang)}每种注意力 {n} 个种子（配对 {conf} 区间）；这些是 2 层的小模型，"
                 "不是 DeepSeek-V2 那样的规模。")
     return " ".join(x for x in [
         f"{lead}at equal parameters ({counts}, every kind within {gap}% of MHA's) the KV cache takes "
         f"{bytes_text(ev, lang)} bytes per token, so the smaller caches are {shares(ev)} of MHA's.",
         f"Held-out loss minus MHA's (paired): {costs_text(ev, names.loss_vs_mha, lang)}; recall accuracy minus "
-        f"MHA's: {costs_text(ev, names.recall_vs_mha, lang)} (a cost counts from {num(LOSS_MARGIN)} nats and "
-        f"{num(ACC_MARGIN)} accuracy).",
+        f"MHA's: {costs_text(ev, names.recall_vs_mha, lang)} (a cost counts from {plain(LOSS_MARGIN)} nats and "
+        f"{plain(ACC_MARGIN)} accuracy).",
         decode_text(ev, lang),
         f"Each kind ran {n} seeds with paired {conf} intervals; these are 2-layer models, far from DeepSeek-V2's "
         "scale."] if x)

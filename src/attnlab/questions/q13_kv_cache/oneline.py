@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from attnlab.lab.rules import Rulings
-from attnlab.lab.words import num
+from attnlab.lab.words import num, plain
 from attnlab.questions.q9_positions.oneline import fit  # the first text within the one-line limit
 from attnlab.questions.q13_kv_cache import evidence as names
 from attnlab.questions.q13_kv_cache.rule import COSTLY, LM_COST, PARAMS_GATE, RECALL_COST, UNCLEAR, statuses
@@ -56,7 +56,7 @@ def _undecided(rs: Rulings, ev, zh: bool) -> str:
         return ("尚无定论：已下结论的子论断不到一半。" if zh
                 else "Not settled yet: fewer than half of the parts are decided.")
     name, kind = open_
-    bar = num(LOSS_MARGIN if name == LM_COST else ACC_MARGIN)
+    bar = plain(LOSS_MARGIN if name == LM_COST else ACC_MARGIN)
     if zh:
         return fit([f"尚无定论：{_problem_words(ev, name, kind, zh)}，区间跨过 {bar}。"], zh)
     return f"Not settled yet: {_problem_words(ev, name, kind, zh)}, an interval that straddles the {bar} bar."
@@ -70,10 +70,10 @@ def oneline(rs: Rulings, ev, lang: str) -> str:
     share = shares(ev)
     if rs.verdict == "confirmed":
         if zh:
-            return fit([f"可以：缓存缩到 MHA 的 {share}，损失和回忆的代价都在 {num(LOSS_MARGIN)} 以内。",
+            return fit([f"可以：缓存缩到 MHA 的 {share}，损失和回忆的代价都在 {plain(LOSS_MARGIN)} 以内。",
                          f"可以：缓存缩到 MHA 的 {share}，代价很小。"], zh)
-        return (f"Yes: GQA, MQA and MLA shrink the cache to {share} of MHA's at under {num(LOSS_MARGIN)} nats "
-                f"and {num(ACC_MARGIN)} recall accuracy.")
+        return (f"Yes: GQA, MQA and MLA shrink the cache to {share} of MHA's at under {plain(LOSS_MARGIN)} nats "
+                f"and {plain(ACC_MARGIN)} recall accuracy.")
     problem = _first_problem(ev, COSTLY) or _first_problem(ev, UNCLEAR)
     if rs.verdict == "refuted":
         return (fit([f"不行：缓存缩到 MHA 的 {share}，但质量明显下降。"], zh) if zh

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from attnlab.lab.rules import Gate, Ruling, Rulings
-from attnlab.lab.words import Words, fmt, num
+from attnlab.lab.words import Words, fmt, num, plain
 from attnlab.questions.q13_kv_cache import evidence as names
 from attnlab.questions.q13_kv_cache.answer import answer, bytes_text, costs_text, summary
 from attnlab.questions.q13_kv_cache.oneline import oneline, shares
@@ -17,7 +17,7 @@ from attnlab.questions.q13_kv_cache.settings import (
     TASK_ZH,
 )
 
-LM, AM = num(LOSS_MARGIN), num(ACC_MARGIN)
+LM, AM = plain(LOSS_MARGIN), plain(ACC_MARGIN)
 
 _STATEMENT = {
     CACHE: ("Fewer KV heads (GQA, MQA) and a latent cache (MLA) shrink the KV cache below MHA's.",
@@ -75,6 +75,13 @@ class KVCacheWords(Words):
         if r.verdict == "inconclusive":
             return []
         return [(v, text[lang == "zh"]) for v, text in _needs(r.name).items()]
+
+    def would_change(self, r: Ruling, ev, lang: str) -> str:
+        if r.name == CACHE and r.verdict == "inconclusive":  # not noise: the cache or the formula is wrong
+            return ("找出实测缓存与公式不符的原因（缓存的实现或公式有误），而不是增加种子数。" if lang == "zh"
+                    else "Find why the measured cache and the formula disagree (the cache or the formula is wrong); "
+                         "more seeds would not change it.")
+        return super().would_change(r, ev, lang)
 
     def rule(self, r: Ruling, ev) -> str:
         if r.name == CACHE:
