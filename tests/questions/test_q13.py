@@ -110,7 +110,8 @@ def q13_evidence(*, loss=None, recall=None, cache=None, formula=None, gap=0.002,
         ev.append(_e(names.decode_ms(v), 2.0, 1.9, 2.1, unit="ms"))
         if v != "mha":
             ev.append(_e(names.decode_vs_mha(v), 1.2, 1.1, 1.3, unit="x"))
-    ev += [_e(names.ABSORB_DIFF, 4.8e-7, unit="logit"), _e(names.ABSORB_SAME, 1.0, unit="bool")]
+    ev += [_e(names.ABSORB_DIFF, 4.8e-7, unit="logit"), _e(names.ABSORB_SAME, 1.0, unit="bool"),
+           _e(names.DECODE_BATCH, 8, unit="sequences"), _e(names.DECODE_CONTEXT, 512, unit="positions")]
     return ev
 
 
@@ -185,7 +186,7 @@ def test_overall_verdict_and_answers_for_every_outcome():
         assert text.answer_en and text.answer_zh and text.summary
         if number:
             assert number in text.answer_en and number in text.answer_zh, text.answer_en
-        assert "MLA absorbed 2.00 ms" in text.summary and "4.8e-07" in text.summary
+        assert "MLA absorbed 2.00 ms" in text.summary and "4.8e-07" in text.summary and "batch 8, 512" in text.summary
         _zh_clean(ev)
         qh.assert_oneline(text, *onelines[expected])
     assert exp.explain(cases["qualified"][0]).answer_zh.startswith("只部分成立")

@@ -45,10 +45,12 @@ def decode_text(ev, lang: str) -> str:
         return ""
     mha, ab, nv = (ev[names.decode_ms(v)] for v in ("mha", "mla_absorbed", "mla_naive"))
     ratio = ev[names.decode_vs_mha("mla_absorbed")]
+    b, ctx = (int(ev[n].number) for n in (names.DECODE_BATCH, names.DECODE_CONTEXT))
     if lang == "zh":
-        return (f"解码一个词元（CPU 单线程，见配置中的批大小和缓存长度）：MHA {num(mha.number, 2)} ms，MLA 吸收路径 "
-                f"{num(ab.number, 2)} ms（与 MHA 之比 {fmt(ratio, lang)}），朴素路径 {num(nv.number, 2)} ms。")
-    return (f"Decoding one token (CPU, one thread; batch and cache length in the configuration): MHA "
+        return (f"解码一个词元（CPU 单线程，float32，批大小 {b}，缓存中已有 {ctx} 个位置）："
+                f"MHA {num(mha.number, 2)} ms，MLA 吸收路径 {num(ab.number, 2)} ms（与 MHA 之比 "
+                f"{fmt(ratio, lang)}），朴素路径 {num(nv.number, 2)} ms。")
+    return (f"Decoding one token (CPU, one thread, float32, batch {b}, {ctx} positions already cached): MHA "
             f"{num(mha.number, 2)} ms, MLA absorbed {num(ab.number, 2)} ms (over MHA {fmt(ratio, lang)}), naive "
             f"{num(nv.number, 2)} ms.")
 

@@ -31,6 +31,7 @@ from attnlab.results import Evidence
 READ_AT = "read_at_step"  # the step counts at which the runs were read (one: equal budgets)
 ABSORB_DIFF = "absorb_max_diff"  # MLA: largest |logit difference| between the absorbed and the naive decode
 ABSORB_SAME = "absorb_same_tokens"  # MLA: 1 if both chose the same greedy tokens, else 0
+DECODE_BATCH, DECODE_CONTEXT = "decode_batch", "decode_context"  # the decoding regime: sequences, cached positions
 VARIANT_EN = {"mha": "MHA", "gqa": "GQA", "mqa": "MQA", "mla_naive": "MLA (naive: up-projected cache)",
               "mla_absorbed": "MLA (absorbed)"}
 VARIANT_ZH = {"mha": "MHA", "gqa": "GQA", "mqa": "MQA", "mla_naive": "MLA（朴素路径：上投影整个缓存）",
@@ -182,9 +183,13 @@ def _decode(outcomes: Outcomes) -> list[Evidence]:
     runs = outcomes.where(task="decode")
     if not runs:
         return []
-    m = runs[0].measurements
+    m, c = runs[0].measurements, runs[0].config
     times = m["times"]
-    ev = []
+    ev = [Evidence(DECODE_BATCH, c["batch"], unit="sequences", label="decoding: sequences decoded together (batch)",
+                   label_zh="解码：同时解码的序列数（批大小）"),
+          Evidence(DECODE_CONTEXT, c["context"], unit="positions",
+                   label="decoding: positions already in the cache at every measured step",
+                   label_zh="解码：每个计时步骤时缓存中已有的位置数")]
     for v in DECODE_VARIANTS:
         ev.append(stats.evidence_from(decode_ms(v), [1e3 * x for x in times[v]], unit="ms", bounds=(0, None),
                                       over="repeats", label=f"decoding time per token, {VARIANT_EN[v]}",
@@ -238,4 +243,4 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     return Aggregate(ev, figures, config, list(LITERATURE))
 
 
-__all__ = ["ABSORB_DIFF", "ABSORB_SAME", "KIND_SHORT", "READ_AT", "aggregate"]
+__all__ = ["ABSORB_DIFF", "ABSORB_SAME", "DECODE_BATCH", "DECODE_CONTEXT", "KIND_SHORT", "READ_AT", "aggregate"]

@@ -67,11 +67,12 @@ def plots(es: EvidenceSet) -> list[Plot]:
                                     [x.number for x in e], [rules.interval(x)[0] for x in e],
                                     [rules.interval(x)[1] for x in e], label_zh="各次重复的平均值，95% 区间")],
                      title_zh="缓存已填满时解码一个词元", ylabel_zh="每个词元的毫秒数")
+        b, ctx = (int(es[n].number) for n in (names.DECODE_BATCH, names.DECODE_CONTEXT))
         out.append(Plot("decode_time", "Decoding time per token, MLA absorbed and naive against MHA", [time],
-                        caption="CPU, one thread, float32, random weights at the trained models' widths; every "
-                                "step reads the same number of cached positions (the regime is in the run's "
-                                "configuration). Other processes' load is recorded beside it.",
+                        caption=f"CPU, one thread, float32, batch {b}, {ctx} positions already cached at every "
+                                "measured step (rewound after it), random weights at the trained models' widths. "
+                                "Other processes' load is recorded beside it.",
                         title_zh="每个词元的解码时间：MLA 吸收路径与朴素路径对比 MHA",
-                        caption_zh="CPU，单线程，float32，随机权重，宽度与训练的模型相同；每一步读取的缓存位置数相同"
-                                   "（具体设置见本次运行的配置）。同时记录了其他进程的负载。"))
+                        caption_zh=f"CPU，单线程，float32，批大小 {b}，每个计时步骤时缓存中已有 {ctx} 个位置（计时后"
+                                   "回退），随机权重，宽度与训练的模型相同。同时记录了其他进程的负载。"))
     return out
