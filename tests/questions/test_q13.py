@@ -111,7 +111,8 @@ def q13_evidence(*, loss=None, recall=None, cache=None, formula=None, gap=0.002,
         if v != "mha":
             ev.append(_e(names.decode_vs_mha(v), 1.2, 1.1, 1.3, unit="x"))
     ev += [_e(names.ABSORB_DIFF, 4.8e-7, unit="logit"), _e(names.ABSORB_SAME, 1.0, unit="bool"),
-           _e(names.DECODE_BATCH, 8, unit="sequences"), _e(names.DECODE_CONTEXT, 512, unit="positions")]
+           _e(names.DECODE_BATCH, 8, unit="sequences"), _e(names.DECODE_CONTEXT, 512, unit="positions"),
+           _e("others_cores", 1.62, unit="cores"), _e("machine_cpus", 2, unit="CPUs")]
     return ev
 
 
@@ -187,6 +188,9 @@ def test_overall_verdict_and_answers_for_every_outcome():
         if number:
             assert number in text.answer_en and number in text.answer_zh, text.answer_en
         assert "MLA absorbed 2.00 ms" in text.summary and "4.8e-07" in text.summary and "batch 8, 512" in text.summary
+        assert "kept 1.62 of the machine's 2 CPUs busy" in text.summary
+        if number:  # the short answer of a decided question states the decoding time and the load beside it
+            assert "MLA absorbed 2.00 ms" in text.answer_en and "1.62" in text.answer_en and "1.62" in text.answer_zh
         _zh_clean(ev)
         qh.assert_oneline(text, *onelines[expected])
     assert exp.explain(cases["qualified"][0]).answer_zh.startswith("只部分成立")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attnlab.lab import stats
 from attnlab.lab.rules import Rulings
-from attnlab.lab.words import fmt, num, pct, plain, sci
+from attnlab.lab.words import fmt, load_sentence, num, pct, plain, sci
 from attnlab.questions.q13_kv_cache import evidence as names
 from attnlab.questions.q13_kv_cache.oneline import shares
 from attnlab.questions.q13_kv_cache.settings import (
@@ -46,13 +46,14 @@ def decode_text(ev, lang: str) -> str:
     mha, ab, nv = (ev[names.decode_ms(v)] for v in ("mha", "mla_absorbed", "mla_naive"))
     ratio = ev[names.decode_vs_mha("mla_absorbed")]
     b, ctx = (int(ev[n].number) for n in (names.DECODE_BATCH, names.DECODE_CONTEXT))
+    load = load_sentence(ev, lang) if "others_cores" in ev else ""
     if lang == "zh":
         return (f"解码一个词元（CPU 单线程，float32，批大小 {b}，缓存中已有 {ctx} 个位置）："
                 f"MHA {num(mha.number, 2)} ms，MLA 吸收路径 {num(ab.number, 2)} ms（与 MHA 之比 "
-                f"{fmt(ratio, lang)}），朴素路径 {num(nv.number, 2)} ms。")
+                f"{fmt(ratio, lang)}），朴素路径 {num(nv.number, 2)} ms。{load}")
     return (f"Decoding one token (CPU, one thread, float32, batch {b}, {ctx} positions already cached): MHA "
             f"{num(mha.number, 2)} ms, MLA absorbed {num(ab.number, 2)} ms (over MHA {fmt(ratio, lang)}), naive "
-            f"{num(nv.number, 2)} ms.")
+            f"{num(nv.number, 2)} ms. {load}").strip()
 
 
 def summary(rs: Rulings, ev) -> str:
