@@ -77,8 +77,11 @@ def summary(rs: Rulings, ev) -> str:
                  + "The absorbed path reads only the latent cache, but with 4 heads of width D it attends over "
                    "d_c + d_R = 4.5 D numbers per head instead of D: at this size it trades fewer bytes read for "
                    "more arithmetic, the reverse of DeepSeek-V2's 128 heads. ")
-    return text + ("DeepSeek-V2 reports MLA above MHA in quality; Ainslie et al. find GQA close to MHA and MQA below "
-                   "it. These are 2-layer models of about 20k parameters on 2 CPU cores: a placing beside those "
+    if ev[names.loss_vs_mha("mla")].number > LOSS_MARGIN:
+        text += ("MLA carries positions only in its decoupled rotary part (d_R = D / 2 numbers per head), where the "
+                 "other kinds rotate the whole head; these runs do not separate that from the latent itself. ")
+    return text + (f"DeepSeek-V2 reports MLA above MHA in quality; Ainslie et al. find GQA close to MHA and MQA below "
+                   f"it. These are 2-layer models of {counts} parameters on 2 CPU cores: a placing beside those "
                    "results, not a test at their scale.")
 
 
@@ -89,8 +92,8 @@ def answer(rs: Rulings, ev, lang: str) -> str:
     n, conf = ev[names.loss("mha")].n, pct(stats.CONFIDENCE)
     counts, gap = param_range(ev)
     if zh:
-        return (f"{lead}参数量相同（{counts}，与 MHA 相差不超过 {gap}%）时，每个词元的 KV 缓存字节数为"
-                f"{bytes_text(ev, lang)}，更小的缓存只有 MHA 的 {shares(ev)}。留出文本损失减去 MHA 的（配对）："
+        return (f"{lead}参数量相同（{counts}，与 MHA 相差不超过 {gap}%）时，每个词元的 KV 缓存字节数："
+                f"{bytes_text(ev, lang)}；更小的缓存只有 MHA 的 {shares(ev)}。留出文本损失减去 MHA 的（配对）："
                 f"{costs_text(ev, names.loss_vs_mha, lang)}；关联回忆准确率减去 MHA 的："
                 f"{costs_text(ev, names.recall_vs_mha, lang)}（代价以 {plain(LOSS_MARGIN)} 奈特和 {plain(ACC_MARGIN)} "
                 f"准确率为界）。{decode_text(ev, lang)}每种注意力 {n} 个种子（配对 {conf} 区间）；这些是 2 层的小模型，"
