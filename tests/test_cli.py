@@ -121,7 +121,7 @@ def test_ask_answers_from_the_shipped_report_and_says_so(runner, tmp_path, monke
     from attnlab.shipped import manifest, shipped_qids
 
     monkeypatch.chdir(tmp_path)  # no attnlab-report/ here: nothing run yet
-    assert shipped_qids() == [f"q{i}" for i in range(1, 11)]
+    assert shipped_qids() == [*(f"q{i}" for i in range(1, 11)), "q13"]
     generated = manifest()["generated"]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", generated)
     for qid in shipped_qids():
@@ -196,7 +196,7 @@ def test_the_package_data_rule_ships_every_shipped_file():
     tomllib = pytest.importorskip("tomllib")
     patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["attnlab"]
     files = [p.relative_to(SHIPPED.parent).as_posix() for p in SHIPPED.rglob("*") if p.is_file()]
-    assert len(files) == 11  # q1..q10 and the manifest
+    assert len(files) == 12  # q1..q10, q13 and the manifest
     assert [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)] == []
 
 

@@ -116,7 +116,7 @@ _UNITS = {
     "share (layer x head)": "占比（层 × 头）", "share of grid cases": "网格情形的占比", "words": "个词",
     "x mean word": "倍（相对词的平均）", "x uniform": "倍（相对均匀分布）",
     "x uniform (sentence x layer)": "倍（相对均匀分布；句子 × 层）", "µs per token": "µs/词元",
-    "lr": "学习率",
+    "lr": "学习率", "bytes": "字节", "sequences": "个序列", "bool": "是否",
 }
 
 

@@ -42,7 +42,7 @@ SHAZEER = Reference(
     "billion-word LM", "supports", "https://arxiv.org/abs/1911.02150",
     finding_zh="所有查询头共用一个键值头，解码时的显存读写减少许多倍，增量解码快约 10 倍，质量只略有损失（翻译 BLEU "
                 "和困惑度比多头注意力稍差）。",
-    regime_zh="WMT14 英德翻译，Transformer base；十亿词语言模型")
+    regime_zh="WMT14 英德翻译，Transformer 基础版；十亿词语言模型")
 AINSLIE = Reference(
     "Ainslie et al. 2023 (GQA), §4", "Grouped-query attention with 8 groups, uptrained from a multi-head checkpoint "
     "with 5% of the pre-training compute, comes close to multi-head quality at close to multi-query speed; "
