@@ -35,6 +35,7 @@ STREAMS: dict[str, tuple[int, int]] = {
     "q12.probe_batch": (1_200_000, 1),  # q12: the learning curve's batch
     "q12.heldout": (1_210_000, 1),  # q12: held-out sequences (detectors, patching, ablation)
     "q12.corrupt": (1_220_000, 1),  # q12: the symbols that replace the segment's first copy in the corrupted run
+    "q13.heldout": (1_300_013, 1),  # q13: held-out text windows and recall sequences
 }
 
 

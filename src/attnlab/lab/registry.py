@@ -39,6 +39,7 @@ BUILTIN_MODULES: dict[str, str] = {
     "q10": "attnlab.questions.q10_sinks",
     "q11": "attnlab.questions.q11_explanation",
     "q12": "attnlab.questions.q12_induction",
+    "q13": "attnlab.questions.q13_kv_cache",
     "q14": "attnlab.questions.q14_mixers",
 }
 ENTRY_POINT_GROUP = "attnlab.questions"

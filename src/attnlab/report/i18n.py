@@ -118,7 +118,8 @@ _UNITS = {
     "x uniform (sentence x layer)": "倍（相对均匀分布；句子 × 层）", "µs per token": "µs/词元",
     "lr": "学习率", "hit rate": "命中率", "sentences": "个句子",
     "|score| (method x token)": "分数绝对值（方法 × 词元）",
-    "lr": "学习率", "nats": "奈特", "score": "得分", "x baseline": "倍（相对基线）",
+    "nats": "奈特", "score": "得分", "x baseline": "倍（相对基线）",
+    "bytes": "字节", "sequences": "个序列", "bool": "是否",
 }
 
 
