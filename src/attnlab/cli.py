@@ -202,8 +202,8 @@ def report_cmd(
     profile: Annotated[Profile, typer.Option(help="run size")] = Profile.quick,
     out: OutOpt = DEFAULT_OUT,
     only: Annotated[str | None, typer.Option(
-        help="comma-separated question ids, e.g. q1,q3 (default: the eight of the interview notes; q9, q10, "
-             "q11 run on request)")] = None,
+        help="comma-separated question ids, e.g. q1,q3 (default: the eight of the interview notes; q9 to q14 "
+             "run on request)")] = None,
     seeds: SeedsOpt = None,
     jobs: JobsOpt = None,
     executor: ExecutorOpt = ExecutorName.local,
@@ -220,7 +220,7 @@ def report_cmd(
 
     questions = _questions()  # the page shows every question: its result from OUT, or how to run it
     # The interview notes' questions run by default; those beyond it cost more than the quick budget allows, so they
-    # run on request (--only q9,q10,q11).
+    # run on request (--only q9,q10,...,q14).
     qids = _parse_qids(only, "--only") if only is not None else [q.qid for q in questions if q.group == "seed"]
     errors: dict[str, str] = {}
     wall = None

@@ -70,6 +70,13 @@ class _RowLinear:
             return x @ self.weight
         return torch.addmm(self.bias, x, self.weight)
 
+    def add_to(self, residual: Tensor, x: Tensor) -> Tensor:
+        """``residual + x W^T + b`` in one matmul that accumulates into the residual (which it overwrites:
+        the plan's own tensor, read by nothing else)."""
+        if self.bias is not None:
+            residual = residual.add_(self.bias)
+        return torch.addmm(residual, x, self.weight if self.transposed else self.weight.t())
+
 
 class _LayerWeights:
     """One block's matrices in the plan's layout: q, k, v (and the gate) fused into one, out, fc1, fc2."""
@@ -77,8 +84,13 @@ class _LayerWeights:
     def __init__(self, block: nn.Module, transpose: bool) -> None:
         attn: MultiHeadAttention = block.attn
         c = attn.config
-        weights = [attn.q_proj.weight] + ([] if c.shared_qk else [attn.k_proj.weight]) + [attn.v_proj.weight]
-        biases = [attn.q_proj.bias] + ([] if c.shared_qk else [attn.k_proj.bias]) + [attn.v_proj.bias]
+        scale = float(attn.learned_scale if attn.learned_scale is not None else attn.fixed_scale)
+        # the logit scale folded into W_Q and b_Q of the copy (not when W_K is W_Q, or without a copy)
+        self.scale_folded = transpose and not c.shared_qk
+        fold = scale if self.scale_folded else 1.0
+        q_bias = None if attn.q_proj.bias is None else attn.q_proj.bias * fold
+        weights = [attn.q_proj.weight * fold] + ([] if c.shared_qk else [attn.k_proj.weight]) + [attn.v_proj.weight]
+        biases = [q_bias] + ([] if c.shared_qk else [attn.k_proj.bias]) + [attn.v_proj.bias]
         if attn.gate_proj is not None:  # the gate reads the same input: one more slice of the same matmul
             weights.append(attn.gate_proj.weight)
             biases.append(attn.gate_proj.bias)
@@ -143,8 +155,10 @@ class _LayerPlan:
         dq, dkv = self.h * self.d, self.hkv * self.d
         self.splits = [dq] + ([] if c.shared_qk else [dkv]) + [dkv] + ([self.h] if attn.gate_proj is not None else [])
         self.shared_qk, self.gated = c.shared_qk, attn.gate_proj is not None
+        self.plain = c.sink is None and c.softcap is None and attn.position_bias is None and not self.gated
         scale = attn.learned_scale if attn.learned_scale is not None else attn.fixed_scale
-        self.scale = float(scale)  # a learned scale is a constant while decoding
+        # a learned scale is a constant while decoding; 1 where the copy of W_Q carries it
+        self.scale = 1.0 if weights.scale_folded else float(scale)
         if c.sink == "learned":
             self.sink = attn.sink_logits.detach().view(1, self.hkv, self.g, 1)
         elif c.sink == "zero":
@@ -179,6 +193,9 @@ class _LayerPlan:
         lo = 0 if self.window is None else max(0, p + 1 - self.window)
         if lo:
             keys, values = keys[:, :, lo:], values[:, :, lo:]
+        if self.plain:  # one fused call; the G query heads of a key/value head are its G "queries"
+            a = F.scaled_dot_product_attention(q, keys, values, scale=self.scale)  # (B, Hkv, G, D)
+            return a.reshape(b, self.h * self.d)
         s = torch.matmul(q, keys.transpose(-1, -2))  # (B, Hkv, G, T)
         if self.scale != 1.0:
             s = s * self.scale
@@ -193,24 +210,24 @@ class _LayerPlan:
         a = torch.matmul(w, values)  # (B, Hkv, G, D)
         if self.gated:
             a = a * torch.sigmoid(parts[-1]).view(b, self.hkv, self.g, 1)
-        return self.out(a.reshape(b, self.h * self.d))
+        return a.reshape(b, self.h * self.d)  # the heads, before the output projection
 
-    def feed_forward(self, x: Tensor) -> Tensor:
+    def hidden(self, x: Tensor) -> Tensor:
+        """The feed-forward's hidden layer, before ``fc2``."""
         h = self.fc1(x)
         if self.ff_gated:
             gate, up = h.chunk(2, dim=-1)
-            h = self.act(gate) * up
-        else:
-            h = self.act(h)
-        return self.fc2(h)
+            return self.act(gate) * up
+        return self.act(h)
 
     def __call__(self, x: Tensor, p: int, cache: KVCache) -> Tensor:
+        """x (B, C), the plan's own residual stream (updated in place) -> (B, C)."""
         blk = self.block
         if self.pre_norm:
-            x = x + self.attend(blk.norm1(x), p, cache)
-            return x + self.feed_forward(blk.norm2(x))
-        x = blk.norm1(x + self.attend(x, p, cache))
-        return blk.norm2(x + self.feed_forward(x))
+            x = self.out.add_to(x, self.attend(blk.norm1(x), p, cache))  # x + out_proj(heads)
+            return self.fc2.add_to(x, self.hidden(blk.norm2(x)))
+        x = blk.norm1(self.out.add_to(x, self.attend(x, p, cache)))
+        return blk.norm2(self.fc2.add_to(x, self.hidden(x)))
 
 
 class DecodePlan:

@@ -55,9 +55,9 @@ UI: dict[str, tuple[str, str]] = {
     "summary_text": ("Summary", "摘要"),
     "beyond": ("Beyond the seed", "原文之外"),
     "beyond_note": ("Questions the seed does not ask. They cost more than the quick profile's ten minutes, so "
-                    "`attnlab report` runs them on request: attnlab report --only q9,q10,q11.",
+                    "`attnlab report` runs them on request: attnlab report --only q9,q10,q11,q12,q13,q14.",
                     "原文没有问的问题。它们超出 quick 配置十分钟的预算，所以 attnlab report 默认不运行，"
-                    "需要时运行：attnlab report --only q9,q10,q11。"),
+                    "需要时运行：attnlab report --only q9,q10,q11,q12,q13,q14。"),
     "seed_questions": ("The seed's questions", "原文的问题"),
     "not_run_text": ("This question has not been run yet.", "这个问题还没有运行。"),
     "provisional": ("Provisional: the standard run (five seeds, every learning rate swept; docs/report) says "

@@ -223,5 +223,7 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         figures.append(sweep_plot(one, name="q12_lr_sweep", group="model", line="condition",
                                   title="Each model at its own learning rate", title_zh="每个模型各自的学习率",
                                   metric_label="final accuracy on the repeat's targets",
-                                  metric_label_zh="重复段目标上的最终准确率"))
+                                  metric_label_zh="重复段目标上的最终准确率",
+                                  names_zh={"attention-only LM": "纯注意力语言模型", "2 layers": "2 层",
+                                            "1 layer": "1 层"}))
     return Aggregate(ev, figures, config, list(LITERATURE))

@@ -83,6 +83,7 @@ def _bars(es: EvidenceSet, items: list[tuple[str, str, str]], title: str, title_
     series = Series("2-layer models", [en for _, en, _ in shown], [x.number for x in e],
                     [rules.interval(x)[0] for x in e], [rules.interval(x)[1] for x in e], label_zh="2 层模型")
     return Panel(kind="bar", title=title, ylabel="share", series=[series], title_zh=title_zh, ylabel_zh="份额",
+                 categories_zh={en: zh for _, en, zh in shown},
                  lines=[RefLine(MOST, f"most ({num(MOST)})", label_zh=f"大部分（{num(MOST)}）"),
                         RefLine(SOME, f"little ({num(SOME)})", label_zh=f"很少（{num(SOME)}）")])
 

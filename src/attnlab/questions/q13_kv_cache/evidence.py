@@ -239,7 +239,8 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         figures.append(sweep_plot(outcomes.tuning, name="q13_lr_sweep", group="task", line="kind",
                                   title="Each attention kind at its own learning rate",
                                   title_zh="每种注意力各自的学习率",
-                                  metric_label="final validation accuracy"))
+                                  metric_label="final validation accuracy", metric_label_zh="最终验证准确率",
+                                  names_zh={**TASK_ZH, **KIND_ZH}))
     return Aggregate(ev, figures, config, list(LITERATURE))
 
 

@@ -152,5 +152,6 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     figures = plots(es, outcomes)
     if outcomes.tuning is not None:
         figures.append(sweep_plot(outcomes.tuning, name="q14_lr_sweep", group="mixer", line="mixer",
-                                  title="Each mixer at its own learning rate", title_zh="每种混合层各自的学习率"))
+                                  title="Each mixer at its own learning rate", title_zh="每种混合层各自的学习率",
+                                  names_zh=MIXER_ZH))
     return Aggregate(ev, figures, config, list(LITERATURE))
