@@ -8,8 +8,8 @@ call, from the model's own modules:
 
 * the q, k, v (and the output gate's) weights concatenated into one matrix, so each layer does one
   projection matmul;
-* RoPE's cos/sin, the embedding positions and the ALiBi or T5 bias of every query-key distance, as tables
-  indexed by position;
+* RoPE as one D x D rotation matrix per position (q and k of every head turned in one matmul), the embedding
+  positions and the ALiBi or T5 bias of every query-key distance, as tables indexed by position;
 * a sliding window as a slice of the cache (query p sees keys ``max(0, p - W + 1) .. p``); a sink as one
   more logit in the softmax, a soft-cap as a ``tanh`` on the scores.
 
@@ -42,11 +42,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from attnlab.attention import KVCache, MultiHeadAttention
-from attnlab.attention.rotary import rotary_cos_sin, rotate
+from attnlab.attention.rotary import rotary_cos_sin
 from attnlab.attention.scores import DotScore
 from attnlab.models.positions import LearnedPositions, SinusoidalPositions
 
-__all__ = ["DecodePlan", "lm_head_rows"]
+__all__ = ["DecodePlan", "lm_head_rows", "rotation_matrices"]
 
 
 class _RowLinear:
@@ -137,6 +137,25 @@ def lm_head_rows(model: nn.Module) -> _RowLinear:
     return _cached(_HEADS, model, key, lambda: _RowLinear(head.weight, head.bias, transpose=True))
 
 
+def rotation_matrices(cos: Tensor, sin: Tensor, head_dim: int) -> Tensor:
+    """RoPE at every position as a matrix: ``x @ M[p]`` equals :func:`~attnlab.attention.rotary.rotate` of a
+    row x (D,) at position p. cos, sin (L, r) as :func:`~attnlab.attention.rotary.rotary_cos_sin` gives them
+    (both halves equal), r <= D; returns M (L, D, D): on the first r features, pair (i, i + r/2) turns by its
+    angle, ``y_i = x_i cos - x_{i+r/2} sin`` and ``y_{i+r/2} = x_{i+r/2} cos + x_i sin``; the rest pass."""
+    length, r = cos.shape
+    half = r // 2
+    m = torch.zeros(length, head_dim, head_dim, dtype=cos.dtype, device=cos.device)
+    i = torch.arange(half, device=cos.device)
+    c, s = cos[:, :half], sin[:, :half]  # (L, r/2)
+    m[:, i, i] = c
+    m[:, i + half, i + half] = c
+    m[:, i + half, i] = -s
+    m[:, i, i + half] = s
+    rest = torch.arange(r, head_dim, device=cos.device)
+    m[:, rest, rest] = 1.0
+    return m
+
+
 class _LayerPlan:
     """What one block needs per token, resolved once: weights, tables and switches."""
 
@@ -152,8 +171,6 @@ class _LayerPlan:
         self.project, self.out, self.fc1, self.fc2 = weights.project, weights.out, weights.fc1, weights.fc2
         self.act, self.ff_gated = block.ff.act, block.ff.gated
         device = attn.q_proj.weight.device
-        dq, dkv = self.h * self.d, self.hkv * self.d
-        self.splits = [dq] + ([] if c.shared_qk else [dkv]) + [dkv] + ([self.h] if attn.gate_proj is not None else [])
         self.shared_qk, self.gated = c.shared_qk, attn.gate_proj is not None
         self.plain = c.sink is None and c.softcap is None and attn.position_bias is None and not self.gated
         scale = attn.learned_scale if attn.learned_scale is not None else attn.fixed_scale
@@ -166,10 +183,12 @@ class _LayerPlan:
         else:
             self.sink = None
         rotary_dim = attn.rotary_dim
-        self.cos = self.sin = None
+        self.rotation = None
         if rotary_dim is not None:
             positions = torch.arange(max_len, device=device)
-            self.cos, self.sin = rotary_cos_sin(positions, rotary_dim, c.rotary_base, c.rope_scaling())  # (L, r)
+            cos, sin = rotary_cos_sin(positions, rotary_dim, c.rotary_base, c.rope_scaling())  # (L, r)
+            self.rotation = rotation_matrices(cos.to(attn.q_proj.weight.dtype), sin.to(attn.q_proj.weight.dtype),
+                                              self.d)  # (L, D, D)
         # the additive bias of every distance a query can have to a key: rel = j - p from -(L-1) to 0
         self.bias = None
         if attn.position_bias is not None:
@@ -181,14 +200,15 @@ class _LayerPlan:
     def attend(self, x: Tensor, p: int, cache: KVCache) -> Tensor:
         """The attention sublayer's output for one query per row at position ``p``: x (B, C) -> (B, C)."""
         b = x.shape[0]
-        fused = self.project(x)  # (B, Hq·D + ...)
-        parts = fused.split(self.splits, dim=-1)
-        q = parts[0].view(b, self.hkv, self.g, self.d)
-        k = (parts[0] if self.shared_qk else parts[1]).view(b, self.hkv, 1, self.d)  # shared: G = 1
-        v = parts[-2 if self.gated else -1].view(b, self.hkv, 1, self.d)
-        if self.cos is not None:
-            cos, sin = self.cos[p : p + 1], self.sin[p : p + 1]  # (1, r)
-            q, k = rotate(q, cos, sin), rotate(k, cos, sin)
+        fused = self.project(x)  # (B, Hq·D + [Hkv·D] + Hkv·D [+ H]): [q | k | v | gate]
+        dq, dkv = self.h * self.d, self.hkv * self.d
+        n = dq if self.shared_qk else dq + dkv  # q and k, adjacent
+        qk = fused[:, :n]
+        if self.rotation is not None:  # every head's q and k turned by position p's matrix, in one matmul
+            qk = (qk.reshape(-1, self.d) @ self.rotation[p]).view(b, n)
+        q = qk[:, :dq].view(b, self.hkv, self.g, self.d)
+        k = (qk if self.shared_qk else qk[:, dq:]).reshape(b, self.hkv, 1, self.d)  # shared: G = 1
+        v = fused[:, n : n + dkv].reshape(b, self.hkv, 1, self.d)
         keys, values = cache.write_one(k, v)  # (B, Hkv, p+1, D) each
         lo = 0 if self.window is None else max(0, p + 1 - self.window)
         if lo:
@@ -209,7 +229,7 @@ class _LayerPlan:
             w = torch.softmax(torch.cat((self.sink.expand(b, -1, -1, -1), s), dim=-1), dim=-1)[..., 1:]
         a = torch.matmul(w, values)  # (B, Hkv, G, D)
         if self.gated:
-            a = a * torch.sigmoid(parts[-1]).view(b, self.hkv, self.g, 1)
+            a = a * torch.sigmoid(fused[:, n + dkv :]).view(b, self.hkv, self.g, 1)
         return a.reshape(b, self.h * self.d)  # the heads, before the output projection
 
     def hidden(self, x: Tensor) -> Tensor:
