@@ -120,3 +120,18 @@ def test_large_models_read_their_own_weights_instead_of_a_transposed_copy(monkey
     cached = lm.generate(prompt, 6, output_scores=True)
     plain = lm.generate(prompt, 6, use_cache=False, output_scores=True)
     assert (cached.scores - plain.scores).abs().max().item() <= 1e-5
+
+
+@pytest.mark.parametrize("rotary_dim", [8, 4])
+def test_rotation_matrices_turn_a_row_as_rotate_does(rotary_dim):
+    from attnlab.attention.rotary import rotary_cos_sin, rotate
+    from attnlab.models.decode_plan import rotation_matrices
+
+    d, length = 8, 11
+    cos, sin = rotary_cos_sin(torch.arange(length), rotary_dim, 10000.0)
+    m = rotation_matrices(cos, sin, d)  # (L, D, D)
+    x = torch.randn(1, 3, length, d, dtype=torch.float64)  # (B, H, T, D)
+    expected = rotate(x, cos.double(), sin.double())
+    got = torch.stack([x[:, :, p] @ m[p].double() for p in range(length)], dim=2)
+    assert torch.allclose(got, expected, atol=1e-6)
+    assert torch.allclose(m[0], torch.eye(d))  # position 0 turns nothing
