@@ -92,6 +92,7 @@ def run_bench(
     for c in chosen:
         r = run_case(c, ctx)
         r.measured_utc = started.isoformat(timespec="seconds")
+        r.details["measured_on"] = machine.get("cpu")
         results.append(r)
         if progress:
             status = f"error: {r.error}" if r.error else f"ratio {format_ratio(r.ratio)}"
@@ -131,7 +132,10 @@ def merge_rows(results: list[CaseResult], previous: dict, quick: bool) -> list[C
     kept = {}
     for row in previous.get("results", []):
         old = CaseResult(**{k: v for k, v in row.items() if k in fields})
-        old.measured_utc = old.measured_utc or previous.get("started_utc")
+        old.details["kept"] = True  # not measured by this run
+        if old.measured_utc is None:  # a row of the previous run itself, from before rows were dated
+            old.measured_utc = previous.get("started_utc")
+            old.details.setdefault("measured_on", previous.get("machine", {}).get("cpu"))
         kept[old.name] = old
     ordered = [fresh.get(name) or kept.get(name) for name in CASES]
     return [r for r in ordered if r is not None]

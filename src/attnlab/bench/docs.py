@@ -22,8 +22,7 @@ def render_markdown(payload: dict, figures: list[tuple[str, str]] = ()) -> str:
     ``figures`` are (caption, file name) in the figures folder next to the page."""
     quick = bool(payload.get("quick"))
     results = [CaseResult(**r) for r in payload["results"]]
-    this_run = payload["started_utc"]
-    older = sorted({r.measured_utc for r in results if r.measured_utc and r.measured_utc != this_run})
+    older = sorted({r.measured_utc or "undated" for r in results if r.details.get("kept")})
     m = payload["machine"]
     lines = [
         "# Benchmarks",
@@ -43,8 +42,9 @@ def render_markdown(payload: dict, figures: list[tuple[str, str]] = ()) -> str:
         "",
     ]
     if older:
-        lines += [f"Rows marked † were measured in an earlier run on the same machine ({', '.join(older)}) and kept "
-                  "(`--merge`): their cases were not run again. Each ratio is still within one run.", ""]
+        lines += [f"Rows marked † were measured in an earlier run ({', '.join(older)}) and kept (`--merge`): their "
+                  "cases were not run again. Each ratio is still within one run; the machine below is this run's, "
+                  "and the case list names the CPU of each kept row.", ""]
     if quick:
         lines += ["**Quick run** (tiny shapes, a smoke test): the targets are not evaluated.", ""]
     lines += [
@@ -66,7 +66,7 @@ def render_markdown(payload: dict, figures: list[tuple[str, str]] = ()) -> str:
         "|" + "|".join(["---"] + ["---:"] * 3 + ["---", "---"]) + "|",
     ]
     for r, row in zip(results, table_rows(results, quick), strict=True):
-        if r.measured_utc and r.measured_utc != this_run:
+        if r.details.get("kept"):
             row = [row[0] + " †", *row[1:]]
         lines.append("| " + " | ".join(_md_escape(c) for c in row) + " |")
     if figures:
@@ -81,7 +81,8 @@ def render_markdown(payload: dict, figures: list[tuple[str, str]] = ()) -> str:
             lines.append(f"  {_md_escape(r.notes)}.")
         if r.error:
             lines.append(f"  Failed: `{_md_escape(r.error)}`.")
-        when = f" Measured {r.measured_utc}." if r.measured_utc and r.measured_utc != this_run else ""
+        on = r.details.get("measured_on")
+        when = f" Measured {r.measured_utc}{' on ' + on if on else ''}." if r.details.get("kept") else ""
         lines.append(f"  Took {r.seconds:.1f} s.{when}")
     lines.append("")
     return "\n".join(lines)
