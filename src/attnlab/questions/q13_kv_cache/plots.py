@@ -66,7 +66,8 @@ def plots(es: EvidenceSet) -> list[Plot]:
                      series=[Series("mean over repeats, 95% interval", [short[v] for v in variants],
                                     [x.number for x in e], [rules.interval(x)[0] for x in e],
                                     [rules.interval(x)[1] for x in e], label_zh="各次重复的平均值，95% 区间")],
-                     title_zh="缓存已填满时解码一个词元", ylabel_zh="每个词元的毫秒数")
+                     title_zh="缓存已填满时解码一个词元", ylabel_zh="每个词元的毫秒数",
+                     categories_zh={"MLA naive": "MLA 直接解码", "MLA absorbed": "MLA 吸收后解码"})
         b, ctx = (int(es[n].number) for n in (names.DECODE_BATCH, names.DECODE_CONTEXT))
         out.append(Plot("decode_time", "Decoding time per token, MLA absorbed and naive against MHA", [time],
                         caption=f"CPU, one thread, float32, batch {b}, {ctx} positions already cached at every "
