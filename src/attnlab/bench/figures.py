@@ -73,12 +73,19 @@ def _mixers(results: dict[str, CaseResult]):
         return None
     fig, ax = _figure(7.5, 4.2)
     ts = [t for t, _ in rows]
+    ends = {}
     for key, label in _MIXER_LABELS.items():
         ms = [r.details["timings"][key]["median_s"] * 1e3 for _, r in rows if key in r.details["timings"]]
         if len(ms) != len(ts):
             continue
         ax.plot(ts, ms, marker="o", color=_COLOURS[label])
-        ax.annotate(label, (ts[-1], ms[-1]), xytext=(6, 0), textcoords="offset points", va="center",
+        ends[label] = ms[-1]
+    gap = 0.06 * max(ends.values(), default=1.0)  # labels at the lines' ends, pushed apart where they would touch
+    placed: list[float] = []
+    for label, y in sorted(ends.items(), key=lambda item: item[1]):
+        y_text = max([y, *(p + gap for p in placed[-1:])])
+        placed.append(y_text)
+        ax.annotate(label, (ts[-1], ends[label]), xytext=(ts[-1] * 1.12, y_text), textcoords="data", va="center",
                     color=_COLOURS[label], fontsize=9)
     ax.set_xscale("log", base=2)
     ax.set_xticks(ts, [f"{t:,}" for t in ts])
