@@ -86,7 +86,9 @@ def render_report(
     versions = done[0].versions if done else {}
     return env.get_template("report.html").render(
         seed_sections=[s for s in sections if s.group == "seed"],
-        beyond_sections=[s for s in sections if s.group != "seed"],
+        # beyond the seed: a section for each question run (or failed) here, one line for each of the others
+        beyond_sections=[s for s in sections if s.group != "seed" and (s.result is not None or s.error)],
+        beyond_not_run=[s for s in sections if s.group != "seed" and s.result is None and not s.error],
         colors=VERDICT_COLORS,
         ui=UI,
         verdict_words=VERDICT_WORDS,

@@ -59,6 +59,7 @@ UI: dict[str, tuple[str, str]] = {
                     "原文没有问的问题。它们超出 quick 配置十分钟的预算，所以 attnlab report 默认不运行，"
                     "需要时运行：attnlab report --only q9,q10,q11,q12,q13,q14。"),
     "seed_questions": ("The seed's questions", "原文的问题"),
+    "beyond_not_run": ("Not run for this report; each runs on request:", "本报告没有运行以下问题，需要时可运行："),
     "not_run_text": ("This question has not been run yet.", "这个问题还没有运行。"),
     "provisional": ("Provisional: the standard run (five seeds, every learning rate swept; docs/report) says "
                     "“{v}”. This quick run has fewer seeds.",
