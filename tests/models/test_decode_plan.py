@@ -135,3 +135,11 @@ def test_rotation_matrices_turn_a_row_as_rotate_does(rotary_dim):
     got = torch.stack([x[:, :, p] @ m[p].double() for p in range(length)], dim=2)
     assert torch.allclose(got, expected, atol=1e-6)
     assert torch.allclose(m[0], torch.eye(d))  # position 0 turns nothing
+
+
+def test_layers_with_the_same_rope_share_one_rotation_per_token():
+    lm = _lm(positions="rope")
+    plan = DecodePlan.build(lm, lm.make_caches(1, 8), 8)
+    first, second = (layer.rotary for layer in plan.layers)
+    assert first is second  # one (D, D) matrix per token for the model, not one per layer and position
+    assert first.matrix(3) is first.matrix(3) and first.matrix(3).shape == (8, 8)

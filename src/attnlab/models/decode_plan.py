@@ -8,8 +8,9 @@ call, from the model's own modules:
 
 * the q, k, v (and the output gate's) weights concatenated into one matrix, so each layer does one
   projection matmul;
-* RoPE as one D x D rotation matrix per position (q and k of every head turned in one matmul), the embedding
-  positions and the ALiBi or T5 bias of every query-key distance, as tables indexed by position;
+* RoPE's angles, the embedding positions and the ALiBi or T5 bias of every query-key distance, as tables
+  indexed by position; each token's RoPE as one D x D rotation matrix (built once for all layers), so q and
+  k of every head turn in one matmul;
 * a sliding window as a slice of the cache (query p sees keys ``max(0, p - W + 1) .. p``); a sink as one
   more logit in the softmax, a soft-cap as a ``tanh`` on the scores.
 
@@ -156,10 +157,25 @@ def rotation_matrices(cos: Tensor, sin: Tensor, head_dim: int) -> Tensor:
     return m
 
 
+class _Rotary:
+    """RoPE's angles at every position, cos and sin (L, r), and the rotation matrix of the position being
+    decoded, built once per token for all the layers that share it: (D, D) memory, not one per position."""
+
+    def __init__(self, cos: Tensor, sin: Tensor, head_dim: int) -> None:
+        self.cos, self.sin, self.head_dim = cos, sin, head_dim
+        self._position, self._matrix = -1, None
+
+    def matrix(self, p: int) -> Tensor:
+        if p != self._position:
+            self._matrix = rotation_matrices(self.cos[p : p + 1], self.sin[p : p + 1], self.head_dim)[0]
+            self._position = p
+        return self._matrix
+
+
 class _LayerPlan:
     """What one block needs per token, resolved once: weights, tables and switches."""
 
-    def __init__(self, block: nn.Module, max_len: int, weights: _LayerWeights) -> None:
+    def __init__(self, block: nn.Module, max_len: int, weights: _LayerWeights, rotaries: dict) -> None:
         attn: MultiHeadAttention = block.attn
         c = attn.config
         self.block = block
@@ -183,12 +199,15 @@ class _LayerPlan:
         else:
             self.sink = None
         rotary_dim = attn.rotary_dim
-        self.rotation = None
-        if rotary_dim is not None:
-            positions = torch.arange(max_len, device=device)
-            cos, sin = rotary_cos_sin(positions, rotary_dim, c.rotary_base, c.rope_scaling())  # (L, r)
-            self.rotation = rotation_matrices(cos.to(attn.q_proj.weight.dtype), sin.to(attn.q_proj.weight.dtype),
-                                              self.d)  # (L, D, D)
+        self.rotary = None
+        if rotary_dim is not None:  # one per distinct RoPE setting, shared by the layers that have it
+            key = (rotary_dim, c.rotary_base, c.rotary_scaling, c.rotary_factor, c.rotary_original_len, self.d)
+            if key not in rotaries:
+                positions = torch.arange(max_len, device=device)
+                cos, sin = rotary_cos_sin(positions, rotary_dim, c.rotary_base, c.rope_scaling())  # (L, r)
+                dtype = attn.q_proj.weight.dtype
+                rotaries[key] = _Rotary(cos.to(dtype), sin.to(dtype), self.d)
+            self.rotary = rotaries[key]
         # the additive bias of every distance a query can have to a key: rel = j - p from -(L-1) to 0
         self.bias = None
         if attn.position_bias is not None:
@@ -204,8 +223,8 @@ class _LayerPlan:
         dq, dkv = self.h * self.d, self.hkv * self.d
         n = dq if self.shared_qk else dq + dkv  # q and k, adjacent
         qk = fused[:, :n]
-        if self.rotation is not None:  # every head's q and k turned by position p's matrix, in one matmul
-            qk = (qk.reshape(-1, self.d) @ self.rotation[p]).view(b, n)
+        if self.rotary is not None:  # every head's q and k turned by position p's matrix, in one matmul
+            qk = (qk.reshape(-1, self.d) @ self.rotary.matrix(p)).view(b, n)
         q = qk[:, :dq].view(b, self.hkv, self.g, self.d)
         k = (qk if self.shared_qk else qk[:, dq:]).reshape(b, self.hkv, 1, self.d)  # shared: G = 1
         v = fused[:, n : n + dkv].reshape(b, self.hkv, 1, self.d)
@@ -268,7 +287,8 @@ class DecodePlan:
         weight_bytes = sum(p.numel() * p.element_size() for p in model.layers.parameters())
         layers = _layer_weights(model, transpose=weight_bytes <= self.TRANSPOSE_MAX_BYTES)
         self.head = lm_head_rows(model)
-        self.layers = [_LayerPlan(block, max_len, w) for block, w in zip(model.layers, layers, strict=True)]
+        rotaries: dict = {}
+        self.layers = [_LayerPlan(block, max_len, w, rotaries) for block, w in zip(model.layers, layers, strict=True)]
         emb = model.embed
         self.tok = emb.tok.weight.detach()  # (V, C)
         self.tok_scale = emb.scale
