@@ -159,15 +159,23 @@ def rotation_matrices(cos: Tensor, sin: Tensor, head_dim: int) -> Tensor:
 
 class _Rotary:
     """RoPE's angles at every position, cos and sin (L, r), and the rotation matrix of the position being
-    decoded, built once per token for all the layers that share it: (D, D) memory, not one per position."""
+    decoded, written once per token into one (D, D) buffer for all the layers that share it (a table of one
+    matrix per position would take L x D x D)."""
 
     def __init__(self, cos: Tensor, sin: Tensor, head_dim: int) -> None:
-        self.cos, self.sin, self.head_dim = cos, sin, head_dim
-        self._position, self._matrix = -1, None
+        half = cos.shape[1] // 2
+        self.cos, self.sin = cos[:, :half], sin[:, :half]  # (L, r/2): both halves of a pair share their angle
+        self._matrix = rotation_matrices(cos[:1], sin[:1], head_dim)[0]  # position 0: the identity's pattern
+        i = torch.arange(half, device=cos.device)
+        # the four entries of each turning pair, in the order rotation_matrices writes them (cos, cos, -sin, sin)
+        self._rows = torch.cat((i, i + half, i + half, i))
+        self._cols = torch.cat((i, i + half, i, i + half))
+        self._position = 0
 
     def matrix(self, p: int) -> Tensor:
         if p != self._position:
-            self._matrix = rotation_matrices(self.cos[p : p + 1], self.sin[p : p + 1], self.head_dim)[0]
+            c, s = self.cos[p], self.sin[p]
+            self._matrix.index_put_((self._rows, self._cols), torch.cat((c, c, -s, s)))
             self._position = p
         return self._matrix
 
