@@ -13,6 +13,7 @@ objects, the :class:`~attnlab.lab.spec.Decision` and the :class:`~attnlab.lab.sp
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from attnlab.lab.rules import GATE_FAILED, Flip, Gate, Ruling, Rulings
@@ -26,7 +27,7 @@ ONELINE_CHARS = 50  # ... and in Chinese: at most this many characters (zh_lengt
 
 __all__ = ["LANGS", "ONELINE_CHARS", "ONELINE_WORDS", "Words", "explain", "fmt", "join", "load_clause",
            "load_sentence", "num", "pct", "plain",
-           "reached", "sci", "signed", "verdict", "zh_length"]
+           "reached", "sci", "signed", "spaced", "fit_oneline", "verdict", "zh_length"]
 
 
 class Evidences(dict):
@@ -226,3 +227,18 @@ def explain(words: Words, rulings: Rulings, evidence: Sequence[Evidence]):
 def zh_length(text: str) -> int:
     """The length of a Chinese sentence: every character counts, Latin letters, digits and marks included."""
     return len(text.strip())
+
+
+def fit_oneline(texts: Sequence[str], zh: bool) -> str:
+    """The first of ``texts`` within the one-line limit (:data:`ONELINE_WORDS` English words,
+    :data:`ONELINE_CHARS` Chinese characters); the last one otherwise, and :meth:`Words.oneline`'s check says so."""
+    return next((t for t in texts if (zh_length(t) <= ONELINE_CHARS if zh else len(t.split()) <= ONELINE_WORDS)),
+                texts[-1])
+
+
+def spaced(text: str, symbols: str = "") -> str:
+    """A space between a Chinese character and a Latin letter, digit or bracket (or one of ``symbols``, e.g.
+    "ρ"), as Chinese technical prose has."""
+    before = rf"(?<=[\u4e00-\u9fff])(?=[A-Za-z0-9\[{symbols}])"
+    after = rf"(?<=[A-Za-z0-9\]%{symbols}])(?=[\u4e00-\u9fff])"
+    return re.sub(after, " ", re.sub(before, " ", text))

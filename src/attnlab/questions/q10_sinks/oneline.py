@@ -3,10 +3,8 @@ stick: how many times its uniform share [CLS]/[SEP] receive in the encoder (or t
 
 from __future__ import annotations
 
-import re
-
 from attnlab.lab.rules import Rulings
-from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, num, plain, zh_length
+from attnlab.lab.words import fit_oneline, num, plain, spaced
 from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.rule import (
     CARRIES_LITTLE,
@@ -19,23 +17,14 @@ from attnlab.questions.q10_sinks.rule import (
 from attnlab.questions.q10_sinks.settings import MINILM, PARK_FACTOR, THRESHOLD, VARIANT_LABEL, VARIANT_ZH
 
 PF, TH = plain(PARK_FACTOR), plain(THRESHOLD)
-_BEFORE = re.compile(r"(?<=[\u4e00-\u9fff])(?=[A-Za-z0-9\[])")
-_AFTER = re.compile(r"(?<=[A-Za-z0-9\]%])(?=[\u4e00-\u9fff])")
 PARKED = ("Softmax weights must sum to 1, so idle heads park them on", "softmax 权重须和为 1，闲置的头把权重停在")
 SHORT = ("Softmax weights sum to 1: idle heads park them on", "权重须和为 1，闲置的头停在")
 
 
-def spaced(text: str) -> str:
-    """A space between a Chinese character and a Latin letter, digit or bracket, as Chinese technical prose has."""
-    return _AFTER.sub(" ", _BEFORE.sub(" ", text))
-
 
 def fit(texts: list[str], zh: bool) -> str:
-    """The first of ``texts`` within the one-line limit (the last one otherwise: the engine then says so)."""
-    if zh:
-        texts = [spaced(t) for t in texts]
-    return next((t for t in texts if (zh_length(t) <= ONELINE_CHARS if zh else len(t.split()) <= ONELINE_WORDS)),
-                texts[-1])
+    """:func:`~attnlab.lab.words.fit_oneline`, the Chinese spaced first."""
+    return fit_oneline([spaced(t) for t in texts] if zh else texts, zh)
 
 
 def _x(value: float) -> str:

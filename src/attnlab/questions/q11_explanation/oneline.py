@@ -3,10 +3,9 @@ attention's agreement with erasure on MiniLM and how often its top weight falls 
 
 from __future__ import annotations
 
-import re
-
 from attnlab.lab.rules import Rulings
-from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, num, zh_length
+from attnlab.lab.words import fit_oneline, num
+from attnlab.lab.words import spaced as spaced_zh
 from attnlab.questions.q11_explanation import evidence as names
 from attnlab.questions.q11_explanation.rule import (
     MINILM_AGREES,
@@ -16,21 +15,15 @@ from attnlab.questions.q11_explanation.rule import (
 )
 from attnlab.questions.q11_explanation.settings import MINILM, TASK_SHORT, TASK_SHORT_ZH, TASKS, THRESHOLD
 
-_BEFORE = re.compile(r"(?<=[\u4e00-\u9fff])(?=[A-Za-z0-9\[ρ])")
-_AFTER = re.compile(r"(?<=[A-Za-z0-9\]%ρ])(?=[\u4e00-\u9fff])")
-
 
 def spaced(text: str) -> str:
-    """A space between a Chinese character and a Latin letter, digit or bracket, as Chinese technical prose has."""
-    return _AFTER.sub(" ", _BEFORE.sub(" ", text))
+    """:func:`attnlab.lab.words.spaced`, with ρ spaced as a Latin letter is."""
+    return spaced_zh(text, "ρ")
 
 
 def fit(texts: list[str], zh: bool) -> str:
-    """The first of ``texts`` within the one-line limit (the last one otherwise: the engine then says so)."""
-    if zh:
-        texts = [spaced(t) for t in texts]
-    return next((t for t in texts if (zh_length(t) <= ONELINE_CHARS if zh else len(t.split()) <= ONELINE_WORDS)),
-                texts[-1])
+    """:func:`~attnlab.lab.words.fit_oneline`, the Chinese spaced first."""
+    return fit_oneline([spaced(t) for t in texts] if zh else texts, zh)
 
 
 def hits(ev) -> str:

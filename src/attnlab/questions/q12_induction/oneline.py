@@ -4,7 +4,7 @@ loss on the repeat falling, at the step its induction heads appear, while the 1-
 from __future__ import annotations
 
 from attnlab.lab.rules import Rulings
-from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, num, zh_length
+from attnlab.lab.words import fit_oneline, num
 from attnlab.questions.q12_induction import evidence as names
 from attnlab.questions.q12_induction.rule import CONTROL, PATCHING, PHASE, TOGETHER_CLAIM
 
@@ -20,10 +20,7 @@ _FAILS = {PHASE: ("without an abrupt drop", "下降并不突然"),
           PATCHING: ("patching does not single out the heads", "修补没有指认这些头")}
 
 
-def fit(texts: list[str], zh: bool) -> str:
-    """The first of ``texts`` within the one-line limit (the last one otherwise: the engine then says so)."""
-    return next((t for t in texts if (zh_length(t) <= ONELINE_CHARS if zh else len(t.split()) <= ONELINE_WORDS)),
-                texts[-1])
+fit = fit_oneline  # the first of the texts within the one-line limit
 
 
 def step_text(ev) -> str:

@@ -5,7 +5,7 @@ mixer's."""
 from __future__ import annotations
 
 from attnlab.lab.rules import Rulings
-from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, num, plain, zh_length
+from attnlab.lab.words import fit_oneline, num, plain
 from attnlab.questions.q14_mixers import evidence as names
 from attnlab.questions.q14_mixers.rule import SOFTMAX_RECALLS, STATES_FALL, largest
 from attnlab.questions.q14_mixers.settings import MIXER_SHORT, MIXER_ZH, RECURRENT, THRESHOLD
@@ -13,10 +13,7 @@ from attnlab.questions.q14_mixers.settings import MIXER_SHORT, MIXER_ZH, RECURRE
 TH = plain(THRESHOLD)
 
 
-def fit(texts: list[str], zh: bool) -> str:
-    """The first of ``texts`` within the one-line limit (the last one otherwise: the engine then says so)."""
-    return next((t for t in texts if (zh_length(t) <= ONELINE_CHARS if zh else len(t.split()) <= ONELINE_WORDS)),
-                texts[-1])
+fit = fit_oneline  # the first of the texts within the one-line limit
 
 
 def oneline(rs: Rulings, ev, lang: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attnlab.lab import rules
 from attnlab.lab.rules import GATE_FAILED, Rulings
-from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, num, zh_length
+from attnlab.lab.words import fit_oneline, num
 from attnlab.questions.q8_scores import evidence as E
 from attnlab.questions.q8_scores.rule import (
     AS_GOOD,
@@ -79,10 +79,7 @@ def fact(ev, zh: bool, scaled: bool = True) -> str:
             else f"at d_k={DL} unscaled {a} needed {_times(c, ev)}x additive's steps")
 
 
-def fit(texts: list[str], zh: bool) -> str:
-    """The first of ``texts`` within the one-line limit (the last one otherwise: the engine then says so)."""
-    return next((t for t in texts if (zh_length(t) <= ONELINE_CHARS if zh else len(t.split()) <= ONELINE_WORDS)),
-                texts[-1])
+fit = fit_oneline  # the first of the texts within the one-line limit
 
 
 def _caveat(rs: Rulings, ev, zh: bool) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from attnlab.lab import rules
 from attnlab.lab.rules import Rulings
-from attnlab.lab.words import ONELINE_CHARS, ONELINE_WORDS, fmt, num, plain, zh_length
+from attnlab.lab.words import fit_oneline, fmt, num, plain
 from attnlab.questions.q9_positions import evidence as names
 from attnlab.questions.q9_positions.rule import (
     ABOVE_GATE,
@@ -24,11 +24,8 @@ TASK = {"local": ("block-copy", "块复制"), "global": ("marker", "标记")}
 
 
 def fit(texts: list[str], zh: bool) -> str:
-    """The first of ``texts`` within the one-line limit (the last one otherwise: the engine then says so)."""
-    if zh:
-        texts = [spaced(t) for t in texts]
-    return next((t for t in texts if (zh_length(t) <= ONELINE_CHARS if zh else len(t.split()) <= ONELINE_WORDS)),
-                texts[-1])
+    """:func:`~attnlab.lab.words.fit_oneline`, the Chinese spaced first."""
+    return fit_oneline([spaced(t) for t in texts] if zh else texts, zh)
 
 
 def _acc(ev, t: str, scheme: str, f: int) -> float:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from attnlab.lab.context import pick
+from attnlab.lab.words import spaced  # noqa: F401 (q9's modules take it from here)
 from attnlab.results import Reference
 
 SCHEMES = ("sinusoidal", "learned", "rope", "alibi", "t5")
@@ -85,10 +85,4 @@ def profile_settings(profile: str) -> dict[str, Any]:
                 full=dict(length=64, d_model=64, steps=4000, batch_size=64, eval_every=50, n_eval=1024))
 
 
-_BEFORE = re.compile(r"(?<=[\u4e00-\u9fff])(?=[A-Za-z0-9\[])")
-_AFTER = re.compile(r"(?<=[A-Za-z0-9\]%])(?=[\u4e00-\u9fff])")
 
-
-def spaced(text: str) -> str:
-    """A space between a Chinese character and a Latin letter, digit or bracket, as Chinese technical prose has."""
-    return _AFTER.sub(" ", _BEFORE.sub(" ", text))
