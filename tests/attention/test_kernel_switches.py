@@ -156,3 +156,30 @@ def test_window_equals_an_explicit_band_mask():
     for causal, band in ((True, (rel > -3) & (rel <= 0)), (False, rel.abs() < 3)):
         expected = attention(q, k, v, attn_mask=band)
         torch.testing.assert_close(attention(q, k, v, is_causal=causal, window=3), expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("dv", [5, 12])
+@pytest.mark.parametrize(("tq", "tk", "causal", "window"), [(9, 9, True, None), (3, 11, True, None),
+                                                           (1, 11, True, 4), (150, 150, True, 4), (6, 6, False, None)])
+def test_values_narrower_or_wider_than_the_keys_on_the_fused_path(dv, tq, tk, causal, window):
+    """MLA's heads read q and k of D + d_R features and v of D: the fused path pads the narrower side with
+    zero features (no score and no output changes) so SDPA keeps its fused kernels."""
+    for sink_kind, bias_kind in itertools.product([None, "learned"], [None, "alibi"]):
+        q, k, _, mask, sink = kernel_case(tq, tk, causal, window, False, sink_kind)
+        v = torch.randn(*k.shape[:3], dv, generator=gen(7), dtype=torch.float64)
+        kw = dict(score=make_score("scaled_dot", 8, 4).double(), scale=8**-0.5, mask=mask,
+                  bias=position_bias(bias_kind, 4, causal), sink=sink)
+        ref, _ = attend(q, k, v, impl="reference", **kw)
+        out, _ = attend(q, k, v, impl="sdpa", **kw)
+        assert out.shape == ref.shape == (2, 4, tq, dv)
+        torch.testing.assert_close(out, ref, rtol=0, atol=1e-10, msg=str((sink_kind, bias_kind)))
+
+
+def test_gradcheck_float64_with_values_of_another_width():
+    q, k, _, mask, _ = kernel_case(5, 7, True, None, False, None)
+    v = torch.randn(2, 2, 7, 3, generator=gen(3), dtype=torch.float64)
+    score = make_score("scaled_dot", 8, 4).double()
+    for t in (q, k, v):
+        t.requires_grad_(True)
+    assert torch.autograd.gradcheck(
+        lambda q, k, v: attend(q, k, v, impl="sdpa", score=score, scale=8**-0.5, mask=mask)[0], (q, k, v))

@@ -25,6 +25,14 @@ COVERED = {
     "mqa, rms, swiglu, no bias": dict(positions="rope", n_kv_heads=1, norm="rms", activation="swiglu", bias=False),
     "shared_qk": dict(shared_qk=True),
     "learned scale, dot": dict(score="dot", scale="learned"),
+    "mla absorbed, rope": dict(positions="rope", mixer="mla", latent_absorb=True),
+    "mla absorbed, no rope, t5": dict(positions="t5", relative_buckets=8, relative_max_distance=16, mixer="mla",
+                                      latent_absorb=True),
+    "mla absorbed, window+sink+softcap+gate": dict(positions="rope", mixer="mla", latent_absorb=True, window=3,
+                                                   sink="learned", softcap=2.0, gate="sigmoid", kv_latent_dim=12,
+                                                   rope_head_dim=4),
+    "mla absorbed, alibi, zero sink, rms": dict(positions="alibi", mixer="mla", latent_absorb=True, sink="zero",
+                                                norm="rms", bias=False),
 }
 
 
@@ -73,7 +81,8 @@ def test_plan_is_what_generate_uses_and_it_matches_the_uncached_search():
 
 @pytest.mark.parametrize("switches, reason", [
     (dict(score="additive"), "score"),
-    (dict(mixer="mla"), "mixer"),
+    (dict(mixer="mla"), "latent_absorb"),
+    (dict(mixer="differential"), "mixer DifferentialAttention"),
     (dict(mixer="linear"), "RecurrentState"),
 ])
 def test_plan_refuses_what_it_does_not_cover(switches, reason):
@@ -140,6 +149,6 @@ def test_rotation_matrices_turn_a_row_as_rotate_does(rotary_dim):
 def test_layers_with_the_same_rope_share_one_rotation_per_token():
     lm = _lm(positions="rope")
     plan = DecodePlan.build(lm, lm.make_caches(1, 8), 8)
-    first, second = (layer.rotary for layer in plan.layers)
+    first, second = (layer.attend.rotary for layer in plan.layers)
     assert first is second  # one (D, D) matrix per token for the model, not one per layer and position
     assert first.matrix(3) is first.matrix(3) and first.matrix(3).shape == (8, 8)

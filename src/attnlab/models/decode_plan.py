@@ -43,47 +43,26 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from attnlab.attention import KVCache, MultiHeadAttention
-from attnlab.attention.rotary import rotary_cos_sin
 from attnlab.attention.scores import DotScore
+from attnlab.models.decode_kernels import (
+    RowLinear,
+    bias_table,
+    rotary_table,
+    rotation_matrices,
+    score_weights,
+    sink_logits,
+)
+from attnlab.models.decode_latent import LatentStep, LatentWeights
+from attnlab.models.mixers import MultiHeadLatentAttention
 from attnlab.models.positions import LearnedPositions, SinusoidalPositions
 
 __all__ = ["DecodePlan", "lm_head_rows", "rotation_matrices"]
 
 
-class _RowLinear:
-    """``x W^T + b`` for a few rows x (B, K), with W read in the layout that is fastest for that.
+class _SoftmaxWeights:
+    """Softmax attention's matrices in the plan's layout: q, k, v (and the gate) fused into one, and out."""
 
-    On CPU one row times a (K, N) row-major matrix streams the weights in order and runs ~1.25x faster than
-    ``F.linear`` on the (N, K) layout of ``nn.Linear`` (GPT-2 6x512, every matrix of a token once, one
-    thread: 5.6 vs 7.0 ms). The plan keeps a transposed copy when the model's weights are small enough to
-    hold twice (``transpose``), else it reads the module's own weight.
-    """
-
-    def __init__(self, weight: Tensor, bias: Tensor | None, transpose: bool) -> None:
-        self.transposed = transpose
-        self.weight = weight.detach().t().contiguous() if transpose else weight.detach()  # (K, N) or (N, K)
-        self.bias = None if bias is None else bias.detach()
-
-    def __call__(self, x: Tensor) -> Tensor:
-        if not self.transposed:
-            return F.linear(x, self.weight, self.bias)
-        if self.bias is None:
-            return x @ self.weight
-        return torch.addmm(self.bias, x, self.weight)
-
-    def add_to(self, residual: Tensor, x: Tensor) -> Tensor:
-        """``residual + x W^T + b`` in one matmul that accumulates into the residual (which it overwrites:
-        the plan's own tensor, read by nothing else)."""
-        if self.bias is not None:
-            residual = residual.add_(self.bias)
-        return torch.addmm(residual, x, self.weight if self.transposed else self.weight.t())
-
-
-class _LayerWeights:
-    """One block's matrices in the plan's layout: q, k, v (and the gate) fused into one, out, fc1, fc2."""
-
-    def __init__(self, block: nn.Module, transpose: bool) -> None:
-        attn: MultiHeadAttention = block.attn
+    def __init__(self, attn: MultiHeadAttention, transpose: bool) -> None:
         c = attn.config
         scale = float(attn.learned_scale if attn.learned_scale is not None else attn.fixed_scale)
         # the logit scale folded into W_Q and b_Q of the copy (not when W_K is W_Q, or without a copy)
@@ -96,14 +75,23 @@ class _LayerWeights:
             weights.append(attn.gate_proj.weight)
             biases.append(attn.gate_proj.bias)
         # (Hq·D + [Hkv·D] + Hkv·D [+ H], C): q, k, v (and the gate) in one matmul
-        self.project = _RowLinear(torch.cat(weights), None if biases[0] is None else torch.cat(biases), transpose)
-        self.out = _RowLinear(attn.out_proj.weight, attn.out_proj.bias, transpose)
-        self.fc1 = _RowLinear(block.ff.fc1.weight, block.ff.fc1.bias, transpose)
-        self.fc2 = _RowLinear(block.ff.fc2.weight, block.ff.fc2.bias, transpose)
+        self.project = RowLinear(torch.cat(weights), None if biases[0] is None else torch.cat(biases), transpose)
+        self.out = RowLinear(attn.out_proj.weight, attn.out_proj.bias, transpose)
+
+
+class _LayerWeights:
+    """One block's matrices in the plan's layout: its attention's (:class:`_SoftmaxWeights` or
+    :class:`~attnlab.models.decode_latent.LatentWeights`), fc1 and fc2."""
+
+    def __init__(self, block: nn.Module, transpose: bool) -> None:
+        kind = LatentWeights if isinstance(block.attn, MultiHeadLatentAttention) else _SoftmaxWeights
+        self.attn = kind(block.attn, transpose)
+        self.fc1 = RowLinear(block.ff.fc1.weight, block.ff.fc1.bias, transpose)
+        self.fc2 = RowLinear(block.ff.fc2.weight, block.ff.fc2.bias, transpose)
 
 
 # model -> (the version key of its weights, its layers' _LayerWeights): built once, not per generate call;
-# model -> (key, its head as a _RowLinear)
+# model -> (key, its head as a RowLinear)
 _WEIGHTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _HEADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -129,103 +117,39 @@ def _layer_weights(model: nn.Module, transpose: bool) -> list[_LayerWeights]:
                    lambda: [_LayerWeights(block, transpose) for block in model.layers])
 
 
-def lm_head_rows(model: nn.Module) -> _RowLinear:
-    """``model.lm_head`` stored (C, V) for the next-token logits of a few rows (:class:`_RowLinear`: the
+def lm_head_rows(model: nn.Module) -> RowLinear:
+    """``model.lm_head`` stored (C, V) for the next-token logits of a few rows (:class:`RowLinear`: the
     head reads all V x C weights for one row per step; 0.6x the time of ``F.linear`` on the (V, C) layout
     for GPT-2 6x512 at V = 50257), kept while the head's weights do not change."""
     head = model.lm_head
     key = tuple((p.data_ptr(), p._version) for p in head.parameters())
-    return _cached(_HEADS, model, key, lambda: _RowLinear(head.weight, head.bias, transpose=True))
+    return _cached(_HEADS, model, key, lambda: RowLinear(head.weight, head.bias, transpose=True))
 
 
-def rotation_matrices(cos: Tensor, sin: Tensor, head_dim: int) -> Tensor:
-    """RoPE at every position as a matrix: ``x @ M[p]`` equals :func:`~attnlab.attention.rotary.rotate` of a
-    row x (D,) at position p. cos, sin (L, r) as :func:`~attnlab.attention.rotary.rotary_cos_sin` gives them
-    (both halves equal), r <= D; returns M (L, D, D): on the first r features, pair (i, i + r/2) turns by its
-    angle, ``y_i = x_i cos - x_{i+r/2} sin`` and ``y_{i+r/2} = x_{i+r/2} cos + x_i sin``; the rest pass."""
-    length, r = cos.shape
-    half = r // 2
-    m = torch.zeros(length, head_dim, head_dim, dtype=cos.dtype, device=cos.device)
-    i = torch.arange(half, device=cos.device)
-    c, s = cos[:, :half], sin[:, :half]  # (L, r/2)
-    m[:, i, i] = c
-    m[:, i + half, i + half] = c
-    m[:, i + half, i] = -s
-    m[:, i, i + half] = s
-    rest = torch.arange(r, head_dim, device=cos.device)
-    m[:, rest, rest] = 1.0
-    return m
+class _SoftmaxStep:
+    """Softmax attention (MHA, GQA, MQA) for one query per row at position p, its switches resolved once."""
 
-
-class _Rotary:
-    """RoPE's angles at every position, cos and sin (L, r), and the rotation matrix of the position being
-    decoded, written once per token into one (D, D) buffer for all the layers that share it (a table of one
-    matrix per position would take L x D x D)."""
-
-    def __init__(self, cos: Tensor, sin: Tensor, head_dim: int) -> None:
-        half = cos.shape[1] // 2
-        self.cos, self.sin = cos[:, :half], sin[:, :half]  # (L, r/2): both halves of a pair share their angle
-        self._matrix = rotation_matrices(cos[:1], sin[:1], head_dim)[0]  # position 0: the identity's pattern
-        i = torch.arange(half, device=cos.device)
-        # the four entries of each turning pair, in the order rotation_matrices writes them (cos, cos, -sin, sin)
-        self._rows = torch.cat((i, i + half, i + half, i))
-        self._cols = torch.cat((i, i + half, i, i + half))
-        self._position = 0
-
-    def matrix(self, p: int) -> Tensor:
-        if p != self._position:
-            c, s = self.cos[p], self.sin[p]
-            self._matrix.index_put_((self._rows, self._cols), torch.cat((c, c, -s, s)))
-            self._position = p
-        return self._matrix
-
-
-class _LayerPlan:
-    """What one block needs per token, resolved once: weights, tables and switches."""
-
-    def __init__(self, block: nn.Module, max_len: int, weights: _LayerWeights, rotaries: dict) -> None:
-        attn: MultiHeadAttention = block.attn
+    def __init__(self, attn: MultiHeadAttention, weights: _SoftmaxWeights, max_len: int, rotaries: dict) -> None:
         c = attn.config
-        self.block = block
-        self.pre_norm = block.norm_first
         self.h, self.hkv, self.d = c.n_heads, c.n_kv_heads, c.head_dim
         self.g = self.h // self.hkv
-        self.window = c.window
-        self.softcap = c.softcap
-        self.project, self.out, self.fc1, self.fc2 = weights.project, weights.out, weights.fc1, weights.fc2
-        self.act, self.ff_gated = block.ff.act, block.ff.gated
-        device = attn.q_proj.weight.device
+        self.window, self.softcap = c.window, c.softcap
+        self.project = weights.project
         self.shared_qk, self.gated = c.shared_qk, attn.gate_proj is not None
         self.plain = c.sink is None and c.softcap is None and attn.position_bias is None and not self.gated
         scale = attn.learned_scale if attn.learned_scale is not None else attn.fixed_scale
         # a learned scale is a constant while decoding; 1 where the copy of W_Q carries it
         self.scale = 1.0 if weights.scale_folded else float(scale)
-        if c.sink == "learned":
-            self.sink = attn.sink_logits.detach().view(1, self.hkv, self.g, 1)
-        elif c.sink == "zero":
-            self.sink = attn.q_proj.weight.new_zeros(1, self.hkv, self.g, 1)
-        else:
-            self.sink = None
-        rotary_dim = attn.rotary_dim
-        self.rotary = None
-        if rotary_dim is not None:  # one per distinct RoPE setting, shared by the layers that have it
-            key = (rotary_dim, c.rotary_base, c.rotary_scaling, c.rotary_factor, c.rotary_original_len, self.d)
-            if key not in rotaries:
-                positions = torch.arange(max_len, device=device)
-                cos, sin = rotary_cos_sin(positions, rotary_dim, c.rotary_base, c.rope_scaling())  # (L, r)
-                dtype = attn.q_proj.weight.dtype
-                rotaries[key] = _Rotary(cos.to(dtype), sin.to(dtype), self.d)
-            self.rotary = rotaries[key]
-        # the additive bias of every distance a query can have to a key: rel = j - p from -(L-1) to 0
-        self.bias = None
-        if attn.position_bias is not None:
-            rel = torch.arange(-(max_len - 1), 1, device=device)
-            bias = attn.position_bias(rel).detach().to(attn.q_proj.weight.dtype)  # (H, L), column L-1 is distance 0
-            self.bias = bias.view(self.hkv, self.g, max_len)
+        sink = sink_logits(attn)
+        self.sink = None if sink is None else sink.view(1, self.hkv, self.g, 1)
+        self.rotary = None if attn.rotary_dim is None else rotary_table(attn, attn.rotary_dim, self.d, max_len,
+                                                                        rotaries)
+        bias = bias_table(attn, max_len)
+        self.bias = None if bias is None else bias.view(self.hkv, self.g, max_len)
         self.max_len = max_len
 
-    def attend(self, x: Tensor, p: int, cache: KVCache) -> Tensor:
-        """The attention sublayer's output for one query per row at position ``p``: x (B, C) -> (B, C)."""
+    def __call__(self, x: Tensor, p: int, cache: KVCache) -> Tensor:
+        """The heads' output for one query per row at position ``p``: x (B, C) -> (B, H·D)."""
         b = x.shape[0]
         fused = self.project(x)  # (B, Hq·D + [Hkv·D] + Hkv·D [+ H]): [q | k | v | gate]
         dq, dkv = self.h * self.d, self.hkv * self.d
@@ -243,21 +167,24 @@ class _LayerPlan:
         if self.plain:  # one fused call; the G query heads of a key/value head are its G "queries"
             a = F.scaled_dot_product_attention(q, keys, values, scale=self.scale)  # (B, Hkv, G, D)
             return a.reshape(b, self.h * self.d)
-        s = torch.matmul(q, keys.transpose(-1, -2))  # (B, Hkv, G, T)
-        if self.scale != 1.0:
-            s = s * self.scale
-        if self.softcap is not None:
-            s = torch.tanh(s / self.softcap) * self.softcap
-        if self.bias is not None:
-            s = s + self.bias[:, :, self.max_len - 1 - p + lo :]
-        if self.sink is None:
-            w = torch.softmax(s, dim=-1)
-        else:  # the sink is one more key with logit σ_h and value 0
-            w = torch.softmax(torch.cat((self.sink.expand(b, -1, -1, -1), s), dim=-1), dim=-1)[..., 1:]
+        bias = None if self.bias is None else self.bias[:, :, self.max_len - 1 - p + lo :]
+        w = score_weights(torch.matmul(q, keys.transpose(-1, -2)), self.scale, self.softcap, bias, self.sink)
         a = torch.matmul(w, values)  # (B, Hkv, G, D)
         if self.gated:
             a = a * torch.sigmoid(fused[:, n + dkv :]).view(b, self.hkv, self.g, 1)
         return a.reshape(b, self.h * self.d)  # the heads, before the output projection
+
+
+class _LayerPlan:
+    """What one block needs per token, resolved once: its attention step, weights and norms."""
+
+    def __init__(self, block: nn.Module, max_len: int, weights: _LayerWeights, rotaries: dict) -> None:
+        self.block = block
+        self.pre_norm = block.norm_first
+        step = LatentStep if isinstance(block.attn, MultiHeadLatentAttention) else _SoftmaxStep
+        self.attend = step(block.attn, weights.attn, max_len, rotaries)
+        self.out, self.fc1, self.fc2 = weights.attn.out, weights.fc1, weights.fc2
+        self.act, self.ff_gated = block.ff.act, block.ff.gated
 
     def hidden(self, x: Tensor) -> Tensor:
         """The feed-forward's hidden layer, before ``fc2``."""
@@ -315,21 +242,9 @@ class DecodePlan:
         if model.embed.pos is not None and not isinstance(model.embed.pos, (SinusoidalPositions, LearnedPositions)):
             return f"embedding positions {type(model.embed.pos).__name__}"
         for i, (block, cache) in enumerate(zip(model.layers, caches, strict=True)):
-            attn = block.attn
-            if type(cache) is not KVCache:
-                return f"layer {i}: {type(cache).__name__}"
-            if not isinstance(attn, MultiHeadAttention):
-                return f"layer {i}: mixer {type(attn).__name__}"
-            if any(m._hook_fns is not None for m in (block, attn)):
-                return f"layer {i}: hooks are set"
-            if attn.shared_qk and attn.n_kv_heads != attn.n_heads:
-                return f"layer {i}: shared_qk with grouped key/value heads"
-            if attn.config.kdim != attn.d_model or attn.config.vdim != attn.d_model:
-                return f"layer {i}: kdim/vdim differ from d_model"
-            if type(attn.score) not in (DotScore, *DotScore.__subclasses__()):
-                return f"layer {i}: score {type(attn.score).__name__}"
-            if attn.training and attn.config.dropout > 0:
-                return f"layer {i}: attention dropout in training mode"
+            reason = _layer_unsupported(block, cache)
+            if reason is not None:
+                return f"layer {i}: {reason}"
         return None
 
     @classmethod
@@ -351,3 +266,25 @@ class DecodePlan:
             x = layer(x, p, cache)
         return self.head(self.norm(x) if self.norm is not None else x)  # (B, V)
 
+
+def _layer_unsupported(block: nn.Module, cache) -> str | None:
+    """Why one block must decode on the general path, or None."""
+    attn = block.attn
+    if type(cache) is not KVCache:
+        return type(cache).__name__
+    latent = isinstance(attn, MultiHeadLatentAttention)
+    if not latent and not isinstance(attn, MultiHeadAttention):
+        return f"mixer {type(attn).__name__}"
+    if latent and not attn.config.latent_absorb:
+        return "MLA without latent_absorb (its naive path up-projects the whole cache every step)"
+    if any(m._hook_fns is not None for m in (block, attn)):
+        return "hooks are set"
+    if not latent and attn.shared_qk and attn.n_kv_heads != attn.n_heads:
+        return "shared_qk with grouped key/value heads"
+    if attn.kdim != attn.d_model or attn.vdim != attn.d_model:
+        return "kdim/vdim differ from d_model"
+    if type(attn.score) not in (DotScore, *DotScore.__subclasses__()):
+        return f"score {type(attn.score).__name__}"
+    if attn.training and attn.config.dropout > 0:
+        return "attention dropout in training mode"
+    return None

@@ -14,7 +14,8 @@ key) is cached:
 
 The rotary part is decoupled because RoPE between :math:`W^{UK}` and the query would stop the
 up-projection from being folded away. Folding (the *absorbed* path, ``latent_absorb=True``, used when a
-cache is given) attends in the latent space, with one key/value "head" for all query heads:
+cache is given and fewer than D new tokens come: decoding, not a prompt) attends in the latent space, with
+one key/value "head" for all query heads:
 
 .. math::
     q_{t,i}^\\top k^C_{j,i} = (W^{UK\\top}_i q^C_{t,i})^\\top c_j,\\qquad
@@ -122,7 +123,10 @@ class MultiHeadLatentAttention(Mixer):
                                is_causal=is_causal, batch=batch, heads=h, tq=t, tk=tk, dtype=q.dtype,
                                window=c.window)
         hooked = self._hook_fns is not None
-        absorbed = c.latent_absorb and cache is not None and not self.hooks_on("q", "k", "v", "z")
+        # absorbed only for a few new queries (decoding): per query it costs ~2 d_c numbers per cached
+        # token against the naive path's up-projection of every cached latent (2 H D d_c per token, shared by
+        # the queries), so from D queries on (a prompt) up-projecting once is cheaper, as DeepSeek-V2 serves it
+        absorbed = c.latent_absorb and cache is not None and t < d and not self.hooks_on("q", "k", "v", "z")
         sink = self.sink_logits if c.sink != "zero" else q.new_zeros(h)
         kw = dict(score=self.score, scale=self.scale, mask=mask, dropout_p=c.dropout if self.training else 0.0,
                   need_weights=need_weights, impl=c.impl, bias=self.position_bias, softcap=c.softcap, sink=sink,

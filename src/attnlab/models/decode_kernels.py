@@ -1,0 +1,135 @@
+"""The pieces one decoded token is made of, shared by every attention step of the decode plan
+(:mod:`attnlab.models.decode_plan`): a matmul for a few rows in the faster weight layout, RoPE's rotation of
+the decoded position as one matrix, and the softmax over one query's scores with the switches that act
+on them (soft-cap, position bias, sink)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ["RowLinear", "Rotary", "rotation_matrices", "score_weights"]
+
+
+class RowLinear:
+    """``x W^T + b`` for a few rows x (B, K), with W read in the layout that is fastest for that.
+
+    On CPU one row times a (K, N) row-major matrix streams the weights in order and runs ~1.25x faster than
+    ``F.linear`` on the (N, K) layout of ``nn.Linear`` (GPT-2 6x512, every matrix of a token once, one
+    thread: 5.6 vs 7.0 ms). The plan keeps a transposed copy when the model's weights are small enough to
+    hold twice (``transpose``), else it reads the module's own weight.
+    """
+
+    def __init__(self, weight: Tensor, bias: Tensor | None, transpose: bool) -> None:
+        self.transposed = transpose
+        self.weight = weight.detach().t().contiguous() if transpose else weight.detach()  # (K, N) or (N, K)
+        self.bias = None if bias is None else bias.detach()
+
+    def __call__(self, x: Tensor) -> Tensor:
+        if not self.transposed:
+            return F.linear(x, self.weight, self.bias)
+        if self.bias is None:
+            return x @ self.weight
+        return torch.addmm(self.bias, x, self.weight)
+
+    def add_to(self, residual: Tensor, x: Tensor) -> Tensor:
+        """``residual + x W^T + b`` in one matmul that accumulates into the residual (which it overwrites:
+        the plan's own tensor, read by nothing else)."""
+        if self.bias is not None:
+            residual = residual.add_(self.bias)
+        return torch.addmm(residual, x, self.weight if self.transposed else self.weight.t())
+
+
+
+def rotation_matrices(cos: Tensor, sin: Tensor, head_dim: int) -> Tensor:
+    """RoPE at every position as a matrix: ``x @ M[p]`` equals :func:`~attnlab.attention.rotary.rotate` of a
+    row x (D,) at position p. cos, sin (L, r) as :func:`~attnlab.attention.rotary.rotary_cos_sin` gives them
+    (both halves equal), r <= D; returns M (L, D, D): on the first r features, pair (i, i + r/2) turns by its
+    angle, ``y_i = x_i cos - x_{i+r/2} sin`` and ``y_{i+r/2} = x_{i+r/2} cos + x_i sin``; the rest pass."""
+    length, r = cos.shape
+    half = r // 2
+    m = torch.zeros(length, head_dim, head_dim, dtype=cos.dtype, device=cos.device)
+    i = torch.arange(half, device=cos.device)
+    c, s = cos[:, :half], sin[:, :half]  # (L, r/2)
+    m[:, i, i] = c
+    m[:, i + half, i + half] = c
+    m[:, i + half, i] = -s
+    m[:, i, i + half] = s
+    rest = torch.arange(r, head_dim, device=cos.device)
+    m[:, rest, rest] = 1.0
+    return m
+
+
+class Rotary:
+    """RoPE's angles at every position, cos and sin (L, r), and the rotation matrix of the position being
+    decoded, written once per token into one (D, D) buffer for all the layers that share it (a table of one
+    matrix per position would take L x D x D)."""
+
+    def __init__(self, cos: Tensor, sin: Tensor, head_dim: int) -> None:
+        half = cos.shape[1] // 2
+        self.cos, self.sin = cos[:, :half], sin[:, :half]  # (L, r/2): both halves of a pair share their angle
+        self._matrix = rotation_matrices(cos[:1], sin[:1], head_dim)[0]  # position 0: the identity's pattern
+        i = torch.arange(half, device=cos.device)
+        # the four entries of each turning pair, in the order rotation_matrices writes them (cos, cos, -sin, sin)
+        self._rows = torch.cat((i, i + half, i + half, i))
+        self._cols = torch.cat((i, i + half, i, i + half))
+        self._position = 0
+
+    def matrix(self, p: int) -> Tensor:
+        if p != self._position:
+            c, s = self.cos[p], self.sin[p]
+            self._matrix.index_put_((self._rows, self._cols), torch.cat((c, c, -s, s)))
+            self._position = p
+        return self._matrix
+
+
+def score_weights(s: Tensor, scale: float, softcap: float | None, bias: Tensor | None,
+                  sink: Tensor | None) -> Tensor:
+    """The attention weights of one query per row from its raw scores ``s`` (..., T), in the order the
+    general kernel applies the switches: times ``scale``, the soft-cap ``cap · tanh(s / cap)``, plus the
+    position ``bias`` (broadcast to s), then a softmax with the ``sink`` logit (broadcast to s's shape
+    with a last dimension of 1) as one more key whose value is 0."""
+    if scale != 1.0:
+        s = s * scale
+    if softcap is not None:
+        s = torch.tanh(s / softcap) * softcap
+    if bias is not None:
+        s = s + bias
+    if sink is None:
+        return torch.softmax(s, dim=-1)
+    return torch.softmax(torch.cat((sink.expand(*s.shape[:-1], 1), s), dim=-1), dim=-1)[..., 1:]
+
+
+def rotary_table(attn, rotary_dim: int, width: int, max_len: int, rotaries: dict) -> Rotary:
+    """The :class:`Rotary` of ``attn``'s RoPE setting turning rows of ``width`` features, one per distinct
+    setting: the layers that share it share its per-token matrix (``rotaries`` maps settings to them)."""
+    c = attn.config
+    key = (rotary_dim, c.rotary_base, c.rotary_scaling, c.rotary_factor, c.rotary_original_len, width)
+    if key not in rotaries:
+        from attnlab.attention.rotary import rotary_cos_sin
+
+        weight = attn.q_proj.weight
+        cos, sin = rotary_cos_sin(torch.arange(max_len, device=weight.device), rotary_dim, c.rotary_base,
+                                  c.rope_scaling())  # (L, r)
+        rotaries[key] = Rotary(cos.to(weight.dtype), sin.to(weight.dtype), width)
+    return rotaries[key]
+
+
+def bias_table(attn, max_len: int) -> Tensor | None:
+    """``attn``'s ALiBi or T5 bias of every distance a query can have to a key, (H, L): column ``L - 1 - d``
+    is distance d (rel = j - p from -(L-1) to 0); None without one."""
+    if attn.position_bias is None:
+        return None
+    rel = torch.arange(-(max_len - 1), 1, device=attn.q_proj.weight.device)
+    return attn.position_bias(rel).detach().to(attn.q_proj.weight.dtype)
+
+
+def sink_logits(attn) -> Tensor | None:
+    """The sink's logit per head, (H,): learned, 0 (off-by-one softmax), or None without a sink."""
+    sink = attn.config.sink
+    if sink == "learned":
+        return attn.sink_logits.detach()
+    if sink == "zero":
+        return attn.q_proj.weight.new_zeros(attn.config.n_heads)
+    return None
