@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["RowLinear", "Rotary", "rotation_matrices", "score_weights"]
+__all__ = ["RowLinear", "Rotary", "attend_with_sink", "rotation_matrices", "score_weights"]
 
 
 class RowLinear:
@@ -82,6 +82,28 @@ class Rotary:
             self._matrix.index_put_((self._rows, self._cols), torch.cat((c, c, -s, s)))
             self._position = p
         return self._matrix
+
+
+# SDPA's CPU kernel that also returns each row's log-sum-exp (a private op: where it is missing, or off the
+# CPU, the sink takes the plain math path)
+_FLASH_LSE = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+
+
+def attend_with_sink(q: Tensor, keys: Tensor, values: Tensor, scale: float, sink: Tensor,
+                     bias: Tensor | None = None) -> Tensor | None:
+    """Softmax attention with a sink (one more key of logit σ and value 0) in SDPA's fused kernel, or None
+    where that kernel is not available.
+
+    With L the log-sum-exp of a row's scores, the sink only rescales the output:
+    :math:`\\sum_j e^{s_j} v_j / (e^L + e^σ) = o \\cdot \\mathrm{sigmoid}(L - σ)`, o being SDPA's output
+    without it. q (B, H, G, D); keys, values (B, H, T, D); sink broadcast to (B, H, G, 1); bias (H, G, T)
+    added to the scores or None. Returns (B, H, G, D).
+    """
+    if _FLASH_LSE is None or q.device.type != "cpu" or q.dtype != torch.float32:
+        return None
+    mask = None if bias is None else bias.unsqueeze(0)
+    out, lse = _FLASH_LSE(q, keys, values, 0.0, False, attn_mask=mask, scale=scale)  # (B, H, G, D), (B, H, G)
+    return out * torch.sigmoid(lse.unsqueeze(-1) - sink)
 
 
 def score_weights(s: Tensor, scale: float, softcap: float | None, bias: Tensor | None,

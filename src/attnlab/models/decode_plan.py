@@ -46,6 +46,7 @@ from attnlab.attention import KVCache, MultiHeadAttention
 from attnlab.attention.scores import DotScore
 from attnlab.models.decode_kernels import (
     RowLinear,
+    attend_with_sink,
     bias_table,
     rotary_table,
     rotation_matrices,
@@ -164,12 +165,20 @@ class _SoftmaxStep:
         lo = 0 if self.window is None else max(0, p + 1 - self.window)
         if lo:
             keys, values = keys[:, :, lo:], values[:, :, lo:]
-        if self.plain:  # one fused call; the G query heads of a key/value head are its G "queries"
+        # one fused call; the G query heads of a key/value head are its G "queries"
+        if self.plain:
             a = F.scaled_dot_product_attention(q, keys, values, scale=self.scale)  # (B, Hkv, G, D)
             return a.reshape(b, self.h * self.d)
         bias = None if self.bias is None else self.bias[:, :, self.max_len - 1 - p + lo :]
-        w = score_weights(torch.matmul(q, keys.transpose(-1, -2)), self.scale, self.softcap, bias, self.sink)
-        a = torch.matmul(w, values)  # (B, Hkv, G, D)
+        a = None
+        if self.softcap is None:
+            if self.sink is not None:
+                a = attend_with_sink(q, keys, values, self.scale, self.sink, bias)
+            else:
+                a = F.scaled_dot_product_attention(q, keys, values, attn_mask=bias, scale=self.scale)
+        if a is None:
+            w = score_weights(torch.matmul(q, keys.transpose(-1, -2)), self.scale, self.softcap, bias, self.sink)
+            a = torch.matmul(w, values)  # (B, Hkv, G, D)
         if self.gated:
             a = a * torch.sigmoid(fused[:, n + dkv :]).view(b, self.hkv, self.g, 1)
         return a.reshape(b, self.h * self.d)  # the heads, before the output projection

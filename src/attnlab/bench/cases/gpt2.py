@@ -131,7 +131,7 @@ def _bandwidth(ctx: CaseContext) -> CaseResult:
     ids = _prompt(ctx, cfg["vocab_size"], length=24)
     plan = DecodePlan.build(ours, ours.make_caches(1, 8), 8)  # the weights as the plan reads them
     mats = [(lin, torch.zeros(1, lin.weight.shape[0 if lin.transposed else 1], device=ctx.device))
-            for layer in plan.layers for lin in (layer.project, layer.out, layer.fc1, layer.fc2)]
+            for layer in plan.layers for lin in (layer.attend.project, layer.out, layer.fc1, layer.fc2)]
     mats.append((plan.head, torch.zeros(1, plan.head.weight.shape[0], device=ctx.device)))
     weight_bytes = sum(lin.weight.numel() * lin.weight.element_size() for lin, _ in mats)
 
