@@ -40,7 +40,7 @@ def learned_logits(ev, lang: str) -> str:
 
 def summary_parts(rs: Rulings, ev) -> list[str]:
     """The summary's sentences before the overall rule (English)."""
-    conds, variants = names.conditions(ev), names.conditions(ev)[1:]
+    conds, variants = names.conditions(ev), names.sink_variants(ev)
     parts = []
     layers = names.layers(ev)
     if layers:
@@ -126,7 +126,7 @@ def _encoder(rs: Rulings, ev, zh: bool) -> str:
 def up_to(ev) -> str:
     """The largest upper end of the sink variants' step-ratio intervals (how much slower they could be): the X of
     "no difference up to X" when accuracy is at its ceiling."""
-    his = [rules.interval(ev[names.steps_ratio(c)])[1] for c in names.conditions(ev)[1:]
+    his = [rules.interval(ev[names.steps_ratio(c)])[1] for c in names.sink_variants(ev)
            if not isinstance(ev[names.steps_ratio(c)].value, str)]
     return num(max(his), 2) if his else "?"
 
@@ -134,7 +134,7 @@ def up_to(ev) -> str:
 def answer(rs: Rulings, ev, lang: str) -> str:
     """The short answer of a decided question (the engine words an undecided one)."""
     zh, v = lang == "zh", rs.verdicts
-    variants = names.conditions(ev)[1:]
+    variants = names.sink_variants(ev)
     lead = _LEAD[rs.verdict][zh]
     if zh:
         out = [f"{lead}：softmax 的权重之和必须为 1，无事可做的头只能把权重停放在每个查询都能看到的词元上，"
