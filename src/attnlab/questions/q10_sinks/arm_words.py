@@ -50,8 +50,8 @@ NEEDS = {
         "refuted": (f"accuracy below -{AM} or steps above {SM}x (interval)",
                     f"准确率差低于 -{AM} 或步数高于 {SM} 倍（区间）")},
     EVICTION: {
-        "confirmed": (f"softmax: evicted - kept above {LM} nats, kept - full below {LM}; every sink variant's evicted - "
-                      f"kept below {LM}",
+        "confirmed": (f"softmax: evicted - kept above {LM} nats, kept - full below {LM}; every sink variant's "
+                      f"evicted - kept below {LM}",
                       f"softmax：逐出减保留高于 {LM} 奈特，保留减完整低于 {LM}；每个汇聚点变体的逐出减保留低于 {LM}"),
         "qualified": (f"softmax's evicted - kept above {LM} nats without the rest",
                       f"softmax 的逐出减保留高于 {LM} 奈特，其余条件不全满足"),
@@ -84,8 +84,9 @@ def rule_text(r: Ruling, ev) -> str:
                 f"qualified if not but the paired drop's interval lies above 0; refuted if it lies above {PF}x "
                 "without such a drop; else inconclusive.")
     if r.name == DIFF_COST:
+        acc0 = num(ev[names.acc("softmax")].number)
         return (f"{r.verdict}: differential minus softmax (paired): accuracy {fmt(ev[names.acc_diff(D)])}, steps to "
-                f"{TH} {_x(ev[names.steps_ratio(D)], 'en')}; mean accuracy softmax {num(ev[names.acc('softmax')].number)}, "
+                f"{TH} {_x(ev[names.steps_ratio(D)], 'en')}; mean accuracy softmax {acc0}, "
                 f"differential {num(ev[names.acc(D)].number)}. Rule: confirmed if the accuracy interval lies above "
                 f"-{AM} and the step ratio's below {SM} off the ceiling {CEIL}; qualified if so at the ceiling; "
                 "refuted if either lies beyond; else inconclusive.")
@@ -119,7 +120,8 @@ def because(r: Ruling, ev, lang: str) -> str:
             return f"与 softmax 配对比较，差分注意力的准确率差为 {acc}，达到 {TH} 的步数为 {steps}。" + tail
         tail = (f" Both are at the accuracy ceiling {CEIL}, where no accuracy cost can show; only the step ratio is "
                 "tested." if ceil else "")
-        return f"Against softmax (paired), differential attention changes accuracy by {acc} and takes {steps} the steps to {TH}." + tail
+        return (f"Against softmax (paired), differential attention changes accuracy by {acc} and takes {steps} the "
+                f"steps to {TH}." + tail)
     w = num(ev[names.STREAM_WINDOW].number, 0)
     if zh:
         per = "；".join(f"{VARIANT_ZH[c]}：逐出减保留 {fmt(ev[names.evict_cost(c, K)], lang)}，保留减完整 "

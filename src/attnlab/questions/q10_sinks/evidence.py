@@ -261,7 +261,7 @@ def _paired(c: str, per: dict[str, dict], ref: dict) -> list[Evidence]:
     ]
 
 
-def _as_shares(m: dict[str, Any]) -> dict[str, Any]:
+def as_shares(m: dict[str, Any]) -> dict[str, Any]:
     """A differential LM's measurements with its first-token shares as shares of each map's net weight.
 
     The differential map A_1 - λ A_2 has rows summing to 1 - λ (``sink_mass`` records λ: 1 - row sum), and the
@@ -278,7 +278,8 @@ def _differential(m: list[dict[str, Any]]) -> Evidence:
     return Evidence(DIFF_LAMBDA, [sum(r[l] for r in lam) / len(lam) for l in range(len(lam[0]))],
                     unit="λ per layer", label="differential attention: λ of each layer after training (mean over "
                     "seeds; initialised at 0.8 - 0.6 exp(-0.3 (l - 1)): 0.2, 0.36)",
-                    label_zh="差分注意力：训练后每层的 λ（各种子平均；初始值为 0.8 - 0.6 exp(-0.3 (l - 1))，即 0.2、0.36）")
+                    label_zh="差分注意力：训练后每层的 λ（各种子平均；初始值为 0.8 - 0.6 exp(-0.3 (l - 1))，"
+                             "即 0.2、0.36）")
 
 
 def _stream(outcomes: Outcomes, lm_acc: dict[str, dict[int, float]]) -> list[Evidence]:
@@ -333,7 +334,8 @@ def _stream(outcomes: Outcomes, lm_acc: dict[str, dict[int, float]]) -> list[Evi
     ev.append(Evidence(STREAM_SAME_WEIGHTS, max(gaps) if gaps else "unpaired", unit="accuracy",
                        n=len(gaps), label="largest |full-attention accuracy of the streaming trial - the LM trial's| "
                        "over conditions and seeds (0: the same weights)",
-                       label_zh="各条件和种子中，流式试验的完整注意力准确率与语言模型试验之差的最大绝对值（0 即权重相同）"))
+                       label_zh="各条件和种子中，流式试验的完整注意力准确率与语言模型试验之差的最大绝对值"
+                                "（0 即权重相同）"))
     return ev
 
 
@@ -372,7 +374,7 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         m = [o.measurements for o in outcomes.where(kind="lm", condition=c)]
         if c == DIFFERENTIAL:
             ev.append(_differential(m))
-            m = [_as_shares(x) for x in m]
+            m = [as_shares(x) for x in m]
         per[c], more = _condition(c, m, uniform, first["steps"])
         ev.extend(more)
     for c in conds[1:]:
