@@ -97,7 +97,7 @@ def summary_parts(rs: Rulings, ev) -> list[str]:
     logit = learned_logits(ev, "en")
     if logit:
         parts.append(logit[0].upper() + logit[1:] + ".")
-    return parts
+    return [*parts, *_arms(rs, ev, False)]
 
 
 # Each sub-claim's verdict in a few words (English, Chinese), for the short answer.
