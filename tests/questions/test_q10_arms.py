@@ -35,7 +35,7 @@ def arm_evidence(diff_ratio=(1.2, 1.0, 1.4), diff_drop=(0.2, 0.15, 0.25), diff_a
     """q10's hand-made evidence (every sub-claim holds) with both arms: by default each arm's claim holds too."""
     ev = [e for e in q10_evidence(acc=acc) if e.name != names.LM_CONDITIONS]
     ev += [Evidence(names.LM_CONDITIONS, [*CONDITIONS, D]),
-           Evidence(names.DIFF_LAMBDA, [0.3, 0.5], unit="λ per layer"),
+           Evidence(names.DIFF_LAMBDA, [0.3, 0.5], unit="λ"),
            Evidence(names.steps(D), 100.0, None, "steps", n=5, per_seed=[100] * 5, label="steps", label_zh="步数"),
            _e(names.acc(D), *acc, unit="accuracy"), _e(names.first_max_ratio(D), *diff_ratio),
            _e(names.first_max(D), 0.1, 0.08, 0.12, unit="share"), _e(names.first_mean(D), 0.05, 0.04, 0.06, "share"),

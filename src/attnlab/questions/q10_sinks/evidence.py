@@ -276,7 +276,7 @@ def as_shares(m: dict[str, Any]) -> dict[str, Any]:
 def _differential(m: list[dict[str, Any]]) -> Evidence:
     lam = [[sum(row) / len(row) for row in x["sink_mass"]] for x in m]  # per seed, per layer: λ (shared by heads)
     return Evidence(DIFF_LAMBDA, [sum(r[l] for r in lam) / len(lam) for l in range(len(lam[0]))],
-                    unit="λ per layer", label="differential attention: λ of each layer after training (mean over "
+                    unit="λ", label="differential attention: λ of each layer after training (mean over "
                     "seeds; initialised at 0.8 - 0.6 exp(-0.3 (l - 1)): 0.2, 0.36)",
                     label_zh="差分注意力：训练后每层的 λ（各种子平均；初始值为 0.8 - 0.6 exp(-0.3 (l - 1))，"
                              "即 0.2、0.36）")
