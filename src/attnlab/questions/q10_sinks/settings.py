@@ -95,7 +95,8 @@ BARBERO = Reference("Barbero et al. 2025, §3-5", "Sinks are useful: they keep d
                     finding_zh="注意力汇聚点有用处：它让层数深、上下文长的模型不至于把各词元的表示混得过匀，"
                                 "而且随层数和上下文长度的增加而增强。",
                     regime_zh="Gemma 7B、LLaMA 3.1；预训练消融实验")
-YE = Reference("Ye et al. 2025 (Differential Transformer, ICLR), §1, §3.6-3.8", "Subtracting a second softmax map "
+YE = Reference("Ye et al. 2025 (Differential Transformer, ICLR), abstract, §1 and §3 (activation outliers)",
+               "Subtracting a second softmax map "
                "cancels the attention a Transformer over-allocates to irrelevant context ('attention noise'), gives "
                "sparser maps and lower top activations in attention logits and hidden states (fewer outliers). The "
                "paper does not measure the first-token share; that differential attention removes sinks is an "
