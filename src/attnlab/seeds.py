@@ -31,6 +31,7 @@ STREAMS: dict[str, tuple[int, int]] = {
     "q9.extrapolation_eval": (909_000, 10),  # q9: test sets per length factor (index: the factor's position)
     "q10.probe_batch": (10_000, 1),  # q10: the learning curve's batch
     "q10.heldout": (20_000, 1),  # q10: held-out sequences
+    "q10.stream": (40_000, 1),  # q10: the held-out stream of the streaming arm (first tokens evicted or kept)
     "q11.analysis_batch": (1_100_000, 1),  # q11: the held-out texts every attribution is read on
     "q12.probe_batch": (1_200_000, 1),  # q12: the learning curve's batch
     "q12.heldout": (1_210_000, 1),  # q12: held-out sequences (detectors, patching, ablation)

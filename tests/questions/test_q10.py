@@ -20,7 +20,8 @@ from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.settings import CONDITIONS
 from attnlab.results import Evidence
 
-CLAIMS = {rule.ENCODER_PARKS, rule.CARRIES_LITTLE, rule.LM_SINK, rule.SINK_REMOVES, rule.NO_COST}
+CLAIMS = {rule.ENCODER_PARKS, rule.CARRIES_LITTLE, rule.LM_SINK, rule.SINK_REMOVES, rule.NO_COST,
+          rule.DIFF_REMOVES, rule.DIFF_COST, rule.EVICTION}  # the tiny profile runs both arms
 
 
 # ---------------------------------------------------------------------------------------------------- tiny run

@@ -5,7 +5,7 @@ one"): softmax weights must sum to one, so a head with nothing to do must still 
 parks it on a token every query can see ([CLS]/[SEP] in BERT, the first token in a causal LM), where it
 changes little (Kobayashi et al. 2020: what moves is weight x ‖value‖). Give the softmax somewhere else to put
 the weight (a sink key with value 0: logit 0, the off-by-one softmax, or a learned logit) and the parking
-should go away, at no cost. Five sub-claims, each measured:
+should go away, at no cost. Eight sub-claims, each measured:
 
 1. **A pretrained encoder parks on [CLS]/[SEP].** all-MiniLM-L6-v2 on the built-in corpus: per layer, the
    mean weight on [CLS] and [SEP] (over heads and query tokens) against 2/T, the share of uniform attention
@@ -29,6 +29,20 @@ should go away, at no cost. Five sub-claims, each measured:
    mean accuracy is at the ceiling (>= 1 - the 0.02 margin) the accuracy half cannot fail, so a pass there is
    only qualified: no cost detectable at the ceiling.
 
+6. **Differential attention removes it** (Ye et al. 2025 report that subtracting a second softmax map cancels
+   attention noise and outliers; they do not measure the first token): the same LMs with
+   ``mixer="differential"``, whose first-token share is read on the differential map over its row sum 1 - λ (the
+   per-head RMSNorm makes the output blind to that scale). Confirmed if its largest share lies below twice the
+   uniform share, qualified if it only drops (paired) from softmax's.
+7. **At no cost**: as 5, differential attention against softmax.
+8. **Evicting the first tokens hurts a softmax LM, keeping them restores it, a sink makes them unnecessary**
+   (Xiao et al. 2023): each trained LM, retrained identically (same weights, checked) and evaluated on a held-out
+   stream with each query seeing only the last W = T/2 keys, the first k (1 or 4) and those W, or every key
+   (:mod:`.streaming`); the paired held-out loss beyond the window, evicted minus kept and kept minus full.
+
+The two arms (6-8) run in the tiny, standard and full profiles; the quick profile leaves them out to stay within
+the quick report's ten minutes.
+
 Every LM trains at its own learning rate, chosen by a sweep on a tuning seed (:mod:`attnlab.lab.tuning`), for the
 same fixed budget (sinks form with training, so there is no early stop), and every probe is read after it;
 the accuracy on the predictable tokens and the steps to reach 0.9 there are the convergence check. Accuracy
@@ -36,9 +50,9 @@ ends at its ceiling in every condition, so the cost of a sink is read off the st
 and stated as "no difference up to" the step ratio's bound. The standard checks and the one combination rule
 (:mod:`attnlab.lab.protocol`, ``docs/evidence.md``) decide.
 
-The package: :mod:`.settings` (profiles, thresholds, literature), :mod:`.trials`, :mod:`.evidence` (the
-evidence names and ``aggregate``), :mod:`.plots`, :mod:`.rule` (``decide``), :mod:`.words` and
-:mod:`.answer` (en, zh).
+The package: :mod:`.settings` (profiles, thresholds, literature), :mod:`.trials`, :mod:`.streaming` (the
+streaming arm's trial), :mod:`.evidence` (the evidence names and ``aggregate``), :mod:`.plots`, :mod:`.rule`
+(``decide``), :mod:`.words`, :mod:`.arm_words` and :mod:`.answer` (en, zh).
 """
 
 from __future__ import annotations

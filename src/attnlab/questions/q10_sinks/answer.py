@@ -6,8 +6,27 @@ from attnlab.lab import rules, stats
 from attnlab.lab.rules import Rulings
 from attnlab.lab.words import fmt, num, pct, plain, signed
 from attnlab.questions.q10_sinks import evidence as names
-from attnlab.questions.q10_sinks.rule import CARRIES_LITTLE, LM_SINK, NO_COST, SINK_REMOVES, at_ceiling
-from attnlab.questions.q10_sinks.settings import CEILING, MINILM, PARK_FACTOR, SINK_MOVED, THRESHOLD, VARIANT_LABEL
+from attnlab.questions.q10_sinks.rule import (
+    CARRIES_LITTLE,
+    DIFF_COST,
+    DIFF_REMOVES,
+    EVICTION,
+    LM_SINK,
+    NO_COST,
+    SINK_REMOVES,
+    at_ceiling,
+)
+from attnlab.questions.q10_sinks.settings import (
+    CEILING,
+    DIFFERENTIAL,
+    KEEP,
+    MINILM,
+    PARK_FACTOR,
+    SINK_MOVED,
+    THRESHOLD,
+    VARIANT_LABEL,
+    VARIANT_ZH,
+)
 
 
 def span(values: list[float], digits: int = 1) -> str:
@@ -40,7 +59,7 @@ def learned_logits(ev, lang: str) -> str:
 
 def summary_parts(rs: Rulings, ev) -> list[str]:
     """The summary's sentences before the overall rule (English)."""
-    conds, variants = names.conditions(ev), names.conditions(ev)[1:]
+    conds, variants = names.conditions(ev), names.sink_variants(ev)
     parts = []
     layers = names.layers(ev)
     if layers:
@@ -78,7 +97,7 @@ def summary_parts(rs: Rulings, ev) -> list[str]:
     logit = learned_logits(ev, "en")
     if logit:
         parts.append(logit[0].upper() + logit[1:] + ".")
-    return parts
+    return [*parts, *_arms(rs, ev, False)]
 
 
 # Each sub-claim's verdict in a few words (English, Chinese), for the short answer.
@@ -123,10 +142,51 @@ def _encoder(rs: Rulings, ev, zh: bool) -> str:
             f"value turns that into {norm_s} of the weight share in {where}, {carry}.")
 
 
+_DIFF = {"confirmed": ("no head parks any more", "不再有头停放权重"),
+         "qualified": ("the parking shrinks but stays", "停放减弱但仍在"),
+         "refuted": ("the parking stays", "停放依然存在"),
+         "inconclusive": ("whether it goes is not settled", "停放是否消失尚无定论")}
+_DIFF_COST = {"confirmed": ("at no cost", "没有代价"), "qualified": ("no cost that could show at the ceiling",
+                                                                    "在上限处显示不出代价"),
+              "refuted": ("at a cost", "有代价"), "inconclusive": ("its cost is not settled", "代价尚无定论")}
+_EVICT = {"confirmed": ("as Xiao et al. 2023 found in large LMs", "与 Xiao 等人 2023 年在大型语言模型中的发现一致"),
+          "qualified": ("only part of what Xiao et al. 2023 found in large LMs",
+                        "只部分符合 Xiao 等人 2023 年在大型语言模型中的发现"),
+          "refuted": ("unlike the perplexity explosion Xiao et al. 2023 saw in large LMs",
+                      "不同于 Xiao 等人 2023 年在大型语言模型中看到的困惑度暴涨"),
+          "inconclusive": ("not settled either way", "尚无定论")}
+
+
+def _arms(rs: Rulings, ev, zh: bool) -> list[str]:
+    """The sentences of the two arms that ran: differential attention, and the streaming window."""
+    out, v = [], rs.verdicts
+    if DIFF_REMOVES in v:
+        d = DIFFERENTIAL
+        ratio, acc = num(ev[names.first_max_ratio(d)].number, 1), signed(ev[names.acc_diff(d)].number)
+        removes, cost = _DIFF[v[DIFF_REMOVES]][zh], _DIFF_COST[v[DIFF_COST]][zh]
+        out.append(f"用差分注意力（Ye 等人，2025）时，该头给首个词元均匀份额 {ratio} 倍的注意力（差分图按行和归一），"
+                   f"{removes}；准确率变化 {acc}，{cost}。" if zh else
+                   f"With differential attention (Ye et al. 2025) that head gives the first token {ratio}x the uniform "
+                   f"share (its map over its row sum): {removes}, and accuracy changes by {acc}, {cost}.")
+    if EVICTION in v:
+        w = num(ev[names.STREAM_WINDOW].number, 0)
+        conds = names.stream_conditions(ev)
+        costs = [signed(ev[names.evict_cost(c, KEEP)].number) for c in conds]
+        if zh:
+            per = "、".join(f"{VARIANT_ZH[c]} {x}" for c, x in zip(conds, costs, strict=True))
+            out.append(f"权重不变、只留最近 {w} 个键时，逐出开头词元比保留前 {KEEP} 个使留出损失变化 {per} 奈特，"
+                       f"{_EVICT[v[EVICTION]][1]}。")
+        else:
+            per = ", ".join(f"{x} ({VARIANT_LABEL[c]})" for c, x in zip(conds, costs, strict=True))
+            out.append(f"With the same weights and only the last {w} keys visible, evicting the first tokens instead "
+                       f"of keeping {KEEP} changes the held-out loss by {per} nats, {_EVICT[v[EVICTION]][0]}.")
+    return out
+
+
 def up_to(ev) -> str:
     """The largest upper end of the sink variants' step-ratio intervals (how much slower they could be): the X of
     "no difference up to X" when accuracy is at its ceiling."""
-    his = [rules.interval(ev[names.steps_ratio(c)])[1] for c in names.conditions(ev)[1:]
+    his = [rules.interval(ev[names.steps_ratio(c)])[1] for c in names.sink_variants(ev)
            if not isinstance(ev[names.steps_ratio(c)].value, str)]
     return num(max(his), 2) if his else "?"
 
@@ -134,7 +194,7 @@ def up_to(ev) -> str:
 def answer(rs: Rulings, ev, lang: str) -> str:
     """The short answer of a decided question (the engine words an undecided one)."""
     zh, v = lang == "zh", rs.verdicts
-    variants = names.conditions(ev)[1:]
+    variants = names.sink_variants(ev)
     lead = _LEAD[rs.verdict][zh]
     if zh:
         out = [f"{lead}：softmax 的权重之和必须为 1，无事可做的头只能把权重停放在每个查询都能看到的词元上，"
@@ -160,6 +220,7 @@ def answer(rs: Rulings, ev, lang: str) -> str:
         out.append(f"在我们用 softmax 训练的小型因果语言模型中，最关注首个词元的头给它均匀份额 {r0} 倍的注意力"
                    f"（{lm}）；加汇聚键后，{with_sink}，{removes}；可预测词元上的准确率{each}变化 "
                    f"{'、'.join(acc)}：{cost}。")
+        out.extend(_arms(rs, ev, zh))
         encoder = f"，编码器读了 {n_sent} 个句子" if n_sent else ""
         out.append(f"每个语言模型变体 {n} 个种子{encoder}（{conf} 区间）；我们的语言模型小、训练时间短，"
                    "不同于 Xiao 等人 2023 年观察到汇聚键接过停放权重的大型语言模型。")
@@ -169,6 +230,7 @@ def answer(rs: Rulings, ev, lang: str) -> str:
     out.append(f"In our small causal LMs trained with softmax, the head that attends most to the first token gives it "
                f"{r0}x the uniform share ({lm}); with a sink key it is {with_sink}, so {removes}, and accuracy on the "
                f"predictable tokens changes by {' and '.join(acc)}{each}: {cost}.")
+    out.extend(_arms(rs, ev, zh))
     encoder = f" and the encoder read {n_sent} sentences" if n_sent else ""
     out.append(f"Each LM variant ran {n} seeds{encoder} ({conf} intervals); our LMs are small and briefly trained, "
                "unlike the large LMs in which Xiao et al. 2023 saw a sink key take the parked weight.")

@@ -8,7 +8,10 @@ from attnlab.lab.words import fit_oneline, num, plain, spaced
 from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.rule import (
     CARRIES_LITTLE,
+    DIFF_COST,
+    DIFF_REMOVES,
     ENCODER_PARKS,
+    EVICTION,
     LM_SINK,
     MINILM_GATE,
     NO_COST,
@@ -76,11 +79,34 @@ def _caveat(rs: Rulings, ev, zh: bool) -> str:
         return (("仅部分汇聚键有效", "only some sink variants remove it") if v[SINK_REMOVES] == "qualified"
                 else ("汇聚键效果未定", "whether a sink key removes it is unclear"))[not zh]
     c = rs.claim(NO_COST)
-    key = "ceiling" if c.case == "ceiling" else c.verdict
-    return {"ceiling": ("上限处测不出代价", "a sink's cost is untestable at the ceiling"),
-            "qualified": ("部分变体有代价", "some sink variants cost accuracy or steps"),
-            "refuted": ("汇聚变体有代价", "sink variants cost accuracy or steps"),
-            "inconclusive": ("代价尚无定论", "a sink's cost is unclear")}[key][not zh]
+    if c.verdict != "confirmed":
+        key = "ceiling" if c.case == "ceiling" else c.verdict
+        return {"ceiling": ("上限处测不出代价", "a sink's cost is untestable at the ceiling"),
+                "qualified": ("部分变体有代价", "some sink variants cost accuracy or steps"),
+                "refuted": ("汇聚变体有代价", "sink variants cost accuracy or steps"),
+                "inconclusive": ("代价尚无定论", "a sink's cost is unclear")}[key][not zh]
+    return _arm_caveat(rs, zh)
+
+
+_ARM_CAVEATS = {
+    DIFF_REMOVES: {"qualified": ("差分只减弱停放", "differential attention only reduces it"),
+                   "refuted": ("差分下仍停放", "differential attention keeps the parking"),
+                   "inconclusive": ("差分效果未定", "differential attention's effect is unclear")},
+    DIFF_COST: {"qualified": ("差分代价难测", "differential attention's cost is untestable at the ceiling"),
+                "refuted": ("差分注意力有代价", "differential attention costs accuracy or steps"),
+                "inconclusive": ("差分代价尚无定论", "differential attention's cost is unclear")},
+    EVICTION: {"qualified": ("逐出仅部分有害", "evicting them hurts only partly"),
+               "refuted": ("逐出开头词元无害", "evicting the first tokens costs nothing here"),
+               "inconclusive": ("逐出代价未定", "the cost of evicting them is unclear")},
+}
+
+
+def _arm_caveat(rs: Rulings, zh: bool) -> str:
+    """The first of the arms' sub-claims (differential attention, the streaming window) that does not hold."""
+    for c in rs.claims:
+        if c.name in _ARM_CAVEATS and c.verdict != "confirmed":
+            return _ARM_CAVEATS[c.name][c.verdict][not zh]
+    return ("尚有部分未成立", "not every part holds")[not zh]
 
 
 def _undecided(rs: Rulings, ev, zh: bool) -> str:

@@ -6,14 +6,26 @@ from attnlab.lab import rules
 from attnlab.lab.spec import EvidenceSet, Outcomes
 from attnlab.lab.words import num
 from attnlab.questions.q10_sinks import evidence as names
-from attnlab.questions.q10_sinks.settings import MINILM, PARK_FACTOR, VARIANT_LABEL, VARIANT_SHORT, VARIANT_ZH
+from attnlab.questions.q10_sinks.settings import (
+    DIFFERENTIAL,
+    KEPT_TOKENS,
+    LOSS_MARGIN,
+    MINILM,
+    PARK_FACTOR,
+    VARIANT_LABEL,
+    VARIANT_SHORT,
+    VARIANT_ZH,
+)
 from attnlab.results import Heatmap, Panel, Plot, RefLine, Series
 
 # VARIANT_SHORT in Chinese, the bars' names in the Chinese drawing
-_SHORT_ZH = {"softmax": "softmax", "off-by-one": "off-by-one", "learned sink": "可学习汇聚", "gate": "输出门"}
-_LMS = ("our causal LMs after training, with and without a sink: the largest first-token share of a head and the "
-        "mean over heads (mean over seeds, 95% intervals).",
-        "我们训练后的因果语言模型，有无汇聚点：单个头给首个词元的最大份额及各头平均份额（各种子平均，95% 区间）。")
+_SHORT_ZH = {"softmax": "softmax", "off-by-one": "off-by-one", "learned sink": "可学习汇聚", "gate": "输出门",
+             "differential": "差分"}
+_LMS = ("our causal LMs after training, with and without a sink, and with differential attention (its map over its "
+        "row sum 1 - λ): the largest first-token share of a head and the mean over heads (mean over seeds, 95% "
+        "intervals).",
+        "我们训练后的因果语言模型，有无汇聚点，以及差分注意力（差分图除以行和 1 - λ）：单个头给首个词元的最大份额"
+        "及各头平均份额（各种子平均，95% 区间）。")
 
 
 def _bars(es: EvidenceSet, conditions: list[str], uniform: float) -> list[Panel]:
@@ -64,7 +76,8 @@ def plots(es: EvidenceSet, outcomes: Outcomes, conditions: list[str]) -> list[Pl
                     headline=True, caption=caption, title_zh="权重停放在哪里", caption_zh=caption_zh)
     heat = []
     for c in conditions:
-        runs = [o.measurements["first_share"] for o in outcomes.where(kind="lm", condition=c)]
+        runs = [(names.as_shares(o.measurements) if c == DIFFERENTIAL else o.measurements)["first_share"]
+                for o in outcomes.where(kind="lm", condition=c)]
         mean = [[sum(r[l][h] for r in runs) / len(runs) for h in range(len(runs[0][0]))] for l in range(len(runs[0]))]
         heat.append(Panel(kind="heatmap", title=VARIANT_LABEL[c], xlabel="head", ylabel="layer",
                           title_zh=VARIANT_ZH[c], xlabel_zh="头", ylabel_zh="层",
@@ -88,4 +101,36 @@ def plots(es: EvidenceSet, outcomes: Outcomes, conditions: list[str]) -> list[Pl
                 caption=f"Mean over sentences and query tokens; uniform attention gives 2/T, {two_t} on average.",
                 title_zh=f"{MINILM}：每个头在 [CLS]+[SEP] 上的{title_zh}",
                 caption_zh=f"对句子和查询词元取平均；均匀注意力给出 2/T，平均为 {two_t}。"))
+    result.extend(_stream_plot(es))
     return result
+
+
+def _stream_plot(es: EvidenceSet) -> list[Plot]:
+    """What evicting the first tokens costs each LM: held-out loss with them evicted minus with the first k kept
+    (paired, per condition), against the rule's margin."""
+    conds = names.stream_conditions(es)
+    if not conds:
+        return []
+    series = []
+    for k in KEPT_TOKENS:
+        e = [es[names.evict_cost(c, k)] for c in conds]
+        series.append(Series(f"first {k} kept", [VARIANT_SHORT[c] for c in conds], [x.number for x in e],
+                             [rules.interval(x)[0] for x in e], [rules.interval(x)[1] for x in e],
+                             label_zh=f"保留前 {k} 个"))
+    w = num(es[names.STREAM_WINDOW].number, 0)
+    panel = Panel(kind="bar", title=f"loss with the first tokens evicted minus kept (window {w})",
+                  ylabel="held-out loss difference (nats)", series=series,
+                  lines=[RefLine(0.0, "no change", label_zh="没有变化"),
+                         RefLine(LOSS_MARGIN, f"{num(LOSS_MARGIN, 1)} nats: the rule's margin",
+                                 label_zh=f"{num(LOSS_MARGIN, 1)} 奈特：规则的界限")],
+                  title_zh=f"逐出开头词元与保留时的损失之差（窗口 {w}）", ylabel_zh="留出损失之差（奈特）",
+                  categories_zh=_SHORT_ZH)
+    return [Plot("streaming_eviction", "What evicting the first tokens costs, with the same weights", [panel],
+                 caption=f"Held-out loss beyond a window of the last {w} keys, first tokens evicted minus kept "
+                         "(paired over seeds, 95% intervals); only the visible keys change, the weights and positions "
+                         "stay. Xiao et al. 2023 saw perplexity explode in large softmax LMs when the first tokens "
+                         "were evicted.",
+                 title_zh="逐出开头词元的代价（权重不变）",
+                 caption_zh=f"最近 {w} 个键的窗口之外的留出损失，逐出开头词元减去保留（各种子配对，95% 区间）；"
+                            "只改变可见的键，权重和位置不变。Xiao 等人 2023 年在大型 softmax 语言模型中看到，"
+                            "逐出开头词元会让困惑度暴涨。")]

@@ -12,12 +12,16 @@ from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.settings import (
     ACC_MARGIN,
     CEILING,
+    DIFFERENTIAL,
+    KEEP,
     LITTLE,
+    LOSS_MARGIN,
     MIN_REACHED,
     NO_RISE,
     NUDGE,
     PARK_FACTOR,
     SAME,
+    SAME_WEIGHTS_TOL,
     STEP_MARGIN,
 )
 from attnlab.results import Evidence
@@ -27,10 +31,14 @@ CARRIES_LITTLE = "parked_carries_little"
 LM_SINK = "lm_first_token_sink"
 SINK_REMOVES = "sink_removes_parking"
 NO_COST = "sink_costs_nothing"
+DIFF_REMOVES = "differential_removes_parking"
+DIFF_COST = "differential_costs_nothing"
+EVICTION = "evicting_first_tokens_hurts"
 
 MINILM_GATE = "minilm_available"  # kind "available": the encoder was measured
 PARKS_GATE = "minilm_parks_somewhere"  # kind "parks_somewhere": values k of n layers park
 HAS_SINK_GATE = "softmax_lm_has_sink"  # kind "above": values evidence, bound
+SAME_WEIGHTS_GATE = "stream_same_weights"  # kind "same_weights": values gap, tol (only the visibility changed)
 
 Ev = Mapping[str, Evidence]
 Outcome = tuple[str, str, dict[str, Any]]
@@ -53,10 +61,16 @@ def parked_layers(ev: Ev) -> list[int]:
     return [l for l in names.layers(ev) if _lo(ev, names.special_ratio(l)) > PARK_FACTOR]
 
 
-def at_ceiling(ev: Ev) -> bool:
-    """Every condition's mean accuracy on the predictable tokens is at least :data:`CEILING`: then no paired
-    accuracy difference can lie beyond -ACC_MARGIN, and the accuracy half of "no cost" cannot fail."""
-    return all(ev[names.acc(c)].number >= CEILING for c in names.conditions(ev))
+def with_sinks(ev: Ev) -> list[str]:
+    """softmax and the sink variants: the conditions of the sink sub-claims."""
+    return ["softmax", *names.sink_variants(ev)]
+
+
+def at_ceiling(ev: Ev, conds: Sequence[str] | None = None) -> bool:
+    """Every condition's (of ``conds``; default softmax and the sinks) mean accuracy on the predictable tokens is at
+    least :data:`CEILING`: then no paired accuracy difference can lie beyond -ACC_MARGIN, and the accuracy half of
+    "no cost" cannot fail."""
+    return all(ev[names.acc(c)].number >= CEILING for c in (with_sinks(ev) if conds is None else conds))
 
 
 def standard_gates(ev: Ev) -> tuple[Gate, ...]:
@@ -86,6 +100,12 @@ def _parks_gate(ev: Ev) -> Gate:
 def _has_sink_gate(ev: Ev) -> Gate:
     ratio = names.first_max_ratio("softmax")
     return Gate(HAS_SINK_GATE, _lo(ev, ratio) > PARK_FACTOR, "above", {"evidence": ratio, "bound": PARK_FACTOR})
+
+
+def _same_weights_gate(ev: Ev) -> Gate:
+    gap = ev[names.STREAM_SAME_WEIGHTS].value if names.STREAM_SAME_WEIGHTS in ev else "missing"
+    ok = not isinstance(gap, str) and gap <= SAME_WEIGHTS_TOL
+    return Gate(SAME_WEIGHTS_GATE, ok, "same_weights", {"gap": gap, "tol": SAME_WEIGHTS_TOL})
 
 
 def _around(threshold: float, nudge: float) -> tuple[float, float]:
@@ -128,7 +148,7 @@ def _lm_sink(ev: Ev) -> Outcome:
 
 
 def _sink_removes(ev: Ev) -> Outcome:
-    variants = names.conditions(ev)[1:]
+    variants = names.sink_variants(ev)
     gone = [c for c in variants if _hi(ev, names.first_max_ratio(c)) < PARK_FACTOR]
     stays = [c for c in variants if _lo(ev, names.first_max_ratio(c)) > PARK_FACTOR]
     values = {"gone": gone, "stays": stays}
@@ -139,17 +159,21 @@ def _sink_removes(ev: Ev) -> Outcome:
     return ("qualified", "some_gone", values) if gone else ("inconclusive", "unclear", values)
 
 
+def cost_of(ev: Ev, c: str) -> str:
+    """``"worse"`` (accuracy interval below -ACC_MARGIN or step ratio's above STEP_MARGIN), ``"fine"`` (both within)
+    or ``"unclear"``: condition ``c`` against softmax, paired."""
+    lo, hi = rules.interval(ev[names.acc_diff(c)])
+    s = ev[names.steps_ratio(c)]
+    s_lo, s_hi = rules.interval(s) if not isinstance(s.value, str) else (1.0, 1.0)
+    if hi < -ACC_MARGIN or s_lo > STEP_MARGIN:
+        return "worse"
+    return "fine" if lo > -ACC_MARGIN and s_hi < STEP_MARGIN else "unclear"
+
+
 def _no_cost(ev: Ev) -> Outcome:
-    variants = names.conditions(ev)[1:]
-    worse, fine = [], []
-    for c in variants:
-        lo, hi = rules.interval(ev[names.acc_diff(c)])
-        s = ev[names.steps_ratio(c)]
-        s_lo, s_hi = rules.interval(s) if not isinstance(s.value, str) else (1.0, 1.0)
-        if hi < -ACC_MARGIN or s_lo > STEP_MARGIN:
-            worse.append(c)
-        elif lo > -ACC_MARGIN and s_hi < STEP_MARGIN:
-            fine.append(c)
+    variants = names.sink_variants(ev)
+    worse = [c for c in variants if cost_of(ev, c) == "worse"]
+    fine = [c for c in variants if cost_of(ev, c) == "fine"]
     ceiling = at_ceiling(ev)
     values = {"fine": fine, "worse": worse, "ceiling": ceiling}
     if len(fine) == len(variants) and not ceiling:
@@ -159,6 +183,39 @@ def _no_cost(ev: Ev) -> Outcome:
     if fine:
         return "qualified", ("ceiling" if ceiling and len(fine) == len(variants) else "some_fine"), values
     return "inconclusive", "unclear", values
+
+
+def _diff_removes(ev: Ev) -> Outcome:
+    lo, hi = rules.interval(ev[names.first_max_ratio(DIFFERENTIAL)])
+    if hi < PARK_FACTOR:
+        return "confirmed", "gone", {}
+    if _lo(ev, names.first_max_drop(DIFFERENTIAL)) > 0:
+        return "qualified", "reduced", {}
+    return ("refuted", "stays", {}) if lo > PARK_FACTOR else ("inconclusive", "unclear", {})
+
+
+def _diff_cost(ev: Ev) -> Outcome:
+    how, ceiling = cost_of(ev, DIFFERENTIAL), at_ceiling(ev, ["softmax", DIFFERENTIAL])
+    values = {"ceiling": ceiling}
+    if how == "fine":
+        return ("qualified", "ceiling", values) if ceiling else ("confirmed", "fine", values)
+    return ("refuted", "worse", values) if how == "worse" else ("inconclusive", "unclear", values)
+
+
+def _eviction(ev: Ev) -> Outcome:
+    """Xiao et al.: evicting the first tokens raises a softmax LM's loss (the interval of evicted - kept lies above
+    LOSS_MARGIN), keeping KEEP of them restores it (kept - full below LOSS_MARGIN), and LMs trained with a sink
+    need none kept (their evicted - kept below LOSS_MARGIN)."""
+    lo, hi = rules.interval(ev[names.evict_cost("softmax", KEEP)])
+    restores = _hi(ev, names.keep_gap("softmax", KEEP)) < LOSS_MARGIN
+    sinks = [c for c in names.stream_conditions(ev) if c in names.sink_variants(ev)]
+    free = [c for c in sinks if _hi(ev, names.evict_cost(c, KEEP)) < LOSS_MARGIN]
+    values = {"restores": restores, "sinks": sinks, "free": free}
+    if lo > LOSS_MARGIN:
+        if restores and len(free) == len(sinks):
+            return "confirmed", "breaks_restored_sinks_free", values
+        return "qualified", "breaks_partly", values
+    return ("refuted", "harmless", values) if hi < LOSS_MARGIN else ("inconclusive", "unclear", values)
 
 
 # ---- gates, evidence and flip candidates of each sub-claim ----
@@ -172,12 +229,15 @@ def _gates(name: str, ev: Ev) -> list[Gate]:
     standard = list(standard_gates(ev))
     if name == LM_SINK:
         return [*standard, learned_gate(ev, conds[0])]
-    learned = [*standard, *(learned_gate(ev, c) for c in conds)]
-    return [*learned, _has_sink_gate(ev)] if name == SINK_REMOVES else learned
+    if name == EVICTION:
+        return [*standard, *(learned_gate(ev, c) for c in names.stream_conditions(ev)), _same_weights_gate(ev)]
+    compared = ["softmax", DIFFERENTIAL] if name in (DIFF_REMOVES, DIFF_COST) else with_sinks(ev)
+    learned = [*standard, *(learned_gate(ev, c) for c in compared)]
+    return [*learned, _has_sink_gate(ev)] if name in (SINK_REMOVES, DIFF_REMOVES) else learned
 
 
 def _evidence(name: str, ev: Ev) -> list[str]:
-    layers, conds = names.layers(ev), names.conditions(ev)
+    layers, conds = names.layers(ev), with_sinks(ev)
     variants = conds[1:]
     if name == ENCODER_PARKS:
         return ([names.special_ratio(l) for l in layers] + [names.MINILM_UNIFORM] * bool(layers)
@@ -187,6 +247,17 @@ def _evidence(name: str, ev: Ev) -> list[str]:
     if name == LM_SINK:
         return [names.first_max_ratio("softmax"), names.first_max("softmax"), names.sink_heads("softmax"),
                 names.first_max_ratio_init("softmax"), names.first_max_growth("softmax")]
+    if name == DIFF_REMOVES:
+        d = DIFFERENTIAL
+        return [names.first_max_ratio(d), names.first_max(d), names.first_max_drop(d), names.first_mean_drop(d),
+                names.sink_heads(d), names.DIFF_LAMBDA]
+    if name == DIFF_COST:
+        return [names.acc_diff(DIFFERENTIAL), names.steps_ratio(DIFFERENTIAL), names.acc("softmax"),
+                names.acc(DIFFERENTIAL)]
+    if name == EVICTION:
+        cs = names.stream_conditions(ev)
+        return ([names.evict_cost(c, KEEP) for c in cs] + [names.keep_gap(c, KEEP) for c in cs]
+                + [names.evict_acc(c, KEEP) for c in cs] + [names.STREAM_WINDOW, names.STREAM_SAME_WEIGHTS])
     if name == SINK_REMOVES:
         return ([names.first_max_ratio(c) for c in variants] + [names.first_max_drop(c) for c in variants]
                 + [names.sink_mass(c) for c in variants]
@@ -198,7 +269,18 @@ def _evidence(name: str, ev: Ev) -> list[str]:
 def _candidates(name: str, ev: Ev) -> list[tuple[str, float]]:
     """Values just across each threshold, for each number the sub-claim reads."""
     park = _around(PARK_FACTOR, NUDGE["park"])
-    variants = names.conditions(ev)[1:]
+    variants = names.sink_variants(ev)
+    loss = _around(LOSS_MARGIN, NUDGE["loss"])
+    if name == DIFF_REMOVES:
+        return ([(names.first_max_ratio(DIFFERENTIAL), x) for x in park]
+                + [(names.first_max_drop(DIFFERENTIAL), x) for x in _around(0.0, NUDGE["drop"])])
+    if name == DIFF_COST:
+        return ([(names.acc_diff(DIFFERENTIAL), x) for x in _around(-ACC_MARGIN, NUDGE["acc"])]
+                + [(names.steps_ratio(DIFFERENTIAL), x) for x in _around(STEP_MARGIN, NUDGE["steps"])]
+                + [(names.acc(c), x) for c in ("softmax", DIFFERENTIAL) for x in _around(CEILING, NUDGE["ceiling"])])
+    if name == EVICTION:
+        return ([(names.evict_cost(c, KEEP), x) for c in names.stream_conditions(ev) for x in loss]
+                + [(names.keep_gap("softmax", KEEP), x) for x in loss])
     if name == ENCODER_PARKS:
         return [(names.special_ratio(l), x) for l in names.layers(ev) for x in park]
     if name == CARRIES_LITTLE:
@@ -212,12 +294,22 @@ def _candidates(name: str, ev: Ev) -> list[tuple[str, float]]:
         return [(names.first_max_ratio(c), x) for c in variants for x in park]
     return ([(names.acc_diff(c), x) for c in variants for x in _around(-ACC_MARGIN, NUDGE["acc"])]
             + [(names.steps_ratio(c), x) for c in variants for x in _around(STEP_MARGIN, NUDGE["steps"])]
-            + [(names.acc(c), x) for c in names.conditions(ev) for x in _around(CEILING, NUDGE["ceiling"])])
+            + [(names.acc(c), x) for c in with_sinks(ev) for x in _around(CEILING, NUDGE["ceiling"])])
 
 
 _RULES: dict[str, Callable[[Ev], Outcome]] = {ENCODER_PARKS: _encoder_parks, CARRIES_LITTLE: _carries_little,
-                                              LM_SINK: _lm_sink, SINK_REMOVES: _sink_removes, NO_COST: _no_cost}
+                                              LM_SINK: _lm_sink, SINK_REMOVES: _sink_removes, NO_COST: _no_cost,
+                                              DIFF_REMOVES: _diff_removes, DIFF_COST: _diff_cost,
+                                              EVICTION: _eviction}
 CLAIMS = tuple(_RULES)
+ARM_CLAIMS = (DIFF_REMOVES, DIFF_COST, EVICTION)  # decided where their arm ran (not in the quick profile)
+
+
+def claims_of(ev: Ev) -> list[str]:
+    """The sub-claims ``ev`` can speak to: the five of the sinks, and each arm's where that arm ran."""
+    ran = {DIFF_REMOVES: names.has_differential(ev), DIFF_COST: names.has_differential(ev),
+           EVICTION: bool(names.stream_conditions(ev))}
+    return [n for n in CLAIMS if ran.get(n, True)]
 
 
 def _flips(name: str, ev: Ev, current: str) -> list[Flip]:
@@ -238,6 +330,6 @@ def claim(name: str, ev: Ev, *, flips: bool = True) -> rules.Ruling:
 
 def decide(evidence: Sequence[Evidence]) -> rules.Rulings:
     ev = EvidenceSet(evidence)
-    claims = tuple(claim(name, ev) for name in CLAIMS)
+    claims = tuple(claim(name, ev) for name in claims_of(ev))
     gates = (*standard_gates(ev), _minilm_gate(ev), *(learned_gate(ev, c) for c in names.conditions(ev)))
     return rules.combine(claims, gates)

@@ -8,13 +8,17 @@ from attnlab.lab.context import pick
 from attnlab.results import Reference
 
 CONDITIONS = ("softmax", "zero", "learned")  # the full profile adds "gate"
-ALL_CONDITIONS = (*CONDITIONS, "gate")
-VARIANT_KW = {"softmax": {}, "zero": {"sink": "zero"}, "learned": {"sink": "learned"}, "gate": {"gate": "sigmoid"}}
+DIFFERENTIAL = "differential"  # differential attention (Ye et al. 2025): a second map subtracted, no sink key
+SINK_VARIANTS = ("zero", "learned", "gate")  # the variants that give the softmax somewhere else to put weight
+ALL_CONDITIONS = (*CONDITIONS, "gate", DIFFERENTIAL)
+VARIANT_KW = {"softmax": {}, "zero": {"sink": "zero"}, "learned": {"sink": "learned"}, "gate": {"gate": "sigmoid"},
+              DIFFERENTIAL: {"mixer": "differential"}}
 VARIANT_LABEL = {"softmax": "softmax", "zero": "off-by-one (sink logit 0)", "learned": "learned sink logit",
-                 "gate": "sigmoid output gate"}
-VARIANT_SHORT = {"softmax": "softmax", "zero": "off-by-one", "learned": "learned sink", "gate": "gate"}
+                 "gate": "sigmoid output gate", DIFFERENTIAL: "differential attention"}
+VARIANT_SHORT = {"softmax": "softmax", "zero": "off-by-one", "learned": "learned sink", "gate": "gate",
+                 DIFFERENTIAL: "differential"}
 VARIANT_ZH = {"softmax": "softmax", "zero": "off-by-one（汇聚 logit 为 0）", "learned": "可学习的汇聚 logit",
-              "gate": "sigmoid 输出门"}
+              "gate": "sigmoid 输出门", DIFFERENTIAL: "差分注意力"}
 BASELINE_ZH = {"chance": "随机猜测", "order_free": "不看顺序（在块内尚未复制的符号中均匀猜）"}
 SENTENCE = "The cat sat on the mat."  # a short sentence for the report's attention explorer: [CLS]/[SEP] parking
 MINILM = "all-MiniLM-L6-v2"
@@ -33,8 +37,18 @@ STEP_MARGIN = 1.5  # steps ratio beyond this is a cost
 SINK_MOVED = 0.5  # a learned sink logit within +-this of its initial 0 scales the sink's pull e^σ by under 1.65
 START = 1  # first query counted in the first-token share (query 0 can only see key 0)
 
+# the streaming arm (Xiao et al. 2023): the same trained weights, evaluated with fewer keys visible
+WINDOW_FRACTION = 0.5  # the recent window W is this fraction of the training length (W = T // 2, 16 of 33 tokens)
+KEPT_TOKENS = (1, 4)  # first tokens kept beside the window (1: BOS alone; 4: as Xiao et al.)
+KEEP = 4  # the kept arm the rule reads (Xiao et al. keep 4 initial tokens)
+LOSS_MARGIN = 0.1  # nats: a loss change within this (perplexity x 1.105) is no change
+SAME_WEIGHTS_TOL = 1e-6  # the streaming trial's full-attention accuracy equals the LM trial's within this
+ARM_PROFILES = ("tiny", "standard", "full")  # profiles that run the differential and streaming arms; quick leaves
+#   them out to keep the quick report under ten minutes (about +90 s of training on 2 cores)
+
 # how far across a threshold a flip ("what would change it") moves a number
-NUDGE = {"park": 0.1, "little": 0.05, "rise": 0.05, "acc": 0.005, "steps": 0.1, "ceiling": 0.01}
+NUDGE = {"park": 0.1, "little": 0.05, "rise": 0.05, "acc": 0.005, "steps": 0.1, "ceiling": 0.01, "drop": 0.02,
+         "loss": 0.05}
 
 RATIO = (0.0, None)
 ACC = (0.0, 1.0)
@@ -81,7 +95,18 @@ BARBERO = Reference("Barbero et al. 2025, §3-5", "Sinks are useful: they keep d
                     finding_zh="注意力汇聚点有用处：它让层数深、上下文长的模型不至于把各词元的表示混得过匀，"
                                 "而且随层数和上下文长度的增加而增强。",
                     regime_zh="Gemma 7B、LLaMA 3.1；预训练消融实验")
-LITERATURE = [CLARK, KOBAYASHI, XIAO, QIU, GU, BARBERO]
+YE = Reference("Ye et al. 2025 (Differential Transformer, ICLR), abstract, §1 and §3 (activation outliers)",
+               "Subtracting a second softmax map "
+               "cancels the attention a Transformer over-allocates to irrelevant context ('attention noise'), gives "
+               "sparser maps and lower top activations in attention logits and hidden states (fewer outliers). The "
+               "paper does not measure the first-token share; that differential attention removes sinks is an "
+               "inference from these findings.", "3B-parameter LMs, 1T tokens; 830M-13B scaling runs", "context",
+               "https://arxiv.org/abs/2410.05258",
+               finding_zh="减去第二张 softmax 注意力图，可以抵消模型分给无关上下文的注意力（注意力噪声），"
+                           "使注意力图更稀疏，并降低注意力 logit 和隐藏状态中的最大激活值（离群值更少）。"
+                           "论文没有测量首个词元的份额；差分注意力能消除汇聚点，是由这些结果推断出来的。",
+               regime_zh="3B 参数语言模型，1T 词元；另有 830M 至 13B 的规模实验")
+LITERATURE = [CLARK, KOBAYASHI, XIAO, QIU, GU, BARBERO, YE]
 
 
 def profile_settings(profile: str) -> dict[str, Any]:
@@ -97,11 +122,17 @@ def profile_settings(profile: str) -> dict[str, Any]:
     """
     return pick(profile,
                 tiny=dict(n_blocks=1, block_len=4, d_model=16, steps=30, batch_size=16, eval_every=10,
-                          n_eval=32, n_texts=8, conditions=list(CONDITIONS)),
+                          n_eval=32, n_texts=8, conditions=[*CONDITIONS, DIFFERENTIAL]),
                 quick=dict(n_blocks=2, block_len=8, d_model=32, steps=450, batch_size=32, eval_every=25,
-                           n_eval=256, n_texts=64, conditions=list(CONDITIONS)),
+                           n_eval=256, n_texts=64, conditions=[*CONDITIONS, DIFFERENTIAL]),
                 full=dict(n_blocks=4, block_len=8, d_model=64, steps=3000, batch_size=64, eval_every=50,
-                          n_eval=1024, n_texts=800, conditions=[*CONDITIONS, "gate"]))
+                          n_eval=1024, n_texts=800, conditions=[*CONDITIONS, "gate", DIFFERENTIAL]))
+
+
+def runs_arms(profile: str) -> bool:
+    """Whether ``profile`` trains the differential LMs and runs the streaming arm (every profile but quick; the
+    quick profile still lists the differential condition for the learning-rate sweep it reuses)."""
+    return profile in ARM_PROFILES
 
 
 LR_CENTER = {"tiny": 3e-3, "quick": 3e-3, "full": 1e-3}  # the middle of each condition's learning-rate sweep

@@ -12,6 +12,7 @@ from attnlab.lab.spec import Trial
 from attnlab.lab.training import fit
 from attnlab.lab.tuning import TUNED, Tuning
 from attnlab.questions.q10_sinks.settings import (
+    DIFFERENTIAL,
     LR_CENTER,
     MINILM,
     N_HEADS,
@@ -21,6 +22,7 @@ from attnlab.questions.q10_sinks.settings import (
     THRESHOLD,
     VARIANT_KW,
     profile_settings,
+    runs_arms,
 )
 
 __all__ = ["TUNING", "conditions", "lm_task", "lm_trial", "minilm_trial", "predictable_accuracy", "trials"]
@@ -118,8 +120,16 @@ def conditions(profile: str) -> list[dict[str, Any]]:
 
 
 def trials(profile: str, seeds: list[int]) -> list[Trial]:
+    """The LM trials (every condition but differential attention in the quick profile), the streaming arm (the
+    same LMs retrained and evaluated with the first tokens evicted or kept; not in quick) and the encoder."""
+    from attnlab.questions.q10_sinks.streaming import stream_trial
+
     s = profile_settings(profile)
-    return [*[Trial(lm_trial, {**c, "lr": TUNED, "seed": seed}) for c in conditions(profile) for seed in seeds],
+    arms = runs_arms(profile)
+    lms = [c for c in conditions(profile) if arms or c["condition"] != DIFFERENTIAL]
+    streams = [Trial(stream_trial, {**c, "kind": "stream", "lr": TUNED, "seed": seed}) for c in lms
+               for seed in seeds] if arms else []
+    return [*[Trial(lm_trial, {**c, "lr": TUNED, "seed": seed}) for c in lms for seed in seeds], *streams,
             Trial(minilm_trial, {"kind": "minilm", "seed": 0, "n_texts": s["n_texts"]})]
 
 

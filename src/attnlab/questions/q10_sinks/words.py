@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from attnlab.lab.rules import Flip, Gate, Ruling, Rulings
 from attnlab.lab.words import Words, fmt, num, plain, verdict
+from attnlab.questions.q10_sinks import arm_words
 from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.answer import answer, learned_logits, span, summary_parts, up_to
 from attnlab.questions.q10_sinks.oneline import oneline, spaced
 from attnlab.questions.q10_sinks.rule import (
+    ARM_CLAIMS,
     CARRIES_LITTLE,
     ENCODER_PARKS,
     LM_SINK,
     NO_COST,
     SINK_REMOVES,
+    with_sinks,
 )
 from attnlab.questions.q10_sinks.settings import (
     ACC_MARGIN,
@@ -87,7 +90,7 @@ def _times(e, lang: str) -> str:
 
 class SinkWords(Words):
     def statement(self, r: Ruling, ev, lang: str) -> str:
-        return _STATEMENT[r.name][lang == "zh"]
+        return {**_STATEMENT, **arm_words.STATEMENT}[r.name][lang == "zh"]
 
     def gate(self, g: Gate, ev, lang: str) -> str:
         zh, v = lang == "zh", g.values
@@ -106,6 +109,8 @@ class SinkWords(Words):
                     f"{plain(v['bound'])}）" if zh else
                     f"softmax LMs: largest first-token share {fmt(e, lang)}x uniform (need an interval above "
                     f"{plain(v['bound'])})")
+        if g.kind == "same_weights":
+            return arm_words.same_weights_gate(v, lang)
         if g.kind == "reached" and g.name.startswith("learned_"):
             c = g.name.removeprefix("learned_")
             if zh:
@@ -133,10 +138,12 @@ class SinkWords(Words):
     def needs(self, r: Ruling, ev, lang: str) -> list[tuple[str, str]]:
         if r.verdict == "inconclusive":
             return []
-        return [(v, text[lang == "zh"]) for v, text in _NEEDS[r.name].items()]
+        return [(v, text[lang == "zh"]) for v, text in {**_NEEDS, **arm_words.NEEDS}[r.name].items()]
 
     def rule(self, r: Ruling, ev) -> str:
         v = r.values
+        if r.name in ARM_CLAIMS:
+            return arm_words.rule_text(r, ev)
         if r.name == ENCODER_PARKS:
             per = ", ".join(fmt(ev[names.special_ratio(l)], "en", 1) for l in v["layers"])
             return (f"{r.verdict}: weight on [CLS]+[SEP] over the uniform share 2/T ({fmt(ev[names.MINILM_UNIFORM])}), "
@@ -158,7 +165,7 @@ class SinkWords(Words):
                     f"{fmt(ev[names.first_max_growth('softmax')], 'en', 2)}. Rule: confirmed if the ratio's interval "
                     f"lies above {PF} and the rise's above 0; qualified if above {PF} without a rise over the "
                     f"untrained models; refuted if below {PF}; else inconclusive.")
-        variants = names.conditions(ev)[1:]
+        variants = names.sink_variants(ev)
         if r.name == SINK_REMOVES:
             per = "; ".join(f"{VARIANT_LABEL[c]}: largest head {fmt(ev[names.first_max_ratio(c)], 'en', 2)}x uniform, "
                             f"paired drop of its share {fmt(ev[names.first_max_drop(c)])} (mean over heads "
@@ -171,7 +178,7 @@ class SinkWords(Words):
                     "inconclusive.")
         per = "; ".join(f"{VARIANT_LABEL[c]}: accuracy {fmt(ev[names.acc_diff(c)])}, steps "
                         f"{_times(ev[names.steps_ratio(c)], 'en')}" for c in variants)
-        accs = ", ".join(f"{VARIANT_SHORT[c]} {num(ev[names.acc(c)].number)}" for c in names.conditions(ev))
+        accs = ", ".join(f"{VARIANT_SHORT[c]} {num(ev[names.acc(c)].number)}" for c in with_sinks(ev))
         return (f"{r.verdict}: variant minus softmax (paired): {per}; mean accuracy {accs}. Rule: confirmed if for "
                 f"every variant the accuracy interval lies above -{AM} and the step ratio's below {SM}, and some "
                 f"condition's mean accuracy lies below the ceiling {CEIL}; qualified if every variant is fine but "
@@ -181,6 +188,8 @@ class SinkWords(Words):
 
     def because(self, r: Ruling, ev, lang: str) -> str:
         zh, v = lang == "zh", r.values
+        if r.name in ARM_CLAIMS:
+            return arm_words.because(r, ev, lang)
         if r.name == ENCODER_PARKS:
             n, k, m = len(v["layers"]), len(v["parked"]), len(v["not_parked"])
             s, sent = span([ev[names.special_ratio(l)].number for l in v["layers"]]), ev[names.MINILM_UNIFORM].n
@@ -213,7 +222,7 @@ class SinkWords(Words):
         return self._cost(r, ev, lang)
 
     def _removes(self, r: Ruling, ev, lang: str) -> str:
-        variants = names.conditions(ev)[1:]
+        variants = names.sink_variants(ev)
         ratio = fmt(ev[names.first_max_ratio("softmax")], lang, 2)
         k, n = len(r.values["gone"]), len(variants)
         logit = learned_logits(ev, lang)
@@ -243,7 +252,7 @@ class SinkWords(Words):
                 "sinks are reported to take the weight.")
 
     def _cost(self, r: Ruling, ev, lang: str) -> str:
-        variants, conds = names.conditions(ev)[1:], names.conditions(ev)
+        variants, conds = names.sink_variants(ev), with_sinks(ev)
         k, n = len(r.values["fine"]), len(variants)
         if lang == "zh":
             per = "；".join(f"{VARIANT_ZH[c]}：准确率差 {fmt(ev[names.acc_diff(c)], lang)}，步数为 "

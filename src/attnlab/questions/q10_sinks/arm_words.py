@@ -1,0 +1,134 @@
+"""The words (en, zh) of q10's two arms: differential attention against the parking and its cost, and the streaming
+window that evicts or keeps the first tokens (Xiao et al. 2023)."""
+
+from __future__ import annotations
+
+from attnlab.lab.rules import Ruling
+from attnlab.lab.words import fmt, num, plain
+from attnlab.questions.q10_sinks import evidence as names
+from attnlab.questions.q10_sinks.rule import DIFF_COST, DIFF_REMOVES, EVICTION
+from attnlab.questions.q10_sinks.settings import (
+    ACC_MARGIN,
+    CEILING,
+    DIFFERENTIAL,
+    KEEP,
+    LOSS_MARGIN,
+    PARK_FACTOR,
+    STEP_MARGIN,
+    THRESHOLD,
+    VARIANT_LABEL,
+    VARIANT_ZH,
+)
+
+PF, AM, SM, CEIL, TH = plain(PARK_FACTOR), plain(ACC_MARGIN), plain(STEP_MARGIN), plain(CEILING), plain(THRESHOLD)
+LM, K = plain(LOSS_MARGIN), KEEP
+D = DIFFERENTIAL
+
+STATEMENT = {
+    DIFF_REMOVES: ("Differential attention (Ye et al. 2025) removes the parking on the first token.",
+                   "差分注意力（Ye 等人，2025）消除了首个词元上的停放。"),
+    DIFF_COST: ("Differential attention learns as well and as fast as softmax.",
+                "差分注意力学得和 softmax 一样好、一样快。"),
+    EVICTION: (f"A window that evicts the first tokens raises a softmax LM's loss; keeping the first {K} restores it; "
+               "LMs trained with a sink need none kept (Xiao et al. 2023).",
+               f"逐出开头词元的窗口会抬高 softmax 语言模型的损失；保留前 {K} 个即可恢复；"
+               "带汇聚点训练的模型无需保留（Xiao 等人，2023）。"),
+}
+
+NEEDS = {
+    DIFF_REMOVES: {
+        "confirmed": (f"its largest first-token share lies below {PF}x uniform (interval)",
+                      f"它的最大首词元份额低于均匀份额的 {PF} 倍（区间）"),
+        "qualified": ("it stays above that but the paired drop from softmax lies above 0",
+                      "它仍不低于该值，但相对 softmax 的配对下降高于 0"),
+        "refuted": (f"it lies above {PF}x uniform with no drop from softmax above 0",
+                    f"它高于均匀份额的 {PF} 倍，且相对 softmax 的下降不高于 0")},
+    DIFF_COST: {
+        "confirmed": (f"accuracy within -{AM} and steps within {SM}x (intervals), off the ceiling {CEIL}",
+                      f"准确率差在 -{AM} 以内、步数在 {SM} 倍以内（区间），且不在上限 {CEIL} 处"),
+        "qualified": (f"the same margins with both at the ceiling {CEIL}", f"同样的界限，但两者都在上限 {CEIL} 处"),
+        "refuted": (f"accuracy below -{AM} or steps above {SM}x (interval)",
+                    f"准确率差低于 -{AM} 或步数高于 {SM} 倍（区间）")},
+    EVICTION: {
+        "confirmed": (f"softmax: evicted - kept above {LM} nats, kept - full below {LM}; every sink variant's "
+                      f"evicted - kept below {LM}",
+                      f"softmax：逐出减保留高于 {LM} 奈特，保留减完整低于 {LM}；每个汇聚点变体的逐出减保留低于 {LM}"),
+        "qualified": (f"softmax's evicted - kept above {LM} nats without the rest",
+                      f"softmax 的逐出减保留高于 {LM} 奈特，其余条件不全满足"),
+        "refuted": (f"softmax's evicted - kept below {LM} nats (interval)",
+                    f"softmax 的逐出减保留低于 {LM} 奈特（区间）")},
+}
+
+
+def same_weights_gate(v: dict, lang: str) -> str:
+    gap = v["gap"]
+    shown = gap if isinstance(gap, str) else num(gap)
+    if lang == "zh":
+        shown = "缺失" if isinstance(gap, str) else shown
+        return (f"流式实验与语言模型试验权重相同：完整注意力下准确率之差的最大绝对值为 {shown}（须 <= "
+                f"{plain(v['tol'])}），只有可见的键不同")
+    return (f"streaming arm on the same weights: largest |full-attention accuracy - the LM trial's| {shown} (need <= "
+            f"{plain(v['tol'])}); only the visibility changes")
+
+
+def _x(e, lang: str) -> str:
+    return f"{fmt(e, lang, 2)} 倍" if lang == "zh" else f"{fmt(e, lang, 2)}x"
+
+
+def rule_text(r: Ruling, ev) -> str:
+    if r.name == DIFF_REMOVES:
+        return (f"{r.verdict}: with differential attention the head that attends most to the first token gives it "
+                f"{_x(ev[names.first_max_ratio(D)], 'en')} the uniform share (differential map over its row sum "
+                f"1 - λ), softmax {_x(ev[names.first_max_ratio('softmax')], 'en')}; paired drop of that share "
+                f"{fmt(ev[names.first_max_drop(D)])}. Rule: confirmed if the interval lies below {PF}x uniform; "
+                f"qualified if not but the paired drop's interval lies above 0; refuted if it lies above {PF}x "
+                "without such a drop; else inconclusive.")
+    if r.name == DIFF_COST:
+        acc0 = num(ev[names.acc("softmax")].number)
+        return (f"{r.verdict}: differential minus softmax (paired): accuracy {fmt(ev[names.acc_diff(D)])}, steps to "
+                f"{TH} {_x(ev[names.steps_ratio(D)], 'en')}; mean accuracy softmax {acc0}, "
+                f"differential {num(ev[names.acc(D)].number)}. Rule: confirmed if the accuracy interval lies above "
+                f"-{AM} and the step ratio's below {SM} off the ceiling {CEIL}; qualified if so at the ceiling; "
+                "refuted if either lies beyond; else inconclusive.")
+    per = "; ".join(f"{VARIANT_LABEL[c]}: evicted - kept {fmt(ev[names.evict_cost(c, K)])}, kept - full "
+                    f"{fmt(ev[names.keep_gap(c, K)])}" for c in names.stream_conditions(ev))
+    return (f"{r.verdict}: held-out loss (nats) beyond a window of {num(ev[names.STREAM_WINDOW].number, 0)} keys, "
+            f"first tokens evicted vs the first {K} kept vs full attention (paired): {per}. Rule: confirmed if for "
+            f"softmax evicted - kept lies above {LM} and kept - full below {LM}, and for every sink variant "
+            f"evicted - kept lies below {LM}; qualified if softmax's evicted - kept lies above {LM} without the rest; "
+            f"refuted if it lies below {LM}; else inconclusive.")
+
+
+def because(r: Ruling, ev, lang: str) -> str:
+    zh = lang == "zh"
+    if r.name == DIFF_REMOVES:
+        ratio, r0 = _x(ev[names.first_max_ratio(D)], lang), _x(ev[names.first_max_ratio("softmax")], lang)
+        lam = "、".join if zh else ", ".join
+        lams = lam(num(x, 2) for x in ev[names.DIFF_LAMBDA].value)
+        drop = fmt(ev[names.first_max_drop(D)], lang)
+        if zh:
+            return (f"差分注意力中最关注首个词元的头给它均匀份额 {ratio}的注意力（差分图除以行和 1 - λ），softmax 为 "
+                    f"{r0}；该份额的配对下降为 {drop}；训练后各层 λ 为 {lams}。")
+        return (f"With differential attention the head that attends most to the first token gives it {ratio} the "
+                f"uniform share (the differential map over its row sum 1 - λ), softmax {r0}; the paired drop of that "
+                f"share is {drop}; λ per layer after training: {lams}.")
+    if r.name == DIFF_COST:
+        acc, steps = fmt(ev[names.acc_diff(D)], lang), _x(ev[names.steps_ratio(D)], lang)
+        ceil = r.values.get("ceiling")
+        if zh:
+            tail = f"两者都在准确率上限 {CEIL} 处，准确率代价无法显现，只有步数比受检验。" if ceil else ""
+            return f"与 softmax 配对比较，差分注意力的准确率差为 {acc}，达到 {TH} 的步数为 {steps}。" + tail
+        tail = (f" Both are at the accuracy ceiling {CEIL}, where no accuracy cost can show; only the step ratio is "
+                "tested." if ceil else "")
+        return (f"Against softmax (paired), differential attention changes accuracy by {acc} and takes {steps} the "
+                f"steps to {TH}." + tail)
+    w = num(ev[names.STREAM_WINDOW].number, 0)
+    if zh:
+        per = "；".join(f"{VARIANT_ZH[c]}：逐出减保留 {fmt(ev[names.evict_cost(c, K)], lang)}，保留减完整 "
+                       f"{fmt(ev[names.keep_gap(c, K)], lang)}" for c in names.stream_conditions(ev))
+        return (f"同一组权重，只改变可见的键（最近 {w} 个键的窗口，逐出或保留前 {K} 个词元，或完整注意力），"
+                f"窗口之外的留出损失（奈特，配对）：{per}。")
+    per = "; ".join(f"{VARIANT_LABEL[c]}: evicted - kept {fmt(ev[names.evict_cost(c, K)])}, kept - full "
+                    f"{fmt(ev[names.keep_gap(c, K)])}" for c in names.stream_conditions(ev))
+    return (f"Same weights, only the visible keys changed (a window of the last {w} keys, the first {K} tokens "
+            f"evicted or kept, or full attention); held-out loss beyond the window in nats, paired: {per}.")
