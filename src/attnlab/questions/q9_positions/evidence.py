@@ -210,7 +210,7 @@ def _same_weights(outcomes: Outcomes) -> Evidence:
     runs = outcomes.where(scheme="rope")
     same, total = sum(o.measurements["same_weights"] for o in runs), sum(o.measurements["scaled_models"] for o in runs)
     return Evidence(SAME_WEIGHTS, same, None, "models", n=total, bounds=(0, total),
-                    ci_method="counted over every scaled model of every RoPE trial",
+                    ci_method="exact: counted on the modules",
                     label="scaled RoPE models whose every weight equals the trained model's and whose config differs "
                           "only in the RoPE scaling",
                     label_zh="缩放后的 RoPE 模型中，每个权重都与训练好的模型相同、配置只在 RoPE 缩放上不同的个数")
