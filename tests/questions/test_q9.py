@@ -19,11 +19,11 @@ from attnlab.lab.words.lint import zh_problems
 from attnlab.models import LMOutput
 from attnlab.questions.q9_positions import QUESTION, rule
 from attnlab.questions.q9_positions import evidence as names
-from attnlab.questions.q9_positions.settings import FACTORS, SCHEMES, TASK_NAMES
+from attnlab.questions.q9_positions.settings import FACTORS, SCALINGS, SCHEMES, TASK_NAMES
 from attnlab.questions.q9_positions.trials import accuracy_beyond, make_length_task, marker_order_free_baseline
 from attnlab.results import Evidence
 
-CLAIMS = {rule.ALIBI, rule.SINUSOIDAL, rule.LEARNED, rule.BEATS_SIN, rule.BEATS_REL}
+CLAIMS = {rule.ALIBI, rule.SINUSOIDAL, rule.LEARNED, rule.BEATS_SIN, rule.BEATS_REL, rule.SCALED}
 
 
 # ---------------------------------------------------------------------------------------------------- tiny run
@@ -80,11 +80,14 @@ def _steps(name, reached=5, n=5):
 KEPT, LOST, STRADDLE = (0.01, -0.01, 0.03), (0.3, 0.2, 0.4), (0.05, 0.0, 0.1)
 
 
-def q9_evidence(drop=None, x2=None, reached=None, vs=0.3, whole=None, rel=None, sin=None):
+def q9_evidence(drop=None, x2=None, reached=None, vs=0.3, whole=None, rel=None, sin=None, gain=None, scaled=None,
+                same=(60, 60)):
     """Hand-made q9 evidence. ``drop[scheme]`` is (value, lo, hi) or a dict by task: the drop from the second half
     of T, which the rules use; ``whole[scheme]`` the drop from the whole of T (default: the same); ``rel`` and
-    ``sin`` the ALiBi-minus-RoPE/T5 and ALiBi-minus-sinusoidal differences by name (default ``vs``). Accuracy at
-    T is 0.95; by default every sub-claim holds."""
+    ``sin`` the ALiBi-minus-RoPE/T5 and ALiBi-minus-sinusoidal differences by name (default ``vs``); ``gain`` and
+    ``scaled`` each RoPE scaling's paired gain over plain RoPE and its accuracy by name (default (0.3, 0.2, 0.4)
+    and (0.85, 0.8, 0.9)); ``same`` (k, n) the scaled models holding the trained weights. Accuracy at T is 0.95;
+    by default every sub-claim of the seed's claim holds (RoPE's drop straddles the bar: nothing to recover)."""
     drop = {"sinusoidal": (0.4, 0.3, 0.5), "learned": (0.6, 0.55, 0.65), "rope": (0.1, 0.05, 0.15),
             "alibi": KEPT, "t5": (0.1, 0.06, 0.14), **(drop or {})}
     reached = reached or {}
@@ -110,6 +113,13 @@ def q9_evidence(drop=None, x2=None, reached=None, vs=0.3, whole=None, rel=None, 
             for other in rule.RELATIVE:
                 name = names.alibi_vs(other, t, f)
                 ev.append(_e(name, *(rel or {}).get(name, (vs, vs - 0.1, vs + 0.1))))
+            for kind in SCALINGS:
+                ev.append(_e(names.scaled_gain(t, kind, f), *(gain or {}).get(names.scaled_gain(t, kind, f),
+                                                                              (0.3, 0.2, 0.4))))
+                ev.append(_e(names.scaled_acc(t, kind, f), *(scaled or {}).get(names.scaled_acc(t, kind, f),
+                                                                               (0.85, 0.8, 0.9))))
+    ev.append(Evidence(names.SAME_WEIGHTS, same[0], None, "models", n=same[1], label="same weights",
+                       label_zh="同一组权重"))
     return ev
 
 
@@ -152,6 +162,75 @@ OUTCOMES = [
 ]
 
 
+
+
+def _gains(t=None, f=None, value=(0.0, -0.05, 0.03)) -> dict:
+    """Every scaling's gain set to ``value`` at task ``t`` and length ``f`` (None: every one)."""
+    return {names.scaled_gain(tt, k, ff): value for tt in TASK_NAMES for ff in (2, 4) for k in SCALINGS
+            if t in (None, tt) and f in (None, ff)}
+
+
+ROPE_LOST = {"rope": LOST}
+# (scenario, verdict, case, what "because" says): each outcome of the RoPE-scaling sub-claim
+SCALING_OUTCOMES = [
+    (dict(drop=ROPE_LOST), "confirmed", "recovered_everywhere", "recovers at 4 of the 4 lengths"),
+    (dict(drop=ROPE_LOST, gain=_gains("local", 2)), "qualified", "recovered_somewhere", "recovers at 3 of the 4"),
+    (dict(drop=ROPE_LOST, gain=_gains()), "refuted", "recovered_nowhere", "recovers at 0 of the 4"),
+    (dict(drop=ROPE_LOST, gain=_gains(value=STRADDLE)), "inconclusive", "unclear", "recovers at 0 of the 4"),
+    (dict(drop={"rope": KEPT}), "inconclusive", "nothing_lost", "nothing to recover"),
+    (dict(), "inconclusive", "nothing_lost", "nothing to recover"),  # RoPE's drops straddle the bar
+]
+
+
+@pytest.mark.parametrize(("scenario", "expected", "case", "because"), SCALING_OUTCOMES)
+def test_every_outcome_of_the_rope_scaling_sub_claim(scenario, expected, case, because):
+    ev = q9_evidence(**scenario)
+    r = rule.decide(ev).claim(rule.SCALED)
+    assert (r.verdict, r.case) == (expected, case), r
+    assert not r.counted  # beyond the seed's claim: shown, not counted
+    qh.assert_flips("q9", ev)
+    said = next(c for c in get_experiment("q9").decide(ev).claims if c.name == rule.SCALED)
+    assert because in said.because and said.because_zh and said.would_change and said.would_change_zh
+    if r.flips:
+        assert all(num(f.value) in said.would_change and num(f.value) in said.would_change_zh for f in r.flips)
+    _zh_clean(ev)
+    text = get_experiment("q9").explain(ev)
+    assert "plain RoPE" in text.summary and "Peng et al. 2023" in text.summary
+    assert ("RoPE" in text.answer_en and "测试时缩放 RoPE" in text.answer_zh) or expected == "inconclusive"
+
+
+def test_rope_scaling_is_not_counted_in_the_verdict():
+    helps, useless = (rule.decide(q9_evidence(drop=ROPE_LOST, gain=g)) for g in (None, _gains()))
+    assert (helps.verdicts[rule.SCALED], useless.verdicts[rule.SCALED]) == ("confirmed", "refuted")
+    assert helps.verdict == useless.verdict == "confirmed"
+    assert helps.values["counts"]["refuted"] == useless.values["counts"]["refuted"] == 0
+
+
+def test_a_recovery_below_the_trivial_baseline_does_not_count():
+    low = {names.scaled_acc(t, k, f): (0.3, 0.25, 0.35) for t in TASK_NAMES for f in (2, 4) for k in SCALINGS}
+    r = rule.decide(q9_evidence(drop=ROPE_LOST, scaled=low)).claim(rule.SCALED)
+    assert r.verdict == "inconclusive" and r.case == "unclear"  # a gain above the bar, but still under 0.37
+    from attnlab.lab.spec import EvidenceSet
+
+    assert rule.scaling_status(EvidenceSet(q9_evidence(scaled=low)), "local", "ntk", 2) == "unclear"
+
+
+def test_rope_scaling_waits_for_rope_and_for_the_same_weights_only():
+    # ALiBi not having learned T does not hold the scalings back: they compare RoPE's weights with themselves
+    d = get_experiment("q9").decide(q9_evidence(drop=ROPE_LOST, reached={"alibi": 2}))
+    c = next(c for c in d.claims if c.name == rule.SCALED)
+    assert d.verdict == "inconclusive" and c.verdict == "confirmed"
+    assert {k.name for k in c.checks} >= {"same_weights", "learned_local_rope", "learned", "lr_tuned"}
+    best = {names.scaled_gain("global", "ntk", 4): (0.5, 0.4, 0.6)}  # the largest gain is the one-line answer's
+    text = get_experiment("q9").explain(q9_evidence(drop=ROPE_LOST, reached={"alibi": 2}, gain=best))
+    qh.assert_oneline(text, "Test-time NTK rescues RoPE: 0.65 → 0.85 at 4T.", "尚无定论")
+    assert "同一组训练好的 RoPE 权重" in text.answer_zh and "有 4 个被某种缩放找回" in text.answer_zh
+    # a scaled model whose weights or config differ otherwise: the sceptic's check fails
+    d = get_experiment("q9").decide(q9_evidence(drop=ROPE_LOST, same=(59, 60)))
+    c = next(c for c in d.claims if c.name == rule.SCALED)
+    same = next(k for k in c.checks if k.name == "same_weights")
+    assert c.verdict == "inconclusive" and not same.passed and "59 of 60" in same.detail and "59 个" in same.detail_zh
+    assert rule.decide(q9_evidence(drop=ROPE_LOST, reached={"rope": 2})).verdicts[rule.SCALED] == "inconclusive"
 
 
 def _zh_clean(evidence: list[Evidence]) -> None:
@@ -357,3 +436,41 @@ def test_marker_order_free_baseline_is_exact(length, k, start):
     assert marker_order_free_baseline(task, start) == pytest.approx(
         float(_marker_order_free_by_enumeration(length, k, start)), abs=1e-12)
     assert marker_order_free_baseline(task, start) > task.chance_accuracy  # the needle is among the counted
+
+
+def test_rope_trial_is_the_rope_training_plus_its_weights_under_each_scaling():
+    from attnlab.questions.q9_positions.trials import conditions, train_rope_trial, train_trial, trials
+
+    config = {**next(c for c in conditions("tiny") if c["scheme"] == "rope"), "lr": 3e-3, "seed": 0}
+    torch.manual_seed(0)
+    scaled = train_rope_trial(config)
+    torch.manual_seed(0)
+    plain = train_trial(config)
+    assert scaled["by_factor"] == plain["by_factor"] and scaled["steps_to_threshold"] == plain["steps_to_threshold"]
+    assert scaled["same_weights"] == scaled["scaled_models"] == len(SCALINGS) * 2
+    assert set(scaled["by_scaling"]) == set(SCALINGS)
+    assert all(set(by_f) == {"2", "4"} and 0.0 <= by_f["4"]["beyond"] <= 1.0 for by_f in scaled["by_scaling"].values())
+    # only RoPE's trials change: every other scheme keeps train_trial (and its cached trials)
+    fns = {t.config["scheme"]: t.fn for t in trials("tiny", [0])}
+    assert fns["rope"] is train_rope_trial and all(fn is train_trial for sc, fn in fns.items() if sc != "rope")
+    with pytest.raises(ValueError, match="scheme"):
+        train_rope_trial({**config, "scheme": "alibi"})
+
+
+def test_only_scaling_changed_tells_a_scaling_from_other_changes():
+    from attnlab.models import TransformerLM, with_rope_scaling
+    from attnlab.questions.q9_positions.trials import only_scaling_changed
+
+    def lm(**kw):
+        torch.manual_seed(0)
+        return TransformerLM(vocab_size=7, d_model=16, n_heads=2, n_layers=1, max_len=32, positions="rope", **kw)
+
+    model = lm()
+    assert only_scaling_changed(model, with_rope_scaling(model, "yarn", 2.0, original_len=8))
+    other_base = lm(rotary_base=500.0)
+    other_base.load_state_dict(model.state_dict())
+    assert not only_scaling_changed(model, other_base)  # same weights, another change of config
+    retrained = with_rope_scaling(model, "ntk", 2.0)
+    with torch.no_grad():
+        next(retrained.parameters()).add_(1e-3)
+    assert not only_scaling_changed(model, retrained)  # the scaling only, but other weights

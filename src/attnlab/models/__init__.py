@@ -3,7 +3,8 @@
 Every model is built from keyword arguments or from its frozen config dataclass
 (``Model.from_config(cfg_or_dict)``) and keeps it in ``model.config``. ``mixer=`` swaps the blocks'
 softmax attention for another token mixer (:mod:`attnlab.models.mixers`); :func:`kv_cache_bytes` is the
-bytes a model's caches grow by per token.
+bytes a model's caches grow by per token; :func:`with_rope_scaling` evaluates trained RoPE weights under
+another RoPE scaling (interpolation, NTK, YaRN).
 """
 
 from attnlab.models.baselines import CNNEncoder, RNNClassifier, RNNEncoder, RNNSeq2Seq, Seq2SeqOutput
@@ -37,6 +38,7 @@ from attnlab.models.mixers import (
 )
 from attnlab.models.outputs import ClassifierOutput, DecoderOutput, EncoderOutput, LMOutput
 from attnlab.models.positions import LearnedPositions, SinusoidalPositions, sinusoidal_table
+from attnlab.models.rope_rescaling import with_rope_scaling
 
 __all__ = [
     "AttentionPooling",
@@ -81,4 +83,5 @@ __all__ = [
     "kv_cache_bytes",
     "make_mixer",
     "sinusoidal_table",
+    "with_rope_scaling",
 ]

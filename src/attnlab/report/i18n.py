@@ -121,7 +121,7 @@ _UNITS = {
     "|score| (method x token)": "分数绝对值（方法 × 词元）",
     "nats": "奈特", "score": "得分", "x baseline": "倍（相对基线）",
     "bytes": "字节", "sequences": "个序列", "bool": "是否",
-    "multiply-adds": "次乘加", "numbers": "个数", "width": "宽度",
+    "multiply-adds": "次乘加", "numbers": "个数", "width": "宽度", "models": "个模型",
 }
 
 

@@ -32,14 +32,22 @@ is not charged with that fall as a failure to extrapolate; the drop from the who
 each scheme minus sinusoidal, and ALiBi minus RoPE and the T5 bias, at 2T and at 4T. A drop whose interval lies
 below 0.05 means the scheme kept its accuracy; above 0.05, it lost it.
 
+**RoPE scaled at test time** (beyond the seed's claim: shown, not counted). Each trained RoPE model is also scored
+at 2T and 4T with position interpolation, NTK-aware scaling and YaRN (L = T) switched on with factor s = the test
+length over T, on the same weights (:func:`attnlab.models.with_rope_scaling`; every scaled model is checked to hold
+exactly the trained weights, its config changed only in the scaling) and the same test batch, with no fine-tuning:
+the regime of the "without fine-tuning" remarks of Chen et al. 2023 and Peng et al. 2023, whose headline numbers
+are after fine-tuning. Where plain RoPE lost its accuracy, a scaling recovers if its paired gain's interval lies
+above 0.05 and its accuracy's interval above the best trivial baseline.
+
 **Baselines** (exact): chance on both tasks; on the local task the best order-free guess (uniform over the
 block's symbols not yet copied); on the global task the best order-free guess, the most frequent symbol so far
 (:func:`~attnlab.questions.q9_positions.trials.marker_order_free_baseline`), which beats chance because the
 needle is one of the symbols counted.
 
 The package: :mod:`.settings` (profiles, thresholds, literature), :mod:`.trials` (tasks, trials), :mod:`.evidence`
-(the evidence names and ``aggregate``), :mod:`.plots`, :mod:`.rule` (``decide``), :mod:`.words` and
-:mod:`.answer` (en, zh).
+(the evidence names and ``aggregate``), :mod:`.plots`, :mod:`.rule` (``decide``), :mod:`.words`,
+:mod:`.answer` and :mod:`.scaling_words` (en, zh).
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ from attnlab.questions.q9_positions.settings import (
     GLOBAL_ORDER_FREE,
     LITERATURE,
     MARGIN,
+    SCALING_EN,
+    SCALING_ZH,
+    SCALINGS,
     SCHEME_ZH,
     SCHEMES,
     TASK_NAMES,
@@ -73,6 +76,19 @@ def vs_sin(task: str, scheme: str, f: int) -> str:  # scheme minus sinusoidal be
 
 def alibi_vs(other: str, task: str, f: int) -> str:  # ALiBi minus ``other`` beyond T at fT (paired)
     return f"alibi_vs_{other}_{task}_x{f}"
+
+
+def scaled_acc(task: str, kind: str, f: int) -> str:
+    """Accuracy beyond T at fT of the trained RoPE weights under scaling ``kind`` with factor s = f (no fine-tuning)."""
+    return f"acc_{task}_rope_{kind}_x{f}"
+
+
+def scaled_gain(task: str, kind: str, f: int) -> str:
+    """RoPE under scaling ``kind`` (s = f) minus plain RoPE, beyond T at fT: the same weights, paired by seed."""
+    return f"gain_{task}_rope_{kind}_x{f}"
+
+
+SAME_WEIGHTS = "rope_scaled_same_weights"  # scaled RoPE models with the trained weights and only the scaling changed
 
 
 def baselines(ev: Mapping[str, Evidence], task: str, f: int) -> list[str]:
@@ -166,6 +182,40 @@ def _scheme(outcomes: Outcomes, t: str, sc: str, budget: int) -> list[Evidence]:
     return ev
 
 
+def _scaled_acc(outcomes: Outcomes, task: str, kind: str, f: int) -> list[float]:
+    return [o.measurements["by_scaling"][kind][str(f)]["beyond"] for o in outcomes.where(task=task, scheme="rope")]
+
+
+def _scalings(outcomes: Outcomes, t: str) -> list[Evidence]:
+    """The trained RoPE weights under each scaling at 2T and 4T: accuracy beyond T and the paired gain over plain."""
+    task, task_zh = f"{t} task", TASK_ZH[t]
+    ev = []
+    for kind in SCALINGS:
+        en, zh = SCALING_EN[kind], SCALING_ZH[kind]
+        for f in LONGER:
+            ev.append(stats.evidence_from(
+                scaled_acc(t, kind, f), _scaled_acc(outcomes, t, kind, f), unit="accuracy", bounds=ACC,
+                label=f"accuracy at {f}T (targets beyond T), RoPE with {en} (s = {f}) at test time, {task}",
+                label_zh=spaced(f"{f}T 时的准确率（超出 T 的目标），测试时对 RoPE 用{zh}（s = {f}），{task_zh}")))
+            ev.append(stats.paired_evidence(
+                scaled_gain(t, kind, f), _scaled_acc(outcomes, t, kind, f), _acc(outcomes, t, "rope", f),
+                unit="accuracy", bounds=DIFF,
+                label=f"RoPE with {en} (s = {f}) minus plain RoPE at {f}T (beyond T, same weights), {task}",
+                label_zh=spaced(f"用{zh}（s = {f}）的 RoPE 减去不缩放的 RoPE，{f}T（超出 T 的目标，同一组权重），"
+                                f"{task_zh}")))
+    return ev
+
+
+def _same_weights(outcomes: Outcomes) -> Evidence:
+    runs = outcomes.where(scheme="rope")
+    same, total = sum(o.measurements["same_weights"] for o in runs), sum(o.measurements["scaled_models"] for o in runs)
+    return Evidence(SAME_WEIGHTS, same, None, "models", n=total, bounds=(0, total),
+                    ci_method="exact: counted on the modules",
+                    label="scaled RoPE models whose every weight equals the trained model's and whose config differs "
+                          "only in the RoPE scaling",
+                    label_zh="缩放后的 RoPE 模型中，每个权重都与训练好的模型相同、配置只在 RoPE 缩放上不同的个数")
+
+
 def aggregate(outcomes: Outcomes) -> Aggregate:
     from attnlab.questions.q9_positions.plots import plots
 
@@ -177,12 +227,14 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
         ev.extend(_baselines(t, length))
         for sc in SCHEMES:
             ev.extend(_scheme(outcomes, t, sc, budget))
+        ev.extend(_scalings(outcomes, t))
         for f in LONGER:
             for other in ("rope", "t5"):
                 ev.append(stats.paired_evidence(
                     alibi_vs(other, t, f), _acc(outcomes, t, "alibi", f), _acc(outcomes, t, other, f),
                     unit="accuracy", bounds=DIFF, label=f"alibi minus {other} at {f}T (beyond T), {t} task",
                     label_zh=spaced(f"ALiBi 减去{SCHEME_ZH[other]}的准确率，{f}T（超出 T 的目标），{TASK_ZH[t]}")))
+    ev.append(_same_weights(outcomes))
     ev.append(protocol.budget_evidence(READ_AT, outcomes, label="steps at which every run's extrapolation was read",
                                        label_zh="读取每次运行外推表现时的步数"))
     if outcomes.tuning is not None:
@@ -191,7 +243,10 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
             spaced(f"选中的学习率：{SCHEME_ZH[c.key[1]]}，{TASK_ZH[c.key[0]]}"))))
     lrs = {f"{o.config['task']}, {o.config['scheme']}": o.config["lr"] for o in outcomes}
     config = {"tasks": {t: make_length_task(t, length, 1).config() for t in TASK_NAMES}, "schemes": list(SCHEMES),
-              "factors": list(FACTORS), "threshold": THRESHOLD, "margin": MARGIN, "model": "TransformerLM, 2 layers, "
+              "factors": list(FACTORS), "threshold": THRESHOLD, "margin": MARGIN,
+              "rope_scalings": {"kinds": list(SCALINGS), "factor": "s = test length / T", "yarn": "L = T, alpha = 1, "
+                                "beta = 32", "fine_tuning": "none: the trained RoPE weights, scaled at test time"},
+              "model": "TransformerLM, 2 layers, "
               "4 heads, d_ff = 2 d_model, untied output layer, max_len = 4T",
               "lr": lrs, **{k: first[k] for k in ("length", "d_model", "steps", "batch_size", "eval_every", "n_eval")}}
     figures = plots(EvidenceSet(ev), outcomes, length)

@@ -1,10 +1,12 @@
-"""q9's plot data: accuracy at T, 2T and 4T per scheme, and accuracy by position in the longest sequences."""
+"""q9's plot data: accuracy at T, 2T and 4T per scheme, RoPE under each scaling at test time, and accuracy by
+position in the longest sequences."""
 
 from __future__ import annotations
 
 from attnlab.lab import rules
 from attnlab.lab.spec import EvidenceSet, Outcomes
 from attnlab.questions.q9_positions import evidence as names
+from attnlab.questions.q9_positions import settings
 from attnlab.questions.q9_positions.settings import FACTORS, SCHEME_ZH, SCHEMES, TASK_NAMES, THRESHOLD
 from attnlab.questions.q9_positions.trials import bin_size
 from attnlab.results import Panel, Plot, RefLine, Series
@@ -20,6 +22,42 @@ def task_title(task: str, length: int, lang: str = "en") -> str:
     return "全局规则（标记：可能往回看任意远）" if lang == "zh" else "global rule (marker: look back anywhere)"
 
 
+def _series(label: str, label_zh: str, xs: list[int], es: list) -> Series:
+    return Series(label, xs, [x.number for x in es], [rules.interval(x)[0] for x in es],
+                  [rules.interval(x)[1] for x in es], label_zh=label_zh)
+
+
+def scaling_plot(es: EvidenceSet, length: int) -> Plot:
+    """Accuracy beyond T against the test length: plain RoPE and the same weights under each scaling with s = the
+    test length over T (at T, s = 1: every scaling is plain RoPE)."""
+    xs = [f * length for f in FACTORS]
+    top = names.times_t(max(FACTORS))
+    panels = []
+    for t in TASK_NAMES:
+        plain = [es[names.acc(t, "rope", f)] for f in FACTORS]
+        series = [_series("plain RoPE", "RoPE（不缩放）", xs, plain)]
+        series += [_series(f"{settings.SCALING_EN[k]} (s = test length / T)",
+                           f"{settings.SCALING_ZH[k]}（s = 测试长度 / T）", xs,
+                           plain[:1] + [es[names.scaled_acc(t, k, f)] for f in FACTORS[1:]]) for k in settings.SCALINGS]
+        base = names.best_baseline(es, t, max(FACTORS))
+        panels.append(Panel(title=task_title(t, length), xlabel=f"test length (trained at T = {length})",
+                            ylabel="accuracy (beyond T)", xscale="log2", ylim=(0, 1.02), series=series,
+                            lines=[RefLine(base.number, f"best trivial baseline at {top}",
+                                           label_zh=f"{top} 时最好的平凡基线")],
+                            title_zh=task_title(t, length, "zh"), xlabel_zh=f"测试长度（在 T = {length} 上训练）",
+                            ylabel_zh="准确率（超出 T 的部分）"))
+    return Plot("rope_scaling", "RoPE scaled at test time: the same weights, no fine-tuning", panels,
+                caption="Mean over seeds with 95% intervals of the accuracy on the targets beyond T. Every line is the "
+                        "same trained RoPE model: plain, or with position interpolation, NTK-aware scaling or YaRN "
+                        "(L = T) switched on at test time with factor s = test length / T (at T, s = 1 and every "
+                        "line starts at plain RoPE's accuracy). The horizontal line: the best trivial baseline at "
+                        f"{top}.",
+                title_zh="测试时缩放 RoPE：同一组权重，不微调",
+                caption_zh=f"各种子平均值及 95% 区间，只统计超出 T 的目标。每条线都是同一个训练好的 RoPE 模型："
+                           "不缩放，或在测试时按 s = 测试长度 / T 打开位置插值、NTK 缩放或 YaRN（L = T）（在 T 上 "
+                           f"s = 1，各条线都从不缩放 RoPE 的准确率出发）。横线：{top} 时最好的平凡基线。")
+
+
 def plots(es: EvidenceSet, outcomes: Outcomes, length: int) -> list[Plot]:
     xs = [f * length for f in FACTORS]
     top = names.times_t(max(FACTORS))
@@ -27,9 +65,7 @@ def plots(es: EvidenceSet, outcomes: Outcomes, length: int) -> list[Plot]:
     for t in TASK_NAMES:
         series = []
         for sc in SCHEMES:
-            e = [es[names.acc(t, sc, f)] for f in FACTORS]
-            series.append(Series(sc, xs, [x.number for x in e], [rules.interval(x)[0] for x in e],
-                                 [rules.interval(x)[1] for x in e], label_zh=SCHEME_ZH[sc]))
+            series.append(_series(sc, SCHEME_ZH[sc], xs, [es[names.acc(t, sc, f)] for f in FACTORS]))
         base = names.best_baseline(es, t, max(FACTORS))
         panels.append(Panel(title=task_title(t, length), xlabel=f"test length (trained at T = {length})",
                             ylabel="accuracy (beyond T)", xscale="log2", ylim=(0, 1.02), series=series,
@@ -67,4 +103,4 @@ def plots(es: EvidenceSet, outcomes: Outcomes, length: int) -> list[Plot]:
                        caption=f"Mean over seeds, positions in bins of {width}; the vertical line is the training "
                                "length.", title_zh=f"长度为 {top} 的序列中各位置的准确率",
                        caption_zh=f"各种子平均值，位置按每 {width} 个分箱；竖线是训练长度。")
-    return [headline, by_position]
+    return [headline, scaling_plot(es, length), by_position]

@@ -16,6 +16,8 @@ from attnlab.questions.q9_positions.settings import (
     MIN_REACHED,
     NEAR_BASELINE,
     NUDGE,
+    RECOVERY,
+    SCALINGS,
     SCHEMES,
     TASK_NAMES,
 )
@@ -26,9 +28,12 @@ SINUSOIDAL = "sinusoidal_does_not"
 LEARNED = "learned_cannot"
 BEATS_SIN = "alibi_beats_sinusoidal"
 BEATS_REL = "alibi_beats_rope_t5"
+SCALED = "rope_scaling_recovers"  # beyond the seed's claim: shown, not counted
+SAME_GATE = "same_weights"  # kind "same_weights": every scaled RoPE model is the trained one but for its scaling
 ABOVE_GATE = "above_baselines_at_T"  # kind "above_baselines": values k of n (task, scheme) accuracies at T
 RELATIVE = ("rope", "t5")  # the relative schemes ALiBi is compared with (Press et al.)
 KEPT, LOST, UNCLEAR = "kept", "lost", "unclear"
+RECOVERS, NO_HELP = "recovers", "no_help"  # a scaling at a length where plain RoPE lost its accuracy
 
 Ev = Mapping[str, Evidence]
 Outcome = tuple[str, str, dict[str, Any]]
@@ -85,6 +90,40 @@ def sides(ev: Ev, comparisons: Sequence[str]) -> tuple[int, int]:
             sum(rules.interval(ev[n])[1] < EVEN for n in comparisons))
 
 
+def scaling_status(ev: Ev, task: str, kind: str, f: int) -> str:
+    """RECOVERS: the paired gain over plain RoPE has its interval above RECOVERY and the scaled accuracy's interval
+    lies above the best trivial baseline; NO_HELP: the gain's interval lies below RECOVERY (a smaller gain, or a
+    loss); else UNCLEAR."""
+    lo, hi = rules.interval(ev[names.scaled_gain(task, kind, f)])
+    above = rules.interval(ev[names.scaled_acc(task, kind, f)])[0] > names.best_baseline(ev, task, f).number
+    return RECOVERS if lo > RECOVERY and above else NO_HELP if hi < RECOVERY else UNCLEAR
+
+
+def lost_places(ev: Ev) -> list[tuple[str, int]]:
+    """The (task, longer length) where plain RoPE lost its accuracy (:func:`status` LOST): what a scaling could
+    recover."""
+    return [(t, f) for t in TASK_NAMES for f in LONGER if status(ev, t, "rope", f) == LOST]
+
+
+def place_status(ev: Ev, task: str, f: int) -> str:
+    """RECOVERS if some scaling recovers there, NO_HELP if none helps, else UNCLEAR."""
+    found = [scaling_status(ev, task, k, f) for k in SCALINGS]
+    return RECOVERS if RECOVERS in found else NO_HELP if all(s == NO_HELP for s in found) else UNCLEAR
+
+
+def scaling_comparisons() -> list[str]:
+    """Every scaling's paired gain over plain RoPE, on both tasks at 2T and 4T."""
+    return [names.scaled_gain(t, k, f) for t in TASK_NAMES for f in LONGER for k in SCALINGS]
+
+
+def same_weights_gate(ev: Ev) -> Gate:
+    """Every scaled model holds the trained RoPE weights, its config changed only in the scaling (counted in the
+    trials)."""
+    e = ev[names.SAME_WEIGHTS]
+    k, n = int(e.number), int(e.n or 0)
+    return Gate(SAME_GATE, n > 0 and k == n, "same_weights", {"k": k, "n": n})
+
+
 # ---- the sub-claims: (verdict, case, values) from the evidence ----
 def _alibi(ev: Ev) -> Outcome:
     w = where(ev, "alibi")
@@ -134,12 +173,29 @@ def _versus(comparisons: list[str]) -> Callable[[Ev], Outcome]:
     return outcome
 
 
+def _scaled(ev: Ev) -> Outcome:
+    lost = lost_places(ev)
+    by_place = {f"{t}_x{f}": {k: scaling_status(ev, t, k, f) for k in SCALINGS} for t, f in lost}
+    places = {f"{t}_x{f}": place_status(ev, t, f) for t, f in lost}
+    values = {"lost": [[t, f] for t, f in lost], "places": places, "by_place": by_place,
+              "recovered": sum(s == RECOVERS for s in places.values()), "n": len(lost)}
+    if not lost:
+        return "inconclusive", "nothing_lost", values
+    if all(s == RECOVERS for s in places.values()):
+        return "confirmed", "recovered_everywhere", values
+    if all(s == NO_HELP for s in places.values()):
+        return "refuted", "recovered_nowhere", values
+    if values["recovered"]:
+        return "qualified", "recovered_somewhere", values
+    return "inconclusive", UNCLEAR, values
+
+
 _RULES: dict[str, Callable[[Ev], Outcome]] = {
     ALIBI: _alibi, SINUSOIDAL: _sinusoidal, LEARNED: _learned, BEATS_SIN: _versus(sin_comparisons()),
-    BEATS_REL: _versus(rel_comparisons())}
+    BEATS_REL: _versus(rel_comparisons()), SCALED: _scaled}
 CLAIMS = tuple(_RULES)
 _SCHEMES = {ALIBI: ("alibi",), SINUSOIDAL: ("sinusoidal",), LEARNED: ("learned",), BEATS_SIN: ("alibi", "sinusoidal"),
-            BEATS_REL: ("alibi", *RELATIVE)}  # the schemes each sub-claim needs to have learned
+            BEATS_REL: ("alibi", *RELATIVE), SCALED: ("rope",)}  # the schemes each sub-claim needs to have learned
 
 
 def _evidence(name: str, ev: Ev) -> list[str]:
@@ -150,6 +206,12 @@ def _evidence(name: str, ev: Ev) -> list[str]:
     if name == LEARNED:
         return ([n for t in TASK_NAMES for n in (names.acc(t, "learned", 2), names.drop_late(t, "learned", 2))]
                 + [n for n in ev if n.startswith("baseline_") and n.endswith("_x2")])
+    if name == SCALED:
+        plain = [n for t in TASK_NAMES for f in LONGER
+                 for n in (names.drop_late(t, "rope", f), names.acc(t, "rope", f))]
+        return (plain + [n for t in TASK_NAMES for f in LONGER for k in SCALINGS
+                         for n in (names.scaled_acc(t, k, f), names.scaled_gain(t, k, f))]
+                + [n for t in TASK_NAMES for f in LONGER for n in names.baselines(ev, t, f)] + [names.SAME_WEIGHTS])
     return sin_comparisons() if name == BEATS_SIN else rel_comparisons()
 
 
@@ -162,6 +224,12 @@ def _candidates(name: str, ev: Ev) -> list[tuple[str, float]]:
         bar = {t: names.best_baseline(ev, t, 2).number + NEAR_BASELINE for t in TASK_NAMES}
         return ([(names.acc(t, "learned", 2), bar[t] + s * NUDGE["baseline"]) for t in TASK_NAMES for s in (-1, 1)]
                 + [(names.drop_late(t, "learned", 2), x) for t in TASK_NAMES for x in drops])
+    if name == SCALED:
+        return ([(names.drop_late(t, "rope", f), x) for t in TASK_NAMES for f in LONGER for x in drops]
+                + [(names.scaled_gain(t, k, f), RECOVERY + s * NUDGE["difference"])
+                   for t in TASK_NAMES for f in LONGER for k in SCALINGS for s in (1, -1)]
+                + [(names.scaled_acc(t, k, f), names.best_baseline(ev, t, f).number + s * NUDGE["baseline"])
+                   for t in TASK_NAMES for f in LONGER for k in SCALINGS for s in (1, -1)])
     return [(n, EVEN + s * NUDGE["difference"]) for n in _evidence(name, ev) for s in (1, -1)]
 
 
@@ -173,8 +241,14 @@ def all_learned(ev: Ev) -> list[Gate]:
 
 def claim(name: str, ev: Ev, *, flips: bool = True) -> rules.Ruling:
     """Sub-claim ``name`` as its rule decides it on ``ev``; its flips are the first true one toward each other
-    decided verdict. Its gates: the standard checks, every scheme having learned T, the baselines at T."""
-    gates = [*standard_gates(ev), *all_learned(ev), above_gate(ev)]
+    decided verdict. Its gates: the standard checks, every scheme having learned T, the baselines at T. The RoPE
+    scalings compare the trained RoPE weights with themselves: their gates are the standard checks, RoPE having
+    learned T on both tasks and every scaled model holding those weights; beyond the seed's claim, they are shown
+    and not counted."""
+    if name == SCALED:
+        gates = [*standard_gates(ev), *(learned_gate(ev, t, "rope") for t in TASK_NAMES), same_weights_gate(ev)]
+    else:
+        gates = [*standard_gates(ev), *all_learned(ev), above_gate(ev)]
 
     def run() -> tuple[str, str, dict[str, Any], list[Flip]]:
         verdict, case, values = _RULES[name](ev)
@@ -182,7 +256,7 @@ def claim(name: str, ev: Ev, *, flips: bool = True) -> rules.Ruling:
                                   verdict, first_per_verdict=True) if flips else []
         return verdict, case, values, found
 
-    return rules.sub_claim(name, gates, _evidence(name, ev), run)
+    return rules.sub_claim(name, gates, _evidence(name, ev), run, counted=name != SCALED)
 
 
 def decide(evidence: Sequence[Evidence]) -> rules.Rulings:

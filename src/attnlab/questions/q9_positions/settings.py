@@ -9,6 +9,11 @@ from attnlab.lab.words import spaced  # noqa: F401 (q9's modules take it from he
 from attnlab.results import Reference
 
 SCHEMES = ("sinusoidal", "learned", "rope", "alibi", "t5")
+# RoPE scalings applied at test time to the trained RoPE weights (attnlab.attention.rope_scaling), factor s = the
+# test length over T, no fine-tuning; YaRN with L = T and the paper's ramp (alpha = 1, beta = 32)
+SCALINGS = ("linear", "ntk", "yarn")
+SCALING_EN = {"linear": "position interpolation", "ntk": "NTK-aware scaling", "yarn": "YaRN"}
+SCALING_ZH = {"linear": "位置插值", "ntk": "NTK 缩放", "yarn": "YaRN"}
 FACTORS = (1, 2, 4)  # test lengths, as multiples of the training length T
 TASK_NAMES = ("local", "global")
 TASK_ZH = {"local": "局部任务", "global": "全局任务"}
@@ -26,6 +31,7 @@ MARKER_SYMBOLS = 16  # symbols of the global (marker) task
 THRESHOLD = 0.9  # accuracy at T that counts as learned (read off the curve; every run trains its whole budget)
 MIN_REACHED = 0.8  # share of a condition's seeds that must reach the threshold
 MARGIN = 0.05  # an accuracy drop whose interval lies below this: the scheme kept its accuracy; above: lost it
+RECOVERY = 0.05  # a scaling's paired gain over plain RoPE whose interval lies above this: it recovers accuracy
 NEAR_BASELINE = 0.1  # beyond-T accuracy within this of the best trivial baseline: nothing represented there
 EVEN = 0.0  # a paired difference (ALiBi minus another scheme) whose interval lies above this: ALiBi is ahead
 LR_CENTER = {"tiny": 3e-3, "quick": 3e-3, "full": 1e-3}  # the middle of each (task, scheme)'s learning-rate sweep
@@ -62,13 +68,29 @@ VASWANI = Reference(
                 "论文里没有检验）。",
     regime_zh="机器翻译")
 CHEN = Reference(
-    "Chen et al. 2023 (position interpolation), §2", "RoPE models fail beyond their training length (perplexity "
-    "explodes, passkey retrieval fails); rescaling the positions into the trained range fixes it after brief "
-    "fine-tuning.", "LLaMA 7B-65B, context 2048 -> 32768", "context", "https://arxiv.org/abs/2306.15595",
-    finding_zh="用 RoPE 的模型一超出训练长度就失效（困惑度暴涨，密钥检索失败）；把位置缩放回训练过的范围，"
-                "再稍加微调即可解决。",
-    regime_zh="LLaMA 7B 至 65B，上下文从 2048 扩到 32768")
-LITERATURE = [PRESS, KAZEMNEJAD, VASWANI, CHEN]
+    "Chen et al. 2023 (position interpolation), §2 and §3", "RoPE models fail beyond their training length (perplexity "
+    "explodes, passkey retrieval fails); dividing the positions by s brings them back into the trained range, and "
+    "after at most 1000 steps of fine-tuning LLaMA works at up to 16 times its context. Before fine-tuning the "
+    "interpolated model already models language to some extent, where direct extrapolation does not: their "
+    "numbers are mostly after fine-tuning, which these runs do not do.", "LLaMA 7B-65B, context 2048 -> 32768, "
+    "perplexity and passkey retrieval", "context", "https://arxiv.org/abs/2306.15595",
+    finding_zh="用 RoPE 的模型一超出训练长度就失效（困惑度暴涨，密钥检索失败）；把位置除以 s 缩放回训练过的范围，"
+                "再微调至多 1000 步，LLaMA 就能在长至 16 倍的上下文上工作。未经微调时，插值后的模型已能在一定程度上"
+                "建模语言，而直接外推不能；他们的数字大多是微调之后的，这些运行没有微调。",
+    regime_zh="LLaMA 7B 至 65B，上下文从 2048 扩到 32768，困惑度和密钥检索")
+YARN = Reference(
+    "Peng et al. 2023 (YaRN), §3 and §4", "NTK-aware scaling keeps the high frequencies that position interpolation "
+    "squeezes; YaRN interpolates only the low frequencies (a ramp between α and β turns per trained context) and "
+    "divides the logits by a temperature t, √(1/t) = 0.1 ln(s) + 1. Its headline numbers are after about 400 "
+    "steps of fine-tuning (Llama 2 to 64k and 128k tokens); without fine-tuning, Dynamic NTK works on pre-trained "
+    "models and Dynamic-YaRN extends Llama 2 to more than twice its context with little loss of perplexity.",
+    "Llama 2 7B and 13B, perplexity, passkey retrieval and benchmarks", "context", "https://arxiv.org/abs/2309.00071",
+    finding_zh="NTK 缩放保留了位置插值压缩掉的高频；YaRN 只对低频插值（按每个频率在训练长度内转过的圈数在 α 和 β "
+                "之间渐变），并把 logits 除以温度 t，√(1/t) = 0.1 ln(s) + 1。其主要数字是微调约 400 步之后的"
+                "（Llama 2 扩到 64k 和 128k 个词元）；未经微调时，动态 NTK 可直接用于预训练模型，动态 YaRN "
+                "能把 Llama 2 的上下文扩到两倍以上而困惑度损失很小。",
+    regime_zh="Llama 2 7B 和 13B，困惑度、密钥检索和基准测试")
+LITERATURE = [PRESS, KAZEMNEJAD, VASWANI, CHEN, YARN]
 
 
 def profile_settings(profile: str) -> dict[str, Any]:

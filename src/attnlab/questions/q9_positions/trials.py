@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from typing import Any
@@ -21,14 +22,17 @@ from attnlab.questions.q9_positions.settings import (
     MARKER_SYMBOLS,
     N_HEADS,
     N_LAYERS,
+    SCALINGS,
     SCHEMES,
     TASK_NAMES,
     THRESHOLD,
     profile_settings,
 )
 
-__all__ = ["TUNING", "accuracy_beyond", "conditions", "make_length_task", "marker_order_free_baseline", "train_trial",
-           "trials"]
+__all__ = ["ROPE_FIELDS", "TUNING", "accuracy_beyond", "conditions", "make_length_task", "marker_order_free_baseline",
+           "only_scaling_changed", "train_rope_trial", "train_trial", "trials"]
+
+ROPE_FIELDS = ("rotary_scaling", "rotary_factor", "rotary_original_len")  # what a RoPE scaling may change
 
 
 def make_length_task(task: str, length: int, factor: int) -> Task:
@@ -147,6 +151,66 @@ def train_trial(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def only_scaling_changed(trained: torch.nn.Module, scaled: torch.nn.Module) -> bool:
+    """Whether ``scaled`` holds exactly the weights of ``trained`` (every tensor equal) and its config differs from
+    ``trained``'s only in the RoPE scaling fields (:data:`ROPE_FIELDS`)."""
+    a, b = trained.state_dict(), scaled.state_dict()
+    same = a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    plain = {f: getattr(trained.config.attention, f) for f in ROPE_FIELDS}  # the scaling undone, configs must match
+    undone = dataclasses.replace(scaled.config, attention=dataclasses.replace(scaled.config.attention, **plain))
+    return same and undone == trained.config
+
+
+def _fit_lm(config: dict[str, Any]) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The trained LM of ``config`` (at length T, max_len 4T) and what :func:`~attnlab.lab.training.fit` returns."""
+    from attnlab.models import TransformerLM
+
+    task, width = make_length_task(config["task"], config["length"], 1), config["d_model"]
+    model = TransformerLM(vocab_size=task.vocab_size, d_model=width, n_heads=N_HEADS, n_layers=N_LAYERS,
+                          d_ff=2 * width, max_len=max(FACTORS) * config["length"], positions=config["scheme"],
+                          tie_embeddings=False)
+    return model, fit(model, task, steps=config["steps"], lr=config["lr"], batch_size=config["batch_size"],
+                      threshold=THRESHOLD, seed=config["seed"], eval_every=config["eval_every"], early_stop=False)
+
+
+def _scores(model: torch.nn.Module, batch: Any, start: int, length: int) -> dict[str, Any]:
+    """:func:`accuracy_beyond` on ``batch`` as a trial stores it: ``{"beyond", "all", "bins"}``."""
+    beyond, overall, bins = accuracy_beyond(model, batch.inputs, batch.targets, start, bin_size(length))
+    return {"beyond": beyond, "all": overall, "bins": bins}
+
+
+def train_rope_trial(config: dict[str, Any]) -> dict[str, Any]:
+    """:func:`train_trial` for RoPE (the same training, the same ``by_factor``), and the same trained weights under
+    each RoPE scaling at test time.
+
+    At fT (f > 1) each scaling of :data:`~attnlab.questions.q9_positions.settings.SCALINGS` is applied with factor
+    s = f (YaRN with L = T) by :func:`attnlab.models.with_rope_scaling`, with no fine-tuning, and scored on the
+    very batch plain RoPE is scored on: ``by_scaling[kind][str(f)]`` as ``by_factor[str(f)]``. ``same_weights``
+    counts the scaled models that :func:`only_scaling_changed` passes, of ``scaled_models``.
+
+    (:func:`train_trial` is not rewritten in terms of the helpers here: its source is part of its trials' cache
+    key, and the other schemes' trials are reused as they are.)
+    """
+    from attnlab.models import with_rope_scaling
+
+    if config["scheme"] != "rope":
+        raise ValueError(f"config['scheme']: train_rope_trial scales RoPE, got {config['scheme']!r}")
+    length, seed = config["length"], config["seed"]
+    model, out = _fit_lm(config)
+    by_factor, by_scaling, same = {}, {kind: {} for kind in SCALINGS}, 0
+    for f in FACTORS:
+        batch = make_length_task(config["task"], length, f).sample(
+            config["n_eval"], seeds.generator(seed, "q9.extrapolation_eval", f))
+        by_factor[str(f)] = _scores(model, batch, length if f > 1 else 0, length)
+        for kind in SCALINGS if f > 1 else ():
+            scaled = with_rope_scaling(model, kind, float(f), original_len=length if kind == "yarn" else None)
+            same += only_scaling_changed(model, scaled)
+            by_scaling[kind][str(f)] = _scores(scaled, batch, length, length)
+    out.update(by_factor=by_factor, by_scaling=by_scaling, same_weights=same,
+               scaled_models=len(SCALINGS) * (len(FACTORS) - 1))
+    return out
+
+
 def conditions(profile: str) -> list[dict[str, Any]]:
     """Every compared condition (task x scheme), complete but for the learning rate and seed."""
     s = profile_settings(profile)
@@ -154,7 +218,9 @@ def conditions(profile: str) -> list[dict[str, Any]]:
 
 
 def trials(profile: str, seeds: list[int]) -> list[Trial]:
-    return [Trial(train_trial, {**c, "lr": TUNED, "seed": seed}) for c in conditions(profile) for seed in seeds]
+    """Every condition on every seed; RoPE's trials also score its weights under each scaling at test time."""
+    return [Trial(train_rope_trial if c["scheme"] == "rope" else train_trial, {**c, "lr": TUNED, "seed": seed})
+            for c in conditions(profile) for seed in seeds]
 
 
 TUNING = Tuning(train_trial, conditions, keys=("task", "scheme"), center=LR_CENTER)

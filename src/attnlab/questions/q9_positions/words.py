@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from attnlab.lab.rules import Gate, Ruling, Rulings
-from attnlab.lab.words import Words, fmt, num, plain
+from attnlab.lab.words import Words, fit_oneline, fmt, num, plain
 from attnlab.questions.q9_positions import evidence as names
+from attnlab.questions.q9_positions import scaling_words
 from attnlab.questions.q9_positions.answer import answer, drops, summary
 from attnlab.questions.q9_positions.evidence import LONGER
 from attnlab.questions.q9_positions.oneline import oneline
@@ -14,6 +15,7 @@ from attnlab.questions.q9_positions.rule import (
     BEATS_SIN,
     LEARNED,
     RELATIVE,
+    SCALED,
     SINUSOIDAL,
     rel_comparisons,
     sin_comparisons,
@@ -40,6 +42,7 @@ _STATEMENT = {
     BEATS_SIN: ("ALiBi extrapolates better than sinusoidal positions.", "ALiBi 比正弦位置编码外推得更好。"),
     BEATS_REL: ("ALiBi extrapolates further than RoPE and the T5 bias (Press et al.).",
                 "ALiBi 比 RoPE 和 T5 相对位置偏置外推得更远（Press 等人）。"),
+    SCALED: scaling_words.STATEMENT,
 }
 # what each verdict needs (English, Chinese), for "what would change it" when no single number can
 _VERSUS = {"confirmed": ("every paired difference's interval lies above 0", "所有配对差的区间都高于 0"),
@@ -65,7 +68,7 @@ _NEEDS = {
                             "on both", f"两个任务在 2T 上的下降区间都高于 {M}，且准确率并非都接近基线"),
               "refuted": (f"the 2T drop's interval lies below {M} on a task, the accuracy not near the baseline on "
                           "both", f"某个任务在 2T 上的下降区间低于 {M}，且准确率并非都接近基线")},
-    BEATS_SIN: _VERSUS, BEATS_REL: _VERSUS,
+    BEATS_SIN: _VERSUS, BEATS_REL: _VERSUS, SCALED: scaling_words.NEEDS,
 }
 _LEGEND = (f"from the accuracy on the second half of T; kept: interval below {M}; dropped: above",
            f"相对 T 后半段的准确率；保持：区间低于 {M}；下降：区间高于 {M}")
@@ -99,6 +102,11 @@ class PositionWords(Words):
             return (f"{v['n']} 个（任务，位置编码）组合{some}在 T 上的准确率高于该任务最好的平凡基线" if zh
                     else f"{v['k']} of {v['n']} (task, scheme) accuracies at T lie above the task's best trivial "
                          "baseline")
+        if g.kind == "same_weights":
+            return (f"缩放后的 {v['n']} 个 RoPE 模型中有 {v['k']} 个与训练好的模型权重完全相同，"
+                    "配置只在 RoPE 缩放上不同" if zh
+                    else f"{v['k']} of {v['n']} scaled RoPE models hold exactly the trained weights, their config "
+                         "changed only in the RoPE scaling")
         if g.kind == "reached" and g.name.startswith("learned_"):
             t, sc = g.name.split("_")[1:3]
             some = "都没有" if v["k"] == 0 else f"中有 {v['k']} 个"
@@ -113,6 +121,8 @@ class PositionWords(Words):
         return [(v, text[lang == "zh"]) for v, text in _NEEDS[r.name].items()]
 
     def rule(self, r: Ruling, ev) -> str:
+        if r.name == SCALED:
+            return scaling_words.rule(r, ev)
         head = "Rule (drop = accuracy on the second half of T minus the accuracy beyond T, paired): "
         if r.name == ALIBI:
             return (f"{r.verdict}: ALiBi {_describe(ev, 'alibi')}. {head}confirmed if the drop's interval lies below "
@@ -139,6 +149,8 @@ class PositionWords(Words):
 
     def because(self, r: Ruling, ev, lang: str) -> str:
         zh = lang == "zh"
+        if r.name == SCALED:
+            return scaling_words.because(r, ev, lang)
         if r.name == ALIBI:
             whole = [(fmt(ev[names.drop(t, "alibi", f)], lang), t, f) for t in TASK_NAMES for f in LONGER]
             if zh:
@@ -179,13 +191,18 @@ class PositionWords(Words):
                 f"{v['up']} of {v['n']} comparisons and below 0 in {v['down']}.")
 
     def summary(self, rs: Rulings, ev) -> str:
-        return summary(rs, ev, comparisons(BEATS_REL)) + " " + self.overall(rs, ev)
+        return " ".join([summary(rs, ev, comparisons(BEATS_REL)), scaling_words.summary_paragraph(rs, ev),
+                         self.overall(rs, ev)])
 
     def answer(self, rs: Rulings, ev, lang: str) -> str:
-        return answer(rs, ev, lang, comparisons(BEATS_REL))
+        return (answer(rs, ev, lang, comparisons(BEATS_REL)) + ("" if lang == "zh" else " ")
+                + scaling_words.answer_sentence(rs, ev, lang))
 
     def oneline(self, rs: Rulings, ev, lang: str) -> str:
-        return oneline(rs, ev, lang)
+        """The one-line answer; with the scalings' clause after it when it fits."""
+        zh = lang == "zh"
+        text, clause = oneline(rs, ev, lang), scaling_words.oneline_clause(rs, ev, zh)
+        return fit_oneline([text + ("" if zh else " ") + clause, text], zh) if clause else text
 
 
 WORDS = PositionWords()
