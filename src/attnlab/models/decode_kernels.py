@@ -6,7 +6,6 @@ on them (soft-cap, position bias, sink)."""
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = ["RowLinear", "Rotary", "attend_with_sink", "rotation_matrices", "score_weights"]

@@ -11,8 +11,12 @@ call, from the model's own modules:
 * RoPE's angles, the embedding positions and the ALiBi or T5 bias of every query-key distance, as tables
   indexed by position; each token's RoPE as one D x D rotation matrix (built once for all layers), so q and
   k of every head turn in one matmul;
-* a sliding window as a slice of the cache (query p sees keys ``max(0, p - W + 1) .. p``); a sink as one
-  more logit in the softmax, a soft-cap as a ``tanh`` on the scores.
+* a sliding window as a slice of the cache (query p sees keys ``max(0, p - W + 1) .. p``); a position
+  bias as SDPA's float mask; a sink as a rescaling of SDPA's output by ``sigmoid(logsumexp - sink)``
+  (:func:`~attnlab.models.decode_kernels.attend_with_sink`); a soft-cap as a ``tanh`` on the scores (the
+  one switch that leaves the fused kernel);
+* multi-head latent attention (``mixer="mla"`` with ``latent_absorb=True``) in its absorbed form
+  (:mod:`attnlab.models.decode_latent`).
 
 Per token it then does the plain math, one query per row (B rows; Hkv key/value heads, G = H / Hkv query
 heads each)::
@@ -31,7 +35,8 @@ heads each)::
 
 It equals the general forward up to float rounding (the cached-vs-uncached generation tests bound the
 difference at 1e-5). Anything it does not cover (hooks set, dropout in training mode, scores other than the
-dot product, other mixers) leaves the model on the general path: :func:`DecodePlan.unsupported` says why.
+dot product, mixers other than softmax attention and absorbed MLA) leaves the model on the general path:
+:func:`DecodePlan.unsupported` says why.
 """
 
 from __future__ import annotations
