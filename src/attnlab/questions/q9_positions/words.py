@@ -199,10 +199,15 @@ class PositionWords(Words):
                 + scaling_words.answer_sentence(rs, ev, lang))
 
     def oneline(self, rs: Rulings, ev, lang: str) -> str:
-        """The one-line answer; with the scalings' clause after it when it fits."""
-        zh = lang == "zh"
-        text, clause = oneline(rs, ev, lang), scaling_words.oneline_clause(rs, ev, zh)
-        return fit_oneline([text + ("" if zh else " ") + clause, text], zh) if clause else text
+        """The one-line answer; with the scalings' clause after it when it fits in both languages (the two
+        one-line answers say the same)."""
+        both = {}
+        for zh in (False, True):
+            text, clause = oneline(rs, ev, "zh" if zh else "en"), scaling_words.oneline_clause(rs, ev, zh)
+            longer = text + ("" if zh else " ") + clause
+            both[zh] = (text, longer if clause and fit_oneline([longer, text], zh) == longer else None)
+        text, longer = both[lang == "zh"]
+        return longer if all(x[1] is not None for x in both.values()) else text
 
 
 WORDS = PositionWords()
