@@ -75,18 +75,20 @@ class Rotary:
 
     def __init__(self, cos: Tensor, sin: Tensor, head_dim: int) -> None:
         half = cos.shape[1] // 2
-        self.cos, self.sin = cos[:, :half], sin[:, :half]  # (L, r/2): both halves of a pair share their angle
+        c, s = cos[:, :half], sin[:, :half]  # (L, r/2): both halves of a pair share their angle
         self._matrix = rotation_matrices(cos[:1], sin[:1], head_dim)[0]  # position 0: the identity's pattern
         i = torch.arange(half, device=cos.device)
-        # the four entries of each turning pair, in the order rotation_matrices writes them (cos, cos, -sin, sin)
-        self._rows = torch.cat((i, i + half, i + half, i))
-        self._cols = torch.cat((i, i + half, i, i + half))
+        # the four entries of each turning pair, in the order rotation_matrices writes them (cos, cos, -sin,
+        # sin), as flat indices into the matrix and their values at every position (L, 2r): a token writes
+        # its row of values with one index_copy_
+        rows, cols = torch.cat((i, i + half, i + half, i)), torch.cat((i, i + half, i, i + half))
+        self._flat = rows * head_dim + cols
+        self._entries = torch.cat((c, c, -s, s), dim=1)
         self._position = 0
 
     def matrix(self, p: int) -> Tensor:
         if p != self._position:
-            c, s = self.cos[p], self.sin[p]
-            self._matrix.index_put_((self._rows, self._cols), torch.cat((c, c, -s, s)))
+            self._matrix.view(-1).index_copy_(0, self._flat, self._entries[p])
             self._position = p
         return self._matrix
 
@@ -110,7 +112,7 @@ def attend_with_sink(q: Tensor, keys: Tensor, values: Tensor, scale: float, sink
         return None
     mask = None if bias is None else bias.unsqueeze(0)
     out, lse = _FLASH_LSE(q, keys, values, 0.0, False, attn_mask=mask, scale=scale)  # (B, H, G, D), (B, H, G)
-    return out * torch.sigmoid(lse.unsqueeze(-1) - sink)
+    return out.mul_(lse.unsqueeze(-1).sub_(sink).sigmoid_())  # in place: both are this call's own
 
 
 def score_weights(s: Tensor, scale: float, softcap: float | None, bias: Tensor | None,
