@@ -26,7 +26,10 @@ def _some(ev: Mapping[str, Evidence], names: list[str], zh: bool, limit: int = 3
     shown = [_label(ev, n, zh) for n in names[:limit]]
     more = len(names) - len(shown)
     if zh:
-        return "、".join(shown) + (f"等 {len(names)} 项" if more else "")
+        joined = "、".join(shown)
+        # a label ending in a Latin letter or digit takes a space before 等, as Chinese technical prose has
+        gap = " " if more and joined and joined[-1].isascii() and joined[-1].isalnum() else ""
+        return joined + (f"{gap}等 {len(names)} 项" if more else "")
     return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
