@@ -95,7 +95,7 @@ def seeds_above(ev, c: str) -> tuple[int, int, list[float]]:
 
 def evict_text(ev, c: str, lang: str) -> str:
     """Condition ``c``'s evicted - kept: the value, its interval and where it lies against the margin, with how many
-    seeds carry it when the interval spans the margin."""
+    seeds carry it when the interval spans the margin (and, for softmax, the rule's condition, each seed's value)."""
     zh = lang == "zh"
     place = evict_place(ev, c)
     if place == "above":
@@ -105,9 +105,13 @@ def evict_text(ev, c: str, lang: str) -> str:
                  else f"below the {LM} margin: evicting costs less than the margin")
     else:
         k, n, per = seeds_above(ev, c)
-        seeds = ("、" if zh else ", ").join(num(x, 2) for x in per)
-        where = (f"跨过 {LM} 的界限；{n} 个种子中 {k} 个高于它，各种子为 {seeds}" if zh
-                 else f"spanning the {LM} margin; {k} of {n} seeds lie above it, per seed {seeds}")
+        seeds = ("、" if zh else ", ").join(num(x, 2) for x in per) if c == "softmax" else ""
+        if zh:
+            where = f"跨过 {LM} 的界限" + (f"；{n} 个种子中 {k} 个高于它" if n else "") + (
+                f"，各种子为 {seeds}" if seeds else "")
+        else:
+            where = f"spanning the {LM} margin" + (f"; {k} of {n} seeds lie above it" if n else "") + (
+                f": {seeds}" if seeds else "")
     text = loss_text(ev[names.evict_cost(c, K)], lang)
     return f"{VARIANT_ZH[c]} {text}（{where}）" if zh else f"{VARIANT_LABEL[c]} {text} ({where})"
 
@@ -134,11 +138,12 @@ def sinks_still_pay(ev, lang: str) -> str:
     if not paying:
         return ""
     vals = [signed(ev[names.evict_cost(c, K)].number) for c in paying]
+    soft = signed(ev[names.evict_cost("softmax", K)].number)
     if lang == "zh":
-        return (f"带汇聚点训练的模型的点估计（{'、'.join(vals)}）也达到 {LM} 的界限，与 softmax 的相当，"
+        return (f"带汇聚点训练的模型的点估计（{'、'.join(vals)}）也达到 {LM} 的界限（softmax 为 {soft}），"
                 "这与「带汇聚点训练的模型无需保留开头词元」的说法相悖。")
-    return (f"The sink variants' point estimates ({', '.join(vals)}) reach the {LM} margin too, as large as "
-            "softmax's: against the idea that LMs trained with a sink need no kept tokens.")
+    return (f"The sink variants' point estimates ({', '.join(vals)}) reach the {LM} margin too (softmax {soft}): "
+            "against the idea that LMs trained with a sink need no kept tokens.")
 
 
 def _x(e, lang: str) -> str:
