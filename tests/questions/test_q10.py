@@ -121,7 +121,7 @@ PARK, NO_PARK = (5.0, 4.0, 6.0), (1.1, 0.9, 1.3)
 # (scenario, sub-claim, verdict, what the one-line answer says (en, zh)): each outcome of each sub-claim, from one
 # deciding number moved across its bar
 CONFIRMED_LINE = ("park them on [CLS]/[SEP], up to 5.0x their uniform share, where they barely change the output",
-                  "停在 [CLS]/[SEP]（均匀份额 5.0 倍），几乎不改变输出")
+                  "停在 [CLS]/[SEP]（至多均匀 5.0 倍），几乎不改变输出")
 OUTCOMES = [
     ({}, rule.ENCODER_PARKS, "confirmed", CONFIRMED_LINE),
     ({"park": [PARK, PARK, NO_PARK, STRADDLE, STRADDLE, NO_PARK]}, rule.ENCODER_PARKS, "qualified",
@@ -142,7 +142,7 @@ OUTCOMES = [
     ({"with_sink": [(1.2, 1.0, 1.4), (3.5, 3.0, 4.0)]}, rule.SINK_REMOVES, "qualified",
      ("only some sink variants remove it", "仅部分汇聚键有效")),
     ({"with_sink": (3.5, 3.0, 4.0)}, rule.SINK_REMOVES, "refuted",
-     ("our LMs kept parking with a sink key (3.5x)", "加汇聚键后仍停放")),
+     ("our LMs kept parking with a sink key (3.5x)", "我们模型加汇聚仍 3.5 倍")),
     ({"with_sink": STRADDLE}, rule.SINK_REMOVES, "inconclusive",
      ("whether a sink key removes it is unclear", "汇聚键效果未定")),
     ({}, rule.NO_COST, "confirmed", CONFIRMED_LINE),
@@ -218,7 +218,7 @@ def test_overall_verdict_combines_the_sub_claims():
         assert number in text.answer_en and number in text.answer_zh, text.answer_en
         _zh_clean(ev)
         line = (("[CLS]/[SEP] get at most 1.1x, and our LMs' first token 1.3x", "语言模型首个词元 1.3 倍")
-                if d.verdict == "refuted" else ("with a sink key (3.7x)", "加汇聚键后仍停放"))
+                if d.verdict == "refuted" else ("with a sink key (3.7x)", "我们模型加汇聚仍 3.7 倍"))
         qh.assert_oneline(text, *line)
 
 
@@ -246,10 +246,11 @@ def test_no_cost_at_the_ceiling_is_only_qualified():
     d, text = get_experiment("q10").judge(ev)
     c = next(c for c in d.claims if c.name == rule.NO_COST)
     assert c.verdict == "qualified" and d.verdict == "qualified", c.rule
-    assert "no difference up to 1.10x the steps" in c.because and "至多多出 1.10 倍" in c.because_zh
+    assert "at most 1.10x as many steps" in c.because and "至多为 softmax 的 1.10 倍" in c.because_zh
     assert "ceiling" in c.rule
     assert "hard enough" in c.would_change and "confirmed" in c.would_change  # an accuracy below the ceiling
-    assert "no difference up to 1.10x the steps to 0.9" in text.answer_en and "至多多出 1.10 倍" in text.answer_zh
+    assert "at most 1.10x as many steps as softmax to reach 0.9" in text.answer_en
+    assert "至多为 softmax 的 1.10 倍" in text.answer_zh and "至多多出" not in text.answer_zh
     below = next(c for c in get_experiment("q10").decide(q10_evidence()).claims if c.name == rule.NO_COST)
     assert below.verdict == "confirmed" and "ceiling" not in below.because
     slow = rule.decide(q10_evidence(acc=(0.99, 0.98, 1.0), steps=(2.0, 1.8, 2.2)))

@@ -176,3 +176,60 @@ def test_stream_scores_read_only_the_queries_beyond_the_window():
     same = stream_scores(model, batch, streaming_visibility(t, t, 0, t), window_of(t))  # a window of every key
     assert full == pytest.approx(same, abs=1e-6)
     assert 0.0 <= full["pred_accuracy"] <= 1.0 and full["loss"] > 0
+
+
+def _stream_words_evidence():
+    """The arms' evidence with the streaming numbers of the standard report: softmax's interval spans the margin
+    (2 of 5 seeds above it), the sink variants' point estimates reach it, differential attention's lies below."""
+    per = {"softmax": [0.012, 0.203, 0.036, 0.256, 0.040], "zero": [0.003, 0.128, 0.011, 0.355, 0.036],
+           "learned": [0.003, 0.127, 0.010, 0.346, 0.035], D: [0.008, 0.028, 0.012, 0.004, 0.008]}
+    ci = {"softmax": (0.109, -0.029, 0.248), "zero": (0.106, -0.077, 0.290), "learned": (0.104, -0.075, 0.283),
+          D: (0.0122, 0.00049, 0.0238)}
+    ev = [e for e in arm_evidence() if not e.name.startswith("stream_evict_minus_keep4_")]
+    ev += [Evidence(names.evict_cost(c, KEEP), ci[c][0], ci[c][1:], "nats", n=5, per_seed=per[c], label=c,
+                    label_zh="证据") for c in per]
+    return ev + [Evidence(names.STREAM_SEQ_LEN, 33, unit="tokens"), Evidence(names.STREAM_LOOKBACK, 8, unit="tokens")]
+
+
+def test_eviction_words_place_each_interval_against_the_margin_and_count_the_seeds():
+    from attnlab.questions.q10_sinks import arm_words
+
+    ev = {e.name: e for e in _stream_words_evidence()}
+    assert [arm_words.evict_place(ev, c) for c in ("softmax", "zero", D)] == ["spans", "spans", "below"]
+    assert arm_words.seeds_above(ev, "softmax")[:2] == (2, 5)
+    soft = arm_words.evict_text(ev, "softmax", "en")
+    assert "2 of 5 seeds lie above it: 0.01, 0.20, 0.04, 0.26, 0.04" in soft, soft
+    diff, diff_zh = arm_words.evict_text(ev, D, "en"), arm_words.evict_text(ev, D, "zh")
+    assert "[0.0005, 0.0238]" in diff and "costs less than the margin" in diff, diff  # no bound printed as 0.000
+    assert "逐出的代价小于界限" in diff_zh and "0.0005" in diff_zh
+    assert "+0.106, +0.104" in arm_words.sinks_still_pay(ev, "en")
+    assert "33-token sequences" in arm_words.regime(ev, "en") and "8 tokens back" in arm_words.regime(ev, "en")
+    assert "33 个词元" in arm_words.regime(ev, "zh")
+    d, text = get_experiment("q10").judge(_stream_words_evidence())
+    assert {c.name: c.verdict for c in d.claims}[rule.EVICTION] == "inconclusive"
+    for answer in (text.answer_en, text.summary):
+        assert "not a test at their scale" in answer and "2 of 5 seeds" in answer
+        assert "need no kept tokens" in answer and "costs less than the margin" in answer
+    assert "不是在他们的规模上检验" in text.answer_zh and "5 个种子中 2 个" in text.answer_zh
+    assert not zh_problems(text.answer_zh), zh_problems(text.answer_zh)
+
+
+def test_head_maps_sort_heads_within_each_layer_and_centre_the_scale_at_zero():
+    from attnlab.lab.spec import Outcomes, TrialOutcome
+    from attnlab.questions.q10_sinks.plots import _head_maps
+
+    def run(c, seed, first):
+        return TrialOutcome({"kind": "lm", "condition": c, "seed": seed},
+                            {"first_share": first, "sink_mass": [[0.5] * 2, [0.5] * 2]})
+
+    outcomes = Outcomes([run("softmax", 0, [[0.1, 0.3], [0.2, 0.0]]), run("softmax", 1, [[0.5, 0.1], [0.0, 0.4]]),
+                         run(D, 0, [[-0.4, 0.1], [0.0, 0.0]]), run(D, 1, [[0.1, -0.2], [0.0, 0.0]])])
+    panels, scale = _head_maps(outcomes, ["softmax", D])
+    def flat(panel):
+        return [v for row in panel.heatmap.values for v in row]
+
+    assert flat(panels[0]) == pytest.approx([0.4, 0.1, 0.3, 0.0])  # sorted per seed, then averaged
+    # differential: each map over its row sum 1 - λ = 0.5, so -0.4 -> -0.8 and the scale reaches it
+    assert flat(panels[1]) == pytest.approx([0.2, -0.6, 0.0, 0.0])
+    assert scale == pytest.approx(0.6) and panels[1].heatmap.vmin == -scale and panels[1].heatmap.vmax == scale
+    assert "largest first" in panels[0].xlabel

@@ -47,8 +47,8 @@ Every LM trains at its own learning rate, chosen by a sweep on a tuning seed (:m
 same fixed budget (sinks form with training, so there is no early stop), and every probe is read after it;
 the accuracy on the predictable tokens and the steps to reach 0.9 there are the convergence check. Accuracy
 ends at its ceiling in every condition, so the cost of a sink is read off the steps to 0.9 (off the ceiling)
-and stated as "no difference up to" the step ratio's bound. The standard checks and the one combination rule
-(:mod:`attnlab.lab.protocol`, ``docs/evidence.md``) decide.
+and stated as "at most" the step ratio's upper bound times as many steps. The standard checks and the one
+combination rule (:mod:`attnlab.lab.protocol`, ``docs/evidence.md``) decide.
 
 The package: :mod:`.settings` (profiles, thresholds, literature), :mod:`.trials`, :mod:`.streaming` (the
 streaming arm's trial), :mod:`.evidence` (the evidence names and ``aggregate``), :mod:`.plots`, :mod:`.rule`

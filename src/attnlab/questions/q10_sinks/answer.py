@@ -5,6 +5,7 @@ from __future__ import annotations
 from attnlab.lab import rules, stats
 from attnlab.lab.rules import Rulings
 from attnlab.lab.words import fmt, num, pct, plain, signed
+from attnlab.questions.q10_sinks import arm_words
 from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.rule import (
     CARRIES_LITTLE,
@@ -23,9 +24,9 @@ from attnlab.questions.q10_sinks.settings import (
     MINILM,
     PARK_FACTOR,
     SINK_MOVED,
+    STEP_MARGIN,
     THRESHOLD,
     VARIANT_LABEL,
-    VARIANT_ZH,
 )
 
 
@@ -35,7 +36,7 @@ def span(values: list[float], digits: int = 1) -> str:
     return lo if lo == hi else f"{lo}–{hi}"
 
 
-PF, CEIL, TH = plain(PARK_FACTOR), plain(CEILING), plain(THRESHOLD)
+PF, CEIL, TH, SM = plain(PARK_FACTOR), plain(CEILING), plain(THRESHOLD), plain(STEP_MARGIN)
 
 
 def learned_logits(ev, lang: str) -> str:
@@ -73,8 +74,9 @@ def summary_parts(rs: Rulings, ev) -> list[str]:
     parts.append(f"Causal LMs (first-token share; uniform {num(ev[names.LM_UNIFORM].number)}): {lm}.")
     kept = [c for c in variants if rules.interval(ev[names.first_max_ratio(c)])[0] > PARK_FACTOR]
     if rs.verdicts[SINK_REMOVES] in ("refuted", "qualified") and kept:
-        parts.append("Xiao et al. 2023 report that a sink key takes the parked weight in LMs of 160M parameters and "
-                     "more (Qiu et al. 2025: a gate cuts the first-token share); in our small LMs, with "
+        parts.append("Xiao et al. 2023 report that in 160M-parameter LMs pre-trained with it a learnable sink token "
+                     "takes the parked weight, while the off-by-one softmax only partly does (Qiu et al. 2025: a gate "
+                     "cuts the first-token share); in our small LMs, with "
                      + " and with ".join(f"{VARIANT_LABEL[c]} the largest first-token share stays at "
                                          f"{num(ev[names.first_max_ratio(c)].number, 1)}x uniform while the sink takes "
                                          f"{num(ev[names.sink_mass(c)].number)} of the weight" for c in kept)
@@ -154,7 +156,8 @@ _EVICT = {"confirmed": ("as Xiao et al. 2023 found in large LMs", "与 Xiao 等�
                         "只部分符合 Xiao 等人 2023 年在大型语言模型中的发现"),
           "refuted": ("unlike the perplexity explosion Xiao et al. 2023 saw in large LMs",
                       "不同于 Xiao 等人 2023 年在大型语言模型中看到的困惑度暴涨"),
-          "inconclusive": ("not settled either way", "尚无定论")}
+          "inconclusive": ("its interval spans the margin, so whether evicting hurts is not settled",
+                           "其区间跨过界限，逐出是否有害尚无定论")}
 
 
 def _arms(rs: Rulings, ev, zh: bool) -> list[str]:
@@ -171,21 +174,25 @@ def _arms(rs: Rulings, ev, zh: bool) -> list[str]:
     if EVICTION in v:
         w = num(ev[names.STREAM_WINDOW].number, 0)
         conds = names.stream_conditions(ev)
-        costs = [signed(ev[names.evict_cost(c, KEEP)].number) for c in conds]
+        verdict = _EVICT[v[EVICTION]][zh]
         if zh:
-            per = "、".join(f"{VARIANT_ZH[c]} {x}" for c, x in zip(conds, costs, strict=True))
-            out.append(f"权重不变、只留最近 {w} 个键时，逐出开头词元比保留前 {KEEP} 个使留出损失变化 {per} 奈特，"
-                       f"{_EVICT[v[EVICTION]][1]}。")
+            per = "、".join(arm_words.evict_text(ev, c, "zh") for c in conds)
+            out.append(arm_words.regime(ev, "zh") + f"权重不变、只留最近 {w} 个键时，逐出开头词元比保留前 "
+                       f"{KEEP} 个使留出损失（奈特）变化 {per}；就 softmax 而言，{verdict}。"
+                       + arm_words.sinks_still_pay(ev, "zh"))
         else:
-            per = ", ".join(f"{x} ({VARIANT_LABEL[c]})" for c, x in zip(conds, costs, strict=True))
-            out.append(f"With the same weights and only the last {w} keys visible, evicting the first tokens instead "
-                       f"of keeping {KEEP} changes the held-out loss by {per} nats, {_EVICT[v[EVICTION]][0]}.")
+            per = ", ".join(arm_words.evict_text(ev, c, "en") for c in conds)
+            tail = arm_words.sinks_still_pay(ev, "en")
+            lead = arm_words.regime(ev, "en")
+            out.append((lead + " " if lead else "") + f"With the same weights and only the last {w} keys visible, "
+                       f"evicting the first tokens instead of keeping {KEEP} changes the held-out loss (nats) by "
+                       f"{per}; for softmax, {verdict}." + (" " + tail if tail else ""))
     return out
 
 
 def up_to(ev) -> str:
     """The largest upper end of the sink variants' step-ratio intervals (how much slower they could be): the X of
-    "no difference up to X" when accuracy is at its ceiling."""
+    "at most X times as many steps" when accuracy is at its ceiling."""
     his = [rules.interval(ev[names.steps_ratio(c)])[1] for c in names.sink_variants(ev)
            if not isinstance(ev[names.steps_ratio(c)].value, str)]
     return num(max(his), 2) if his else "?"
@@ -210,9 +217,11 @@ def answer(rs: Rulings, ev, lang: str) -> str:
     acc = [signed(ev[names.acc_diff(c)].number) for c in variants]
     lm, removes, cost = _LM_SINK[v[LM_SINK]][zh], _REMOVES[v[SINK_REMOVES]][zh], _COST[v[NO_COST]][zh]
     if v[NO_COST] == "qualified" and at_ceiling(ev):
-        cost = (f"达到 {TH} 的步数至多多出 {up_to(ev)} 倍，准确率在上限处（每个变体都 >= {CEIL}）显示不出代价" if zh
-                else f"no difference up to {up_to(ev)}x the steps to {TH}, and accuracy at the ceiling (every "
-                     f"variant >= {CEIL}) where no cost could show")
+        cost = (f"达到 {TH} 的步数至多为 softmax 的 {up_to(ev)} 倍（没有超出 {SM} 倍界限的代价），准确率在上限处"
+                f"（每个变体都 >= {CEIL}）显示不出代价" if zh
+                else f"they need at most {up_to(ev)}x as many steps as softmax to reach {TH} (no cost beyond the "
+                     f"{SM}x margin), and accuracy is at the ceiling (every variant >= {CEIL}) where no cost could "
+                     "show")
     n, conf = ev[names.acc("softmax")].n, pct(stats.CONFIDENCE)
     if zh:
         with_sink = "、".join(f"{_WITH[c][1]}为 {ratio[c]} 倍" for c in variants)
@@ -223,7 +232,7 @@ def answer(rs: Rulings, ev, lang: str) -> str:
         out.extend(_arms(rs, ev, zh))
         encoder = f"，编码器读了 {n_sent} 个句子" if n_sent else ""
         out.append(f"每个语言模型变体 {n} 个种子{encoder}（{conf} 区间）；我们的语言模型小、训练时间短，"
-                   "不同于 Xiao 等人 2023 年观察到汇聚键接过停放权重的大型语言模型。")
+                   "不同于 Xiao 等人 2023 年观察到可学习汇聚词元接过停放权重的预训练语言模型（160M 参数）。")
         return "".join(out)
     with_sink = " and ".join(f"{ratio[c]}x with {_WITH[c][0]}" for c in variants)
     each = " respectively" if len(variants) > 1 else ""
@@ -233,5 +242,6 @@ def answer(rs: Rulings, ev, lang: str) -> str:
     out.extend(_arms(rs, ev, zh))
     encoder = f" and the encoder read {n_sent} sentences" if n_sent else ""
     out.append(f"Each LM variant ran {n} seeds{encoder} ({conf} intervals); our LMs are small and briefly trained, "
-               "unlike the large LMs in which Xiao et al. 2023 saw a sink key take the parked weight.")
+               "unlike the pre-trained 160M-parameter LMs in which Xiao et al. 2023 saw a learnable sink token take "
+               "the parked weight.")
     return " ".join(out)

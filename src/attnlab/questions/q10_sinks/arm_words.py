@@ -3,8 +3,9 @@ window that evicts or keeps the first tokens (Xiao et al. 2023)."""
 
 from __future__ import annotations
 
+from attnlab.lab import rules
 from attnlab.lab.rules import Ruling
-from attnlab.lab.words import fmt, num, plain
+from attnlab.lab.words import fmt, num, plain, signed
 from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.rule import DIFF_COST, DIFF_REMOVES, EVICTION
 from attnlab.questions.q10_sinks.settings import (
@@ -71,6 +72,80 @@ def same_weights_gate(v: dict, lang: str) -> str:
             f"{plain(v['tol'])}); only the visibility changes")
 
 
+def loss_text(e, lang: str = "en") -> str:
+    """A loss difference with its interval, in 3 decimals, or 4 where a bound that is not 0 would print as 0.000
+    (an interval such as [0.0005, 0.024] must not read as one that touches 0)."""
+    lo_hi = rules.interval(e) if not isinstance(e.value, str) and e.ci is not None else ()
+    small = any(x != 0 and num(abs(x)) == "0.000" for x in lo_hi)
+    return fmt(e, lang, 4 if small else 3)
+
+
+def evict_place(ev, c: str) -> str:
+    """Where condition ``c``'s evicted - kept interval lies against the loss margin: ``"above"``, ``"below"``
+    (evicting costs less than the margin: the rule's "harmless") or ``"spans"``."""
+    lo, hi = rules.interval(ev[names.evict_cost(c, K)])
+    return "above" if lo > LOSS_MARGIN else "below" if hi < LOSS_MARGIN else "spans"
+
+
+def seeds_above(ev, c: str) -> tuple[int, int, list[float]]:
+    """(seeds whose evicted - kept lies above the loss margin, seeds, the per-seed values) of condition ``c``."""
+    per = list(ev[names.evict_cost(c, K)].per_seed or [])
+    return sum(x > LOSS_MARGIN for x in per), len(per), per
+
+
+def evict_text(ev, c: str, lang: str) -> str:
+    """Condition ``c``'s evicted - kept: the value, its interval and where it lies against the margin, with how many
+    seeds carry it when the interval spans the margin (and, for softmax, the rule's condition, each seed's value)."""
+    zh = lang == "zh"
+    place = evict_place(ev, c)
+    if place == "above":
+        where = f"高于 {LM} 的界限" if zh else f"above the {LM} margin"
+    elif place == "below":
+        where = (f"低于 {LM} 的界限：逐出的代价小于界限" if zh
+                 else f"below the {LM} margin: evicting costs less than the margin")
+    else:
+        k, n, per = seeds_above(ev, c)
+        seeds = ("、" if zh else ", ").join(num(x, 2) for x in per) if c == "softmax" else ""
+        if zh:
+            where = f"跨过 {LM} 的界限" + (f"；{n} 个种子中 {k} 个高于它" if n else "") + (
+                f"，各种子为 {seeds}" if seeds else "")
+        else:
+            where = f"spanning the {LM} margin" + (f"; {k} of {n} seeds lie above it" if n else "") + (
+                f": {seeds}" if seeds else "")
+    text = loss_text(ev[names.evict_cost(c, K)], lang)
+    return f"{VARIANT_ZH[c]} {text}（{where}）" if zh else f"{VARIANT_LABEL[c]} {text} ({where})"
+
+
+def regime(ev, lang: str) -> str:
+    """The streaming arm's scale against Xiao et al.'s, in one sentence ("" without the sequence length)."""
+    if names.STREAM_SEQ_LEN not in ev or names.STREAM_LOOKBACK not in ev:
+        return ""
+    t, w = num(ev[names.STREAM_SEQ_LEN].number, 0), num(ev[names.STREAM_WINDOW].number, 0)
+    b = num(ev[names.STREAM_LOOKBACK].number, 0)
+    if lang == "zh":
+        return (f"流式实验用 {t} 个词元的序列和最近 {w} 个键的窗口，任务只需回看 {b} 个词元，远不及 Xiao 等人 2023 年"
+                "的数千个词元：这只是把我们的小模型放在他们的发现旁边，不是在他们的规模上检验。")
+    return (f"The streaming arm runs {t}-token sequences with a window of the last {w} keys on a task that looks {b} "
+            "tokens back, far from the thousands of tokens of Xiao et al. 2023: it places our small LMs beside their "
+            "finding, it is not a test at their scale.")
+
+
+def sinks_still_pay(ev, lang: str) -> str:
+    """A sentence when a sink variant's point estimate of evicted - kept reaches the margin (against "LMs trained
+    with a sink need no kept tokens"), else ""."""
+    sinks = [c for c in names.stream_conditions(ev) if c in names.sink_variants(ev)]
+    paying = [c for c in sinks if ev[names.evict_cost(c, K)].number >= LOSS_MARGIN]
+    if not paying:
+        return ""
+    vals = [signed(ev[names.evict_cost(c, K)].number) for c in paying]
+    soft = signed(ev[names.evict_cost("softmax", K)].number)
+    if lang == "zh":
+        return (f"带汇聚点训练的模型的点估计（{'、'.join(vals)}）也达到 {LM} 的界限（softmax 为 {soft}），"
+                "这与「带汇聚点训练的模型无需保留开头词元」的说法相悖。")
+    return (f"The sink variants' point estimates ({', '.join(vals)}) reach the {LM} margin too (softmax {soft}): "
+            "against the idea that LMs trained with a sink need no kept tokens.")
+
+
 def _x(e, lang: str) -> str:
     return f"{fmt(e, lang, 2)} 倍" if lang == "zh" else f"{fmt(e, lang, 2)}x"
 
@@ -90,8 +165,8 @@ def rule_text(r: Ruling, ev) -> str:
                 f"differential {num(ev[names.acc(D)].number)}. Rule: confirmed if the accuracy interval lies above "
                 f"-{AM} and the step ratio's below {SM} off the ceiling {CEIL}; qualified if so at the ceiling; "
                 "refuted if either lies beyond; else inconclusive.")
-    per = "; ".join(f"{VARIANT_LABEL[c]}: evicted - kept {fmt(ev[names.evict_cost(c, K)])}, kept - full "
-                    f"{fmt(ev[names.keep_gap(c, K)])}" for c in names.stream_conditions(ev))
+    per = "; ".join(f"{VARIANT_LABEL[c]}: evicted - kept {loss_text(ev[names.evict_cost(c, K)])}, kept - full "
+                    f"{loss_text(ev[names.keep_gap(c, K)])}" for c in names.stream_conditions(ev))
     return (f"{r.verdict}: held-out loss (nats) beyond a window of {num(ev[names.STREAM_WINDOW].number, 0)} keys, "
             f"first tokens evicted vs the first {K} kept vs full attention (paired): {per}. Rule: confirmed if for "
             f"softmax evicted - kept lies above {LM} and kept - full below {LM}, and for every sink variant "
@@ -124,11 +199,13 @@ def because(r: Ruling, ev, lang: str) -> str:
                 f"steps to {TH}." + tail)
     w = num(ev[names.STREAM_WINDOW].number, 0)
     if zh:
-        per = "；".join(f"{VARIANT_ZH[c]}：逐出减保留 {fmt(ev[names.evict_cost(c, K)], lang)}，保留减完整 "
-                       f"{fmt(ev[names.keep_gap(c, K)], lang)}" for c in names.stream_conditions(ev))
+        per = "；".join(f"逐出减保留，{evict_text(ev, c, lang)}，保留减完整 "
+                       f"{loss_text(ev[names.keep_gap(c, K)], lang)}" for c in names.stream_conditions(ev))
         return (f"同一组权重，只改变可见的键（最近 {w} 个键的窗口，逐出或保留前 {K} 个词元，或完整注意力），"
-                f"窗口之外的留出损失（奈特，配对）：{per}。")
-    per = "; ".join(f"{VARIANT_LABEL[c]}: evicted - kept {fmt(ev[names.evict_cost(c, K)])}, kept - full "
-                    f"{fmt(ev[names.keep_gap(c, K)])}" for c in names.stream_conditions(ev))
+                f"窗口之外的留出损失（奈特，配对）：{per}。" + sinks_still_pay(ev, lang) + regime(ev, lang))
+    per = "; ".join(f"evicted - kept, {evict_text(ev, c, lang)}, kept - full "
+                    f"{loss_text(ev[names.keep_gap(c, K)])}" for c in names.stream_conditions(ev))
+    tail = " ".join(t for t in (sinks_still_pay(ev, lang), regime(ev, lang)) if t)
     return (f"Same weights, only the visible keys changed (a window of the last {w} keys, the first {K} tokens "
-            f"evicted or kept, or full attention); held-out loss beyond the window in nats, paired: {per}.")
+            f"evicted or kept, or full attention); held-out loss beyond the window in nats, paired: {per}."
+            + (" " + tail if tail else ""))

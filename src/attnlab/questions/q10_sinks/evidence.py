@@ -28,6 +28,7 @@ from attnlab.questions.q10_sinks.settings import (
     START,
     THRESHOLD,
     VARIANT_LABEL,
+    VARIANT_SHORT,
     VARIANT_ZH,
 )
 from attnlab.questions.q10_sinks.trials import lm_task
@@ -49,6 +50,8 @@ MINILM_NORM_HEADS = "minilm_norm_share_heads"
 DIFF_LAMBDA = "differential_lambda_layers"  # λ of each differential layer after training (mean over seeds)
 STREAM_CONDITIONS = "stream_conditions"  # the conditions the streaming arm evaluated, softmax first
 STREAM_WINDOW = "stream_window"  # the recent window W (keys, the query's own included)
+STREAM_SEQ_LEN = "stream_seq_len"  # tokens per sequence of the streamed held-out text (the training length)
+STREAM_LOOKBACK = "stream_lookback"  # how far back the task's predictable tokens look (the block length)
 STREAM_SAME_WEIGHTS = "stream_same_weights"  # largest |full-attention accuracy, stream trial - LM trial|
 
 
@@ -296,7 +299,13 @@ def _stream(outcomes: Outcomes, lm_acc: dict[str, dict[int, float]]) -> list[Evi
                    label=f"recent window W of the streaming arm ({first['window']} of the {first['seq_len']} training "
                          f"positions; losses read over queries {first['first_query']} .. {first['seq_len'] - 2})",
                    label_zh=f"流式实验的最近窗口 W（训练长度 {first['seq_len']} 中的 {first['window']} 个位置；"
-                            f"损失在查询 {first['first_query']} .. {first['seq_len'] - 2} 上计算）")]
+                            f"损失在查询 {first['first_query']} .. {first['seq_len'] - 2} 上计算）"),
+          Evidence(STREAM_SEQ_LEN, first["seq_len"], unit="tokens",
+                   label="tokens per streamed sequence (the training length)",
+                   label_zh="流式实验每个序列的词元数（即训练长度）"),
+          Evidence(STREAM_LOOKBACK, runs[0].config["block_len"], unit="tokens",
+                   label="how far back a predictable token looks (the block length of the copy task)",
+                   label_zh="可预测词元需要回看的距离（复制任务的块长）")]
     gaps = []
     for c in conds:
         m = [o.measurements for o in outcomes.where(kind="stream", condition=c)]
@@ -409,10 +418,12 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
     figures = plots(EvidenceSet(ev), outcomes, conds)
     if sweep is not None:
         one = Sweep(("model", "condition"), sweep.metric,
-                    tuple(dataclasses.replace(c, key=("2-layer LM", *c.key)) for c in sweep.conditions))
+                    tuple(dataclasses.replace(c, key=("2-layer LM", *(VARIANT_SHORT.get(k, k) for k in c.key)))
+                          for c in sweep.conditions))  # the legend names each variant as the report does
         figures.append(sweep_plot(one, name="q10_lr_sweep", group="model", line="condition",
                                   title="Each attention variant at its own learning rate",
                                   title_zh="每种注意力变体各自的学习率",
                                   metric_label="final accuracy on the predictable tokens",
-                                  names_zh={"2-layer LM": "两层语言模型", **VARIANT_ZH}))
+                                  names_zh={"2-layer LM": "两层语言模型",
+                                            **{VARIANT_SHORT[c]: VARIANT_ZH[c] for c in VARIANT_ZH}}))
     return Aggregate(ev, figures, config, list(LITERATURE), maps)

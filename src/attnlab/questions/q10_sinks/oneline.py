@@ -22,6 +22,7 @@ from attnlab.questions.q10_sinks.settings import MINILM, PARK_FACTOR, THRESHOLD,
 PF, TH = plain(PARK_FACTOR), plain(THRESHOLD)
 PARKED = ("Softmax weights must sum to 1, so idle heads park them on", "softmax 权重须和为 1，闲置的头把权重停在")
 SHORT = ("Softmax weights sum to 1: idle heads park them on", "权重须和为 1，闲置的头停在")
+SHORTEST = "权重和为 1，闲置头停"  # the Chinese main clause that leaves room for a caveat with its number
 
 
 
@@ -52,8 +53,8 @@ def _where(rs: Rulings, ev, zh: bool) -> tuple[str, str]:
 
 
 def _caveat(rs: Rulings, ev, zh: bool) -> str:
-    """The first part of the explanation that does not hold in our measurements, in a few words (Chinese: at most
-    nine characters, so that it fits beside the shorter main clause)."""
+    """The first part of the explanation that does not hold in our measurements, in a few words (Chinese: short
+    enough to fit beside the shortest main clause, numbers included)."""
     v = rs.verdicts
     if v[ENCODER_PARKS] == "qualified":
         c = rs.claim(ENCODER_PARKS).values
@@ -75,7 +76,7 @@ def _caveat(rs: Rulings, ev, zh: bool) -> str:
         stays = rs.claim(SINK_REMOVES).values.get("stays", [])
         if v[SINK_REMOVES] == "refuted":
             r = _x(max(ev[names.first_max_ratio(c)].number for c in stays))
-            return "加汇聚键后仍停放" if zh else f"our LMs kept parking with a sink key ({r}x)"
+            return f"我们模型加汇聚仍 {r} 倍" if zh else f"our LMs kept parking with a sink key ({r}x)"
         return (("仅部分汇聚键有效", "only some sink variants remove it") if v[SINK_REMOVES] == "qualified"
                 else ("汇聚键效果未定", "whether a sink key removes it is unclear"))[not zh]
     c = rs.claim(NO_COST)
@@ -149,7 +150,8 @@ def oneline(rs: Rulings, ev, lang: str) -> str:
                      "uniform share.")
     where, x = _where(rs, ev, zh)
     if zh:
-        mains = [f"{PARKED[1]}{where}（达均匀份额的 {x} 倍）", f"{SHORT[1]}{where}（均匀份额 {x} 倍）"]
+        mains = [f"{PARKED[1]}{where}（至多为均匀份额的 {x} 倍）", f"{SHORT[1]}{where}（至多均匀 {x} 倍）",
+                 f"{SHORTEST}{where}，≤均匀 {x} 倍"]
         tails = ["，几乎不改变输出。", "。"] if rs.verdict == "confirmed" else [f"，但{_caveat(rs, ev, zh)}。", "。"]
     else:
         mains = [f"{PARKED[0]} {where}, up to {x}x their uniform share", f"{SHORT[0]} {where}, up to {x}x uniform"]

@@ -8,6 +8,7 @@ from attnlab.lab.words import num
 from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.settings import (
     DIFFERENTIAL,
+    KEEP,
     KEPT_TOKENS,
     LOSS_MARGIN,
     MINILM,
@@ -74,19 +75,18 @@ def plots(es: EvidenceSet, outcomes: Outcomes, conditions: list[str]) -> list[Pl
         caption, caption_zh = _LMS[0][0].upper() + _LMS[0][1:], _LMS[1]
     headline = Plot("first_token_share", "Where the weight is parked", [*panels, *_bars(es, conditions, uniform)],
                     headline=True, caption=caption, title_zh="权重停放在哪里", caption_zh=caption_zh)
-    heat = []
-    for c in conditions:
-        runs = [(names.as_shares(o.measurements) if c == DIFFERENTIAL else o.measurements)["first_share"]
-                for o in outcomes.where(kind="lm", condition=c)]
-        mean = [[sum(r[l][h] for r in runs) / len(runs) for h in range(len(runs[0][0]))] for l in range(len(runs[0]))]
-        heat.append(Panel(kind="heatmap", title=VARIANT_LABEL[c], xlabel="head", ylabel="layer",
-                          title_zh=VARIANT_ZH[c], xlabel_zh="头", ylabel_zh="层",
-                          heatmap=Heatmap(mean, [str(i + 1) for i in range(len(mean))],
-                                          [str(i + 1) for i in range(len(mean[0]))], vmin=0.0, vmax=0.5)))
-    result = [headline, Plot("first_token_heads", "First-token share per head of the trained LMs (mean over seeds)",
-                             heat, caption=f"Uniform causal attention gives {num(uniform)}.",
-                             title_zh="训练的语言模型中每个头给首个词元的份额（各种子平均）",
-                             caption_zh=f"均匀因果注意力给出 {num(uniform)}。")]
+    heat, scale = _head_maps(outcomes, conditions)
+    result = [headline, Plot(
+        "first_token_heads", "First-token share per head of the trained LMs (heads sorted within each layer, mean "
+        "over seeds)", heat,
+        caption=f"In each seed the heads of a layer are sorted by their share, largest first, before the mean over "
+                f"seeds: a head's index is arbitrary and heads do not line up across seeds. The colour scale is "
+                f"centred at 0 (from -{num(scale, 2)} to {num(scale, 2)}): differential attention's share, read on "
+                f"its map over its row sum 1 - λ, can be negative. Uniform causal attention gives {num(uniform)}.",
+        title_zh="训练的语言模型中每个头给首个词元的份额（每层内按份额排序，各种子平均）",
+        caption_zh=f"每个种子中，同一层的头先按份额从大到小排序，再对各种子取平均：头的编号本身没有意义，"
+                   f"不同种子的头也不一一对应。色标以 0 为中心（从 -{num(scale, 2)} 到 {num(scale, 2)}）："
+                   f"差分注意力的份额按差分图除以行和 1 - λ 读出，可以是负数。均匀因果注意力给出 {num(uniform)}。")]
     if names.MINILM_SPECIAL_HEADS in es:
         two_t = num(es[names.MINILM_UNIFORM].number, 2)
         for key, name, title, title_zh in (("special", names.MINILM_SPECIAL_HEADS, "weight", "权重"),
@@ -103,6 +103,41 @@ def plots(es: EvidenceSet, outcomes: Outcomes, conditions: list[str]) -> list[Pl
                 caption_zh=f"对句子和查询词元取平均；均匀注意力给出 2/T，平均为 {two_t}。"))
     result.extend(_stream_plot(es))
     return result
+
+
+def _head_maps(outcomes: Outcomes, conditions: list[str]) -> tuple[list[Panel], float]:
+    """One heatmap per condition of the first-token share per head: in each seed the heads of a layer sorted by
+    their share (largest first), then the mean over seeds; one colour scale centred at 0 for all of them (the
+    differential map's share can be negative). Returns (panels, the scale's half-width)."""
+    means = {}
+    for c in conditions:
+        runs = [(names.as_shares(o.measurements) if c == DIFFERENTIAL else o.measurements)["first_share"]
+                for o in outcomes.where(kind="lm", condition=c)]
+        ranked = [[sorted(layer, reverse=True) for layer in run] for run in runs]  # (seed, layer, rank)
+        means[c] = [[sum(r[l][h] for r in ranked) / len(ranked) for h in range(len(ranked[0][0]))]
+                    for l in range(len(ranked[0]))]
+    scale = max([0.5, *(abs(v) for m in means.values() for row in m for v in row)])
+    panels = [Panel(kind="heatmap", title=VARIANT_LABEL[c], xlabel="head rank in its layer (largest first)",
+                    ylabel="layer", title_zh=VARIANT_ZH[c], xlabel_zh="层内排名（份额从大到小）", ylabel_zh="层",
+                    heatmap=Heatmap(m, [str(i + 1) for i in range(len(m))], [str(i + 1) for i in range(len(m[0]))],
+                                    vmin=-scale, vmax=scale, cmap="RdBu_r"))
+              for c, m in means.items()]
+    return panels, scale
+
+
+def _per_seed_panel(es: EvidenceSet, conds: list[str]) -> Panel:
+    """evicted - kept (the rule's KEEP) of each seed, one set of points per condition, beside the margin."""
+    series = []
+    for i, c in enumerate(conds):
+        per = list(es[names.evict_cost(c, KEEP)].per_seed or [])
+        shift = (i - (len(conds) - 1) / 2) * 0.08  # side by side within a seed, so that points do not hide
+        series.append(Series(VARIANT_SHORT[c], [round(s + 1 + shift, 3) for s in range(len(per))], per,
+                             style="points", label_zh=_SHORT_ZH[VARIANT_SHORT[c]]))
+    return Panel(title=f"per seed, first {KEEP} kept", xlabel="seed", ylabel="evicted minus kept (nats)",
+                 series=series, lines=[RefLine(0.0, "no change", label_zh="没有变化"),
+                                       RefLine(LOSS_MARGIN, f"{num(LOSS_MARGIN, 1)} nats: the rule's margin",
+                                               label_zh=f"{num(LOSS_MARGIN, 1)} 奈特：规则的界限")],
+                 title_zh=f"各种子，保留前 {KEEP} 个", xlabel_zh="种子", ylabel_zh="逐出减保留（奈特）")
 
 
 def _stream_plot(es: EvidenceSet) -> list[Plot]:
@@ -125,12 +160,20 @@ def _stream_plot(es: EvidenceSet) -> list[Plot]:
                                  label_zh=f"{num(LOSS_MARGIN, 1)} 奈特：规则的界限")],
                   title_zh=f"逐出开头词元与保留时的损失之差（窗口 {w}）", ylabel_zh="留出损失之差（奈特）",
                   categories_zh=_SHORT_ZH)
-    return [Plot("streaming_eviction", "What evicting the first tokens costs, with the same weights", [panel],
-                 caption=f"Held-out loss beyond a window of the last {w} keys, first tokens evicted minus kept "
+    scale, scale_zh = "", ""
+    if names.STREAM_SEQ_LEN in es and names.STREAM_LOOKBACK in es:
+        t, b = num(es[names.STREAM_SEQ_LEN].number, 0), num(es[names.STREAM_LOOKBACK].number, 0)
+        scale = (f" These are {t}-token sequences on a task that looks {b} tokens back, far from the thousands of "
+                 "tokens of Xiao et al.: a placing of our small LMs, not a test at their scale.")
+        scale_zh = (f"这里的序列只有 {t} 个词元，任务只需回看 {b} 个词元，远不及 Xiao 等人的数千个词元："
+                    "这只是给我们的小模型定位，不是在他们的规模上检验。")
+    return [Plot("streaming_eviction", "What evicting the first tokens costs, with the same weights",
+                 [panel, _per_seed_panel(es, conds)],
+                 caption=f"Left: held-out loss beyond a window of the last {w} keys, first tokens evicted minus kept "
                          "(paired over seeds, 95% intervals); only the visible keys change, the weights and positions "
-                         "stay. Xiao et al. 2023 saw perplexity explode in large softmax LMs when the first tokens "
-                         "were evicted.",
+                         f"stay. Right: the same difference with the first {KEEP} kept, per seed. Xiao et al. 2023 "
+                         "saw perplexity explode in large softmax LMs when the first tokens were evicted." + scale,
                  title_zh="逐出开头词元的代价（权重不变）",
-                 caption_zh=f"最近 {w} 个键的窗口之外的留出损失，逐出开头词元减去保留（各种子配对，95% 区间）；"
-                            "只改变可见的键，权重和位置不变。Xiao 等人 2023 年在大型 softmax 语言模型中看到，"
-                            "逐出开头词元会让困惑度暴涨。")]
+                 caption_zh=f"左：最近 {w} 个键的窗口之外的留出损失，逐出开头词元减去保留（各种子配对，95% 区间）；"
+                            f"只改变可见的键，权重和位置不变。右：保留前 {KEEP} 个时的同一差值，逐个种子画出。"
+                            "Xiao 等人 2023 年在大型 softmax 语言模型中看到，逐出开头词元会让困惑度暴涨。" + scale_zh)]

@@ -257,7 +257,8 @@ def _evidence(name: str, ev: Ev) -> list[str]:
     if name == EVICTION:
         cs = names.stream_conditions(ev)
         return ([names.evict_cost(c, KEEP) for c in cs] + [names.keep_gap(c, KEEP) for c in cs]
-                + [names.evict_acc(c, KEEP) for c in cs] + [names.STREAM_WINDOW, names.STREAM_SAME_WEIGHTS])
+                + [names.evict_acc(c, KEEP) for c in cs] + [names.STREAM_WINDOW, names.STREAM_SAME_WEIGHTS]
+                + [n for n in (names.STREAM_SEQ_LEN, names.STREAM_LOOKBACK) if n in ev])
     if name == SINK_REMOVES:
         return ([names.first_max_ratio(c) for c in variants] + [names.first_max_drop(c) for c in variants]
                 + [names.sink_mass(c) for c in variants]

@@ -68,13 +68,17 @@ KOBAYASHI = Reference("Kobayashi et al. 2020, §4-5", "Weighting each attention 
                                   "和标点分到的注意力就大幅缩小：这些词元权重虽大，变换后的向量却很小。",
                       regime_zh="BERT-base，维基百科")
 XIAO = Reference("Xiao et al. 2023 (StreamingLLM), §3", "LLMs put a large share of attention on the initial "
-                 "tokens whatever they are; keeping 4 of them in a sliding window restores streaming perplexity; "
-                 "pre-training with a dedicated sink token (or off-by-one softmax, 'SoftMax1') gives one sink.",
+                 "tokens whatever they are; keeping 4 of them in a sliding window restores streaming perplexity. In "
+                 "160M models pre-trained from scratch (§3.3, Table 3), the off-by-one softmax ('Zero Sink', "
+                 "SoftMax1) only partly relieves this (the model still needs other initial tokens), while a "
+                 "dedicated learnable sink token suffices on its own.",
                  "Llama-2, MPT, Falcon, Pythia 7B-70B; 160M models pre-trained", "supports",
                  "https://arxiv.org/abs/2309.17453",
                  finding_zh="大语言模型不论开头几个词元是什么，都把很大一部分注意力放在它们身上；滑动窗口里保留其中 "
-                             "4 个，流式生成的困惑度就能恢复；预训练时加入一个专门的汇聚词元（或改用分母加一的 "
-                             "softmax，即 SoftMax1），注意力汇聚点就只剩这一个。",
+                             "4 个，流式生成的困惑度就能恢复。在从头预训练的 160M 模型中（第 3.3 节，表 3），"
+                             "改用分母加一的 softmax（零汇聚，即 SoftMax1）只能部分缓解这一问题，"
+                             "模型仍需要其他开头词元；"
+                             "加入一个专门的可学习汇聚词元则单独保留它就够了。",
                  regime_zh="Llama-2、MPT、Falcon、Pythia，7B 至 70B；另有预训练的 160M 模型")
 QIU = Reference("Qiu et al. 2025 (gated attention), §4.3", "A sigmoid gate after attention cuts the first-token "
                 "share of attention from 46.7% to 4.8% (averaged over layers and heads).",
@@ -118,7 +122,7 @@ def profile_settings(profile: str) -> dict[str, Any]:
     of 10 by step 225 of 600; three blocks of 8 by 175 of 450; blocks of 12 by 175 of 900, while a 450-step run
     stalled at 0.76 without a sink), and a narrower model (d_model 16) reaches it by 225: the copy is learned all
     or nothing, so accuracy ends at its ceiling and the cost of a sink is read off the steps to 0.9 (off the
-    ceiling), stated as "no difference up to" their ratio's bound.
+    ceiling), stated as "at most" their ratio's upper bound times as many steps.
     """
     return pick(profile,
                 tiny=dict(n_blocks=1, block_len=4, d_model=16, steps=30, batch_size=16, eval_every=10,

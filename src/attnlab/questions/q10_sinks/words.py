@@ -182,8 +182,9 @@ class SinkWords(Words):
         return (f"{r.verdict}: variant minus softmax (paired): {per}; mean accuracy {accs}. Rule: confirmed if for "
                 f"every variant the accuracy interval lies above -{AM} and the step ratio's below {SM}, and some "
                 f"condition's mean accuracy lies below the ceiling {CEIL}; qualified if every variant is fine but "
-                "every condition is at the ceiling (the accuracy test cannot fail there, so the answer is \"no "
-                "difference up to\" the step ratios' upper bound), or if some variants are fine; refuted if every "
+                "every condition is at the ceiling (the accuracy test cannot fail there, so the answer is that the "
+                "variants need at most the step ratios' upper bound times as many steps), or if some variants are "
+                "fine; refuted if every "
                 "variant is worse beyond these; else inconclusive.")
 
     def because(self, r: Ruling, ev, lang: str) -> str:
@@ -259,7 +260,8 @@ class SinkWords(Words):
                            f"{_times(ev[names.steps_ratio(c)], lang)}" for c in variants)
             accs = "、".join(f"{VARIANT_ZH[c]} {num(ev[names.acc(c)].number)}" for c in conds)
             ceil = (f"所有条件都在准确率上限处（平均准确率 {accs}，均 >= {CEIL}），在那里不可能出现超过 {AM} 的准确率"
-                    f"代价；真正被检验的只有步数比：达到 {TH} 的步数至多多出 {up_to(ev)} 倍，准确率上显示不出差别。"
+                    f"代价；真正被检验的只有步数比：达到 {TH} 的步数至多为 softmax 的 {up_to(ev)} 倍"
+                    f"（没有超出 {SM} 倍界限的代价），准确率上显示不出差别。"
                     ) if r.values["ceiling"] else ""
             some = f"{n} 个变体都不在" if k == 0 else f"{n} 个变体中有 {k} 个在"
             return spaced(f"与 softmax 相比（配对；可预测词元上的准确率和达到 {TH} 的步数）：{per}；{some} "
@@ -268,8 +270,9 @@ class SinkWords(Words):
                         f"{_times(ev[names.steps_ratio(c)], lang)}" for c in variants)
         accs = ", ".join(f"{VARIANT_SHORT[c]} {num(ev[names.acc(c)].number)}" for c in conds)
         ceil = (f" Every condition is at the ceiling (mean accuracy {accs}, all >= {CEIL}), where no accuracy cost "
-                f"beyond {AM} can show; only the step ratios are tested: no difference up to {up_to(ev)}x the steps "
-                f"to {TH}, and none in accuracy that could show." if r.values["ceiling"] else "")
+                f"beyond {AM} can show; only the step ratios are tested: every variant needs at most {up_to(ev)}x as "
+                f"many steps as softmax to reach {TH} (no cost beyond the {SM}x margin), and no accuracy cost could "
+                "show." if r.values["ceiling"] else "")
         return (f"Against softmax (paired, accuracy on the predictable tokens and steps to {TH}): {per}; {k} of {n} "
                 f"variants stay within -{AM} accuracy and {SM}x the steps." + ceil)
 
