@@ -242,15 +242,15 @@ def yarn_regime(length: int, d_model: int) -> list[Evidence]:
     n, a, b = len(r), plain(YARN_ALPHA), plain(YARN_BETA)
     return [
         Evidence(YARN_UNSCALED, sum(x > YARN_BETA for x in r), None, "frequencies", n=n, bounds=(0, n),
-                 ci_method="exact: from the settings",
+                 ci_method="exact",
                  label=f"rotary frequencies per head that YaRN leaves unscaled (more than beta = {b} turns in L = T)",
                  label_zh=f"每个头中 YaRN 不缩放的旋转频率个数（在 L = T 内转过超过 β = {b} 圈）"),
         Evidence(YARN_FULL, sum(x < YARN_ALPHA for x in r), None, "frequencies", n=n, bounds=(0, n),
-                 ci_method="exact: from the settings",
+                 ci_method="exact",
                  label=f"rotary frequencies per head that YaRN interpolates fully (fewer than alpha = {a} turns in "
                        "L = T)",
                  label_zh=f"每个头中 YaRN 完全插值的旋转频率个数（在 L = T 内转过不到 α = {a} 圈）"),
-        Evidence(YARN_MAX_TURNS, max(r), None, "turns", ci_method="exact: from the settings",
+        Evidence(YARN_MAX_TURNS, max(r), None, "turns", ci_method="exact",
                  label="the most turns any rotary frequency of a head makes in L = T (YaRN's r = L / wavelength)",
                  label_zh="每个头中转得最快的旋转频率在 L = T 内转过的圈数（YaRN 的 r = L / 波长）"),
     ]

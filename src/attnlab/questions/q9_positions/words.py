@@ -114,10 +114,10 @@ def _quantities() -> dict[str, tuple[str, str]]:
                                             f"{SCHEME_ZH[sc]}{zh}超出 T 部分的准确率")
                 out[names.vs_sin(t, sc, f)] = (
                     f"the accuracy beyond T of {SCHEME_EN[sc]} minus that of sinusoidal positions {en}",
-                    f"{SCHEME_ZH[sc]}{zh}超出 T 部分的准确率减去正弦位置编码的")
+                    f"{SCHEME_ZH[sc]}与正弦位置编码{zh}超出 T 部分的准确率之差")
             for o in RELATIVE:
                 out[names.alibi_vs(o, t, f)] = (f"ALiBi's accuracy beyond T minus that of {SCHEME_EN[o]} {en}",
-                                                f"ALiBi {zh}超出 T 部分的准确率减去{SCHEME_ZH[o]}的")
+                                                f"ALiBi 与{SCHEME_ZH[o]}{zh}超出 T 部分的准确率之差")
             for k in SCALINGS:
                 out[names.scaled_gain(t, k, f)] = (f"the gain of {SCALING_EN[k]} over plain RoPE {en}",
                                                    f"{SCALING_ZH[k]}{zh}相对原始 RoPE 的增益")
