@@ -120,7 +120,7 @@ def q9_evidence(drop=None, x2=None, reached=None, vs=0.3, whole=None, rel=None, 
                                                                                (0.85, 0.8, 0.9))))
     ev.append(Evidence(names.SAME_WEIGHTS, same[0], None, "models", n=same[1], label="same weights",
                        label_zh="同一组权重"))
-    return ev
+    return ev + names.yarn_regime(32, 32)  # the quick profile's T and width: YaRN leaves no frequency unscaled
 
 
 BEHIND = (-0.2, -0.25, -0.15)
@@ -476,3 +476,48 @@ def test_only_scaling_changed_tells_a_scaling_from_other_changes():
     with torch.no_grad():
         next(retrained.parameters()).add_(1e-3)
     assert not only_scaling_changed(model, retrained)  # the scaling only, but other weights
+
+
+def test_yarn_regime_is_read_off_the_settings():
+    # T = 32, 8-wide heads: the fastest of 4 frequencies turns 5.1 times in L, under beta = 32: YaRN is interpolation
+    ev = {e.name: e for e in names.yarn_regime(32, 32)}
+    assert (ev[names.YARN_UNSCALED].number, ev[names.YARN_FULL].number, ev[names.YARN_UNSCALED].n) == (0, 3, 4)
+    assert ev[names.YARN_MAX_TURNS].number == pytest.approx(32 / (2 * 3.141592653589793))
+    text = get_experiment("q9").explain(q9_evidence(drop=ROPE_LOST))
+    assert "YaRN runs outside its regime" in text.summary and "not a test of YaRN" in text.answer_en
+    assert "不在它的适用范围内" in text.answer_zh
+    # a Llama-sized regime (L = 4096, 128-wide heads) leaves the fast frequencies alone: YaRN is in its regime
+    wide = {e.name: e for e in names.yarn_regime(4096, 4 * 128)}
+    assert wide[names.YARN_UNSCALED].number > 0 and wide[names.YARN_FULL].number > 0
+    llama = [e for e in q9_evidence(drop=ROPE_LOST) if not e.name.startswith("yarn_")] + list(wide.values())
+    text = get_experiment("q9").explain(llama)
+    assert "YaRN runs in its regime" in text.summary and "outside its regime" not in text.summary
+
+
+def test_a_scaling_below_the_baseline_where_rope_held_is_the_largest_loss():
+    # interpolation and YaRN fall under the 0.37 baseline on the local task at 2T, where RoPE's drop straddles the bar
+    low = {names.scaled_acc("local", k, 2): (0.05, 0.0, 0.1) for k in ("linear", "yarn")}
+    gain = {names.scaled_gain("local", k, 2): (-0.8, -1.0, -0.6) for k in ("linear", "yarn")}
+    ev = q9_evidence(drop={"rope": {"local": STRADDLE, "global": LOST}}, scaled=low, gain=gain)
+    d, text = get_experiment("q9").judge(ev)
+    c = next(c for c in d.claims if c.name == rule.SCALED)
+    loss = ("The largest loss: on the local (block-copy) task at 2T, where plain RoPE was not shown to lose (0.90), "
+            "position interpolation falls to 0.05 and YaRN falls to 0.05, below the best trivial baseline 0.37: "
+            "position interpolation divides every distance by s = 2, so the symbol to copy, 8 back, looks 4 back")
+    assert loss in c.because and loss in text.summary
+    assert "最大的损失：局部（块复制）任务 2T 时，原始 RoPE 未确定下降（0.90）" in c.because_zh
+    assert "The largest loss" not in next(c for c in get_experiment("q9").decide(q9_evidence(drop=ROPE_LOST)).claims
+                                          if c.name == rule.SCALED).because
+
+
+def test_what_would_change_the_scalings_reads_as_a_sentence():
+    d = get_experiment("q9").decide(q9_evidence(drop=ROPE_LOST, gain=_gains("local", 2)))
+    c = next(c for c in d.claims if c.name == rule.SCALED)
+    assert c.would_change.startswith("If ") and ", the verdict would be " in c.would_change, c.would_change
+    assert " instead of " in c.would_change and c.would_change.endswith(".")
+    zh = c.would_change_zh
+    assert zh.startswith("若") and "（而不是测得的 " in zh and "结论将是「" in zh
+    assert not zh_problems(c.would_change_zh), zh_problems(c.would_change_zh)
+    learned = next(k for k in c.checks if k.name == "learned")  # what it checks: the trained conditions at T
+    assert learned.detail.startswith("every trained condition beats its trivial baseline at T")
+    assert "T 上" in learned.detail_zh and not zh_problems(learned.detail_zh)

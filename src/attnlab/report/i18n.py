@@ -122,6 +122,7 @@ _UNITS = {
     "nats": "奈特", "score": "得分", "x baseline": "倍（相对基线）",
     "bytes": "字节", "sequences": "个序列", "bool": "是否",
     "multiply-adds": "次乘加", "numbers": "个数", "width": "宽度", "models": "个模型",
+    "frequencies": "个频率", "turns": "圈",
 }
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from attnlab.lab import protocol, stats
 from attnlab.lab.spec import Aggregate, EvidenceSet, Outcomes
 from attnlab.lab.tuning import sweep_evidence, sweep_plot
+from attnlab.lab.words import plain
 from attnlab.questions.q9_positions.settings import (
     ACC,
     BASELINE_ZH,
@@ -15,6 +17,8 @@ from attnlab.questions.q9_positions.settings import (
     GLOBAL_ORDER_FREE,
     LITERATURE,
     MARGIN,
+    N_HEADS,
+    ROTARY_BASE,
     SCALING_EN,
     SCALING_ZH,
     SCALINGS,
@@ -23,6 +27,8 @@ from attnlab.questions.q9_positions.settings import (
     TASK_NAMES,
     TASK_ZH,
     THRESHOLD,
+    YARN_ALPHA,
+    YARN_BETA,
     spaced,
 )
 from attnlab.questions.q9_positions.trials import make_length_task, marker_order_free_baseline
@@ -89,6 +95,11 @@ def scaled_gain(task: str, kind: str, f: int) -> str:
 
 
 SAME_WEIGHTS = "rope_scaled_same_weights"  # scaled RoPE models with the trained weights and only the scaling changed
+# YaRN's regime here, from the settings: of a head's rotary frequencies, how many turn more than beta times in L = T
+# (left unscaled), how many fewer than alpha (interpolated fully), and the most turns any of them makes
+YARN_UNSCALED = "yarn_unscaled_frequencies"
+YARN_FULL = "yarn_fully_interpolated_frequencies"
+YARN_MAX_TURNS = "yarn_max_turns"
 
 
 def baselines(ev: Mapping[str, Evidence], task: str, f: int) -> list[str]:
@@ -216,6 +227,35 @@ def _same_weights(outcomes: Outcomes) -> Evidence:
                     label_zh="缩放后的 RoPE 模型中，每个权重都与训练好的模型相同、配置只在 RoPE 缩放上不同的个数")
 
 
+def yarn_turns(length: int, d_model: int) -> list[float]:
+    """How many turns each rotary frequency of a head makes in YaRN's L = T: :math:`r_i = L / \\lambda_i =
+    L \\theta_i / 2\\pi`, :math:`\\theta_i = b^{-2i/d}` with d = d_model / heads (i = 0 .. d/2 - 1)."""
+    d = d_model // N_HEADS
+    return [length * ROTARY_BASE ** (-i / d) / (2 * math.pi) for i in range(0, d, 2)]
+
+
+def yarn_regime(length: int, d_model: int) -> list[Evidence]:
+    """Where YaRN's ramp puts each of a head's rotary frequencies here: YaRN (Peng et al. 2023) leaves a frequency
+    alone when it turns more than beta times in L, interpolates it fully below alpha; with few frequencies and a short
+    L, none may be left alone, and YaRN is then position interpolation (with its temperature)."""
+    r = yarn_turns(length, d_model)
+    n, a, b = len(r), plain(YARN_ALPHA), plain(YARN_BETA)
+    return [
+        Evidence(YARN_UNSCALED, sum(x > YARN_BETA for x in r), None, "frequencies", n=n, bounds=(0, n),
+                 ci_method="exact",
+                 label=f"rotary frequencies per head that YaRN leaves unscaled (more than beta = {b} turns in L = T)",
+                 label_zh=f"每个头中 YaRN 不缩放的旋转频率个数（在 L = T 内转过超过 β = {b} 圈）"),
+        Evidence(YARN_FULL, sum(x < YARN_ALPHA for x in r), None, "frequencies", n=n, bounds=(0, n),
+                 ci_method="exact",
+                 label=f"rotary frequencies per head that YaRN interpolates fully (fewer than alpha = {a} turns in "
+                       "L = T)",
+                 label_zh=f"每个头中 YaRN 完全插值的旋转频率个数（在 L = T 内转过不到 α = {a} 圈）"),
+        Evidence(YARN_MAX_TURNS, max(r), None, "turns", ci_method="exact",
+                 label="the most turns any rotary frequency of a head makes in L = T (YaRN's r = L / wavelength)",
+                 label_zh="每个头中转得最快的旋转频率在 L = T 内转过的圈数（YaRN 的 r = L / 波长）"),
+    ]
+
+
 def aggregate(outcomes: Outcomes) -> Aggregate:
     from attnlab.questions.q9_positions.plots import plots
 
@@ -235,6 +275,7 @@ def aggregate(outcomes: Outcomes) -> Aggregate:
                     unit="accuracy", bounds=DIFF, label=f"alibi minus {other} at {f}T (beyond T), {t} task",
                     label_zh=spaced(f"ALiBi 减去{SCHEME_ZH[other]}的准确率，{f}T（超出 T 的目标），{TASK_ZH[t]}")))
     ev.append(_same_weights(outcomes))
+    ev.extend(yarn_regime(length, first["d_model"]))
     ev.append(protocol.budget_evidence(READ_AT, outcomes, label="steps at which every run's extrapolation was read",
                                        label_zh="读取每次运行外推表现时的步数"))
     if outcomes.tuning is not None:

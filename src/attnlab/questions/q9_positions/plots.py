@@ -12,10 +12,16 @@ from attnlab.questions.q9_positions.trials import bin_size
 from attnlab.results import Panel, Plot, RefLine, Series
 
 
+def copy_offset(length: int) -> int:
+    """The local task's block length at training length ``length``: a copied symbol stands this many positions
+    back (:func:`~attnlab.questions.q9_positions.trials.make_length_task`)."""
+    return length // 4
+
+
 def task_title(task: str, length: int, lang: str = "en") -> str:
     """The task's title (figures and summary) at training length ``length``, in English or Chinese."""
     if task == "local":
-        back = length // 4  # the block length: a copied symbol stands this many positions back
+        back = copy_offset(length)
         if lang == "zh":
             return f"局部规则（块复制：往回看 {back} 个位置）"
         return f"local rule (block copy: look {back} back)"

@@ -211,7 +211,8 @@ def _evidence(name: str, ev: Ev) -> list[str]:
                  for n in (names.drop_late(t, "rope", f), names.acc(t, "rope", f))]
         return (plain + [n for t in TASK_NAMES for f in LONGER for k in SCALINGS
                          for n in (names.scaled_acc(t, k, f), names.scaled_gain(t, k, f))]
-                + [n for t in TASK_NAMES for f in LONGER for n in names.baselines(ev, t, f)] + [names.SAME_WEIGHTS])
+                + [n for t in TASK_NAMES for f in LONGER for n in names.baselines(ev, t, f)] + [names.SAME_WEIGHTS]
+                + [names.YARN_UNSCALED, names.YARN_FULL, names.YARN_MAX_TURNS])
     return sin_comparisons() if name == BEATS_SIN else rel_comparisons()
 
 

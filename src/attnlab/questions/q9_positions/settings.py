@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from attnlab.attention.config import AttentionConfig
+from attnlab.attention.rope_scaling import RopeScaling
 from attnlab.lab.context import pick
 from attnlab.lab.words import spaced  # noqa: F401 (q9's modules take it from here)
 from attnlab.results import Reference
@@ -14,6 +16,10 @@ SCHEMES = ("sinusoidal", "learned", "rope", "alibi", "t5")
 SCALINGS = ("linear", "ntk", "yarn")
 SCALING_EN = {"linear": "position interpolation", "ntk": "NTK-aware scaling", "yarn": "YaRN"}
 SCALING_ZH = {"linear": "位置插值", "ntk": "NTK 缩放", "yarn": "YaRN"}
+# YaRN's ramp and RoPE's base as the trials apply them (RopeScaling's and AttentionConfig's defaults; the ramp is the
+# paper's, set for Llama): a frequency turning more than beta times in L is left alone, fewer than alpha interpolated
+YARN_ALPHA, YARN_BETA = RopeScaling.alpha, RopeScaling.beta
+ROTARY_BASE = AttentionConfig.rotary_base
 FACTORS = (1, 2, 4)  # test lengths, as multiples of the training length T
 TASK_NAMES = ("local", "global")
 TASK_ZH = {"local": "局部任务", "global": "全局任务"}

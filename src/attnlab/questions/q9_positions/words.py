@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from attnlab.lab.rules import Gate, Ruling, Rulings
-from attnlab.lab.words import Words, fit_oneline, fmt, num, plain
+from attnlab.lab.rules import Flip, Gate, Ruling, Rulings
+from attnlab.lab.words import Words, fit_oneline, fmt, num, plain, verdict
 from attnlab.questions.q9_positions import evidence as names
 from attnlab.questions.q9_positions import scaling_words
 from attnlab.questions.q9_positions.answer import answer, drops, summary
@@ -23,8 +23,12 @@ from attnlab.questions.q9_positions.rule import (
 from attnlab.questions.q9_positions.settings import (
     MARGIN,
     NEAR_BASELINE,
+    SCALING_EN,
+    SCALING_ZH,
+    SCALINGS,
     SCHEME_EN,
     SCHEME_ZH,
+    SCHEMES,
     TASK_NAMES,
     TASK_SHORT,
     TASK_ZH,
@@ -91,12 +95,55 @@ def _describe(ev, scheme: str) -> str:
                      for t in TASK_NAMES)
 
 
+def _at(t: str, f: int, zh: bool) -> str:
+    return f"在{TASK_SHORT[t][1]}任务 {f}T 时" if zh else f"on the {TASK_SHORT[t][0]} task at {f}T"
+
+
+def _quantities() -> dict[str, tuple[str, str]]:
+    """Each number a flip can move, as the subject of "if ... were x" (English) and "若……为 x" (Chinese)."""
+    out = {}
+    for t in TASK_NAMES:
+        for f in LONGER:
+            en, zh = _at(t, f, False), _at(t, f, True)
+            for sc in SCHEMES:
+                out[names.drop_late(t, sc, f)] = (
+                    f"the accuracy drop of {SCHEME_EN[sc]} on the {TASK_SHORT[t][0]} task from the second half of T "
+                    f"to beyond T at {f}T",
+                    f"{SCHEME_ZH[sc]}在{TASK_SHORT[t][1]}任务上从 T 的后半段到 {f}T 超出 T 部分的准确率下降")
+                out[names.acc(t, sc, f)] = (f"the accuracy beyond T of {SCHEME_EN[sc]} {en}",
+                                            f"{SCHEME_ZH[sc]}{zh}超出 T 部分的准确率")
+                out[names.vs_sin(t, sc, f)] = (
+                    f"the accuracy beyond T of {SCHEME_EN[sc]} minus that of sinusoidal positions {en}",
+                    f"{SCHEME_ZH[sc]}与正弦位置编码{zh}超出 T 部分的准确率之差")
+            for o in RELATIVE:
+                out[names.alibi_vs(o, t, f)] = (f"ALiBi's accuracy beyond T minus that of {SCHEME_EN[o]} {en}",
+                                                f"ALiBi 与{SCHEME_ZH[o]}{zh}超出 T 部分的准确率之差")
+            for k in SCALINGS:
+                out[names.scaled_gain(t, k, f)] = (f"the gain of {SCALING_EN[k]} over plain RoPE {en}",
+                                                   f"{SCALING_ZH[k]}{zh}相对原始 RoPE 的增益")
+                out[names.scaled_acc(t, k, f)] = (f"RoPE's accuracy beyond T with {SCALING_EN[k]} {en}",
+                                                  f"RoPE 用{SCALING_ZH[k]}后{zh}超出 T 部分的准确率")
+    return out
+
+
+_QUANTITY = _quantities()
+
+
 class PositionWords(Words):
     def statement(self, r: Ruling, ev, lang: str) -> str:
         return _STATEMENT[r.name][lang == "zh"]
 
     def gate(self, g: Gate, ev, lang: str) -> str:
         zh, v = lang == "zh", g.values
+        if g.kind == "learned" and g.passed:  # what it checks: the trained conditions at T, not the results beyond T
+            n = len(v["items"])
+            return (f"每个训练过的条件在训练长度 T 上都超过了平凡基线：{n} 个（任务，位置编码）在 T 上的准确率，"
+                    "区间下端都高于该任务最好的平凡基线（超出 T 的准确率，包括缩放后的 RoPE，"
+                    "是要检验的结果，不属于这项检查）" if zh
+                    else f"every trained condition beats its trivial baseline at T, the length it was trained on: {n} "
+                         "(task, scheme) accuracies at T, each interval's lower end above the task's best trivial "
+                         "baseline (the accuracies beyond T, scaled RoPE's included, are the results under test, not "
+                         "this check)")
         if g.kind == "above_baselines":
             some = "都没有" if v["k"] == 0 else f"中有 {v['k']} 个"
             return (f"{v['n']} 个（任务，位置编码）组合{some}在 T 上的准确率高于该任务最好的平凡基线" if zh
@@ -114,6 +161,16 @@ class PositionWords(Words):
                     f"{v['need']} 个）" if zh else
                     f"{sc}, {t} task at T: {v['k']} of {v['n']} seeds reached {TH} accuracy (need {v['need']})")
         return super().gate(g, ev, lang)
+
+    def flip(self, f: Flip, ev, lang: str) -> str:
+        """One way the verdict could change, as a sentence: the number, the value it would need and the one
+        measured, and the verdict it would give."""
+        if f.evidence not in _QUANTITY:
+            return super().flip(f, ev, lang)
+        what, now, word = _QUANTITY[f.evidence][lang == "zh"], num(ev[f.evidence].number), verdict(f.verdict, lang)
+        if lang == "zh":
+            return spaced(f"若{what}为 {num(f.value)}（而不是测得的 {now}），结论将是「{word}」")
+        return f"if {what} were {num(f.value)} instead of {now}, the verdict would be {word}"
 
     def needs(self, r: Ruling, ev, lang: str) -> list[tuple[str, str]]:
         if r.verdict == "inconclusive":
