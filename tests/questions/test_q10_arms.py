@@ -15,6 +15,7 @@ from attnlab.lab.execute import execute_trial
 from attnlab.lab.tuning import TUNED
 from attnlab.lab.words import num
 from attnlab.lab.words.lint import zh_problems
+from attnlab.questions.q10_sinks import arm_evidence as arms
 from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks import rule, trials
 from attnlab.questions.q10_sinks.settings import CONDITIONS, DIFFERENTIAL, KEEP, KEPT_TOKENS, profile_settings
@@ -35,7 +36,7 @@ def arm_evidence(diff_ratio=(1.2, 1.0, 1.4), diff_drop=(0.2, 0.15, 0.25), diff_a
     """q10's hand-made evidence (every sub-claim holds) with both arms: by default each arm's claim holds too."""
     ev = [e for e in q10_evidence(acc=acc) if e.name != names.LM_CONDITIONS]
     ev += [Evidence(names.LM_CONDITIONS, [*CONDITIONS, D]),
-           Evidence(names.DIFF_LAMBDA, [0.3, 0.5], unit="λ"),
+           Evidence(arms.DIFF_LAMBDA, [0.3, 0.5], unit="λ"),
            Evidence(names.steps(D), 100.0, None, "steps", n=5, per_seed=[100] * 5, label="steps", label_zh="步数"),
            _e(names.acc(D), *acc, unit="accuracy"), _e(names.first_max_ratio(D), *diff_ratio),
            _e(names.first_max(D), 0.1, 0.08, 0.12, unit="share"), _e(names.first_mean(D), 0.05, 0.04, 0.06, "share"),
@@ -43,13 +44,13 @@ def arm_evidence(diff_ratio=(1.2, 1.0, 1.4), diff_drop=(0.2, 0.15, 0.25), diff_a
            _e(names.first_mean_drop(D), 0.05, 0.03, 0.07, "share"), _e(names.acc_diff(D), *diff_acc, "accuracy"),
            _e(names.steps_ratio(D), *diff_steps, unit="x"),
            Evidence(names.lr(D), 3e-3, None, "lr", bounds=(1e-3, 1e-2), label=D, label_zh="学习率"),
-           Evidence(names.STREAM_CONDITIONS, [*CONDITIONS, D]), Evidence(names.STREAM_WINDOW, 16, unit="tokens"),
-           Evidence(names.STREAM_SAME_WEIGHTS, same, unit="accuracy", n=20, label="same", label_zh="相同")]
+           Evidence(arms.STREAM_CONDITIONS, [*CONDITIONS, D]), Evidence(arms.STREAM_WINDOW, 16, unit="tokens"),
+           Evidence(arms.STREAM_SAME_WEIGHTS, same, unit="accuracy", n=20, label="same", label_zh="相同")]
     for c in (*CONDITIONS, D):
         for k in KEPT_TOKENS:
-            ev += [_e(names.evict_cost(c, k), *(evict if c == "softmax" else evict_sink), unit="nats"),
-                   _e(names.keep_gap(c, k), *(gap if c == "softmax" else (0.0, -0.02, 0.02)), unit="nats"),
-                   _e(names.evict_acc(c, k), 0.0, -0.01, 0.01, unit="accuracy")]
+            ev += [_e(arms.evict_cost(c, k), *(evict if c == "softmax" else evict_sink), unit="nats"),
+                   _e(arms.keep_gap(c, k), *(gap if c == "softmax" else (0.0, -0.02, 0.02)), unit="nats"),
+                   _e(arms.evict_acc(c, k), 0.0, -0.01, 0.01, unit="accuracy")]
     return ev
 
 
@@ -121,7 +122,7 @@ def test_the_streaming_claim_needs_the_same_weights():
 
 def test_the_differential_share_is_over_the_row_sum_of_its_map():
     m = {"first_share": [[0.1, 0.2]], "sink_mass": [[0.5, 0.5]], "first_share_init": [[0.3, 0.3]]}
-    out = names.as_shares(m)
+    out = arms.as_shares(m)
     assert out["first_share"] == [[0.2, 0.4]] and "first_share_init" not in out
 
 
@@ -186,9 +187,9 @@ def _stream_words_evidence():
     ci = {"softmax": (0.109, -0.029, 0.248), "zero": (0.106, -0.077, 0.290), "learned": (0.104, -0.075, 0.283),
           D: (0.0122, 0.00049, 0.0238)}
     ev = [e for e in arm_evidence() if not e.name.startswith("stream_evict_minus_keep4_")]
-    ev += [Evidence(names.evict_cost(c, KEEP), ci[c][0], ci[c][1:], "nats", n=5, per_seed=per[c], label=c,
+    ev += [Evidence(arms.evict_cost(c, KEEP), ci[c][0], ci[c][1:], "nats", n=5, per_seed=per[c], label=c,
                     label_zh="证据") for c in per]
-    return ev + [Evidence(names.STREAM_SEQ_LEN, 33, unit="tokens"), Evidence(names.STREAM_LOOKBACK, 8, unit="tokens")]
+    return ev + [Evidence(arms.STREAM_SEQ_LEN, 33, unit="tokens"), Evidence(arms.STREAM_LOOKBACK, 8, unit="tokens")]
 
 
 def test_eviction_words_place_each_interval_against_the_margin_and_count_the_seeds():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from attnlab.lab import rules, stats
 from attnlab.lab.rules import Rulings
 from attnlab.lab.words import fmt, num, pct, plain, signed
+from attnlab.questions.q10_sinks import arm_evidence as arms
 from attnlab.questions.q10_sinks import arm_words
 from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.rule import (
@@ -172,8 +173,8 @@ def _arms(rs: Rulings, ev, zh: bool) -> list[str]:
                    f"With differential attention (Ye et al. 2025) that head gives the first token {ratio}x the uniform "
                    f"share (its map over its row sum): {removes}, and accuracy changes by {acc}, {cost}.")
     if EVICTION in v:
-        w = num(ev[names.STREAM_WINDOW].number, 0)
-        conds = names.stream_conditions(ev)
+        w = num(ev[arms.STREAM_WINDOW].number, 0)
+        conds = arms.stream_conditions(ev)
         verdict = _EVICT[v[EVICTION]][zh]
         if zh:
             per = "、".join(arm_words.evict_text(ev, c, "zh") for c in conds)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from attnlab.lab import rules
 from attnlab.lab.rules import Ruling
 from attnlab.lab.words import fmt, num, plain, signed
+from attnlab.questions.q10_sinks import arm_evidence as arms
 from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.rule import DIFF_COST, DIFF_REMOVES, EVICTION
 from attnlab.questions.q10_sinks.settings import (
@@ -83,13 +84,13 @@ def loss_text(e, lang: str = "en") -> str:
 def evict_place(ev, c: str) -> str:
     """Where condition ``c``'s evicted - kept interval lies against the loss margin: ``"above"``, ``"below"``
     (evicting costs less than the margin: the rule's "harmless") or ``"spans"``."""
-    lo, hi = rules.interval(ev[names.evict_cost(c, K)])
+    lo, hi = rules.interval(ev[arms.evict_cost(c, K)])
     return "above" if lo > LOSS_MARGIN else "below" if hi < LOSS_MARGIN else "spans"
 
 
 def seeds_above(ev, c: str) -> tuple[int, int, list[float]]:
     """(seeds whose evicted - kept lies above the loss margin, seeds, the per-seed values) of condition ``c``."""
-    per = list(ev[names.evict_cost(c, K)].per_seed or [])
+    per = list(ev[arms.evict_cost(c, K)].per_seed or [])
     return sum(x > LOSS_MARGIN for x in per), len(per), per
 
 
@@ -112,16 +113,16 @@ def evict_text(ev, c: str, lang: str) -> str:
         else:
             where = f"spanning the {LM} margin" + (f"; {k} of {n} seeds lie above it" if n else "") + (
                 f": {seeds}" if seeds else "")
-    text = loss_text(ev[names.evict_cost(c, K)], lang)
+    text = loss_text(ev[arms.evict_cost(c, K)], lang)
     return f"{VARIANT_ZH[c]} {text}（{where}）" if zh else f"{VARIANT_LABEL[c]} {text} ({where})"
 
 
 def regime(ev, lang: str) -> str:
     """The streaming arm's scale against Xiao et al.'s, in one sentence ("" without the sequence length)."""
-    if names.STREAM_SEQ_LEN not in ev or names.STREAM_LOOKBACK not in ev:
+    if arms.STREAM_SEQ_LEN not in ev or arms.STREAM_LOOKBACK not in ev:
         return ""
-    t, w = num(ev[names.STREAM_SEQ_LEN].number, 0), num(ev[names.STREAM_WINDOW].number, 0)
-    b = num(ev[names.STREAM_LOOKBACK].number, 0)
+    t, w = num(ev[arms.STREAM_SEQ_LEN].number, 0), num(ev[arms.STREAM_WINDOW].number, 0)
+    b = num(ev[arms.STREAM_LOOKBACK].number, 0)
     if lang == "zh":
         return (f"流式实验用 {t} 个词元的序列和最近 {w} 个键的窗口，任务只需回看 {b} 个词元，远不及 Xiao 等人 2023 年"
                 "的数千个词元：这只是把我们的小模型放在他们的发现旁边，不是在他们的规模上检验。")
@@ -133,12 +134,12 @@ def regime(ev, lang: str) -> str:
 def sinks_still_pay(ev, lang: str) -> str:
     """A sentence when a sink variant's point estimate of evicted - kept reaches the margin (against "LMs trained
     with a sink need no kept tokens"), else ""."""
-    sinks = [c for c in names.stream_conditions(ev) if c in names.sink_variants(ev)]
-    paying = [c for c in sinks if ev[names.evict_cost(c, K)].number >= LOSS_MARGIN]
+    sinks = [c for c in arms.stream_conditions(ev) if c in names.sink_variants(ev)]
+    paying = [c for c in sinks if ev[arms.evict_cost(c, K)].number >= LOSS_MARGIN]
     if not paying:
         return ""
-    vals = [signed(ev[names.evict_cost(c, K)].number) for c in paying]
-    soft = signed(ev[names.evict_cost("softmax", K)].number)
+    vals = [signed(ev[arms.evict_cost(c, K)].number) for c in paying]
+    soft = signed(ev[arms.evict_cost("softmax", K)].number)
     if lang == "zh":
         return (f"带汇聚点训练的模型的点估计（{'、'.join(vals)}）也达到 {LM} 的界限（softmax 为 {soft}），"
                 "这与「带汇聚点训练的模型无需保留开头词元」的说法相悖。")
@@ -165,9 +166,9 @@ def rule_text(r: Ruling, ev) -> str:
                 f"differential {num(ev[names.acc(D)].number)}. Rule: confirmed if the accuracy interval lies above "
                 f"-{AM} and the step ratio's below {SM} off the ceiling {CEIL}; qualified if so at the ceiling; "
                 "refuted if either lies beyond; else inconclusive.")
-    per = "; ".join(f"{VARIANT_LABEL[c]}: evicted - kept {loss_text(ev[names.evict_cost(c, K)])}, kept - full "
-                    f"{loss_text(ev[names.keep_gap(c, K)])}" for c in names.stream_conditions(ev))
-    return (f"{r.verdict}: held-out loss (nats) beyond a window of {num(ev[names.STREAM_WINDOW].number, 0)} keys, "
+    per = "; ".join(f"{VARIANT_LABEL[c]}: evicted - kept {loss_text(ev[arms.evict_cost(c, K)])}, kept - full "
+                    f"{loss_text(ev[arms.keep_gap(c, K)])}" for c in arms.stream_conditions(ev))
+    return (f"{r.verdict}: held-out loss (nats) beyond a window of {num(ev[arms.STREAM_WINDOW].number, 0)} keys, "
             f"first tokens evicted vs the first {K} kept vs full attention (paired): {per}. Rule: confirmed if for "
             f"softmax evicted - kept lies above {LM} and kept - full below {LM}, and for every sink variant "
             f"evicted - kept lies below {LM}; qualified if softmax's evicted - kept lies above {LM} without the rest; "
@@ -179,7 +180,7 @@ def because(r: Ruling, ev, lang: str) -> str:
     if r.name == DIFF_REMOVES:
         ratio, r0 = _x(ev[names.first_max_ratio(D)], lang), _x(ev[names.first_max_ratio("softmax")], lang)
         lam = "、".join if zh else ", ".join
-        lams = lam(num(x, 2) for x in ev[names.DIFF_LAMBDA].value)
+        lams = lam(num(x, 2) for x in ev[arms.DIFF_LAMBDA].value)
         drop = fmt(ev[names.first_max_drop(D)], lang)
         if zh:
             return (f"差分注意力中最关注首个词元的头给它均匀份额 {ratio}的注意力（差分图除以行和 1 - λ），softmax 为 "
@@ -197,14 +198,14 @@ def because(r: Ruling, ev, lang: str) -> str:
                 "tested." if ceil else "")
         return (f"Against softmax (paired), differential attention changes accuracy by {acc} and takes {steps} the "
                 f"steps to {TH}." + tail)
-    w = num(ev[names.STREAM_WINDOW].number, 0)
+    w = num(ev[arms.STREAM_WINDOW].number, 0)
     if zh:
         per = "；".join(f"逐出减保留，{evict_text(ev, c, lang)}，保留减完整 "
-                       f"{loss_text(ev[names.keep_gap(c, K)], lang)}" for c in names.stream_conditions(ev))
+                       f"{loss_text(ev[arms.keep_gap(c, K)], lang)}" for c in arms.stream_conditions(ev))
         return (f"同一组权重，只改变可见的键（最近 {w} 个键的窗口，逐出或保留前 {K} 个词元，或完整注意力），"
                 f"窗口之外的留出损失（奈特，配对）：{per}。" + sinks_still_pay(ev, lang) + regime(ev, lang))
     per = "; ".join(f"evicted - kept, {evict_text(ev, c, lang)}, kept - full "
-                    f"{loss_text(ev[names.keep_gap(c, K)])}" for c in names.stream_conditions(ev))
+                    f"{loss_text(ev[arms.keep_gap(c, K)])}" for c in arms.stream_conditions(ev))
     tail = " ".join(t for t in (sinks_still_pay(ev, lang), regime(ev, lang)) if t)
     return (f"Same weights, only the visible keys changed (a window of the last {w} keys, the first {K} tokens "
             f"evicted or kept, or full attention); held-out loss beyond the window in nats, paired: {per}."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from attnlab.lab import rules
 from attnlab.lab.spec import EvidenceSet, Outcomes
 from attnlab.lab.words import num
+from attnlab.questions.q10_sinks import arm_evidence as arms
 from attnlab.questions.q10_sinks import evidence as names
 from attnlab.questions.q10_sinks.settings import (
     DIFFERENTIAL,
@@ -111,7 +112,7 @@ def _head_maps(outcomes: Outcomes, conditions: list[str]) -> tuple[list[Panel], 
     differential map's share can be negative). Returns (panels, the scale's half-width)."""
     means = {}
     for c in conditions:
-        runs = [(names.as_shares(o.measurements) if c == DIFFERENTIAL else o.measurements)["first_share"]
+        runs = [(arms.as_shares(o.measurements) if c == DIFFERENTIAL else o.measurements)["first_share"]
                 for o in outcomes.where(kind="lm", condition=c)]
         ranked = [[sorted(layer, reverse=True) for layer in run] for run in runs]  # (seed, layer, rank)
         means[c] = [[sum(r[l][h] for r in ranked) / len(ranked) for h in range(len(ranked[0][0]))]
@@ -129,7 +130,7 @@ def _per_seed_panel(es: EvidenceSet, conds: list[str]) -> Panel:
     """evicted - kept (the rule's KEEP) of each seed, one set of points per condition, beside the margin."""
     series = []
     for i, c in enumerate(conds):
-        per = list(es[names.evict_cost(c, KEEP)].per_seed or [])
+        per = list(es[arms.evict_cost(c, KEEP)].per_seed or [])
         shift = (i - (len(conds) - 1) / 2) * 0.08  # side by side within a seed, so that points do not hide
         series.append(Series(VARIANT_SHORT[c], [round(s + 1 + shift, 3) for s in range(len(per))], per,
                              style="points", label_zh=_SHORT_ZH[VARIANT_SHORT[c]]))
@@ -143,16 +144,16 @@ def _per_seed_panel(es: EvidenceSet, conds: list[str]) -> Panel:
 def _stream_plot(es: EvidenceSet) -> list[Plot]:
     """What evicting the first tokens costs each LM: held-out loss with them evicted minus with the first k kept
     (paired, per condition), against the rule's margin."""
-    conds = names.stream_conditions(es)
+    conds = arms.stream_conditions(es)
     if not conds:
         return []
     series = []
     for k in KEPT_TOKENS:
-        e = [es[names.evict_cost(c, k)] for c in conds]
+        e = [es[arms.evict_cost(c, k)] for c in conds]
         series.append(Series(f"first {k} kept", [VARIANT_SHORT[c] for c in conds], [x.number for x in e],
                              [rules.interval(x)[0] for x in e], [rules.interval(x)[1] for x in e],
                              label_zh=f"保留前 {k} 个"))
-    w = num(es[names.STREAM_WINDOW].number, 0)
+    w = num(es[arms.STREAM_WINDOW].number, 0)
     panel = Panel(kind="bar", title=f"loss with the first tokens evicted minus kept (window {w})",
                   ylabel="held-out loss difference (nats)", series=series,
                   lines=[RefLine(0.0, "no change", label_zh="没有变化"),
@@ -161,8 +162,8 @@ def _stream_plot(es: EvidenceSet) -> list[Plot]:
                   title_zh=f"逐出开头词元与保留时的损失之差（窗口 {w}）", ylabel_zh="留出损失之差（奈特）",
                   categories_zh=_SHORT_ZH)
     scale, scale_zh = "", ""
-    if names.STREAM_SEQ_LEN in es and names.STREAM_LOOKBACK in es:
-        t, b = num(es[names.STREAM_SEQ_LEN].number, 0), num(es[names.STREAM_LOOKBACK].number, 0)
+    if arms.STREAM_SEQ_LEN in es and arms.STREAM_LOOKBACK in es:
+        t, b = num(es[arms.STREAM_SEQ_LEN].number, 0), num(es[arms.STREAM_LOOKBACK].number, 0)
         scale = (f" These are {t}-token sequences on a task that looks {b} tokens back, far from the thousands of "
                  "tokens of Xiao et al.: a placing of our small LMs, not a test at their scale.")
         scale_zh = (f"这里的序列只有 {t} 个词元，任务只需回看 {b} 个词元，远不及 Xiao 等人的数千个词元："

@@ -8,7 +8,20 @@ from typing import Any
 from attnlab.lab import protocol, rules
 from attnlab.lab.rules import Flip, Gate
 from attnlab.lab.spec import EvidenceSet
+from attnlab.questions.q10_sinks import arm_evidence as arms
 from attnlab.questions.q10_sinks import evidence as names
+from attnlab.questions.q10_sinks.condition_rules import SAME_WEIGHTS_GATE as SAME_WEIGHTS_GATE
+from attnlab.questions.q10_sinks.condition_rules import (
+    at_ceiling,
+    cost_of,
+    diff_cost,
+    diff_removes,
+    eviction,
+    lower,
+    same_weights_gate,
+    upper,
+    with_sinks,
+)
 from attnlab.questions.q10_sinks.settings import (
     ACC_MARGIN,
     CEILING,
@@ -21,7 +34,6 @@ from attnlab.questions.q10_sinks.settings import (
     NUDGE,
     PARK_FACTOR,
     SAME,
-    SAME_WEIGHTS_TOL,
     STEP_MARGIN,
 )
 from attnlab.results import Evidence
@@ -38,7 +50,6 @@ EVICTION = "evicting_first_tokens_hurts"
 MINILM_GATE = "minilm_available"  # kind "available": the encoder was measured
 PARKS_GATE = "minilm_parks_somewhere"  # kind "parks_somewhere": values k of n layers park
 HAS_SINK_GATE = "softmax_lm_has_sink"  # kind "above": values evidence, bound
-SAME_WEIGHTS_GATE = "stream_same_weights"  # kind "same_weights": values gap, tol (only the visibility changed)
 
 Ev = Mapping[str, Evidence]
 Outcome = tuple[str, str, dict[str, Any]]
@@ -48,29 +59,9 @@ def learned_gate(ev: Ev, c: str) -> Gate:
     return rules.reached_gate(f"learned_{c}", ev[names.steps(c)], min_fraction=MIN_REACHED)
 
 
-def _lo(ev: Ev, name: str) -> float:
-    return rules.interval(ev[name])[0]
-
-
-def _hi(ev: Ev, name: str) -> float:
-    return rules.interval(ev[name])[1]
-
-
 def parked_layers(ev: Ev) -> list[int]:
     """MiniLM layers whose [CLS]+[SEP] ratio's interval lies above the parking factor."""
-    return [l for l in names.layers(ev) if _lo(ev, names.special_ratio(l)) > PARK_FACTOR]
-
-
-def with_sinks(ev: Ev) -> list[str]:
-    """softmax and the sink variants: the conditions of the sink sub-claims."""
-    return ["softmax", *names.sink_variants(ev)]
-
-
-def at_ceiling(ev: Ev, conds: Sequence[str] | None = None) -> bool:
-    """Every condition's (of ``conds``; default softmax and the sinks) mean accuracy on the predictable tokens is at
-    least :data:`CEILING`: then no paired accuracy difference can lie beyond -ACC_MARGIN, and the accuracy half of
-    "no cost" cannot fail."""
-    return all(ev[names.acc(c)].number >= CEILING for c in (with_sinks(ev) if conds is None else conds))
+    return [l for l in names.layers(ev) if lower(ev, names.special_ratio(l)) > PARK_FACTOR]
 
 
 def standard_gates(ev: Ev) -> tuple[Gate, ...]:
@@ -99,13 +90,7 @@ def _parks_gate(ev: Ev) -> Gate:
 
 def _has_sink_gate(ev: Ev) -> Gate:
     ratio = names.first_max_ratio("softmax")
-    return Gate(HAS_SINK_GATE, _lo(ev, ratio) > PARK_FACTOR, "above", {"evidence": ratio, "bound": PARK_FACTOR})
-
-
-def _same_weights_gate(ev: Ev) -> Gate:
-    gap = ev[names.STREAM_SAME_WEIGHTS].value if names.STREAM_SAME_WEIGHTS in ev else "missing"
-    ok = not isinstance(gap, str) and gap <= SAME_WEIGHTS_TOL
-    return Gate(SAME_WEIGHTS_GATE, ok, "same_weights", {"gap": gap, "tol": SAME_WEIGHTS_TOL})
+    return Gate(HAS_SINK_GATE, lower(ev, ratio) > PARK_FACTOR, "above", {"evidence": ratio, "bound": PARK_FACTOR})
 
 
 def _around(threshold: float, nudge: float) -> tuple[float, float]:
@@ -116,7 +101,7 @@ def _around(threshold: float, nudge: float) -> tuple[float, float]:
 def _encoder_parks(ev: Ev) -> Outcome:
     layers = names.layers(ev)
     parked = parked_layers(ev)
-    not_parked = [l for l in layers if _hi(ev, names.special_ratio(l)) < PARK_FACTOR]
+    not_parked = [l for l in layers if upper(ev, names.special_ratio(l)) < PARK_FACTOR]
     values = {"layers": layers, "parked": parked, "not_parked": not_parked}
     if 2 * len(parked) >= len(layers):
         return "confirmed", "most_park", values
@@ -141,7 +126,7 @@ def _carries_little(ev: Ev) -> Outcome:
 
 def _lm_sink(ev: Ev) -> Outcome:
     lo, hi = rules.interval(ev[names.first_max_ratio("softmax")])
-    grew = _lo(ev, names.first_max_growth("softmax")) > NO_RISE
+    grew = lower(ev, names.first_max_growth("softmax")) > NO_RISE
     if lo > PARK_FACTOR:
         return ("confirmed", "parks_and_rose", {}) if grew else ("qualified", "parks_no_rise", {})
     return ("refuted", "below", {}) if hi < PARK_FACTOR else ("inconclusive", "unclear", {})
@@ -149,25 +134,14 @@ def _lm_sink(ev: Ev) -> Outcome:
 
 def _sink_removes(ev: Ev) -> Outcome:
     variants = names.sink_variants(ev)
-    gone = [c for c in variants if _hi(ev, names.first_max_ratio(c)) < PARK_FACTOR]
-    stays = [c for c in variants if _lo(ev, names.first_max_ratio(c)) > PARK_FACTOR]
+    gone = [c for c in variants if upper(ev, names.first_max_ratio(c)) < PARK_FACTOR]
+    stays = [c for c in variants if lower(ev, names.first_max_ratio(c)) > PARK_FACTOR]
     values = {"gone": gone, "stays": stays}
     if len(gone) == len(variants):
         return "confirmed", "all_gone", values
     if len(stays) == len(variants):
         return "refuted", "all_stay", values
     return ("qualified", "some_gone", values) if gone else ("inconclusive", "unclear", values)
-
-
-def cost_of(ev: Ev, c: str) -> str:
-    """``"worse"`` (accuracy interval below -ACC_MARGIN or step ratio's above STEP_MARGIN), ``"fine"`` (both within)
-    or ``"unclear"``: condition ``c`` against softmax, paired."""
-    lo, hi = rules.interval(ev[names.acc_diff(c)])
-    s = ev[names.steps_ratio(c)]
-    s_lo, s_hi = rules.interval(s) if not isinstance(s.value, str) else (1.0, 1.0)
-    if hi < -ACC_MARGIN or s_lo > STEP_MARGIN:
-        return "worse"
-    return "fine" if lo > -ACC_MARGIN and s_hi < STEP_MARGIN else "unclear"
 
 
 def _no_cost(ev: Ev) -> Outcome:
@@ -185,39 +159,6 @@ def _no_cost(ev: Ev) -> Outcome:
     return "inconclusive", "unclear", values
 
 
-def _diff_removes(ev: Ev) -> Outcome:
-    lo, hi = rules.interval(ev[names.first_max_ratio(DIFFERENTIAL)])
-    if hi < PARK_FACTOR:
-        return "confirmed", "gone", {}
-    if _lo(ev, names.first_max_drop(DIFFERENTIAL)) > 0:
-        return "qualified", "reduced", {}
-    return ("refuted", "stays", {}) if lo > PARK_FACTOR else ("inconclusive", "unclear", {})
-
-
-def _diff_cost(ev: Ev) -> Outcome:
-    how, ceiling = cost_of(ev, DIFFERENTIAL), at_ceiling(ev, ["softmax", DIFFERENTIAL])
-    values = {"ceiling": ceiling}
-    if how == "fine":
-        return ("qualified", "ceiling", values) if ceiling else ("confirmed", "fine", values)
-    return ("refuted", "worse", values) if how == "worse" else ("inconclusive", "unclear", values)
-
-
-def _eviction(ev: Ev) -> Outcome:
-    """Xiao et al.: evicting the first tokens raises a softmax LM's loss (the interval of evicted - kept lies above
-    LOSS_MARGIN), keeping KEEP of them restores it (kept - full below LOSS_MARGIN), and LMs trained with a sink
-    need none kept (their evicted - kept below LOSS_MARGIN)."""
-    lo, hi = rules.interval(ev[names.evict_cost("softmax", KEEP)])
-    restores = _hi(ev, names.keep_gap("softmax", KEEP)) < LOSS_MARGIN
-    sinks = [c for c in names.stream_conditions(ev) if c in names.sink_variants(ev)]
-    free = [c for c in sinks if _hi(ev, names.evict_cost(c, KEEP)) < LOSS_MARGIN]
-    values = {"restores": restores, "sinks": sinks, "free": free}
-    if lo > LOSS_MARGIN:
-        if restores and len(free) == len(sinks):
-            return "confirmed", "breaks_restored_sinks_free", values
-        return "qualified", "breaks_partly", values
-    return ("refuted", "harmless", values) if hi < LOSS_MARGIN else ("inconclusive", "unclear", values)
-
-
 # ---- gates, evidence and flip candidates of each sub-claim ----
 def _gates(name: str, ev: Ev) -> list[Gate]:
     """A sub-claim's preconditions: the encoder's, or (the trained LMs) the standard checks and its own."""
@@ -230,7 +171,7 @@ def _gates(name: str, ev: Ev) -> list[Gate]:
     if name == LM_SINK:
         return [*standard, learned_gate(ev, conds[0])]
     if name == EVICTION:
-        return [*standard, *(learned_gate(ev, c) for c in names.stream_conditions(ev)), _same_weights_gate(ev)]
+        return [*standard, *(learned_gate(ev, c) for c in arms.stream_conditions(ev)), same_weights_gate(ev)]
     compared = ["softmax", DIFFERENTIAL] if name in (DIFF_REMOVES, DIFF_COST) else with_sinks(ev)
     learned = [*standard, *(learned_gate(ev, c) for c in compared)]
     return [*learned, _has_sink_gate(ev)] if name in (SINK_REMOVES, DIFF_REMOVES) else learned
@@ -250,15 +191,15 @@ def _evidence(name: str, ev: Ev) -> list[str]:
     if name == DIFF_REMOVES:
         d = DIFFERENTIAL
         return [names.first_max_ratio(d), names.first_max(d), names.first_max_drop(d), names.first_mean_drop(d),
-                names.sink_heads(d), names.DIFF_LAMBDA]
+                names.sink_heads(d), arms.DIFF_LAMBDA]
     if name == DIFF_COST:
         return [names.acc_diff(DIFFERENTIAL), names.steps_ratio(DIFFERENTIAL), names.acc("softmax"),
                 names.acc(DIFFERENTIAL)]
     if name == EVICTION:
-        cs = names.stream_conditions(ev)
-        return ([names.evict_cost(c, KEEP) for c in cs] + [names.keep_gap(c, KEEP) for c in cs]
-                + [names.evict_acc(c, KEEP) for c in cs] + [names.STREAM_WINDOW, names.STREAM_SAME_WEIGHTS]
-                + [n for n in (names.STREAM_SEQ_LEN, names.STREAM_LOOKBACK) if n in ev])
+        cs = arms.stream_conditions(ev)
+        return ([arms.evict_cost(c, KEEP) for c in cs] + [arms.keep_gap(c, KEEP) for c in cs]
+                + [arms.evict_acc(c, KEEP) for c in cs] + [arms.STREAM_WINDOW, arms.STREAM_SAME_WEIGHTS]
+                + [n for n in (arms.STREAM_SEQ_LEN, arms.STREAM_LOOKBACK) if n in ev])
     if name == SINK_REMOVES:
         return ([names.first_max_ratio(c) for c in variants] + [names.first_max_drop(c) for c in variants]
                 + [names.sink_mass(c) for c in variants]
@@ -280,8 +221,8 @@ def _candidates(name: str, ev: Ev) -> list[tuple[str, float]]:
                 + [(names.steps_ratio(DIFFERENTIAL), x) for x in _around(STEP_MARGIN, NUDGE["steps"])]
                 + [(names.acc(c), x) for c in ("softmax", DIFFERENTIAL) for x in _around(CEILING, NUDGE["ceiling"])])
     if name == EVICTION:
-        return ([(names.evict_cost(c, KEEP), x) for c in names.stream_conditions(ev) for x in loss]
-                + [(names.keep_gap("softmax", KEEP), x) for x in loss])
+        return ([(arms.evict_cost(c, KEEP), x) for c in arms.stream_conditions(ev) for x in loss]
+                + [(arms.keep_gap("softmax", KEEP), x) for x in loss])
     if name == ENCODER_PARKS:
         return [(names.special_ratio(l), x) for l in names.layers(ev) for x in park]
     if name == CARRIES_LITTLE:
@@ -300,8 +241,8 @@ def _candidates(name: str, ev: Ev) -> list[tuple[str, float]]:
 
 _RULES: dict[str, Callable[[Ev], Outcome]] = {ENCODER_PARKS: _encoder_parks, CARRIES_LITTLE: _carries_little,
                                               LM_SINK: _lm_sink, SINK_REMOVES: _sink_removes, NO_COST: _no_cost,
-                                              DIFF_REMOVES: _diff_removes, DIFF_COST: _diff_cost,
-                                              EVICTION: _eviction}
+                                              DIFF_REMOVES: diff_removes, DIFF_COST: diff_cost,
+                                              EVICTION: eviction}
 CLAIMS = tuple(_RULES)
 ARM_CLAIMS = (DIFF_REMOVES, DIFF_COST, EVICTION)  # decided where their arm ran (not in the quick profile)
 
@@ -309,7 +250,7 @@ ARM_CLAIMS = (DIFF_REMOVES, DIFF_COST, EVICTION)  # decided where their arm ran 
 def claims_of(ev: Ev) -> list[str]:
     """The sub-claims ``ev`` can speak to: the five of the sinks, and each arm's where that arm ran."""
     ran = {DIFF_REMOVES: names.has_differential(ev), DIFF_COST: names.has_differential(ev),
-           EVICTION: bool(names.stream_conditions(ev))}
+           EVICTION: bool(arms.stream_conditions(ev))}
     return [n for n in CLAIMS if ran.get(n, True)]
 
 
