@@ -33,6 +33,8 @@ UI: dict[str, tuple[str, str]] = {
     "read_in_en": ("", "切换到英文查看"),
     "figures": ("More figures", "更多图表"),
     "explorer": ("Explore the attention", "交互查看注意力"),
+    "explorer_in_html": ("Not printed: the interactive explorer (every layer and head, step by step) is in the HTML "
+                         "report.", "未打印：可交互的注意力查看器（每一层、每个头，逐步查看）在 HTML 报告中。"),
     "softmax": ("Move the scale: softmax([1, 2, 10])", "调整缩放：softmax([1, 2, 10])"),
     "evidence": ("Evidence", "证据"),
     "other_evidence": ("Other measurements", "其他测量"),
