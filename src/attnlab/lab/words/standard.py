@@ -27,7 +27,7 @@ def _some(ev: Mapping[str, Evidence], names: list[str], zh: bool, limit: int = 3
     more = len(names) - len(shown)
     if zh:
         joined = "、".join(shown)
-        # a label ending in a Latin letter or digit takes a space before 等, as Chinese technical prose has
+        # a space before 等 where the last label ends in a Latin letter or digit (Chinese technical prose)
         gap = " " if more and joined and joined[-1].isascii() and joined[-1].isalnum() else ""
         return joined + (f"{gap}等 {len(names)} 项" if more else "")
     return ", ".join(shown) + (f" and {more} more" if more else "")
