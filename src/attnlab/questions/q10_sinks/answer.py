@@ -219,7 +219,7 @@ def answer(rs: Rulings, ev, lang: str) -> str:
     lm, removes, cost = _LM_SINK[v[LM_SINK]][zh], _REMOVES[v[SINK_REMOVES]][zh], _COST[v[NO_COST]][zh]
     if v[NO_COST] == "qualified" and at_ceiling(ev):
         cost = (f"达到 {TH} 的步数至多为 softmax 的 {up_to(ev)} 倍（没有超出 {SM} 倍界限的代价），准确率在上限处"
-                f"（每个变体都 >= {CEIL}）显示不出代价" if zh
+                f"（每个变体都 ≥ {CEIL}）显示不出代价" if zh
                 else f"they need at most {up_to(ev)}x as many steps as softmax to reach {TH} (no cost beyond the "
                      f"{SM}x margin), and accuracy is at the ceiling (every variant >= {CEIL}) where no cost could "
                      "show")

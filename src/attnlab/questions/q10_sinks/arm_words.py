@@ -67,7 +67,7 @@ def same_weights_gate(v: dict, lang: str) -> str:
     shown = gap if isinstance(gap, str) else num(gap)
     if lang == "zh":
         shown = "缺失" if isinstance(gap, str) else shown
-        return (f"流式实验与语言模型试验权重相同：完整注意力下准确率之差的最大绝对值为 {shown}（须 <= "
+        return (f"流式实验与语言模型试验权重相同：完整注意力下准确率之差的最大绝对值为 {shown}（须 ≤ "
                 f"{plain(v['tol'])}），只有可见的键不同")
     return (f"streaming arm on the same weights: largest |full-attention accuracy - the LM trial's| {shown} (need <= "
             f"{plain(v['tol'])}); only the visibility changes")
@@ -132,8 +132,8 @@ def regime(ev, lang: str) -> str:
 
 
 def sinks_still_pay(ev, lang: str) -> str:
-    """A sentence when a sink variant's point estimate of evicted - kept reaches the margin (against "LMs trained
-    with a sink need no kept tokens"), else ""."""
+    """A sentence when a sink variant's point estimate of evicted - kept reaches the margin (no support for "LMs
+    trained with a sink need no kept tokens", and no refutation while the intervals straddle it), else ""."""
     sinks = [c for c in arms.stream_conditions(ev) if c in names.sink_variants(ev)]
     paying = [c for c in sinks if ev[arms.evict_cost(c, K)].number >= LOSS_MARGIN]
     if not paying:
@@ -141,10 +141,11 @@ def sinks_still_pay(ev, lang: str) -> str:
     vals = [signed(ev[arms.evict_cost(c, K)].number) for c in paying]
     soft = signed(ev[arms.evict_cost("softmax", K)].number)
     if lang == "zh":
-        return (f"带汇聚点训练的模型的点估计（{'、'.join(vals)}）也达到 {LM} 的界限（softmax 为 {soft}），"
-                "这与「带汇聚点训练的模型无需保留开头词元」的说法相悖。")
-    return (f"The sink variants' point estimates ({', '.join(vals)}) reach the {LM} margin too (softmax {soft}): "
-            "against the idea that LMs trained with a sink need no kept tokens.")
+        return (f"带汇聚点训练的模型的点估计（{'、'.join(vals)}）与 softmax（{soft}）一样达到 {LM} 的界限：这里没有证据"
+                "支持「带汇聚点训练的模型无需保留开头词元」；它们的区间跨过这一界限，所以也不能否定它。")
+    return (f"The sink variants' point estimates ({', '.join(vals)}) reach the {LM} margin as softmax's does "
+            f"({soft}): nothing here supports the idea that LMs trained with a sink need no kept tokens, and as "
+            "their intervals straddle the margin, nothing refutes it either.")
 
 
 def _x(e, lang: str) -> str:

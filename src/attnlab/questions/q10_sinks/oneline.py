@@ -151,7 +151,7 @@ def oneline(rs: Rulings, ev, lang: str) -> str:
     where, x = _where(rs, ev, zh)
     if zh:
         mains = [f"{PARKED[1]}{where}（至多为均匀份额的 {x} 倍）", f"{SHORT[1]}{where}（至多均匀 {x} 倍）",
-                 f"{SHORTEST}{where}，≤均匀 {x} 倍"]
+                 f"{SHORTEST}{where}（均匀 {x} 倍）"]
         tails = ["，几乎不改变输出。", "。"] if rs.verdict == "confirmed" else [f"，但{_caveat(rs, ev, zh)}。", "。"]
     else:
         mains = [f"{PARKED[0]} {where}, up to {x}x their uniform share", f"{SHORT[0]} {where}, up to {x}x uniform"]

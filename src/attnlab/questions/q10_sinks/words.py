@@ -259,7 +259,7 @@ class SinkWords(Words):
             per = "；".join(f"{VARIANT_ZH[c]}：准确率差 {fmt(ev[names.acc_diff(c)], lang)}，步数为 "
                            f"{_times(ev[names.steps_ratio(c)], lang)}" for c in variants)
             accs = "、".join(f"{VARIANT_ZH[c]} {num(ev[names.acc(c)].number)}" for c in conds)
-            ceil = (f"所有条件都在准确率上限处（平均准确率 {accs}，均 >= {CEIL}），在那里不可能出现超过 {AM} 的准确率"
+            ceil = (f"所有条件都在准确率上限处（平均准确率 {accs}，均 ≥ {CEIL}），在那里不可能出现超过 {AM} 的准确率"
                     f"代价；真正被检验的只有步数比：达到 {TH} 的步数至多为 softmax 的 {up_to(ev)} 倍"
                     f"（没有超出 {SM} 倍界限的代价），准确率上显示不出差别。"
                     ) if r.values["ceiling"] else ""

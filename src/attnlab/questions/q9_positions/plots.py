@@ -86,7 +86,7 @@ def plots(es: EvidenceSet, outcomes: Outcomes, length: int) -> list[Plot]:
                             f"seen in training (>= T) count. Lines: the {THRESHOLD} accuracy every model was trained "
                             f"to at T, and the best trivial baseline at {top}.",
                     title_zh="各种位置编码在 T、2T、4T 上的准确率",
-                    caption_zh=f"各种子平均值及 95% 区间。在 2T 和 4T 上只统计训练中从未见过的位置（>= T）上的目标。"
+                    caption_zh=f"各种子平均值及 95% 区间。在 2T 和 4T 上只统计训练中从未见过的位置（≥ T）上的目标。"
                                f"横线：每个模型在 T 上训练到的 {THRESHOLD} 准确率，以及 {top} 时最好的平凡基线。")
     width = bin_size(length)
     pos_panels = []

@@ -100,14 +100,14 @@ def yarn_regime(ev, lang: str) -> str:
     rest = n - int(full.number)
     if zh:
         part = f"其余 {rest} 个也至少插值 {least}" if rest else "没有哪个只被部分插值"
-        close = "，".join(f"在{TASK_SHORT[t][1]}任务上相差不超过 {num(gap[t], 2)}" for t in TASK_NAMES)
+        close = "，".join(f"在{TASK_SHORT[t][1]}任务上相差不超过 {num(gap[t], 3)}" for t in TASK_NAMES)
         return spaced(f"这里的 YaRN 不在它的适用范围内：L = T = {length} 时，每个头的 {n} 个旋转频率最多转 "
                       f"{num(top, 1)} 圈，而 YaRN（α = {a}、β = {b}，为 Llama 设定）只让转过超过 β 圈的频率保持不缩放，"
                       f"这里一个也没有；{n} 个中有 {int(full.number)} 个被完全插值（不到 α 圈），{part}。"
                       f"所以 YaRN 在这里几乎就是带温度的位置插值，两者的准确率{close}："
                       "它的结果等于插值的结果，不是对 YaRN 的检验。")
     part = f", the other {rest} by at least {least}" if rest else ""
-    close = " and ".join(f"{num(gap[t], 2)} on the {TASK_SHORT[t][0]} task" for t in TASK_NAMES)
+    close = " and ".join(f"{num(gap[t], 3)} on the {TASK_SHORT[t][0]} task" for t in TASK_NAMES)
     return (f"YaRN runs outside its regime here: in L = T = {length}, a head's {n} rotary frequencies turn at most "
             f"{num(top, 1)} times, and YaRN (α = {a}, β = {b}, set for Llama) leaves unscaled only those turning more "
             f"than β: none here; {int(full.number)} of {n} are interpolated fully (fewer than α turns){part}. So YaRN "
