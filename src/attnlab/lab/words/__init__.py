@@ -134,8 +134,9 @@ class Words:
                     else f"Time again while other processes leave the cores free: this time {why}.")
         if r.case == GATE_FAILED:
             failed = [self.gate(g, ev, lang) for g in r.gates if not g.passed]
-            return ("在能让以下条件满足的预算或设置下重新运行：" + "；".join(failed) + "。" if zh
-                    else "Rerun with a budget or settings under which these hold: " + "; ".join(failed) + ".")
+            return ("以下检查这次没有通过，换一个能让它们通过的预算或设置重新运行：" + "；".join(failed) + "。" if zh
+                    else "These checks failed here; rerun with a budget or settings under which they pass: "
+                    + "; ".join(failed) + ".")
         if not r.flips:
             needs = [(v, text) for v, text in self.needs(r, ev, lang) if v != r.verdict]
             if needs:
