@@ -152,3 +152,20 @@ def test_layers_with_the_same_rope_share_one_rotation_per_token():
     first, second = (layer.attend.rotary for layer in plan.layers)
     assert first is second  # one (D, D) matrix per token for the model, not one per layer and position
     assert first.matrix(3) is first.matrix(3) and first.matrix(3).shape == (8, 8)
+
+
+def test_a_sink_without_the_fused_kernels_log_sum_exp_takes_the_plain_math(monkeypatch):
+    """Where SDPA's kernel that returns the log-sum-exp is missing (or off the CPU), a sink falls back to the
+    softmax over [sink, scores]: the same logits as the general forward."""
+    from attnlab.models import decode_kernels
+
+    monkeypatch.setattr(decode_kernels, "_FLASH_LSE", None)
+    lm = _lm(positions="rope", window=3, sink="learned")
+    ids = torch.randint(0, 31, (2, 10), generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        expected = lm(ids).logits
+        caches = lm.make_caches(2, 10)
+        plan = DecodePlan.build(lm, caches, 10)
+        lm.hidden_states(ids[:, :3], caches=caches)
+        for t in range(3, 10):
+            assert (plan.step(ids[:, t]) - expected[:, t]).abs().max().item() <= 1e-5, t

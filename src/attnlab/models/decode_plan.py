@@ -226,8 +226,9 @@ class DecodePlan:
     the caches and returns the final hidden state (B, C) after the final norm.
     """
 
-    #: the blocks' weights are copied in the faster (K, N) layout up to this size (:class:`_RowLinear`); the
-    #: copies are kept for the next ``generate`` call until a weight changes
+    #: the blocks' weights are copied in the (K, N) layout up to this size (:class:`RowLinear`; the fused q/k/v
+    #: matrix is also kept in its (N, K) layout for 2 or 3 rows); the copies are kept for the next ``generate``
+    #: call until a weight changes
     TRANSPOSE_MAX_BYTES = 1 << 30
 
     def __init__(self, model: nn.Module, caches: list[KVCache], max_len: int) -> None:
